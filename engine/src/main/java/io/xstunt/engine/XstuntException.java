@@ -1,0 +1,64 @@
+package io.xstunt.engine;
+
+import java.util.Objects;
+
+/**
+ * A failed XSTUNT operation: the reference's return value ({@link #code()}) and its
+ * {@code pnErrCode} out-parameter ({@link #detail()}).
+ *
+ * <p>For {@link ErrorCode#ERR_SAME_NAT} the detail is the peer's local IPv4 address as the
+ * reference passes it (the four address bytes read as a big-endian int); use
+ * {@link #peerLocalAddress()} to read it as an address. For other codes the detail is 0 unless
+ * the operation says otherwise.
+ */
+public final class XstuntException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    private final ErrorCode code;
+    private final int detail;
+
+    /**
+     * @param code the reference's error code; never {@link ErrorCode#ERR_NONE}
+     * @param detail the reference's {@code pnErrCode}
+     * @param message what went wrong, for people
+     */
+    public XstuntException(ErrorCode code, int detail, String message) {
+        this(code, detail, message, null);
+    }
+
+    /**
+     * @param code the reference's error code; never {@link ErrorCode#ERR_NONE}
+     * @param detail the reference's {@code pnErrCode}
+     * @param message what went wrong, for people
+     * @param cause the underlying failure, or null
+     */
+    public XstuntException(ErrorCode code, int detail, String message, Throwable cause) {
+        super(Objects.requireNonNull(code, "code").name() + " (" + code.value() + "): " + message, cause);
+        if (code == ErrorCode.ERR_NONE) {
+            throw new IllegalArgumentException("ERR_NONE is not a failure");
+        }
+        this.code = code;
+        this.detail = detail;
+    }
+
+    /** @return the reference's error code (the function's return value in XSTUNT 1.0) */
+    public ErrorCode code() {
+        return code;
+    }
+
+    /** @return the reference's {@code pnErrCode} out-parameter */
+    public int detail() {
+        return detail;
+    }
+
+    /**
+     * @return for {@link ErrorCode#ERR_SAME_NAT}, the peer's local (LAN) IPv4 address;
+     *     otherwise null
+     */
+    public java.net.Inet4Address peerLocalAddress() {
+        if (code != ErrorCode.ERR_SAME_NAT) {
+            return null;
+        }
+        return io.xstunt.engine.wire.Ipv4.toAddress(detail);
+    }
+}

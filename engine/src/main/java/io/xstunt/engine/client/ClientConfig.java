@@ -1,0 +1,155 @@
+package io.xstunt.engine.client;
+
+import io.xstunt.engine.wire.Protocol;
+import java.net.Inet4Address;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a client reaches its STUNT server and behaves (the reference's XInit arguments and
+ * client constants, made configurable). Build one with {@link #builder(Inet4Address, Inet4Address)}.
+ *
+ * @param serverIp1 the server's first IP ({@code pchIP1})
+ * @param serverIp2 the server's second IP ({@code pchIP2})
+ * @param logPort the log service's port ({@code SERVER_LOG_PORT})
+ * @param commPort the communication service's port ({@code SERVER_COMM_PORT})
+ * @param localAddress the local address every socket of this client binds to; null for any
+ * @param fingerprintFile where the fingerprint is kept ({@code FINGERPRINT_FILE}); null: never stored
+ * @param punchStrategy how the direct connection is attempted
+ * @param commTimeout waiting for the comm service's answer ({@code COMM_TIMEOUT})
+ * @param echoTimeout waiting for echoes and sync through the server ({@code RCV_ECHO_TIMEOUT})
+ * @param listenTimeout bound of a listener-side procedure started by an incoming request
+ *     (XListen's {@code nTimeoutSec})
+ * @param probeRetries NAT probing attempts ({@code PROBE_RETRY_TIMES})
+ */
+public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int logPort, int commPort,
+                           Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
+                           Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries) {
+    /** Checks every field. */
+    public ClientConfig {
+        Objects.requireNonNull(serverIp1, "serverIp1");
+        Objects.requireNonNull(serverIp2, "serverIp2");
+        Objects.requireNonNull(punchStrategy, "punchStrategy");
+        checkPort(logPort, "logPort");
+        checkPort(commPort, "commPort");
+        checkPositive(commTimeout, "commTimeout");
+        checkPositive(echoTimeout, "echoTimeout");
+        checkPositive(listenTimeout, "listenTimeout");
+        if (probeRetries < 1) {
+            throw new IllegalArgumentException("probeRetries must be at least 1, got " + probeRetries);
+        }
+    }
+
+    private static void checkPort(int port, String what) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException(what + " must be 1..65535, got " + port);
+        }
+    }
+
+    private static void checkPositive(Duration d, String what) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be a positive duration, got " + d);
+        }
+    }
+
+    /** @return a builder with the reference's defaults */
+    public static Builder builder(Inet4Address serverIp1, Inet4Address serverIp2) {
+        return new Builder(serverIp1, serverIp2);
+    }
+
+    /** @return a builder that starts from this configuration */
+    public Builder toBuilder() {
+        Builder b = new Builder(serverIp1, serverIp2);
+        b.logPort = logPort;
+        b.commPort = commPort;
+        b.localAddress = localAddress;
+        b.fingerprintFile = fingerprintFile;
+        b.punchStrategy = punchStrategy;
+        b.commTimeout = commTimeout;
+        b.echoTimeout = echoTimeout;
+        b.listenTimeout = listenTimeout;
+        b.probeRetries = probeRetries;
+        return b;
+    }
+
+    /** Builds a {@link ClientConfig}; defaults are the reference's. */
+    public static final class Builder {
+        private final Inet4Address serverIp1;
+        private final Inet4Address serverIp2;
+        private int logPort = Protocol.SERVER_LOG_PORT;
+        private int commPort = Protocol.SERVER_COMM_PORT;
+        private Inet4Address localAddress;
+        private Path fingerprintFile = Path.of(Protocol.FINGERPRINT_FILE);
+        private PunchStrategy punchStrategy = PunchStrategy.RACE;
+        private Duration commTimeout = Duration.ofSeconds(Protocol.COMM_TIMEOUT_SEC);
+        private Duration echoTimeout = Duration.ofSeconds(Protocol.RCV_ECHO_TIMEOUT_SEC);
+        private Duration listenTimeout = Duration.ofSeconds(12);
+        private int probeRetries = Protocol.PROBE_RETRY_TIMES;
+
+        private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
+            this.serverIp1 = serverIp1;
+            this.serverIp2 = serverIp2;
+        }
+
+        /** @param port the log service's port */
+        public Builder logPort(int port) {
+            this.logPort = port;
+            return this;
+        }
+
+        /** @param port the communication service's port */
+        public Builder commPort(int port) {
+            this.commPort = port;
+            return this;
+        }
+
+        /** @param address the local address to bind every socket to; null for any */
+        public Builder localAddress(Inet4Address address) {
+            this.localAddress = address;
+            return this;
+        }
+
+        /** @param file the fingerprint file; null never reads or writes one */
+        public Builder fingerprintFile(Path file) {
+            this.fingerprintFile = file;
+            return this;
+        }
+
+        /** @param strategy how the direct connection is attempted */
+        public Builder punchStrategy(PunchStrategy strategy) {
+            this.punchStrategy = strategy;
+            return this;
+        }
+
+        /** @param timeout waiting for the comm service's answer */
+        public Builder commTimeout(Duration timeout) {
+            this.commTimeout = timeout;
+            return this;
+        }
+
+        /** @param timeout waiting for echoes and sync through the server */
+        public Builder echoTimeout(Duration timeout) {
+            this.echoTimeout = timeout;
+            return this;
+        }
+
+        /** @param timeout bound of a listener-side procedure */
+        public Builder listenTimeout(Duration timeout) {
+            this.listenTimeout = timeout;
+            return this;
+        }
+
+        /** @param retries NAT probing attempts */
+        public Builder probeRetries(int retries) {
+            this.probeRetries = retries;
+            return this;
+        }
+
+        /** @return the configuration */
+        public ClientConfig build() {
+            return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
+                    punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries);
+        }
+    }
+}

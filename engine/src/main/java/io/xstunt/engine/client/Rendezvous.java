@@ -1,0 +1,20 @@
+package io.xstunt.engine.client;
+
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A direct connection that came out of a rendezvous: XConnect's {@code psConnect} or XListen's
+ * {@code psListen}, with {@code pAddrPeer}.
+ *
+ * @param channel the connected channel, in blocking mode, owned by the application
+ * @param peerId the other side's ID
+ * @param peerAddress the other side's address on this connection (its NAT's public address)
+ * @param initiator true on the XConnect side
+ * @param phases elapsed time of each phase, in order (e.g. comm, sync, predict, exchange, punch)
+ */
+public record Rendezvous(SocketChannel channel, String peerId, InetSocketAddress peerAddress, boolean initiator,
+                         Map<String, Duration> phases) {
+}

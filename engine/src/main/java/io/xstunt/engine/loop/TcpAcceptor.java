@@ -1,0 +1,120 @@
+package io.xstunt.engine.loop;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A listening socket on the loop; hands each accepted channel to a callback. Loop thread only. */
+public final class TcpAcceptor implements IoHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(TcpAcceptor.class);
+    /** Accepts per readiness event, so that one busy port cannot starve the others. */
+    private static final int MAX_ACCEPTS_PER_EVENT = 64;
+
+    /** Receives accepted channels (nonblocking, not yet registered). */
+    @FunctionalInterface
+    public interface AcceptHandler {
+        /** A connection arrived; the handler owns {@code channel} from now on. */
+        void onAccept(TcpAcceptor acceptor, SocketChannel channel);
+    }
+
+    private final ServerSocketChannel channel;
+    private final AcceptHandler handler;
+    private final InetSocketAddress address;
+    private SelectionKey key;
+    private boolean closed;
+
+    private TcpAcceptor(ServerSocketChannel channel, AcceptHandler handler) throws IOException {
+        this.channel = channel;
+        this.handler = Objects.requireNonNull(handler, "handler");
+        this.address = (InetSocketAddress) channel.getLocalAddress();
+    }
+
+    /**
+     * Binds a listening socket (SO_REUSEADDR on, so a restarted server gets its ports back at once).
+     *
+     * @param address where to listen; port 0 picks a free one
+     * @param backlog the accept queue's length
+     * @throws IOException if it cannot bind
+     */
+    public static TcpAcceptor open(EventLoop loop, InetSocketAddress address, int backlog, AcceptHandler handler)
+            throws IOException {
+        ServerSocketChannel ch = ServerSocketChannel.open();
+        try {
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            ch.bind(address, backlog);
+            return adopt(loop, ch, handler);
+        } catch (IOException | RuntimeException e) {
+            TcpConnection.closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    /** Puts an already bound and listening channel on the loop. */
+    public static TcpAcceptor adopt(EventLoop loop, ServerSocketChannel ch, AcceptHandler handler) throws IOException {
+        TcpAcceptor a = new TcpAcceptor(ch, handler);
+        a.key = loop.register(ch, SelectionKey.OP_ACCEPT, a);
+        return a;
+    }
+
+    /** @return the bound address (with the real port if 0 was asked) */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    @Override
+    public void onReady(SelectionKey k) {
+        for (int i = 0; i < MAX_ACCEPTS_PER_EVENT && !closed; i++) {
+            SocketChannel ch;
+            try {
+                ch = channel.accept();
+            } catch (IOException e) {
+                // EMFILE and friends: log and keep listening; the next readiness retries.
+                LOG.warn("accept on {} failed: {}", address, e.toString());
+                return;
+            }
+            if (ch == null) {
+                return;
+            }
+            try {
+                ch.configureBlocking(false);
+            } catch (IOException e) {
+                TcpConnection.closeQuietly(ch);
+                continue;
+            }
+            handler.onAccept(this, ch);
+        }
+    }
+
+    /** @return true once closed */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Stops listening and releases the port. */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (key != null) {
+            key.cancel();
+        }
+        TcpConnection.closeQuietly(channel);
+    }
+
+    @Override
+    public void onFailure(Throwable cause) {
+        close();
+    }
+
+    @Override
+    public String toString() {
+        return "TcpAcceptor[" + address + "]";
+    }
+}

@@ -1,0 +1,62 @@
+package io.xstunt.engine.wire;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * IPv4 addresses as the protocol carries them: the four address bytes in network order
+ * (a {@code s_addr}), held here as a big-endian {@code int}.
+ */
+public final class Ipv4 {
+    private Ipv4() {
+    }
+
+    /** @return the address as a big-endian int (first octet in the high byte) */
+    public static int toInt(InetAddress address) {
+        if (!(address instanceof Inet4Address)) {
+            throw new IllegalArgumentException("not an IPv4 address: " + address);
+        }
+        byte[] b = address.getAddress();
+        return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
+    }
+
+    /** @return the address of a big-endian int */
+    public static Inet4Address toAddress(int ip) {
+        byte[] b = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
+        try {
+            return (Inet4Address) InetAddress.getByAddress(b);
+        } catch (UnknownHostException e) {
+            throw new AssertionError("four bytes are always an IPv4 address", e);
+        }
+    }
+
+    /** @return dotted-quad text of a big-endian int */
+    public static String toString(int ip) {
+        return (ip >>> 24) + "." + (ip >>> 16 & 0xff) + "." + (ip >>> 8 & 0xff) + "." + (ip & 0xff);
+    }
+
+    /**
+     * Parses a dotted-quad literal without any name lookup.
+     *
+     * @throws IllegalArgumentException if the text is not an IPv4 literal
+     */
+    public static Inet4Address parse(String text) {
+        String[] parts = text.split("\\.", -1);
+        if (parts.length != 4) {
+            throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
+        }
+        int ip = 0;
+        for (String p : parts) {
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) {
+                throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
+            }
+            int v = Integer.parseInt(p);
+            if (v > 255) {
+                throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
+            }
+            ip = ip << 8 | v;
+        }
+        return toAddress(ip);
+    }
+}

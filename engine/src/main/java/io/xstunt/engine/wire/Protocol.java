@@ -1,0 +1,88 @@
+package io.xstunt.engine.wire;
+
+/**
+ * The constants of the XSTUNT 1.0 protocol, one place for each (reference: the constants
+ * table and the enums {@code E_TagType}, {@code E_StateType}, {@code E_Message}).
+ */
+public final class Protocol {
+    private Protocol() {
+    }
+
+    /** {@code BUILDVER}: the client build the server requires; a mismatch is ERR_VERSION. */
+    public static final int BUILD_VERSION = 10;
+    /** {@code MAX_ID_LEN}: the longest client ID in bytes. */
+    public static final int MAX_ID_LEN = 32;
+    /** An ID field on the wire: {@code CHAR chID[MAX_ID_LEN + 1]}, NUL-terminated and padded. */
+    public static final int ID_FIELD_LEN = MAX_ID_LEN + 1;
+
+    /** {@code SERVER_LOG_PORT}: the log (registration) service. */
+    public static final int SERVER_LOG_PORT = 8123;
+    /** {@code SERVER_COMM_PORT}: the communication service. */
+    public static final int SERVER_COMM_PORT = 8132;
+    /** The echo service's first port (the reference leaves it to the server; sent in ServerInfo). */
+    public static final int DEFAULT_ECHO_PORT1 = 8124;
+    /** The echo service's second port. */
+    public static final int DEFAULT_ECHO_PORT2 = 8125;
+
+    /** {@code COMM_TIMEOUT}: seconds to wait for the communication service's answer. */
+    public static final int COMM_TIMEOUT_SEC = 2;
+    /** {@code RCV_PEER_DATA_TIMEOUT}: seconds to wait for the peer's data on the control channel. */
+    public static final int RCV_PEER_DATA_TIMEOUT_SEC = 2;
+    /** {@code RCV_ECHO_TIMEOUT}: seconds to wait for the sync echoes through the server. */
+    public static final int RCV_ECHO_TIMEOUT_SEC = 7;
+    /** {@code ASYM_TIMEOUT}: suggested seconds for the direct connection itself. */
+    public static final int ASYM_TIMEOUT_SEC = 3;
+    /** {@code PROBE_RETRY_TIMES}: NAT probing attempts. */
+    public static final int PROBE_RETRY_TIMES = 3;
+    /** {@code FINGERPRINT_FILE}: the fingerprint file's default name. */
+    public static final String FINGERPRINT_FILE = "fingerprint.dat";
+    /** {@code RANDOM_INCREMENT}: the port increment recorded for a random-symmetric NAT. */
+    public static final int RANDOM_INCREMENT = 0x10000000;
+
+    /** {@code TAG_OK}: a control frame that carries data. */
+    public static final int TAG_OK = 1;
+    /** {@code TAG_ABORT}: a control frame that carries an error text and fails the procedure. */
+    public static final int TAG_ABORT = 2;
+    /** {@code TAG_ACKABORT}: the answer to an ABORT frame, length 0. */
+    public static final int TAG_ACKABORT = 3;
+
+    /** {@code CSTATE_PROBE}: the client is probing its NAT. */
+    public static final int CSTATE_PROBE = 0;
+    /** {@code CSTATE_IDLE}: registered and reachable. */
+    public static final int CSTATE_IDLE = 1;
+    /** {@code CSTATE_BUSY}: in a rendezvous session. */
+    public static final int CSTATE_BUSY = 2;
+    /** {@code CSTATE_DEAD}: gone. */
+    public static final int CSTATE_DEAD = 3;
+
+    /** {@code MSG_CONNECT}: connection request (source and destination IDs). */
+    public static final int MSG_CONNECT = 10001;
+    /** {@code MSG_DEREGISTER}: forget an ID. */
+    public static final int MSG_DEREGISTER = 10002;
+    /** {@code MSG_QUERY}: management query of one ID's state. */
+    public static final int MSG_QUERY = 10003;
+
+    /** The comm service's answer to MSG_CONNECT when the request was accepted. */
+    public static final int COMM_ACCEPTED = 0;
+    /** The comm service's answer to MSG_CONNECT when it found no match (ERR_MATCH). */
+    public static final int COMM_NO_MATCH = -1;
+
+    /** The role byte of the Echo that announces a session to the initiator (XConnect side). */
+    public static final byte ROLE_INITIATOR = 'C';
+    /** The role byte of the Echo that announces a session to the listener (XListen side). */
+    public static final byte ROLE_LISTENER = 'S';
+
+    /** Bytes of a control frame's header: tag and length. */
+    public static final int CONTROL_HEADER_LEN = 2;
+    /** The longest control frame payload (its length is one unsigned byte). */
+    public static final int CONTROL_MAX_PAYLOAD = 255;
+    /** The length of a "one" value on the control channel (a raw INT32). */
+    public static final int CONTROL_ONE_LEN = 4;
+
+    /** The greeting of the log service: required build, server version, client's public IP. */
+    public static final int LOG_HELLO_LEN = 3 * 4;
+    /** What a client writes after ServerInfo: one state byte and its local IPv4. */
+    public static final int LOG_STATE_LEN = 1 + 4;
+    /** The comm service's answer to MSG_CONNECT. */
+    public static final int COMM_REPLY_LEN = 4;
+}
