@@ -319,7 +319,11 @@ public final class StuntServer implements AutoCloseable {
         @Override
         public void rejected(Rejection why, String service, InetSocketAddress remote, String detail) {
             rejections.incrementAndGet(why.ordinal());
-            LOG.info("{}: refused {} from {}: {}", service, why, remote, detail);
+            if (remote == null) {
+                LOG.info("{}: refused {}: {}", service, why, detail);
+            } else {
+                LOG.info("{}: refused {} from {}: {}", service, why, remote, detail);
+            }
         }
     }
 }
