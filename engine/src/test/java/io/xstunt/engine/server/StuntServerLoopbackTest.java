@@ -48,6 +48,7 @@ import org.junit.jupiter.api.Test;
  * The server on 127.0.0.1 + 127.0.0.2 (ports 0) on a loop thread of its own, driven by original-
  * client byte sequences from distinct loopback addresses that stand for distinct public IPs.
  */
+@SuppressWarnings("try") // registrations are held open by try-with-resources without being read
 class StuntServerLoopbackTest {
     private static final String IP_A = "127.0.0.11";
     private static final String IP_B = "127.0.0.12";
