@@ -449,6 +449,25 @@ class StuntServerLoopbackTest {
     // ---------------------------------------------------------------- bad input
 
     @Test
+    void aFloodBeforeThePeerJoinsEndsTheSession() throws Exception {
+        start(b -> b.maxRelayBacklog(1024));
+        try (Registration a = idle(IP_A, "alice", LOCAL_A);
+             Registration b = idle(IP_B, "bob", LOCAL_B)) {
+            assertEquals(0, request(IP_A, comm(), msg(Protocol.MSG_CONNECT, "alice", "bob")));
+            int port = uint16(read(a.log(), ECHO), 4);
+            read(b.log(), ECHO);
+            try (Socket ca = connect(IP_A, new InetSocketAddress("127.0.0.1", port))) {
+                write(ca, new byte[2048]);
+                assertClosedByServer(ca);
+            }
+            assertEquals(1, server.rejected(Rejection.RELAY_OVERFLOW));
+            awaitState("alice", Protocol.CSTATE_IDLE);
+            awaitState("bob", Protocol.CSTATE_IDLE);
+            awaitNoLeaks(2);
+        }
+    }
+
+    @Test
     void garbageOnEachPortClosesJustThatConnection() throws Exception {
         try (Registration keep = idle(IP_B, "bob", LOCAL_B)) {
             // log: an ID field, then an impossible state byte
