@@ -230,7 +230,7 @@ class StuntServerLoopbackTest {
 
     @Test
     void silentCommAndLongProbeAreCutByTheirTimeouts() throws Exception {
-        start(b -> b.handshakeTimeout(Duration.ofMillis(200)).probeTimeout(Duration.ofMillis(200)));
+        start(b -> b.handshakeTimeout(Duration.ofMillis(500)).probeTimeout(Duration.ofMillis(300)));
         try (Socket s = connect(IP_A, comm())) {
             assertClosedByServer(s);
         }
@@ -409,7 +409,7 @@ class StuntServerLoopbackTest {
 
     @Test
     void sessionTimesOutWhenASideNeverConnects() throws Exception {
-        start(b -> b.sessionTimeout(Duration.ofMillis(300)));
+        start(b -> b.sessionTimeout(Duration.ofSeconds(1)));
         try (Registration a = idle(IP_A, "alice", LOCAL_A);
              Registration b = idle(IP_B, "bob", LOCAL_B)) {
             awaitNoLeaks(2);
