@@ -195,9 +195,19 @@ final class RendezvousDriver {
     }
 
     private void connectControl(InetSocketAddress address) {
-        InetSocketAddress local = localAddress == null ? null : new InetSocketAddress(localAddress, 0);
         try {
-            control = TcpConnection.connect(loop, local, address, new ConnectionListener() {
+            SocketChannel ch = SocketChannel.open();
+            try {
+                // small frames back to back ("ready" right after the address): Nagle would hold them for an ACK
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                if (localAddress != null) {
+                    ch.bind(new InetSocketAddress(localAddress, 0));
+                }
+            } catch (IOException | RuntimeException e) {
+                close(ch);
+                throw e;
+            }
+            control = TcpConnection.connect(loop, ch, address, new ConnectionListener() {
                 @Override
                 public void onConnected(TcpConnection c) {
                     procedure.onControlConnected(loop.clockNs());
