@@ -68,6 +68,13 @@ class LoopbackEndToEndTest {
             c.close();
         }
         if (clientLoop != null) {
+            // every procedure released its sockets and timers (closed channels leave the selector at its next select)
+            CompletableFuture<int[]> left = new CompletableFuture<>();
+            clientLoop.execute(() -> clientLoop.afterNextSelect(
+                    () -> left.complete(new int[] {clientLoop.registeredKeys(), clientLoop.pendingTimers()})));
+            int[] counts = left.get(WAIT_S, TimeUnit.SECONDS);
+            assertEquals(0, counts[0], "channels left on the client loop");
+            assertEquals(0, counts[1], "timers left on the client loop");
             clientLoop.close();
             assertEquals(0, clientLoop.errorCount(), "unexpected errors on the client loop");
         }
