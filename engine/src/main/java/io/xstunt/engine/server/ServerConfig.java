@@ -1,17 +1,230 @@
 package io.xstunt.engine.server;
 
+import io.xstunt.engine.wire.Protocol;
 import java.net.Inet4Address;
+import java.time.Duration;
+import java.util.Objects;
 
 /**
- * CONTRACT SKELETON, filled in by the server work: every port, IP and timeout of the server,
- * with the reference's defaults. {@code ServerConfig.builder(ip1, ip2).logPort(..)...build()}.
+ * Every address, port, bound and timeout of the STUNT server, with the reference's defaults
+ * ({@code SERVER_LOG_PORT}, {@code SERVER_COMM_PORT}, {@code BUILDVER}). Build one with
+ * {@link #builder(Inet4Address, Inet4Address)}.
+ *
+ * <p>Port 0 is allowed for every service (tests): the log and comm services then listen on an
+ * ephemeral port of IP1; an echo port of 0 is bound ephemeral on IP1 and the same number is then
+ * bound on IP2 (so the four echo endpoints stay IP1:P1, IP1:P2, IP2:P1, IP2:P2). The ports really
+ * bound are read from {@link StuntServer}, and the ServerInfo announces the real echo ports.
+ *
+ * @param ip1 the server's first public IPv4: log, comm, control and two echo services
+ * @param ip2 the server's second public IPv4: two echo services
+ * @param logPort the log (registration) service's port ({@code SERVER_LOG_PORT}, 8123)
+ * @param commPort the communication service's port ({@code SERVER_COMM_PORT}, 8132)
+ * @param echoPort1 the first echo port, on both IPs (ServerInfo {@code wPort1})
+ * @param echoPort2 the second echo port, on both IPs (ServerInfo {@code wPort2})
+ * @param serverVersion the version sent in the log greeting ({@code nServerVer})
+ * @param requiredBuild the client build the log greeting requires ({@code BUILDVER}, 10)
+ * @param sessionTimeout bound of one rendezvous session, from MSG_CONNECT to the end of the relay
+ * @param handshakeTimeout bound for a connection that must send something (ID field, state,
+ *     Msg) and for flushing a final answer
+ * @param probeTimeout how long a PROBE registration may hold its ID
+ * @param maxLogLine the longest client log line in bytes; a longer one closes that client
+ * @param maxRelayBacklog bytes buffered on the control channel for a side that is not connected yet
+ * @param backlog the accept queue length of every listening socket
  */
-public final class ServerConfig {
-    private ServerConfig() {
+public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int commPort, int echoPort1,
+                           int echoPort2, int serverVersion, int requiredBuild, Duration sessionTimeout,
+                           Duration handshakeTimeout, Duration probeTimeout, int maxLogLine, int maxRelayBacklog,
+                           int backlog) {
+    /** Default {@link #sessionTimeout()}. */
+    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
+    /** Default {@link #handshakeTimeout()}. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    /** Default {@link #probeTimeout()}: generous for PROBE_RETRY_TIMES rounds of echo probes. */
+    public static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(60);
+    /** Default {@link #maxLogLine()}. */
+    public static final int DEFAULT_MAX_LOG_LINE = 1024;
+    /** Default {@link #maxRelayBacklog()}: far above the few frames a handshake sends. */
+    public static final int DEFAULT_MAX_RELAY_BACKLOG = 4096;
+    /** Default {@link #backlog()}. */
+    public static final int DEFAULT_BACKLOG = 128;
+    /** Smallest {@link #maxLogLine()}: room for the timestamp, file and line prefix. */
+    public static final int MIN_LOG_LINE = 64;
+    /** Largest {@link #maxLogLine()}. */
+    public static final int MAX_LOG_LINE = 64 * 1024;
+    private static final Duration MAX_TIMEOUT = Duration.ofDays(1);
+
+    /** Checks every field; the message names the field and the value. */
+    public ServerConfig {
+        Objects.requireNonNull(ip1, "ip1");
+        Objects.requireNonNull(ip2, "ip2");
+        if (ip1.equals(ip2)) {
+            throw new IllegalArgumentException("ip1 and ip2 must differ (NAT probing compares mappings"
+                    + " to both), got " + ip1.getHostAddress() + " twice");
+        }
+        if (ip1.isAnyLocalAddress() || ip2.isAnyLocalAddress()) {
+            throw new IllegalArgumentException("ip1 and ip2 must be concrete addresses, not 0.0.0.0:"
+                    + " clients are told them in ServerInfo");
+        }
+        checkPort(logPort, "logPort");
+        checkPort(commPort, "commPort");
+        checkPort(echoPort1, "echoPort1");
+        checkPort(echoPort2, "echoPort2");
+        checkDistinct(logPort, "logPort", commPort, "commPort");
+        checkDistinct(logPort, "logPort", echoPort1, "echoPort1");
+        checkDistinct(logPort, "logPort", echoPort2, "echoPort2");
+        checkDistinct(commPort, "commPort", echoPort1, "echoPort1");
+        checkDistinct(commPort, "commPort", echoPort2, "echoPort2");
+        checkDistinct(echoPort1, "echoPort1", echoPort2, "echoPort2");
+        if (serverVersion < 0) {
+            throw new IllegalArgumentException("serverVersion must be >= 0, got " + serverVersion);
+        }
+        if (requiredBuild < 1) {
+            throw new IllegalArgumentException("requiredBuild must be >= 1, got " + requiredBuild);
+        }
+        checkTimeout(sessionTimeout, "sessionTimeout");
+        checkTimeout(handshakeTimeout, "handshakeTimeout");
+        checkTimeout(probeTimeout, "probeTimeout");
+        if (maxLogLine < MIN_LOG_LINE || maxLogLine > MAX_LOG_LINE) {
+            throw new IllegalArgumentException("maxLogLine must be " + MIN_LOG_LINE + ".." + MAX_LOG_LINE
+                    + " bytes, got " + maxLogLine);
+        }
+        if (maxRelayBacklog < Protocol.CONTROL_HEADER_LEN + Protocol.CONTROL_MAX_PAYLOAD
+                || maxRelayBacklog > 1 << 20) {
+            throw new IllegalArgumentException("maxRelayBacklog must be "
+                    + (Protocol.CONTROL_HEADER_LEN + Protocol.CONTROL_MAX_PAYLOAD) + ".." + (1 << 20)
+                    + " bytes (at least one control frame), got " + maxRelayBacklog);
+        }
+        if (backlog < 1 || backlog > 65535) {
+            throw new IllegalArgumentException("backlog must be 1..65535, got " + backlog);
+        }
     }
 
-    /** @return a builder with the reference's defaults for the two public IPs */
-    public static Object builder(Inet4Address ip1, Inet4Address ip2) {
-        throw new UnsupportedOperationException("server not built yet");
+    private static void checkPort(int port, String what) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(what + " must be 0..65535 (0: any free port), got " + port);
+        }
+    }
+
+    private static void checkDistinct(int a, String aName, int b, String bName) {
+        if (a != 0 && a == b) {
+            throw new IllegalArgumentException(aName + " and " + bName + " must differ, both are " + a);
+        }
+    }
+
+    private static void checkTimeout(Duration d, String what) {
+        if (d == null || d.isNegative() || d.isZero() || d.compareTo(MAX_TIMEOUT) > 0) {
+            throw new IllegalArgumentException(what + " must be a positive duration of at most "
+                    + MAX_TIMEOUT + ", got " + d);
+        }
+    }
+
+    /** @return a builder with the reference's defaults for a server on {@code ip1} and {@code ip2} */
+    public static Builder builder(Inet4Address ip1, Inet4Address ip2) {
+        return new Builder(ip1, ip2);
+    }
+
+    /** Builds a {@link ServerConfig}; every setter keeps the reference's default until called. */
+    public static final class Builder {
+        private final Inet4Address ip1;
+        private final Inet4Address ip2;
+        private int logPort = Protocol.SERVER_LOG_PORT;
+        private int commPort = Protocol.SERVER_COMM_PORT;
+        private int echoPort1 = Protocol.DEFAULT_ECHO_PORT1;
+        private int echoPort2 = Protocol.DEFAULT_ECHO_PORT2;
+        private int serverVersion = 1;
+        private int requiredBuild = Protocol.BUILD_VERSION;
+        private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private Duration probeTimeout = DEFAULT_PROBE_TIMEOUT;
+        private int maxLogLine = DEFAULT_MAX_LOG_LINE;
+        private int maxRelayBacklog = DEFAULT_MAX_RELAY_BACKLOG;
+        private int backlog = DEFAULT_BACKLOG;
+
+        private Builder(Inet4Address ip1, Inet4Address ip2) {
+            this.ip1 = ip1;
+            this.ip2 = ip2;
+        }
+
+        /** @param port the log service's port ({@code SERVER_LOG_PORT}); 0 for any free one */
+        public Builder logPort(int port) {
+            this.logPort = port;
+            return this;
+        }
+
+        /** @param port the comm service's port ({@code SERVER_COMM_PORT}); 0 for any free one */
+        public Builder commPort(int port) {
+            this.commPort = port;
+            return this;
+        }
+
+        /** @param port the first echo port on both IPs; 0 for any free one */
+        public Builder echoPort1(int port) {
+            this.echoPort1 = port;
+            return this;
+        }
+
+        /** @param port the second echo port on both IPs; 0 for any free one */
+        public Builder echoPort2(int port) {
+            this.echoPort2 = port;
+            return this;
+        }
+
+        /** @param version the server version of the log greeting ({@code nServerVer}) */
+        public Builder serverVersion(int version) {
+            this.serverVersion = version;
+            return this;
+        }
+
+        /** @param build the client build the log greeting requires ({@code BUILDVER}) */
+        public Builder requiredBuild(int build) {
+            this.requiredBuild = build;
+            return this;
+        }
+
+        /** @param timeout bound of a rendezvous session */
+        public Builder sessionTimeout(Duration timeout) {
+            this.sessionTimeout = timeout;
+            return this;
+        }
+
+        /** @param timeout bound for a connection that must send something */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /** @param timeout how long a PROBE registration may hold its ID */
+        public Builder probeTimeout(Duration timeout) {
+            this.probeTimeout = timeout;
+            return this;
+        }
+
+        /** @param bytes the longest client log line */
+        public Builder maxLogLine(int bytes) {
+            this.maxLogLine = bytes;
+            return this;
+        }
+
+        /** @param bytes control-channel bytes buffered for a side not connected yet */
+        public Builder maxRelayBacklog(int bytes) {
+            this.maxRelayBacklog = bytes;
+            return this;
+        }
+
+        /** @param backlog the accept queue length of every listening socket */
+        public Builder backlog(int backlog) {
+            this.backlog = backlog;
+            return this;
+        }
+
+        /**
+         * @return the configuration
+         * @throws IllegalArgumentException naming the first invalid field
+         */
+        public ServerConfig build() {
+            return new ServerConfig(ip1, ip2, logPort, commPort, echoPort1, echoPort2, serverVersion,
+                    requiredBuild, sessionTimeout, handshakeTimeout, probeTimeout, maxLogLine, maxRelayBacklog,
+                    backlog);
+        }
     }
 }

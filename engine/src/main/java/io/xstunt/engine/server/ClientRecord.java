@@ -1,0 +1,66 @@
+package io.xstunt.engine.server;
+
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
+import java.util.Objects;
+
+/**
+ * One registered client as the server knows it: ID, {@code CSTATE_*} state, public and local
+ * IPv4, the log connection it registered on, and the rendezvous session it takes part in.
+ * Owned by the {@link Registry}; loop thread only.
+ */
+final class ClientRecord {
+    private final String id;
+    private final int publicIp;
+    private final LogEndpoint log;
+    private int state = Protocol.CSTATE_PROBE;
+    private int localIp;
+    private RendezvousHandle session;
+
+    ClientRecord(String id, int publicIp, LogEndpoint log) {
+        this.id = Objects.requireNonNull(id, "id");
+        this.publicIp = publicIp;
+        this.log = Objects.requireNonNull(log, "log");
+    }
+
+    String id() {
+        return id;
+    }
+
+    int publicIp() {
+        return publicIp;
+    }
+
+    LogEndpoint log() {
+        return log;
+    }
+
+    int state() {
+        return state;
+    }
+
+    void state(int s) {
+        this.state = s;
+    }
+
+    int localIp() {
+        return localIp;
+    }
+
+    void localIp(int ip) {
+        this.localIp = ip;
+    }
+
+    RendezvousHandle session() {
+        return session;
+    }
+
+    void session(RendezvousHandle s) {
+        this.session = s;
+    }
+
+    @Override
+    public String toString() {
+        return "ClientRecord[" + id + ", state " + state + ", " + Ipv4.toString(publicIp) + "]";
+    }
+}

@@ -1,0 +1,105 @@
+package io.xstunt.engine.server;
+
+import io.xstunt.engine.wire.Msg;
+import io.xstunt.engine.wire.WireFormatException;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * The communication service's procedure for one connection: read one {@link Msg}, let the
+ * {@link CommService} decide, write its INT32 answer (if any) and close after it. Sans-IO: see
+ * {@link ConnectionProcedure}.
+ */
+final class CommSession implements ConnectionProcedure {
+    /** The procedure's states. */
+    enum State {
+        /** Waiting for the one Msg. */
+        AWAIT_MSG,
+        /** Answered; closing once the answer is flushed. */
+        ANSWERED,
+        /** The connection is gone. */
+        CLOSED
+    }
+
+    private final ProcedureOutput out = new ProcedureOutput();
+    private final CommService service;
+    private final int sourceIp;
+    private final long handshakeNs;
+    private State state = State.AWAIT_MSG;
+
+    /** @param sourceIp the comm connection's source IP */
+    CommSession(CommService service, int sourceIp, long handshakeNs) {
+        this.service = Objects.requireNonNull(service, "service");
+        this.sourceIp = sourceIp;
+        this.handshakeNs = handshakeNs;
+    }
+
+    State state() {
+        return state;
+    }
+
+    @Override
+    public ProcedureOutput output() {
+        return out;
+    }
+
+    @Override
+    public void onOpen(long nowNs) {
+        out.deadline(nowNs + handshakeNs);
+    }
+
+    @Override
+    public void onBytes(ByteBuffer in, long nowNs) {
+        switch (state) {
+            case AWAIT_MSG -> {
+                if (in.remaining() < Msg.SIZE) {
+                    return;
+                }
+                Msg msg;
+                try {
+                    msg = Msg.read(in);
+                } catch (WireFormatException e) {
+                    out.reject(Rejection.BAD_BYTES, "bad Msg: " + e.getMessage());
+                    out.closeNow();
+                    state = State.ANSWERED;
+                    return;
+                }
+                CommService.Answer a = service.handle(msg, sourceIp);
+                if (a.rejection() != null) {
+                    out.reject(a.rejection(), a.detail());
+                }
+                if (a.hasReply()) {
+                    out.send(ByteBuffer.allocate(4).putInt(0, a.reply()));
+                }
+                out.closeAfterFlush();
+                // The answer's flush is bounded too: a client that never reads must not pin it.
+                out.deadline(nowNs + handshakeNs);
+                state = State.ANSWERED;
+                onBytes(in, nowNs);
+            }
+            case ANSWERED, CLOSED -> {
+                if (in.hasRemaining() && state == State.ANSWERED) {
+                    out.reject(Rejection.UNEXPECTED_DATA, in.remaining() + " bytes after the Msg");
+                }
+                in.position(in.limit());
+            }
+        }
+    }
+
+    @Override
+    public void onTimeout(long nowNs) {
+        if (!out.expired(nowNs)) {
+            return;
+        }
+        if (state == State.AWAIT_MSG) {
+            out.reject(Rejection.HANDSHAKE_TIMEOUT, "no Msg within " + handshakeNs / 1_000_000 + " ms");
+        }
+        out.closeNow();
+    }
+
+    @Override
+    public void onClosed(long nowNs) {
+        state = State.CLOSED;
+        out.clearDeadline();
+    }
+}

@@ -1,0 +1,32 @@
+package io.xstunt.engine.server;
+
+/**
+ * Why the server refused a connection's input or request; {@link StuntServer#rejected(Rejection)}
+ * counts each kind.
+ */
+public enum Rejection {
+    /** Bytes that do not decode (a {@link io.xstunt.engine.wire.WireFormatException}). */
+    BAD_BYTES,
+    /** Bytes where the protocol expects none (an echo client writing, data after a Msg). */
+    UNEXPECTED_DATA,
+    /** A log line longer than {@link ServerConfig#maxLogLine()}. */
+    OVERSIZE,
+    /** A connection that did not send what it must within {@link ServerConfig#handshakeTimeout()}. */
+    HANDSHAKE_TIMEOUT,
+    /** A PROBE registration held longer than {@link ServerConfig#probeTimeout()}. */
+    PROBE_TIMEOUT,
+    /** An empty or malformed ID in a registration (answered with an empty ServerInfo). */
+    INVALID_ID,
+    /** An ID registered by another client (answered with an empty ServerInfo: ERR_DUPLICATE_ID). */
+    DUPLICATE_ID,
+    /** A MSG_CONNECT answered -1 (ERR_MATCH). */
+    NO_MATCH,
+    /** A MSG_DEREGISTER from an address other than the ID holder's (ignored). */
+    DEREGISTER_DENIED,
+    /** A control connection from an address that is not one of the session's clients. */
+    CONTROL_REFUSED,
+    /** Control-channel bytes beyond {@link ServerConfig#maxRelayBacklog()} for an absent side. */
+    RELAY_OVERFLOW,
+    /** A rendezvous session that did not finish within {@link ServerConfig#sessionTimeout()}. */
+    SESSION_TIMEOUT
+}
