@@ -135,8 +135,8 @@ public final class CliArgs {
         return List.of(ip1, ip2);
     }
 
-    /** @return two comma-separated ports, or {@code def1}, {@code def2} */
-    public int[] portPair(String name, int def1, int def2) throws UsageException {
+    /** @return two comma-separated ports (0 allowed if {@code minPort} is 0), or {@code def1}, {@code def2} */
+    public int[] portPair(String name, int def1, int def2, int minPort) throws UsageException {
         String v = values.get(name);
         if (v == null) {
             return new int[] {def1, def2};
@@ -145,9 +145,9 @@ public final class CliArgs {
         if (parts.length != 2) {
             throw new UsageException("--" + name + " takes two ports P1,P2, got '" + v + "'");
         }
-        int p1 = parseInt(name, parts[0].trim(), 1, 65535);
-        int p2 = parseInt(name, parts[1].trim(), 1, 65535);
-        if (p1 == p2) {
+        int p1 = parseInt(name, parts[0].trim(), minPort, 65535);
+        int p2 = parseInt(name, parts[1].trim(), minPort, 65535);
+        if (p1 == p2 && p1 != 0) {
             throw new UsageException("--" + name + " needs two different ports, got " + p1 + " twice");
         }
         return new int[] {p1, p2};

@@ -53,7 +53,7 @@ public final class XstuntCli {
 
               server   run a STUNT server
                        --ip1 IP (127.0.0.1)  --ip2 IP (127.0.0.2)  --log-port N (8123)
-                       --comm-port N (8132)  --echo-ports P1,P2 (8124,8125)
+                       --comm-port N (8132)  --echo-ports P1,P2 (8124,8125); port 0 = any free one
                        --server-version N (1)  --session-timeout SEC (30)  --duration SEC (forever)
               listen   register an ID and echo back what connecting peers send (XInit, XListen)
                        --id ID (required)  --count N (forever)

@@ -85,7 +85,7 @@ class XstuntCliArgumentsTest {
         assertEquals(Duration.ofMillis(2500), a.seconds("timeout", Duration.ZERO));
         assertEquals(List.of("10.0.0.1", "10.0.0.1"), a.ipPair("server", "1.1.1.1,2.2.2.2").stream()
                 .map(java.net.InetAddress::getHostAddress).toList());
-        assertArrayEquals(new int[] {7, 8}, a.portPair("echo-ports", 1, 2));
+        assertArrayEquals(new int[] {7, 8}, a.portPair("echo-ports", 1, 2, 1));
         assertTrue(a.flag("json"));
         assertEquals("dflt", a.get("missing", "dflt"));
         assertThrows(UsageException.class, () -> a.require("missing"));
