@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.xstunt.engine.loop.EventLoop;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -62,6 +63,17 @@ class ArgumentValidationTest {
     @Test
     void asyncInitRefusesBadArgumentsSynchronously() {
         assertThrows(IllegalArgumentException.class, () -> XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "", OPTIONS));
+    }
+
+    @Test
+    void blockingCallOnTheThreadThatDrivesTheLoopIsRefused() {
+        try (EventLoop hostLoop = EventLoop.open("host")) {
+            hostLoop.doWork(); // this thread now owns the loop, as a game loop would
+            XstuntOptions own = XstuntOptions.builder().eventLoop(hostLoop).fingerprintFile(null).build();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Xstunt.xInit("127.0.0.1", "127.0.0.2", "alice", own));
+            assertTrue(e.getMessage().contains("use XstuntAsync"), e.getMessage());
+        }
     }
 
     @Test
