@@ -2,7 +2,6 @@ package io.xstunt.engine.server;
 
 import io.xstunt.engine.wire.Ipv4;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -50,15 +49,14 @@ final class ControlRelay {
     private final int listenerIp;
     private final int maxBacklog;
     private final long lingerNs;
-    private final Map<Side, ArrayDeque<ByteBuffer>> transmit = new EnumMap<>(Side.class);
-    private final Map<Side, ProcedureOutput.Closing> closing = new EnumMap<>(Side.class);
+    /** Per side: bytes to send and whether to close. */
+    private final Map<Side, ProcedureOutput> sides = new EnumMap<>(Side.class);
+    /** The session's own: rejection and deadline. */
+    private final ProcedureOutput session = new ProcedureOutput();
     private final boolean[] open = new boolean[2];
     private ByteBuffer backlog;
     private State state = State.AWAIT_BOTH;
-    private long deadlineNs;
     private boolean ended;
-    private Rejection rejection;
-    private String rejectionDetail;
     private String endReason;
 
     /**
@@ -74,10 +72,9 @@ final class ControlRelay {
         this.listenerIp = listenerIp;
         this.maxBacklog = maxBacklog;
         this.lingerNs = lingerNs;
-        this.deadlineNs = startNs + sessionNs;
+        session.deadline(startNs + sessionNs);
         for (Side s : Side.values()) {
-            transmit.put(s, new ArrayDeque<>());
-            closing.put(s, ProcedureOutput.Closing.OPEN);
+            sides.put(s, new ProcedureOutput());
         }
     }
 
@@ -105,7 +102,7 @@ final class ControlRelay {
 
     /** The deadline timer fired. */
     void onTimeout(long nowNs) {
-        if (deadlineNs - nowNs <= 0) {
+        if (session.expired(nowNs)) {
             step(Event.TIMEOUT, null, 0, null, nowNs);
         }
     }
@@ -132,7 +129,7 @@ final class ControlRelay {
                 if (open[side.other().ordinal()]) {
                     state = State.RELAYING;
                     if (backlog != null) {
-                        transmit.get(side).add(backlog.flip());
+                        sides.get(side).send(backlog.flip());
                         backlog = null;
                     }
                 } else {
@@ -144,7 +141,7 @@ final class ControlRelay {
                 int n = in.remaining();
                 if (state == State.RELAYING) {
                     ByteBuffer copy = ByteBuffer.allocate(n).put(in).flip();
-                    transmit.get(side.other()).add(copy);
+                    sides.get(side.other()).send(copy);
                 } else if (state == State.AWAIT_INITIATOR || state == State.AWAIT_LISTENER) {
                     if (backlog == null) {
                         backlog = ByteBuffer.allocate(maxBacklog);
@@ -163,8 +160,7 @@ final class ControlRelay {
             }
             case SIDE_CLOSED -> {
                 open[side.ordinal()] = false;
-                closing.put(side, ProcedureOutput.Closing.OPEN);
-                transmit.get(side).clear();
+                sides.get(side).closeNow(); // nothing more goes to a closed connection
                 if (state == State.DRAINING) {
                     finishIfIdle();
                 } else if (state != State.FINISHED) {
@@ -195,17 +191,18 @@ final class ControlRelay {
         }
         backlog = null;
         state = State.DRAINING;
-        deadlineNs = nowNs + lingerNs;
+        session.deadline(nowNs + lingerNs);
         closeOpenSides(how);
         finishIfIdle();
     }
 
     private void closeOpenSides(ProcedureOutput.Closing how) {
         for (Side s : Side.values()) {
-            if (open[s.ordinal()] && closing.get(s) != ProcedureOutput.Closing.NOW) {
-                closing.put(s, how);
+            if (open[s.ordinal()]) {
                 if (how == ProcedureOutput.Closing.NOW) {
-                    transmit.get(s).clear();
+                    sides.get(s).closeNow();
+                } else {
+                    sides.get(s).closeAfterFlush();
                 }
             }
         }
@@ -218,10 +215,7 @@ final class ControlRelay {
     }
 
     private void reject(Rejection why, String detail) {
-        if (rejection == null) {
-            rejection = why;
-            rejectionDetail = detail;
-        }
+        session.reject(why, detail);
     }
 
     // ---- outputs
@@ -232,12 +226,12 @@ final class ControlRelay {
 
     /** @return the next bytes to send to side {@code s}, or null */
     ByteBuffer pollTransmit(Side s) {
-        return transmit.get(s).poll();
+        return sides.get(s).pollTransmit();
     }
 
     /** @return whether and how side {@code s}'s connection should close */
     ProcedureOutput.Closing closing(Side s) {
-        return closing.get(s);
+        return sides.get(s).closing();
     }
 
     /** @return true while the control listener must stay open (until both are in, or the end) */
@@ -262,17 +256,15 @@ final class ControlRelay {
 
     /** @return the next deadline on the loop clock (none once finished) */
     long deadlineNs() {
-        return deadlineNs;
+        return session.deadlineNs();
     }
 
     /** @return the pending refusal, or null; its reason is {@link #rejectionDetail()} */
     Rejection pollRejection() {
-        Rejection r = rejection;
-        rejection = null;
-        return r;
+        return session.pollRejection();
     }
 
     String rejectionDetail() {
-        return rejectionDetail;
+        return session.rejectionDetail();
     }
 }

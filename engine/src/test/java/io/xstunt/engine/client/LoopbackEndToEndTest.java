@@ -1,0 +1,139 @@
+package io.xstunt.engine.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.server.ServerConfig;
+import io.xstunt.engine.server.StuntServer;
+import io.xstunt.engine.wire.Ipv4;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The whole client against the real server on loopback: server on 127.0.0.1 + 127.0.0.2,
+ * peers bound to their own loopback addresses so the server sees different "public" IPs.
+ */
+class LoopbackEndToEndTest {
+    static final Inet4Address IP1 = Ipv4.parse("127.0.0.1");
+    static final Inet4Address IP2 = Ipv4.parse("127.0.0.2");
+    static final Inet4Address PEER_A = Ipv4.parse("127.0.0.11");
+    static final Inet4Address PEER_B = Ipv4.parse("127.0.0.12");
+    static final long WAIT_S = 20;
+
+    @TempDir
+    Path dir;
+    EventLoop serverLoop;
+    EventLoop clientLoop;
+    StuntServer server;
+    final List<StuntClient> clients = new ArrayList<>();
+    final List<SocketChannel> channels = new ArrayList<>();
+
+    @BeforeEach
+    void startServer() throws Exception {
+        serverLoop = EventLoop.open("server").start();
+        clientLoop = EventLoop.open("clients").start();
+        server = StuntServer.start(serverLoop, ServerConfig.builder(IP1, IP2).logPort(0).commPort(0).echoPort1(0)
+                .echoPort2(0).build()).get(WAIT_S, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (SocketChannel c : channels) {
+            c.close();
+        }
+        for (StuntClient c : clients) {
+            c.close();
+        }
+        if (clientLoop != null) {
+            clientLoop.close();
+            assertEquals(0, clientLoop.errorCount(), "unexpected errors on the client loop");
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (serverLoop != null) {
+            serverLoop.close();
+        }
+    }
+
+    ClientConfig.Builder config(Inet4Address local, String fingerprintName) {
+        return ClientConfig.builder(IP1, IP2).logPort(server.logAddress().getPort())
+                .commPort(server.commAddress().getPort()).localAddress(local)
+                .fingerprintFile(dir.resolve(fingerprintName)).echoTimeout(Duration.ofSeconds(3))
+                .listenTimeout(Duration.ofSeconds(6));
+    }
+
+    StuntClient register(ClientConfig config, String id) throws Exception {
+        StuntClient c = StuntClient.register(clientLoop, config, id).get(WAIT_S, TimeUnit.SECONDS);
+        clients.add(c);
+        return c;
+    }
+
+    static XstuntException failure(CompletableFuture<?> f) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
+        return assertInstanceOf(XstuntException.class, e.getCause());
+    }
+
+    static String roundTrip(SocketChannel from, SocketChannel to, String text) throws IOException {
+        from.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+        ByteBuffer b = ByteBuffer.allocate(text.length());
+        while (b.hasRemaining()) {
+            if (to.read(b) < 0) {
+                throw new IOException("closed early");
+            }
+        }
+        return new String(b.array(), StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest
+    @EnumSource(PunchStrategy.class)
+    void connectCarriesDataBothWays(PunchStrategy strategy) throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").punchStrategy(strategy).build(), "alice");
+        StuntClient b = register(config(PEER_B, "b.dat").punchStrategy(strategy).build(), "bob");
+        assertEquals("TCP PORT-PRESERVING CONE", a.fingerprint().describe());
+        assertFalse(a.fingerprintCached());
+        assertEquals(PEER_A, a.publicAddress());
+
+        Rendezvous out = a.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(out.channel());
+        Rendezvous in = b.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(in.channel());
+
+        assertTrue(out.initiator());
+        assertFalse(in.initiator());
+        assertEquals("bob", out.peerId());
+        assertEquals("alice", in.peerId());
+        assertEquals(PEER_B, out.peerAddress().getAddress());
+        assertEquals(PEER_A, in.peerAddress().getAddress());
+        assertEquals(out.channel().getLocalAddress(), in.channel().getRemoteAddress());
+        assertEquals(List.of("comm", "announce", "control", "sync", "predict", "exchange", "punch"),
+                List.copyOf(out.phases().keySet()));
+        assertTrue(out.channel().isBlocking());
+
+        assertEquals("hello bob", roundTrip(out.channel(), in.channel(), "hello bob"));
+        assertEquals("hello alice", roundTrip(in.channel(), out.channel(), "hello alice"));
+    }
+}
