@@ -55,7 +55,9 @@ class XstuntLoopbackTest {
             assertTrue(alice.fingerprint().describe().startsWith("TCP "), alice.fingerprint().describe());
             assertFalse(alice.fingerprintCached(), "first run probes");
             assertFalse(alice.registrationPhases().isEmpty());
-            assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), server.stateOf("alice"));
+            // XInit returns once LogState(IDLE) is sent; the server applies it right after.
+            LoopbackServer.awaitCondition("alice IDLE on the server", BOUND,
+                    () -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
         }
     }
 
@@ -75,7 +77,8 @@ class XstuntLoopbackTest {
         try (XstuntSession alice = server.register("alice", 11, dir)) {
             XstuntException e = assertThrows(XstuntException.class, () -> server.register("alice", 12, dir));
             assertEquals(ErrorCode.ERR_DUPLICATE_ID, e.code());
-            assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), server.stateOf("alice"), "holder keeps it");
+            LoopbackServer.awaitCondition("the holder keeps alice", BOUND,
+                    () -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
         }
     }
 
