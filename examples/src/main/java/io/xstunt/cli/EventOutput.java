@@ -107,7 +107,7 @@ public final class EventOutput {
     public void error(XstuntException e) {
         if (json) {
             Json j = Json.object().put("event", "error").put("code", e.code().name())
-                    .put("value", e.code().value()).put("detail", e.detail()).put("message", e.getMessage());
+                    .put("value", e.code().value()).put("detail", e.detail()).put("message", reason(e));
             if (e.code() == ErrorCode.ERR_SAME_NAT) {
                 j.put("peerLocalAddress", e.peerLocalAddress().getHostAddress());
             }
@@ -119,6 +119,13 @@ public final class EventOutput {
             err.println("error: " + e.getMessage() + more);
             err.flush();
         }
+    }
+
+    /** @return the exception's message without the "ERR_X (value): " prefix the code already gives */
+    static String reason(XstuntException e) {
+        String prefix = e.code().name() + " (" + e.code().value() + "): ";
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
     }
 
     /** A failure that is not an XSTUNT error code (I/O on the direct connection, for one). */
