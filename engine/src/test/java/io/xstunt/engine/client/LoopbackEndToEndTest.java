@@ -68,6 +68,13 @@ class LoopbackEndToEndTest {
             c.close();
         }
         if (clientLoop != null) {
+            // every procedure released its sockets and timers (closed channels leave the selector at its next select)
+            CompletableFuture<int[]> left = new CompletableFuture<>();
+            clientLoop.execute(() -> clientLoop.afterNextSelect(
+                    () -> left.complete(new int[] {clientLoop.registeredKeys(), clientLoop.pendingTimers()})));
+            int[] counts = left.get(WAIT_S, TimeUnit.SECONDS);
+            assertEquals(0, counts[0], "channels left on the client loop");
+            assertEquals(0, counts[1], "timers left on the client loop");
             clientLoop.close();
             assertEquals(0, clientLoop.errorCount(), "unexpected errors on the client loop");
         }
@@ -135,5 +142,144 @@ class LoopbackEndToEndTest {
 
         assertEquals("hello bob", roundTrip(out.channel(), in.channel(), "hello bob"));
         assertEquals("hello alice", roundTrip(in.channel(), out.channel(), "hello alice"));
+    }
+
+    /** Registers {@code id} by hand from {@code local} (blocking), then never answers anything. */
+    SocketChannel mutePeer(Inet4Address local, String id) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        channels.add(ch);
+        ch.bind(new java.net.InetSocketAddress(local, 0));
+        ch.connect(server.logAddress());
+        ByteBuffer hello = ByteBuffer.allocate(io.xstunt.engine.wire.LogHello.SIZE);
+        readFully(ch, hello);
+        ByteBuffer idField = ByteBuffer.allocate(io.xstunt.engine.wire.Protocol.ID_FIELD_LEN);
+        io.xstunt.engine.wire.ClientId.write(idField, id);
+        ch.write(idField.flip());
+        ByteBuffer info = ByteBuffer.allocate(io.xstunt.engine.wire.ServerInfo.SIZE);
+        readFully(ch, info);
+        assertEquals(id, io.xstunt.engine.wire.ServerInfo.read(info.flip()).id());
+        ByteBuffer state = ByteBuffer.allocate(io.xstunt.engine.wire.LogState.SIZE);
+        new io.xstunt.engine.wire.LogState(io.xstunt.engine.wire.Protocol.CSTATE_IDLE, Ipv4.toInt(local)).write(state);
+        ch.write(state.flip());
+        return ch;
+    }
+
+    static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
+        ch.socket().setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_S));
+        java.io.InputStream in = ch.socket().getInputStream();
+        while (b.hasRemaining()) {
+            int n = in.read(b.array(), b.position(), b.remaining());
+            if (n < 0) {
+                throw new IOException("closed early");
+            }
+            b.position(b.position() + n);
+        }
+    }
+
+    @Test
+    void unknownPeerAndSelfAreNoMatch() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        assertEquals(ErrorCode.ERR_MATCH, failure(a.connect("nobody", Duration.ofSeconds(3))).code());
+        assertEquals(ErrorCode.ERR_MATCH, failure(a.connect("alice", Duration.ofSeconds(3))).code());
+    }
+
+    @Test
+    void peerBehindTheSamePublicIpIsSameNatWithItsLocalAddress() throws Exception {
+        Inet4Address shared = Ipv4.parse("127.0.0.13");
+        StuntClient c = register(config(shared, "c.dat").build(), "carol");
+        register(config(shared, "d.dat").build(), "dave");
+        XstuntException e = failure(c.connect("dave", Duration.ofSeconds(3)));
+        assertEquals(ErrorCode.ERR_SAME_NAT, e.code());
+        assertEquals(Ipv4.toInt(shared), e.detail());
+        assertEquals(shared, e.peerLocalAddress());
+    }
+
+    @Test
+    void listenWithNothingPendingFailsAtOnce() throws Exception {
+        StuntClient b = register(config(PEER_B, "b.dat").build(), "bob");
+        long t0 = System.nanoTime();
+        XstuntException e = failure(b.listen(Duration.ofSeconds(10)));
+        assertEquals(ErrorCode.ERR_TIMEOUT, e.code());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2), "listen() must not wait when nothing is pending");
+    }
+
+    @Test
+    void listenerThatNeverAnswersTimesOutWithinTheBound() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").echoTimeout(Duration.ofSeconds(5)).build(), "alice");
+        mutePeer(PEER_B, "mute");
+        Duration bound = Duration.ofMillis(1500);
+        long t0 = System.nanoTime();
+        XstuntException e = failure(a.connect("mute", bound));
+        long elapsed = System.nanoTime() - t0;
+        assertEquals(ErrorCode.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
+        assertTrue(elapsed >= bound.toNanos() - TimeUnit.MILLISECONDS.toNanos(50), "failed before the bound: " + elapsed);
+        assertTrue(elapsed < bound.toNanos() + TimeUnit.SECONDS.toNanos(1), "failed long after the bound: " + elapsed);
+    }
+
+    @Test
+    void cachedFingerprintSkipsTheProbe() throws Exception {
+        Path file = dir.resolve("a.dat");
+        io.xstunt.engine.wire.Fingerprint f = new io.xstunt.engine.wire.Fingerprint(
+                io.xstunt.engine.wire.Protocol.BUILD_VERSION, server.config().serverVersion(), "alice", true,
+                Ipv4.toInt(PEER_A), 2, false);
+        FingerprintFile.write(file, f);
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        assertTrue(a.fingerprintCached());
+        assertEquals(f, a.fingerprint());
+        assertFalse(a.registrationPhases().containsKey("probe"));
+    }
+
+    @Test
+    void probedFingerprintIsStoredAndMatchesTheClient() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        assertFalse(a.fingerprintCached());
+        assertTrue(a.registrationPhases().containsKey("probe"));
+        assertEquals(a.fingerprint(), FingerprintFile.read(dir.resolve("a.dat")).orElseThrow());
+        assertTrue(FingerprintFile.reusable(a.fingerprint(), io.xstunt.engine.wire.Protocol.BUILD_VERSION,
+                server.config().serverVersion(), Ipv4.toInt(PEER_A), "alice"));
+    }
+
+    @Test
+    void duplicateIdIsRefused() throws Exception {
+        register(config(PEER_A, "a.dat").build(), "alice");
+        XstuntException e = failure(StuntClient.register(clientLoop, config(PEER_B, "b.dat").build(), "alice"));
+        assertEquals(ErrorCode.ERR_DUPLICATE_ID, e.code());
+    }
+
+    @Test
+    void deregisterFreesTheIdAndClosesTheClient() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        a.deregister().get(WAIT_S, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.ERR_CONNECT, failure(a.connect("bob", Duration.ofSeconds(1))).code());
+        // the server handles MSG_DEREGISTER after our close: retry a bounded number of real registrations
+        StuntClient again = null;
+        for (int i = 0; i < 200 && again == null; i++) {
+            try {
+                again = StuntClient.register(clientLoop, config(PEER_A, "a.dat").build(), "alice")
+                        .get(WAIT_S, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                assertEquals(ErrorCode.ERR_DUPLICATE_ID, ((XstuntException) e.getCause()).code());
+            }
+        }
+        assertTrue(again != null, "the ID was never freed");
+        clients.add(again);
+        assertTrue(again.fingerprintCached(), "the second registration reuses the stored fingerprint");
+    }
+
+    @Test
+    void serverGoneFailsPendingAndLaterOperations() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").echoTimeout(Duration.ofSeconds(10)).build(), "alice");
+        SocketChannel mute = mutePeer(PEER_B, "mute");
+        CompletableFuture<Rendezvous> pending = a.connect("mute", Duration.ofSeconds(10));
+        // the session exists once the listener side got its announcement
+        ByteBuffer announcement = ByteBuffer.allocate(io.xstunt.engine.wire.Echo.SIZE);
+        readFully(mute, announcement);
+        assertEquals("alice", io.xstunt.engine.wire.Echo.read(announcement.flip()).peerId());
+        long t0 = System.nanoTime();
+        server.close();
+        XstuntException e = failure(pending);
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "pending connect not failed promptly");
+        assertNotEquals(ErrorCode.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
+        assertEquals(ErrorCode.ERR_CONNECT, failure(a.connect("mute", Duration.ofSeconds(2))).code());
     }
 }
