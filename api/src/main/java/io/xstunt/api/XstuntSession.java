@@ -88,7 +88,7 @@ public final class XstuntSession implements AutoCloseable {
         client.close();
     }
 
-    /** @return the ID and public address, for logs */
+    /** @return the ID, for logs */
     @Override
     public String toString() {
         return "XstuntSession[" + client.id() + "]";

@@ -136,6 +136,18 @@ class XstuntLoopbackTest {
     }
 
     @Test
+    void badPeerIdsAndTimeoutsAreRefusedBeforeAnyTraffic() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir)) {
+            for (String bad : new String[] {"", "x".repeat(33), "bad\rid", null}) {
+                assertThrows(IllegalArgumentException.class, () -> Xstunt.xConnect(alice, bad, TIMEOUT), String.valueOf(bad));
+            }
+            assertThrows(IllegalArgumentException.class, () -> Xstunt.xConnect(alice, "bob", Duration.ZERO));
+            assertThrows(IllegalArgumentException.class, () -> Xstunt.xListen(alice, Duration.ofSeconds(-1)));
+            assertThrows(IllegalArgumentException.class, () -> XstuntAsync.xConnect(alice, "", TIMEOUT));
+        }
+    }
+
+    @Test
     void samePublicAddressIsErrSameNatWithThePeersLocalAddress() throws Exception {
         try (XstuntSession alice = server.register("alice", 11, dir);
              XstuntSession bob = server.register("bob", 11, Files.createDirectories(dir.resolve("bob")))) {

@@ -197,9 +197,23 @@ public final class XstuntCli {
                 }
             } // waits for the echoes in flight, each bounded by its read timeout
             XstuntAsync.onIncoming(s, null, null);
+            // Connections that came up after the last one counted are not served: close them.
+            for (Object late : incoming) {
+                if (late instanceof Rendezvous r) {
+                    closeQuietly(r);
+                }
+            }
             Xstunt.xDeRegister(s);
         }
         return 0;
+    }
+
+    private static void closeQuietly(Rendezvous r) {
+        try {
+            r.channel().close();
+        } catch (IOException e) {
+            // it was never used
+        }
     }
 
     private static void reportIncomingFailure(Throwable t, EventOutput o) {
