@@ -1,0 +1,264 @@
+package io.xstunt.bench;
+
+import io.xstunt.engine.server.ServerPathFixture;
+import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.ControlFrame;
+import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.Fingerprint;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.LogHello;
+import io.xstunt.engine.wire.LogLine;
+import io.xstunt.engine.wire.LogState;
+import io.xstunt.engine.wire.Msg;
+import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.ServerInfo;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Encode and decode of every wire struct and control frame, and the server's per-message paths
+ * without sockets: the echo reply ({@link Echo#writeAddress}, and the echo service's whole
+ * procedure per connection), a client's text log line on an IDLE registration, and one relayed
+ * control frame. Run with {@code -prof gc}: {@code gc.alloc.rate.norm} is the bytes allocated per
+ * operation, the figure for "no allocation per message on the server's steady-state paths".
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Thread)
+public class CodecBenchmark {
+    private static final int IP_A = Ipv4.toInt(Ipv4.parse("203.0.113.7"));
+    private static final int IP_B = Ipv4.toInt(Ipv4.parse("198.51.100.9"));
+
+    private final ByteBuffer out = ByteBuffer.allocate(512);
+    private final ServerInfo serverInfo = new ServerInfo("alice", IP_A, IP_B, 8124, 8125);
+    private final Echo announcement = new Echo(IP_A, 40000, 17, "bob", IP_B, Protocol.ROLE_INITIATOR);
+    private final Msg connect = Msg.connect("alice", "bob");
+    private final Fingerprint fingerprint = new Fingerprint(Protocol.BUILD_VERSION, 1, "alice", true, IP_A, 2, false);
+    private final LogHello hello = new LogHello(Protocol.BUILD_VERSION, 1, IP_A);
+    private final LogState logState = new LogState(Protocol.CSTATE_IDLE, IP_B);
+    private final ControlFrame one = ControlFrame.one();
+    private ByteBuffer serverInfoBytes;
+    private ByteBuffer announcementBytes;
+    private ByteBuffer addressBytes;
+    private ByteBuffer connectBytes;
+    private ByteBuffer fingerprintBytes;
+    private ByteBuffer helloBytes;
+    private ByteBuffer logStateBytes;
+    private ByteBuffer idBytes;
+    private ByteBuffer frameBytes;
+    private ByteBuffer logLineBytes;
+    private ByteBuffer relayBytes;
+    private ServerPathFixture.IdleLog idleLog;
+    private ServerPathFixture.IdleLog idleLogSlf4j;
+    private ServerPathFixture.Relay relay;
+
+    @Setup
+    public void setUp() {
+        serverInfoBytes = encoded(serverInfo::write);
+        announcementBytes = encoded(announcement::write);
+        addressBytes = encoded(b -> Echo.writeAddress(b, IP_A, 40001));
+        connectBytes = encoded(connect::write);
+        fingerprintBytes = encoded(fingerprint::write);
+        helloBytes = encoded(hello::write);
+        logStateBytes = encoded(logState::write);
+        idBytes = encoded(b -> ClientId.write(b, "alice"));
+        frameBytes = encoded(ControlFrame.port(40002)::write);
+        logLineBytes = ByteBuffer.wrap(LogLine.format(1_700_000_000_123L, "Probe.cpp", 120,
+                "probe 3 of 4 answered from 203.0.113.7:40001"));
+        relayBytes = encoded(one::write);
+        idleLog = ServerPathFixture.idleLogSession("alice", ServerPathFixture.LineSink.DISCARD);
+        idleLogSlf4j = ServerPathFixture.idleLogSession("bob", ServerPathFixture.LineSink.SLF4J);
+        relay = ServerPathFixture.relaying();
+    }
+
+    private static ByteBuffer encoded(java.util.function.Consumer<ByteBuffer> writer) {
+        ByteBuffer b = ByteBuffer.allocate(512);
+        writer.accept(b);
+        return b.flip();
+    }
+
+    private ByteBuffer cleared() {
+        return out.clear();
+    }
+
+    private static ByteBuffer rewound(ByteBuffer b) {
+        return b.position(0);
+    }
+
+    // ---- structs: encode
+
+    @Benchmark
+    public ByteBuffer serverInfoWrite() {
+        ByteBuffer b = cleared();
+        serverInfo.write(b);
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer echoAnnouncementWrite() {
+        ByteBuffer b = cleared();
+        announcement.write(b);
+        return b;
+    }
+
+    /** The echo service's reply, as the server writes it (no allocation by design). */
+    @Benchmark
+    public ByteBuffer echoWriteAddress() {
+        ByteBuffer b = cleared();
+        Echo.writeAddress(b, IP_A, 40001);
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer msgConnectWrite() {
+        ByteBuffer b = cleared();
+        connect.write(b);
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer fingerprintWrite() {
+        ByteBuffer b = cleared();
+        fingerprint.write(b);
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer logHelloWrite() {
+        ByteBuffer b = cleared();
+        hello.write(b);
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer logStateWrite() {
+        ByteBuffer b = cleared();
+        logState.write(b);
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer clientIdWrite() {
+        ByteBuffer b = cleared();
+        ClientId.write(b, "alice");
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer controlFrameOneWrite() {
+        ByteBuffer b = cleared();
+        ControlFrame.one().write(b);
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer controlFrameAddressWrite() {
+        ByteBuffer b = cleared();
+        ControlFrame.address(IP_A).write(b);
+        ControlFrame.port(40002).write(b);
+        return b;
+    }
+
+    @Benchmark
+    public ByteBuffer controlFrameAbortWrite() {
+        ByteBuffer b = cleared();
+        ControlFrame.abort("prediction failed").write(b);
+        return b;
+    }
+
+    @Benchmark
+    public byte[] logLineFormat() {
+        return LogLine.format(1_700_000_000_123L, "Probe.cpp", 120, "probe 3 of 4 answered");
+    }
+
+    // ---- structs: decode
+
+    @Benchmark
+    public ServerInfo serverInfoRead() {
+        return ServerInfo.read(rewound(serverInfoBytes));
+    }
+
+    @Benchmark
+    public Echo echoAnnouncementRead() {
+        return Echo.read(rewound(announcementBytes));
+    }
+
+    @Benchmark
+    public Echo echoAddressRead() {
+        return Echo.read(rewound(addressBytes));
+    }
+
+    @Benchmark
+    public Msg msgConnectRead() {
+        return Msg.read(rewound(connectBytes));
+    }
+
+    @Benchmark
+    public Fingerprint fingerprintRead() {
+        return Fingerprint.read(rewound(fingerprintBytes));
+    }
+
+    @Benchmark
+    public LogHello logHelloRead() {
+        return LogHello.read(rewound(helloBytes));
+    }
+
+    @Benchmark
+    public LogState logStateRead() {
+        return LogState.read(rewound(logStateBytes));
+    }
+
+    @Benchmark
+    public String clientIdRead() {
+        return ClientId.read(rewound(idBytes));
+    }
+
+    @Benchmark
+    public ControlFrame controlFrameTryRead() {
+        return ControlFrame.tryRead(rewound(frameBytes));
+    }
+
+    // ---- the server's per-message paths (sans-IO, the server's own procedures)
+
+    /** The echo service's procedure for one connection: responder, reply buffer, close decision. */
+    @Benchmark
+    public ByteBuffer serverEchoReply() {
+        return ServerPathFixture.echoReply(IP_A, 40001);
+    }
+
+    /** One client log line on an IDLE registration, sink discarding: the server's parsing only. */
+    @Benchmark
+    public boolean serverLogLine() {
+        idleLog.onBytes(rewound(logLineBytes));
+        return idleLog.idle();
+    }
+
+    /**
+     * One client log line through the production slf4j sink; what it costs beyond
+     * {@link #serverLogLine} is the logging binding's (bench's tinylog configuration).
+     */
+    @Benchmark
+    public boolean serverLogLineSlf4j() {
+        idleLogSlf4j.onBytes(rewound(logLineBytes));
+        return idleLogSlf4j.idle();
+    }
+
+    /** One control frame (OK(1), 6 bytes) relayed from initiator to listener. */
+    @Benchmark
+    public ByteBuffer serverRelayFrame() {
+        return relay.initiatorToListener(rewound(relayBytes));
+    }
+}

@@ -1,0 +1,152 @@
+package io.xstunt.bench;
+
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntAsync;
+import io.xstunt.api.XstuntSession;
+import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.engine.wire.Protocol;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Handshake latency on loopback (issue #4, benchmark 1): one operation is XConnect from alice
+ * (127.0.0.11) to bob (127.0.0.12) until the connected SocketChannel is held on both sides
+ * (alice's future and bob's incoming callback), through a server on 127.0.0.1 + 127.0.0.2. The
+ * baseline in the same run: a plain TCP connect from 127.0.0.11 to 127.0.0.1 plus a 1-byte round
+ * trip (which proves the server side accepted). Channels are closed outside the measured
+ * operation in both, and the next operation starts once the server has both peers IDLE again.
+ */
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+@State(Scope.Benchmark)
+public class HandshakeBenchmark {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration BOUND = Duration.ofSeconds(15);
+
+    private Path dir;
+    private LoopbackRig rig;
+    private XstuntSession alice;
+    private XstuntSession bob;
+    private volatile CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+    private Rendezvous atAlice;
+    private Rendezvous atBob;
+
+    private ServerSocketChannel plainServer;
+    private Thread plainAcceptor;
+    private SocketChannel plainClient;
+    private final ByteBuffer oneByte = ByteBuffer.allocateDirect(1);
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        dir = Files.createTempDirectory("xstunt-bench-handshake");
+        rig = LoopbackRig.start();
+        alice = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "alice", rig.options(11, dir.resolve("a.dat")));
+        bob = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "bob", rig.options(12, dir.resolve("b.dat")));
+        XstuntAsync.onIncoming(bob, r -> incoming.complete(r), e -> incoming.completeExceptionally(e));
+        startPlainServer();
+    }
+
+    /** The baseline's server: accepts, echoes one byte, closes (server closes first). */
+    private void startPlainServer() throws IOException {
+        plainServer = ServerSocketChannel.open().bind(new InetSocketAddress(LoopbackRig.IP1, 0), 1024);
+        plainAcceptor = Thread.ofPlatform().daemon().name("bench-plain-acceptor").start(() -> {
+            ByteBuffer b = ByteBuffer.allocateDirect(1);
+            while (plainServer.isOpen()) {
+                try (SocketChannel c = plainServer.accept()) {
+                    b.clear();
+                    if (c.read(b) == 1) {
+                        c.write(b.flip());
+                    }
+                } catch (IOException e) {
+                    if (plainServer.isOpen()) {
+                        System.err.println("baseline server: " + e);
+                    }
+                }
+            }
+        });
+    }
+
+    @Setup(Level.Invocation)
+    public void awaitIdle() {
+        rig.awaitState("alice", OptionalInt.of(Protocol.CSTATE_IDLE), BOUND);
+        rig.awaitState("bob", OptionalInt.of(Protocol.CSTATE_IDLE), BOUND);
+        incoming = new CompletableFuture<>();
+    }
+
+    /** XConnect until both sides hold the direct connection. */
+    @Benchmark
+    public Rendezvous xconnect() throws Exception {
+        atAlice = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        atBob = incoming.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        return atBob;
+    }
+
+    /** Baseline: plain TCP connect plus one 1-byte round trip. */
+    @Benchmark
+    public int plainTcpConnectRoundTrip() throws IOException {
+        SocketChannel c = SocketChannel.open();
+        plainClient = c;
+        c.bind(new InetSocketAddress("127.0.0.11", 0));
+        c.connect(plainServer.getLocalAddress());
+        c.write(oneByte.clear().put((byte) 1).flip());
+        oneByte.clear();
+        if (c.read(oneByte) != 1) {
+            throw new IOException("baseline server did not echo the byte");
+        }
+        return oneByte.get(0);
+    }
+
+    @TearDown(Level.Invocation)
+    public void closeChannels() throws IOException {
+        for (Rendezvous r : new Rendezvous[] {atAlice, atBob}) {
+            if (r != null) {
+                r.channel().close();
+            }
+        }
+        atAlice = null;
+        atBob = null;
+        if (plainClient != null) {
+            plainClient.close();
+            plainClient = null;
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        plainServer.close();
+        plainAcceptor.join(5_000);
+        alice.close();
+        bob.close();
+        rig.close();
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(dir);
+    }
+}

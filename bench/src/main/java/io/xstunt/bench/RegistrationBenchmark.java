@@ -1,0 +1,101 @@
+package io.xstunt.bench;
+
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntSession;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Registration latency (XInit, issue #4 benchmark 2) on loopback: with a cached fingerprint
+ * (the file matches: greeting, ID, ServerInfo, LogState IDLE) and with full probing (no file:
+ * PROBE registration, four echo probes per round, then IDLE registration). One operation ends
+ * when XInit returns; the session is closed and the server has forgotten the ID before the next.
+ */
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+@State(Scope.Benchmark)
+public class RegistrationBenchmark {
+    private static final Duration BOUND = Duration.ofSeconds(15);
+
+    private Path dir;
+    private LoopbackRig rig;
+    private XstuntSession session;
+    private io.xstunt.api.XstuntOptions cached;
+    private io.xstunt.api.XstuntOptions probing;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        dir = Files.createTempDirectory("xstunt-bench-registration");
+        rig = LoopbackRig.start();
+        cached = rig.options(21, dir.resolve("fingerprint.dat"));
+        probing = rig.options(22, null);
+        // the first registration probes and writes the file that the cached runs reuse
+        try (XstuntSession first = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached)) {
+            if (first.fingerprintCached()) {
+                throw new IllegalStateException("fresh directory, yet the fingerprint was cached");
+            }
+        }
+    }
+
+    @Setup(Level.Invocation)
+    public void awaitFreed() {
+        rig.awaitState("carol", OptionalInt.empty(), BOUND);
+        rig.awaitState("dave", OptionalInt.empty(), BOUND);
+    }
+
+    @Benchmark
+    public XstuntSession cachedFingerprint() throws Exception {
+        session = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached);
+        if (!session.fingerprintCached()) {
+            throw new IllegalStateException("expected the cached fingerprint to be used");
+        }
+        return session;
+    }
+
+    @Benchmark
+    public XstuntSession fullProbing() throws Exception {
+        session = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "dave", probing);
+        if (session.fingerprintCached()) {
+            throw new IllegalStateException("expected probing without a fingerprint file");
+        }
+        return session;
+    }
+
+    @TearDown(Level.Invocation)
+    public void closeSession() {
+        if (session != null) {
+            session.close();
+            session = null;
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        rig.close();
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(dir);
+    }
+}
