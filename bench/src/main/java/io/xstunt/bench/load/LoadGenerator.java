@@ -1,0 +1,888 @@
+package io.xstunt.bench.load;
+
+import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.ControlFrame;
+import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.LogHello;
+import io.xstunt.engine.wire.LogState;
+import io.xstunt.engine.wire.Msg;
+import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.ServerInfo;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Server capacity (issue #4, benchmark 4): a nonblocking load generator, one thread and one
+ * {@link Selector}, no thread per connection. It speaks the registration bytes as an original
+ * client does (LogHello, ID field, ServerInfo, LogState IDLE) against a {@link ServerProcess} in
+ * its own JVM, from many loopback source addresses (127.0.1.10 and up) to get past the ephemeral
+ * port range, and:
+ * <ol>
+ *   <li>registers N clients with a bounded number in flight and holds them: registrations/s;</li>
+ *   <li>asks the server process for its heap after full GCs, before and after: heap per client;</li>
+ *   <li>runs rendezvous sessions between held clients with a fixed number in flight (MSG_CONNECT,
+ *       both announcements, both control connects, one OK(1) frame relayed each way, close):
+ *       sessions/s and the session latency (p50/p99 of a sorted sample array);</li>
+ *   <li>runs the baseline: a minimal NIO accept-write-close server in its own JVM, driven by the
+ *       same generator, same concurrency and source addresses: connections/s;</li>
+ * </ol>
+ * and prints both rates as ratios to the baseline.
+ *
+ * <p>Usage: {@code LoadGenerator [--clients N] [--sessions S] [--in-flight K] [--ips M]
+ * [--out file] [--server-jvm-opts "..."]}.
+ */
+public final class LoadGenerator {
+    private static final int SERVER_IP1 = Ipv4.toInt(Ipv4.parse("127.0.0.1"));
+    private static final long PHASE_LIMIT_NS = 600_000_000_000L;
+
+    private final Selector selector;
+    private final PrintStream log = System.out;
+    private final int[] sourceIps;
+    private InetSocketAddress logAddress;
+    private InetSocketAddress commAddress;
+    private long failures;
+    private int deadClients;
+    private String lastFailure;
+
+    private LoadGenerator(int ipCount) throws IOException {
+        selector = Selector.open();
+        sourceIps = new int[ipCount];
+        for (int k = 0; k < ipCount; k++) {
+            sourceIps[k] = Ipv4.toInt(Ipv4.parse("127.0." + (1 + k / 200) + "." + (10 + k % 200)));
+        }
+    }
+
+    /** What a ready key runs. */
+    private interface Handler {
+        void ready(SelectionKey key) throws IOException;
+
+        void failed(String why);
+    }
+
+    // ------------------------------------------------------------------ registration
+
+    /** One simulated client: its log connection, state and the session it takes part in. */
+    private final class SimClient implements Handler {
+        final int index;
+        final int ip;
+        String id;
+        boolean warm;
+        final ByteBuffer in = ByteBuffer.allocate(256);
+        SocketChannel channel;
+        int step; // 0 connecting, 1 hello, 2 info, 3 idle, -1 dead
+        Session session;
+        Runnable onRegistered;
+
+        SimClient(int index, int ip) {
+            this.index = index;
+            this.ip = ip;
+            this.id = "c" + index;
+        }
+
+        void start(Runnable registered) throws IOException {
+            if (warm) {
+                id = "w" + index;
+            }
+            onRegistered = registered;
+            channel = open(ip);
+            step = 0;
+            if (channel.connect(logAddress)) {
+                channel.register(selector, SelectionKey.OP_READ, this);
+                step = 1;
+            } else {
+                channel.register(selector, SelectionKey.OP_CONNECT, this);
+            }
+        }
+
+        @Override
+        public void ready(SelectionKey key) throws IOException {
+            if (step == 0) {
+                if (!channel.finishConnect()) {
+                    return;
+                }
+                key.interestOps(SelectionKey.OP_READ);
+                step = 1;
+                return;
+            }
+            int n = channel.read(in);
+            if (n < 0) {
+                failed(step == 3 ? "log connection closed by the server" : "closed during registration");
+                return;
+            }
+            in.flip();
+            while (true) {
+                if (step == 1 && in.remaining() >= LogHello.SIZE) {
+                    LogHello h = LogHello.read(in);
+                    if (h.requiredBuild() != Protocol.BUILD_VERSION) {
+                        failed("server requires build " + h.requiredBuild());
+                        return;
+                    }
+                    ByteBuffer idField = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
+                    ClientId.write(idField, id);
+                    writeAll(channel, idField.flip());
+                    step = 2;
+                } else if (step == 2 && in.remaining() >= ServerInfo.SIZE) {
+                    ServerInfo info = ServerInfo.read(in);
+                    if (!info.id().equals(id)) {
+                        failed("ID refused (ERR_DUPLICATE_ID)");
+                        return;
+                    }
+                    ByteBuffer st = ByteBuffer.allocate(LogState.SIZE);
+                    new LogState(Protocol.CSTATE_IDLE, ip).write(st);
+                    writeAll(channel, st.flip());
+                    step = 3;
+                    Runnable r = onRegistered;
+                    onRegistered = null;
+                    r.run();
+                } else if (step == 3 && in.remaining() >= Echo.SIZE) {
+                    Echo e = Echo.read(in);
+                    if (session == null) {
+                        failed("announcement without a session");
+                        return;
+                    }
+                    session.announced(this, e);
+                } else {
+                    break;
+                }
+            }
+            in.compact();
+        }
+
+        @Override
+        public void failed(String why) {
+            if (step != -1) {
+                step = -1;
+                deadClients++;
+                fail("client " + id + ": " + why);
+                closeQuietly(channel);
+            }
+        }
+    }
+
+    private static void writeAll(SocketChannel ch, ByteBuffer b) throws IOException {
+        ch.write(b);
+        if (b.hasRemaining()) {
+            // a few bytes on a fresh or idle connection: the socket buffer always takes them
+            throw new IOException("short write of " + b.remaining() + " bytes on a small message");
+        }
+    }
+
+    private SocketChannel open(int ip) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        ch.configureBlocking(false);
+        ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        ch.bind(new InetSocketAddress(Ipv4.toAddress(ip), 0));
+        return ch;
+    }
+
+    private void fail(String why) {
+        failures++;
+        lastFailure = why;
+    }
+
+    /** Registers {@code clients} with at most {@code inFlight} registrations under way. */
+    private double register(SimClient[] clients, int inFlight) throws IOException {
+        int[] next = {0};
+        int[] done = {0};
+        long start = System.nanoTime();
+        Runnable[] startNext = new Runnable[1];
+        startNext[0] = () -> {
+            done[0]++;
+            if (next[0] < clients.length) {
+                startClient(clients[next[0]++], startNext[0]);
+            }
+        };
+        while (next[0] < Math.min(inFlight, clients.length)) {
+            startClient(clients[next[0]++], startNext[0]);
+        }
+        pump(() -> done[0] + deadClients >= clients.length, start, "registration");
+        long ns = System.nanoTime() - start;
+        return done[0] / (ns / 1e9);
+    }
+
+    private void startClient(SimClient c, Runnable registered) {
+        try {
+            c.start(registered);
+        } catch (IOException e) {
+            c.failed("cannot connect: " + e);
+        }
+    }
+
+    private static int deadCount(SimClient[] clients) {
+        int n = 0;
+        for (SimClient c : clients) {
+            if (c.step == -1) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Runs the selector until {@code done}, bounded. */
+    private void pump(java.util.function.BooleanSupplier done, long startNs, String phase) throws IOException {
+        while (true) {
+            if (done.getAsBoolean()) {
+                return;
+            }
+            if (System.nanoTime() - startNs > PHASE_LIMIT_NS) {
+                throw new IOException(phase + " did not finish within " + PHASE_LIMIT_NS / 1_000_000_000 + " s"
+                        + "; failures " + failures + ", last: " + lastFailure);
+            }
+            selector.select(this::dispatch, 100);
+        }
+    }
+
+    private void dispatch(SelectionKey key) {
+        Handler h = (Handler) key.attachment();
+        try {
+            if (key.isValid()) {
+                h.ready(key);
+            }
+        } catch (IOException | RuntimeException e) {
+            h.failed(e.toString());
+        }
+    }
+
+    // ------------------------------------------------------------------ sessions
+
+    /** One rendezvous session driven from both sides. */
+    private final class Session {
+        final SimClient a;
+        final SimClient b;
+        final long startNs;
+        final Runnable onDone;
+        SocketChannel comm;
+        Side controlA;
+        Side controlB;
+        boolean answered;
+        boolean finished;
+        int controlPort;
+        /** When each step happened (ns), for the phase profile: see {@link #PHASES}. */
+        final long[] at = new long[PHASES.length];
+
+        Session(SimClient a, SimClient b, Runnable onDone) {
+            this.a = a;
+            this.b = b;
+            this.onDone = onDone;
+            this.startNs = System.nanoTime();
+        }
+
+        void start() throws IOException {
+            a.session = this;
+            b.session = this;
+            comm = open(a.ip);
+            Handler h = new Handler() {
+                final ByteBuffer reply = ByteBuffer.allocate(Protocol.COMM_REPLY_LEN);
+
+                @Override
+                public void ready(SelectionKey key) throws IOException {
+                    if (key.isConnectable()) {
+                        if (!comm.finishConnect()) {
+                            return;
+                        }
+                        ByteBuffer m = ByteBuffer.allocate(Msg.SIZE);
+                        Msg.connect(a.id, b.id).write(m);
+                        writeAll(comm, m.flip());
+                        key.interestOps(SelectionKey.OP_READ);
+                        return;
+                    }
+                    if (comm.read(reply) < 0 && reply.hasRemaining()) {
+                        failed("comm closed before the answer");
+                        return;
+                    }
+                    if (!reply.hasRemaining()) {
+                        int v = reply.flip().getInt();
+                        comm.close();
+                        if (v != Protocol.COMM_ACCEPTED) {
+                            end(false, "MSG_CONNECT answered " + v);
+                            return;
+                        }
+                        answered = true;
+                        mark(Session.this, 0);
+                    }
+                }
+
+                @Override
+                public void failed(String why) {
+                    closeQuietly(comm);
+                    end(false, "comm: " + why);
+                }
+            };
+            if (comm.connect(commAddress)) {
+                ByteBuffer m = ByteBuffer.allocate(Msg.SIZE);
+                Msg.connect(a.id, b.id).write(m);
+                writeAll(comm, m.flip());
+                comm.register(selector, SelectionKey.OP_READ, h);
+            } else {
+                comm.register(selector, SelectionKey.OP_CONNECT, h);
+            }
+        }
+
+        void announced(SimClient who, Echo e) throws IOException {
+            if (finished) {
+                return;
+            }
+            boolean initiator = who == a;
+            byte expected = initiator ? Protocol.ROLE_INITIATOR : Protocol.ROLE_LISTENER;
+            if (e.role() != expected || e.ip() != SERVER_IP1) {
+                end(false, "unexpected announcement " + e);
+                return;
+            }
+            controlPort = e.port();
+            mark(this, initiator ? 1 : 2);
+            Side s = new Side(this, who, initiator);
+            if (initiator) {
+                controlA = s;
+            } else {
+                controlB = s;
+            }
+            s.connect(new InetSocketAddress(Ipv4.toAddress(SERVER_IP1), e.port()));
+        }
+
+        /** The initiator got the listener's frame back: the session did its work. */
+        void relayedBothWays() {
+            end(true, null);
+        }
+
+        void end(boolean ok, String why) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            if (!ok) {
+                fail("session " + a.id + "->" + b.id + ": " + why);
+            }
+            if (controlA != null) {
+                closeQuietly(controlA.channel);
+            }
+            if (controlB != null) {
+                closeQuietly(controlB.channel);
+            }
+            closeQuietly(comm);
+            a.session = null;
+            b.session = null;
+            sessionDone(this, ok);
+        }
+    }
+
+    /** One side's control connection: the initiator sends OK(1) and waits for the echo of it. */
+    private final class Side implements Handler {
+        final Session session;
+        final boolean initiator;
+        final SocketChannel channel;
+        final ByteBuffer in = ByteBuffer.allocate(64);
+
+        Side(Session session, SimClient who, boolean initiator) throws IOException {
+            this.session = session;
+            this.initiator = initiator;
+            this.channel = open(who.ip);
+        }
+
+        void connect(InetSocketAddress control) throws IOException {
+            if (channel.connect(control)) {
+                channel.register(selector, SelectionKey.OP_READ, this);
+                connected();
+            } else {
+                channel.register(selector, SelectionKey.OP_CONNECT, this);
+            }
+        }
+
+        private void connected() throws IOException {
+            mark(session, initiator ? 3 : 4);
+            if (initiator) {
+                sendOne();
+            }
+        }
+
+        private void sendOne() throws IOException {
+            ByteBuffer f = ByteBuffer.allocate(Protocol.CONTROL_HEADER_LEN + Protocol.CONTROL_ONE_LEN);
+            ControlFrame.one().write(f);
+            writeAll(channel, f.flip());
+        }
+
+        @Override
+        public void ready(SelectionKey key) throws IOException {
+            if (key.isConnectable()) {
+                if (!channel.finishConnect()) {
+                    return;
+                }
+                key.interestOps(SelectionKey.OP_READ);
+                connected();
+                return;
+            }
+            if (channel.read(in) < 0) {
+                failed("control connection closed by the server");
+                return;
+            }
+            ByteBuffer view = in.duplicate().flip();
+            ControlFrame f = ControlFrame.tryRead(view);
+            if (f == null) {
+                return;
+            }
+            if (!f.isOne()) {
+                failed("relayed " + f + " instead of OK(1)");
+                return;
+            }
+            in.clear();
+            mark(session, initiator ? 6 : 5);
+            if (initiator) {
+                session.relayedBothWays();
+            } else {
+                sendOne();
+            }
+        }
+
+        @Override
+        public void failed(String why) {
+            session.end(false, (initiator ? "initiator" : "listener") + " control: " + why);
+        }
+    }
+
+    /** The steps of a session, timed from its start. */
+    private static final String[] PHASES = {"comm answer", "initiator announced", "listener announced",
+        "initiator control connected", "listener control connected", "listener got frame", "initiator got frame"};
+    private final long[] phaseSums = new long[PHASES.length];
+
+    private static void mark(Session s, int phase) {
+        if (s.at[phase] == 0) {
+            s.at[phase] = System.nanoTime();
+        }
+    }
+
+    /** @return the mean time from a session's start to each step, in microseconds */
+    private String phaseProfile() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < PHASES.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(PHASES[i]).append(' ')
+                    .append(fmt(phaseSums[i] / 1e3 / Math.max(1, sessionsOk))).append(" us");
+        }
+        return b.toString();
+    }
+
+    private ArrayDeque<SimClient[]> idlePairs;
+    private long[] latencies;
+    private int latencyCount;
+    private int sessionsStarted;
+    private int sessionsTarget;
+    private int sessionsOk;
+    private int sessionsFailed;
+
+    private void sessionDone(Session s, boolean ok) {
+        if (ok) {
+            latencies[latencyCount++] = System.nanoTime() - s.startNs;
+            sessionsOk++;
+            for (int i = 0; i < PHASES.length; i++) {
+                phaseSums[i] += s.at[i] - s.startNs;
+            }
+        } else {
+            sessionsFailed++;
+        }
+        idlePairs.add(new SimClient[] {s.a, s.b});
+        startSession();
+    }
+
+    private void startSession() {
+        if (sessionsStarted >= sessionsTarget) {
+            return;
+        }
+        SimClient[] pair = idlePairs.poll();
+        if (pair == null) {
+            return;
+        }
+        sessionsStarted++;
+        Session s = new Session(pair[0], pair[1], null);
+        try {
+            s.start();
+        } catch (IOException e) {
+            s.end(false, "cannot open the comm connection: " + e);
+        }
+    }
+
+    /** Runs {@code count} sessions with {@code inFlight} under way; returns sessions/s. */
+    private double sessions(SimClient[] clients, int count, int inFlight) throws IOException {
+        idlePairs = new ArrayDeque<>();
+        for (int i = 0; i + 1 < clients.length; i += 2) {
+            if (clients[i].step == 3 && clients[i + 1].step == 3) {
+                idlePairs.add(new SimClient[] {clients[i], clients[i + 1]});
+            }
+        }
+        if (idlePairs.size() < 2 * inFlight) {
+            throw new IOException(idlePairs.size() + " client pairs cannot keep " + inFlight
+                    + " sessions in flight with time to go back to IDLE: register more clients");
+        }
+        latencies = new long[count];
+        latencyCount = 0;
+        Arrays.fill(phaseSums, 0);
+        sessionsTarget = count;
+        long start = System.nanoTime();
+        for (int i = 0; i < inFlight; i++) {
+            startSession();
+        }
+        pump(() -> sessionsOk + sessionsFailed >= count, start, "sessions");
+        long ns = System.nanoTime() - start;
+        return sessionsOk / (ns / 1e9);
+    }
+
+    /**
+     * Warms the server's JIT before anything is measured: registers {@code count} throw-away
+     * clients, runs {@code count} sessions between them, closes them and waits until the server
+     * has forgotten them.
+     */
+    private void warmUp(ServerJvm server, int count, int inFlight, int ips) throws IOException {
+        int n = Math.max(4 * inFlight, count);
+        SimClient[] ws = new SimClient[n];
+        for (int i = 0; i < n; i++) {
+            ws[i] = new SimClient(i, sourceIps[i % ips]);
+            // distinct IDs from the measured clients
+        }
+        for (SimClient c : ws) {
+            c.warm = true;
+        }
+        register(ws, inFlight);
+        sessions(ws, count, inFlight);
+        for (SimClient c : ws) {
+            closeQuietly(c.channel);
+        }
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (server.heap()[1] != 0) {
+            selector.selectNow(this::dispatch);
+            if (System.nanoTime() > deadline) {
+                throw new IOException("the server still holds warm-up clients after 30 s");
+            }
+        }
+        failures = 0;
+        deadClients = 0;
+        lastFailure = null;
+        sessionsOk = 0;
+        sessionsFailed = 0;
+        sessionsStarted = 0;
+    }
+
+    // ------------------------------------------------------------------ baseline
+
+    /** Connect, read until the server closes, close: {@code count} times, {@code inFlight} at once. */
+    private double baseline(int count, int inFlight) throws IOException {
+        int[] started = {0};
+        int[] done = {0};
+        int[] bad = {0};
+        long start = System.nanoTime();
+        Runnable[] startOne = new Runnable[1];
+        startOne[0] = () -> {
+            if (started[0] >= count) {
+                return;
+            }
+            int k = started[0]++;
+            try {
+                SocketChannel ch = open(sourceIps[k % sourceIps.length]);
+                ByteBuffer buf = ByteBuffer.allocate(64);
+                Handler h = new Handler() {
+                    @Override
+                    public void ready(SelectionKey key) throws IOException {
+                        if (key.isConnectable()) {
+                            if (ch.finishConnect()) {
+                                key.interestOps(SelectionKey.OP_READ);
+                            }
+                            return;
+                        }
+                        if (ch.read(buf) < 0) {
+                            ch.close();
+                            if (buf.position() != ServerProcess.BASELINE_REPLY) {
+                                bad[0]++;
+                            }
+                            done[0]++;
+                            startOne[0].run();
+                        }
+                    }
+
+                    @Override
+                    public void failed(String why) {
+                        closeQuietly(ch);
+                        bad[0]++;
+                        done[0]++;
+                        fail("baseline: " + why);
+                        startOne[0].run();
+                    }
+                };
+                if (ch.connect(logAddress)) {
+                    ch.register(selector, SelectionKey.OP_READ, h);
+                } else {
+                    ch.register(selector, SelectionKey.OP_CONNECT, h);
+                }
+            } catch (IOException e) {
+                bad[0]++;
+                done[0]++;
+                fail("baseline connect: " + e);
+            }
+        };
+        for (int i = 0; i < inFlight; i++) {
+            startOne[0].run();
+        }
+        pump(() -> done[0] >= count, start, "baseline");
+        long ns = System.nanoTime() - start;
+        if (bad[0] > 0) {
+            log.println("baseline: " + bad[0] + " connections failed or were short");
+        }
+        return (done[0] - bad[0]) / (ns / 1e9);
+    }
+
+    // ------------------------------------------------------------------ server process
+
+    /** A {@link ServerProcess} in its own JVM, talked to over stdin/stdout. */
+    private static final class ServerJvm implements AutoCloseable {
+        final Process process;
+        final BufferedReader out;
+        final PrintStream in;
+        final int port1;
+        final int port2;
+
+        ServerJvm(String mode, List<String> jvmOpts) throws IOException {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(jvmOpts);
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(ServerProcess.class.getName());
+            cmd.add(mode);
+            process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
+            String[] ready = expect("READY");
+            port1 = Integer.parseInt(ready[1]);
+            port2 = Integer.parseInt(ready[2]);
+        }
+
+        String[] expect(String tag) throws IOException {
+            String line;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith(tag + " ")) {
+                    return line.split(" ");
+                }
+                System.out.println("[server] " + line);
+            }
+            throw new IOException("server process ended before " + tag);
+        }
+
+        /** @return used heap after GC, registered IDs, open connections, rejections */
+        long[] heap() throws IOException {
+            in.println("HEAP");
+            String[] h = expect("HEAP");
+            return new long[] {Long.parseLong(h[1]), Long.parseLong(h[2]), Long.parseLong(h[3]), Long.parseLong(h[4])};
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.println("QUIT");
+            try {
+                if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    /** CPU time (ns) used so far by the process {@code pid}, from /proc; -1 if unknown. */
+    private static long cpuNs(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+            return ticks * 10_000_000L; // USER_HZ 100
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** CPU of both processes over one phase, per operation. */
+    private record Cpu(long server0, long gen0) {
+        static Cpu start(ServerJvm s) {
+            return new Cpu(cpuNs(s.process.pid()), cpuNs(ProcessHandle.current().pid()));
+        }
+
+        String per(ServerJvm s, long ops) {
+            double server = (cpuNs(s.process.pid()) - server0) / 1e3 / Math.max(1, ops);
+            double gen = (cpuNs(ProcessHandle.current().pid()) - gen0) / 1e3 / Math.max(1, ops);
+            return "server " + fmt(server) + " us, generator " + fmt(gen) + " us of CPU per operation";
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // released either way
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ main
+
+    public static void main(String[] args) throws Exception {
+        int clients = 5_000;
+        int sessions = 20_000;
+        int inFlight = 1_000;
+        int ips = 200;
+        int baselineCount = -1;
+        int warmup = 2_000;
+        Path outFile = null;
+        List<String> serverOpts = new ArrayList<>(List.of("-Xms1g", "-Xmx4g", "-XX:+UseG1GC"));
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--clients" -> clients = Integer.parseInt(args[++i]);
+                case "--sessions" -> sessions = Integer.parseInt(args[++i]);
+                case "--in-flight" -> inFlight = Integer.parseInt(args[++i]);
+                case "--ips" -> ips = Integer.parseInt(args[++i]);
+                case "--baseline" -> baselineCount = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--out" -> outFile = Path.of(args[++i]);
+                case "--server-jvm-opts" -> serverOpts = new ArrayList<>(Arrays.asList(args[++i].trim().split("\\s+")));
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + "; use --clients N --sessions S --in-flight K --ips M --baseline C --warmup W --out FILE"
+                        + " --server-jvm-opts \"...\"");
+            }
+        }
+        if (baselineCount < 0) {
+            baselineCount = Math.max(clients, sessions);
+        }
+        long fdLimit = fdLimit();
+        int wanted = clients;
+        // Each process holds one descriptor per client plus ~3 per session in flight and slack.
+        long fit = fdLimit - 3L * inFlight - 512;
+        if (fdLimit > 0 && clients > fit) {
+            clients = (int) Math.max(0, fit);
+        }
+        StringBuilder report = new StringBuilder();
+        LoadGenerator g = new LoadGenerator(ips);
+        g.line(report, "machine", Runtime.getRuntime().availableProcessors() + " cores, JDK "
+                + System.getProperty("java.version") + ", open-files limit " + fdLimit);
+        if (clients != wanted) {
+            g.line(report, "clients.capped", wanted + " requested, " + clients + " fit the open-files limit " + fdLimit
+                    + " (server and generator each need one descriptor per client plus ~3 per session in flight)");
+        }
+        g.line(report, "server.jvm", String.join(" ", serverOpts));
+        g.line(report, "source.ips", ips + " (127.0.1.10 ..)");
+
+        double regRate;
+        double sessRate;
+        long heapPerClient;
+        long[] sorted;
+        try (ServerJvm server = new ServerJvm("stunt", serverOpts)) {
+            g.logAddress = new InetSocketAddress("127.0.0.1", server.port1);
+            g.commAddress = new InetSocketAddress("127.0.0.1", server.port2);
+            if (warmup > 0) {
+                g.warmUp(server, warmup, inFlight, ips);
+            }
+            long[] before = server.heap();
+            SimClient[] cs = new SimClient[clients];
+            for (int i = 0; i < clients; i++) {
+                cs[i] = g.new SimClient(i, g.sourceIps[i % ips]);
+            }
+            Cpu cpu = Cpu.start(server);
+            regRate = g.register(cs, inFlight);
+            g.line(report, "registrations.cpu", cpu.per(server, clients));
+            int held = clients - deadCount(cs);
+            long[] after = server.heap();
+            heapPerClient = held == 0 ? 0 : (after[0] - before[0]) / held;
+            g.line(report, "clients.held", held + " of " + clients + " (server counts " + after[1] + " registered, "
+                    + after[2] + " open connections)");
+            g.line(report, "registrations.per.s", fmt(regRate));
+            g.line(report, "heap.before.bytes", Long.toString(before[0]));
+            g.line(report, "heap.after.bytes", Long.toString(after[0]));
+            g.line(report, "heap.per.client.bytes", Long.toString(heapPerClient));
+            cpu = Cpu.start(server);
+            sessRate = g.sessions(cs, sessions, inFlight);
+            g.line(report, "sessions.cpu", cpu.per(server, sessions));
+            sorted = Arrays.copyOf(g.latencies, g.latencyCount);
+            Arrays.sort(sorted);
+            g.line(report, "sessions.ok", g.sessionsOk + " of " + sessions + " (" + g.sessionsFailed + " failed)");
+            g.line(report, "sessions.in.flight", Integer.toString(inFlight));
+            g.line(report, "sessions.per.s", fmt(sessRate));
+            g.line(report, "session.latency.p50.us", fmt(pct(sorted, 0.50) / 1e3));
+            g.line(report, "session.latency.p99.us", fmt(pct(sorted, 0.99) / 1e3));
+            g.line(report, "session.latency.max.us", fmt(pct(sorted, 1.0) / 1e3));
+            g.line(report, "session.phases.mean", g.phaseProfile());
+            long[] end = server.heap();
+            g.line(report, "server.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
+                    + end[3] + " inputs refused");
+            for (SimClient c : cs) {
+                closeQuietly(c.channel);
+            }
+        }
+        double baseRate;
+        try (ServerJvm base = new ServerJvm("baseline", serverOpts)) {
+            g.logAddress = new InetSocketAddress("127.0.0.1", base.port1);
+            if (warmup > 0) {
+                g.baseline(Math.min(baselineCount, warmup), inFlight);
+            }
+            Cpu cpu = Cpu.start(base);
+            baseRate = g.baseline(baselineCount, inFlight);
+            g.line(report, "baseline.cpu", cpu.per(base, baselineCount));
+        }
+        g.line(report, "baseline.connections", Integer.toString(baselineCount));
+        g.line(report, "baseline.accept.write.close.per.s", fmt(baseRate));
+        g.line(report, "ratio.registrations.to.baseline", fmt2(regRate / baseRate));
+        g.line(report, "ratio.sessions.to.baseline", fmt2(sessRate / baseRate));
+        g.line(report, "failures", g.failures + (g.lastFailure == null ? "" : " (last: " + g.lastFailure + ")"));
+        if (outFile != null) {
+            Files.writeString(outFile, report.toString());
+        }
+        g.selector.close();
+    }
+
+    private void line(StringBuilder report, String key, String value) {
+        String l = key + " = " + value;
+        log.println(l);
+        report.append(l).append('\n');
+    }
+
+    private static long pct(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int i = (int) Math.ceil(p * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String fmt2(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    /** @return the soft open-files limit of this process, or -1 if unknown */
+    private static long fdLimit() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (l.startsWith("Max open files")) {
+                    return Long.parseLong(l.substring(25).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: no cap
+        }
+        return -1;
+    }
+}

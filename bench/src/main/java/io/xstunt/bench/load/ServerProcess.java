@@ -1,0 +1,125 @@
+package io.xstunt.bench.load;
+
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.server.ServerConfig;
+import io.xstunt.engine.server.StuntServer;
+import io.xstunt.engine.wire.Ipv4;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server side of the load test, in its own JVM so that its heap holds nothing but the
+ * server: {@code stunt} runs a {@link StuntServer} on 127.0.0.1 + 127.0.0.2; {@code baseline}
+ * runs a minimal NIO accept-write-close loop (one Selector, 12 bytes written, closed). It prints
+ * {@code READY <log port> <comm port>} and then answers commands on stdin, one per line:
+ * {@code HEAP} (after full GCs: {@code HEAP <used bytes> <registered> <open connections>}) and
+ * {@code QUIT}.
+ */
+public final class ServerProcess {
+    /** What the baseline writes before closing: as long as the log service's greeting. */
+    static final int BASELINE_REPLY = 12;
+
+    private ServerProcess() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "stunt";
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        if (mode.equals("baseline")) {
+            runBaseline(in);
+        } else {
+            runStunt(in);
+        }
+    }
+
+    private static void runStunt(BufferedReader in) throws Exception {
+        EventLoop loop = EventLoop.open("load-server").start();
+        ServerConfig config = ServerConfig.builder(Ipv4.parse("127.0.0.1"), Ipv4.parse("127.0.0.2"))
+                .logPort(0).commPort(0).echoPort1(0).echoPort2(0)
+                .backlog(4096).build();
+        StuntServer server = StuntServer.start(loop, config).get(10, TimeUnit.SECONDS);
+        System.out.println("READY " + server.logAddress().getPort() + " " + server.commAddress().getPort());
+        System.out.flush();
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.equals("HEAP")) {
+                long used = usedHeapAfterGc();
+                System.out.println("HEAP " + used + " " + server.registeredCount() + " " + server.openConnections()
+                        + " " + server.rejectedTotal());
+                System.out.flush();
+            } else if (line.equals("QUIT")) {
+                break;
+            }
+        }
+        server.close();
+        loop.close();
+    }
+
+    /** Used heap after full collections, settled: the smallest of three readings. */
+    static long usedHeapAfterGc() {
+        long min = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            min = Math.min(min, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return min;
+    }
+
+    /** Accept, write {@link #BASELINE_REPLY} bytes, close: the least a TCP server can do. */
+    private static void runBaseline(BufferedReader in) throws IOException {
+        Selector selector = Selector.open();
+        ServerSocketChannel server = ServerSocketChannel.open();
+        server.bind(new InetSocketAddress("127.0.0.1", 0), 4096);
+        server.configureBlocking(false);
+        server.register(selector, SelectionKey.OP_ACCEPT);
+        ByteBuffer reply = ByteBuffer.allocateDirect(BASELINE_REPLY);
+        Thread loop = Thread.ofPlatform().daemon().name("baseline-loop").start(() -> {
+            try {
+                while (selector.isOpen()) {
+                    selector.select(k -> {
+                        SocketChannel c;
+                        try {
+                            while ((c = server.accept()) != null) {
+                                try (SocketChannel ch = c) {
+                                    ch.write(reply.clear());
+                                }
+                            }
+                        } catch (IOException e) {
+                            System.err.println("baseline: " + e);
+                        }
+                    });
+                }
+            } catch (IOException | java.nio.channels.ClosedSelectorException e) {
+                // closed
+            }
+        });
+        System.out.println("READY " + ((InetSocketAddress) server.getLocalAddress()).getPort() + " 0");
+        System.out.flush();
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.equals("HEAP")) {
+                System.out.println("HEAP " + usedHeapAfterGc() + " 0 0 0");
+                System.out.flush();
+            } else if (line.equals("QUIT")) {
+                break;
+            }
+        }
+        selector.close();
+        server.close();
+        try {
+            loop.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
