@@ -680,6 +680,17 @@ public final class LoadGenerator {
             throw new IOException("server process ended before " + tag);
         }
 
+        /** @return the server's class histogram lines (first {@code rows} classes) */
+        List<String> histogram(int rows) throws IOException {
+            in.println("HISTO " + rows);
+            List<String> lines = new ArrayList<>();
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("HISTO done")) {
+                lines.add(line);
+            }
+            return lines;
+        }
+
         /** @return used heap after GC, registered IDs, open connections, rejections */
         long[] heap() throws IOException {
             in.println("HEAP");
@@ -745,6 +756,7 @@ public final class LoadGenerator {
         int ips = 200;
         int baselineCount = -1;
         int warmup = 2_000;
+        int histogramRows = 0;
         Path outFile = null;
         List<String> serverOpts = new ArrayList<>(List.of("-Xms1g", "-Xmx4g", "-XX:+UseG1GC"));
         for (int i = 0; i < args.length; i++) {
@@ -755,10 +767,11 @@ public final class LoadGenerator {
                 case "--ips" -> ips = Integer.parseInt(args[++i]);
                 case "--baseline" -> baselineCount = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--histogram" -> histogramRows = Integer.parseInt(args[++i]);
                 case "--out" -> outFile = Path.of(args[++i]);
                 case "--server-jvm-opts" -> serverOpts = new ArrayList<>(Arrays.asList(args[++i].trim().split("\\s+")));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; use --clients N --sessions S --in-flight K --ips M --baseline C --warmup W --out FILE"
+                        + "; use --clients N --sessions S --in-flight K --ips M --baseline C --warmup W --histogram ROWS --out FILE"
                         + " --server-jvm-opts \"...\"");
             }
         }
@@ -810,6 +823,11 @@ public final class LoadGenerator {
             g.line(report, "heap.before.bytes", Long.toString(before[0]));
             g.line(report, "heap.after.bytes", Long.toString(after[0]));
             g.line(report, "heap.per.client.bytes", Long.toString(heapPerClient));
+            if (histogramRows > 0) {
+                for (String h : server.histogram(histogramRows)) {
+                    g.line(report, "server.heap", h.replaceFirst("^histo ", ""));
+                }
+            }
             cpu = Cpu.start(server);
             sessRate = g.sessions(cs, sessions, inFlight);
             g.line(report, "sessions.cpu", cpu.per(server, sessions));

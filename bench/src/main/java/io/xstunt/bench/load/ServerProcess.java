@@ -57,6 +57,10 @@ public final class ServerProcess {
                 System.out.println("HEAP " + used + " " + server.registeredCount() + " " + server.openConnections()
                         + " " + server.rejectedTotal());
                 System.out.flush();
+            } else if (line.startsWith("HISTO")) {
+                System.out.print(histogram(Integer.parseInt(line.substring(6).trim())));
+                System.out.println("HISTO done");
+                System.out.flush();
             } else if (line.equals("QUIT")) {
                 break;
             }
@@ -73,6 +77,26 @@ public final class ServerProcess {
             min = Math.min(min, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         }
         return min;
+    }
+
+    /**
+     * The heap's class histogram (live objects, after a full GC), first {@code rows} classes, as
+     * {@code jcmd GC.class_histogram} prints it: what the bytes per registered client are made of.
+     */
+    static String histogram(int rows) {
+        try {
+            javax.management.ObjectName name = new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand");
+            String h = (String) ManagementFactory.getPlatformMBeanServer().invoke(name, "gcClassHistogram",
+                    new Object[] {new String[0]}, new String[] {String[].class.getName()});
+            StringBuilder b = new StringBuilder();
+            String[] lines = h.split("\n");
+            for (int i = 0; i < Math.min(lines.length, rows + 2); i++) {
+                b.append("histo ").append(lines[i]).append('\n');
+            }
+            return b.toString();
+        } catch (javax.management.JMException e) {
+            return "histo unavailable: " + e + "\n";
+        }
     }
 
     /** Accept, write {@link #BASELINE_REPLY} bytes, close: the least a TCP server can do. */
