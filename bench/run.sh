@@ -41,7 +41,7 @@ if [[ "$MODE" == --short ]]; then
   LOAD=(--clients 5000 --sessions 10000 --in-flight 1000 --warmup 4000 --histogram 12)
 else
   CODEC=(-wi 3 -w 1s -i 5 -r 1s -f 2)
-  LATENCY=(-wi 3 -w 5s -i 10 -r 5s -f 2)
+  LATENCY=(-wi 2 -w 3s -i 10 -r 3s -f 2)
   LOAD=(--clients 100000 --sessions 100000 --in-flight 1000 --warmup 20000 --histogram 25)
 fi
 

@@ -546,8 +546,8 @@ public final class LoadGenerator {
      * clients, runs {@code count} sessions between them, closes them and waits until the server
      * has forgotten them.
      */
-    private void warmUp(ServerJvm server, int count, int inFlight, int ips) throws IOException {
-        int n = Math.max(4 * inFlight, count);
+    private void warmUp(ServerJvm server, int count, int inFlight, int ips, int maxClients) throws IOException {
+        int n = Math.min(Math.max(4 * inFlight, count), maxClients);
         SimClient[] ws = new SimClient[n];
         for (int i = 0; i < n; i++) {
             ws[i] = new SimClient(i, sourceIps[i % ips]);
@@ -653,8 +653,11 @@ public final class LoadGenerator {
         final int port1;
         final int port2;
 
-        ServerJvm(String mode, List<String> jvmOpts) throws IOException {
+        ServerJvm(String mode, List<String> jvmOpts, List<String> wrapper) throws IOException {
             List<String> cmd = new ArrayList<>();
+            for (String w : wrapper) {
+                cmd.add(w.replace("{mode}", mode));
+            }
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.addAll(jvmOpts);
             cmd.add("-cp");
@@ -712,28 +715,33 @@ public final class LoadGenerator {
         }
     }
 
-    /** CPU time (ns) used so far by the process {@code pid}, from /proc; -1 if unknown. */
-    private static long cpuNs(long pid) {
+    /** CPU time (ns) used so far by the process {@code pid}, from /proc: {user, system}; -1s if unknown. */
+    private static long[] cpuNs(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
-            return ticks * 10_000_000L; // USER_HZ 100
+            // utime, stime in USER_HZ (100) ticks
+            return new long[] {Long.parseLong(f[11]) * 10_000_000L, Long.parseLong(f[12]) * 10_000_000L};
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return new long[] {-1, -1};
         }
     }
 
-    /** CPU of both processes over one phase, per operation. */
-    private record Cpu(long server0, long gen0) {
+    /** CPU of both processes over one phase, per operation, split into user and kernel time. */
+    private record Cpu(long[] server0, long[] gen0) {
         static Cpu start(ServerJvm s) {
             return new Cpu(cpuNs(s.process.pid()), cpuNs(ProcessHandle.current().pid()));
         }
 
         String per(ServerJvm s, long ops) {
-            double server = (cpuNs(s.process.pid()) - server0) / 1e3 / Math.max(1, ops);
-            double gen = (cpuNs(ProcessHandle.current().pid()) - gen0) / 1e3 / Math.max(1, ops);
-            return "server " + fmt(server) + " us, generator " + fmt(gen) + " us of CPU per operation";
+            return "server " + split(server0, cpuNs(s.process.pid()), ops) + "; generator "
+                    + split(gen0, cpuNs(ProcessHandle.current().pid()), ops) + " (CPU per operation)";
+        }
+
+        private static String split(long[] before, long[] after, long ops) {
+            double user = (after[0] - before[0]) / 1e3 / Math.max(1, ops);
+            double sys = (after[1] - before[1]) / 1e3 / Math.max(1, ops);
+            return fmt(user + sys) + " us (user " + fmt(user) + ", kernel " + fmt(sys) + ")";
         }
     }
 
@@ -757,6 +765,7 @@ public final class LoadGenerator {
         int baselineCount = -1;
         int warmup = 2_000;
         int histogramRows = 0;
+        List<String> wrapper = List.of();
         Path outFile = null;
         List<String> serverOpts = new ArrayList<>(List.of("-Xms1g", "-Xmx4g", "-XX:+UseG1GC"));
         for (int i = 0; i < args.length; i++) {
@@ -768,10 +777,12 @@ public final class LoadGenerator {
                 case "--baseline" -> baselineCount = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--histogram" -> histogramRows = Integer.parseInt(args[++i]);
+                case "--server-wrapper" -> wrapper = Arrays.asList(args[++i].trim().split("\\s+"));
                 case "--out" -> outFile = Path.of(args[++i]);
                 case "--server-jvm-opts" -> serverOpts = new ArrayList<>(Arrays.asList(args[++i].trim().split("\\s+")));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
                         + "; use --clients N --sessions S --in-flight K --ips M --baseline C --warmup W --histogram ROWS --out FILE"
+                        + " --server-wrapper \"strace -f -c -o /tmp/{mode}.strace\""
                         + " --server-jvm-opts \"...\"");
             }
         }
@@ -800,11 +811,11 @@ public final class LoadGenerator {
         double sessRate;
         long heapPerClient;
         long[] sorted;
-        try (ServerJvm server = new ServerJvm("stunt", serverOpts)) {
+        try (ServerJvm server = new ServerJvm("stunt", serverOpts, wrapper)) {
             g.logAddress = new InetSocketAddress("127.0.0.1", server.port1);
             g.commAddress = new InetSocketAddress("127.0.0.1", server.port2);
             if (warmup > 0) {
-                g.warmUp(server, warmup, inFlight, ips);
+                g.warmUp(server, warmup, inFlight, ips, clients);
             }
             long[] before = server.heap();
             SimClient[] cs = new SimClient[clients];
@@ -848,7 +859,7 @@ public final class LoadGenerator {
             }
         }
         double baseRate;
-        try (ServerJvm base = new ServerJvm("baseline", serverOpts)) {
+        try (ServerJvm base = new ServerJvm("baseline", serverOpts, wrapper)) {
             g.logAddress = new InetSocketAddress("127.0.0.1", base.port1);
             if (warmup > 0) {
                 g.baseline(Math.min(baselineCount, warmup), inFlight);
