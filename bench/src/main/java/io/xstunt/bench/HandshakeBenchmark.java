@@ -23,6 +23,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -30,12 +31,20 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Handshake latency on loopback (issue #4, benchmark 1): one operation is XConnect from alice
- * (127.0.0.11) to bob (127.0.0.12) until the connected SocketChannel is held on both sides
- * (alice's future and bob's incoming callback), through a server on 127.0.0.1 + 127.0.0.2. The
- * baseline in the same run: a plain TCP connect from 127.0.0.11 to 127.0.0.1 plus a 1-byte round
+ * Handshake latency on loopback (issue #4, benchmark 1): one operation is XConnect from an
+ * initiator to a listener until the connected SocketChannel is held on both sides (the
+ * initiator's future and the listener's incoming callback), through a server on 127.0.0.1 +
+ * 127.0.0.2. The baseline in the same run: a plain TCP connect to 127.0.0.1 plus a 1-byte round
  * trip (which proves the server side accepted). Channels are closed outside the measured
  * operation in both, and the next operation starts once the server has both peers IDLE again.
+ *
+ * <p>{@code pairs}: with 1, alice (127.0.0.11) connects to bob (127.0.0.12) every time. Each
+ * handshake leaves a few sockets of each peer in TIME_WAIT (the client closes its comm, control
+ * and direct connections first), and after some thousands of them Linux's
+ * {@code bind(address, 0)} with SO_REUSEADDR takes milliseconds on that address (measured: 1.5 ms
+ * with 8,000 TIME_WAIT sockets, 2.5 us on a fresh address), so a long run measures the kernel's
+ * port search. With N pairs, operation i uses pair i mod N (127.0.2.k -> 127.0.3.k), as N
+ * separate users would; the baseline rotates its source address the same way.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -47,10 +56,18 @@ public class HandshakeBenchmark {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final Duration BOUND = Duration.ofSeconds(15);
 
+    /** Peer pairs used in turn (1: alice 127.0.0.11 and bob 127.0.0.12 only). */
+    @Param({"1", "200"})
+    public int pairs;
+
     private Path dir;
     private LoopbackRig rig;
+    private XstuntSession[] initiators;
+    private XstuntSession[] listeners;
+    private int turn;
     private XstuntSession alice;
     private XstuntSession bob;
+    private String sourceIp;
     private volatile CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
     private Rendezvous atAlice;
     private Rendezvous atBob;
@@ -64,9 +81,17 @@ public class HandshakeBenchmark {
     public void setUp() throws Exception {
         dir = Files.createTempDirectory("xstunt-bench-handshake");
         rig = LoopbackRig.start();
-        alice = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "alice", rig.options(11, dir.resolve("a.dat")));
-        bob = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "bob", rig.options(12, dir.resolve("b.dat")));
-        XstuntAsync.onIncoming(bob, r -> incoming.complete(r), e -> incoming.completeExceptionally(e));
+        initiators = new XstuntSession[pairs];
+        listeners = new XstuntSession[pairs];
+        for (int k = 0; k < pairs; k++) {
+            String a = pairs == 1 ? "127.0.0.11" : "127.0.2." + (k + 1);
+            String b = pairs == 1 ? "127.0.0.12" : "127.0.3." + (k + 1);
+            initiators[k] = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, pairs == 1 ? "alice" : "a" + k,
+                    rig.options(a, dir.resolve("a" + k + ".dat")));
+            listeners[k] = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, pairs == 1 ? "bob" : "b" + k,
+                    rig.options(b, dir.resolve("b" + k + ".dat")));
+            XstuntAsync.onIncoming(listeners[k], r -> incoming.complete(r), e -> incoming.completeExceptionally(e));
+        }
         startPlainServer();
     }
 
@@ -92,15 +117,19 @@ public class HandshakeBenchmark {
 
     @Setup(Level.Invocation)
     public void awaitIdle() {
-        rig.awaitState("alice", OptionalInt.of(Protocol.CSTATE_IDLE), BOUND);
-        rig.awaitState("bob", OptionalInt.of(Protocol.CSTATE_IDLE), BOUND);
+        int k = turn++ % pairs;
+        alice = initiators[k];
+        bob = listeners[k];
+        sourceIp = alice.publicAddress().getHostAddress();
+        rig.awaitState(alice.id(), OptionalInt.of(Protocol.CSTATE_IDLE), BOUND);
+        rig.awaitState(bob.id(), OptionalInt.of(Protocol.CSTATE_IDLE), BOUND);
         incoming = new CompletableFuture<>();
     }
 
     /** XConnect until both sides hold the direct connection. */
     @Benchmark
     public Rendezvous xconnect() throws Exception {
-        atAlice = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        atAlice = XstuntAsync.xConnect(alice, bob.id(), TIMEOUT).get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
         atBob = incoming.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
         return atBob;
     }
@@ -110,7 +139,7 @@ public class HandshakeBenchmark {
     public int plainTcpConnectRoundTrip() throws IOException {
         SocketChannel c = SocketChannel.open();
         plainClient = c;
-        c.bind(new InetSocketAddress("127.0.0.11", 0));
+        c.bind(new InetSocketAddress(sourceIp, 0));
         c.connect(plainServer.getLocalAddress());
         c.write(oneByte.clear().put((byte) 1).flip());
         oneByte.clear();
@@ -139,8 +168,10 @@ public class HandshakeBenchmark {
     public void tearDown() throws Exception {
         plainServer.close();
         plainAcceptor.join(5_000);
-        alice.close();
-        bob.close();
+        for (int k = 0; k < pairs; k++) {
+            initiators[k].close();
+            listeners[k].close();
+        }
         rig.close();
         try (var files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {

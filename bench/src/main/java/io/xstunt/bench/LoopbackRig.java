@@ -45,10 +45,15 @@ final class LoopbackRig implements AutoCloseable {
 
     /** Options of a peer bound to 127.0.0.{@code lastOctet}; {@code fingerprint} null: always probe. */
     XstuntOptions options(int lastOctet, Path fingerprint) {
+        return options("127.0.0." + lastOctet, fingerprint);
+    }
+
+    /** Options of a peer bound to {@code address} (a 127/8 literal); {@code fingerprint} null: always probe. */
+    XstuntOptions options(String address, Path fingerprint) {
         return XstuntOptions.builder()
                 .logPort(server.logAddress().getPort())
                 .commPort(server.commAddress().getPort())
-                .localAddress("127.0.0." + lastOctet)
+                .localAddress(address)
                 .fingerprintFile(fingerprint)
                 .eventLoop(clientLoop)
                 .build();

@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -26,6 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * (the file matches: greeting, ID, ServerInfo, LogState IDLE) and with full probing (no file:
  * PROBE registration, four echo probes per round, then IDLE registration). One operation ends
  * when XInit returns; the session is closed and the server has forgotten the ID before the next.
+ * {@code addresses}: the client's local address is taken in turn from this many (1: 127.0.0.21
+ * cached, 127.0.0.22 probing), for the TIME_WAIT reason given in {@link HandshakeBenchmark}.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -36,23 +39,34 @@ import org.openjdk.jmh.annotations.Warmup;
 public class RegistrationBenchmark {
     private static final Duration BOUND = Duration.ofSeconds(15);
 
+    /** Local addresses used in turn. */
+    @Param({"1", "200"})
+    public int addresses;
+
     private Path dir;
     private LoopbackRig rig;
     private XstuntSession session;
-    private io.xstunt.api.XstuntOptions cached;
-    private io.xstunt.api.XstuntOptions probing;
+    private io.xstunt.api.XstuntOptions[] cached;
+    private io.xstunt.api.XstuntOptions[] probing;
+    private int turn;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         dir = Files.createTempDirectory("xstunt-bench-registration");
         rig = LoopbackRig.start();
-        cached = rig.options(21, dir.resolve("fingerprint.dat"));
-        probing = rig.options(22, null);
-        // the first registration probes and writes the file that the cached runs reuse
-        try (XstuntSession first = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached)) {
-            if (first.fingerprintCached()) {
-                throw new IllegalStateException("fresh directory, yet the fingerprint was cached");
+        cached = new io.xstunt.api.XstuntOptions[addresses];
+        probing = new io.xstunt.api.XstuntOptions[addresses];
+        for (int k = 0; k < addresses; k++) {
+            cached[k] = rig.options(addresses == 1 ? "127.0.0.21" : "127.0.4." + (k + 1),
+                    dir.resolve("fingerprint-" + k + ".dat"));
+            probing[k] = rig.options(addresses == 1 ? "127.0.0.22" : "127.0.5." + (k + 1), null);
+            // the first registration probes and writes the file that the cached runs reuse
+            try (XstuntSession first = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached[k])) {
+                if (first.fingerprintCached()) {
+                    throw new IllegalStateException("fresh directory, yet the fingerprint was cached");
+                }
             }
+            rig.awaitState("carol", OptionalInt.empty(), BOUND);
         }
     }
 
@@ -60,11 +74,12 @@ public class RegistrationBenchmark {
     public void awaitFreed() {
         rig.awaitState("carol", OptionalInt.empty(), BOUND);
         rig.awaitState("dave", OptionalInt.empty(), BOUND);
+        turn++;
     }
 
     @Benchmark
     public XstuntSession cachedFingerprint() throws Exception {
-        session = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached);
+        session = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached[turn % addresses]);
         if (!session.fingerprintCached()) {
             throw new IllegalStateException("expected the cached fingerprint to be used");
         }
@@ -73,7 +88,7 @@ public class RegistrationBenchmark {
 
     @Benchmark
     public XstuntSession fullProbing() throws Exception {
-        session = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "dave", probing);
+        session = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "dave", probing[turn % addresses]);
         if (session.fingerprintCached()) {
             throw new IllegalStateException("expected probing without a fingerprint file");
         }

@@ -1,0 +1,87 @@
+package io.xstunt.bench;
+
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntAsync;
+import io.xstunt.api.XstuntSession;
+import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.engine.wire.Protocol;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the handshake's time is made of: runs XConnect on the loopback rig of
+ * {@link HandshakeBenchmark} and prints, per phase the client reports in
+ * {@link Rendezvous#phases()} (comm, announce, sync, predict, exchange, punch, ...), the p50 and
+ * p99 on each side. Usage: {@code HandshakePhases [count]} (default 2000, after 500 warm-up).
+ */
+public final class HandshakePhases {
+    private HandshakePhases() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int count = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+        int warmup = 500;
+        Path dir = Files.createTempDirectory("xstunt-bench-phases");
+        Duration timeout = Duration.ofSeconds(10);
+        Duration bound = Duration.ofSeconds(15);
+        Map<String, long[]> samples = new LinkedHashMap<>();
+        long[] total = new long[count];
+        try (LoopbackRig rig = LoopbackRig.start()) {
+            XstuntSession alice = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "alice", rig.options(11, dir.resolve("a")));
+            XstuntSession bob = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "bob", rig.options(12, dir.resolve("b")));
+            CompletableFuture<?>[] incoming = {new CompletableFuture<Rendezvous>()};
+            XstuntAsync.onIncoming(bob, r -> cast(incoming[0]).complete(r), e -> incoming[0].completeExceptionally(e));
+            for (int i = -warmup; i < count; i++) {
+                rig.awaitState("alice", OptionalInt.of(Protocol.CSTATE_IDLE), bound);
+                rig.awaitState("bob", OptionalInt.of(Protocol.CSTATE_IDLE), bound);
+                CompletableFuture<Rendezvous> in = new CompletableFuture<>();
+                incoming[0] = in;
+                long t0 = System.nanoTime();
+                Rendezvous a = XstuntAsync.xConnect(alice, "bob", timeout).get(15, TimeUnit.SECONDS);
+                Rendezvous b = in.get(15, TimeUnit.SECONDS);
+                long t = System.nanoTime() - t0;
+                a.channel().close();
+                b.channel().close();
+                if (i < 0) {
+                    continue;
+                }
+                total[i] = t;
+                record(samples, "initiator ", a.phases(), i, count);
+                record(samples, "listener  ", b.phases(), i, count);
+            }
+            alice.close();
+            bob.close();
+        }
+        System.out.println(String.format(Locale.ROOT, "%-34s %10s %10s", "phase", "p50 us", "p99 us"));
+        for (Map.Entry<String, long[]> e : samples.entrySet()) {
+            print(e.getKey(), e.getValue());
+        }
+        print("both sides hold the channel", total);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static CompletableFuture<Rendezvous> cast(CompletableFuture<?> f) {
+        return (CompletableFuture<Rendezvous>) f;
+    }
+
+    private static void record(Map<String, long[]> samples, String side, Map<String, Duration> phases, int i, int n) {
+        for (Map.Entry<String, Duration> p : phases.entrySet()) {
+            samples.computeIfAbsent(side + p.getKey(), k -> new long[n])[i] = p.getValue().toNanos();
+        }
+    }
+
+    private static void print(String name, long[] v) {
+        long[] s = v.clone();
+        Arrays.sort(s);
+        System.out.println(String.format(Locale.ROOT, "%-34s %10.1f %10.1f", name, s[(int) (0.5 * s.length)] / 1e3,
+                s[Math.min(s.length - 1, (int) Math.ceil(0.99 * s.length) - 1)] / 1e3));
+    }
+}
