@@ -8,6 +8,7 @@ import io.xstunt.engine.loop.TcpConnection;
 import io.xstunt.engine.wire.Ipv4;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.EnumMap;
@@ -112,12 +113,15 @@ final class RendezvousSession implements RendezvousHandle {
             return;
         }
         try {
+            // The clients time their clock sync by a round trip through this relay: no Nagle delay.
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             TcpConnection c = TcpConnection.accepted(loop, ch, new SideListener(side), TcpConnection.DEFAULT_INBOUND,
                     TcpConnection.DEFAULT_MAX_OUTBOUND);
             sides.put(side, c);
             observer.opened(c);
         } catch (IOException | RuntimeException e) {
             LOG.warn("session {}: cannot adopt the {} control connection: {}", sessionId, side, e.toString());
+            StuntServer.closeQuietly(ch);
             relay.onSideClosed(side, loop.clockNs());
         }
         apply();

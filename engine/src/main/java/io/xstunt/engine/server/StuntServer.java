@@ -109,8 +109,14 @@ public final class StuntServer implements AutoCloseable {
     private void bind() throws IOException {
         logAddress = listen("log", config.ip1(), config.logPort(), this::acceptLog);
         commAddress = listen("comm", config.ip1(), config.commPort(), this::acceptComm);
-        echoPort1 = bindEchoPair(config.echoPort1());
-        echoPort2 = bindEchoPair(config.echoPort2());
+        if (config.echoPort1() == 0 && config.echoPort2() != 0) {
+            // the fixed port first, so that the ephemeral one cannot take it
+            echoPort2 = bindEchoPair(config.echoPort2());
+            echoPort1 = bindEchoPair(0);
+        } else {
+            echoPort1 = bindEchoPair(config.echoPort1());
+            echoPort2 = bindEchoPair(config.echoPort2());
+        }
         infoTemplate = new ServerInfo("", Ipv4.toInt(config.ip1()), Ipv4.toInt(config.ip2()), echoPort1, echoPort2);
         LOG.info("STUNT server up: log {}, comm {}, echo {}:{}/{} and {}:{}/{}", logAddress, commAddress,
                 config.ip1().getHostAddress(), echoPort1, echoPort2, config.ip2().getHostAddress(), echoPort1,
@@ -319,7 +325,11 @@ public final class StuntServer implements AutoCloseable {
         @Override
         public void rejected(Rejection why, String service, InetSocketAddress remote, String detail) {
             rejections.incrementAndGet(why.ordinal());
-            LOG.info("{}: refused {} from {}: {}", service, why, remote, detail);
+            if (remote == null) {
+                LOG.info("{}: refused {}: {}", service, why, detail);
+            } else {
+                LOG.info("{}: refused {} from {}: {}", service, why, remote, detail);
+            }
         }
     }
 }
