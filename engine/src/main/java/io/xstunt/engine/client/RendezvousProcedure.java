@@ -113,6 +113,10 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
     }
 
+    /**
+     * The punch's connect retry waits about one round trip through the server (the time the
+     * peer's SYN needs to open its side), clamped to these bounds.
+     */
     private static final Duration MIN_RETRY = Duration.ofMillis(10);
     private static final Duration MAX_RETRY = Duration.ofMillis(200);
 
