@@ -302,8 +302,12 @@ public final class EventLoop implements AutoCloseable {
      */
     @Override
     public void close() {
-        running = false;
         Thread t = ownThread;
+        // Refuse before changing anything: a refused close must leave the loop running.
+        if (t == null && owner != null && owner != Thread.currentThread()) {
+            throw new IllegalStateException("close a host-driven loop on its host thread (" + owner + ")");
+        }
+        running = false;
         if (t != null && t != Thread.currentThread()) {
             selector.wakeup();
             try {
@@ -314,9 +318,6 @@ public final class EventLoop implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             return;
-        }
-        if (t == null && owner != null && owner != Thread.currentThread()) {
-            throw new IllegalStateException("close a host-driven loop on its host thread (" + owner + ")");
         }
         shutdown();
     }
