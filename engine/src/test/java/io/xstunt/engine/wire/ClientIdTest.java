@@ -103,6 +103,14 @@ class ClientIdTest {
         assertThrows(IllegalArgumentException.class, () -> ClientId.validate(id));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"a\u0000b", "\u0000", "a\nb", "x\u007f", "y\u0085", "a\uD800", "\uDC00a"})
+    void writeRejectsWhatReadWouldRejectOrChange(String id) {
+        ByteBuffer b = ByteBuffer.allocate(33);
+        assertThrows(IllegalArgumentException.class, () -> ClientId.write(b, id));
+        assertEquals(0, b.position(), "nothing written");
+    }
+
     @Test
     void validateRejectsEmptyNullAndBrokenSurrogates() {
         assertThrows(IllegalArgumentException.class, () -> ClientId.validate(""));
