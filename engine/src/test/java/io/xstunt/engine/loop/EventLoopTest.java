@@ -52,7 +52,7 @@ class EventLoopTest {
     }
 
     /** Records what the loop tells it and drains the channel; optionally throws on readiness. */
-    private static final class PipeHandler implements IoHandler {
+    private static class PipeHandler implements IoHandler {
         final Pipe.SourceChannel source;
         final RuntimeException toThrow;
         final AtomicInteger bytesRead = new AtomicInteger();
@@ -403,5 +403,84 @@ class EventLoopTest {
         Throwable executed = LoopTesting.thrownOnAnotherThread(() -> loop.execute(() -> { }));
         assertNull(executed);
         assertEquals(1, loop.doWork());
+    }
+
+    @Test
+    void closeFromATaskOfAHostDrivenLoop() throws Exception {
+        EventLoop loop = hostLoop(new AtomicLong());
+        Pipe p = pipe();
+        PipeHandler h = new PipeHandler(p.source(), null);
+        loop.register(p.source(), SelectionKey.OP_READ, h);
+        assertNull(LoopTesting.thrownOnAnotherThread(() -> loop.execute(loop::close)));
+        loop.doWork();
+        assertFalse(loop.isRunning());
+        assertFalse(p.source().isOpen());
+        assertInstanceOf(IllegalStateException.class, h.failure.getNow(null));
+        assertEquals(0, loop.doWork(), "a closed loop has nothing to do");
+        assertEquals(0, loop.errorCount());
+    }
+
+    @Test
+    void closeFromAHandlerOfAHostDrivenLoop() throws Exception {
+        EventLoop loop = hostLoop(new AtomicLong());
+        Pipe p = pipe();
+        Pipe other = pipe();
+        PipeHandler h = new PipeHandler(p.source(), null) {
+            @Override
+            public void onReady(SelectionKey key) {
+                super.onReady(key);
+                loop.close();
+            }
+        };
+        PipeHandler otherHandler = new PipeHandler(other.source(), null);
+        loop.register(p.source(), SelectionKey.OP_READ, h);
+        loop.register(other.source(), SelectionKey.OP_READ, otherHandler);
+        p.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        other.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
+        while (loop.isRunning() && System.nanoTime() - deadline < 0) {
+            loop.doWork();
+        }
+        assertFalse(loop.isRunning());
+        assertFalse(p.source().isOpen());
+        assertFalse(other.source().isOpen());
+        assertEquals(0, loop.doWork());
+        assertEquals(0, loop.errorCount());
+    }
+
+    @Test
+    void closeFromATaskOfAnOwnThreadLoop() throws Exception {
+        EventLoop loop = EventLoop.open("self-closing").start();
+        Pipe p = pipe();
+        PipeHandler h = new PipeHandler(p.source(), null);
+        runOnLoop(loop, () -> loop.register(p.source(), SelectionKey.OP_READ, h));
+        Thread t = Thread.getAllStackTraces().keySet().stream().filter(th -> th.getName().equals("self-closing"))
+                .findFirst().orElseThrow();
+        loop.execute(loop::close);
+        LoopTesting.join(t);
+        assertFalse(p.source().isOpen());
+        assertInstanceOf(IllegalStateException.class, h.failure.getNow(null));
+        assertEquals(0, loop.errorCount());
+    }
+
+    @Test
+    void aHandlerThatClosesTheLoopFromOnFailureIsToldOnce() throws Exception {
+        EventLoop loop = hostLoop(new AtomicLong());
+        AtomicInteger failures = new AtomicInteger();
+        for (int i = 0; i < 3; i++) {
+            Pipe p = pipe();
+            loop.register(p.source(), SelectionKey.OP_READ, new PipeHandler(p.source(), null) {
+                @Override
+                public void onFailure(Throwable cause) {
+                    failures.incrementAndGet();
+                    super.onFailure(cause);
+                    loop.close(); // e.g. an application that stops everything when a connection ends
+                }
+            });
+        }
+        loop.doWork();
+        loop.close();
+        assertEquals(3, failures.get());
+        assertFalse(loop.isRunning());
     }
 }
