@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class DeadlineTimersTest {
     private final DeadlineTimers timers = new DeadlineTimers();
@@ -201,5 +202,23 @@ class DeadlineTimersTest {
         for (int i = 0; i < n; i++) {
             assertEquals(!cancelled[i], firedFlag[i], "timer " + i);
         }
+    }
+
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // the bug was an endless loop
+    void aTimerThatRearmsItselfAtADueDeadlineRunsOncePerExpire() {
+        DeadlineTimers.Timer[] self = new DeadlineTimers.Timer[1];
+        int[] runs = new int[1];
+        self[0] = timers.schedule(10, () -> {
+            runs[0]++;
+            timers.reschedule(self[0], 10); // "again at once": already due
+        });
+        at(10, "other");
+        assertEquals(2, expire(10));
+        assertEquals(1, runs[0]);
+        assertEquals(List.of("other"), fired);
+        assertEquals(1, expire(10));
+        assertEquals(2, runs[0]);
+        assertTrue(self[0].pending());
     }
 }
