@@ -518,4 +518,22 @@ class TcpConnectionTest {
         assertEquals(0, first.bytes().length);
         assertFalse(first.closed.isDone());
     }
+
+    @Test
+    void anAcceptHandlerThatThrowsDoesNotLeakTheAcceptedChannel() throws Exception {
+        List<SocketChannel> seen = new CopyOnWriteArrayList<>();
+        RuntimeException boom = new IllegalStateException("accept handler failure (expected by the test)");
+        TcpAcceptor acceptor = onLoop(loop, () -> TcpAcceptor.open(loop, ANY_LOOPBACK, 16, (acc, ch) -> {
+            seen.add(ch);
+            throw boom;
+        }));
+        cleanup.add(() -> runOnLoop(loop, acceptor::close));
+        Socket peer = plainClient(acceptor.address());
+        assertPeerSeesTheEnd(peer);
+        expectedLoopErrors = 1;
+        assertEquals(1, seen.size());
+        assertFalse(seen.get(0).isOpen(), "the channel the handler did not take over is closed");
+        assertTrue(onLoop(loop, acceptor::isClosed), "a failing handler closes its acceptor, as any IoHandler");
+        assertEquals(1, onLoop(loop, loop::errorCount));
+    }
 }
