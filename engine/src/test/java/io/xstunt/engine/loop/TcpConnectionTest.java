@@ -64,7 +64,6 @@ class TcpConnectionTest {
         final CompletableFuture<Optional<Throwable>> closed = new CompletableFuture<>();
         final AtomicInteger closedCount = new AtomicInteger();
         final ByteArrayOutputStream received = new ByteArrayOutputStream();
-        final List<CountDownLatch> waitingForBytes = new CopyOnWriteArrayList<>();
         volatile boolean readAfterClose;
 
         @Override
@@ -535,5 +534,27 @@ class TcpConnectionTest {
         assertFalse(seen.get(0).isOpen(), "the channel the handler did not take over is closed");
         assertTrue(onLoop(loop, acceptor::isClosed), "a failing handler closes its acceptor, as any IoHandler");
         assertEquals(1, onLoop(loop, loop::errorCount));
+    }
+
+    @Test
+    void bytesLeftByAListenerThatHandsOverAreOfferedToTheNextAtOnce() throws Exception {
+        Recorder next = new Recorder();
+        Recorder first = new Recorder() {
+            @Override
+            public void onRead(TcpConnection c, ByteBuffer in) {
+                in.get(); // its one-byte message, then the connection belongs to the next procedure
+                c.listener(next);
+            }
+        };
+        Listening acceptor = listen(first);
+        Socket peer = plainClient(acceptor.address());
+        peer.getOutputStream().write(new byte[] {'H', 'p', 'a', 'y'});
+        acceptor.connection();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
+        while (next.bytes().length < 3 && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals("pay", new String(next.bytes(), StandardCharsets.US_ASCII),
+                "the next listener gets the rest without waiting for more bytes");
     }
 }
