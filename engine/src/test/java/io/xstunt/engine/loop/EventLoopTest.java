@@ -278,6 +278,25 @@ class EventLoopTest {
     }
 
     @Test
+    void timersFireInOrderWhenTheClockWrapsPastLongMaxValue() {
+        AtomicLong clock = new AtomicLong(Long.MAX_VALUE - 100);
+        EventLoop loop = hostLoop(clock);
+        List<String> fired = new ArrayList<>();
+        loop.schedule(300, () -> fired.add("after-wrap-2"));
+        loop.schedule(50, () -> fired.add("before-wrap"));
+        loop.schedule(200, () -> fired.add("after-wrap-1"));
+        clock.set(Long.MAX_VALUE);
+        assertEquals(1, loop.doWork());
+        clock.addAndGet(99); // MIN_VALUE + 98: deadline MAX - 100 + 200 is MIN + 99
+        assertEquals(0, loop.doWork());
+        clock.addAndGet(1);
+        assertEquals(1, loop.doWork());
+        clock.addAndGet(100);
+        assertEquals(1, loop.doWork());
+        assertEquals(List.of("before-wrap", "after-wrap-1", "after-wrap-2"), fired);
+    }
+
+    @Test
     void timersScheduledFromTimersUseTheClockAtSchedulingTime() {
         AtomicLong clock = new AtomicLong(0);
         EventLoop loop = hostLoop(clock);
