@@ -31,7 +31,7 @@ final class CommDriver implements ConnectionListener {
     private final Callback callback;
     private final DeadlineSlot timer;
     private TcpConnection connection;
-    private boolean pumping;
+    private final ActionPass pass = new ActionPass();
 
     private CommDriver(EventLoop loop, ClientConfig config, Msg msg, Callback callback) {
         this.loop = loop;
@@ -59,20 +59,8 @@ final class CommDriver implements ConnectionListener {
     }
 
     private void pump() {
-        if (pumping) {
+        if (!pass.run(() -> request.runActions(this::run))) {
             return;
-        }
-        pumping = true;
-        try {
-            var actions = request.drainActions();
-            while (!actions.isEmpty()) {
-                for (CommRequest.Action a : actions) {
-                    run(a);
-                }
-                actions = request.drainActions();
-            }
-        } finally {
-            pumping = false;
         }
         timer.set(request.deadlineNs());
     }
@@ -104,9 +92,8 @@ final class CommDriver implements ConnectionListener {
 
     private void connect() {
         InetSocketAddress server = new InetSocketAddress(config.serverIp1(), config.commPort());
-        InetSocketAddress local = config.localAddress() == null ? null : new InetSocketAddress(config.localAddress(), 0);
         try {
-            connection = TcpConnection.connect(loop, local, server, this);
+            connection = TcpConnection.connect(loop, ClientSockets.service(config.localAddress()), server, this);
         } catch (IOException | RuntimeException e) {
             connection = null;
             request.onConnectFailed(server + ": " + e);

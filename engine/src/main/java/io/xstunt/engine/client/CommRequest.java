@@ -8,7 +8,6 @@ import io.xstunt.engine.wire.Protocol;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
-import java.util.OptionalLong;
 
 /**
  * One request to the communication service as a sans-IO state machine: connect, write one
@@ -19,7 +18,7 @@ import java.util.OptionalLong;
  * ERR_COMM_TIMEOUT; a connection closed before the answer is ERR_RECEIVE; a deregister whose
  * bytes could not be written is ERR_SEND. The answer itself is read by {@link #connectAnswer}.
  */
-public final class CommRequest {
+public final class CommRequest extends Procedure<CommRequest.Action> {
     /** The machine's states. */
     public enum State {
         /** Connecting to the comm service. */
@@ -67,7 +66,6 @@ public final class CommRequest {
 
     private final Msg msg;
     private final long timeoutNs;
-    private final Outbox<Action> out = new Outbox<>();
     private State state = State.CONNECTING;
 
     /**
@@ -84,20 +82,10 @@ public final class CommRequest {
         return state;
     }
 
-    /** @return the queued actions; call after every input */
-    public List<Action> drainActions() {
-        return out.drain();
-    }
-
-    /** @return when {@link #onTimeout} is due, if at all */
-    public OptionalLong deadlineNs() {
-        return out.armed() ? OptionalLong.of(out.deadlineNs()) : OptionalLong.empty();
-    }
-
     /** Starts: connect. */
     public void start(long nowNs) {
-        out.add(new Action.Connect());
-        out.deadline(nowNs + timeoutNs);
+        emit(new Action.Connect());
+        deadline(nowNs + timeoutNs);
     }
 
     /** Connected: write the message. */
@@ -107,12 +95,12 @@ public final class CommRequest {
         }
         ByteBuffer b = ByteBuffer.allocate(Msg.SIZE);
         msg.write(b);
-        out.add(new Action.Send(b.array()));
+        emit(new Action.Send(b.array()));
         if (msg.type() == Protocol.MSG_CONNECT) {
             state = State.AWAIT_ANSWER;
         } else {
             state = State.CLOSING;
-            out.add(new Action.CloseAfterFlush());
+            emit(new Action.CloseAfterFlush());
         }
     }
 
@@ -130,9 +118,9 @@ public final class CommRequest {
         }
         int value = in.order(java.nio.ByteOrder.BIG_ENDIAN).getInt();
         state = State.DONE;
-        out.clearDeadline();
-        out.add(new Action.Close());
-        out.add(new Action.Answered(value));
+        clearDeadline();
+        emit(new Action.Close());
+        emit(new Action.Answered(value));
     }
 
     /** The connection closed (by the server, an error, or our close after flush). */
@@ -140,8 +128,8 @@ public final class CommRequest {
         if (state == State.CLOSING) {
             if (error == null) {
                 state = State.DONE;
-                out.clearDeadline();
-                out.add(new Action.Delivered());
+                clearDeadline();
+                emit(new Action.Delivered());
             } else {
                 fail(ErrorCode.ERR_SEND, "could not deliver the message to the communication service: " + error);
             }
@@ -153,7 +141,7 @@ public final class CommRequest {
 
     /** A deadline passed: ERR_COMM_TIMEOUT. */
     public void onTimeout(long nowNs) {
-        if (out.expired(nowNs)) {
+        if (expired(nowNs)) {
             fail(ErrorCode.ERR_COMM_TIMEOUT, "no answer from the communication service within "
                     + Duration.ofNanos(timeoutNs));
         }
@@ -163,9 +151,9 @@ public final class CommRequest {
     public void abort(XstuntException error) {
         if (state != State.DONE && state != State.FAILED) {
             state = State.FAILED;
-            out.clearDeadline();
-            out.add(new Action.Close());
-            out.add(new Action.Failed(error));
+            clearDeadline();
+            emit(new Action.Close());
+            emit(new Action.Failed(error));
         }
     }
 

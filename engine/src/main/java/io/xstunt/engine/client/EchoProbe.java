@@ -10,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 
 /**
  * XProbeNAT / XCheckConeTCP / XCheckConeTCPProbe as a sans-IO state machine: from ONE local
@@ -22,7 +21,7 @@ import java.util.OptionalLong;
  * port after a short backoff timer (no fixed sleeps: XSTUNT 1.0 slept 10 s). After the
  * configured number of attempts: ERR_PROBE.
  */
-public final class EchoProbe {
+public final class EchoProbe extends Procedure<EchoProbe.Action> {
     /** Pause between attempts: long enough not to hammer a failing server, short enough not to matter. */
     static final Duration BACKOFF = Duration.ofMillis(50);
     /** Number of echo endpoints queried per attempt. */
@@ -65,7 +64,6 @@ public final class EchoProbe {
     private final InetSocketAddress[] endpoints;
     private final int attempts;
     private final long queryTimeoutNs;
-    private final Outbox<Action> out = new Outbox<>();
     private final List<Observation> observations = new ArrayList<>();
     private final List<String> lines = new ArrayList<>();
     private State state = State.QUERYING;
@@ -103,16 +101,6 @@ public final class EchoProbe {
         return state;
     }
 
-    /** @return the queued actions; call after every input */
-    public List<Action> drainActions() {
-        return out.drain();
-    }
-
-    /** @return when {@link #onTimeout} is due, if at all */
-    public OptionalLong deadlineNs() {
-        return out.armed() ? OptionalLong.of(out.deadlineNs()) : OptionalLong.empty();
-    }
-
     /** Starts the first attempt. */
     public void start(long nowNs) {
         attempt = 0;
@@ -129,8 +117,8 @@ public final class EchoProbe {
 
     private void query(long nowNs) {
         state = State.QUERYING;
-        out.add(new Action.Query(attempt, seq, localPort, endpoints[seq]));
-        out.deadline(nowNs + queryTimeoutNs);
+        emit(new Action.Query(attempt, seq, localPort, endpoints[seq]));
+        deadline(nowNs + queryTimeoutNs);
     }
 
     /** A query answered: the public address the echo service saw, from {@code boundPort}. */
@@ -154,8 +142,8 @@ public final class EchoProbe {
         try {
             NatAnalysis.Nature nature = NatAnalysis.analyze(observations, localPort);
             state = State.DONE;
-            out.clearDeadline();
-            out.add(new Action.Done(nature, List.copyOf(lines)));
+            clearDeadline();
+            emit(new Action.Done(nature, List.copyOf(lines)));
         } catch (XstuntException e) {
             attemptFailed(e.getMessage(), nowNs);
         }
@@ -171,11 +159,11 @@ public final class EchoProbe {
 
     /** A deadline passed: a query timed out, or the backoff is over. */
     public void onTimeout(long nowNs) {
-        if (!out.expired(nowNs)) {
+        if (!expired(nowNs)) {
             return;
         }
         if (state == State.QUERYING) {
-            out.add(new Action.AbortQuery());
+            emit(new Action.AbortQuery());
             attemptFailed("no echo from " + endpoints[seq] + " within " + Duration.ofNanos(queryTimeoutNs), nowNs);
         } else if (state == State.BACKOFF) {
             nextAttempt(nowNs);
@@ -185,11 +173,11 @@ public final class EchoProbe {
     /** Gives up (the client is closing). */
     public void abort() {
         if (state == State.QUERYING) {
-            out.add(new Action.AbortQuery());
+            emit(new Action.AbortQuery());
         }
         if (state == State.QUERYING || state == State.BACKOFF) {
             state = State.FAILED;
-            out.clearDeadline();
+            clearDeadline();
         }
     }
 
@@ -198,12 +186,12 @@ public final class EchoProbe {
         lines.add("probe attempt " + attempt + " failed: " + reason);
         if (attempt >= attempts) {
             state = State.FAILED;
-            out.clearDeadline();
-            out.add(new Action.Failed(new XstuntException(ErrorCode.ERR_PROBE, 0,
+            clearDeadline();
+            emit(new Action.Failed(new XstuntException(ErrorCode.ERR_PROBE, 0,
                     "NAT probe failed after " + attempts + " attempt(s): " + lastFailure)));
             return;
         }
         state = State.BACKOFF;
-        out.deadline(nowNs + BACKOFF.toNanos());
+        deadline(nowNs + BACKOFF.toNanos());
     }
 }

@@ -9,7 +9,6 @@ import io.xstunt.engine.wire.WireFormatException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
@@ -47,24 +46,11 @@ final class EchoQuery implements ConnectionListener {
     static EchoQuery start(EventLoop loop, InetAddress localAddress, int localPort, boolean reusePort,
                            InetSocketAddress endpoint, Callback callback) {
         EchoQuery q = new EchoQuery(callback);
-        SocketChannel ch = null;
         try {
-            ch = SocketChannel.open();
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            if (reusePort) {
-                ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            }
-            ch.bind(new InetSocketAddress(localAddress, localPort));
+            SocketChannel ch = ClientSockets.bound(localAddress, localPort, reusePort);
             q.boundPort = ((InetSocketAddress) ch.getLocalAddress()).getPort();
             q.connection = TcpConnection.connect(loop, ch, endpoint, q);
         } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // released either way
-                }
-            }
             q.finish();
             callback.onFailed("cannot connect from port " + localPort + " to " + endpoint + ": " + e);
         }

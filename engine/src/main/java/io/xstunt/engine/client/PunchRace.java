@@ -5,7 +5,6 @@ import io.xstunt.engine.XstuntException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.OptionalLong;
 
 /**
  * The direct-connection step of a rendezvous (XTryConnect plus the tail of XAsymClient /
@@ -29,7 +28,7 @@ import java.util.OptionalLong;
  * <p>The overall bound is the enclosing {@link RendezvousProcedure}'s; this machine's own
  * deadline is only the retry timer or the XTryConnect wait.
  */
-public final class PunchRace {
+public final class PunchRace extends Procedure<PunchRace.Action> {
     /** XTryConnect's wait for its connect to fail (1000 ms in XSTUNT 1.0). */
     public static final Duration TRY_CONNECT_WAIT = Duration.ofMillis(1000);
 
@@ -91,7 +90,6 @@ public final class PunchRace {
     private final InetSocketAddress peer;
     private final long retryDelayNs;
     private final int maxAttempts;
-    private final Outbox<Action> out = new Outbox<>();
     private State state = State.IDLE;
     private int attempt;
     private boolean connectPending;
@@ -120,16 +118,6 @@ public final class PunchRace {
         return state;
     }
 
-    /** @return the queued actions; call after every input */
-    public List<Action> drainActions() {
-        return out.drain();
-    }
-
-    /** @return when {@link #onTimeout} is due, if at all */
-    public OptionalLong deadlineNs() {
-        return out.armed() ? OptionalLong.of(out.deadlineNs()) : OptionalLong.empty();
-    }
-
     /** @return connect attempts made so far */
     public int attempts() {
         return attempt;
@@ -148,20 +136,20 @@ public final class PunchRace {
             state = State.RACING;
         } else {
             state = State.TRYING;
-            out.deadline(nowNs + TRY_CONNECT_WAIT.toNanos());
+            deadline(nowNs + TRY_CONNECT_WAIT.toNanos());
         }
     }
 
     private void connect() {
         attempt++;
         connectPending = true;
-        out.add(new Action.Connect(attempt, localPort, peer));
+        emit(new Action.Connect(attempt, localPort, peer));
     }
 
     private void listen() {
         listening = true;
-        out.add(new Action.Listen(localPort));
-        out.add(new Action.Armed());
+        emit(new Action.Listen(localPort));
+        emit(new Action.Armed());
     }
 
     /**
@@ -173,7 +161,7 @@ public final class PunchRace {
     public void onConnectResult(int attempt, boolean connected, String failure, long nowNs) {
         if (attempt != this.attempt || !connectPending) {
             if (connected) {
-                out.add(new Action.CloseConnect(attempt)); // a stale attempt: not ours any more
+                emit(new Action.CloseConnect(attempt)); // a stale attempt: not ours any more
             }
             return;
         }
@@ -184,14 +172,14 @@ public final class PunchRace {
                         + " procedure expects it to fail");
                 return;
             }
-            out.clearDeadline();
+            clearDeadline();
             listen();
             state = State.RACING;
             return;
         }
         if (state != State.RACING) {
             if (connected) {
-                out.add(new Action.CloseConnect(attempt));
+                emit(new Action.CloseConnect(attempt));
             }
             return;
         }
@@ -202,7 +190,7 @@ public final class PunchRace {
         if (strategy == PunchStrategy.ORIGINAL) {
             fail(ErrorCode.ERR_CONNECT, "connect to the peer at " + peer + " failed: " + failure);
         } else if (this.attempt < maxAttempts) {
-            out.deadline(nowNs + retryDelayNs);
+            deadline(nowNs + retryDelayNs);
         } else if (!listening) {
             fail(ErrorCode.ERR_CONNECT, "connect to the peer at " + peer + " failed " + this.attempt
                     + " times; last: " + failure);
@@ -227,13 +215,13 @@ public final class PunchRace {
 
     /** A deadline passed: the XTryConnect wait is over, or a retry is due. */
     public void onTimeout(long nowNs) {
-        if (!out.expired(nowNs)) {
+        if (!expired(nowNs)) {
             return;
         }
-        out.clearDeadline();
+        clearDeadline();
         if (state == State.TRYING) {
             connectPending = false;
-            out.add(new Action.CloseConnect(attempt)); // XSTUNT 1.0 closes the socket that sent the SYN
+            emit(new Action.CloseConnect(attempt)); // XSTUNT 1.0 closes the socket that sent the SYN
             listen();
             state = State.RACING;
         } else if (state == State.RACING && !connectPending) {
@@ -252,26 +240,26 @@ public final class PunchRace {
 
     private void win(Action winner) {
         state = State.WON;
-        out.clearDeadline();
+        clearDeadline();
         if (connectPending) {
-            out.add(new Action.CloseConnect(attempt));
+            emit(new Action.CloseConnect(attempt));
             connectPending = false;
         }
         if (listening) {
-            out.add(new Action.CloseListen());
+            emit(new Action.CloseListen());
             listening = false;
         }
-        out.add(winner);
+        emit(winner);
     }
 
     private void closeAll() {
-        out.clearDeadline();
+        clearDeadline();
         if (connectPending) {
-            out.add(new Action.CloseConnect(attempt));
+            emit(new Action.CloseConnect(attempt));
             connectPending = false;
         }
         if (listening) {
-            out.add(new Action.CloseListen());
+            emit(new Action.CloseListen());
             listening = false;
         }
     }
@@ -279,6 +267,6 @@ public final class PunchRace {
     private void fail(ErrorCode code, String message) {
         closeAll();
         state = State.FAILED;
-        out.add(new Action.Failed(new XstuntException(code, 0, message)));
+        emit(new Action.Failed(new XstuntException(code, 0, message)));
     }
 }

@@ -18,7 +18,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 
 /**
  * XInit's registration on the log service, as a sans-IO state machine: fed "connected",
@@ -35,7 +34,7 @@ import java.util.OptionalLong;
  * <p>Every wait for the server is bounded by {@code replyTimeout}: ERR_TIMEOUT. A failed connect
  * is ERR_CONNECT; a connection closed or garbled by the server is ERR_RECEIVE.
  */
-public final class Registration {
+public final class Registration extends Procedure<Registration.Action> {
     /** The machine's states; transitions are all in this class's {@code on*} methods. */
     public enum State {
         /** Connecting to the log service (first round or the IDLE round after probing). */
@@ -100,7 +99,6 @@ public final class Registration {
     private final String id;
     private final Fingerprint cachedFingerprint;
     private final long replyTimeoutNs;
-    private final Outbox<Action> out = new Outbox<>();
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private State state = State.CONNECTING;
     private boolean probed;
@@ -127,16 +125,6 @@ public final class Registration {
         return state;
     }
 
-    /** @return the queued actions, in order; call after every input */
-    public List<Action> drainActions() {
-        return out.drain();
-    }
-
-    /** @return when {@link #onTimeout} is due, if at all */
-    public OptionalLong deadlineNs() {
-        return out.armed() ? OptionalLong.of(out.deadlineNs()) : OptionalLong.empty();
-    }
-
     /** Starts: connect to the log service. */
     public void start(long nowNs) {
         startNs = nowNs;
@@ -146,8 +134,8 @@ public final class Registration {
 
     private void connect(long nowNs) {
         state = State.CONNECTING;
-        out.add(new Action.ConnectLog());
-        out.deadline(nowNs + replyTimeoutNs);
+        emit(new Action.ConnectLog());
+        deadline(nowNs + replyTimeoutNs);
     }
 
     /** The log connection is up; {@code localIp} is its local address (sent in LogState). */
@@ -160,7 +148,7 @@ public final class Registration {
             phase("connect", nowNs);
         }
         state = State.AWAIT_HELLO;
-        out.deadline(nowNs + replyTimeoutNs);
+        deadline(nowNs + replyTimeoutNs);
     }
 
     /** The connect to the log service failed. */
@@ -202,9 +190,9 @@ public final class Registration {
         }
         ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
         ClientId.write(b, id);
-        out.add(new Action.Send(b.array()));
+        emit(new Action.Send(b.array()));
         state = State.AWAIT_SERVER_INFO;
-        out.deadline(nowNs + replyTimeoutNs);
+        deadline(nowNs + replyTimeoutNs);
     }
 
     private void onServerInfo(ServerInfo info, long nowNs) {
@@ -218,19 +206,19 @@ public final class Registration {
         }
         ByteBuffer b = ByteBuffer.allocate(LogState.SIZE);
         new LogState(registeringState, localIp).write(b);
-        out.add(new Action.Send(b.array()));
+        emit(new Action.Send(b.array()));
         if (registeringState == Protocol.CSTATE_IDLE) {
             state = State.REGISTERED;
-            out.clearDeadline();
+            clearDeadline();
             phase("register", nowNs);
             phases.put("total", Duration.ofNanos(nowNs - startNs));
-            out.add(new Action.Registered(new Outcome(info, fingerprint, !probed, hello.clientPublicIp(), localIp,
+            emit(new Action.Registered(new Outcome(info, fingerprint, !probed, hello.clientPublicIp(), localIp,
                     Collections.unmodifiableMap(phases))));
         } else {
             state = State.PROBING;
-            out.clearDeadline(); // the probe bounds itself
+            clearDeadline(); // the probe bounds itself
             phase("register", nowNs);
-            out.add(new Action.StartProbe(info));
+            emit(new Action.StartProbe(info));
         }
     }
 
@@ -249,13 +237,13 @@ public final class Registration {
         fingerprint = nature.toFingerprint(Protocol.BUILD_VERSION, hello.serverVersion(), id);
         int n = 0;
         for (String line : lines) {
-            out.add(new Action.Send(LogLine.format(epochMillis, "EchoProbe", ++n, line)));
+            emit(new Action.Send(LogLine.format(epochMillis, "EchoProbe", ++n, line)));
         }
-        out.add(new Action.Send(LogLine.format(epochMillis, "EchoProbe", ++n, "ID " + id + " build "
+        emit(new Action.Send(LogLine.format(epochMillis, "EchoProbe", ++n, "ID " + id + " build "
                 + Protocol.BUILD_VERSION + " public " + Ipv4.toString(nature.publicIp()) + " fingerprint "
                 + fingerprint.describe())));
-        out.add(new Action.StoreFingerprint(fingerprint));
-        out.add(new Action.CloseLog());
+        emit(new Action.StoreFingerprint(fingerprint));
+        emit(new Action.CloseLog());
         phase("probe", nowNs);
         probed = true;
         connect(nowNs);
@@ -265,9 +253,9 @@ public final class Registration {
     public void onProbeFailed(XstuntException error) {
         if (state == State.PROBING) {
             state = State.FAILED;
-            out.clearDeadline();
-            out.add(new Action.CloseLog());
-            out.add(new Action.Failed(error));
+            clearDeadline();
+            emit(new Action.CloseLog());
+            emit(new Action.Failed(error));
         }
     }
 
@@ -281,7 +269,7 @@ public final class Registration {
 
     /** A deadline passed. */
     public void onTimeout(long nowNs) {
-        if (!out.expired(nowNs)) {
+        if (!expired(nowNs)) {
             return;
         }
         fail(ErrorCode.ERR_TIMEOUT, "no answer from the log service within " + Duration.ofNanos(replyTimeoutNs)
@@ -292,9 +280,9 @@ public final class Registration {
     public void abort(XstuntException error) {
         if (state != State.REGISTERED && state != State.FAILED) {
             state = State.FAILED;
-            out.clearDeadline();
-            out.add(new Action.CloseLog());
-            out.add(new Action.Failed(error));
+            clearDeadline();
+            emit(new Action.CloseLog());
+            emit(new Action.Failed(error));
         }
     }
 
@@ -303,9 +291,9 @@ public final class Registration {
             return;
         }
         state = State.FAILED;
-        out.clearDeadline();
-        out.add(new Action.CloseLog());
-        out.add(new Action.Failed(new XstuntException(code, 0, message)));
+        clearDeadline();
+        emit(new Action.CloseLog());
+        emit(new Action.Failed(new XstuntException(code, 0, message)));
     }
 
     private void phase(String name, long nowNs) {

@@ -22,16 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RegistrationDriver {
     private static final Logger LOG = LoggerFactory.getLogger(RegistrationDriver.class);
-    private static final ConnectionListener DISCARD = new ConnectionListener() {
-        @Override
-        public void onRead(TcpConnection c, ByteBuffer in) {
-            in.position(in.limit());
-        }
-
-        @Override
-        public void onClosed(TcpConnection c, Throwable cause) {
-        }
-    };
 
     private final EventLoop loop;
     private final ClientConfig config;
@@ -43,7 +33,7 @@ final class RegistrationDriver {
     private EchoProbe probe;
     private EchoQuery query;
     private TcpConnection log;
-    private boolean pumping;
+    private final ActionPass pass = new ActionPass();
 
     RegistrationDriver(EventLoop loop, ClientConfig config, String id, Fingerprint cached,
                        CompletableFuture<StuntClient> result) {
@@ -71,27 +61,8 @@ final class RegistrationDriver {
 
     /** Runs the procedures' actions until none is left, then re-arms the timer. Re-entrant calls fold in. */
     private void pump() {
-        if (pumping) {
+        if (!pass.run(() -> registration.runActions(this::run) | (probe != null && probe.runActions(this::run)))) {
             return;
-        }
-        pumping = true;
-        try {
-            boolean more = true;
-            while (more) {
-                more = false;
-                for (Registration.Action a : registration.drainActions()) {
-                    more = true;
-                    run(a);
-                }
-                if (probe != null) {
-                    for (EchoProbe.Action a : probe.drainActions()) {
-                        more = true;
-                        run(a);
-                    }
-                }
-            }
-        } finally {
-            pumping = false;
         }
         if (probe != null) {
             timer.set(registration.deadlineNs(), probe.deadlineNs());
@@ -110,7 +81,7 @@ final class RegistrationDriver {
             }
             case Registration.Action.CloseLog c -> {
                 if (log != null) {
-                    log.listener(DISCARD);
+                    log.listener(ClientSockets.DISCARD);
                     log.closeAfterFlush();
                     log = null;
                 }
@@ -154,9 +125,9 @@ final class RegistrationDriver {
 
     private void connectLog() {
         InetSocketAddress server = new InetSocketAddress(config.serverIp1(), config.logPort());
-        InetSocketAddress local = config.localAddress() == null ? null : new InetSocketAddress(config.localAddress(), 0);
         try {
-            log = TcpConnection.connect(loop, local, server, new ConnectionListener() {
+            log = TcpConnection.connect(loop, ClientSockets.service(config.localAddress()), server,
+                    new ConnectionListener() {
                 @Override
                 public void onConnected(TcpConnection c) {
                     if (c != log) {
@@ -240,7 +211,7 @@ final class RegistrationDriver {
             probe.drainActions();
         }
         if (log != null) {
-            log.listener(DISCARD);
+            log.listener(ClientSockets.DISCARD);
             log.close();
             log = null;
         }

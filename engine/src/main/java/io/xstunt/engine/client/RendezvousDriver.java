@@ -11,7 +11,6 @@ import io.xstunt.engine.wire.Ipv4;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -32,16 +31,6 @@ final class RendezvousDriver {
     private static final Logger LOG = LoggerFactory.getLogger(RendezvousDriver.class);
     /** Bound of the RACE strategy's connect retries (each after the retry delay). */
     static final int MAX_PUNCH_ATTEMPTS = 64;
-    private static final ConnectionListener DISCARD = new ConnectionListener() {
-        @Override
-        public void onRead(TcpConnection c, ByteBuffer in) {
-            in.position(in.limit());
-        }
-
-        @Override
-        public void onClosed(TcpConnection c, Throwable cause) {
-        }
-    };
 
     private final EventLoop loop;
     private final ClientConfig config;
@@ -58,7 +47,7 @@ final class RendezvousDriver {
     private SocketChannel justAccepted;
     private TcpConnection wonConnection;
     private SocketChannel wonChannel;
-    private boolean pumping;
+    private final ActionPass pass = new ActionPass();
     private boolean finished;
 
     RendezvousDriver(EventLoop loop, ClientConfig config, String peerId, RendezvousProcedure procedure,
@@ -103,30 +92,11 @@ final class RendezvousDriver {
     }
 
     private void pump() {
-        if (pumping) {
+        if (!pass.run(() -> procedure.runActions(this::run) | (race != null && race.runActions(this::run)))) {
             return;
         }
-        pumping = true;
-        try {
-            boolean more = true;
-            while (more) {
-                more = false;
-                for (RendezvousProcedure.Action a : procedure.drainActions()) {
-                    more = true;
-                    run(a);
-                }
-                if (race != null) {
-                    for (PunchRace.Action a : race.drainActions()) {
-                        more = true;
-                        run(a);
-                    }
-                }
-            }
-        } finally {
-            pumping = false;
-        }
         if (justAccepted != null) { // accepted but did not win
-            close(justAccepted);
+            ClientSockets.closeQuietly(justAccepted);
             justAccepted = null;
         }
         if (finished) {
@@ -148,7 +118,7 @@ final class RendezvousDriver {
             }
             case RendezvousProcedure.Action.CloseControl c -> {
                 if (control != null) {
-                    control.listener(DISCARD);
+                    control.listener(ClientSockets.DISCARD);
                     control.closeAfterFlush();
                     control = null;
                 }
@@ -196,17 +166,7 @@ final class RendezvousDriver {
 
     private void connectControl(InetSocketAddress address) {
         try {
-            SocketChannel ch = SocketChannel.open();
-            try {
-                // small frames back to back ("ready" right after the address): Nagle would hold them for an ACK
-                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                if (localAddress != null) {
-                    ch.bind(new InetSocketAddress(localAddress, 0));
-                }
-            } catch (IOException | RuntimeException e) {
-                close(ch);
-                throw e;
-            }
+            SocketChannel ch = ClientSockets.service(localAddress);
             control = TcpConnection.connect(loop, ch, address, new ConnectionListener() {
                 @Override
                 public void onConnected(TcpConnection c) {
@@ -255,22 +215,9 @@ final class RendezvousDriver {
         });
     }
 
-    private SocketChannel reusableChannel(int localPort) throws IOException {
-        SocketChannel ch = SocketChannel.open();
-        try {
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            ch.bind(new InetSocketAddress(localAddress, localPort));
-            return ch;
-        } catch (IOException | RuntimeException e) {
-            close(ch);
-            throw e;
-        }
-    }
-
     private void punchConnect(int attempt, int localPort, InetSocketAddress peer) {
         try {
-            SocketChannel ch = reusableChannel(localPort);
+            SocketChannel ch = ClientSockets.bound(localAddress, localPort, true);
             TcpConnection t = TcpConnection.connect(loop, ch, peer, new ConnectionListener() {
                 @Override
                 public void onConnected(TcpConnection c) {
@@ -302,18 +249,16 @@ final class RendezvousDriver {
     }
 
     private void punchListen(int localPort) {
-        ServerSocketChannel ch = null;
         try {
-            ch = ServerSocketChannel.open();
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            ch.bind(new InetSocketAddress(localAddress, localPort), 4);
+            ServerSocketChannel ch = ClientSockets.listening(localAddress, localPort, 4);
             int peerIp = Ipv4.toInt(procedure.peerAddress().getAddress());
-            acceptor = TcpAcceptor.adopt(loop, ch, (acc, sc) -> onPunchAccept(sc, peerIp));
-        } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                close(ch);
+            try {
+                acceptor = TcpAcceptor.adopt(loop, ch, (acc, sc) -> onPunchAccept(sc, peerIp));
+            } catch (IOException | RuntimeException e) {
+                ClientSockets.closeQuietly(ch);
+                throw e;
             }
+        } catch (IOException | RuntimeException e) {
             race.onListenFailed(e.toString());
         }
     }
@@ -323,12 +268,12 @@ final class RendezvousDriver {
         try {
             from = (InetSocketAddress) sc.getRemoteAddress();
         } catch (IOException e) {
-            close(sc);
+            ClientSockets.closeQuietly(sc);
             return;
         }
         if (finished || race == null || Ipv4.toInt(from.getAddress()) != peerIp) {
             LOG.info("rendezvous with '{}': refused a connection from {} on the punch port", peerId, from);
-            close(sc);
+            ClientSockets.closeQuietly(sc);
             return;
         }
         justAccepted = sc;
@@ -351,7 +296,7 @@ final class RendezvousDriver {
             try {
                 remote = (InetSocketAddress) ch.getRemoteAddress();
             } catch (IOException e) {
-                close(ch);
+                ClientSockets.closeQuietly(ch);
                 result.completeExceptionally(new XstuntException(procedure.initiator() ? ErrorCode.ERR_ASYMCLIENT
                         : ErrorCode.ERR_ASYMSERVER, 0, "the direct connection closed at once: " + e, e));
                 return;
@@ -360,7 +305,7 @@ final class RendezvousDriver {
                     procedure.initiator() ? "initiator" : "listener", s.phases());
             Rendezvous r = new Rendezvous(ch, peerId, remote, procedure.initiator(), s.phases());
             if (!result.complete(r)) {
-                close(ch);
+                ClientSockets.closeQuietly(ch);
             }
         };
         if (wonConnection != null) {
@@ -375,7 +320,7 @@ final class RendezvousDriver {
             try {
                 ch.configureBlocking(true);
             } catch (IOException e) {
-                close(ch);
+                ClientSockets.closeQuietly(ch);
                 result.completeExceptionally(new XstuntException(ErrorCode.ERR_ACCEPT, 0,
                         "cannot hand the accepted connection over: " + e, e));
                 return;
@@ -402,7 +347,7 @@ final class RendezvousDriver {
             wonConnection = null;
         }
         if (wonChannel != null) {
-            close(wonChannel);
+            ClientSockets.closeQuietly(wonChannel);
             wonChannel = null;
         }
         LOG.info("rendezvous with '{}' ({}) failed: {}", peerId, procedure.initiator() ? "initiator" : "listener",
@@ -423,17 +368,9 @@ final class RendezvousDriver {
         attempts.clear();
         closeAcceptor();
         if (control != null) {
-            control.listener(DISCARD);
+            control.listener(ClientSockets.DISCARD);
             control.closeAfterFlush();
             control = null;
-        }
-    }
-
-    private static void close(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // the descriptor is released either way
         }
     }
 }

@@ -14,7 +14,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 
 /**
  * The rendezvous after an announcement (wire notes, rendezvous steps 2-8; XAsymClient on the
@@ -49,7 +48,7 @@ import java.util.OptionalLong;
  * finished first); only the deadline or an ABORT fails it then. Equal public IPs after the
  * exchange: ERR_HAIRPIN.
  */
-public final class RendezvousProcedure {
+public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Action> {
     /** The machine's states. */
     public enum State {
         /** Connecting to the session's control port. */
@@ -114,6 +113,10 @@ public final class RendezvousProcedure {
         }
     }
 
+    /**
+     * The punch's connect retry waits about one round trip through the server (the time the
+     * peer's SYN needs to open its side), clamped to these bounds.
+     */
     private static final Duration MIN_RETRY = Duration.ofMillis(10);
     private static final Duration MAX_RETRY = Duration.ofMillis(200);
 
@@ -123,7 +126,6 @@ public final class RendezvousProcedure {
     private final int increment;
     private final long echoTimeoutNs;
     private final long overallDeadlineNs;
-    private final Outbox<Action> out = new Outbox<>();
     private final ArrayDeque<ControlFrame> inbox = new ArrayDeque<>();
     private final Map<String, Duration> phases;
     private State state = State.CONTROL_CONNECTING;
@@ -168,16 +170,6 @@ public final class RendezvousProcedure {
         return initiator;
     }
 
-    /** @return the queued actions; call after every input */
-    public List<Action> drainActions() {
-        return out.drain();
-    }
-
-    /** @return when {@link #onTimeout} is due, if at all */
-    public OptionalLong deadlineNs() {
-        return out.armed() ? OptionalLong.of(out.deadlineNs()) : OptionalLong.empty();
-    }
-
     /** @return the measured round trip through the server (initiator, after sync) */
     public Duration rtt() {
         return Duration.ofNanos(rttNs);
@@ -186,13 +178,13 @@ public final class RendezvousProcedure {
     /** Starts: connect to the control channel. */
     public void start(long nowNs) {
         phaseStartNs = nowNs;
-        out.add(new Action.ConnectControl(control));
+        emit(new Action.ConnectControl(control));
         waitAtMostEcho(nowNs);
     }
 
     private void waitAtMostEcho(long nowNs) {
         long d = nowNs + echoTimeoutNs;
-        out.deadline(d - overallDeadlineNs < 0 ? d : overallDeadlineNs);
+        deadline(d - overallDeadlineNs < 0 ? d : overallDeadlineNs);
     }
 
     /** The control channel is up. */
@@ -203,7 +195,7 @@ public final class RendezvousProcedure {
         controlOpen = true;
         phase("control", nowNs);
         if (initiator) {
-            out.add(new Action.Send(frame(ControlFrame.one())));
+            emit(new Action.Send(frame(ControlFrame.one())));
             syncSentNs = nowNs;
             state = State.SYNC_AWAIT_ECHO;
         } else {
@@ -230,7 +222,7 @@ public final class RendezvousProcedure {
             ControlFrame f;
             while ((f = ControlFrame.tryRead(in)) != null) {
                 if (f.tag() == io.xstunt.engine.wire.Protocol.TAG_ABORT) {
-                    out.add(new Action.Send(frame(ControlFrame.ackAbort())));
+                    emit(new Action.Send(frame(ControlFrame.ackAbort())));
                     failNoAbort(initiator ? ErrorCode.ERR_ASYMCLIENT : ErrorCode.ERR_ASYMSERVER,
                             "the peer aborted the rendezvous: " + f.text());
                     in.position(in.limit());
@@ -261,9 +253,9 @@ public final class RendezvousProcedure {
                         return;
                     }
                     rttNs = Math.max(0, nowNs - syncSentNs);
-                    out.add(new Action.Send(frame(ControlFrame.one())));
+                    emit(new Action.Send(frame(ControlFrame.one())));
                     state = State.SYNC_HALF_RTT;
-                    out.deadline(nowNs + rttNs / 2);
+                    deadline(nowNs + rttNs / 2);
                 }
                 case SYNC_AWAIT_FIRST, SYNC_AWAIT_SECOND -> {
                     inbox.poll();
@@ -273,7 +265,7 @@ public final class RendezvousProcedure {
                     }
                     if (state == State.SYNC_AWAIT_FIRST) {
                         syncSentNs = nowNs;
-                        out.add(new Action.Send(frame(ControlFrame.one())));
+                        emit(new Action.Send(frame(ControlFrame.one())));
                         state = State.SYNC_AWAIT_SECOND;
                         waitAtMostEcho(nowNs);
                     } else {
@@ -318,7 +310,7 @@ public final class RendezvousProcedure {
     private void predict(long nowNs) {
         phase("sync", nowNs);
         state = State.PREDICTING;
-        out.add(new Action.Predict(echoEndpoint));
+        emit(new Action.Predict(echoEndpoint));
         waitAtMostEcho(nowNs);
     }
 
@@ -341,8 +333,8 @@ public final class RendezvousProcedure {
         ownPublicIp = publicIp;
         int predicted = PortPrediction.predict(publicPort, increment);
         phase("predict", nowNs);
-        out.add(new Action.Send(frame(ControlFrame.address(publicIp))));
-        out.add(new Action.Send(frame(ControlFrame.port(predicted))));
+        emit(new Action.Send(frame(ControlFrame.address(publicIp))));
+        emit(new Action.Send(frame(ControlFrame.port(predicted))));
         state = State.EXCHANGING;
         waitAtMostEcho(nowNs);
         process(nowNs);
@@ -369,15 +361,15 @@ public final class RendezvousProcedure {
             punch();
         } else {
             state = State.AWAIT_READY;
-            out.deadline(overallDeadlineNs);
+            deadline(overallDeadlineNs);
         }
     }
 
     private void punch() {
         state = State.PUNCHING;
-        out.deadline(overallDeadlineNs);
+        deadline(overallDeadlineNs);
         long retry = Math.min(Math.max(rttNs, MIN_RETRY.toNanos()), MAX_RETRY.toNanos());
-        out.add(new Action.Punch(localPort, peerAddress(), Duration.ofNanos(retry)));
+        emit(new Action.Punch(localPort, peerAddress(), Duration.ofNanos(retry)));
     }
 
     /** @return the peer's predicted public address (after the exchange) */
@@ -388,7 +380,7 @@ public final class RendezvousProcedure {
     /** Initiator: the punch listens; send "ready". */
     public void onPunchArmed(long nowNs) {
         if (state == State.PUNCHING && initiator && controlOpen) {
-            out.add(new Action.Send(frame(ControlFrame.one())));
+            emit(new Action.Send(frame(ControlFrame.one())));
         }
     }
 
@@ -399,9 +391,9 @@ public final class RendezvousProcedure {
         }
         phase("punch", nowNs);
         state = State.DONE;
-        out.clearDeadline();
+        clearDeadline();
         closeControl();
-        out.add(new Action.Succeeded(peerAddress(), Collections.unmodifiableMap(phases)));
+        emit(new Action.Succeeded(peerAddress(), Collections.unmodifiableMap(phases)));
     }
 
     /** The punch failed for good. */
@@ -435,7 +427,7 @@ public final class RendezvousProcedure {
 
     /** A deadline passed: the half-RTT wait ends, or the state's wait timed out (see the table above). */
     public void onTimeout(long nowNs) {
-        if (!out.expired(nowNs)) {
+        if (!expired(nowNs)) {
             return;
         }
         if (state == State.SYNC_HALF_RTT && overallDeadlineNs - nowNs > 0) {
@@ -471,7 +463,7 @@ public final class RendezvousProcedure {
             return;
         }
         if (controlOpen) {
-            out.add(new Action.Send(frame(ControlFrame.abort(error.getMessage()))));
+            emit(new Action.Send(frame(ControlFrame.abort(error.getMessage()))));
         }
         failNoAbort(error);
     }
@@ -482,18 +474,18 @@ public final class RendezvousProcedure {
 
     private void failNoAbort(XstuntException error) {
         if (state == State.PUNCHING) {
-            out.add(new Action.AbortPunch());
+            emit(new Action.AbortPunch());
         }
         state = State.FAILED;
-        out.clearDeadline();
+        clearDeadline();
         inbox.clear();
         closeControl();
-        out.add(new Action.Failed(error));
+        emit(new Action.Failed(error));
     }
 
     private void closeControl() {
         controlOpen = false;
-        out.add(new Action.CloseControl());
+        emit(new Action.CloseControl());
     }
 
     private void phase(String name, long nowNs) {

@@ -282,4 +282,105 @@ class LoopbackEndToEndTest {
         assertNotEquals(ErrorCode.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
         assertEquals(ErrorCode.ERR_CONNECT, failure(a.connect("mute", Duration.ofSeconds(2))).code());
     }
+
+    @Test
+    void incomingConnectionsGoToTheCallbackWhenOneIsSet() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        StuntClient b = register(config(PEER_B, "b.dat").build(), "bob");
+        CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+        b.onIncoming(incoming::complete, incoming::completeExceptionally);
+        Rendezvous out = a.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(out.channel());
+        Rendezvous in = incoming.get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(in.channel());
+        assertEquals("alice", in.peerId());
+        assertEquals("ping", roundTrip(out.channel(), in.channel(), "ping"));
+        assertEquals(ErrorCode.ERR_TIMEOUT, failure(b.listen(Duration.ofSeconds(5))).code(),
+                "the callback took the connection: nothing is left for listen()");
+    }
+
+    /** Runs a no-op through the loop's command queue: every command queued before it has run. */
+    void drainCommands() throws Exception {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        clientLoop.execute(() -> f.complete(null));
+        f.get(WAIT_S, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void listenWaitsForAProcedureUnderWayAndGetsThePeersAbort() throws Exception {
+        Inet4Address rawIp = Ipv4.parse("127.0.0.13");
+        SocketChannel rawLog = mutePeer(rawIp, "raw");
+        StuntClient b = register(config(PEER_B, "b.dat").echoTimeout(Duration.ofSeconds(10))
+                .listenTimeout(Duration.ofSeconds(10)).build(), "bob");
+
+        // a hand-made initiator: MSG_CONNECT, its announcement, the control channel, the first sync frame
+        SocketChannel comm = SocketChannel.open();
+        channels.add(comm);
+        comm.bind(new java.net.InetSocketAddress(rawIp, 0));
+        comm.connect(server.commAddress());
+        ByteBuffer msg = ByteBuffer.allocate(io.xstunt.engine.wire.Msg.SIZE);
+        io.xstunt.engine.wire.Msg.connect("raw", "bob").write(msg);
+        comm.write(msg.flip());
+        ByteBuffer answer = ByteBuffer.allocate(4);
+        readFully(comm, answer);
+        assertEquals(0, answer.getInt(0));
+        ByteBuffer echo = ByteBuffer.allocate(io.xstunt.engine.wire.Echo.SIZE);
+        readFully(rawLog, echo);
+        io.xstunt.engine.wire.Echo announcement = io.xstunt.engine.wire.Echo.read(echo.flip());
+        assertEquals(io.xstunt.engine.wire.Protocol.ROLE_INITIATOR, announcement.role());
+        SocketChannel control = SocketChannel.open();
+        channels.add(control);
+        control.bind(new java.net.InetSocketAddress(rawIp, 0));
+        control.connect(new java.net.InetSocketAddress(Ipv4.toAddress(announcement.ip()), announcement.port()));
+        control.write(ByteBuffer.wrap(RendezvousProcedure.frame(io.xstunt.engine.wire.ControlFrame.one())));
+        ByteBuffer reply = ByteBuffer.allocate(2 + 4);
+        readFully(control, reply);
+        assertEquals(io.xstunt.engine.wire.ControlFrame.one(), io.xstunt.engine.wire.ControlFrame.tryRead(reply.flip()));
+
+        // bob's listener procedure is under way: listen() waits for it, up to its timeout
+        long t0 = System.nanoTime();
+        assertEquals(ErrorCode.ERR_TIMEOUT, failure(b.listen(Duration.ofMillis(300))).code());
+        long waited = System.nanoTime() - t0;
+        assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(250), "listen() returned after " + waited + " ns");
+
+        // the peer aborts: the waiting listen() gets ERR_ASYMSERVER, the peer gets ACKABORT
+        CompletableFuture<Rendezvous> waiting = b.listen(Duration.ofSeconds(10));
+        drainCommands();
+        control.write(ByteBuffer.wrap(RendezvousProcedure.frame(
+                io.xstunt.engine.wire.ControlFrame.abort("raw gives up"))));
+        XstuntException e = failure(waiting);
+        assertEquals(ErrorCode.ERR_ASYMSERVER, e.code());
+        assertTrue(e.getMessage().contains("raw gives up"), e.getMessage());
+        ByteBuffer ack = ByteBuffer.allocate(2);
+        readFully(control, ack);
+        assertEquals(io.xstunt.engine.wire.ControlFrame.ackAbort(), io.xstunt.engine.wire.ControlFrame.tryRead(ack.flip()));
+    }
+
+    @ParameterizedTest
+    @EnumSource(PunchStrategy.class)
+    void consecutiveSessionsInBothDirectionsBetweenTheSamePair(PunchStrategy strategy) throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").punchStrategy(strategy).build(), "alice");
+        StuntClient b = register(config(PEER_B, "b.dat").punchStrategy(strategy).build(), "bob");
+        for (int i = 0; i < 6; i++) {
+            StuntClient from = i % 2 == 0 ? a : b;
+            StuntClient to = i % 2 == 0 ? b : a;
+            Rendezvous out = null;
+            // the server frees both sides when the previous session's relay closes, which may trail our
+            // success by a moment: a bounded number of ERR_MATCH answers is allowed, nothing else
+            for (int attempt = 0; attempt < 50 && out == null; attempt++) {
+                try {
+                    out = from.connect(to.id(), Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    assertEquals(ErrorCode.ERR_MATCH, ((XstuntException) e.getCause()).code(), e.getMessage());
+                }
+            }
+            assertTrue(out != null, "session " + i + " never got through");
+            channels.add(out.channel());
+            Rendezvous in = to.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+            channels.add(in.channel());
+            assertEquals(from.id(), in.peerId());
+            assertEquals("session " + i, roundTrip(out.channel(), in.channel(), "session " + i));
+            assertEquals("back " + i, roundTrip(in.channel(), out.channel(), "back " + i));
+        }
+    }
 }
