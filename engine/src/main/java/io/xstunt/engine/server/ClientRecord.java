@@ -13,14 +13,26 @@ final class ClientRecord {
     private final String id;
     private final int publicIp;
     private final LogEndpoint log;
+    private final long token;
     private int state = Protocol.CSTATE_PROBE;
     private int localIp;
     private RendezvousHandle session;
 
     ClientRecord(String id, int publicIp, LogEndpoint log) {
+        this(id, publicIp, log, 0L);
+    }
+
+    /** @param token the holder token issued to this registration, 0 if none */
+    ClientRecord(String id, int publicIp, LogEndpoint log, long token) {
         this.id = Objects.requireNonNull(id, "id");
         this.publicIp = publicIp;
         this.log = Objects.requireNonNull(log, "log");
+        this.token = token;
+    }
+
+    /** @return the holder token issued to this registration, 0 if none */
+    long token() {
+        return token;
     }
 
     String id() {
@@ -61,6 +73,8 @@ final class ClientRecord {
 
     @Override
     public String toString() {
-        return "ClientRecord[" + id + ", state " + state + ", " + Ipv4.toString(publicIp) + "]";
+        // never the token: records are logged
+        return "ClientRecord[" + id + ", state " + state + ", " + Ipv4.toString(publicIp)
+                + (token != 0 ? ", token" : "") + "]";
     }
 }

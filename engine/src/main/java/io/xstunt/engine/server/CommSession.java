@@ -52,7 +52,8 @@ final class CommSession implements ConnectionProcedure {
     public void onBytes(ByteBuffer in, long nowNs) {
         switch (state) {
             case AWAIT_MSG -> {
-                if (in.remaining() < Msg.SIZE) {
+                // An xstunt client's Msg may carry its holder token after the struct.
+                if (in.remaining() < Msg.SIZE || in.remaining() < Msg.encodedSizeAt(in)) {
                     return;
                 }
                 Msg msg;
@@ -99,6 +100,9 @@ final class CommSession implements ConnectionProcedure {
 
     @Override
     public void onClosed(long nowNs) {
+        if (state == State.AWAIT_MSG) {
+            out.reject(Rejection.TRUNCATED, "closed before a whole Msg");
+        }
         state = State.CLOSED;
         out.clearDeadline();
     }

@@ -5,11 +5,13 @@ import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.LogHello;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireFormatException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * The log service's procedure for one connection (the server's half of XInit's registration):
@@ -43,19 +45,38 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
     private final ServerInfo infoTemplate;
     private final int clientIp;
     private final ClientLogSink sink;
+    private final LongSupplier tokens;
     private State state = State.AWAIT_ID;
     private String id;
+    /** The ID waiting for its proof (shared secret on): claimed only once proven. */
+    private String provenId;
+    /** Whether the client asked for the xstunt extensions (token, keepalive, proof). */
+    private boolean extended;
+    private long token;
+    private long idleNs;
 
     /**
      * @param infoTemplate the ServerInfo to send, with the real echo ports (its ID is replaced)
      * @param clientIp the client's public IPv4 as the server sees it
      */
     LogSession(Registry registry, ServerConfig config, ServerInfo infoTemplate, int clientIp, ClientLogSink sink) {
+        this(registry, config, infoTemplate, clientIp, sink, HolderTokens.secure());
+    }
+
+    /** @param tokens where holder tokens come from (never 0) */
+    LogSession(Registry registry, ServerConfig config, ServerInfo infoTemplate, int clientIp, ClientLogSink sink,
+               LongSupplier tokens) {
+        this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.config = Objects.requireNonNull(config, "config");
         this.infoTemplate = Objects.requireNonNull(infoTemplate, "infoTemplate");
         this.clientIp = clientIp;
         this.sink = Objects.requireNonNull(sink, "sink");
+    }
+
+    /** @return the holder token issued to this registration, 0 if none */
+    long token() {
+        return token;
     }
 
     /** @return the inbound buffer this procedure needs: a whole log line and its newline */
@@ -102,6 +123,9 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
     /** Every transition of the procedure. */
     private void step(Event e, ByteBuffer in, long nowNs) {
         if (e == Event.CLOSED) {
+            if (state == State.AWAIT_ID || state == State.AWAIT_STATE) {
+                out.reject(Rejection.TRUNCATED, "closed during registration (" + state + ")");
+            }
             if (id != null && state != State.REFUSED) {
                 registry.release(id, this);
             }
@@ -124,14 +148,18 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
                 }
             }
             case AWAIT_STATE -> {
+                int need = LogState.SIZE + (provenId != null ? Protocol.PROOF_LEN : 0);
                 if (e == Event.TIMEOUT) {
-                    timeout("no registration state");
-                } else if (e == Event.BYTES && in.remaining() >= LogState.SIZE) {
+                    timeout(provenId != null ? "no registration state and proof" : "no registration state");
+                } else if (e == Event.BYTES && in.remaining() >= need) {
                     LogState ls;
                     try {
                         ls = LogState.read(in);
                     } catch (WireFormatException ex) {
                         refuseNow(Rejection.BAD_BYTES, ex.getMessage());
+                        return;
+                    }
+                    if (provenId != null && !claimProven(in)) {
                         return;
                     }
                     registry.reportState(id, this, ls.state(), ls.localIp());
@@ -140,17 +168,28 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
                         out.deadline(nowNs + config.probeTimeout().toNanos());
                     } else {
                         state = State.IDLE;
-                        out.clearDeadline();
+                        idleNs = extended ? config.idleTimeout().toNanos() : config.originalIdleTimeout().toNanos();
+                        keepAlive(nowNs);
                     }
                     step(Event.BYTES, in, nowNs);
                 }
             }
-            case PROBE, IDLE -> {
+            case PROBE -> {
                 if (e == Event.TIMEOUT) {
                     out.reject(Rejection.PROBE_TIMEOUT, "PROBE registration of " + id + " held longer than "
                             + config.probeTimeout());
                     out.closeNow();
                 } else if (e == Event.BYTES) {
+                    readLines(in);
+                }
+            }
+            case IDLE -> {
+                if (e == Event.TIMEOUT) {
+                    out.reject(Rejection.IDLE_TIMEOUT, id + " silent for " + java.time.Duration.ofNanos(idleNs)
+                            + (extended ? " (no keepalive)" : ""));
+                    out.closeNow();
+                } else if (e == Event.BYTES && in.hasRemaining()) {
+                    keepAlive(nowNs);
                     readLines(in);
                 }
             }
@@ -169,8 +208,40 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
         }
     }
 
+    /** Any byte from an IDLE client shows it is alive: its idle deadline moves on. */
+    private void keepAlive(long nowNs) {
+        if (idleNs > 0) {
+            out.deadline(nowNs + idleNs);
+        } else {
+            out.clearDeadline();
+        }
+    }
+
+    /** Checks the proof that follows LogState, then claims the ID; false if refused (closed). */
+    private boolean claimProven(ByteBuffer in) {
+        byte[] proof = new byte[Protocol.PROOF_LEN];
+        in.get(proof);
+        byte[] secret = config.sharedSecret();
+        if (!RegistrationProof.verify(secret, token, provenId, proof)) {
+            refuseNow(Rejection.AUTH_FAILED, "wrong registration proof for " + provenId);
+            return false;
+        }
+        Registry.ClaimOutcome outcome = registry.claim(provenId, clientIp, this, token);
+        if (outcome == Registry.ClaimOutcome.DUPLICATE || outcome == Registry.ClaimOutcome.FULL) {
+            // taken while the proof was on its way: the client sees its log connection close
+            refuseNow(outcome == Registry.ClaimOutcome.FULL ? Rejection.TOO_MANY_CLIENTS : Rejection.DUPLICATE_ID,
+                    "ID " + provenId + " taken before its proof arrived");
+            return false;
+        }
+        id = provenId;
+        provenId = null;
+        return true;
+    }
+
     private void readId(ByteBuffer in) {
         String claimed;
+        // The byte after a short ID's NUL asks for the extensions; an original client leaves it 0.
+        extended = in.get(in.position() + Protocol.EXT_REQUEST_OFFSET) == Protocol.EXT_REQUEST;
         try {
             claimed = ClientId.read(in);
             if (claimed.isEmpty()) {
@@ -181,14 +252,41 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
             refuse(Rejection.INVALID_ID, "invalid ID field: " + ex.getMessage());
             return;
         }
-        Registry.ClaimOutcome outcome = registry.claim(claimed, clientIp, this);
+        if (config.sharedSecret() != null && !extended) {
+            refuse(Rejection.AUTH_FAILED, "ID " + claimed + ": this server admits only clients that prove its"
+                    + " shared secret");
+            return;
+        }
+        if (extended) {
+            token = nextToken();
+        }
+        boolean proofRequired = config.sharedSecret() != null;
+        // With a secret the ID is claimed only once proven: a stranger cannot squat it meanwhile.
+        Registry.ClaimOutcome outcome = proofRequired ? registry.checkClaim(claimed, clientIp)
+                : registry.claim(claimed, clientIp, this, token);
         if (outcome == Registry.ClaimOutcome.DUPLICATE) {
             refuse(Rejection.DUPLICATE_ID, "ID " + claimed + " is registered by another client");
             return;
         }
-        id = claimed;
+        if (outcome == Registry.ClaimOutcome.FULL) {
+            refuse(Rejection.TOO_MANY_CLIENTS, "ID " + claimed + ": " + config.maxClients() + " clients registered");
+            return;
+        }
+        if (proofRequired) {
+            provenId = claimed;
+        } else {
+            id = claimed;
+        }
         sendInfo(claimed);
         state = State.AWAIT_STATE;
+    }
+
+    private long nextToken() {
+        long t;
+        do {
+            t = tokens.getAsLong();
+        } while (t == 0);
+        return t;
     }
 
     /** Answers an empty ServerInfo (ERR_DUPLICATE_ID at the client) and closes after it. */
@@ -201,8 +299,13 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
 
     private void sendInfo(String acceptedId) {
         ByteBuffer b = ByteBuffer.allocate(ServerInfo.SIZE);
-        new ServerInfo(acceptedId, infoTemplate.ip1(), infoTemplate.ip2(), infoTemplate.echoPort1(),
-                infoTemplate.echoPort2()).write(b);
+        ServerInfo info = infoTemplate.withId(acceptedId);
+        if (extended && !acceptedId.isEmpty()) {
+            int flags = Protocol.EXT_FLAG_TOKEN | (config.sharedSecret() != null ? Protocol.EXT_FLAG_PROOF : 0);
+            info = new ServerInfo(acceptedId, info.ip1(), info.ip2(), info.echoPort1(), info.echoPort2(), flags,
+                    config.keepaliveSeconds(), token);
+        }
+        info.write(b);
         out.send(b.flip());
     }
 
@@ -235,7 +338,9 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
                 return; // a partial line waits for its newline
             }
             int end = nl > start && in.get(nl - 1) == '\r' ? nl - 1 : nl;
-            sink.line(id, printable(in, start, end));
+            if (end > start) { // an empty line is a keepalive, not recorded
+                sink.line(id, printable(in, start, end));
+            }
             in.position(nl + 1);
         }
     }
@@ -253,6 +358,12 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
             }
         }
         return b == null ? s : b.toString();
+    }
+
+    @Override
+    public boolean canAnnounce() {
+        return state == State.IDLE
+                && out.unwrittenBytes() <= (config.maxPendingAnnouncements() - 1) * Echo.SIZE;
     }
 
     /** Queues a session announcement; only an IDLE registration gets one. */

@@ -219,6 +219,10 @@ final class RendezvousSession implements RendezvousHandle {
             if (cause != null) {
                 LOG.debug("session {}: {} control connection failed: {}", sessionId, side, cause.toString());
             }
+            if (cause != null && c.pendingOutbound() > 0) {
+                observer.rejected(Rejection.SLOW_READER, SERVICE + " (session " + sessionId + ")", c.remoteAddress(),
+                        side + " did not read: " + cause.getMessage());
+            }
             observer.closed(c);
             relay.onSideClosed(side, loop.clockNs());
             apply();

@@ -34,6 +34,19 @@ class MsgTest {
     }
 
     @Test
+    void aTokenGoesAfterTheStructWithXtInThePadBytes() {
+        Codec.roundTrip("00 00 27 11  \"alice\" 00*28  \"bob\" 00*30  58 54  01 02 03 04 05 06 07 08",
+                Msg.connect("alice", "bob").withToken(0x0102030405060708L), Msg::write, Msg::read);
+        Codec.roundTrip("00 00 27 12  \"alice\" 00*28  00*33  58 54  ff 00 00 00 00 00 00 01",
+                Msg.deregister("alice").withToken(0xff00000000000001L), Msg::write, Msg::read);
+        assertEquals(80, Msg.connect("a", "b").withToken(7).encodedSize());
+        assertEquals(72, Msg.encodedSizeAt(ByteBuffer.wrap(Hex.bytes(CONNECT))));
+        assertEquals(80, Msg.encodedSizeAt(ByteBuffer.wrap(Hex.bytes(CONNECT.replace("00 00\n", "58 54\n")))));
+        assertThrows(WireFormatException.class, () -> Msg.read(ByteBuffer.wrap(Hex.bytes(
+                DEREGISTER.substring(0, DEREGISTER.length() - 5) + "58 54  00*8"))), "a zero token is malformed");
+    }
+
+    @Test
     void connectRoundTrip() {
         Msg m = Msg.connect("alice", "bob");
         assertEquals(new Msg(10001, "alice", "bob"), m);

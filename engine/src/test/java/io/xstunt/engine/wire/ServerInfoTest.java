@@ -51,9 +51,20 @@ class ServerInfoTest {
     }
 
     @Test
-    void reservedPortsAndPaddingAreIgnoredOnRead() {
+    void paddingIsIgnoredAndReservedPortsAreTheExtensionFields() {
         byte[] v = Hex.bytes("\"alice\" 00*28 ee ee ee  0a 00 00 01  0a 00 00 02  1f bc 1f bd  12*12");
-        assertEquals(new ServerInfo("alice", 0x0A000001, 0x0A000002, 8124, 8125), Codec.decode(v, ServerInfo::read));
+        assertEquals(new ServerInfo("alice", 0x0A000001, 0x0A000002, 8124, 8125, 0x1212, 0x1212, 0x1212121212121212L),
+                Codec.decode(v, ServerInfo::read));
+    }
+
+    @Test
+    void extensionFieldsInWPort3ToWPort8() {
+        Codec.roundTrip("\"alice\" 00*28 00 00 00  0a 00 00 01  0a 00 00 02  1f bc 1f bd  00 03  00 14"
+                        + "  01 02 03 04 05 06 07 08",
+                new ServerInfo("alice", 0x0A000001, 0x0A000002, 8124, 8125, 3, 20, 0x0102030405060708L),
+                ServerInfo::write, ServerInfo::read);
+        ServerInfo original = new ServerInfo("alice", 0x0A000001, 0x0A000002, 8124, 8125);
+        assertEquals(false, original.hasToken() || original.proofRequired(), "an original ServerInfo has none");
     }
 
     @Test
