@@ -11,7 +11,6 @@ import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,14 +43,7 @@ class LogSessionExtensionTest {
     }
 
     private static byte[] sent(LogSession s) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteBuffer b;
-        while ((b = s.output().pollTransmit()) != null) {
-            byte[] a = new byte[b.remaining()];
-            b.get(a);
-            o.writeBytes(a);
-        }
-        return o.toByteArray();
+        return LogSessionTest.sent(s);
     }
 
     private static ByteBuffer idField(String id, boolean ask) {
