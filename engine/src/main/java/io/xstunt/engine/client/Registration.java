@@ -10,9 +10,11 @@ import io.xstunt.engine.wire.LogHello;
 import io.xstunt.engine.wire.LogLine;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireFormatException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -99,6 +101,8 @@ public final class Registration extends Procedure<Registration.Action> {
     private final String id;
     private final Fingerprint cachedFingerprint;
     private final long replyTimeoutNs;
+    private final byte[] secret;
+    private final boolean askExtensions;
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private State state = State.CONNECTING;
     private boolean probed;
@@ -115,9 +119,21 @@ public final class Registration extends Procedure<Registration.Action> {
      * @param replyTimeout bound of each wait for the server
      */
     public Registration(String id, Fingerprint cachedFingerprint, Duration replyTimeout) {
+        this(id, cachedFingerprint, replyTimeout, false, null);
+    }
+
+    /**
+     * @param askExtensions whether to ask an xstunt server for a holder token and keepalive
+     *     (docs/PROTOCOL.md "Authentication and ownership"); false: the original bytes exactly
+     * @param secret the shared secret to prove if the server asks (xstunt extension), or null
+     */
+    public Registration(String id, Fingerprint cachedFingerprint, Duration replyTimeout, boolean askExtensions,
+                        byte[] secret) {
+        this.askExtensions = askExtensions;
         this.id = ClientId.validate(id);
         this.cachedFingerprint = cachedFingerprint;
         this.replyTimeoutNs = replyTimeout.toNanos();
+        this.secret = secret == null ? null : secret.clone();
     }
 
     /** @return the current state */
@@ -190,6 +206,10 @@ public final class Registration extends Procedure<Registration.Action> {
         }
         ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
         ClientId.write(b, id);
+        if (askExtensions && id.getBytes(StandardCharsets.UTF_8).length < Protocol.MAX_ID_LEN) {
+            // asks an xstunt server for a holder token (padding after the NUL: an original server ignores it)
+            b.put(Protocol.EXT_REQUEST_OFFSET, Protocol.EXT_REQUEST);
+        }
         emit(new Action.Send(b.array()));
         state = State.AWAIT_SERVER_INFO;
         deadline(nowNs + replyTimeoutNs);
@@ -204,8 +224,16 @@ public final class Registration extends Procedure<Registration.Action> {
             fail(ErrorCode.ERR_RECEIVE, "the server accepted ID '" + info.id() + "', not '" + id + "'");
             return;
         }
-        ByteBuffer b = ByteBuffer.allocate(LogState.SIZE);
+        if (info.proofRequired() && secret == null) {
+            fail(ErrorCode.ERR_DUPLICATE_ID, "the server admits only clients with its shared secret, and none is"
+                    + " configured (ClientConfig.sharedSecret)");
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(LogState.SIZE + (info.proofRequired() ? Protocol.PROOF_LEN : 0));
         new LogState(registeringState, localIp).write(b);
+        if (info.proofRequired()) {
+            b.put(RegistrationProof.compute(secret, info.token(), id));
+        }
         emit(new Action.Send(b.array()));
         if (registeringState == Protocol.CSTATE_IDLE) {
             state = State.REGISTERED;

@@ -40,7 +40,8 @@ final class RegistrationDriver {
         this.loop = loop;
         this.config = config;
         this.id = id;
-        this.registration = new Registration(id, cached, config.echoTimeout());
+        this.registration = new Registration(id, cached, config.echoTimeout(), config.extensions(),
+                config.sharedSecret());
         this.result = result;
         this.timer = new DeadlineSlot(loop, this::onTimer);
     }
