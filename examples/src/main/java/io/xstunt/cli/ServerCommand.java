@@ -20,6 +20,8 @@ final class ServerCommand {
             "server-version", "session-timeout", "duration");
     /** Binding is quick; past this the loop is stuck. */
     private static final long START_WAIT_S = 10;
+    /** How long a SIGTERM waits for the server to close its clients. */
+    private static final long SHUTDOWN_WAIT_S = 5;
 
     private ServerCommand() {
     }
@@ -42,7 +44,17 @@ final class ServerCommand {
         Duration duration = a.seconds("duration", null);
         EventLoop loop = EventLoop.open("xstunt-server").start();
         CountDownLatch stop = new CountDownLatch(1);
-        Thread hook = new Thread(stop::countDown, "xstunt-server-stop");
+        CountDownLatch closed = new CountDownLatch(1);
+        // SIGTERM / Ctrl-C: the JVM halts once its hooks return, so the hook waits (bounded) until the
+        // server has closed every client connection cleanly (FIN, not a reset at process exit).
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                closed.await(SHUTDOWN_WAIT_S, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "xstunt-server-stop");
         try {
             StuntServer server = start(loop, config);
             Runtime.getRuntime().addShutdownHook(hook);
@@ -54,6 +66,8 @@ final class ServerCommand {
                 } else {
                     stop.await();
                 }
+            } finally {
+                closed.countDown();
             }
         } finally {
             try {
