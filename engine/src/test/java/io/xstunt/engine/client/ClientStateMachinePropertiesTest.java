@@ -27,7 +27,7 @@ import net.jqwik.api.constraints.Size;
  * registration and the rendezvous procedure end in at most one outcome (success or an
  * XstuntException), never an unexpected exception, and a closed connection always ends them.
  */
-class ClientStateMachineProperties {
+class ClientStateMachinePropertiesTest {
     private static final long SEC = 1_000_000_000L;
 
     private static byte[] concat(byte[]... parts) {
@@ -55,7 +55,7 @@ class ClientStateMachineProperties {
                 }),
                 Arbitraries.bytes().array(byte[].class).ofSize(ServerInfo.SIZE));
         Arbitrary<byte[]> tail = Arbitraries.bytes().array(byte[].class).ofMaxSize(200);
-        return Combinators.combine(hello, info, tail).as(ClientStateMachineProperties::concat);
+        return Combinators.combine(hello, info, tail).as(ClientStateMachinePropertiesTest::concat);
     }
 
     @Property(tries = 500)

@@ -32,7 +32,7 @@ import net.jqwik.api.constraints.Size;
  * ones (answer, close, a counted {@link Rejection}), never an unexpected exception, and the
  * registry is left consistent. Bounded tries keep the run to a few seconds.
  */
-class ServerStateMachineProperties {
+class ServerStateMachinePropertiesTest {
     private static final int CLIENT_IP = Ipv4.toInt(Ipv4.parse("203.0.113.5"));
     private static final byte[] SECRET = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final long SEC = 1_000_000_000L;
