@@ -371,4 +371,42 @@ class ClientFaultsLoopbackTest {
         closeables.add(r.channel());
         closeables.add(bob2.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).channel());
     }
+
+    @ParameterizedTest
+    @EnumSource(BadFrame.class)
+    void badControlFramesFromThePeerGiveAClearError(BadFrame bad) throws Exception {
+        startServer(b -> b);
+        StuntClient bob = register(config(B).build(), "bob");
+        ScriptedPeer mallory = new ScriptedPeer(M, "mallory");
+        CompletableFuture<Rendezvous> in = new CompletableFuture<>();
+        bob.onIncoming(in::complete, in::completeExceptionally);
+        assertEquals(0, comm(M, server.commAddress(), Msg.connect("mallory", "bob")));
+        Echo e = mallory.announcement();
+        try (Socket control = socket(M, new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port()))) {
+            control.getOutputStream().write(bad.bytes);
+            if (bad == BadFrame.TRUNCATED_THEN_CLOSED) {
+                control.shutdownOutput();
+            }
+            XstuntException x = failure(in);
+            assertEquals(bad.expected, x.code(), x.toString());
+        }
+        await("the server forgot the session", () -> server.sessionsInFlight() == 0);
+        awaitIdle("bob");
+        awaitIdle("mallory");
+    }
+
+    /** Control frames a peer should never send. */
+    enum BadFrame {
+        UNKNOWN_TAG(new byte[] {9, 0}, ErrorCode.ERR_RECEIVE),
+        ONE_OF_WRONG_LENGTH(new byte[] {1, 3, 1, 0, 0}, ErrorCode.ERR_SYN_RECEIVE),
+        TRUNCATED_THEN_CLOSED(new byte[] {1, (byte) 255, 1, 2, 3}, ErrorCode.ERR_SYN_RECEIVE);
+
+        final byte[] bytes;
+        final ErrorCode expected;
+
+        BadFrame(byte[] bytes, ErrorCode expected) {
+            this.bytes = bytes;
+            this.expected = expected;
+        }
+    }
 }

@@ -179,4 +179,45 @@ class ClientStateMachinePropertiesTest {
         }
         return n;
     }
+
+    @Property(tries = 300)
+    void commRequestEndsOnceWhateverTheServiceAnswers(
+            @ForAll boolean connect,
+            @ForAll @Size(max = 12) byte[] answer,
+            @ForAll @Size(min = 1, max = 3) List<@IntRange(min = 1, max = 5) Integer> chunks,
+            @ForAll boolean timeoutFirst) {
+        CommRequest r = new CommRequest(connect ? io.xstunt.engine.wire.Msg.connect("alice", "bob")
+                : io.xstunt.engine.wire.Msg.deregister("alice"), Duration.ofSeconds(2));
+        long now = 0;
+        r.start(now);
+        r.onConnected(now);
+        int outcomes = 0;
+        ByteBuffer in = ByteBuffer.allocate(64);
+        for (int pos = 0, i = 0; pos < answer.length; i++) {
+            int n = Math.min(chunks.get(i % chunks.size()), answer.length - pos);
+            in.put(answer, pos, n).flip();
+            pos += n;
+            r.onBytes(in);
+            in.compact();
+            outcomes += commOutcomes(r.drainActions());
+        }
+        if (timeoutFirst) {
+            r.onTimeout(now + 3 * SEC);
+        }
+        r.onClosed(null);
+        outcomes += commOutcomes(r.drainActions());
+        assertEquals(1, outcomes, "exactly one outcome, state " + r.state());
+        assertTrue(r.state() == CommRequest.State.DONE || r.state() == CommRequest.State.FAILED);
+    }
+
+    private static int commOutcomes(List<CommRequest.Action> actions) {
+        int n = 0;
+        for (CommRequest.Action a : actions) {
+            if (a instanceof CommRequest.Action.Answered || a instanceof CommRequest.Action.Delivered
+                    || a instanceof CommRequest.Action.Failed) {
+                n++;
+            }
+        }
+        return n;
+    }
 }
