@@ -219,18 +219,28 @@ class ServerLimitsLoopbackTest {
              Socket s = connect(IP_C, f.server.logAddress());
              Socket c = connect(IP_C, f.server.commAddress())) {
             read(s, 12);
-            long start = System.nanoTime();
-            // one byte at a time, each well inside the timeout: the deadline does not move
+            // one byte every ~100 ms (each wait bounded by SO_TIMEOUT), well inside the timeout each:
+            // if every byte moved the deadline, all 32 would go through
+            int dripped = 0;
+            s.setSoTimeout(100);
             try {
-                for (int i = 0; i < 32 && System.nanoTime() - start < 3_000_000_000L; i++) {
+                while (dripped < 32) {
                     write(s, new byte[] {'m'});
                     write(c, new byte[] {0});
-                    long until = System.nanoTime() + 100_000_000L;
-                    ServerFixture.await("a tick", () -> System.nanoTime() - until > 0);
+                    dripped++;
+                    try {
+                        if (s.getInputStream().read() < 0) {
+                            break; // closed by the server
+                        }
+                    } catch (java.net.SocketTimeoutException tick) {
+                        // still open: drip on
+                    }
                 }
             } catch (java.net.SocketException closed) {
                 // the server closed while we dripped: that is the point
             }
+            assertTrue(dripped < 32, "cut before the whole ID field was dripped, got " + dripped + " bytes in");
+            s.setSoTimeout(OriginalClient.READ_TIMEOUT_MS);
             assertClosedByServer(s);
             assertClosedByServer(c);
             f.awaitCount(Rejection.HANDSHAKE_TIMEOUT, 2);
