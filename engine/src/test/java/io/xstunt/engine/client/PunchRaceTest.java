@@ -19,7 +19,7 @@ class PunchRaceTest {
     long now = 1_000;
 
     PunchRace race(PunchStrategy s, boolean initiator, int maxAttempts) {
-        PunchRace r = new PunchRace(s, initiator, PORT, PEER, RETRY, maxAttempts);
+        PunchRace r = new PunchRace(s, initiator, PORT, PEER, RETRY, now, maxAttempts);
         r.start(now);
         return r;
     }
@@ -128,5 +128,24 @@ class PunchRaceTest {
         List<Action> a = r.drainActions();
         assertEquals(new Action.CloseConnect(1), a.get(0));
         assertEquals(ErrorCode.ERR_LISTEN, assertInstanceOf(Action.Failed.class, a.get(1)).error().code());
+    }
+
+    @Test
+    void retriesFollowTheSharedGridAndSkipPointsWhileAnAttemptIsPending() {
+        long origin = now + 5 * RETRY.toNanos();
+        PunchRace r = new PunchRace(PunchStrategy.RACE, true, PORT, PEER, RETRY, origin, 8);
+        r.start(now);
+        r.drainActions();
+        r.onConnectResult(1, false, "refused", now);
+        assertEquals(origin, r.deadlineNs().orElseThrow(), "before the origin: retry at the origin");
+        r.onTimeout(origin);
+        assertEquals(List.of(new Action.Connect(2, PORT, PEER)), r.drainActions());
+        long failedAt = origin + 3 * RETRY.toNanos() / 2; // the RST came back after 1.5 periods
+        r.onConnectResult(2, false, "refused", failedAt);
+        assertEquals(origin + 2 * RETRY.toNanos(), r.deadlineNs().orElseThrow(), "the next grid point, not now + period");
+        r.onTimeout(origin + 2 * RETRY.toNanos());
+        assertEquals(List.of(new Action.Connect(3, PORT, PEER)), r.drainActions());
+        r.onConnectResult(3, false, "refused", origin + 2 * RETRY.toNanos());
+        assertEquals(origin + 3 * RETRY.toNanos(), r.deadlineNs().orElseThrow(), "a failure on a grid point waits a period");
     }
 }
