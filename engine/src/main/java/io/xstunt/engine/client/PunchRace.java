@@ -14,7 +14,8 @@ import java.util.List;
  * <p>{@link PunchStrategy#RACE} (ours): the initiator connects to the peer's predicted address
  * (the SYN leaves at once and the socket stays open, so the two SYNs can meet in a TCP
  * simultaneous open), listens on the same local port, and is then {@linkplain Action.Armed
- * armed} (the procedure sends "ready"). The listener connects once "ready" is read. Whichever
+ * armed} (the procedure sends "ready"). The listener connects once "ready" is read, and also
+ * listens on its own predicted port. Whichever
  * completes first wins: a connect, or an accept. A connect refused (RST) before the procedure's
  * deadline is retried from the same local port (a timer, not a sleep), at most
  * {@code maxAttempts} times, for NATs that answer unsolicited SYNs with RST. Such a NAT closes
@@ -140,6 +141,11 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
         }
         connect();
         if (!initiator) {
+            if (strategy == PunchStrategy.RACE) {
+                // a retried SYN of the initiator that finds our connect already refused lands here
+                listening = true;
+                emit(new Action.Listen(localPort));
+            }
             state = State.RACING;
         } else if (strategy == PunchStrategy.RACE) {
             listen();
