@@ -265,15 +265,7 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
 
     private void win(Action winner) {
         state = State.WON;
-        clearDeadline();
-        if (connectPending) {
-            emit(new Action.CloseConnect(attempt));
-            connectPending = false;
-        }
-        if (listening) {
-            emit(new Action.CloseListen());
-            listening = false;
-        }
+        closeAll();
         emit(winner);
     }
 
