@@ -55,6 +55,10 @@ public final class XstuntCli {
                        --ip1 IP (127.0.0.1)  --ip2 IP (127.0.0.2)  --log-port N (8123)
                        --comm-port N (8132)  --echo-ports P1,P2 (8124,8125); port 0 = any free one
                        --server-version N (1)  --session-timeout SEC (30)  --duration SEC (forever)
+                       --secret-file FILE (none: admit only clients that prove this secret)
+                       --require-tokens (holder token required to connect or deregister)
+                       --max-clients N (10000)  --max-per-source N (256)  --max-sessions N (1000)
+                       --idle-timeout SEC (60: silence allowed to a keepalive client)
               listen   register an ID and echo back what connecting peers send (XInit, XListen)
                        --id ID (required)  --count N (forever)
               connect  register an ID, connect to a peer, send a message, print the reply (XConnect)
@@ -108,7 +112,7 @@ public final class XstuntCli {
         EventOutput o = new EventOutput(rest.contains("--json"), out, err);
         try {
             return switch (cmd) {
-                case "server" -> ServerCommand.run(CliArgs.parse(rest, ServerCommand.OPTIONS, Set.of("json")), o);
+                case "server" -> ServerCommand.run(CliArgs.parse(rest, ServerCommand.OPTIONS, ServerCommand.FLAGS), o);
                 case "listen" -> listen(CliArgs.parse(rest, with(CLIENT_OPTIONS, "count"), Set.of("json")), o);
                 case "connect" -> connect(CliArgs.parse(rest, with(CLIENT_OPTIONS, "peer", "message", "strategy"),
                         Set.of("json")), o);
