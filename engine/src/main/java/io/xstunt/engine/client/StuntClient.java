@@ -47,6 +47,8 @@ public final class StuntClient implements AutoCloseable {
     private static final long MIN_RE_REGISTER_DELAY_NS = 500_000_000L;
     private static final long MAX_RE_REGISTER_DELAY_NS = 30_000_000_000L;
     private static final byte[] KEEPALIVE = {'\n'};
+    /** Keepalive intervals without a byte from the server after which it counts as gone. */
+    private static final int SILENT_INTERVALS = 3;
 
     private final EventLoop loop;
     private final ClientConfig config;
@@ -63,6 +65,8 @@ public final class StuntClient implements AutoCloseable {
     private Consumer<Rendezvous> onConnected;
     private Consumer<Throwable> onError;
     private DeadlineTimers.Timer keepalive;
+    /** When the server was last heard on the log connection (loop clock). */
+    private long lastHeardNs;
     private DeadlineTimers.Timer reRegisterTimer;
     private CompletableFuture<StuntClient> reRegistering;
     private boolean closedByUser;
@@ -88,6 +92,7 @@ public final class StuntClient implements AutoCloseable {
         l.listener(new ConnectionListener() {
             @Override
             public void onRead(TcpConnection c, ByteBuffer in) {
+                lastHeardNs = loop.clockNs();
                 readAnnouncements(in);
             }
 
@@ -100,15 +105,25 @@ public final class StuntClient implements AutoCloseable {
         });
         int interval = outcome.serverInfo().keepaliveSec();
         if (interval > 0) {
-            // an empty log line, as often as the server asked (docs/PROTOCOL.md, keepalive)
+            // an empty log line, as often as the server asked; and the server's own keepalive
+            // records must arrive: silent for three intervals, it is gone (docs/PROTOCOL.md, keepalive)
             long ns = interval * 1_000_000_000L;
+            lastHeardNs = loop.clockNs();
             keepalive = loop.schedule(ns, new Runnable() {
                 @Override
                 public void run() {
-                    if (log == l && !l.isClosed()) {
-                        l.send(KEEPALIVE);
-                        keepalive = loop.schedule(ns, this);
+                    if (log != l || l.isClosed()) {
+                        return;
                     }
+                    long silentNs = loop.clockNs() - lastHeardNs;
+                    if (silentNs > SILENT_INTERVALS * ns) {
+                        l.closeSilently();
+                        onLogLost(new java.io.IOException("the server has been silent for "
+                                + silentNs / 1_000_000 + " ms"));
+                        return;
+                    }
+                    l.send(KEEPALIVE);
+                    keepalive = loop.schedule(ns, this);
                 }
             });
         }
@@ -365,9 +380,9 @@ public final class StuntClient implements AutoCloseable {
                     e.peerId());
         } else if (e.role() == Protocol.ROLE_LISTENER) {
             startIncoming(e);
-        } else {
+        } else if (e.ip() != 0 || e.port() != 0) {
             LOG.warn("client '{}': record without a role on the log connection; ignored", id);
-        }
+        } // else: the server's keepalive record
     }
 
     private void startIncoming(Echo e) {

@@ -54,6 +54,10 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
     private boolean extended;
     private long token;
     private long idleNs;
+    private long idleExpiryNs;
+    /** Interval of the server's own keepalive records to an extension client, 0 for none. */
+    private long beatNs;
+    private long nextBeatNs;
 
     /**
      * @param infoTemplate the ServerInfo to send, with the real echo ports (its ID is replaced)
@@ -169,6 +173,8 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
                     } else {
                         state = State.IDLE;
                         idleNs = extended ? config.idleTimeout().toNanos() : config.originalIdleTimeout().toNanos();
+                        beatNs = extended ? config.keepaliveSeconds() * 1_000_000_000L : 0;
+                        nextBeatNs = nowNs + beatNs;
                         keepAlive(nowNs);
                     }
                     step(Event.BYTES, in, nowNs);
@@ -184,10 +190,15 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
                 }
             }
             case IDLE -> {
-                if (e == Event.TIMEOUT) {
+                if (e == Event.TIMEOUT && idleNs > 0 && nowNs - idleExpiryNs >= 0) {
                     out.reject(Rejection.IDLE_TIMEOUT, id + " silent for " + java.time.Duration.ofNanos(idleNs)
                             + (extended ? " (no keepalive)" : ""));
                     out.closeNow();
+                } else if (e == Event.TIMEOUT) {
+                    // the server's own keepalive: an all-zero record, which no announcement can be
+                    out.send(ByteBuffer.allocate(Echo.SIZE));
+                    nextBeatNs = nowNs + beatNs;
+                    nextDeadline();
                 } else if (e == Event.BYTES && in.hasRemaining()) {
                     keepAlive(nowNs);
                     readLines(in);
@@ -210,8 +221,18 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
 
     /** Any byte from an IDLE client shows it is alive: its idle deadline moves on. */
     private void keepAlive(long nowNs) {
-        if (idleNs > 0) {
-            out.deadline(nowNs + idleNs);
+        idleExpiryNs = nowNs + idleNs;
+        nextDeadline();
+    }
+
+    /** The earlier of the idle expiry and the next keepalive record, if any. */
+    private void nextDeadline() {
+        if (idleNs > 0 && beatNs > 0) {
+            out.deadline(idleExpiryNs - nextBeatNs < 0 ? idleExpiryNs : nextBeatNs);
+        } else if (idleNs > 0) {
+            out.deadline(idleExpiryNs);
+        } else if (beatNs > 0) {
+            out.deadline(nextBeatNs);
         } else {
             out.clearDeadline();
         }

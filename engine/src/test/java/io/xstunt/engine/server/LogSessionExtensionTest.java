@@ -1,5 +1,6 @@
 package io.xstunt.engine.server;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,12 +73,21 @@ class LogSessionExtensionTest {
         assertEquals(new ServerInfo("alice", 1, 2, 5001, 5002, Protocol.EXT_FLAG_TOKEN, 10, TOKEN), info);
         s.onBytes(state(null), now);
         assertEquals(LogSession.State.IDLE, s.state());
-        assertEquals(now + 30 * SEC, s.output().deadlineNs(), "idle deadline");
-        now += 20 * SEC;
-        s.onBytes(ByteBuffer.wrap(new byte[] {'\n'}), now); // a keepalive
-        assertEquals(now + 30 * SEC, s.output().deadlineNs(), "moved by the keepalive");
-        s.onTimeout(now + 29 * SEC);
-        assertEquals(ProcedureOutput.Closing.OPEN, s.output().closing(), "not yet");
+        long start = now;
+        assertEquals(start + 10 * SEC, s.output().deadlineNs(), "the server's own keepalive comes first");
+        s.onTimeout(start + 10 * SEC);
+        assertArrayEquals(new byte[Echo.SIZE], sent(s), "an all-zero record");
+        assertEquals(start + 20 * SEC, s.output().deadlineNs());
+        now = start + 15 * SEC;
+        s.onBytes(ByteBuffer.wrap(new byte[] {'\n'}), now); // the client's keepalive
+        s.onTimeout(start + 20 * SEC);
+        sent(s);
+        s.onTimeout(start + 30 * SEC);
+        sent(s);
+        s.onTimeout(start + 40 * SEC);
+        assertEquals(Echo.SIZE, sent(s).length, "records every 10 s");
+        assertEquals(ProcedureOutput.Closing.OPEN, s.output().closing(), "alive: 30 s since its last byte not yet");
+        assertEquals(now + 30 * SEC, s.output().deadlineNs(), "the idle expiry comes before the next record");
         s.onTimeout(now + 30 * SEC);
         assertEquals(ProcedureOutput.Closing.NOW, s.output().closing());
         assertEquals(Rejection.IDLE_TIMEOUT, s.output().pollRejection());
