@@ -231,12 +231,14 @@ class ClientFaultsLoopbackTest {
         XstuntException x = failure(out);
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertTrue(ms < timeout.toMillis() + 2000, "the error came within the timeout, took " + ms + " ms: " + x);
-        ErrorCode expected = switch (step) {
-            case BEFORE_CONTROL -> ErrorCode.ERR_ECHO_TIMEOUT; // no OK(one) comes back through the relay
-            case DURING_SYNC, PROCESS_DIES -> ErrorCode.ERR_SYN_RECEIVE; // the relay closes alice's side
-            case AFTER_PREDICTION, DURING_PUNCH -> ErrorCode.ERR_ASYM_TIMEOUT; // nobody answers the punch
+        java.util.Set<ErrorCode> expected = switch (step) {
+            case BEFORE_CONTROL -> java.util.Set.of(ErrorCode.ERR_ECHO_TIMEOUT); // no OK(one) comes back
+            case DURING_SYNC -> java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE); // the relay closes alice's side
+            // the peer dies after the last sync frame: alice is still in sync or already predicting
+            case PROCESS_DIES -> java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE, ErrorCode.ERR_ADDRPORT_RECEIVE);
+            case AFTER_PREDICTION, DURING_PUNCH -> java.util.Set.of(ErrorCode.ERR_ASYM_TIMEOUT); // no one punches
         };
-        assertEquals(expected, x.code(), x.toString());
+        assertTrue(expected.contains(x.code()), x.toString());
         if (control != null) {
             control.close();
         }
