@@ -381,6 +381,8 @@ class ClientFaultsLoopbackTest {
         assertEquals(0, comm(M, server.commAddress(), Msg.connect("mallory", "bob")));
         Echo e = mallory.announcement();
         try (Socket control = socket(M, new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port()))) {
+            control.getOutputStream().write(ONE); // the first sync step, so that bob is surely in
+            read(control, ONE.length);
             control.getOutputStream().write(bad.bytes);
             if (bad == BadFrame.TRUNCATED_THEN_CLOSED) {
                 control.shutdownOutput();
