@@ -17,6 +17,8 @@ final class ClientRecord {
     private int state = Protocol.CSTATE_PROBE;
     private int localIp;
     private RendezvousHandle session;
+    private double budget;
+    private long budgetStartNs;
 
     ClientRecord(String id, int publicIp, LogEndpoint log) {
         this(id, publicIp, log, 0L);
@@ -33,6 +35,26 @@ final class ClientRecord {
     /** @return the holder token issued to this registration, 0 if none */
     long token() {
         return token;
+    }
+
+    /**
+     * Takes one announcement from this client's budget: a token bucket of {@code perSecond}
+     * announcements a second, holding at most {@code perSecond} (one second's worth).
+     *
+     * @return false if the budget is spent (the announcement must not be sent)
+     */
+    boolean takeAnnouncement(long nowNs, int perSecond) {
+        if (budgetStartNs == 0 && budget == 0) {
+            budget = perSecond; // a fresh registration starts with a full second's worth
+        } else {
+            budget = Math.min(perSecond, budget + (nowNs - budgetStartNs) * perSecond / 1e9);
+        }
+        budgetStartNs = nowNs;
+        if (budget < 1) {
+            return false;
+        }
+        budget -= 1;
+        return true;
     }
 
     String id() {

@@ -43,19 +43,22 @@ final class CommService {
     private final int controlIp;
     private final IntSupplier sessionsInFlight;
     private final int maxSessions;
+    private final int announcementsPerSecond;
     private int nextSessionId = 1;
 
     /** @param controlIp the IP the control listeners are bound on (IP1), announced in Echo nIP */
     CommService(Registry registry, SessionOpener opener, int controlIp) {
-        this(registry, opener, controlIp, () -> 0, Integer.MAX_VALUE);
+        this(registry, opener, controlIp, () -> 0, Integer.MAX_VALUE, Integer.MAX_VALUE);
     }
 
     /**
      * @param sessionsInFlight how many sessions are open now
      * @param maxSessions a MSG_CONNECT while this many are open is answered -1
+     * @param announcementsPerSecond the most sessions announced to one destination a second
      */
     CommService(Registry registry, SessionOpener opener, int controlIp, IntSupplier sessionsInFlight,
-                int maxSessions) {
+                int maxSessions, int announcementsPerSecond) {
+        this.announcementsPerSecond = announcementsPerSecond;
         this.registry = Objects.requireNonNull(registry, "registry");
         this.opener = Objects.requireNonNull(opener, "opener");
         this.controlIp = controlIp;
@@ -63,10 +66,10 @@ final class CommService {
         this.maxSessions = maxSessions;
     }
 
-    /** Handles one request that arrived from {@code sourceIp}. */
-    Answer handle(Msg msg, int sourceIp) {
+    /** Handles one request that arrived from {@code sourceIp} at {@code nowNs} (loop clock). */
+    Answer handle(Msg msg, int sourceIp, long nowNs) {
         return switch (msg.type()) {
-            case Protocol.MSG_CONNECT -> connect(msg.srcId(), msg.dstId(), sourceIp, msg.token());
+            case Protocol.MSG_CONNECT -> connect(msg.srcId(), msg.dstId(), sourceIp, msg.token(), nowNs);
             case Protocol.MSG_QUERY -> Answer.reply(registry.query(msg.srcId()));
             case Protocol.MSG_DEREGISTER -> deregister(msg.srcId(), sourceIp, msg.token());
             default -> throw new IllegalArgumentException("unknown message type " + msg.type());
@@ -81,7 +84,7 @@ final class CommService {
                         + Ipv4.toString(sourceIp) + " ignored: " + denied);
     }
 
-    private Answer connect(String srcId, String dstId, int sourceIp, long token) {
+    private Answer connect(String srcId, String dstId, int sourceIp, long token, long nowNs) {
         Registry.ConnectDecision d = registry.checkConnect(srcId, dstId, sourceIp, token);
         if (!d.accepted()) {
             return d.reply() == Protocol.COMM_NO_MATCH
@@ -92,6 +95,11 @@ final class CommService {
         if (sessionsInFlight.getAsInt() >= maxSessions) {
             return new Answer(true, Protocol.COMM_NO_MATCH, Rejection.SESSION_LIMIT, "MSG_CONNECT " + srcId + " -> "
                     + dstId + ": " + maxSessions + " sessions in flight already");
+        }
+        if (!d.destination().takeAnnouncement(nowNs, announcementsPerSecond)) {
+            return new Answer(true, Protocol.COMM_NO_MATCH, Rejection.ANNOUNCEMENT_RATE, "MSG_CONNECT " + srcId
+                    + " -> " + dstId + ": " + dstId + " was announced " + announcementsPerSecond
+                    + " sessions in the last second");
         }
         int sessionId = nextSessionId;
         nextSessionId = nextSessionId == Integer.MAX_VALUE ? 1 : nextSessionId + 1;

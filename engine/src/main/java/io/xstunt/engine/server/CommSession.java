@@ -65,7 +65,7 @@ final class CommSession implements ConnectionProcedure {
                     state = State.ANSWERED;
                     return;
                 }
-                CommService.Answer a = service.handle(msg, sourceIp);
+                CommService.Answer a = service.handle(msg, sourceIp, nowNs);
                 if (a.rejection() != null) {
                     out.reject(a.rejection(), a.detail());
                 }

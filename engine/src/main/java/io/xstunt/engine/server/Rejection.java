@@ -37,6 +37,8 @@ public enum Rejection {
     SESSION_LIMIT,
     /** A MSG_CONNECT whose client has {@link ServerConfig#maxPendingAnnouncements()} unread (answered -1). */
     ANNOUNCEMENT_BACKLOG,
+    /** A MSG_CONNECT to a client announced {@link ServerConfig#maxAnnouncementsPerSecond()} sessions this second (answered -1). */
+    ANNOUNCEMENT_RATE,
     /** A registered client silent for longer than its idle timeout (its ID is freed). */
     IDLE_TIMEOUT,
     /** A registration without the proof of the shared secret, or with a wrong one. */

@@ -36,6 +36,8 @@ import java.util.Objects;
  * @param maxSessions the most rendezvous sessions in flight; a MSG_CONNECT beyond is answered -1
  * @param maxPendingAnnouncements the most session announcements a log connection may have
  *     unwritten (its client does not read); a MSG_CONNECT that would add one more is answered -1
+ * @param maxAnnouncementsPerSecond the most sessions announced to one client a second (a token
+ *     bucket of one second's worth); a MSG_CONNECT beyond is answered -1
  * @param idleTimeout how long a registered client that asked for the extensions may stay silent
  *     on its log connection before its ID is freed; it is told to send a keepalive every third of it
  * @param originalIdleTimeout the same for original clients (which send no keepalive);
@@ -49,8 +51,8 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
                            int echoPort2, int serverVersion, int requiredBuild, Duration sessionTimeout,
                            Duration handshakeTimeout, Duration probeTimeout, int maxLogLine, int maxRelayBacklog,
                            int backlog, int maxClients, int maxConnectionsPerSource, int maxSessions,
-                           int maxPendingAnnouncements, Duration idleTimeout, Duration originalIdleTimeout,
-                           byte[] sharedSecret, boolean requireTokens) {
+                           int maxPendingAnnouncements, int maxAnnouncementsPerSecond, Duration idleTimeout,
+                           Duration originalIdleTimeout, byte[] sharedSecret, boolean requireTokens) {
     /** Default {@link #sessionTimeout()}. */
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
     /** Default {@link #handshakeTimeout()}. */
@@ -71,6 +73,8 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
     public static final int DEFAULT_MAX_SESSIONS = 1_000;
     /** Default {@link #maxPendingAnnouncements()}. */
     public static final int DEFAULT_MAX_PENDING_ANNOUNCEMENTS = 4;
+    /** Default {@link #maxAnnouncementsPerSecond()}. */
+    public static final int DEFAULT_MAX_ANNOUNCEMENTS_PER_SECOND = 50;
     /** Default {@link #idleTimeout()}: keepalives every 20 s. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     /** Smallest {@link #maxLogLine()}: room for the timestamp, file and line prefix. */
@@ -127,6 +131,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         checkRange(maxConnectionsPerSource, 1, 1_000_000, "maxConnectionsPerSource");
         checkRange(maxSessions, 1, 1_000_000, "maxSessions");
         checkRange(maxPendingAnnouncements, 1, 1024, "maxPendingAnnouncements");
+        checkRange(maxAnnouncementsPerSecond, 1, 1_000_000, "maxAnnouncementsPerSecond");
         checkTimeout(idleTimeout, "idleTimeout");
         if (idleTimeout.compareTo(Duration.ofSeconds(3)) < 0 || idleTimeout.toSeconds() / 3 > 65535) {
             throw new IllegalArgumentException("idleTimeout must be 3 s..." + 3 * 65535L
@@ -213,6 +218,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         private int maxConnectionsPerSource = DEFAULT_MAX_CONNECTIONS_PER_SOURCE;
         private int maxSessions = DEFAULT_MAX_SESSIONS;
         private int maxPendingAnnouncements = DEFAULT_MAX_PENDING_ANNOUNCEMENTS;
+        private int maxAnnouncementsPerSecond = DEFAULT_MAX_ANNOUNCEMENTS_PER_SECOND;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private Duration originalIdleTimeout = Duration.ZERO;
         private byte[] sharedSecret;
@@ -319,6 +325,12 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
             return this;
         }
 
+        /** @param n the most sessions announced to one client a second */
+        public Builder maxAnnouncementsPerSecond(int n) {
+            this.maxAnnouncementsPerSecond = n;
+            return this;
+        }
+
         /** @param timeout silence allowed to a registered client that keeps alive */
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = timeout;
@@ -350,8 +362,8 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         public ServerConfig build() {
             return new ServerConfig(ip1, ip2, logPort, commPort, echoPort1, echoPort2, serverVersion,
                     requiredBuild, sessionTimeout, handshakeTimeout, probeTimeout, maxLogLine, maxRelayBacklog,
-                    backlog, maxClients, maxConnectionsPerSource, maxSessions, maxPendingAnnouncements, idleTimeout,
-                    originalIdleTimeout, sharedSecret, requireTokens);
+                    backlog, maxClients, maxConnectionsPerSource, maxSessions, maxPendingAnnouncements,
+                    maxAnnouncementsPerSecond, idleTimeout, originalIdleTimeout, sharedSecret, requireTokens);
         }
     }
 }

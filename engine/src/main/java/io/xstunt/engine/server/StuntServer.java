@@ -78,7 +78,8 @@ public final class StuntServer implements AutoCloseable {
                     sessions::remove);
             sessions.add(s);
             return s;
-        }, Ipv4.toInt(config.ip1()), sessions::size, config.maxSessions());
+        }, Ipv4.toInt(config.ip1()), sessions::size, config.maxSessions(),
+                config.maxAnnouncementsPerSecond());
     }
 
     /**

@@ -40,6 +40,7 @@ class ServerConfigTest {
         assertEquals(256, c.maxConnectionsPerSource());
         assertEquals(1_000, c.maxSessions());
         assertEquals(4, c.maxPendingAnnouncements());
+        assertEquals(50, c.maxAnnouncementsPerSecond());
         assertEquals(Duration.ofSeconds(60), c.idleTimeout());
         assertEquals(20, c.keepaliveSeconds());
         assertEquals(Duration.ZERO, c.originalIdleTimeout(), "original clients send no keepalive");
@@ -51,7 +52,7 @@ class ServerConfigTest {
     void robustnessLimitsAreChecked() {
         UnaryOperator<ServerConfig.Builder>[] bad = List.<UnaryOperator<ServerConfig.Builder>>of(
                 b -> b.maxClients(0), b -> b.maxConnectionsPerSource(0), b -> b.maxSessions(0),
-                b -> b.maxPendingAnnouncements(0), b -> b.idleTimeout(Duration.ofSeconds(2)),
+                b -> b.maxPendingAnnouncements(0), b -> b.maxAnnouncementsPerSecond(0), b -> b.idleTimeout(Duration.ofSeconds(2)),
                 b -> b.originalIdleTimeout(Duration.ofSeconds(-1)), b -> b.sharedSecret(new byte[7]))
                 .toArray(UnaryOperator[]::new);
         for (UnaryOperator<ServerConfig.Builder> t : bad) {

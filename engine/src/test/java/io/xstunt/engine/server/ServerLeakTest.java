@@ -50,7 +50,7 @@ class ServerLeakTest {
 
     @Test
     void abortedSessionsAndRegistrationCyclesLeaveNothingBehind() throws Exception {
-        try (ServerFixture f = new ServerFixture(b -> b);
+        try (ServerFixture f = new ServerFixture(b -> b.maxAnnouncementsPerSecond(1_000_000));
              Registration a = register(IP_A, f.server.logAddress(), "alice", Protocol.CSTATE_IDLE, "10.0.0.1");
              Registration b = register(IP_B, f.server.logAddress(), "bob", Protocol.CSTATE_IDLE, "10.0.0.2")) {
             f.awaitState("alice", Protocol.CSTATE_IDLE);

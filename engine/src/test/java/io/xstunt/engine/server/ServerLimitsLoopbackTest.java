@@ -145,7 +145,8 @@ class ServerLimitsLoopbackTest {
     @Test
     void aConnectFloodAgainstAClientThatDoesNotReadIsBounded() throws Exception {
         int maxPending = 3;
-        try (ServerFixture f = new ServerFixture(b -> b.maxPendingAnnouncements(maxPending));
+        try (ServerFixture f = new ServerFixture(b -> b.maxPendingAnnouncements(maxPending)
+                .maxAnnouncementsPerSecond(1_000_000));
              Registration a = idle(f, IP_A, "alice");
              Socket victimSocket = unreadingLog(f, IP_B, "bob")) {
             // alice opens session after session with bob and ends each at once; bob reads nothing
@@ -175,6 +176,43 @@ class ServerLimitsLoopbackTest {
             }
             assertEquals(0, request(IP_A, f.server.commAddress(), msg(Protocol.MSG_CONNECT, "alice", "bob")),
                     "bob can be reached again once he read");
+        }
+    }
+
+    @Test
+    void aConnectFloodAgainstAReadingClientIsHeldToItsAnnouncementRate() throws Exception {
+        int rate = 5;
+        try (ServerFixture f = new ServerFixture(b -> b.maxAnnouncementsPerSecond(rate));
+             Registration a = idle(f, IP_A, "alice");
+             Registration b = idle(f, IP_B, "bob")) {
+            int accepted = 0;
+            Integer reply = 0;
+            long start = System.nanoTime();
+            while (reply == 0) {
+                reply = request(IP_A, f.server.commAddress(), msg(Protocol.MSG_CONNECT, "alice", "bob"));
+                if (reply == 0) {
+                    accepted++;
+                    int port = uint16(read(a.log(), ECHO), 4);
+                    read(b.log(), ECHO); // bob reads every announcement
+                    try (Socket ca = connect(IP_A, new InetSocketAddress("127.0.0.1", port))) {
+                        ca.setSoLinger(true, 0);
+                    }
+                    f.awaitState("bob", Protocol.CSTATE_IDLE);
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(-1, reply);
+            f.awaitCount(Rejection.ANNOUNCEMENT_RATE, 1);
+            assertTrue(accepted <= rate + rate * seconds + 1, accepted + " announcements in " + seconds + " s");
+            assertTrue(accepted >= rate, "a full second's worth first, got " + accepted);
+            // the budget refills: bob is reachable again a moment later
+            ServerFixture.await("bob reachable again", () -> {
+                try {
+                    return request(IP_A, f.server.commAddress(), msg(Protocol.MSG_CONNECT, "alice", "bob")) == 0;
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
         }
     }
 

@@ -185,7 +185,7 @@ class ServerStateMachinePropertiesTest {
             @Override
             public void abort(String reason) {
             }
-        }, 1, () -> 0, 10);
+        }, 1, () -> 0, 10, 5);
         CommSession s = new CommSession(service, CLIENT_IP, 2 * SEC);
         int[] replies = new int[1];
         ProcedureOutput out = s.output();
