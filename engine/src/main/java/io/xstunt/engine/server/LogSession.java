@@ -194,7 +194,7 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
                     out.reject(Rejection.IDLE_TIMEOUT, id + " silent for " + java.time.Duration.ofNanos(idleNs)
                             + (extended ? " (no keepalive)" : ""));
                     out.closeNow();
-                } else if (e == Event.TIMEOUT) {
+                } else if (e == Event.TIMEOUT && beatNs > 0) {
                     // the server's own keepalive: an all-zero record, which no announcement can be
                     out.send(ByteBuffer.allocate(Echo.SIZE));
                     nextBeatNs = nowNs + beatNs;
