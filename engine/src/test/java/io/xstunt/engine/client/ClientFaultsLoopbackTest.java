@@ -445,7 +445,7 @@ class ClientFaultsLoopbackTest {
             assertTrue(alice.isRegistered());
             await("alice notices the silent server", () -> !alice.isRegistered());
             long ms = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(ms >= 2000 && ms < 6000, "after about 3 keepalive intervals of 1 s, took " + ms + " ms");
+            assertTrue(ms >= 2000 && ms < 10_000, "after about 3 keepalive intervals of 1 s, took " + ms + " ms");
             XstuntException x = failure(alice.connect("bob", Duration.ofSeconds(2)));
             assertEquals(ErrorCode.ERR_CONNECT, x.code());
             assertTrue(x.getMessage().contains("silent"), x.getMessage());
