@@ -70,7 +70,7 @@ class BadInputLoopbackTest {
     @ParameterizedTest
     @EnumSource(Case.class)
     void theBadConnectionIsClosedAndCountedAndNothingElseChanges(Case c) throws Exception {
-        try (ServerFixture f = new ServerFixture(b -> b.handshakeTimeout(Duration.ofMillis(1000)).maxLogLine(200));
+        try (ServerFixture f = new ServerFixture(b -> b.handshakeTimeout(Duration.ofMillis(2000)).maxLogLine(200));
              Registration carol = idle(f, IP_C, "carol", "10.0.0.3");
              Registration alice = idle(f, IP_A, "alice", "10.0.0.1");
              Registration bob = idle(f, IP_B, "bob", "10.0.0.2")) {

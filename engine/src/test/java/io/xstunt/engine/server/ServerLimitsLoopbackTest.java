@@ -262,7 +262,7 @@ class ServerLimitsLoopbackTest {
 
     @Test
     void slowlorisDrippingTheIdFieldIsCutAtTheHandshakeTimeout() throws Exception {
-        try (ServerFixture f = new ServerFixture(b -> b.handshakeTimeout(Duration.ofMillis(600)));
+        try (ServerFixture f = new ServerFixture(b -> b.handshakeTimeout(Duration.ofMillis(1000)));
              Registration keep = idle(f, IP_A, "alice");
              Socket s = connect(IP_C, f.server.logAddress());
              Socket c = connect(IP_C, f.server.commAddress())) {
