@@ -357,9 +357,15 @@ public final class StuntClient implements AutoCloseable {
             try {
                 e = Echo.read(in);
             } catch (WireFormatException ex) {
-                in.position(start + Echo.SIZE);
-                LOG.warn("client '{}': skipped a malformed announcement: {}", id, ex.getMessage());
-                continue;
+                // the server's stream cannot be trusted any more: drop it like a lost connection
+                in.position(in.limit());
+                TcpConnection l = log;
+                if (l != null) {
+                    l.closeSilently();
+                }
+                onLogLost(new java.io.IOException("malformed record from the server at offset " + start + ": "
+                        + ex.getMessage()));
+                return;
             }
             onAnnouncement(e);
         }

@@ -410,45 +410,74 @@ class ClientFaultsLoopbackTest {
         }
     }
 
-    @Test
-    void aServerThatFallsSilentWithoutClosingIsNoticedWithinThreeKeepaliveIntervals(
-            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        // A fake log service that registers the client, then neither writes nor closes: a server
-        // host gone from the network, which TCP alone would notice only after many minutes.
+    /**
+     * A fake log service that registers "alice" (IDLE, keepalive 1 s, a token) on a reusable
+     * fingerprint, then hands its socket to {@code then}; returns the registered client.
+     */
+    StuntClient fakeRegistration(java.nio.file.Path dir, java.util.function.Consumer<Socket> then) throws Exception {
         int publicIp = Ipv4.toInt(Ipv4.parse(A));
         java.nio.file.Path fp = dir.resolve("fp.dat");
         FingerprintFile.write(fp, new io.xstunt.engine.wire.Fingerprint(Protocol.BUILD_VERSION, 1, "alice", true,
                 publicIp, 0, true));
-        try (java.net.ServerSocket fake = new java.net.ServerSocket(0, 1, Ipv4.parse("127.0.0.1"))) {
-            CompletableFuture<Socket> held = CompletableFuture.supplyAsync(() -> {
-                try {
-                    Socket s = fake.accept();
-                    ByteBuffer hello = ByteBuffer.allocate(io.xstunt.engine.wire.LogHello.SIZE);
-                    new io.xstunt.engine.wire.LogHello(Protocol.BUILD_VERSION, 1, publicIp).write(hello);
-                    s.getOutputStream().write(hello.array());
-                    read(s, Protocol.ID_FIELD_LEN);
-                    ByteBuffer info = ByteBuffer.allocate(io.xstunt.engine.wire.ServerInfo.SIZE);
-                    new io.xstunt.engine.wire.ServerInfo("alice", Ipv4.toInt(IP1), Ipv4.toInt(IP2), 1, 2,
-                            Protocol.EXT_FLAG_TOKEN, 1, 5L).write(info);
-                    s.getOutputStream().write(info.array());
-                    read(s, LogState.SIZE);
-                    return s;
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            ClientConfig c = ClientConfig.builder(IP1, IP2).logPort(fake.getLocalPort()).commPort(1)
-                    .localAddress(Ipv4.parse(A)).fingerprintFile(fp).echoTimeout(ECHO_TIMEOUT).build();
-            StuntClient alice = register(c, "alice");
-            closeables.add(held.get(WAIT_S, TimeUnit.SECONDS));
-            long start = System.nanoTime();
-            assertTrue(alice.isRegistered());
-            await("alice notices the silent server", () -> !alice.isRegistered());
-            long ms = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(ms >= 2000 && ms < 10_000, "after about 3 keepalive intervals of 1 s, took " + ms + " ms");
-            XstuntException x = failure(alice.connect("bob", Duration.ofSeconds(2)));
-            assertEquals(ErrorCode.ERR_CONNECT, x.code());
-            assertTrue(x.getMessage().contains("silent"), x.getMessage());
-        }
+        java.net.ServerSocket fake = new java.net.ServerSocket(0, 1, Ipv4.parse("127.0.0.1"));
+        closeables.add(fake);
+        CompletableFuture<Socket> held = CompletableFuture.supplyAsync(() -> {
+            try {
+                Socket s = fake.accept();
+                ByteBuffer hello = ByteBuffer.allocate(io.xstunt.engine.wire.LogHello.SIZE);
+                new io.xstunt.engine.wire.LogHello(Protocol.BUILD_VERSION, 1, publicIp).write(hello);
+                s.getOutputStream().write(hello.array());
+                read(s, Protocol.ID_FIELD_LEN);
+                ByteBuffer info = ByteBuffer.allocate(io.xstunt.engine.wire.ServerInfo.SIZE);
+                new io.xstunt.engine.wire.ServerInfo("alice", Ipv4.toInt(IP1), Ipv4.toInt(IP2), 1, 2,
+                        Protocol.EXT_FLAG_TOKEN, 1, 5L).write(info);
+                s.getOutputStream().write(info.array());
+                read(s, LogState.SIZE);
+                return s;
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        ClientConfig c = ClientConfig.builder(IP1, IP2).logPort(fake.getLocalPort()).commPort(1)
+                .localAddress(Ipv4.parse(A)).fingerprintFile(fp).echoTimeout(ECHO_TIMEOUT).build();
+        StuntClient alice = register(c, "alice");
+        Socket s = held.get(WAIT_S, TimeUnit.SECONDS);
+        closeables.add(s);
+        then.accept(s);
+        return alice;
+    }
+
+    @Test
+    void aServerThatFallsSilentWithoutClosingIsNoticedWithinThreeKeepaliveIntervals(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // the fake registers the client, then neither writes nor closes: a server host gone from the
+        // network, which TCP alone would notice only after many minutes
+        StuntClient alice = fakeRegistration(dir, s -> { });
+        long start = System.nanoTime();
+        assertTrue(alice.isRegistered());
+        await("alice notices the silent server", () -> !alice.isRegistered());
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(ms >= 2000 && ms < 10_000, "after about 3 keepalive intervals of 1 s, took " + ms + " ms");
+        XstuntException x = failure(alice.connect("bob", Duration.ofSeconds(2)));
+        assertEquals(ErrorCode.ERR_CONNECT, x.code());
+        assertTrue(x.getMessage().contains("silent"), x.getMessage());
+    }
+
+    @Test
+    void aMalformedRecordFromTheServerDropsTheLogConnection(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        StuntClient alice = fakeRegistration(dir, s -> {
+            byte[] record = new byte[Echo.SIZE];
+            record[52] = 'Z'; // no such role
+            try {
+                s.getOutputStream().write(record);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await("alice drops the connection", () -> !alice.isRegistered());
+        XstuntException x = failure(alice.connect("bob", Duration.ofSeconds(2)));
+        assertEquals(ErrorCode.ERR_CONNECT, x.code());
+        assertTrue(x.getMessage().contains("malformed"), x.getMessage());
     }
 }
