@@ -1,0 +1,147 @@
+package io.xstunt.api;
+
+import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.engine.client.StuntClient;
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.Ipv4;
+import java.net.Inet4Address;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The asynchronous XSTUNT API: XInit, XListen, XConnect and XDeRegister returning
+ * {@link CompletableFuture}s, plus {@link #onIncoming} for a callback per incoming connection.
+ * Nothing here blocks, so it may be called on the event loop's own thread (the game-loop case).
+ *
+ * <p>Bad arguments throw {@link IllegalArgumentException} at once. Every other failure completes
+ * the future exceptionally with an {@link io.xstunt.engine.XstuntException} carrying the
+ * reference's error code and {@code pnErrCode} detail. Futures complete on the event loop's
+ * thread: callbacks must not block (hand blocking work to another thread).
+ */
+public final class XstuntAsync {
+    private XstuntAsync() {
+    }
+
+    /**
+     * XInit: connects to the server's log service, probes the NAT unless the fingerprint file
+     * holds a valid fingerprint, and registers {@code id}.
+     *
+     * <p>Failures: ERR_CREATE_SOCKET, ERR_CONNECT, ERR_SEND, ERR_RECEIVE, ERR_VERSION (the
+     * server requires another client build), ERR_PROBE, ERR_DUPLICATE_ID (the ID is taken).
+     *
+     * @param serverIp1 the server's first IPv4 literal ({@code pchIP1}). There is no default
+     *     server: where the reference took NULL for its DEF_SERVER_IP1, this takes none
+     * @param serverIp2 the server's second IPv4 literal ({@code pchIP2})
+     * @param id 1 to 32 bytes of UTF-8, no control characters ({@code pchID}); where the
+     *     reference answered an empty ID with ERR_DUPLICATE_ID, a bad ID is refused here before
+     *     any traffic
+     * @param options ports, local address, fingerprint file, event loop
+     * @return the session (the reference's {@code psServerLog})
+     * @throws IllegalArgumentException on a missing or malformed IP or a bad ID
+     */
+    public static CompletableFuture<XstuntSession> xInit(String serverIp1, String serverIp2, String id,
+                                                         XstuntOptions options) {
+        Inet4Address ip1 = serverIp(serverIp1, "serverIp1");
+        Inet4Address ip2 = serverIp(serverIp2, "serverIp2");
+        ClientId.validate(id);
+        Objects.requireNonNull(options, "options");
+        var config = options.clientConfig(ip1, ip2);
+        EventLoop loop = options.loop();
+        return engineCall(() -> StuntClient.register(loop, config, id))
+                .thenApply(client -> new XstuntSession(client, loop, options, config));
+    }
+
+    /**
+     * XListen: completes with an incoming connection that has come up, or with one whose
+     * procedure is under way within {@code timeout}; fails at once with ERR_TIMEOUT when no
+     * connection request is pending (poll it, or use {@link #onIncoming}).
+     *
+     * <p>Failures: ERR_TIMEOUT, ERR_SELECT, ERR_RECEIVE, ERR_CREATE_SOCKET, ERR_CONNECT,
+     * ERR_ECHO_TIMEOUT, ERR_SYN_RECEIVE, ERR_SYN_SEND, ERR_ASYMSERVER.
+     *
+     * @param session from {@link #xInit} ({@code sServerLog})
+     * @param timeout bound of a procedure under way ({@code nTimeoutSec}); keep it equal to the
+     *     connecting side's
+     * @return the connection ({@code psListen}) with the peer's ID and address ({@code pAddrPeer})
+     */
+    public static CompletableFuture<Rendezvous> xListen(XstuntSession session, Duration timeout) {
+        Objects.requireNonNull(session, "session");
+        XstuntOptions.checkPositive(timeout, "timeout");
+        return engineCall(() -> session.client().listen(timeout));
+    }
+
+    /**
+     * The callback form of XListen: {@code onConnected} gets every incoming connection as it
+     * comes up, {@code onError} every incoming procedure that failed (with its error code).
+     * Both run on the event loop's thread. Null for both removes the callback.
+     *
+     * @param session from {@link #xInit}
+     * @param onConnected takes ownership of each connection
+     * @param onError told of each failed incoming procedure
+     */
+    public static void onIncoming(XstuntSession session, Consumer<Rendezvous> onConnected,
+                                  Consumer<Throwable> onError) {
+        Objects.requireNonNull(session, "session").client().onIncoming(onConnected, onError);
+    }
+
+    /**
+     * XConnect: a direct TCP connection to {@code peerId} through the server's rendezvous.
+     *
+     * <p>Failures: ERR_MATCH (the peer is not registered, not idle, or is this client itself),
+     * ERR_SAME_NAT (the peer has the same public IP: {@link io.xstunt.engine.XstuntException#peerLocalAddress()}
+     * is its LAN address; connect to it directly), ERR_TIMEOUT, ERR_COMM_TIMEOUT,
+     * ERR_ECHO_TIMEOUT, ERR_CREATE_SOCKET, ERR_CONNECT, ERR_RECEIVE, ERR_SYN_RECEIVE,
+     * ERR_SYN_SEND, ERR_ASYMCLIENT.
+     *
+     * @param session from {@link #xInit} ({@code sServerLog})
+     * @param peerId the peer's ID ({@code pchPeerID}), same rules as XInit's
+     * @param timeout bound of the whole procedure ({@code nTimeoutSec})
+     * @return the connection ({@code psConnect}) with the peer's address ({@code pAddrPeer})
+     * @throws IllegalArgumentException on a bad peer ID or timeout
+     */
+    public static CompletableFuture<Rendezvous> xConnect(XstuntSession session, String peerId, Duration timeout) {
+        Objects.requireNonNull(session, "session");
+        ClientId.validate(peerId);
+        XstuntOptions.checkPositive(timeout, "timeout");
+        return engineCall(() -> session.client().connect(peerId, timeout));
+    }
+
+    /**
+     * XDeRegister: asks the server to forget this client's ID (MSG_DEREGISTER) and closes the
+     * log connection. The session is unusable afterwards.
+     *
+     * <p>Failures: ERR_CREATE_SOCKET, ERR_CONNECT (the communication service is unreachable;
+     * the ID is still freed when the log connection closes).
+     *
+     * @param session from {@link #xInit}
+     * @return completes once the request is sent
+     */
+    public static CompletableFuture<Void> xDeRegister(XstuntSession session) {
+        Objects.requireNonNull(session, "session");
+        return engineCall(() -> session.client().deregister());
+    }
+
+    /** Engine calls that throw instead of failing their future still end in the future. */
+    private static <T> CompletableFuture<T> engineCall(java.util.function.Supplier<CompletableFuture<T>> call) {
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static Inet4Address serverIp(String ip, String what) {
+        if (ip == null) {
+            throw new IllegalArgumentException(what + " is required: XSTUNT 1.0's default server"
+                    + " (DEF_SERVER_IP1/2) does not exist here; pass your server's two IPv4 addresses");
+        }
+        try {
+            return Ipv4.parse(ip);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage() + " (an IPv4 literal such as 127.0.0.1)", e);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+package io.xstunt.api;
+
+import io.xstunt.engine.client.ClientConfig;
+import io.xstunt.engine.client.PunchStrategy;
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
+import java.net.Inet4Address;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+/**
+ * Everything XInit takes besides the server's IPs and the ID, with the reference's defaults:
+ * server ports {@code SERVER_LOG_PORT} 8123 and {@code SERVER_COMM_PORT} 8132, the fingerprint
+ * file {@code FINGERPRINT_FILE} ("fingerprint.dat" in the working directory), any local address,
+ * the shared event loop. Immutable; build with {@link #builder()}, or use {@link #defaults()}.
+ */
+public final class XstuntOptions {
+    /** Default bound of a blocking XInit: probing with retries included. */
+    public static final Duration DEFAULT_INIT_TIMEOUT = Duration.ofSeconds(30);
+    /** Default slack a blocking call gives the engine beyond the operation's own timeout. */
+    public static final Duration DEFAULT_WAIT_MARGIN = Duration.ofSeconds(5);
+
+    private static final XstuntOptions DEFAULTS = builder().build();
+
+    private final int logPort;
+    private final int commPort;
+    private final Inet4Address localAddress;
+    private final Path fingerprintFile;
+    private final PunchStrategy punchStrategy;
+    private final Duration listenTimeout;
+    private final EventLoop eventLoop;
+    private final Duration initTimeout;
+    private final Duration waitMargin;
+    private final UnaryOperator<ClientConfig.Builder> tuning;
+
+    private XstuntOptions(Builder b) {
+        this.logPort = b.logPort;
+        this.commPort = b.commPort;
+        this.localAddress = b.localAddress;
+        this.fingerprintFile = b.fingerprintFile;
+        this.punchStrategy = b.punchStrategy;
+        this.listenTimeout = b.listenTimeout;
+        this.eventLoop = b.eventLoop;
+        this.initTimeout = b.initTimeout;
+        this.waitMargin = b.waitMargin;
+        this.tuning = b.tuning;
+    }
+
+    /** @return the reference's defaults, on the shared event loop */
+    public static XstuntOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** @return a builder that starts from the reference's defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the caller's event loop, or null for the shared one */
+    public EventLoop eventLoop() {
+        return eventLoop;
+    }
+
+    /** @return the loop sessions made with these options run on (the shared one started if needed) */
+    EventLoop loop() {
+        return eventLoop != null ? eventLoop : SharedLoop.get();
+    }
+
+    /** @return the bound of a blocking XInit */
+    public Duration initTimeout() {
+        return initTimeout;
+    }
+
+    /** @return the slack a blocking call gives the engine beyond the operation's own timeout */
+    public Duration waitMargin() {
+        return waitMargin;
+    }
+
+    /** @return the local address every socket binds to, or null for any */
+    public Inet4Address localAddress() {
+        return localAddress;
+    }
+
+    /** @return the fingerprint file, or null when none is kept */
+    public Path fingerprintFile() {
+        return fingerprintFile;
+    }
+
+    /**
+     * The engine's configuration for a server: these options applied to
+     * {@link ClientConfig#builder}.
+     */
+    ClientConfig clientConfig(Inet4Address serverIp1, Inet4Address serverIp2) {
+        ClientConfig.Builder b = ClientConfig.builder(serverIp1, serverIp2)
+                .logPort(logPort)
+                .commPort(commPort)
+                .localAddress(localAddress)
+                .fingerprintFile(fingerprintFile)
+                .punchStrategy(punchStrategy)
+                .listenTimeout(listenTimeout);
+        return tuning.apply(b).build();
+    }
+
+    /** Builds {@link XstuntOptions}. Every setter checks its argument at once. */
+    public static final class Builder {
+        private int logPort = Protocol.SERVER_LOG_PORT;
+        private int commPort = Protocol.SERVER_COMM_PORT;
+        private Inet4Address localAddress;
+        private Path fingerprintFile = Path.of(Protocol.FINGERPRINT_FILE);
+        private PunchStrategy punchStrategy = PunchStrategy.RACE;
+        private Duration listenTimeout = Duration.ofSeconds(12);
+        private EventLoop eventLoop;
+        private Duration initTimeout = DEFAULT_INIT_TIMEOUT;
+        private Duration waitMargin = DEFAULT_WAIT_MARGIN;
+        private UnaryOperator<ClientConfig.Builder> tuning = UnaryOperator.identity();
+
+        private Builder() {
+        }
+
+        /** @param port the server's log service port ({@code SERVER_LOG_PORT}, default 8123) */
+        public Builder logPort(int port) {
+            this.logPort = checkPort(port, "logPort");
+            return this;
+        }
+
+        /** @param port the server's communication service port ({@code SERVER_COMM_PORT}, default 8132) */
+        public Builder commPort(int port) {
+            this.commPort = checkPort(port, "commPort");
+            return this;
+        }
+
+        /**
+         * @param address the local IPv4 every socket of the session binds to (e.g. 127.0.0.11 so
+         *     that a loopback server sees a distinct "public" IP); null for any
+         */
+        public Builder localAddress(Inet4Address address) {
+            this.localAddress = address;
+            return this;
+        }
+
+        /**
+         * @param address the local IPv4 as a dotted-quad literal; null for any
+         * @throws IllegalArgumentException if it is not an IPv4 literal
+         */
+        public Builder localAddress(String address) {
+            this.localAddress = address == null ? null : Ipv4.parse(address);
+            return this;
+        }
+
+        /**
+         * @param file where the NAT fingerprint is cached between runs ({@code FINGERPRINT_FILE});
+         *     null probes every time and writes nothing
+         */
+        public Builder fingerprintFile(Path file) {
+            this.fingerprintFile = file;
+            return this;
+        }
+
+        /** @param strategy how the direct connection is attempted (default {@link PunchStrategy#RACE}) */
+        public Builder punchStrategy(PunchStrategy strategy) {
+            this.punchStrategy = Objects.requireNonNull(strategy, "strategy");
+            return this;
+        }
+
+        /**
+         * @param timeout bound of a listener-side procedure that an incoming request starts
+         *     (XListen's {@code nTimeoutSec}; keep it equal to the connecting side's timeout)
+         */
+        public Builder listenTimeout(Duration timeout) {
+            this.listenTimeout = checkPositive(timeout, "listenTimeout");
+            return this;
+        }
+
+        /**
+         * @param loop the caller's own event loop, e.g. one a game loop drives with
+         *     {@link EventLoop#doWork()}; null (the default) uses the process's shared loop
+         */
+        public Builder eventLoop(EventLoop loop) {
+            this.eventLoop = loop;
+            return this;
+        }
+
+        /** @param timeout bound of a blocking XInit (default 30 s) */
+        public Builder initTimeout(Duration timeout) {
+            this.initTimeout = checkPositive(timeout, "initTimeout");
+            return this;
+        }
+
+        /** @param margin slack a blocking call gives the engine beyond the operation's own timeout */
+        public Builder waitMargin(Duration margin) {
+            this.waitMargin = checkPositive(margin, "waitMargin");
+            return this;
+        }
+
+        /**
+         * @param tuning further engine settings (timeouts, probe retries) applied to the
+         *     {@link ClientConfig.Builder} after the options above
+         */
+        public Builder tuning(UnaryOperator<ClientConfig.Builder> tuning) {
+            this.tuning = Objects.requireNonNull(tuning, "tuning");
+            return this;
+        }
+
+        /** @return the options */
+        public XstuntOptions build() {
+            return new XstuntOptions(this);
+        }
+    }
+
+    static int checkPort(int port, String what) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException(what + " must be 1..65535, got " + port);
+        }
+        return port;
+    }
+
+    static Duration checkPositive(Duration d, String what) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be a positive duration, got " + d);
+        }
+        return d;
+    }
+}

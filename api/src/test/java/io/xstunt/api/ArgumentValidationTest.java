@@ -1,0 +1,89 @@
+package io.xstunt.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.xstunt.engine.loop.EventLoop;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Bad arguments are refused before any traffic, with a message that says what is wrong. */
+class ArgumentValidationTest {
+    private static final XstuntOptions OPTIONS = XstuntOptions.builder().fingerprintFile(null).build();
+
+    private static IllegalArgumentException initFails(String ip1, String ip2, String id) {
+        return assertThrows(IllegalArgumentException.class, () -> Xstunt.xInit(ip1, ip2, id, OPTIONS));
+    }
+
+    @Test
+    void emptyIdIsRefused() {
+        assertTrue(initFails("127.0.0.1", "127.0.0.2", "").getMessage().contains("empty"));
+        assertTrue(initFails("127.0.0.1", "127.0.0.2", null).getMessage().contains("empty"));
+    }
+
+    @Test
+    void idOfThirtyThreeBytesIsRefused() {
+        String id = "a".repeat(33);
+        IllegalArgumentException e = initFails("127.0.0.1", "127.0.0.2", id);
+        assertTrue(e.getMessage().contains("33 bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("at most 32"), e.getMessage());
+    }
+
+    @Test
+    void lengthIsCountedInUtf8Bytes() {
+        // 11 euro signs are 11 chars but 33 bytes of UTF-8.
+        IllegalArgumentException e = initFails("127.0.0.1", "127.0.0.2", "\u20ac".repeat(11));
+        assertTrue(e.getMessage().contains("33 bytes"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a\nb", "tab\there", "nul\u0000", "del\u007f", "c1\u0085"})
+    void controlCharactersAreRefused(String id) {
+        assertTrue(initFails("127.0.0.1", "127.0.0.2", id).getMessage().contains("control character"));
+    }
+
+    @Test
+    void missingServerIpsAreRefusedBecauseThereIsNoDefaultServer() {
+        IllegalArgumentException e1 = initFails(null, "127.0.0.2", "alice");
+        assertTrue(e1.getMessage().contains("serverIp1 is required"), e1.getMessage());
+        IllegalArgumentException e2 = initFails("127.0.0.1", null, "alice");
+        assertTrue(e2.getMessage().contains("serverIp2 is required"), e2.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"localhost", "1.2.3", "1.2.3.256", "", "1..2.3", "::1"})
+    void malformedServerIpsAreRefused(String ip) {
+        IllegalArgumentException e = initFails(ip, "127.0.0.2", "alice");
+        assertTrue(e.getMessage().startsWith("serverIp1: not an IPv4 address"), e.getMessage());
+    }
+
+    @Test
+    void asyncInitRefusesBadArgumentsSynchronously() {
+        assertThrows(IllegalArgumentException.class, () -> XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "", OPTIONS));
+    }
+
+    @Test
+    void blockingCallOnTheThreadThatDrivesTheLoopIsRefused() {
+        try (EventLoop hostLoop = EventLoop.open("host")) {
+            hostLoop.doWork(); // this thread now owns the loop, as a game loop would
+            XstuntOptions own = XstuntOptions.builder().eventLoop(hostLoop).fingerprintFile(null).build();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Xstunt.xInit("127.0.0.1", "127.0.0.2", "alice", own));
+            assertTrue(e.getMessage().contains("use XstuntAsync"), e.getMessage());
+        }
+    }
+
+    @Test
+    void optionsCheckPortsAndDurations() {
+        XstuntOptions.Builder b = XstuntOptions.builder();
+        assertEquals("logPort must be 1..65535, got 0",
+                assertThrows(IllegalArgumentException.class, () -> b.logPort(0)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> b.commPort(65536));
+        assertThrows(IllegalArgumentException.class, () -> b.initTimeout(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> b.listenTimeout(Duration.ofSeconds(-1)));
+        assertThrows(IllegalArgumentException.class, () -> b.localAddress("127.0.0"));
+    }
+}

@@ -1,0 +1,57 @@
+package io.xstunt.api;
+
+import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.client.Rendezvous;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** Lines over a direct connection, every read bounded; and the reference's XListen polling loop. */
+final class PeerIo {
+    static final int READ_TIMEOUT_MS = 10_000;
+
+    private PeerIo() {
+    }
+
+    static void sendLine(SocketChannel ch, String line) throws IOException {
+        ch.socket().getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String readLine(SocketChannel ch) throws IOException {
+        Socket s = ch.socket();
+        s.setSoTimeout(READ_TIMEOUT_MS);
+        InputStream in = s.getInputStream();
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != '\n') {
+            if (b < 0) {
+                throw new IOException("connection closed after '" + line.toString(StandardCharsets.UTF_8) + "'");
+            }
+            line.write(b);
+        }
+        return line.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The reference's loop: XListen until a connection comes, ERR_TIMEOUT meaning "nothing
+     * pending yet"; bounded by {@code bound}.
+     */
+    static Rendezvous listenUntilConnected(XstuntSession s, Duration timeout, Duration bound) throws XstuntException {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (true) {
+            try {
+                return Xstunt.xListen(s, timeout);
+            } catch (XstuntException e) {
+                if (e.code() != ErrorCode.ERR_TIMEOUT || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+}

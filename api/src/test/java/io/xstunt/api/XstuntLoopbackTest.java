@@ -1,0 +1,230 @@
+package io.xstunt.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.engine.server.Rejection;
+import io.xstunt.engine.wire.Msg;
+import io.xstunt.engine.wire.Protocol;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The blocking API end to end against a real server on loopback. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class XstuntLoopbackTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration BOUND = Duration.ofSeconds(15);
+
+    @TempDir
+    Path dir;
+    private LoopbackServer server;
+
+    @BeforeEach
+    void startServer() throws Exception {
+        server = LoopbackServer.start();
+    }
+
+    @AfterEach
+    void stopServer() {
+        server.close();
+    }
+
+    @Test
+    void registrationReportsPublicAddressFingerprintAndPhases() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir)) {
+            assertEquals("alice", alice.id());
+            assertEquals("127.0.0.11", alice.publicAddress().getHostAddress());
+            assertTrue(alice.fingerprint().done());
+            assertTrue(alice.fingerprint().describe().startsWith("TCP "), alice.fingerprint().describe());
+            assertFalse(alice.fingerprintCached(), "first run probes");
+            assertFalse(alice.registrationPhases().isEmpty());
+            // XInit returns once LogState(IDLE) is sent; the server applies it right after.
+            LoopbackServer.awaitCondition("alice IDLE on the server", BOUND,
+                    () -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
+        }
+    }
+
+    @Test
+    void secondRegistrationReusesTheFingerprintFile() throws Exception {
+        try (XstuntSession first = server.register("alice", 11, dir)) {
+            Xstunt.xDeRegister(first);
+        }
+        LoopbackServer.awaitCondition("alice freed", BOUND, () -> server.stateOf("alice").isEmpty());
+        try (XstuntSession again = server.register("alice", 11, dir)) {
+            assertTrue(again.fingerprintCached(), "same build, server version, public IP and ID");
+        }
+    }
+
+    @Test
+    void duplicateIdIsErrDuplicateId() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir)) {
+            XstuntException e = assertThrows(XstuntException.class, () -> server.register("alice", 12, dir));
+            assertEquals(ErrorCode.ERR_DUPLICATE_ID, e.code());
+            LoopbackServer.awaitCondition("the holder keeps alice", BOUND,
+                    () -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
+        }
+    }
+
+    @Test
+    void otherRequiredBuildIsErrVersion() throws Exception {
+        try (LoopbackServer other = LoopbackServer.start(b -> b.requiredBuild(Protocol.BUILD_VERSION + 1))) {
+            XstuntException e = assertThrows(XstuntException.class, () -> other.register("alice", 11, dir));
+            assertEquals(ErrorCode.ERR_VERSION, e.code());
+            assertTrue(other.stateOf("alice").isEmpty());
+        }
+    }
+
+    @Test
+    void connectAndListenExchangeDataBothWays() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir);
+             XstuntSession bob = server.register("bob", 12, dir)) {
+            CompletableFuture<Rendezvous> connecting = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    connecting.complete(Xstunt.xConnect(alice, "bob", TIMEOUT));
+                } catch (Throwable t) {
+                    connecting.completeExceptionally(t);
+                }
+            });
+            Rendezvous atBob = PeerIo.listenUntilConnected(bob, TIMEOUT, BOUND);
+            Rendezvous atAlice = connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
+                assertEquals("bob", atAlice.peerId());
+                assertEquals("alice", atBob.peerId());
+                assertTrue(atAlice.initiator());
+                assertFalse(atBob.initiator());
+                assertEquals("127.0.0.12", atAlice.peerAddress().getAddress().getHostAddress());
+                assertEquals("127.0.0.11", atBob.peerAddress().getAddress().getHostAddress());
+                assertEquals(a.getLocalAddress(), b.getRemoteAddress(), "one direct TCP connection");
+                assertTrue(a.isBlocking());
+                PeerIo.sendLine(a, "hello bob");
+                assertEquals("hello bob", PeerIo.readLine(b));
+                PeerIo.sendLine(b, "hello alice \u20ac");
+                assertEquals("hello alice \u20ac", PeerIo.readLine(a));
+                assertFalse(atAlice.phases().isEmpty());
+                assertFalse(atBob.phases().isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void unknownPeerAndSelfAreErrMatch() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir)) {
+            XstuntException unknown = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "nobody", TIMEOUT));
+            assertEquals(ErrorCode.ERR_MATCH, unknown.code());
+            XstuntException self = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "alice", TIMEOUT));
+            assertEquals(ErrorCode.ERR_MATCH, self.code());
+            assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), server.stateOf("alice"), "still usable");
+        }
+    }
+
+    @Test
+    void badPeerIdsAndTimeoutsAreRefusedBeforeAnyTraffic() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir)) {
+            for (String bad : new String[] {"", "x".repeat(33), "bad\rid", null}) {
+                assertThrows(IllegalArgumentException.class, () -> Xstunt.xConnect(alice, bad, TIMEOUT), String.valueOf(bad));
+            }
+            assertThrows(IllegalArgumentException.class, () -> Xstunt.xConnect(alice, "bob", Duration.ZERO));
+            assertThrows(IllegalArgumentException.class, () -> Xstunt.xListen(alice, Duration.ofSeconds(-1)));
+            assertThrows(IllegalArgumentException.class, () -> XstuntAsync.xConnect(alice, "", TIMEOUT));
+        }
+    }
+
+    @Test
+    void samePublicAddressIsErrSameNatWithThePeersLocalAddress() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir);
+             XstuntSession bob = server.register("bob", 11, Files.createDirectories(dir.resolve("bob")))) {
+            XstuntException e = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "bob", TIMEOUT));
+            assertEquals(ErrorCode.ERR_SAME_NAT, e.code());
+            assertEquals("127.0.0.11", e.peerLocalAddress().getHostAddress());
+            assertEquals(0x7f00000b, e.detail(), "pnErrCode carries the address as the reference did");
+        }
+    }
+
+    @Test
+    void deregisterFreesTheId() throws Exception {
+        XstuntSession alice = server.register("alice", 11, dir);
+        Xstunt.xDeRegister(alice);
+        LoopbackServer.awaitCondition("alice freed", BOUND, () -> server.stateOf("alice").isEmpty());
+        try (XstuntSession again = server.register("alice", 13, dir)) {
+            assertEquals("127.0.0.13", again.publicAddress().getHostAddress());
+        } finally {
+            alice.close();
+        }
+    }
+
+    @Test
+    void strangersDeregisterIsIgnored() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir);
+             XstuntSession bob = server.register("bob", 12, dir)) {
+            long deniedBefore = server.server.rejected(Rejection.DEREGISTER_DENIED);
+            try (SocketChannel stranger = SocketChannel.open()) {
+                stranger.bind(new InetSocketAddress("127.0.0.13", 0));
+                stranger.connect(server.server.commAddress());
+                ByteBuffer msg = ByteBuffer.allocate(Msg.SIZE);
+                Msg.deregister("alice").write(msg);
+                stranger.write(msg.flip());
+            }
+            LoopbackServer.awaitCondition("the stranger's MSG_DEREGISTER counted as denied", BOUND,
+                    () -> server.server.rejected(Rejection.DEREGISTER_DENIED) == deniedBefore + 1);
+            assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), server.stateOf("alice"));
+            // And alice is still reachable.
+            CompletableFuture<Rendezvous> connecting = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    connecting.complete(Xstunt.xConnect(bob, "alice", TIMEOUT));
+                } catch (Throwable t) {
+                    connecting.completeExceptionally(t);
+                }
+            });
+            Rendezvous atAlice = PeerIo.listenUntilConnected(alice, TIMEOUT, BOUND);
+            atAlice.channel().close();
+            connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS).channel().close();
+        }
+    }
+
+    @Test
+    void listenWithNothingPendingIsErrTimeoutAtOnce() throws Exception {
+        try (XstuntSession bob = server.register("bob", 12, dir)) {
+            long t0 = System.nanoTime();
+            XstuntException e = assertThrows(XstuntException.class, () -> Xstunt.xListen(bob, Duration.ofSeconds(30)));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertEquals(ErrorCode.ERR_TIMEOUT, e.code());
+            assertTrue(tookMs < 1_000, "returned after " + tookMs + " ms, not at once");
+        }
+    }
+
+    @Test
+    void asyncCallbackGetsIncomingConnections() throws Exception {
+        try (XstuntSession alice = server.register("alice", 11, dir);
+             XstuntSession bob = server.register("bob", 12, dir)) {
+            CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+            XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
+            Rendezvous atAlice = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            Rendezvous atBob = incoming.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
+                PeerIo.sendLine(b, "from the callback side");
+                assertEquals("from the callback side", PeerIo.readLine(a));
+            }
+            XstuntAsync.xDeRegister(alice).get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            LoopbackServer.awaitCondition("alice freed", BOUND, () -> server.stateOf("alice").isEmpty());
+        }
+    }
+}

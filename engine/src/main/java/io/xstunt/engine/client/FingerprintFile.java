@@ -1,0 +1,93 @@
+package io.xstunt.engine.client;
+
+import io.xstunt.engine.wire.Fingerprint;
+import io.xstunt.engine.wire.WireFormatException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * XReadFingerprint / XWriteFingerprint: the {@link Fingerprint} struct (60 bytes, network
+ * order) in a file. Writes are atomic (a temporary file in the same directory, then a move), so
+ * a crash never leaves half a fingerprint; a missing, unreadable or corrupt file just means
+ * "probe again" (one log line, no error).
+ */
+public final class FingerprintFile {
+    private static final Logger LOG = LoggerFactory.getLogger(FingerprintFile.class);
+
+    private FingerprintFile() {
+    }
+
+    /**
+     * XReadFingerprint: reads the file. Blocking file I/O: call it off the loop thread.
+     *
+     * @param file the file, or null for none
+     * @return the fingerprint, or empty if there is no file or it is not a valid fingerprint
+     */
+    public static Optional<Fingerprint> read(Path file) {
+        if (file == null) {
+            return Optional.empty();
+        }
+        byte[] b;
+        try {
+            b = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            LOG.info("fingerprint file {} unreadable ({}); probing again", file, e.toString());
+            return Optional.empty();
+        }
+        if (b.length != Fingerprint.SIZE) {
+            LOG.info("fingerprint file {} has {} bytes, not {}; probing again", file, b.length, Fingerprint.SIZE);
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Fingerprint.read(ByteBuffer.wrap(b)));
+        } catch (WireFormatException e) {
+            LOG.info("fingerprint file {} is corrupt ({}); probing again", file, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * XWriteFingerprint: replaces the file atomically. Blocking file I/O: call it off the loop thread.
+     *
+     * @throws IOException if it cannot be written
+     */
+    public static void write(Path file, Fingerprint fingerprint) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(Fingerprint.SIZE);
+        fingerprint.write(b);
+        Path abs = file.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".tmp");
+        try {
+            Files.write(tmp, b.array());
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Whether a cached fingerprint may be reused instead of probing (decision 8 of the protocol
+     * document): made by this client build, against this server version, for this public IP
+     * and this ID, and completed.
+     */
+    public static boolean reusable(Fingerprint f, int clientBuild, int serverVersion, int publicIp, String id) {
+        return f != null && f.done() && f.clientVersion() == clientBuild && f.serverVersion() == serverVersion
+                && f.publicIp() == publicIp && f.id().equals(id);
+    }
+}

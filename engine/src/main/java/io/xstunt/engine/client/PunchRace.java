@@ -1,0 +1,272 @@
+package io.xstunt.engine.client;
+
+import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.XstuntException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The direct-connection step of a rendezvous (XTryConnect plus the tail of XAsymClient /
+ * XAsymServer), as a sans-IO state machine over abstract sockets: "connect attempt n from the
+ * predicted local port", "listen on the predicted local port".
+ *
+ * <p>{@link PunchStrategy#RACE} (ours): the initiator connects to the peer's predicted address
+ * (the SYN leaves at once and the socket stays open, so the two SYNs can meet in a TCP
+ * simultaneous open), listens on the same local port, and is then {@linkplain Action.Armed
+ * armed} (the procedure sends "ready"). The listener connects once "ready" is read. Whichever
+ * completes first wins: a connect, or an accept. A connect refused (RST) before the procedure's
+ * deadline is retried from the same local port after {@code retryDelay} (a timer, not a sleep),
+ * at most {@code maxAttempts} times, for NATs that answer unsolicited SYNs with RST.
+ *
+ * <p>{@link PunchStrategy#ORIGINAL} (XSTUNT 1.0): the initiator's XTryConnect connects and waits
+ * up to {@link #TRY_CONNECT_WAIT} for that connect to fail; a connect that succeeds is
+ * ERR_TRYCONNECT, as in the original. It then closes that socket, listens on a new one bound to
+ * the same port, is armed, and accepts. The listener connects once; a failed connect is
+ * ERR_CONNECT.
+ *
+ * <p>The overall bound is the enclosing {@link RendezvousProcedure}'s; this machine's own
+ * deadline is only the retry timer or the XTryConnect wait.
+ */
+public final class PunchRace extends Procedure<PunchRace.Action> {
+    /** XTryConnect's wait for its connect to fail (1000 ms in XSTUNT 1.0). */
+    public static final Duration TRY_CONNECT_WAIT = Duration.ofMillis(1000);
+
+    /** The machine's states. */
+    public enum State {
+        /** Not started. */
+        IDLE,
+        /** ORIGINAL initiator: the XTryConnect SYN is out; waiting for it to fail. */
+        TRYING,
+        /** Connecting and/or accepting; the first to complete wins. */
+        RACING,
+        /** A direct connection is up. */
+        WON,
+        /** Failed (or aborted). */
+        FAILED
+    }
+
+    /** What the adapter must do. */
+    public sealed interface Action {
+        /**
+         * Open attempt {@code attempt}: a socket bound to {@code localPort} (SO_REUSEADDR,
+         * SO_REUSEPORT) connecting to {@code peer}; report {@code onConnectResult}.
+         */
+        record Connect(int attempt, int localPort, InetSocketAddress peer) implements Action {
+        }
+
+        /** Listen on {@code localPort} (SO_REUSEADDR, SO_REUSEPORT); report {@code onAccepted} or {@code onListenFailed}. */
+        record Listen(int localPort) implements Action {
+        }
+
+        /** Close connect attempt {@code attempt} if it is still open. */
+        record CloseConnect(int attempt) implements Action {
+        }
+
+        /** Close the listening socket. */
+        record CloseListen() implements Action {
+        }
+
+        /** The initiator is ready for the peer's connect: send "ready" on the control channel. */
+        record Armed() implements Action {
+        }
+
+        /** Connect attempt {@code attempt} won: hand its connection over. */
+        record WonByConnect(int attempt) implements Action {
+        }
+
+        /** The connection just accepted won: hand it over. */
+        record WonByAccept() implements Action {
+        }
+
+        /** The punch failed. */
+        record Failed(XstuntException error) implements Action {
+        }
+    }
+
+    private final PunchStrategy strategy;
+    private final boolean initiator;
+    private final int localPort;
+    private final InetSocketAddress peer;
+    private final long retryDelayNs;
+    private final int maxAttempts;
+    private State state = State.IDLE;
+    private int attempt;
+    private boolean connectPending;
+    private boolean listening;
+
+    /**
+     * @param strategy RACE or ORIGINAL
+     * @param initiator true on the XConnect side (the "asymmetric client")
+     * @param localPort the predicted local port to bind
+     * @param peer the peer's predicted public address
+     * @param retryDelay pause before a refused connect is retried (RACE)
+     * @param maxAttempts connect attempts at most (RACE); at least 1
+     */
+    public PunchRace(PunchStrategy strategy, boolean initiator, int localPort, InetSocketAddress peer,
+                     Duration retryDelay, int maxAttempts) {
+        this.strategy = strategy;
+        this.initiator = initiator;
+        this.localPort = localPort;
+        this.peer = peer;
+        this.retryDelayNs = retryDelay.toNanos();
+        this.maxAttempts = Math.max(1, maxAttempts);
+    }
+
+    /** @return the current state */
+    public State state() {
+        return state;
+    }
+
+    /** @return connect attempts made so far */
+    public int attempts() {
+        return attempt;
+    }
+
+    /** Starts: the first SYN leaves at once. */
+    public void start(long nowNs) {
+        if (state != State.IDLE) {
+            return;
+        }
+        connect();
+        if (!initiator) {
+            state = State.RACING;
+        } else if (strategy == PunchStrategy.RACE) {
+            listen();
+            state = State.RACING;
+        } else {
+            state = State.TRYING;
+            deadline(nowNs + TRY_CONNECT_WAIT.toNanos());
+        }
+    }
+
+    private void connect() {
+        attempt++;
+        connectPending = true;
+        emit(new Action.Connect(attempt, localPort, peer));
+    }
+
+    private void listen() {
+        listening = true;
+        emit(new Action.Listen(localPort));
+        emit(new Action.Armed());
+    }
+
+    /**
+     * A connect attempt finished.
+     *
+     * @param connected true if it is established, false if it failed
+     * @param failure why it failed (null when connected)
+     */
+    public void onConnectResult(int attempt, boolean connected, String failure, long nowNs) {
+        if (attempt != this.attempt || !connectPending) {
+            if (connected) {
+                emit(new Action.CloseConnect(attempt)); // a stale attempt: not ours any more
+            }
+            return;
+        }
+        connectPending = false;
+        if (state == State.TRYING) {
+            if (connected) {
+                fail(ErrorCode.ERR_TRYCONNECT, "XTryConnect's connect to " + peer + " succeeded; the original"
+                        + " procedure expects it to fail");
+                return;
+            }
+            clearDeadline();
+            listen();
+            state = State.RACING;
+            return;
+        }
+        if (state != State.RACING) {
+            if (connected) {
+                emit(new Action.CloseConnect(attempt));
+            }
+            return;
+        }
+        if (connected) {
+            win(new Action.WonByConnect(attempt));
+            return;
+        }
+        if (strategy == PunchStrategy.ORIGINAL) {
+            fail(ErrorCode.ERR_CONNECT, "connect to the peer at " + peer + " failed: " + failure);
+        } else if (this.attempt < maxAttempts) {
+            deadline(nowNs + retryDelayNs);
+        } else if (!listening) {
+            fail(ErrorCode.ERR_CONNECT, "connect to the peer at " + peer + " failed " + this.attempt
+                    + " times; last: " + failure);
+        }
+        // else: an initiator out of attempts still waits for the peer's connect until the deadline
+    }
+
+    /** The listening socket accepted a connection. */
+    public void onAccepted(long nowNs) {
+        if (state == State.RACING && listening) {
+            win(new Action.WonByAccept());
+        }
+    }
+
+    /** The listening socket could not be opened. */
+    public void onListenFailed(String reason) {
+        if (state == State.RACING || state == State.TRYING) {
+            listening = false;
+            fail(ErrorCode.ERR_LISTEN, "cannot listen on local port " + localPort + ": " + reason);
+        }
+    }
+
+    /** A deadline passed: the XTryConnect wait is over, or a retry is due. */
+    public void onTimeout(long nowNs) {
+        if (!expired(nowNs)) {
+            return;
+        }
+        clearDeadline();
+        if (state == State.TRYING) {
+            connectPending = false;
+            emit(new Action.CloseConnect(attempt)); // XSTUNT 1.0 closes the socket that sent the SYN
+            listen();
+            state = State.RACING;
+        } else if (state == State.RACING && !connectPending) {
+            connect();
+        }
+    }
+
+    /** Closes every socket of the race (the procedure failed or timed out). */
+    public void abort() {
+        if (state == State.WON || state == State.FAILED) {
+            return;
+        }
+        closeAll();
+        state = State.FAILED;
+    }
+
+    private void win(Action winner) {
+        state = State.WON;
+        clearDeadline();
+        if (connectPending) {
+            emit(new Action.CloseConnect(attempt));
+            connectPending = false;
+        }
+        if (listening) {
+            emit(new Action.CloseListen());
+            listening = false;
+        }
+        emit(winner);
+    }
+
+    private void closeAll() {
+        clearDeadline();
+        if (connectPending) {
+            emit(new Action.CloseConnect(attempt));
+            connectPending = false;
+        }
+        if (listening) {
+            emit(new Action.CloseListen());
+            listening = false;
+        }
+    }
+
+    private void fail(ErrorCode code, String message) {
+        closeAll();
+        state = State.FAILED;
+        emit(new Action.Failed(new XstuntException(code, 0, message)));
+    }
+}

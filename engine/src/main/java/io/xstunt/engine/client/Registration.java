@@ -1,0 +1,308 @@
+package io.xstunt.engine.client;
+
+import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.nat.NatAnalysis;
+import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.Fingerprint;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.LogHello;
+import io.xstunt.engine.wire.LogLine;
+import io.xstunt.engine.wire.LogState;
+import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireFormatException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * XInit's registration on the log service, as a sans-IO state machine: fed "connected",
+ * bytes, "closed", probe outcomes and timeouts; emits {@link Action}s and one deadline.
+ *
+ * <p>Sequence (wire notes, log service): read LogHello (a build other than
+ * {@link Protocol#BUILD_VERSION} is ERR_VERSION); write the ID field; read ServerInfo (an
+ * empty ID is ERR_DUPLICATE_ID); write LogState. If the cached fingerprint is
+ * {@linkplain FingerprintFile#reusable reusable} the state is IDLE and registration is done.
+ * Otherwise the state is PROBE: the adapter runs the {@link EchoProbe}, this machine writes
+ * the probe's log lines, asks for the fingerprint to be stored, closes the PROBE connection and
+ * registers again with IDLE.
+ *
+ * <p>Every wait for the server is bounded by {@code replyTimeout}: ERR_TIMEOUT. A failed connect
+ * is ERR_CONNECT; a connection closed or garbled by the server is ERR_RECEIVE.
+ */
+public final class Registration extends Procedure<Registration.Action> {
+    /** The machine's states; transitions are all in this class's {@code on*} methods. */
+    public enum State {
+        /** Connecting to the log service (first round or the IDLE round after probing). */
+        CONNECTING,
+        /** Waiting for the three INT32 of the greeting. */
+        AWAIT_HELLO,
+        /** ID written; waiting for ServerInfo. */
+        AWAIT_SERVER_INFO,
+        /** Registered as PROBE; the echo probe runs. */
+        PROBING,
+        /** Registered as IDLE: done. */
+        REGISTERED,
+        /** Failed: done. */
+        FAILED
+    }
+
+    /** What the adapter must do. */
+    public sealed interface Action {
+        /** Open a new connection to the log service; report {@code onConnected} or {@code onConnectFailed}. */
+        record ConnectLog() implements Action {
+        }
+
+        /** Write these bytes on the current log connection. */
+        record Send(byte[] bytes) implements Action {
+        }
+
+        /** Close the current log connection after flushing; its close is not reported. */
+        record CloseLog() implements Action {
+        }
+
+        /** Run the NAT probe; report {@code onProbeDone} or {@code onProbeFailed}. */
+        record StartProbe(ServerInfo serverInfo) implements Action {
+        }
+
+        /** Store this fresh fingerprint in the fingerprint file. */
+        record StoreFingerprint(Fingerprint fingerprint) implements Action {
+        }
+
+        /** Registration completed; the current log connection stays open (IDLE). */
+        record Registered(Outcome outcome) implements Action {
+        }
+
+        /** Registration failed; the log connection is (being) closed. */
+        record Failed(XstuntException error) implements Action {
+        }
+    }
+
+    /**
+     * What a completed registration yields.
+     *
+     * @param serverInfo the ServerInfo of the IDLE registration
+     * @param fingerprint the fingerprint used (probed now or cached)
+     * @param cached true if read from the file
+     * @param publicIp this client's public IP per the server's greeting
+     * @param localIp the local IP sent in LogState
+     * @param phases elapsed time of each phase: connect, probe (if any), register
+     */
+    public record Outcome(ServerInfo serverInfo, Fingerprint fingerprint, boolean cached, int publicIp, int localIp,
+                          Map<String, Duration> phases) {
+    }
+
+    private final String id;
+    private final Fingerprint cachedFingerprint;
+    private final long replyTimeoutNs;
+    private final Map<String, Duration> phases = new LinkedHashMap<>();
+    private State state = State.CONNECTING;
+    private boolean probed;
+    private Fingerprint fingerprint;
+    private int registeringState;
+    private int localIp;
+    private LogHello hello;
+    private long startNs;
+    private long phaseStartNs;
+
+    /**
+     * @param id the ID to register (already validated)
+     * @param cachedFingerprint the fingerprint read from the file, or null
+     * @param replyTimeout bound of each wait for the server
+     */
+    public Registration(String id, Fingerprint cachedFingerprint, Duration replyTimeout) {
+        this.id = ClientId.validate(id);
+        this.cachedFingerprint = cachedFingerprint;
+        this.replyTimeoutNs = replyTimeout.toNanos();
+    }
+
+    /** @return the current state */
+    public State state() {
+        return state;
+    }
+
+    /** Starts: connect to the log service. */
+    public void start(long nowNs) {
+        startNs = nowNs;
+        phaseStartNs = nowNs;
+        connect(nowNs);
+    }
+
+    private void connect(long nowNs) {
+        state = State.CONNECTING;
+        emit(new Action.ConnectLog());
+        deadline(nowNs + replyTimeoutNs);
+    }
+
+    /** The log connection is up; {@code localIp} is its local address (sent in LogState). */
+    public void onConnected(int localIp, long nowNs) {
+        if (state != State.CONNECTING) {
+            return;
+        }
+        this.localIp = localIp;
+        if (!probed) {
+            phase("connect", nowNs);
+        }
+        state = State.AWAIT_HELLO;
+        deadline(nowNs + replyTimeoutNs);
+    }
+
+    /** The connect to the log service failed. */
+    public void onConnectFailed(String reason) {
+        if (state == State.CONNECTING) {
+            fail(ErrorCode.ERR_CONNECT, "cannot connect to the log service: " + reason);
+        }
+    }
+
+    /** Bytes from the log service; consumes what forms whole messages. */
+    public void onBytes(ByteBuffer in, long nowNs) {
+        try {
+            if (state == State.AWAIT_HELLO && in.remaining() >= LogHello.SIZE) {
+                onHello(LogHello.read(in), nowNs);
+            }
+            if (state == State.AWAIT_SERVER_INFO && in.remaining() >= ServerInfo.SIZE) {
+                onServerInfo(ServerInfo.read(in), nowNs);
+            }
+        } catch (WireFormatException e) {
+            fail(ErrorCode.ERR_RECEIVE, "malformed answer from the log service: " + e.getMessage());
+        }
+    }
+
+    private void onHello(LogHello h, long nowNs) {
+        if (h.requiredBuild() != Protocol.BUILD_VERSION) {
+            fail(ErrorCode.ERR_VERSION, "server requires client build " + h.requiredBuild() + ", this is build "
+                    + Protocol.BUILD_VERSION);
+            return;
+        }
+        hello = h;
+        if (probed) {
+            registeringState = Protocol.CSTATE_IDLE;
+        } else if (FingerprintFile.reusable(cachedFingerprint, Protocol.BUILD_VERSION, h.serverVersion(),
+                h.clientPublicIp(), id)) {
+            fingerprint = cachedFingerprint;
+            registeringState = Protocol.CSTATE_IDLE;
+        } else {
+            registeringState = Protocol.CSTATE_PROBE;
+        }
+        ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
+        ClientId.write(b, id);
+        emit(new Action.Send(b.array()));
+        state = State.AWAIT_SERVER_INFO;
+        deadline(nowNs + replyTimeoutNs);
+    }
+
+    private void onServerInfo(ServerInfo info, long nowNs) {
+        if (info.id().isEmpty()) {
+            fail(ErrorCode.ERR_DUPLICATE_ID, "the server refused ID '" + id + "' (taken or invalid)");
+            return;
+        }
+        if (!info.id().equals(id)) {
+            fail(ErrorCode.ERR_RECEIVE, "the server accepted ID '" + info.id() + "', not '" + id + "'");
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(LogState.SIZE);
+        new LogState(registeringState, localIp).write(b);
+        emit(new Action.Send(b.array()));
+        if (registeringState == Protocol.CSTATE_IDLE) {
+            state = State.REGISTERED;
+            clearDeadline();
+            phase("register", nowNs);
+            phases.put("total", Duration.ofNanos(nowNs - startNs));
+            emit(new Action.Registered(new Outcome(info, fingerprint, !probed, hello.clientPublicIp(), localIp,
+                    Collections.unmodifiableMap(phases))));
+        } else {
+            state = State.PROBING;
+            clearDeadline(); // the probe bounds itself
+            phase("register", nowNs);
+            emit(new Action.StartProbe(info));
+        }
+    }
+
+    /**
+     * The probe finished: writes its log lines on the PROBE connection, stores the fingerprint,
+     * and registers again as IDLE.
+     *
+     * @param nature the analysis
+     * @param lines what the probe saw, one message per line
+     * @param epochMillis wall-clock time stamped on the log lines
+     */
+    public void onProbeDone(NatAnalysis.Nature nature, List<String> lines, long epochMillis, long nowNs) {
+        if (state != State.PROBING) {
+            return;
+        }
+        fingerprint = nature.toFingerprint(Protocol.BUILD_VERSION, hello.serverVersion(), id);
+        int n = 0;
+        for (String line : lines) {
+            emit(new Action.Send(LogLine.format(epochMillis, "EchoProbe", ++n, line)));
+        }
+        emit(new Action.Send(LogLine.format(epochMillis, "EchoProbe", ++n, "ID " + id + " build "
+                + Protocol.BUILD_VERSION + " public " + Ipv4.toString(nature.publicIp()) + " fingerprint "
+                + fingerprint.describe())));
+        emit(new Action.StoreFingerprint(fingerprint));
+        emit(new Action.CloseLog());
+        phase("probe", nowNs);
+        probed = true;
+        connect(nowNs);
+    }
+
+    /** The probe failed for good: ERR_PROBE. */
+    public void onProbeFailed(XstuntException error) {
+        if (state == State.PROBING) {
+            state = State.FAILED;
+            clearDeadline();
+            emit(new Action.CloseLog());
+            emit(new Action.Failed(error));
+        }
+    }
+
+    /** The log connection closed before registration completed (by the server or an error). */
+    public void onClosed(String reason) {
+        if (state == State.AWAIT_HELLO || state == State.AWAIT_SERVER_INFO || state == State.PROBING) {
+            fail(ErrorCode.ERR_RECEIVE, "the log service closed the connection during registration"
+                    + (reason == null ? "" : ": " + reason));
+        }
+    }
+
+    /** A deadline passed. */
+    public void onTimeout(long nowNs) {
+        if (!expired(nowNs)) {
+            return;
+        }
+        fail(ErrorCode.ERR_TIMEOUT, "no answer from the log service within " + Duration.ofNanos(replyTimeoutNs)
+                + " (state " + state + ")");
+    }
+
+    /** Gives up (the client is closing). */
+    public void abort(XstuntException error) {
+        if (state != State.REGISTERED && state != State.FAILED) {
+            state = State.FAILED;
+            clearDeadline();
+            emit(new Action.CloseLog());
+            emit(new Action.Failed(error));
+        }
+    }
+
+    private void fail(ErrorCode code, String message) {
+        if (state == State.REGISTERED || state == State.FAILED) {
+            return;
+        }
+        state = State.FAILED;
+        clearDeadline();
+        emit(new Action.CloseLog());
+        emit(new Action.Failed(new XstuntException(code, 0, message)));
+    }
+
+    private void phase(String name, long nowNs) {
+        phases.merge(name, Duration.ofNanos(nowNs - phaseStartNs), Duration::plus);
+        phaseStartNs = nowNs;
+    }
+
+    @Override
+    public String toString() {
+        return "Registration[" + id + ", " + state + "]";
+    }
+}

@@ -1,0 +1,358 @@
+package io.xstunt.engine.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.server.ServerConfig;
+import io.xstunt.engine.server.StuntServer;
+import io.xstunt.engine.wire.Ipv4;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The whole client against the real server on loopback: server on 127.0.0.1 + 127.0.0.2,
+ * peers bound to their own loopback addresses so the server sees different "public" IPs.
+ */
+class LoopbackEndToEndTest {
+    static final Inet4Address IP1 = Ipv4.parse("127.0.0.1");
+    static final Inet4Address IP2 = Ipv4.parse("127.0.0.2");
+    static final Inet4Address PEER_A = Ipv4.parse("127.0.0.11");
+    static final Inet4Address PEER_B = Ipv4.parse("127.0.0.12");
+    static final long WAIT_S = 20;
+
+    @TempDir
+    Path dir;
+    EventLoop serverLoop;
+    EventLoop clientLoop;
+    StuntServer server;
+    final List<StuntClient> clients = new ArrayList<>();
+    final List<SocketChannel> channels = new ArrayList<>();
+
+    @BeforeEach
+    void startServer() throws Exception {
+        serverLoop = EventLoop.open("server").start();
+        clientLoop = EventLoop.open("clients").start();
+        server = StuntServer.start(serverLoop, ServerConfig.builder(IP1, IP2).logPort(0).commPort(0).echoPort1(0)
+                .echoPort2(0).build()).get(WAIT_S, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (SocketChannel c : channels) {
+            c.close();
+        }
+        for (StuntClient c : clients) {
+            c.close();
+        }
+        if (clientLoop != null) {
+            // every procedure released its sockets and timers (closed channels leave the selector at its next select)
+            CompletableFuture<int[]> left = new CompletableFuture<>();
+            clientLoop.execute(() -> clientLoop.afterNextSelect(
+                    () -> left.complete(new int[] {clientLoop.registeredKeys(), clientLoop.pendingTimers()})));
+            int[] counts = left.get(WAIT_S, TimeUnit.SECONDS);
+            assertEquals(0, counts[0], "channels left on the client loop");
+            assertEquals(0, counts[1], "timers left on the client loop");
+            clientLoop.close();
+            assertEquals(0, clientLoop.errorCount(), "unexpected errors on the client loop");
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (serverLoop != null) {
+            serverLoop.close();
+        }
+    }
+
+    ClientConfig.Builder config(Inet4Address local, String fingerprintName) {
+        return ClientConfig.builder(IP1, IP2).logPort(server.logAddress().getPort())
+                .commPort(server.commAddress().getPort()).localAddress(local)
+                .fingerprintFile(dir.resolve(fingerprintName)).echoTimeout(Duration.ofSeconds(3))
+                .listenTimeout(Duration.ofSeconds(6));
+    }
+
+    StuntClient register(ClientConfig config, String id) throws Exception {
+        StuntClient c = StuntClient.register(clientLoop, config, id).get(WAIT_S, TimeUnit.SECONDS);
+        clients.add(c);
+        return c;
+    }
+
+    static XstuntException failure(CompletableFuture<?> f) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
+        return assertInstanceOf(XstuntException.class, e.getCause());
+    }
+
+    static String roundTrip(SocketChannel from, SocketChannel to, String text) throws IOException {
+        from.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+        ByteBuffer b = ByteBuffer.allocate(text.length());
+        while (b.hasRemaining()) {
+            if (to.read(b) < 0) {
+                throw new IOException("closed early");
+            }
+        }
+        return new String(b.array(), StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest
+    @EnumSource(PunchStrategy.class)
+    void connectCarriesDataBothWays(PunchStrategy strategy) throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").punchStrategy(strategy).build(), "alice");
+        StuntClient b = register(config(PEER_B, "b.dat").punchStrategy(strategy).build(), "bob");
+        assertEquals("TCP PORT-PRESERVING CONE", a.fingerprint().describe());
+        assertFalse(a.fingerprintCached());
+        assertEquals(PEER_A, a.publicAddress());
+
+        Rendezvous out = a.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(out.channel());
+        Rendezvous in = b.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(in.channel());
+
+        assertTrue(out.initiator());
+        assertFalse(in.initiator());
+        assertEquals("bob", out.peerId());
+        assertEquals("alice", in.peerId());
+        assertEquals(PEER_B, out.peerAddress().getAddress());
+        assertEquals(PEER_A, in.peerAddress().getAddress());
+        assertEquals(out.channel().getLocalAddress(), in.channel().getRemoteAddress());
+        assertEquals(List.of("comm", "announce", "control", "sync", "predict", "exchange", "punch"),
+                List.copyOf(out.phases().keySet()));
+        assertTrue(out.channel().isBlocking());
+
+        assertEquals("hello bob", roundTrip(out.channel(), in.channel(), "hello bob"));
+        assertEquals("hello alice", roundTrip(in.channel(), out.channel(), "hello alice"));
+    }
+
+    /** Registers {@code id} by hand from {@code local} (blocking), then never answers anything. */
+    SocketChannel mutePeer(Inet4Address local, String id) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        channels.add(ch);
+        ch.bind(new java.net.InetSocketAddress(local, 0));
+        ch.connect(server.logAddress());
+        ByteBuffer hello = ByteBuffer.allocate(io.xstunt.engine.wire.LogHello.SIZE);
+        readFully(ch, hello);
+        ByteBuffer idField = ByteBuffer.allocate(io.xstunt.engine.wire.Protocol.ID_FIELD_LEN);
+        io.xstunt.engine.wire.ClientId.write(idField, id);
+        ch.write(idField.flip());
+        ByteBuffer info = ByteBuffer.allocate(io.xstunt.engine.wire.ServerInfo.SIZE);
+        readFully(ch, info);
+        assertEquals(id, io.xstunt.engine.wire.ServerInfo.read(info.flip()).id());
+        ByteBuffer state = ByteBuffer.allocate(io.xstunt.engine.wire.LogState.SIZE);
+        new io.xstunt.engine.wire.LogState(io.xstunt.engine.wire.Protocol.CSTATE_IDLE, Ipv4.toInt(local)).write(state);
+        ch.write(state.flip());
+        return ch;
+    }
+
+    static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
+        ch.socket().setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_S));
+        java.io.InputStream in = ch.socket().getInputStream();
+        while (b.hasRemaining()) {
+            int n = in.read(b.array(), b.position(), b.remaining());
+            if (n < 0) {
+                throw new IOException("closed early");
+            }
+            b.position(b.position() + n);
+        }
+    }
+
+    @Test
+    void unknownPeerAndSelfAreNoMatch() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        assertEquals(ErrorCode.ERR_MATCH, failure(a.connect("nobody", Duration.ofSeconds(3))).code());
+        assertEquals(ErrorCode.ERR_MATCH, failure(a.connect("alice", Duration.ofSeconds(3))).code());
+    }
+
+    @Test
+    void peerBehindTheSamePublicIpIsSameNatWithItsLocalAddress() throws Exception {
+        Inet4Address shared = Ipv4.parse("127.0.0.13");
+        StuntClient c = register(config(shared, "c.dat").build(), "carol");
+        register(config(shared, "d.dat").build(), "dave");
+        XstuntException e = failure(c.connect("dave", Duration.ofSeconds(3)));
+        assertEquals(ErrorCode.ERR_SAME_NAT, e.code());
+        assertEquals(Ipv4.toInt(shared), e.detail());
+        assertEquals(shared, e.peerLocalAddress());
+    }
+
+    @Test
+    void listenWithNothingPendingFailsAtOnce() throws Exception {
+        StuntClient b = register(config(PEER_B, "b.dat").build(), "bob");
+        long t0 = System.nanoTime();
+        XstuntException e = failure(b.listen(Duration.ofSeconds(10)));
+        assertEquals(ErrorCode.ERR_TIMEOUT, e.code());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2), "listen() must not wait when nothing is pending");
+    }
+
+    @Test
+    void listenerThatNeverAnswersTimesOutWithinTheBound() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").echoTimeout(Duration.ofSeconds(5)).build(), "alice");
+        mutePeer(PEER_B, "mute");
+        Duration bound = Duration.ofMillis(1500);
+        long t0 = System.nanoTime();
+        XstuntException e = failure(a.connect("mute", bound));
+        long elapsed = System.nanoTime() - t0;
+        assertEquals(ErrorCode.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
+        assertTrue(elapsed >= bound.toNanos() - TimeUnit.MILLISECONDS.toNanos(50), "failed before the bound: " + elapsed);
+        assertTrue(elapsed < bound.toNanos() + TimeUnit.SECONDS.toNanos(1), "failed long after the bound: " + elapsed);
+    }
+
+    @Test
+    void cachedFingerprintSkipsTheProbe() throws Exception {
+        Path file = dir.resolve("a.dat");
+        io.xstunt.engine.wire.Fingerprint f = new io.xstunt.engine.wire.Fingerprint(
+                io.xstunt.engine.wire.Protocol.BUILD_VERSION, server.config().serverVersion(), "alice", true,
+                Ipv4.toInt(PEER_A), 2, false);
+        FingerprintFile.write(file, f);
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        assertTrue(a.fingerprintCached());
+        assertEquals(f, a.fingerprint());
+        assertFalse(a.registrationPhases().containsKey("probe"));
+    }
+
+    @Test
+    void probedFingerprintIsStoredAndMatchesTheClient() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        assertFalse(a.fingerprintCached());
+        assertTrue(a.registrationPhases().containsKey("probe"));
+        assertEquals(a.fingerprint(), FingerprintFile.read(dir.resolve("a.dat")).orElseThrow());
+        assertTrue(FingerprintFile.reusable(a.fingerprint(), io.xstunt.engine.wire.Protocol.BUILD_VERSION,
+                server.config().serverVersion(), Ipv4.toInt(PEER_A), "alice"));
+    }
+
+    @Test
+    void duplicateIdIsRefused() throws Exception {
+        register(config(PEER_A, "a.dat").build(), "alice");
+        XstuntException e = failure(StuntClient.register(clientLoop, config(PEER_B, "b.dat").build(), "alice"));
+        assertEquals(ErrorCode.ERR_DUPLICATE_ID, e.code());
+    }
+
+    @Test
+    void deregisterFreesTheIdAndClosesTheClient() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        a.deregister().get(WAIT_S, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.ERR_CONNECT, failure(a.connect("bob", Duration.ofSeconds(1))).code());
+        // the server handles MSG_DEREGISTER after our close: retry a bounded number of real registrations
+        StuntClient again = null;
+        for (int i = 0; i < 200 && again == null; i++) {
+            try {
+                again = StuntClient.register(clientLoop, config(PEER_A, "a.dat").build(), "alice")
+                        .get(WAIT_S, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                assertEquals(ErrorCode.ERR_DUPLICATE_ID, ((XstuntException) e.getCause()).code());
+            }
+        }
+        assertTrue(again != null, "the ID was never freed");
+        clients.add(again);
+        assertTrue(again.fingerprintCached(), "the second registration reuses the stored fingerprint");
+    }
+
+    @Test
+    void serverGoneFailsPendingAndLaterOperations() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").echoTimeout(Duration.ofSeconds(10)).build(), "alice");
+        SocketChannel mute = mutePeer(PEER_B, "mute");
+        CompletableFuture<Rendezvous> pending = a.connect("mute", Duration.ofSeconds(10));
+        // the session exists once the listener side got its announcement
+        ByteBuffer announcement = ByteBuffer.allocate(io.xstunt.engine.wire.Echo.SIZE);
+        readFully(mute, announcement);
+        assertEquals("alice", io.xstunt.engine.wire.Echo.read(announcement.flip()).peerId());
+        long t0 = System.nanoTime();
+        server.close();
+        XstuntException e = failure(pending);
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "pending connect not failed promptly");
+        assertNotEquals(ErrorCode.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
+        assertEquals(ErrorCode.ERR_CONNECT, failure(a.connect("mute", Duration.ofSeconds(2))).code());
+    }
+
+    @Test
+    void incomingConnectionsGoToTheCallbackWhenOneIsSet() throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
+        StuntClient b = register(config(PEER_B, "b.dat").build(), "bob");
+        CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+        b.onIncoming(incoming::complete, incoming::completeExceptionally);
+        Rendezvous out = a.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(out.channel());
+        Rendezvous in = incoming.get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(in.channel());
+        assertEquals("alice", in.peerId());
+        assertEquals("ping", roundTrip(out.channel(), in.channel(), "ping"));
+        assertEquals(ErrorCode.ERR_TIMEOUT, failure(b.listen(Duration.ofSeconds(5))).code(),
+                "the callback took the connection: nothing is left for listen()");
+    }
+
+    /** Runs a no-op through the loop's command queue: every command queued before it has run. */
+    void drainCommands() throws Exception {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        clientLoop.execute(() -> f.complete(null));
+        f.get(WAIT_S, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void listenWaitsForAProcedureUnderWayAndGetsThePeersAbort() throws Exception {
+        Inet4Address rawIp = Ipv4.parse("127.0.0.13");
+        SocketChannel rawLog = mutePeer(rawIp, "raw");
+        StuntClient b = register(config(PEER_B, "b.dat").echoTimeout(Duration.ofSeconds(10))
+                .listenTimeout(Duration.ofSeconds(10)).build(), "bob");
+
+        // a hand-made initiator: MSG_CONNECT, its announcement, the control channel, the first sync frame
+        SocketChannel comm = SocketChannel.open();
+        channels.add(comm);
+        comm.bind(new java.net.InetSocketAddress(rawIp, 0));
+        comm.connect(server.commAddress());
+        ByteBuffer msg = ByteBuffer.allocate(io.xstunt.engine.wire.Msg.SIZE);
+        io.xstunt.engine.wire.Msg.connect("raw", "bob").write(msg);
+        comm.write(msg.flip());
+        ByteBuffer answer = ByteBuffer.allocate(4);
+        readFully(comm, answer);
+        assertEquals(0, answer.getInt(0));
+        ByteBuffer echo = ByteBuffer.allocate(io.xstunt.engine.wire.Echo.SIZE);
+        readFully(rawLog, echo);
+        io.xstunt.engine.wire.Echo announcement = io.xstunt.engine.wire.Echo.read(echo.flip());
+        assertEquals(io.xstunt.engine.wire.Protocol.ROLE_INITIATOR, announcement.role());
+        SocketChannel control = SocketChannel.open();
+        channels.add(control);
+        control.bind(new java.net.InetSocketAddress(rawIp, 0));
+        control.connect(new java.net.InetSocketAddress(Ipv4.toAddress(announcement.ip()), announcement.port()));
+        control.write(ByteBuffer.wrap(RendezvousProcedure.frame(io.xstunt.engine.wire.ControlFrame.one())));
+        ByteBuffer reply = ByteBuffer.allocate(2 + 4);
+        readFully(control, reply);
+        assertEquals(io.xstunt.engine.wire.ControlFrame.one(), io.xstunt.engine.wire.ControlFrame.tryRead(reply.flip()));
+
+        // bob's listener procedure is under way: listen() waits for it, up to its timeout
+        long t0 = System.nanoTime();
+        assertEquals(ErrorCode.ERR_TIMEOUT, failure(b.listen(Duration.ofMillis(300))).code());
+        long waited = System.nanoTime() - t0;
+        assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(250), "listen() returned after " + waited + " ns");
+
+        // the peer aborts: the waiting listen() gets ERR_ASYMSERVER, the peer gets ACKABORT
+        CompletableFuture<Rendezvous> waiting = b.listen(Duration.ofSeconds(10));
+        drainCommands();
+        control.write(ByteBuffer.wrap(RendezvousProcedure.frame(
+                io.xstunt.engine.wire.ControlFrame.abort("raw gives up"))));
+        XstuntException e = failure(waiting);
+        assertEquals(ErrorCode.ERR_ASYMSERVER, e.code());
+        assertTrue(e.getMessage().contains("raw gives up"), e.getMessage());
+        ByteBuffer ack = ByteBuffer.allocate(2);
+        readFully(control, ack);
+        assertEquals(io.xstunt.engine.wire.ControlFrame.ackAbort(), io.xstunt.engine.wire.ControlFrame.tryRead(ack.flip()));
+    }
+}

@@ -1,0 +1,209 @@
+package io.xstunt.cli;
+
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntAsync;
+import io.xstunt.api.XstuntOptions;
+import io.xstunt.api.XstuntSession;
+import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.server.ServerConfig;
+import io.xstunt.engine.server.StuntServer;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code ./xstunt demo}: a STUNT server on 127.0.0.1 + 127.0.0.2 and two peers, alice on
+ * 127.0.0.11 and bob on 127.0.0.12, on one machine. Both register (XInit), alice connects to bob
+ * through the full traversal (XConnect / XListen: distinct addresses, so not the same-NAT
+ * shortcut), they exchange data both ways, deregister (XDeRegister), and every phase is printed
+ * with its time. Exit 0 when all of it worked, 1 with the error otherwise.
+ */
+public final class Demo {
+    private static final String SERVER_IP1 = "127.0.0.1";
+    private static final String SERVER_IP2 = "127.0.0.2";
+    private static final Duration TIMEOUT = Duration.ofSeconds(12);
+    private static final long WAIT_S = 20;
+
+    private final PrintStream out;
+
+    private Demo(PrintStream out) {
+        this.out = out;
+    }
+
+    /**
+     * Runs the demo and exits with its result.
+     *
+     * @param args none
+     */
+    public static void main(String[] args) {
+        System.exit(run(System.out));
+    }
+
+    /**
+     * Runs the demo.
+     *
+     * @param out where the report goes
+     * @return 0 if every step worked, 1 otherwise
+     */
+    public static int run(PrintStream out) {
+        Demo d = new Demo(out);
+        try {
+            d.runAll();
+            out.println();
+            out.println("demo OK: registered, connected through the traversal, exchanged data, deregistered");
+            return 0;
+        } catch (XstuntException e) {
+            out.println();
+            out.println("demo FAILED: " + e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            out.println();
+            out.println("demo FAILED: " + e);
+            return 1;
+        }
+    }
+
+    private void runAll() throws Exception {
+        out.println("xstunt demo: TCP NAT traversal on loopback");
+        out.println("  server 127.0.0.1 + 127.0.0.2, peers alice 127.0.0.11 and bob 127.0.0.12");
+        out.println();
+        Path tmp = Files.createTempDirectory("xstunt-demo");
+        try (EventLoop serverLoop = EventLoop.open("demo-server").start();
+             StuntServer server = startServer(serverLoop)) {
+            out.printf("[server] log %s, comm %s, echo ports %d and %d on both IPs%n",
+                    EventOutput.address(server.logAddress()), EventOutput.address(server.commAddress()),
+                    server.echoPorts()[0], server.echoPorts()[1]);
+            out.println();
+            try (XstuntSession alice = register("alice", "127.0.0.11", server, tmp);
+                 XstuntSession bob = register("bob", "127.0.0.12", server, tmp)) {
+                out.println();
+                connectAndTalk(alice, bob);
+                out.println();
+                Xstunt.xDeRegister(alice);
+                out.println("[alice] XDeRegister sent");
+                Xstunt.xDeRegister(bob);
+                out.println("[bob]   XDeRegister sent");
+                awaitRegistrations(server, 0);
+                out.println("[server] no ID registered any more");
+            }
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    /** The server on the reference's ports, or on free ones (said so) if those are taken. */
+    private StuntServer startServer(EventLoop loop) throws XstuntException, InterruptedException {
+        ServerConfig.Builder b = ServerConfig.builder(Ipv4.parse(SERVER_IP1), Ipv4.parse(SERVER_IP2));
+        try {
+            return ServerCommand.start(loop, b.build());
+        } catch (XstuntException e) {
+            if (e.code() != ErrorCode.ERR_BIND) {
+                throw e;
+            }
+            out.printf("[server] default ports %d/%d/%d/%d are taken (%s); using free ports instead%n",
+                    Protocol.SERVER_LOG_PORT, Protocol.SERVER_COMM_PORT, Protocol.DEFAULT_ECHO_PORT1,
+                    Protocol.DEFAULT_ECHO_PORT2, e.getMessage());
+            return ServerCommand.start(loop, b.logPort(0).commPort(0).echoPort1(0).echoPort2(0).build());
+        }
+    }
+
+    private XstuntSession register(String id, String local, StuntServer server, Path tmp) throws XstuntException {
+        XstuntOptions options = XstuntOptions.builder()
+                .logPort(server.logAddress().getPort())
+                .commPort(server.commAddress().getPort())
+                .localAddress(local)
+                .fingerprintFile(tmp.resolve(id + ".fingerprint"))
+                .listenTimeout(TIMEOUT)
+                .build();
+        long t0 = System.nanoTime();
+        XstuntSession s = Xstunt.xInit(SERVER_IP1, SERVER_IP2, id, options);
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        out.printf("%-7s XInit: registered as %s, NAT %s (%s) in %s ms%n", "[" + id + "]",
+                s.publicAddress().getHostAddress(), s.fingerprint().describe(),
+                s.fingerprintCached() ? "fingerprint file" : "probed", EventOutput.ms(took));
+        phases(s.registrationPhases());
+        return s;
+    }
+
+    private void connectAndTalk(XstuntSession alice, XstuntSession bob) throws Exception {
+        CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+        XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
+        out.println("[bob]   waiting for connections (XListen callback)");
+        long t0 = System.nanoTime();
+        Rendezvous atAlice = Xstunt.xConnect(alice, "bob", TIMEOUT);
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        Rendezvous atBob = incoming.get(WAIT_S, TimeUnit.SECONDS);
+        XstuntAsync.onIncoming(bob, null, null);
+        try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
+            out.printf("[alice] XConnect to bob: %s -> %s in %s ms%n",
+                    EventOutput.address((InetSocketAddress) a.getLocalAddress()),
+                    EventOutput.address(atAlice.peerAddress()), EventOutput.ms(took));
+            phases(atAlice.phases());
+            out.printf("[bob]   XListen: connection from %s at %s%n", atBob.peerId(),
+                    EventOutput.address(atBob.peerAddress()));
+            phases(atBob.phases());
+            if (!atAlice.peerAddress().getAddress().equals(Ipv4.parse("127.0.0.12"))
+                    || !atBob.peerAddress().getAddress().equals(Ipv4.parse("127.0.0.11"))) {
+                throw new IOException("the connection does not join 127.0.0.11 and 127.0.0.12: "
+                        + atAlice.peerAddress() + " / " + atBob.peerAddress());
+            }
+            out.println();
+            talk("alice", a, "bob", b, "hello bob, this is alice");
+            talk("bob", b, "alice", a, "hi alice, bob here: got you");
+        }
+    }
+
+    /** Sends a message one way and checks it arrives whole, with its one-way time. */
+    private void talk(String from, SocketChannel src, String to, SocketChannel dst, String message) throws IOException {
+        byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+        Socket in = dst.socket();
+        in.setSoTimeout((int) TIMEOUT.toMillis());
+        long t0 = System.nanoTime();
+        src.socket().getOutputStream().write(bytes);
+        byte[] got = in.getInputStream().readNBytes(bytes.length);
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        String text = new String(got, StandardCharsets.UTF_8);
+        if (!text.equals(message)) {
+            throw new IOException(to + " got '" + text + "' instead of '" + message + "'");
+        }
+        out.printf("[data]  %s -> %s: \"%s\" (%d bytes, %s ms)%n", from, to, text, got.length, EventOutput.ms(took));
+    }
+
+    private void phases(Map<String, Duration> phases) {
+        phases.forEach((name, d) -> out.printf("          %-10s %8s ms%n", name, EventOutput.ms(d)));
+    }
+
+    private static void awaitRegistrations(StuntServer server, int expected) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+        while (server.registeredCount() != expected) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IOException("server still holds " + server.registeredCount() + " IDs after " + WAIT_S + " s");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package io.xstunt.cli;
+
+import io.xstunt.api.XstuntSession;
+import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.engine.wire.Fingerprint;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * What the CLI reports: with {@code --json} one JSON object per line per event on stdout
+ * (registered, fingerprint, connected, data, error, server), otherwise lines for people
+ * (errors on stderr). Safe from several threads: a line is printed whole.
+ */
+public final class EventOutput {
+    private final boolean json;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    /**
+     * @param json one JSON object per line instead of text
+     * @param out program output
+     * @param err errors in text mode
+     */
+    public EventOutput(boolean json, PrintStream out, PrintStream err) {
+        this.json = json;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** @return true in {@code --json} mode */
+    public boolean json() {
+        return json;
+    }
+
+    /** A client registered (XInit succeeded). */
+    public void registered(XstuntSession s) {
+        Fingerprint f = s.fingerprint();
+        if (json) {
+            emit(Json.object().put("event", "registered").put("id", s.id())
+                    .put("publicIp", s.publicAddress().getHostAddress())
+                    .put("fingerprint", f.describe()).put("cached", s.fingerprintCached())
+                    .put("phases", phasesMs(s.registrationPhases())));
+        } else {
+            line("registered '" + s.id() + "' as " + s.publicAddress().getHostAddress() + ", "
+                    + f.describe() + (s.fingerprintCached() ? " (from fingerprint file)" : " (probed)")
+                    + ", " + phasesText(s.registrationPhases()));
+        }
+    }
+
+    /** The NAT fingerprint (XGenFingerprint's text): for {@code probe}. */
+    public void fingerprint(XstuntSession s) {
+        Fingerprint f = s.fingerprint();
+        if (json) {
+            emit(Json.object().put("event", "fingerprint").put("id", s.id())
+                    .put("publicIp", s.publicAddress().getHostAddress())
+                    .put("fingerprint", f.describe()).put("portPreserving", f.portPreserving())
+                    .put("increment", f.increment()).put("cached", s.fingerprintCached()));
+        } else {
+            line(f.describe());
+        }
+    }
+
+    /** A direct connection came up (XConnect or XListen succeeded). */
+    public void connected(String id, Rendezvous r, Duration total) throws java.io.IOException {
+        InetSocketAddress local = (InetSocketAddress) r.channel().getLocalAddress();
+        if (json) {
+            emit(Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
+                    .put("role", r.initiator() ? "connect" : "listen")
+                    .put("local", address(local)).put("remote", address(r.peerAddress()))
+                    .put("phases", phasesMs(r.phases())).put("totalMs", ms(total)));
+        } else {
+            line("connected '" + id + "' " + address(local) + " <-> '" + r.peerId() + "' "
+                    + address(r.peerAddress()) + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
+        }
+    }
+
+    /** Bytes went over a direct connection ({@code direction}: "sent" or "received"). */
+    public void data(String id, String peer, String direction, String text, int bytes) {
+        if (json) {
+            emit(Json.object().put("event", "data").put("id", id).put("peer", peer)
+                    .put("direction", direction).put("bytes", bytes).put("text", text));
+        } else {
+            line(("sent".equals(direction) ? "> " : "< ") + text);
+        }
+    }
+
+    /** A STUNT server is serving. */
+    public void server(Map<String, Object> fields) {
+        if (json) {
+            Json j = Json.object().put("event", "server");
+            fields.forEach(j::put);
+            emit(j);
+        } else {
+            StringJoiner sj = new StringJoiner(", ", "server up: ", "");
+            fields.forEach((k, v) -> sj.add(k + " " + v));
+            line(sj.toString());
+        }
+    }
+
+    /** An XSTUNT failure: code name, value, detail ({@code pnErrCode}) and message. */
+    public void error(XstuntException e) {
+        if (json) {
+            Json j = Json.object().put("event", "error").put("code", e.code().name())
+                    .put("value", e.code().value()).put("detail", e.detail()).put("message", reason(e));
+            if (e.code() == ErrorCode.ERR_SAME_NAT) {
+                j.put("peerLocalAddress", e.peerLocalAddress().getHostAddress());
+            }
+            emit(j);
+        } else {
+            String more = e.code() == ErrorCode.ERR_SAME_NAT
+                    ? " (the peer's LAN address is " + e.peerLocalAddress().getHostAddress() + "; connect to it directly)"
+                    : "";
+            err.println("error: " + e.getMessage() + more);
+            err.flush();
+        }
+    }
+
+    /** @return the exception's message without the "ERR_X (value): " prefix the code already gives */
+    static String reason(XstuntException e) {
+        String prefix = e.code().name() + " (" + e.code().value() + "): ";
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+    }
+
+    /** A failure that is not an XSTUNT error code (I/O on the direct connection, for one). */
+    public void failure(String what, Exception e) {
+        if (json) {
+            emit(Json.object().put("event", "error").put("code", ErrorCode.ERR_FAIL.name())
+                    .put("value", ErrorCode.ERR_FAIL.value()).put("detail", 0).put("message", what + ": " + e));
+        } else {
+            err.println("error: " + what + ": " + e);
+            err.flush();
+        }
+    }
+
+    /** A line for people; nothing in {@code --json} mode. */
+    public void info(String text) {
+        if (!json) {
+            line(text);
+        }
+    }
+
+    private void emit(Json j) {
+        line(j.toString());
+    }
+
+    private void line(String s) {
+        out.println(s); // PrintStream.println writes the line and its end under one lock
+        out.flush();
+    }
+
+    /** @return milliseconds with two decimals */
+    public static double ms(Duration d) {
+        return Math.round(d.toNanos() / 10_000.0) / 100.0;
+    }
+
+    /** @return each phase's duration in ms, in order */
+    public static Map<String, Object> phasesMs(Map<String, Duration> phases) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        phases.forEach((k, v) -> m.put(k, ms(v)));
+        return m;
+    }
+
+    /** @return "name 1.23 ms, name 4.56 ms" */
+    public static String phasesText(Map<String, Duration> phases) {
+        StringJoiner sj = new StringJoiner(", ");
+        phases.forEach((k, v) -> sj.add(k + " " + ms(v) + " ms"));
+        return sj.toString();
+    }
+
+    /** @return "ip:port" */
+    public static String address(InetSocketAddress a) {
+        return a == null ? "?" : a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+}
