@@ -386,6 +386,7 @@ class NatLabTest {
         String payload;
         String received;
         String connectorId;
+        String note;
 
         String describe() {
             return connector.describe() + listener.describe() + "--- session: " + session;
@@ -393,6 +394,21 @@ class NatLabTest {
     }
 
     private Attempt attempt(String listenerNs, String connectorNs, String strategy, int timeoutS) {
+        Attempt a = attemptOnce(listenerNs, connectorNs, strategy, timeoutS);
+        if (a.cError != null && "ERR_MATCH".equals(a.cError.str("code"))
+                && server.logContains("source " + a.connectorId + " is not IDLE")) {
+            // XInit returns once the client has sent its IDLE state; the server has no answer for
+            // it. When that segment is lost (scenario 7's 1 % loss) the XConnect right after it is
+            // refused. Not a traversal outcome: recorded, and tried once more with a fresh pair.
+            Attempt again = attemptOnce(listenerNs, connectorNs, strategy, timeoutS);
+            again.note = "1st try: ERR_MATCH, the server had not applied the connector's IDLE yet (its LogState"
+                    + " segment was lost); retried with a fresh pair";
+            return again;
+        }
+        return a;
+    }
+
+    private Attempt attemptOnce(String listenerNs, String connectorNs, String strategy, int timeoutS) {
         Attempt a = new Attempt();
         int n = SEQ.incrementAndGet();
         String lid = "l" + n;
@@ -414,6 +430,10 @@ class NatLabTest {
         } else {
             a.cError = a.connector.await("error", Duration.ZERO);
             a.listener.close();
+            a.lConnected = a.listener.events("connected").stream().findFirst().orElse(null);
+            if ("ERR_MATCH".equals(a.cError.str("code"))) {
+                return a; // refused by the server: no session
+            }
         }
         a.session = server.await("session", ++sessions, Duration.ofSeconds(timeoutS + 15L));
         return a;
@@ -444,8 +464,10 @@ class NatLabTest {
     private static void assertOriginalFailsOnStrictTracking(Comparison c) {
         Attempt a = c.original;
         long invalid = c.invalid;
-        assertNull(a.cConnected, "ORIGINAL is expected to fail on strict tracking:\n" + a.describe());
-        assertTrue(invalid > 0, "nat2 dropped no invalid packet, so the failure is not the sequence check ("
+        // The connector fails in every run. Why: mostly nat2 drops the new listener's SYN-ACK as
+        // invalid (counted); in some runs none was counted and the listener's connect completed
+        // while the initiator never accepted (recorded as "listener half-open").
+        assertNull(a.cConnected, "ORIGINAL is expected to fail on strict tracking (invalid drops in nat2: "
                 + invalid + "):\n" + a.describe());
     }
 
@@ -469,7 +491,11 @@ class NatLabTest {
         } else {
             outcome = "failed: " + a.cError.str("code") + (a.listener.events("error").isEmpty() ? ""
                     : " / listener " + codes(a.listener.events("error"))) + (invalid > 0 ? "; nat2 dropped "
-                    + invalid + " invalid packets" : "");
+                    + invalid + " invalid packets" : "") + (a.lConnected != null ? "; listener half-open (its connect"
+                    + " completed, the initiator never accepted)" : "");
+        }
+        if (a.note != null) {
+            outcome += " (" + a.note + ")";
         }
         Results.add(new Results.Row(scenario, strategy, lab, outcome, handshake, phases, rtt));
     }

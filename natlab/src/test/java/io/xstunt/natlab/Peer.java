@@ -187,6 +187,15 @@ final class Peer implements AutoCloseable {
         }
     }
 
+    /** @return true if its log (stderr) has a line containing {@code text} */
+    boolean logContains(String text) {
+        try {
+            return Files.readAllLines(log).stream().anyMatch(l -> l.contains(text));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** @return its events, unparsable lines and the tail of its log, for failure messages */
     synchronized String describe() {
         StringBuilder sb = new StringBuilder("--- " + name + (process.isAlive() ? " (running)"

@@ -92,7 +92,11 @@ final class Report {
                   that socket and listens on a new one. On the initiator's NAT the listener's SYN still matches the
                   old entry and reaches the new listener, but its SYN-ACK carries a new ISN that conntrack has never
                   seen: strict tracking marks it **invalid** and the router drops it (the table shows nat2's
-                  `fwd_invalid` drops). The listener's connect times out. With `be_liberal=1` conntrack stops
+                  `fwd_invalid` drops). The listener's connect times out. In some runs no invalid drop is counted:
+                  the listener's connect completes but the initiator never accepts it ("listener half-open": the
+                  1000 ms XTryConnect wait coincides with the kernel's first SYN retransmission, 1 s, so the old
+                  socket's retransmitted SYN and the new listener compete for the same hole). Either way the
+                  XConnect side fails. With `be_liberal=1` conntrack stops
                   checking sequence numbers, and ORIGINAL connects: the sequence check is the whole reason. Where a
                   NAT answers the initiator's SYN with RST (scenario 2), ORIGINAL fails even with `be_liberal=1`:
                   conntrack deletes an unreplied entry when a RST comes back, so the hole in the initiator's NAT is
