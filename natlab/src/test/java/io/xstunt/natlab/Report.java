@@ -37,6 +37,28 @@ final class Report {
         }
     }
 
+    /** Scenarios x strategies: "direct, 52.7 ms" / "fails (ERR_X)" / the outcome as measured. */
+    static String matrix(List<Results.Row> rows) {
+        java.util.Map<String, java.util.Map<String, String>> cells = new java.util.LinkedHashMap<>();
+        for (Results.Row r : rows) {
+            String cell;
+            if (r.outcome().startsWith("direct (")) {
+                cell = "**direct**, " + r.handshakeMs() + " ms";
+            } else if (r.outcome().startsWith("failed: ")) {
+                cell = "fails (" + r.outcome().substring("failed: ".length()).split("[ ;/]")[0] + ")";
+            } else {
+                cell = r.outcome() + (r.handshakeMs().equals("-") ? "" : ", " + r.handshakeMs() + " ms");
+            }
+            cells.computeIfAbsent(r.scenario() + " | `" + r.lab() + "`", k -> new java.util.LinkedHashMap<>())
+                    .put(r.strategy(), cell);
+        }
+        StringBuilder sb = new StringBuilder("| scenario | lab (`lab.sh up`) | RACE (ours) | ORIGINAL (XSTUNT 1.0) |\n"
+                + "| --- | --- | --- | --- |\n");
+        cells.forEach((k, v) -> sb.append("| ").append(k).append(" | ").append(v.getOrDefault("race", "-"))
+                .append(" | ").append(v.getOrDefault("original", "not run")).append(" |\n"));
+        return sb.toString();
+    }
+
     static String render(List<Results.Row> rows, double wallS) {
         StringBuilder sb = new StringBuilder();
         sb.append("""
@@ -67,6 +89,7 @@ final class Report {
         sb.append("## Results of the last run\n\n");
         sb.append(String.format("Suite wall time: %.0f s (lab up/down per scenario, %d rows).%n%n", wallS,
                 rows.size()));
+        sb.append(matrix(rows)).append("\nEvery row of the run:\n\n");
         sb.append(Results.header());
         rows.forEach(r -> sb.append(r.markdown()));
         sb.append("\n\"handshake ms\" is XConnect's wall time on the connector (comm request to direct connection);"
@@ -92,11 +115,12 @@ final class Report {
                   that socket and listens on a new one. On the initiator's NAT the listener's SYN still matches the
                   old entry and reaches the new listener, but its SYN-ACK carries a new ISN that conntrack has never
                   seen: strict tracking marks it **invalid** and the router drops it (the table shows nat2's
-                  `fwd_invalid` drops). The listener's connect times out. In some runs no invalid drop is counted:
-                  the listener's connect completes but the initiator never accepts it ("listener half-open": the
-                  1000 ms XTryConnect wait coincides with the kernel's first SYN retransmission, 1 s, so the old
-                  socket's retransmitted SYN and the new listener compete for the same hole). Either way the
-                  XConnect side fails. With `be_liberal=1` conntrack stops
+                  `fwd_invalid` drops). The listener's connect times out. Rarely (once in about ten strict runs
+                  so far) no invalid drop is counted, the listener's connect completes and the initiator still
+                  never accepts it ("listener half-open" in the table). The packet sequence of that case is not
+                  pinned down; XTryConnect's 1000 ms wait coincides with the kernel's first SYN retransmission
+                  (1 s), so the old socket's retransmitted SYN is a likely part of it. Either way the XConnect side
+                  fails. With `be_liberal=1` conntrack stops
                   checking sequence numbers, and ORIGINAL connects: the sequence check is the whole reason. Where a
                   NAT answers the initiator's SYN with RST (scenario 2), ORIGINAL fails even with `be_liberal=1`:
                   conntrack deletes an unreplied entry when a RST comes back, so the hole in the initiator's NAT is
