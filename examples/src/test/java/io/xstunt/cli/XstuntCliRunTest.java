@@ -135,6 +135,31 @@ class XstuntCliRunTest {
     }
 
     @Test
+    void serverServesForItsDurationAndReportsItsPorts() {
+        Lines out = new Lines();
+        Lines err = new Lines();
+        int code = XstuntCli.run(new String[] {"server", "--log-port", "0", "--comm-port", "0", "--echo-ports", "0,0",
+            "--server-version", "7", "--duration", "0.2", "--json"}, out.stream(), err.stream());
+        assertEquals(0, code, err.text());
+        assertEquals(1, out.all().size(), out.text());
+        String line = out.all().get(0);
+        assertTrue(line.matches("\\{\"event\":\"server\",\"ip1\":\"127.0.0.1\",\"ip2\":\"127.0.0.2\",\"logPort\":[1-9]\\d*,"
+                + "\"commPort\":[1-9]\\d*,\"echoPorts\":\\[[1-9]\\d*,[1-9]\\d*],\"serverVersion\":7}"), line);
+    }
+
+    @Test
+    void serverOnATakenPortIsErrBindWithExitOne() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Lines out = new Lines();
+            Lines err = new Lines();
+            int code = XstuntCli.run(new String[] {"server", "--log-port", String.valueOf(taken.getLocalPort()),
+                "--comm-port", "0", "--echo-ports", "0,0", "--duration", "5"}, out.stream(), err.stream());
+            assertEquals(XstuntCli.EXIT_FAILURE, code);
+            assertTrue(err.text().startsWith("error: ERR_BIND (-3980)"), err.text());
+        }
+    }
+
+    @Test
     void probePrintsTheFingerprintAsTheReference() throws Exception {
         try (TestServer server = new TestServer()) {
             Lines out = new Lines();

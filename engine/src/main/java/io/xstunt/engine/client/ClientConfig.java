@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param fingerprintFile where the fingerprint is kept ({@code FINGERPRINT_FILE}); null: never stored
  * @param punchStrategy how the direct connection is attempted
  * @param commTimeout waiting for the comm service's answer ({@code COMM_TIMEOUT})
- * @param echoTimeout waiting for echoes and sync through the server ({@code RCV_ECHO_TIMEOUT})
+ * @param echoTimeout waiting for echoes and sync through the server ({@code RCV_ECHO_TIMEOUT}); also
+ *     bounds each answer of the log service during registration and each wait of a rendezvous phase
  * @param listenTimeout bound of a listener-side procedure started by an incoming request
  *     (XListen's {@code nTimeoutSec})
  * @param probeRetries NAT probing attempts ({@code PROBE_RETRY_TIMES})

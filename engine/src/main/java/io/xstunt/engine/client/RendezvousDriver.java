@@ -126,7 +126,7 @@ final class RendezvousDriver {
             case RendezvousProcedure.Action.Predict p -> predict(p.echoEndpoint());
             case RendezvousProcedure.Action.Punch p -> {
                 race = new PunchRace(config.punchStrategy(), procedure.initiator(), p.localPort(), p.peer(),
-                        p.retryDelay(), MAX_PUNCH_ATTEMPTS);
+                        p.retryPeriod(), p.gridOriginNs(), MAX_PUNCH_ATTEMPTS);
                 race.start(loop.clockNs());
             }
             case RendezvousProcedure.Action.AbortPunch p -> {

@@ -355,4 +355,32 @@ class LoopbackEndToEndTest {
         readFully(control, ack);
         assertEquals(io.xstunt.engine.wire.ControlFrame.ackAbort(), io.xstunt.engine.wire.ControlFrame.tryRead(ack.flip()));
     }
+
+    @ParameterizedTest
+    @EnumSource(PunchStrategy.class)
+    void consecutiveSessionsInBothDirectionsBetweenTheSamePair(PunchStrategy strategy) throws Exception {
+        StuntClient a = register(config(PEER_A, "a.dat").punchStrategy(strategy).build(), "alice");
+        StuntClient b = register(config(PEER_B, "b.dat").punchStrategy(strategy).build(), "bob");
+        for (int i = 0; i < 6; i++) {
+            StuntClient from = i % 2 == 0 ? a : b;
+            StuntClient to = i % 2 == 0 ? b : a;
+            Rendezvous out = null;
+            // the server frees both sides when the previous session's relay closes, which may trail our
+            // success by a moment: a bounded number of ERR_MATCH answers is allowed, nothing else
+            for (int attempt = 0; attempt < 50 && out == null; attempt++) {
+                try {
+                    out = from.connect(to.id(), Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    assertEquals(ErrorCode.ERR_MATCH, ((XstuntException) e.getCause()).code(), e.getMessage());
+                }
+            }
+            assertTrue(out != null, "session " + i + " never got through");
+            channels.add(out.channel());
+            Rendezvous in = to.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+            channels.add(in.channel());
+            assertEquals(from.id(), in.peerId());
+            assertEquals("session " + i, roundTrip(out.channel(), in.channel(), "session " + i));
+            assertEquals("back " + i, roundTrip(in.channel(), out.channel(), "back " + i));
+        }
+    }
 }
