@@ -103,7 +103,7 @@ class NatLabTest {
         for (Event reg : List.of(c.race.lRegistered, c.race.cRegistered)) {
             assertEquals("TCP PORT-PRESERVING CONE", reg.str("fingerprint"), reg.toString());
         }
-        assertOriginalFailsOnStrictTracking(c);
+        assertEquals(0, c.originalDirect(), "ORIGINAL is expected to fail on strict tracking:\n" + c.describeOriginal());
     }
 
     @Test
@@ -112,9 +112,9 @@ class NatLabTest {
     void scenario2OneNatAnswersRst() {
         // nat1 (the listener h1's) answers the initiator's first SYN with RST; nat2 drops.
         Comparison c = bothStrategies("2 preserve+rst / preserve+drop", "--nat preserve --inbound1 rst --inbound2 drop", 8);
-        assertNull(c.original.cConnected, "ORIGINAL through a RST-answering NAT: nat1's RST deletes the initiator's"
-                + " unreplied conntrack entry in nat2, so the listener's SYN is dropped as unsolicited:\n"
-                + c.original.describe());
+        assertEquals(0, c.originalDirect(), "ORIGINAL through a RST-answering NAT: nat1's RST deletes the"
+                + " initiator's unreplied conntrack entry in nat2, so the listener's SYN is dropped as unsolicited:\n"
+                + c.describeOriginal());
     }
 
     @Test
@@ -242,7 +242,7 @@ class NatLabTest {
     void scenario7DelayAndLoss() {
         Comparison c = bothStrategies("7 preserve+drop, 25 ms, 1 % loss", "--nat preserve --inbound drop --delay 25 --loss 1",
                 10);
-        assertOriginalFailsOnStrictTracking(c);
+        assertEquals(0, c.originalDirect(), "ORIGINAL is expected to fail on strict tracking:\n" + c.describeOriginal());
     }
 
     @Test
@@ -250,12 +250,14 @@ class NatLabTest {
     @DisplayName("be_liberal=1: scenarios 1 and 2 again with both strategies (why ORIGINAL fails on strict NATs)")
     void comparisonLiberalConntrack() {
         Comparison c = bothStrategies("1 + be_liberal", "--nat preserve --inbound drop --liberal", 8);
-        assertDirect(c.original, Lab.NAT1_IP, Lab.NAT2_IP); // the sequence check was what broke it
+        // The sequence check is what broke it: without it ORIGINAL connects (not in every run: see
+        // "listener half-open" in docs/NAT-LAB.md), and each connection it makes is direct.
+        assertTrue(c.originalDirect() >= 1, "ORIGINAL never connected with be_liberal:\n" + c.describeOriginal());
         cleanup();
 
         c = bothStrategies("2 + be_liberal", "--nat preserve --inbound1 rst --inbound2 drop --liberal", 8);
-        assertNull(c.original.cConnected, "ORIGINAL fails here even with be_liberal: the RST from nat1 deletes the"
-                + " hole in nat2 (not a sequence-tracking problem):\n" + c.original.describe());
+        assertEquals(0, c.originalDirect(), "ORIGINAL fails here even with be_liberal: the RST from nat1 deletes"
+                + " the hole in nat2 (not a sequence-tracking problem):\n" + c.describeOriginal());
     }
 
     @Test
@@ -352,13 +354,28 @@ class NatLabTest {
 
     // ------------------------------------------------------------------ one attempt
 
-    /** RACE and ORIGINAL on one lab; invalid = nat2's conntrack-invalid drops during ORIGINAL. */
-    record Comparison(Attempt race, Attempt original, long invalid) {
+    /** ORIGINAL runs per lab in the comparison: its outcome depends on timing, so one is not enough. */
+    private static final int ORIGINAL_RUNS = 3;
+    /** ORIGINAL's rendezvous bound: its 1 s XTryConnect wait plus a few round trips fit well. */
+    private static final int ORIGINAL_TIMEOUT_S = 5;
+
+    /** RACE once and ORIGINAL {@link #ORIGINAL_RUNS} times on one lab. */
+    record Comparison(Attempt race, List<Attempt> originals) {
+        int originalDirect() {
+            return (int) originals.stream().filter(a -> a.cConnected != null).count();
+        }
+
+        String describeOriginal() {
+            StringBuilder sb = new StringBuilder();
+            originals.forEach(a -> sb.append(a.describe()).append('\n'));
+            return sb.toString();
+        }
     }
 
     /**
      * Brings up {@code lab} with h1 listening (behind nat1) and h2 connecting (behind nat2), runs a
-     * RACE attempt (which must be direct) and an ORIGINAL one, and records both.
+     * RACE attempt (which must be direct) and {@link #ORIGINAL_RUNS} ORIGINAL ones (every
+     * connection they make must be direct too), and records both.
      */
     private Comparison bothStrategies(String scenario, String lab, int timeoutS) {
         Lab.up(lab.split(" "));
@@ -366,11 +383,34 @@ class NatLabTest {
         Attempt race = attempt("h1", "h2", RACE, timeoutS);
         assertDirect(race, Lab.NAT1_IP, Lab.NAT2_IP);
         record(scenario, RACE, lab, race, 0);
-        long invalidBefore = fwdInvalid("nat2");
-        Attempt original = attempt("h1", "h2", ORIGINAL, timeoutS);
-        long invalid = fwdInvalid("nat2") - invalidBefore;
-        record(scenario, ORIGINAL, lab, original, invalid);
-        return new Comparison(race, original, invalid);
+        List<Attempt> originals = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        List<Double> handshakes = new ArrayList<>();
+        for (int i = 0; i < ORIGINAL_RUNS; i++) {
+            long invalidBefore = fwdInvalid("nat2");
+            Attempt a = attempt("h1", "h2", ORIGINAL, ORIGINAL_TIMEOUT_S);
+            long invalid = fwdInvalid("nat2") - invalidBefore;
+            originals.add(a);
+            if (a.cConnected != null) {
+                assertDirect(a, Lab.NAT1_IP, Lab.NAT2_IP);
+                handshakes.add(a.cConnected.num("totalMs"));
+            } else {
+                failures.add(failure(a, invalid));
+            }
+        }
+        Collections.sort(handshakes);
+        String rtt = rtt(lab);
+        java.util.Map<String, Long> distinct = failures.stream().collect(java.util.stream.Collectors.groupingBy(
+                f -> f, java.util.LinkedHashMap::new, java.util.stream.Collectors.counting()));
+        List<String> failed = distinct.entrySet().stream().map(e -> e.getValue() + "x " + e.getKey()).toList();
+        Results.add(new Results.Row(scenario, ORIGINAL, lab, handshakes.size() + "/" + ORIGINAL_RUNS + " direct"
+                + (failures.isEmpty() ? "" : "; failed: " + String.join("; ", failed)),
+                handshakes.isEmpty() ? "-" : "median " + ms(handshakes.get(handshakes.size() / 2))
+                        + roundTrips(lab, handshakes.get(handshakes.size() / 2)),
+                handshakes.isEmpty() ? "-" : Results.phases(originals.stream().filter(a -> a.cConnected != null)
+                        .findFirst().orElseThrow().cConnected.obj("phases"), 2 * delay(lab)) + " (first direct run)",
+                rtt));
+        return new Comparison(race, originals);
     }
 
     /** A listener (--count 1) and a connector with one unique payload; the outcome on both sides. */
@@ -457,20 +497,6 @@ class NatLabTest {
                 + PAYLOAD + "-byte payload that went both ways: " + a.session);
     }
 
-    /**
-     * XSTUNT 1.0's close-and-relisten on strict conntrack: the relistening socket's SYN-ACK has a
-     * new ISN, which the initiator's NAT (nat2) finds invalid and drops (counted in fwd_invalid).
-     */
-    private static void assertOriginalFailsOnStrictTracking(Comparison c) {
-        Attempt a = c.original;
-        long invalid = c.invalid;
-        // The connector fails in every run. Why: mostly nat2 drops the new listener's SYN-ACK as
-        // invalid (counted); in some runs none was counted and the listener's connect completed
-        // while the initiator never accepted (recorded as "listener half-open").
-        assertNull(a.cConnected, "ORIGINAL is expected to fail on strict tracking (invalid drops in nat2: "
-                + invalid + "):\n" + a.describe());
-    }
-
     private static long relayed(Event session) {
         Map<String, Object> r = session.obj("relayedBytes");
         return Math.round((Double) r.get("fromInitiator")) + Math.round((Double) r.get("fromListener"));
@@ -489,10 +515,7 @@ class NatLabTest {
             handshake = ms(total) + roundTrips(lab, total);
             phases = Results.phases(a.cConnected.obj("phases"), 2 * delay(lab));
         } else {
-            outcome = "failed: " + a.cError.str("code") + (a.listener.events("error").isEmpty() ? ""
-                    : " / listener " + codes(a.listener.events("error"))) + (invalid > 0 ? "; nat2 dropped "
-                    + invalid + " invalid packets" : "") + (a.lConnected != null ? "; listener half-open (its connect"
-                    + " completed, the initiator never accepted)" : "");
+            outcome = "failed: " + failure(a, invalid);
         }
         if (a.note != null) {
             outcome += " (" + a.note + ")";
@@ -500,9 +523,17 @@ class NatLabTest {
         Results.add(new Results.Row(scenario, strategy, lab, outcome, handshake, phases, rtt));
     }
 
+    /** "ERR_X / listener ERR_Y, nat2 dropped N invalid" or "..., listener half-open". */
+    private static String failure(Attempt a, long invalid) {
+        return a.cError.str("code") + (a.listener.events("error").isEmpty() ? ""
+                : " / listener " + codes(a.listener.events("error"))) + (invalid > 0 ? ", nat2 dropped "
+                + invalid + " invalid" : "") + (a.lConnected != null ? ", listener half-open (its connect"
+                + " completed, the initiator never accepted)" : "");
+    }
+
     private static String roundTrips(String lab, double totalMs) {
         double d = delay(lab);
-        return d == 0 ? "" : String.format(" (%.1f peer-srv RTTs)", totalMs / (2 * d));
+        return d == 0 ? "" : String.format(" ms (%.1f peer-srv RTTs)", totalMs / (2 * d));
     }
 
     private static double delay(String lab) {

@@ -43,11 +43,12 @@ final class Report {
         for (Results.Row r : rows) {
             String cell;
             if (r.outcome().startsWith("direct (")) {
-                cell = "**direct**, " + r.handshakeMs() + " ms";
+                cell = "**direct**, " + r.handshakeMs() + (r.handshakeMs().endsWith(")") ? "" : " ms");
             } else if (r.outcome().startsWith("failed: ")) {
                 cell = "fails (" + r.outcome().substring("failed: ".length()).split("[ ;/]")[0] + ")";
             } else {
-                cell = r.outcome() + (r.handshakeMs().equals("-") ? "" : ", " + r.handshakeMs() + " ms");
+                String h = r.handshakeMs();
+                cell = r.outcome() + (h.equals("-") ? "" : ", " + h + (h.endsWith(")") ? "" : " ms"));
             }
             cells.computeIfAbsent(r.scenario() + " | `" + r.lab() + "`", k -> new java.util.LinkedHashMap<>())
                     .put(r.strategy(), cell);
@@ -115,13 +116,15 @@ final class Report {
                   that socket and listens on a new one. On the initiator's NAT the listener's SYN still matches the
                   old entry and reaches the new listener, but its SYN-ACK carries a new ISN that conntrack has never
                   seen: strict tracking marks it **invalid** and the router drops it (the table shows nat2's
-                  `fwd_invalid` drops). The listener's connect times out. Rarely (once in about ten strict runs
-                  so far) no invalid drop is counted, the listener's connect completes and the initiator still
-                  never accepts it ("listener half-open" in the table). The packet sequence of that case is not
-                  pinned down; XTryConnect's 1000 ms wait coincides with the kernel's first SYN retransmission
-                  (1 s), so the old socket's retransmitted SYN is a likely part of it. Either way the XConnect side
-                  fails. With `be_liberal=1` conntrack stops
-                  checking sequence numbers, and ORIGINAL connects: the sequence check is the whole reason. Where a
+                  `fwd_invalid` drops). The listener's connect times out. ORIGINAL runs 3 times per lab, since
+                  its outcome depends on timing. Now and then no invalid drop is counted, the listener's connect
+                  completes and the initiator still never accepts it ("listener half-open" in the table), with
+                  strict and with liberal tracking alike. The packet sequence of that case is not pinned down;
+                  XTryConnect's 1000 ms wait coincides with the kernel's first SYN retransmission (1 s), and an
+                  old SYN_SENT socket that is still open when the listener's SYN arrives would answer it with the
+                  old ISN, so both are suspects. With `be_liberal=1` conntrack stops checking sequence numbers,
+                  and ORIGINAL connects in the runs without that half-open case: the sequence check is what breaks
+                  it on strict NATs. Where a
                   NAT answers the initiator's SYN with RST (scenario 2), ORIGINAL fails even with `be_liberal=1`:
                   conntrack deletes an unreplied entry when a RST comes back, so the hole in the initiator's NAT is
                   gone before the listener's SYN arrives, and ORIGINAL never sends another SYN.
