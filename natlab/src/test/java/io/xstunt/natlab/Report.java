@@ -97,7 +97,9 @@ final class Report {
                 + " \"phases\" are the CLI's phase times (comm: MSG_CONNECT round trip; announce; control: connect to"
                 + " the session's control port; sync: clock sync round trips through the relay; predict: one echo"
                 + " query; exchange: addresses; punch: the SYNs). Delay/loss apply to both NAT links (the server's"
-                + " link has none), so a peer-server round trip crosses one delayed link and a peer-peer one two.\n\n");
+                + " link has none), so a peer-server round trip crosses one delayed link and a peer-peer one two; with delay"
+                + " each phase is also given in peer-server round trips. With loss, a lost SYN costs the kernel's 1 s"
+                + " initial retransmission timeout, which shows up as one long phase.\n\n");
         sb.append("Scenario 9 (both NATs answer unsolicited SYNs with RST, 10 ms one-way delay): ")
                 .append(scenario9).append(" rendezvous got a direct connection.\n\n");
         sb.append("""
@@ -110,8 +112,10 @@ final class Report {
                   answer comes from the *same* socket with the *same* ISN, so conntrack's sequence tracking accepts
                   every packet. It therefore works on strict conntrack (`nf_conntrack_tcp_be_liberal=0`, the
                   default and what home routers run), with delay and loss, and when a NAT answers unsolicited SYNs
-                  with RST: a refused connect is retried from the same port (10-200 ms later), and each retry
-                  reopens the hole that the RST closed.
+                  with RST: a refused connect is retried from the same port on a grid of instants both sides share
+                  (placed by the clock sync), so that a retry's SYN crosses the peer's on the wire and reopens the
+                  hole that the RST closed, and the listener also listens on its own port, so an initiator SYN
+                  that arrives once the listener's hole is open is accepted.
                 * **ORIGINAL** (XSTUNT 1.0): XTryConnect sends the SYN, waits up to 1 s for it to fail, *closes*
                   that socket and listens on a new one. On the initiator's NAT the listener's SYN still matches the
                   old entry and reaches the new listener, but its SYN-ACK carries a new ISN that conntrack has never
@@ -124,10 +128,10 @@ final class Report {
                   old SYN_SENT socket that is still open when the listener's SYN arrives would answer it with the
                   old ISN, so both are suspects. With `be_liberal=1` conntrack stops checking sequence numbers,
                   and ORIGINAL connects in the runs without that half-open case: the sequence check is what breaks
-                  it on strict NATs. Where a
-                  NAT answers the initiator's SYN with RST (scenario 2), ORIGINAL fails even with `be_liberal=1`:
-                  conntrack deletes an unreplied entry when a RST comes back, so the hole in the initiator's NAT is
-                  gone before the listener's SYN arrives, and ORIGINAL never sends another SYN.
+                  it on strict NATs. Where a NAT answers the initiator's SYN with RST (scenario 2), ORIGINAL
+                  fails even with `be_liberal=1`: conntrack deletes an unreplied entry when a RST comes back, so
+                  the hole in the initiator's NAT is gone before the listener's SYN arrives, and ORIGINAL never
+                  sends another SYN.
                 * **Same NAT** (scenario 3): the server answers ERR_SAME_NAT with the peer's LAN address (this lab's
                   NATs do no hairpinning, like many home routers); the CLI's `--lan-port` connects there directly.
                 * **Random-port NATs** (scenario 5): the port of the next mapping cannot be predicted, so no SYN

@@ -18,7 +18,8 @@ import java.util.StringJoiner;
  */
 final class Results {
     static final Path FILE = Path.of("target", "nat-lab-results.md");
-    private static final String HEADER = "| scenario | strategy | lab | outcome | handshake ms | phases ms | RTT peer-srv / peer-peer ms |\n"
+    private static final String HEADER = "| scenario | strategy | lab | outcome | handshake ms | phases ms"
+            + " | RTT peer-srv / peer-peer ms |\n"
             + "| --- | --- | --- | --- | --- | --- | --- |\n";
     private static final List<Row> ROWS = new ArrayList<>();
 
