@@ -116,22 +116,22 @@ final class Report {
                   (placed by the clock sync), so that a retry's SYN crosses the peer's on the wire and reopens the
                   hole that the RST closed, and the listener also listens on its own port, so an initiator SYN
                   that arrives once the listener's hole is open is accepted.
-                * **ORIGINAL** (XSTUNT 1.0): XTryConnect sends the SYN, waits up to 1 s for it to fail, *closes*
-                  that socket and listens on a new one. On the initiator's NAT the listener's SYN still matches the
-                  old entry and reaches the new listener, but its SYN-ACK carries a new ISN that conntrack has never
-                  seen: strict tracking marks it **invalid** and the router drops it (the table shows nat2's
-                  `fwd_invalid` drops). The listener's connect times out. ORIGINAL runs 3 times per lab, since
-                  its outcome depends on timing. Now and then no invalid drop is counted, the listener's connect
-                  completes and the initiator still never accepts it ("listener half-open" in the table), with
-                  strict and with liberal tracking alike. The packet sequence of that case is not pinned down;
-                  XTryConnect's 1000 ms wait coincides with the kernel's first SYN retransmission (1 s), and an
-                  old SYN_SENT socket that is still open when the listener's SYN arrives would answer it with the
-                  old ISN, so both are suspects. With `be_liberal=1` conntrack stops checking sequence numbers,
-                  and ORIGINAL connects in the runs without that half-open case: the sequence check is what breaks
-                  it on strict NATs. Where a NAT answers the initiator's SYN with RST (scenario 2), ORIGINAL
-                  fails even with `be_liberal=1`: conntrack deletes an unreplied entry when a RST comes back, so
-                  the hole in the initiator's NAT is gone before the listener's SYN arrives, and ORIGINAL never
-                  sends another SYN.
+                * **ORIGINAL** (XSTUNT 1.0): XTryConnect sends the SYN, waits up to 1 s for it to fail, *closes* that
+                  socket and listens on a new one. On the initiator's NAT the listener's SYN still matches the old
+                  entry and reaches the new listener, but its SYN-ACK carries a new ISN that conntrack has never seen:
+                  strict tracking marks it **invalid** and the router drops it (the table shows nat2's `fwd_invalid`
+                  drops, counted in every failed run). The listener's connect times out. ORIGINAL runs 3 times per
+                  lab. (While building this lab, ORIGINAL sometimes failed without invalid drops: the listener's
+                  connect completed and the initiator never accepted. nat2's conntrack events showed the listener's
+                  SYN meeting the initiator's *old* XTryConnect socket, answered with the old ISN, established, then
+                  closed at once by h2. Java NIO closes a channel registered with a selector only at the next select,
+                  so the old socket could still be in SYN_SENT after "ready" had gone out; XSTUNT 1.0's closesocket()
+                  is immediate. The client now says "ready" only after that select; with it, 10 of 10 liberal runs
+                  connected, against 7 of 10 before.) With `be_liberal=1` conntrack stops checking sequence numbers,
+                  and ORIGINAL connects: the sequence check is what breaks it on strict NATs. Where a NAT answers the
+                  initiator's SYN with RST (scenario 2), ORIGINAL fails even with `be_liberal=1`: conntrack deletes an
+                  unreplied entry when a RST comes back, so the hole in the initiator's NAT is gone before the
+                  listener's SYN arrives, and ORIGINAL never sends another SYN.
                 * **Same NAT** (scenario 3): the server answers ERR_SAME_NAT with the peer's LAN address (this lab's
                   NATs do no hairpinning, like many home routers); the CLI's `--lan-port` connects there directly.
                 * **Random-port NATs** (scenario 5): the port of the next mapping cannot be predicted, so no SYN
