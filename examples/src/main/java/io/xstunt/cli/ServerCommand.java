@@ -69,6 +69,8 @@ final class ServerCommand {
             StuntServer server = start(loop, config);
             Runtime.getRuntime().addShutdownHook(hook);
             try (server) {
+                // on the loop thread: the two counts are read there without waiting
+                server.onSessionFinished(s -> o.session(s, server.sessionsInFlight(), server.registeredCount()));
                 o.server(describe(server));
                 o.info("serving; Ctrl-C to stop");
                 if (duration != null) {

@@ -93,6 +93,32 @@ class XstuntCliRunTest {
     }
 
     @Test
+    void severalPeersAreTriedInTurnAndOneFailureMakesExitOne() throws Exception {
+        try (TestServer server = new TestServer()) {
+            Lines listenOut = new Lines();
+            CompletableFuture<Integer> listening = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> listening.complete(run(args(server, "listen", "--id", "bob",
+                    "--local", "127.0.0.12", "--fingerprint", dir.resolve("bob.fp").toString(), "--count", "1"),
+                    listenOut, new Lines())));
+            listenOut.await(l -> l.startsWith("{\"event\":\"registered\""), BOUND);
+            server.awaitIdle("bob", BOUND);
+
+            Lines out = new Lines();
+            Lines err = new Lines();
+            int code = run(args(server, "connect", "--id", "alice", "--peer", "nobody,bob", "--local", "127.0.0.11",
+                    "--fingerprint", dir.resolve("alice.fp").toString(), "--message", "hi"), out, err);
+            assertEquals(XstuntCli.EXIT_FAILURE, code, out.text() + err.text());
+            List<String> lines = out.all();
+            assertEquals(5, lines.size(), out.text()); // registered, error, connected, sent, received
+            assertTrue(lines.get(1).startsWith("{\"event\":\"error\",\"code\":\"ERR_MATCH\""), lines.get(1));
+            assertTrue(lines.get(2).startsWith("{\"event\":\"connected\",\"id\":\"alice\",\"peer\":\"bob\""),
+                    "the next peer is tried in the same registration: " + lines.get(2));
+            assertTrue(lines.get(4).contains("\"direction\":\"received\",\"bytes\":2,\"text\":\"hi\""), lines.get(4));
+            assertEquals(0, listening.get(BOUND.toSeconds(), TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void unreachableServerIsErrConnectWithExitOneInTextMode() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {

@@ -86,6 +86,12 @@ final class RendezvousSession implements RendezvousHandle {
         return acceptor.address().getPort();
     }
 
+    /** @return what the session carried and why it ended (once ended) */
+    SessionSummary summary() {
+        return new SessionSummary(sessionId, initiatorId, listenerId, relay.bytesFrom(ControlRelay.Side.INITIATOR),
+                relay.bytesFrom(ControlRelay.Side.LISTENER), relay.endReason());
+    }
+
     /** @return the session's state (tests) */
     ControlRelay.State state() {
         return relay.state();

@@ -27,6 +27,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,7 @@ public final class StuntServer implements AutoCloseable {
     private int echoPort2;
     private ServerInfo infoTemplate;
     private boolean closed;
+    private volatile Consumer<SessionSummary> sessionListener;
 
     private StuntServer(EventLoop loop, ServerConfig config, ClientLogSink clientLog) {
         this.loop = loop;
@@ -75,7 +77,7 @@ public final class StuntServer implements AutoCloseable {
         this.registry = new Registry(config.maxClients(), config.requireTokens());
         this.comm = new CommService(registry, (id, initiator, listener) -> {
             RendezvousSession s = RendezvousSession.open(loop, id, initiator, listener, config, registry, observer,
-                    sessions::remove);
+                    this::sessionFinished);
             sessions.add(s);
             return s;
         }, Ipv4.toInt(config.ip1()), sessions::size, config.maxSessions(),
@@ -262,6 +264,29 @@ public final class StuntServer implements AutoCloseable {
     /** @return the number of rendezvous sessions with anything still open */
     public int sessionsInFlight() {
         return onLoop(sessions::size);
+    }
+
+    /**
+     * Tells {@code listener} (on the loop thread) about every rendezvous session once nothing of
+     * it is left open: its control bytes from each side and why it ended. Not in the original; it
+     * lets a test prove that a connection was direct (the server relayed only control bytes).
+     *
+     * @param listener the listener, or null for none
+     */
+    public void onSessionFinished(Consumer<SessionSummary> listener) {
+        sessionListener = listener;
+    }
+
+    private void sessionFinished(RendezvousSession s) {
+        sessions.remove(s);
+        Consumer<SessionSummary> l = sessionListener;
+        if (l != null) {
+            try {
+                l.accept(s.summary());
+            } catch (RuntimeException e) {
+                LOG.warn("session listener failed: {}", e.toString());
+            }
+        }
     }
 
     /** @return the number of TCP connections the server holds (log, comm, echo, control) */
