@@ -4,6 +4,7 @@ import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.LogHello;
@@ -28,7 +29,9 @@ import java.util.Map;
  * <p>Sequence (wire notes, log service): read LogHello (a build other than
  * {@link Protocol#BUILD_VERSION} is ERR_VERSION); write the ID field; read ServerInfo (an
  * empty ID is ERR_DUPLICATE_ID); write LogState. If the cached fingerprint is
- * {@linkplain FingerprintFile#reusable reusable} the state is IDLE and registration is done.
+ * {@linkplain FingerprintFile#reusable reusable} the state is IDLE and registration is done
+ * (with an xstunt server that sets {@link Protocol#EXT_FLAG_REG_ACK}: once the server's all-zero
+ * record acknowledges it, so that a MSG_CONNECT sent right after finds the ID IDLE).
  * Otherwise the state is PROBE: the adapter runs the {@link EchoProbe}, this machine writes
  * the probe's log lines, asks for the fingerprint to be stored, closes the PROBE connection and
  * registers again with IDLE.
@@ -47,6 +50,8 @@ public final class Registration extends Procedure<Registration.Action> {
         AWAIT_SERVER_INFO,
         /** Registered as PROBE; the echo probe runs. */
         PROBING,
+        /** LogState(IDLE) written to a server that acknowledges it; waiting for the all-zero record. */
+        AWAIT_ACK,
         /** Registered as IDLE: done. */
         REGISTERED,
         /** Failed: done. */
@@ -110,6 +115,7 @@ public final class Registration extends Procedure<Registration.Action> {
     private int registeringState;
     private int localIp;
     private LogHello hello;
+    private ServerInfo idleInfo;
     private long startNs;
     private long phaseStartNs;
 
@@ -183,6 +189,9 @@ public final class Registration extends Procedure<Registration.Action> {
             if (state == State.AWAIT_SERVER_INFO && in.remaining() >= ServerInfo.SIZE) {
                 onServerInfo(ServerInfo.read(in), nowNs);
             }
+            if (state == State.AWAIT_ACK && in.remaining() >= Echo.SIZE) {
+                onAck(Echo.read(in), nowNs);
+            }
         } catch (WireFormatException e) {
             fail(ErrorCode.ERR_RECEIVE, "malformed answer from the log service: " + e.getMessage());
         }
@@ -235,19 +244,36 @@ public final class Registration extends Procedure<Registration.Action> {
             b.put(RegistrationProof.compute(secret, info.token(), id));
         }
         emit(new Action.Send(b.array()));
-        if (registeringState == Protocol.CSTATE_IDLE) {
-            state = State.REGISTERED;
-            clearDeadline();
-            phase("register", nowNs);
-            phases.put("total", Duration.ofNanos(nowNs - startNs));
-            emit(new Action.Registered(new Outcome(info, fingerprint, !probed, hello.clientPublicIp(), localIp,
-                    Collections.unmodifiableMap(phases))));
+        if (registeringState == Protocol.CSTATE_IDLE && askExtensions && info.acknowledgesIdle()) {
+            // the server has not necessarily applied IDLE yet: its all-zero record will say so
+            idleInfo = info;
+            state = State.AWAIT_ACK;
+            deadline(nowNs + replyTimeoutNs);
+        } else if (registeringState == Protocol.CSTATE_IDLE) {
+            registered(info, nowNs);
         } else {
             state = State.PROBING;
             clearDeadline(); // the probe bounds itself
             phase("register", nowNs);
             emit(new Action.StartProbe(info));
         }
+    }
+
+    private void onAck(Echo ack, long nowNs) {
+        if (!ack.isKeepalive()) {
+            fail(ErrorCode.ERR_RECEIVE, "the log service sent a record before acknowledging the registration");
+            return;
+        }
+        registered(idleInfo, nowNs);
+    }
+
+    private void registered(ServerInfo info, long nowNs) {
+        state = State.REGISTERED;
+        clearDeadline();
+        phase("register", nowNs);
+        phases.put("total", Duration.ofNanos(nowNs - startNs));
+        emit(new Action.Registered(new Outcome(info, fingerprint, !probed, hello.clientPublicIp(), localIp,
+                Collections.unmodifiableMap(phases))));
     }
 
     /**
@@ -289,7 +315,8 @@ public final class Registration extends Procedure<Registration.Action> {
 
     /** The log connection closed before registration completed (by the server or an error). */
     public void onClosed(String reason) {
-        if (state == State.AWAIT_HELLO || state == State.AWAIT_SERVER_INFO || state == State.PROBING) {
+        if (state == State.AWAIT_HELLO || state == State.AWAIT_SERVER_INFO || state == State.PROBING
+                || state == State.AWAIT_ACK) {
             fail(ErrorCode.ERR_RECEIVE, "the log service closed the connection during registration"
                     + (reason == null ? "" : ": " + reason));
         }

@@ -146,6 +146,10 @@ final class RegistrationDriver {
                     }
                     registration.onBytes(in, loop.clockNs());
                     pump();
+                    if (c.listener() != this && in.hasRemaining()) {
+                        // registered: what followed the acknowledgement in this read is the client's
+                        c.listener().onRead(c, in);
+                    }
                 }
 
                 @Override

@@ -16,6 +16,8 @@ final class ClientRecord {
     private final long token;
     private int state = Protocol.CSTATE_PROBE;
     private int localIp;
+    /** Whether the registration's LogState arrived (until then the state reads PROBE). */
+    private boolean stateReported;
     private RendezvousHandle session;
     private double budget;
     private long budgetStartNs;
@@ -75,6 +77,15 @@ final class ClientRecord {
 
     void state(int s) {
         this.state = s;
+    }
+
+    /** @return false while the registration's LogState has not arrived */
+    boolean stateReported() {
+        return stateReported;
+    }
+
+    void stateReported(boolean reported) {
+        this.stateReported = reported;
     }
 
     int localIp() {

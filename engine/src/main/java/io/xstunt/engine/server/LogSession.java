@@ -17,7 +17,9 @@ import java.util.function.LongSupplier;
  * The log service's procedure for one connection (the server's half of XInit's registration):
  * greeting {@link LogHello}, ID field, {@link ServerInfo} (empty ID if taken or invalid, then
  * close), {@link LogState}; then PROBE or IDLE, recording the client's text log lines and sending
- * session announcements. Sans-IO: see {@link ConnectionProcedure}.
+ * session announcements. A client that asked for the extensions gets one all-zero record as soon
+ * as its IDLE state is applied ({@link Protocol#EXT_FLAG_REG_ACK}). Sans-IO: see
+ * {@link ConnectionProcedure}.
  */
 final class LogSession implements ConnectionProcedure, LogEndpoint {
     /** The procedure's states. */
@@ -175,6 +177,11 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
                         idleNs = extended ? config.idleTimeout().toNanos() : config.originalIdleTimeout().toNanos();
                         beatNs = extended ? config.keepaliveSeconds() * 1_000_000_000L : 0;
                         nextBeatNs = nowNs + beatNs;
+                        if (extended) {
+                            // acknowledges the IDLE registration (EXT_FLAG_REG_ACK): the client's XInit
+                            // completes only now, so its next MSG_CONNECT finds it IDLE
+                            out.send(ByteBuffer.allocate(Echo.SIZE));
+                        }
                         keepAlive(nowNs);
                     }
                     step(Event.BYTES, in, nowNs);
@@ -322,7 +329,8 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
         ByteBuffer b = ByteBuffer.allocate(ServerInfo.SIZE);
         ServerInfo info = infoTemplate.withId(acceptedId);
         if (extended && !acceptedId.isEmpty()) {
-            int flags = Protocol.EXT_FLAG_TOKEN | (config.sharedSecret() != null ? Protocol.EXT_FLAG_PROOF : 0);
+            int flags = Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK
+                    | (config.sharedSecret() != null ? Protocol.EXT_FLAG_PROOF : 0);
             info = new ServerInfo(acceptedId, info.ip1(), info.ip2(), info.echoPort1(), info.echoPort2(), flags,
                     config.keepaliveSeconds(), token);
         }

@@ -134,6 +134,7 @@ final class Registry {
         if (r != null && r.log() == log) {
             r.state(state);
             r.localIp(localIp);
+            r.stateReported(true);
         }
     }
 
@@ -194,7 +195,11 @@ final class Registry {
         return r == null ? -1 : r.state();
     }
 
-    /** MSG_CONNECT from {@code sourceIp}: decision 3 of the brief. Changes nothing. */
+    /**
+     * MSG_CONNECT from {@code sourceIp}: decision 3 of the brief. Changes nothing. An ID whose
+     * LogState has not arrived yet is refused as {@link Rejection#REGISTRATION_PENDING}, which the
+     * comm service may ask again about shortly ({@link CommSession}).
+     */
     ConnectDecision checkConnect(String srcId, String dstId, int sourceIp) {
         return checkConnect(srcId, dstId, sourceIp, 0L);
     }
@@ -216,6 +221,10 @@ final class Registry {
         if (notHolder != null) {
             return ConnectDecision.refused(Rejection.NOT_HOLDER, "source: " + notHolder);
         }
+        if (!src.stateReported()) {
+            return ConnectDecision.refused(Rejection.REGISTRATION_PENDING, "source " + srcId
+                    + " has not sent its registration state yet");
+        }
         if (src.state() != Protocol.CSTATE_IDLE) {
             return ConnectDecision.noMatch("source " + srcId + " is not IDLE (state " + src.state() + ")");
         }
@@ -225,6 +234,10 @@ final class Registry {
         ClientRecord dst = clients.get(dstId);
         if (dst == null) {
             return ConnectDecision.noMatch("destination " + dstId + " is not registered");
+        }
+        if (!dst.stateReported()) {
+            return ConnectDecision.refused(Rejection.REGISTRATION_PENDING, "destination " + dstId
+                    + " has not sent its registration state yet");
         }
         if (dst.state() != Protocol.CSTATE_IDLE) {
             return ConnectDecision.noMatch("destination " + dstId + " is not IDLE (state " + dst.state() + ")");

@@ -45,6 +45,11 @@ public enum Rejection {
     AUTH_FAILED,
     /** A MSG_CONNECT whose source is not proven the holder of its ID (token missing or wrong; answered -1). */
     NOT_HOLDER,
+    /**
+     * A MSG_CONNECT naming an ID registered but whose LogState had not arrived (an original
+     * client's XInit returns once it has written it), still missing after the short wait (answered -1).
+     */
+    REGISTRATION_PENDING,
     /** A peer that closed in the middle of a handshake (a registration or a request cut short). */
     TRUNCATED,
     /** A peer that did not read what the server had to send (its outbound cap was exceeded). */

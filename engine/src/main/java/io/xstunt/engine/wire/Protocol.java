@@ -97,6 +97,12 @@ public final class Protocol {
     public static final int EXT_FLAG_TOKEN = 1;
     /** ServerInfo {@code wPort3} flag: the server requires a registration proof (shared secret). */
     public static final int EXT_FLAG_PROOF = 2;
+    /**
+     * ServerInfo {@code wPort3} flag: the server acknowledges an IDLE registration with one
+     * all-zero 56-byte record (the keepalive record) right after it has applied LogState(IDLE);
+     * the client's XInit completes only then.
+     */
+    public static final int EXT_FLAG_REG_ACK = 4;
     /** Msg pad bytes ({@code 70..71}) that say an 8-byte holder token follows the Msg ("XT"). */
     public static final int MSG_TOKEN_MARKER = 0x5854;
     /** Bytes of a holder token. */

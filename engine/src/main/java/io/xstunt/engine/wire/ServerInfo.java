@@ -9,7 +9,8 @@ import java.nio.ByteOrder;
  *
  * <p>The reference's reserved {@code wPort3..wPort8} (12 bytes, zero from an original server and
  * ignored by an original client) carry the xstunt extensions, only for a client that asked for
- * them: {@code wPort3} = flags ({@link Protocol#EXT_FLAG_TOKEN}, {@link Protocol#EXT_FLAG_PROOF}),
+ * them: {@code wPort3} = flags ({@link Protocol#EXT_FLAG_TOKEN}, {@link Protocol#EXT_FLAG_PROOF},
+ * {@link Protocol#EXT_FLAG_REG_ACK}),
  * {@code wPort4} = the keepalive interval the server expects in seconds (0: none),
  * {@code wPort5..wPort8} = the 8-byte holder token (network order).
  *
@@ -44,6 +45,11 @@ public record ServerInfo(String id, int ip1, int ip2, int echoPort1, int echoPor
     /** @return true if the server issued a holder token */
     public boolean hasToken() {
         return (extFlags & Protocol.EXT_FLAG_TOKEN) != 0;
+    }
+
+    /** @return true if the server acknowledges an IDLE registration ({@link Protocol#EXT_FLAG_REG_ACK}) */
+    public boolean acknowledgesIdle() {
+        return (extFlags & Protocol.EXT_FLAG_REG_ACK) != 0;
     }
 
     /** @return true if the server requires a registration proof */

@@ -144,6 +144,37 @@ class LoopbackEndToEndTest {
         assertEquals("hello alice", roundTrip(in.channel(), out.channel(), "hello alice"));
     }
 
+    /**
+     * XInit then XConnect at once, 200 times, with the registration's LogState held back on its
+     * way to the server (as a lossy path's retransmission does): the MSG_CONNECT must never
+     * overtake it (ERR_MATCH "source is not IDLE"). An xstunt client waits for the server's
+     * acknowledgement; an original client (extensions off) is covered by the server, which waits
+     * briefly for a LogState still on its way. The destination shares the source's public IP, so
+     * a MSG_CONNECT that finds both IDLE is answered at once with ERR_SAME_NAT and opens no
+     * session: every iteration stands alone.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void connectRightAfterRegisteringFindsTheSourceIdle(boolean extensions) throws Exception {
+        StuntClient bob = register(config(PEER_A, "bob.dat").extensions(extensions).build(), "bob");
+        try (LaggingLogProxy lag = new LaggingLogProxy(new java.net.InetSocketAddress(IP1, 0), server.logAddress(),
+                TimeUnit.MILLISECONDS.toNanos(10))) {
+            for (int i = 0; i < 200; i++) {
+                StuntClient a = StuntClient.register(clientLoop, config(PEER_A, "a.dat").fingerprintFile(null)
+                        .logPort(lag.address().getPort()).extensions(extensions).build(), "a" + i)
+                        .get(WAIT_S, TimeUnit.SECONDS);
+                try {
+                    XstuntException e = failure(a.connect("bob", Duration.ofSeconds(3)));
+                    assertEquals(ErrorCode.ERR_SAME_NAT, e.code(), "iteration " + i + ": " + e.getMessage());
+                    assertEquals(PEER_A, e.peerLocalAddress());
+                } finally {
+                    a.close();
+                }
+            }
+        }
+        assertTrue(bob.isRegistered());
+    }
+
     /** Registers {@code id} by hand from {@code local} (blocking), then never answers anything. */
     SocketChannel mutePeer(Inet4Address local, String id) throws IOException {
         SocketChannel ch = SocketChannel.open();

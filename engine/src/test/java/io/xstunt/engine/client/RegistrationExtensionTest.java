@@ -3,9 +3,11 @@ package io.xstunt.engine.client;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.client.Registration.Action;
+import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RegistrationProof;
@@ -67,5 +69,72 @@ class RegistrationExtensionTest {
         r.onBytes(RegistrationTest.info(new ServerInfo("alice", 1, 2, 8124, 8125,
                 Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_PROOF, 20, 0x55L)), now);
         assertEquals(ErrorCode.ERR_DUPLICATE_ID, RegistrationTest.failure(r.drainActions()).code());
+    }
+
+    private static final int ACKED = Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK;
+
+    /** A registration that has written LogState(IDLE) to a server with the given flags. */
+    private Registration afterIdleState(int flags, List<Action> actions) {
+        Registration r = atServerInfo("alice", null, new java.util.ArrayList<>());
+        r.onBytes(RegistrationTest.info(new ServerInfo("alice", 1, 2, 8124, 8125, flags, 20, 0x55L)), now);
+        actions.addAll(r.drainActions());
+        assertArrayEquals(RegistrationTest.logState(Protocol.CSTATE_IDLE, RegistrationTest.LOCAL),
+                assertInstanceOf(Action.Send.class, actions.get(0)).bytes());
+        return r;
+    }
+
+    @Test
+    void anAcknowledgingServerCompletesXInitOnlyAtItsAllZeroRecord() {
+        List<Action> actions = new java.util.ArrayList<>();
+        Registration r = afterIdleState(ACKED, actions);
+        assertEquals(1, actions.size(), "LogState only, not registered yet: " + actions);
+        assertEquals(Registration.State.AWAIT_ACK, r.state());
+        assertEquals(now + RegistrationTest.TIMEOUT.toNanos(), r.deadlineNs().getAsLong());
+
+        ByteBuffer in = ByteBuffer.allocate(Echo.SIZE + 3);
+        in.limit(Echo.SIZE - 1);
+        r.onBytes(in, now + 1);
+        assertEquals(List.of(), r.drainActions(), "a partial record waits");
+        in.limit(Echo.SIZE + 3);
+        r.onBytes(in, now + 2);
+        Action.Registered done = assertInstanceOf(Action.Registered.class, r.drainActions().get(0));
+        assertEquals(ACKED, done.outcome().serverInfo().extFlags());
+        assertEquals(Registration.State.REGISTERED, r.state());
+        assertEquals(3, in.remaining(), "bytes after the acknowledgement are left for the registered client");
+        assertTrue(r.deadlineNs().isEmpty());
+    }
+
+    @Test
+    void noAcknowledgementWithinTheReplyTimeoutIsErrTimeout() {
+        Registration r = afterIdleState(ACKED, new java.util.ArrayList<>());
+        r.onTimeout(now + RegistrationTest.TIMEOUT.toNanos() - 1);
+        assertEquals(List.of(), r.drainActions(), "not yet");
+        r.onTimeout(now + RegistrationTest.TIMEOUT.toNanos());
+        assertEquals(ErrorCode.ERR_TIMEOUT, RegistrationTest.failure(r.drainActions()).code());
+        assertEquals(Registration.State.FAILED, r.state());
+    }
+
+    @Test
+    void aCloseOrAnotherRecordInsteadOfTheAcknowledgementIsErrReceive() {
+        Registration closed = afterIdleState(ACKED, new java.util.ArrayList<>());
+        closed.onClosed("reset");
+        assertEquals(ErrorCode.ERR_RECEIVE, RegistrationTest.failure(closed.drainActions()).code());
+
+        Registration other = afterIdleState(ACKED, new java.util.ArrayList<>());
+        ByteBuffer b = ByteBuffer.allocate(Echo.SIZE);
+        new Echo(1, 2, 3, "bob", 4, Protocol.ROLE_LISTENER).write(b);
+        other.onBytes(b.flip(), now);
+        assertEquals(ErrorCode.ERR_RECEIVE, RegistrationTest.failure(other.drainActions()).code());
+    }
+
+    @Test
+    void withoutTheAcknowledgementFlagXInitCompletesAtOnceAsBefore() {
+        for (int flags : new int[] {0, Protocol.EXT_FLAG_TOKEN}) { // an original server; an xstunt server without it
+            List<Action> actions = new java.util.ArrayList<>();
+            Registration r = afterIdleState(flags, actions);
+            assertEquals(2, actions.size(), actions.toString());
+            assertInstanceOf(Action.Registered.class, actions.get(1));
+            assertEquals(Registration.State.REGISTERED, r.state());
+        }
     }
 }

@@ -70,9 +70,11 @@ class LogSessionExtensionTest {
         LogSession s = open(config(base()));
         s.onBytes(idField("alice", true), now);
         ServerInfo info = ServerInfo.read(ByteBuffer.wrap(sent(s)));
-        assertEquals(new ServerInfo("alice", 1, 2, 5001, 5002, Protocol.EXT_FLAG_TOKEN, 10, TOKEN), info);
+        assertEquals(new ServerInfo("alice", 1, 2, 5001, 5002, Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK,
+                10, TOKEN), info);
         s.onBytes(state(null), now);
         assertEquals(LogSession.State.IDLE, s.state());
+        assertArrayEquals(new byte[Echo.SIZE], sent(s), "the registration's acknowledgement");
         long start = now;
         assertEquals(start + 10 * SEC, s.output().deadlineNs(), "the server's own keepalive comes first");
         s.onTimeout(start + 10 * SEC);
@@ -103,6 +105,38 @@ class LogSessionExtensionTest {
         s.onBytes(state(null), now);
         assertFalse(s.output().hasDeadline());
         assertEquals(0, s.token());
+        assertEquals(0, sent(s).length, "no acknowledgement: an original client reads nothing after ServerInfo");
+    }
+
+    @Test
+    void theAcknowledgementIsWrittenOnlyOnceIdleIsAppliedAndOnlyToAnExtendedClient() {
+        LogSession s = open(config(base()));
+        s.onBytes(idField("alice", true), now);
+        sent(s);
+        ByteBuffer st = state(null);
+        st.limit(LogState.SIZE - 1);
+        s.onBytes(st, now);
+        assertEquals(0, sent(s).length, "nothing before the whole LogState");
+        assertEquals(Protocol.CSTATE_PROBE, registry.query("alice"), "registered, state not yet reported");
+        st.limit(LogState.SIZE);
+        s.onBytes(st, now);
+        assertEquals(Protocol.CSTATE_IDLE, registry.query("alice"), "IDLE applied when the record is queued");
+        assertArrayEquals(new byte[Echo.SIZE], sent(s));
+
+        LogSession probe = open(config(base()));
+        probe.onBytes(idField("carol", true), now);
+        sent(probe);
+        ByteBuffer ps = ByteBuffer.allocate(LogState.SIZE);
+        new LogState(Protocol.CSTATE_PROBE, 0x0A000001).write(ps);
+        probe.onBytes(ps.flip(), now);
+        assertEquals(0, sent(probe).length, "a PROBE registration is not acknowledged");
+
+        LogSession original = open(config(base()));
+        original.onBytes(idField("bob", false), now);
+        sent(original);
+        original.onBytes(state(null), now);
+        assertEquals(Protocol.CSTATE_IDLE, registry.query("bob"));
+        assertEquals(0, sent(original).length, "an original client gets no record");
     }
 
     @Test

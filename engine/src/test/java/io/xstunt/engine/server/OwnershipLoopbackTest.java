@@ -7,6 +7,7 @@ import static io.xstunt.engine.server.OriginalClient.msg;
 import static io.xstunt.engine.server.OriginalClient.read;
 import static io.xstunt.engine.server.OriginalClient.register;
 import static io.xstunt.engine.server.OriginalClient.request;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -32,7 +33,9 @@ class OwnershipLoopbackTest {
         Registration r = ExtendedClient.register(ip, f.server.logAddress(), id, Protocol.CSTATE_IDLE, "10.0.0.1",
                 secret, null);
         assertEquals(id, r.acceptedId());
-        f.awaitState(id, Protocol.CSTATE_IDLE);
+        // the server acknowledges the IDLE registration (EXT_FLAG_REG_ACK) once it has applied it
+        assertArrayEquals(new byte[ECHO], read(r.log(), ECHO));
+        assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), f.server.stateOf(id), "IDLE when acknowledged");
         return r;
     }
 
@@ -43,7 +46,7 @@ class OwnershipLoopbackTest {
              OriginalClient.Registration bob = register(IP_B, f.server.logAddress(), "bob", Protocol.CSTATE_IDLE,
                      "10.0.0.2")) {
             f.awaitState("bob", Protocol.CSTATE_IDLE);
-            assertEquals(Protocol.EXT_FLAG_TOKEN, alice.flags());
+            assertEquals(Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK, alice.flags());
             assertEquals(20, alice.keepaliveSec(), "a third of the idle timeout");
             assertNotEquals(0L, alice.token());
             // the stranger behind alice's NAT: original form, then a guessed token
@@ -112,7 +115,7 @@ class OwnershipLoopbackTest {
             f.awaitCount(Rejection.AUTH_FAILED, 1);
             try (Registration wrong = ExtendedClient.register(IP_B, f.server.logAddress(), "alice",
                     Protocol.CSTATE_IDLE, "10.0.0.2", "not the secret".getBytes(StandardCharsets.UTF_8), null)) {
-                assertEquals(Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_PROOF, wrong.flags());
+                assertEquals(Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK | Protocol.EXT_FLAG_PROOF, wrong.flags());
                 assertClosedByServer(wrong.log());
             }
             f.awaitCount(Rejection.AUTH_FAILED, 2);
