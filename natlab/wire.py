@@ -74,6 +74,62 @@ def ns_alive(ns, ino):
         return False
 
 
+class Stop(Exception):
+    pass
+
+
+def on_signal(*_):
+    raise Stop()  # interrupts select() at once (PEP 475 would restart it)
+
+
+def forward(fd_a, fd_b, delay, queue_limit, names, dropped):
+    """Move frames both ways until a TAP or a namespace goes away."""
+    out_of = {fd_a: fd_b, fd_b: fd_a}
+    queue = {fd_a: collections.deque(), fd_b: collections.deque()}  # keyed by input fd
+    fds = [fd_a, fd_b]
+    mono = time.monotonic
+    next_check = mono() + 0.5
+    while True:
+        now = mono()
+        # 1. send everything that is due (FIFO: constant delay keeps order)
+        for fin in fds:
+            q = queue[fin]
+            fout = out_of[fin]
+            while q and q[0][0] <= now:
+                frame = q.popleft()[1]
+                try:
+                    os.write(fout, frame)
+                except BlockingIOError:
+                    dropped[fin] += 1
+                except OSError as e:
+                    return "tap write failed: %s" % e
+        # 2. liveness of the namespaces
+        if now >= next_check:
+            next_check = now + 0.5
+            for ns, ino in names:
+                if not ns_alive(ns, ino):
+                    return "namespace %s gone" % ns
+        # 3. sleep until input arrives or the next frame is due
+        due = [queue[f][0][0] for f in fds if queue[f]]
+        timeout = min(due + [next_check]) - mono()
+        ready, _, _ = select.select(fds, [], [], max(0.0, timeout))
+        for fin in ready:
+            q = queue[fin]
+            while True:
+                try:
+                    frame = os.read(fin, 65536)
+                except BlockingIOError:
+                    break
+                except OSError as e:
+                    return "tap read failed: %s" % e
+                if not frame:
+                    break
+                if len(q) >= queue_limit:
+                    dropped[fin] += 1
+                    continue
+                q.append((mono() + delay, frame))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--a", required=True, help="NS:IFNAME of port A")
@@ -84,81 +140,27 @@ def main():
                     help="frames in flight per direction; more are dropped")
     args = ap.parse_args()
 
-    delay = args.delay_ms / 1000.0
     libc.prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0)
-
     ns_a, if_a = args.a.split(":", 1)
     ns_b, if_b = args.b.split(":", 1)
     fd_a, ino_a = open_tap_in(ns_a, if_a)
     fd_b, ino_b = open_tap_in(ns_b, if_b)
-
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-
-    # pidfile last: its presence tells lab.sh both TAPs exist
-    tmp = args.pidfile + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % os.getpid())
-    os.rename(tmp, args.pidfile)
-
-    out_of = {fd_a: fd_b, fd_b: fd_a}
-    queue = {fd_a: collections.deque(), fd_b: collections.deque()}  # by input fd
     dropped = {fd_a: 0, fd_b: 0}
-    fds = [fd_a, fd_b]
-    mono = time.monotonic
-    next_check = mono() + 0.5
-    reason = "signal"
 
-    while not stop:
-        now = mono()
-        # 1. send everything that is due
-        for fin in fds:
-            q = queue[fin]
-            fout = out_of[fin]
-            while q and q[0][0] <= now:
-                _, frame = q.popleft()
-                try:
-                    os.write(fout, frame)
-                except BlockingIOError:
-                    dropped[fin] += 1
-                except OSError:
-                    stop.append(1)
-                    reason = "tap write failed"
-                    break
-        if stop:
-            break
-        # 2. liveness of the namespaces
-        if now >= next_check:
-            next_check = now + 0.5
-            if not (ns_alive(ns_a, ino_a) and ns_alive(ns_b, ino_b)):
-                reason = "namespace gone"
-                break
-        # 3. wait for input or the next due frame
-        due = [queue[f][0][0] for f in fds if queue[f]]
-        timeout = min(due + [next_check]) - mono()
-        try:
-            ready, _, _ = select.select(fds, [], [], max(0.0, timeout))
-        except InterruptedError:
-            continue
-        for fin in ready:
-            q = queue[fin]
-            while True:
-                try:
-                    frame = os.read(fin, 65536)
-                except BlockingIOError:
-                    break
-                except OSError:
-                    stop.append(1)
-                    reason = "tap read failed"
-                    break
-                if not frame:
-                    break
-                if len(q) >= args.queue_limit:
-                    dropped[fin] += 1
-                    continue
-                q.append((mono() + delay, frame))
-
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        # pidfile last: its presence tells lab.sh that both TAPs exist
+        tmp = args.pidfile + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % os.getpid())
+        os.rename(tmp, args.pidfile)
+        reason = forward(fd_a, fd_b, args.delay_ms / 1000.0, args.queue_limit,
+                         [(ns_a, ino_a), (ns_b, ino_b)], dropped)
+    except Stop:
+        reason = "signal"
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     sys.stderr.write("wire %s<->%s exiting: %s (queue drops a->b %d, b->a %d)\n"
                      % (args.a, args.b, reason, dropped[fd_a], dropped[fd_b]))
     try:

@@ -15,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
  * function's return value) and {@code pnErrCode} ({@link XstuntException#detail()}).
  *
  * <p>Each call waits for the engine's future with a bound: the operation's own timeout plus
- * {@link XstuntOptions#waitMargin()} (XInit: {@link XstuntOptions#initTimeout()}); past it the
+ * {@link XstuntOptions#waitMargin()} (XInit: {@link XstuntOptions.Builder#initTimeout}); past it the
  * call fails with ERR_TIMEOUT and a late result is released. Waiting parks, so calls are cheap on
  * virtual threads and do not pin their carrier. A blocking call on the thread that drives the
  * session's own event loop would wait for itself; it is refused ({@link IllegalStateException}):
@@ -46,18 +46,18 @@ public final class Xstunt {
      * @param options ports, local address, fingerprint file, event loop, bounds
      * @return the session ({@code psServerLog})
      * @throws XstuntException ERR_CREATE_SOCKET, ERR_CONNECT, ERR_SEND, ERR_RECEIVE,
-     *     ERR_VERSION, ERR_PROBE, ERR_DUPLICATE_ID; ERR_TIMEOUT past
-     *     {@link XstuntOptions#initTimeout()}
+     *     ERR_VERSION, ERR_PROBE, ERR_DUPLICATE_ID; ERR_TIMEOUT past the bound
+     *     ({@link XstuntOptions.Builder#initTimeout})
      * @throws IllegalArgumentException on a missing or malformed IP or a bad ID (empty, longer
      *     than 32 bytes, control characters): refused before any traffic, where the reference
      *     answered an empty ID with ERR_DUPLICATE_ID
      */
     public static XstuntSession xInit(String serverIp1, String serverIp2, String id, XstuntOptions options)
             throws XstuntException {
-        Objects.requireNonNull(options, "options");
+        Duration bound = options.initBound(XstuntAsync.config(serverIp1, serverIp2, options));
         refuseOnLoopThread(options.loop(), "XInit");
         CompletableFuture<XstuntSession> f = XstuntAsync.xInit(serverIp1, serverIp2, id, options);
-        return BoundedWait.await(f, options.initTimeout(), "XInit", XstuntSession::close);
+        return BoundedWait.await(f, bound, "XInit", XstuntSession::close);
     }
 
     /**

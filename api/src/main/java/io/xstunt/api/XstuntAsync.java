@@ -1,5 +1,6 @@
 package io.xstunt.api;
 
+import io.xstunt.engine.client.ClientConfig;
 import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.client.StuntClient;
 import io.xstunt.engine.loop.EventLoop;
@@ -44,11 +45,8 @@ public final class XstuntAsync {
      */
     public static CompletableFuture<XstuntSession> xInit(String serverIp1, String serverIp2, String id,
                                                          XstuntOptions options) {
-        Inet4Address ip1 = serverIp(serverIp1, "serverIp1");
-        Inet4Address ip2 = serverIp(serverIp2, "serverIp2");
+        ClientConfig config = config(serverIp1, serverIp2, options);
         ClientId.validate(id);
-        Objects.requireNonNull(options, "options");
-        var config = options.clientConfig(ip1, ip2);
         EventLoop loop = options.loop();
         return engineCall(() -> StuntClient.register(loop, config, id))
                 .thenApply(client -> new XstuntSession(client, loop, options, config));
@@ -131,6 +129,13 @@ public final class XstuntAsync {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** The engine configuration for a server's IPs and these options; checks the IPs. */
+    static ClientConfig config(String serverIp1, String serverIp2, XstuntOptions options) {
+        Inet4Address ip1 = serverIp(serverIp1, "serverIp1");
+        Inet4Address ip2 = serverIp(serverIp2, "serverIp2");
+        return Objects.requireNonNull(options, "options").clientConfig(ip1, ip2);
     }
 
     private static Inet4Address serverIp(String ip, String what) {

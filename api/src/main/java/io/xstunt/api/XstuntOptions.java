@@ -18,11 +18,11 @@ import java.util.function.UnaryOperator;
  * the shared event loop. Immutable; build with {@link #builder()}, or use {@link #defaults()}.
  */
 public final class XstuntOptions {
-    /** Default bound of a blocking XInit: probing with retries included. */
-    public static final Duration DEFAULT_INIT_TIMEOUT = Duration.ofSeconds(30);
     /** Default slack a blocking call gives the engine beyond the operation's own timeout. */
     public static final Duration DEFAULT_WAIT_MARGIN = Duration.ofSeconds(5);
 
+    /** Echo queries per probe attempt (IP1:P1, IP1:P2, IP2:P1, IP2:P2). */
+    private static final int PROBE_QUERIES = 4;
     private static final XstuntOptions DEFAULTS = builder().build();
 
     private final int logPort;
@@ -69,9 +69,23 @@ public final class XstuntOptions {
         return eventLoop != null ? eventLoop : SharedLoop.get();
     }
 
-    /** @return the bound of a blocking XInit */
+    /** @return the bound of a blocking XInit set with {@link Builder#initTimeout}, or null for the derived one */
     public Duration initTimeout() {
         return initTimeout;
+    }
+
+    /**
+     * The bound of a blocking XInit: the one set, or the longest the engine itself may take with
+     * this configuration (the registration exchange and every echo query of every probe attempt
+     * each bounded by the echo timeout, plus the margin), so that the engine's own, more precise
+     * error comes first.
+     */
+    Duration initBound(ClientConfig config) {
+        if (initTimeout != null) {
+            return initTimeout;
+        }
+        long echoWaits = 1 + (long) PROBE_QUERIES * config.probeRetries();
+        return config.echoTimeout().multipliedBy(echoWaits).plus(waitMargin);
     }
 
     /** @return the slack a blocking call gives the engine beyond the operation's own timeout */
@@ -113,7 +127,7 @@ public final class XstuntOptions {
         private PunchStrategy punchStrategy = PunchStrategy.RACE;
         private Duration listenTimeout = Duration.ofSeconds(12);
         private EventLoop eventLoop;
-        private Duration initTimeout = DEFAULT_INIT_TIMEOUT;
+        private Duration initTimeout;
         private Duration waitMargin = DEFAULT_WAIT_MARGIN;
         private UnaryOperator<ClientConfig.Builder> tuning = UnaryOperator.identity();
 
@@ -183,7 +197,10 @@ public final class XstuntOptions {
             return this;
         }
 
-        /** @param timeout bound of a blocking XInit (default 30 s) */
+        /**
+         * @param timeout bound of a blocking XInit; default: the longest the engine may take
+         *     (with the reference's timeouts, 7 s x 13 echo waits + the margin = 96 s)
+         */
         public Builder initTimeout(Duration timeout) {
             this.initTimeout = checkPositive(timeout, "initTimeout");
             return this;

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /** Lines over a direct connection, every read bounded; and the reference's XListen polling loop. */
 final class PeerIo {
@@ -35,6 +36,19 @@ final class PeerIo {
             line.write(b);
         }
         return line.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Blocking XConnect on a virtual thread, its outcome in a future. */
+    static CompletableFuture<Rendezvous> connectOnVirtualThread(XstuntSession s, String peer, Duration timeout) {
+        CompletableFuture<Rendezvous> f = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                f.complete(Xstunt.xConnect(s, peer, timeout));
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
     }
 
     /**

@@ -95,14 +95,7 @@ class XstuntLoopbackTest {
     void connectAndListenExchangeDataBothWays() throws Exception {
         try (XstuntSession alice = server.register("alice", 11, dir);
              XstuntSession bob = server.register("bob", 12, dir)) {
-            CompletableFuture<Rendezvous> connecting = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
-                try {
-                    connecting.complete(Xstunt.xConnect(alice, "bob", TIMEOUT));
-                } catch (Throwable t) {
-                    connecting.completeExceptionally(t);
-                }
-            });
+            CompletableFuture<Rendezvous> connecting = PeerIo.connectOnVirtualThread(alice, "bob", TIMEOUT);
             Rendezvous atBob = PeerIo.listenUntilConnected(bob, TIMEOUT, BOUND);
             Rendezvous atAlice = connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS);
             try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
@@ -186,14 +179,7 @@ class XstuntLoopbackTest {
                     () -> server.server.rejected(Rejection.DEREGISTER_DENIED) == deniedBefore + 1);
             assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), server.stateOf("alice"));
             // And alice is still reachable.
-            CompletableFuture<Rendezvous> connecting = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
-                try {
-                    connecting.complete(Xstunt.xConnect(bob, "alice", TIMEOUT));
-                } catch (Throwable t) {
-                    connecting.completeExceptionally(t);
-                }
-            });
+            CompletableFuture<Rendezvous> connecting = PeerIo.connectOnVirtualThread(bob, "alice", TIMEOUT);
             Rendezvous atAlice = PeerIo.listenUntilConnected(alice, TIMEOUT, BOUND);
             atAlice.channel().close();
             connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS).channel().close();

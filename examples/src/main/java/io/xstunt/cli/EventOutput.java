@@ -4,6 +4,7 @@ import io.xstunt.api.XstuntSession;
 import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.engine.server.SessionSummary;
 import io.xstunt.engine.wire.Fingerprint;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -14,7 +15,7 @@ import java.util.StringJoiner;
 
 /**
  * What the CLI reports: with {@code --json} one JSON object per line per event on stdout
- * (registered, fingerprint, connected, data, error, server), otherwise lines for people
+ * (registered, fingerprint, connected, data, error, server, session), otherwise lines for people
  * (errors on stderr). Safe from several threads: a line is printed whole.
  */
 public final class EventOutput {
@@ -77,6 +78,42 @@ public final class EventOutput {
         } else {
             line("connected '" + id + "' " + address(local) + " <-> '" + r.peerId() + "' "
                     + address(r.peerAddress()) + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
+        }
+    }
+
+    /**
+     * A plain TCP connection in the LAN came up: the fallback after ERR_SAME_NAT ({@code role}
+     * "connect") or one accepted on {@code listen --lan-port} ({@code role} "listen"; peer unknown).
+     */
+    public void connectedLan(String id, String peer, String role, InetSocketAddress local, InetSocketAddress remote,
+                             Duration total) {
+        if (json) {
+            emit(Json.object().put("event", "connected").put("id", id).put("peer", peer).put("role", role)
+                    .put("local", address(local)).put("remote", address(remote)).put("totalMs", ms(total))
+                    .put("via", "lan"));
+        } else {
+            line("connected '" + id + "' " + address(local) + " <-> " + (peer == null ? "" : "'" + peer + "' ")
+                    + address(remote) + " in the LAN in " + ms(total) + " ms");
+        }
+    }
+
+    /**
+     * A rendezvous session ended on the server: the control bytes it relayed from each side (the
+     * data of a direct connection never passes the server), why it ended, and what the server
+     * still holds.
+     */
+    public void session(SessionSummary s, int sessionsInFlight, int registered) {
+        if (json) {
+            emit(Json.object().put("event", "session").put("session", s.sessionId())
+                    .put("initiator", s.initiatorId()).put("listener", s.listenerId())
+                    .put("relayedBytes", Json.object().put("fromInitiator", s.bytesFromInitiator())
+                            .put("fromListener", s.bytesFromListener()))
+                    .put("reason", s.endReason()).put("sessionsInFlight", sessionsInFlight)
+                    .put("registered", registered));
+        } else {
+            line("session " + s.sessionId() + " '" + s.initiatorId() + "' -> '" + s.listenerId() + "' ended ("
+                    + s.endReason() + "), relayed " + s.bytesFromInitiator() + " + " + s.bytesFromListener()
+                    + " control bytes");
         }
     }
 

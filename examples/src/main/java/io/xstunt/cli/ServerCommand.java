@@ -17,9 +17,14 @@ import java.util.concurrent.TimeUnit;
 /** {@code xstunt server}: a STUNT server on its own event loop until Ctrl-C or {@code --duration}. */
 final class ServerCommand {
     static final Set<String> OPTIONS = Set.of("ip1", "ip2", "log-port", "comm-port", "echo-ports",
-            "server-version", "session-timeout", "duration");
+            "server-version", "session-timeout", "duration", "secret-file", "max-clients", "max-per-source",
+            "max-sessions", "idle-timeout");
+    /** The flags of {@code xstunt server}. */
+    static final Set<String> FLAGS = Set.of("json", "require-tokens");
     /** Binding is quick; past this the loop is stuck. */
     private static final long START_WAIT_S = 10;
+    /** How long a SIGTERM waits for the server to close its clients. */
+    private static final long SHUTDOWN_WAIT_S = 5;
 
     private ServerCommand() {
     }
@@ -38,15 +43,34 @@ final class ServerCommand {
                 .echoPort2(echo[1])
                 .serverVersion(a.intValue("server-version", 1, 0, Integer.MAX_VALUE))
                 .sessionTimeout(a.seconds("session-timeout", ServerConfig.DEFAULT_SESSION_TIMEOUT))
+                .maxClients(a.intValue("max-clients", ServerConfig.DEFAULT_MAX_CLIENTS, 1, 10_000_000))
+                .maxConnectionsPerSource(a.intValue("max-per-source", ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+                        1, 1_000_000))
+                .maxSessions(a.intValue("max-sessions", ServerConfig.DEFAULT_MAX_SESSIONS, 1, 1_000_000))
+                .idleTimeout(a.seconds("idle-timeout", ServerConfig.DEFAULT_IDLE_TIMEOUT))
+                .sharedSecret(secret(a))
+                .requireTokens(a.flag("require-tokens"))
                 .build();
         Duration duration = a.seconds("duration", null);
         EventLoop loop = EventLoop.open("xstunt-server").start();
         CountDownLatch stop = new CountDownLatch(1);
-        Thread hook = new Thread(stop::countDown, "xstunt-server-stop");
+        CountDownLatch closed = new CountDownLatch(1);
+        // SIGTERM / Ctrl-C: the JVM halts once its hooks return, so the hook waits (bounded) until the
+        // server has closed every client connection cleanly (FIN, not a reset at process exit).
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                closed.await(SHUTDOWN_WAIT_S, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "xstunt-server-stop");
         try {
             StuntServer server = start(loop, config);
             Runtime.getRuntime().addShutdownHook(hook);
             try (server) {
+                // on the loop thread: the two counts are read there without waiting
+                server.onSessionFinished(s -> o.session(s, server.sessionsInFlight(), server.registeredCount()));
                 o.server(describe(server));
                 o.info("serving; Ctrl-C to stop");
                 if (duration != null) {
@@ -54,6 +78,8 @@ final class ServerCommand {
                 } else {
                     stop.await();
                 }
+            } finally {
+                closed.countDown();
             }
         } finally {
             try {
@@ -64,6 +90,28 @@ final class ServerCommand {
             loop.close();
         }
         return 0;
+    }
+
+    /** The shared secret from {@code --secret-file} (its bytes, a trailing newline dropped), or null. */
+    private static byte[] secret(CliArgs a) throws UsageException {
+        java.nio.file.Path file = a.path("secret-file", null);
+        if (file == null) {
+            return null;
+        }
+        byte[] b;
+        try {
+            b = java.nio.file.Files.readAllBytes(file);
+        } catch (java.io.IOException e) {
+            throw new UsageException("--secret-file " + file + ": " + e.getMessage());
+        }
+        int n = b.length;
+        while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) {
+            n--;
+        }
+        if (n < 8) {
+            throw new UsageException("--secret-file " + file + ": the secret must be at least 8 bytes");
+        }
+        return java.util.Arrays.copyOf(b, n);
     }
 
     /** Starts the server and waits (bounded) for its services to be bound. */

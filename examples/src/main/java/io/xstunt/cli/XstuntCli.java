@@ -55,11 +55,17 @@ public final class XstuntCli {
                        --ip1 IP (127.0.0.1)  --ip2 IP (127.0.0.2)  --log-port N (8123)
                        --comm-port N (8132)  --echo-ports P1,P2 (8124,8125); port 0 = any free one
                        --server-version N (1)  --session-timeout SEC (30)  --duration SEC (forever)
+                       --secret-file FILE (none: admit only clients that prove this secret)
+                       --require-tokens (holder token required to connect or deregister)
+                       --max-clients N (10000)  --max-per-source N (256)  --max-sessions N (1000)
+                       --idle-timeout SEC (60: silence allowed to a keepalive client)
               listen   register an ID and echo back what connecting peers send (XInit, XListen)
-                       --id ID (required)  --count N (forever)
+                       --id ID (required)  --count N (forever)  --strategy race|original (race)
+                       --lan-port N (none: also echo plain TCP connections from the LAN on port N)
               connect  register an ID, connect to a peer, send a message, print the reply (XConnect)
-                       --id ID (required)  --peer ID (required)  --message TEXT ("hello from ID")
-                       --strategy race|original (race)
+                       --id ID (required)  --peer ID[,ID...] (required; each in turn, one registration)
+                       --message TEXT ("hello from ID")  --strategy race|original (race)
+                       --lan-port N (none: on ERR_SAME_NAT connect to the peer's LAN address port N)
               probe    print this host's NAT fingerprint, e.g. TCP PORT-PRESERVING CONE
                        --id ID (probe-PID)
 
@@ -108,10 +114,11 @@ public final class XstuntCli {
         EventOutput o = new EventOutput(rest.contains("--json"), out, err);
         try {
             return switch (cmd) {
-                case "server" -> ServerCommand.run(CliArgs.parse(rest, ServerCommand.OPTIONS, Set.of("json")), o);
-                case "listen" -> listen(CliArgs.parse(rest, with(CLIENT_OPTIONS, "count"), Set.of("json")), o);
-                case "connect" -> connect(CliArgs.parse(rest, with(CLIENT_OPTIONS, "peer", "message", "strategy"),
+                case "server" -> ServerCommand.run(CliArgs.parse(rest, ServerCommand.OPTIONS, ServerCommand.FLAGS), o);
+                case "listen" -> listen(CliArgs.parse(rest, with(CLIENT_OPTIONS, "count", "strategy", "lan-port"),
                         Set.of("json")), o);
+                case "connect" -> connect(CliArgs.parse(rest, with(CLIENT_OPTIONS, "peer", "message", "strategy",
+                        "lan-port"), Set.of("json")), o);
                 case "probe" -> probe(CliArgs.parse(rest, CLIENT_OPTIONS, Set.of("json")), o);
                 default -> throw new UsageException("unknown command '" + cmd + "'");
             };
@@ -121,9 +128,6 @@ public final class XstuntCli {
             return EXIT_USAGE;
         } catch (XstuntException e) {
             o.error(e);
-            return EXIT_FAILURE;
-        } catch (IOException e) {
-            o.failure("I/O on the direct connection", e);
             return EXIT_FAILURE;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -172,8 +176,10 @@ public final class XstuntCli {
         String id = id(a, "id", null);
         int count = a.intValue("count", 0, 1, Integer.MAX_VALUE);
         Duration timeout = a.seconds("timeout", DEFAULT_TIMEOUT);
-        XstuntOptions options = clientOptions(a, PunchStrategy.RACE);
-        try (XstuntSession s = init(a, id, options)) {
+        XstuntOptions options = clientOptions(a, strategy(a));
+        int lanPort = a.intValue("lan-port", 0, 1, 65535);
+        try (XstuntSession s = init(a, id, options);
+             LanEcho lan = lanPort == 0 ? null : LanEcho.open(id, options.localAddress(), lanPort, timeout, o)) {
             o.registered(s);
             o.info("listening as '" + id + "'" + (count > 0 ? " for " + count + " connection(s)" : "")
                     + "; Ctrl-C to stop");
@@ -208,6 +214,90 @@ public final class XstuntCli {
         return 0;
     }
 
+    private static PunchStrategy strategy(CliArgs a) throws UsageException {
+        return PunchStrategy.valueOf(a.choice("strategy", "race", "race", "original").toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * {@code listen --lan-port}: echoes plain TCP connections from the LAN, the other end of
+     * {@code connect --lan-port}'s fallback after ERR_SAME_NAT. Each connection on a virtual thread.
+     */
+    private static final class LanEcho implements AutoCloseable {
+        private final java.net.ServerSocket server;
+        private final Thread acceptor;
+
+        private LanEcho(java.net.ServerSocket server, String id, Duration idle, EventOutput o) {
+            this.server = server;
+            this.acceptor = Thread.ofVirtual().name("lan-echo").start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket c = server.accept();
+                        Thread.ofVirtual().start(() -> echoLan(id, c, idle, o));
+                    } catch (IOException e) {
+                        if (!server.isClosed()) {
+                            o.failure("LAN accept", e);
+                        }
+                        return;
+                    }
+                }
+            });
+        }
+
+        static LanEcho open(String id, Inet4Address local, int port, Duration idle, EventOutput o)
+                throws XstuntException {
+            try {
+                java.net.ServerSocket s = new java.net.ServerSocket();
+                s.setReuseAddress(true);
+                s.bind(new java.net.InetSocketAddress(local, port));
+                return new LanEcho(s, id, idle, o);
+            } catch (IOException e) {
+                throw new XstuntException(ErrorCode.ERR_LISTEN, 0, "cannot listen on LAN port " + port + ": " + e, e);
+            }
+        }
+
+        private static void echoLan(String id, Socket c, Duration idle, EventOutput o) {
+            try (c) {
+                o.connectedLan(id, null, "listen", (java.net.InetSocketAddress) c.getLocalSocketAddress(),
+                        (java.net.InetSocketAddress) c.getRemoteSocketAddress(), Duration.ZERO);
+                c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idle.toMillis()));
+                pump(id, null, c, o);
+            } catch (SocketTimeoutException e) {
+                o.info("LAN peer " + c.getRemoteSocketAddress() + " was silent for " + idle.toSeconds() + " s; closed");
+            } catch (IOException e) {
+                o.failure("LAN echo to " + c.getRemoteSocketAddress(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+            } catch (IOException e) {
+                // nothing was accepted on it any more
+            }
+            try {
+                acceptor.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Echoes what {@code socket} receives until the peer closes it. */
+    private static void pump(String id, String peer, Socket socket, EventOutput o) throws IOException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        byte[] buf = new byte[4096];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            String text = new String(buf, 0, n, StandardCharsets.UTF_8);
+            o.data(id, peer, "received", text, n);
+            out.write(buf, 0, n);
+            out.flush();
+            o.data(id, peer, "sent", text, n);
+        }
+    }
+
     private static void closeQuietly(Rendezvous r) {
         try {
             r.channel().close();
@@ -231,17 +321,7 @@ public final class XstuntCli {
             o.connected(id, r, sum(r.phases().values()));
             Socket socket = ch.socket();
             socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idle.toMillis()));
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
-            byte[] buf = new byte[4096];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                String text = new String(buf, 0, n, StandardCharsets.UTF_8);
-                o.data(id, r.peerId(), "received", text, n);
-                out.write(buf, 0, n);
-                out.flush();
-                o.data(id, r.peerId(), "sent", text, n);
-            }
+            pump(id, r.peerId(), socket, o);
         } catch (SocketTimeoutException e) {
             o.info("'" + r.peerId() + "' was silent for " + idle.toSeconds() + " s; closed");
         } catch (IOException e) {
@@ -257,37 +337,89 @@ public final class XstuntCli {
         return t;
     }
 
-    /** {@code connect}: XInit, XConnect, send the message, print the reply, XDeRegister. */
-    static int connect(CliArgs a, EventOutput o) throws UsageException, XstuntException, IOException {
+    /**
+     * {@code connect}: XInit, then for each peer in turn XConnect, send the message, print the
+     * reply; XDeRegister. A failure with one peer is reported and the next is tried; on
+     * ERR_SAME_NAT with {@code --lan-port} a plain TCP connection to the peer's LAN address.
+     *
+     * @return 0 if every peer answered, {@link #EXIT_FAILURE} otherwise
+     */
+    static int connect(CliArgs a, EventOutput o) throws UsageException, XstuntException {
         String id = id(a, "id", null);
-        String peer = id(a, "peer", null);
+        List<String> peers = new java.util.ArrayList<>();
+        for (String p : a.require("peer").split(",", -1)) {
+            try {
+                peers.add(ClientId.validate(p.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--peer: " + e.getMessage());
+            }
+        }
         String message = a.get("message", "hello from " + id);
         if (message.isEmpty()) {
             throw new UsageException("--message must not be empty");
         }
         Duration timeout = a.seconds("timeout", DEFAULT_TIMEOUT);
-        PunchStrategy strategy = PunchStrategy.valueOf(a.choice("strategy", "race", "race", "original")
-                .toUpperCase(java.util.Locale.ROOT));
-        try (XstuntSession s = init(a, id, clientOptions(a, strategy))) {
+        int lanPort = a.intValue("lan-port", 0, 1, 65535);
+        XstuntOptions options = clientOptions(a, strategy(a));
+        boolean allOk = true;
+        try (XstuntSession s = init(a, id, options)) {
             o.registered(s);
-            long t0 = System.nanoTime();
-            Rendezvous r = Xstunt.xConnect(s, peer, timeout);
-            o.connected(id, r, Duration.ofNanos(System.nanoTime() - t0));
-            byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
-            try (var ch = r.channel()) {
-                Socket socket = ch.socket();
-                socket.setSoTimeout((int) timeout.toMillis());
-                socket.getOutputStream().write(bytes);
-                o.data(id, peer, "sent", message, bytes.length);
-                byte[] reply = socket.getInputStream().readNBytes(bytes.length);
-                if (reply.length == 0) {
-                    throw new XstuntException(ErrorCode.ERR_RECEIVE, 0, "'" + peer + "' closed without a reply");
-                }
-                o.data(id, peer, "received", new String(reply, StandardCharsets.UTF_8), reply.length);
+            for (String peer : peers) {
+                allOk &= connectOnce(s, id, peer, message, timeout, lanPort, options.localAddress(), o);
             }
             Xstunt.xDeRegister(s);
         }
-        return 0;
+        return allOk ? 0 : EXIT_FAILURE;
+    }
+
+    private static boolean connectOnce(XstuntSession s, String id, String peer, String message, Duration timeout,
+                                       int lanPort, Inet4Address local, EventOutput o) {
+        long t0 = System.nanoTime();
+        java.nio.channels.SocketChannel ch;
+        try {
+            Rendezvous r = Xstunt.xConnect(s, peer, timeout);
+            o.connected(id, r, Duration.ofNanos(System.nanoTime() - t0));
+            ch = r.channel();
+        } catch (XstuntException e) {
+            o.error(e);
+            if (e.code() != ErrorCode.ERR_SAME_NAT || lanPort == 0) {
+                return false;
+            }
+            // Behind the same NAT: the error carries the peer's LAN address (the reference's advice).
+            try {
+                ch = java.nio.channels.SocketChannel.open();
+                if (local != null) {
+                    ch.bind(new java.net.InetSocketAddress(local, 0));
+                }
+                ch.socket().connect(new java.net.InetSocketAddress(e.peerLocalAddress(), lanPort),
+                        (int) timeout.toMillis());
+                o.connectedLan(id, peer, "connect", (java.net.InetSocketAddress) ch.getLocalAddress(),
+                        (java.net.InetSocketAddress) ch.getRemoteAddress(), Duration.ofNanos(System.nanoTime() - t0));
+            } catch (IOException io) {
+                o.failure("LAN connection to " + e.peerLocalAddress().getHostAddress() + ":" + lanPort, io);
+                return false;
+            }
+        } catch (IOException e) {
+            o.failure("direct connection to '" + peer + "'", e);
+            return false;
+        }
+        byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+        try (java.nio.channels.SocketChannel c = ch) {
+            Socket socket = c.socket();
+            socket.setSoTimeout((int) timeout.toMillis());
+            socket.getOutputStream().write(bytes);
+            o.data(id, peer, "sent", message, bytes.length);
+            byte[] reply = socket.getInputStream().readNBytes(bytes.length);
+            if (reply.length == 0) {
+                o.error(new XstuntException(ErrorCode.ERR_RECEIVE, 0, "'" + peer + "' closed without a reply"));
+                return false;
+            }
+            o.data(id, peer, "received", new String(reply, StandardCharsets.UTF_8), reply.length);
+            return true;
+        } catch (IOException e) {
+            o.failure("I/O on the connection to '" + peer + "'", e);
+            return false;
+        }
     }
 
     /** {@code probe}: XInit (probing unless the fingerprint file is valid), print the fingerprint. */

@@ -93,6 +93,32 @@ class XstuntCliRunTest {
     }
 
     @Test
+    void severalPeersAreTriedInTurnAndOneFailureMakesExitOne() throws Exception {
+        try (TestServer server = new TestServer()) {
+            Lines listenOut = new Lines();
+            CompletableFuture<Integer> listening = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> listening.complete(run(args(server, "listen", "--id", "bob",
+                    "--local", "127.0.0.12", "--fingerprint", dir.resolve("bob.fp").toString(), "--count", "1"),
+                    listenOut, new Lines())));
+            listenOut.await(l -> l.startsWith("{\"event\":\"registered\""), BOUND);
+            server.awaitIdle("bob", BOUND);
+
+            Lines out = new Lines();
+            Lines err = new Lines();
+            int code = run(args(server, "connect", "--id", "alice", "--peer", "nobody,bob", "--local", "127.0.0.11",
+                    "--fingerprint", dir.resolve("alice.fp").toString(), "--message", "hi"), out, err);
+            assertEquals(XstuntCli.EXIT_FAILURE, code, out.text() + err.text());
+            List<String> lines = out.all();
+            assertEquals(5, lines.size(), out.text()); // registered, error, connected, sent, received
+            assertTrue(lines.get(1).startsWith("{\"event\":\"error\",\"code\":\"ERR_MATCH\""), lines.get(1));
+            assertTrue(lines.get(2).startsWith("{\"event\":\"connected\",\"id\":\"alice\",\"peer\":\"bob\""),
+                    "the next peer is tried in the same registration: " + lines.get(2));
+            assertTrue(lines.get(4).contains("\"direction\":\"received\",\"bytes\":2,\"text\":\"hi\""), lines.get(4));
+            assertEquals(0, listening.get(BOUND.toSeconds(), TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void unreachableServerIsErrConnectWithExitOneInTextMode() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
@@ -106,6 +132,31 @@ class XstuntCliRunTest {
         assertEquals(XstuntCli.EXIT_FAILURE, code);
         assertTrue(err.text().startsWith("error: ERR_CONNECT (-3999)"), err.text());
         assertEquals("\n", out.text());
+    }
+
+    @Test
+    void serverServesForItsDurationAndReportsItsPorts() {
+        Lines out = new Lines();
+        Lines err = new Lines();
+        int code = XstuntCli.run(new String[] {"server", "--log-port", "0", "--comm-port", "0", "--echo-ports", "0,0",
+            "--server-version", "7", "--duration", "0.2", "--json"}, out.stream(), err.stream());
+        assertEquals(0, code, err.text());
+        assertEquals(1, out.all().size(), out.text());
+        String line = out.all().get(0);
+        assertTrue(line.matches("\\{\"event\":\"server\",\"ip1\":\"127.0.0.1\",\"ip2\":\"127.0.0.2\",\"logPort\":[1-9]\\d*,"
+                + "\"commPort\":[1-9]\\d*,\"echoPorts\":\\[[1-9]\\d*,[1-9]\\d*],\"serverVersion\":7}"), line);
+    }
+
+    @Test
+    void serverOnATakenPortIsErrBindWithExitOne() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Lines out = new Lines();
+            Lines err = new Lines();
+            int code = XstuntCli.run(new String[] {"server", "--log-port", String.valueOf(taken.getLocalPort()),
+                "--comm-port", "0", "--echo-ports", "0,0", "--duration", "5"}, out.stream(), err.stream());
+            assertEquals(XstuntCli.EXIT_FAILURE, code);
+            assertTrue(err.text().startsWith("error: ERR_BIND (-3980)"), err.text());
+        }
     }
 
     @Test

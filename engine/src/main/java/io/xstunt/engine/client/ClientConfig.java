@@ -18,16 +18,32 @@ import java.util.Objects;
  * @param fingerprintFile where the fingerprint is kept ({@code FINGERPRINT_FILE}); null: never stored
  * @param punchStrategy how the direct connection is attempted
  * @param commTimeout waiting for the comm service's answer ({@code COMM_TIMEOUT})
- * @param echoTimeout waiting for echoes and sync through the server ({@code RCV_ECHO_TIMEOUT})
+ * @param echoTimeout waiting for echoes and sync through the server ({@code RCV_ECHO_TIMEOUT}); also
+ *     bounds each answer of the log service during registration and each wait of a rendezvous phase
  * @param listenTimeout bound of a listener-side procedure started by an incoming request
  *     (XListen's {@code nTimeoutSec})
  * @param probeRetries NAT probing attempts ({@code PROBE_RETRY_TIMES})
+ * @param sharedSecret the secret to prove to a server that requires one (xstunt extension,
+ *     docs/PROTOCOL.md "Authentication and ownership"); null: none. Never sent in clear.
+ * @param extensions whether to ask an xstunt server for the extensions at registration (holder
+ *     token, keepalive; docs/PROTOCOL.md "Authentication and ownership"): one padding byte of the
+ *     ID field, which an original server ignores; false sends the original bytes exactly
+ * @param autoReRegister when the log connection to the server is lost (server restart), register
+ *     the same ID again on its own, retrying with a growing delay until it succeeds or the client
+ *     is closed; in between, connect and listen fail with ERR_CONNECT
  */
 public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int logPort, int commPort,
                            Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
-                           Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries) {
+                           Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
+                           byte[] sharedSecret, boolean extensions, boolean autoReRegister) {
     /** Checks every field. */
     public ClientConfig {
+        if (sharedSecret != null) {
+            if (sharedSecret.length == 0) {
+                throw new IllegalArgumentException("sharedSecret must not be empty (null: none)");
+            }
+            sharedSecret = sharedSecret.clone();
+        }
         Objects.requireNonNull(serverIp1, "serverIp1");
         Objects.requireNonNull(serverIp2, "serverIp2");
         Objects.requireNonNull(punchStrategy, "punchStrategy");
@@ -39,6 +55,20 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         if (probeRetries < 1) {
             throw new IllegalArgumentException("probeRetries must be at least 1, got " + probeRetries);
         }
+    }
+
+    /** @return a copy of the shared secret, or null */
+    @Override
+    public byte[] sharedSecret() {
+        return sharedSecret == null ? null : sharedSecret.clone();
+    }
+
+    /** Never shows the secret. */
+    @Override
+    public String toString() {
+        return "ClientConfig[server " + serverIp1.getHostAddress() + "/" + serverIp2.getHostAddress() + ", log "
+                + logPort + ", comm " + commPort + ", local " + localAddress + ", " + punchStrategy + ", secret "
+                + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + "]";
     }
 
     private static void checkPort(int port, String what) {
@@ -70,6 +100,9 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         b.echoTimeout = echoTimeout;
         b.listenTimeout = listenTimeout;
         b.probeRetries = probeRetries;
+        b.sharedSecret = sharedSecret;
+        b.extensions = extensions;
+        b.autoReRegister = autoReRegister;
         return b;
     }
 
@@ -86,6 +119,9 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private Duration echoTimeout = Duration.ofSeconds(Protocol.RCV_ECHO_TIMEOUT_SEC);
         private Duration listenTimeout = Duration.ofSeconds(12);
         private int probeRetries = Protocol.PROBE_RETRY_TIMES;
+        private byte[] sharedSecret;
+        private boolean extensions = true;
+        private boolean autoReRegister;
 
         private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
             this.serverIp1 = serverIp1;
@@ -146,10 +182,29 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             return this;
         }
 
+        /** @param secret the server's shared secret; null: none */
+        public Builder sharedSecret(byte[] secret) {
+            this.sharedSecret = secret;
+            return this;
+        }
+
+        /** @param on whether to ask for the holder token and keepalive (default true) */
+        public Builder extensions(boolean on) {
+            this.extensions = on;
+            return this;
+        }
+
+        /** @param on whether to register again on its own after losing the server */
+        public Builder autoReRegister(boolean on) {
+            this.autoReRegister = on;
+            return this;
+        }
+
         /** @return the configuration */
         public ClientConfig build() {
             return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
-                    punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries);
+                    punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret,
+                    extensions, autoReRegister);
         }
     }
 }

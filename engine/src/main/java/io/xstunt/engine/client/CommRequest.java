@@ -93,7 +93,7 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         if (state != State.CONNECTING) {
             return;
         }
-        ByteBuffer b = ByteBuffer.allocate(Msg.SIZE);
+        ByteBuffer b = ByteBuffer.allocate(msg.encodedSize()); // with the holder token, if any
         msg.write(b);
         emit(new Action.Send(b.array()));
         if (msg.type() == Protocol.MSG_CONNECT) {

@@ -47,6 +47,7 @@ final class ConnectDriver {
     private final long startNs;
     private final long deadlineNs;
     private final Map<String, Duration> phases = new LinkedHashMap<>();
+    private final long holderToken;
     private Stage stage = Stage.COMM;
     private CommDriver comm;
     private Echo announcement;
@@ -56,6 +57,14 @@ final class ConnectDriver {
 
     ConnectDriver(EventLoop loop, ClientConfig config, String selfId, String peerId, InetSocketAddress echoEndpoint,
                   int increment, Duration timeout, CompletableFuture<Rendezvous> result) {
+        this(loop, config, selfId, 0L, peerId, echoEndpoint, increment, timeout, result);
+    }
+
+    /** @param holderToken the token the server issued at registration (0: none), sent with MSG_CONNECT */
+    ConnectDriver(EventLoop loop, ClientConfig config, String selfId, long holderToken, String peerId,
+                  InetSocketAddress echoEndpoint, int increment, Duration timeout,
+                  CompletableFuture<Rendezvous> result) {
+        this.holderToken = holderToken;
         this.loop = loop;
         this.config = config;
         this.selfId = selfId;
@@ -82,7 +91,7 @@ final class ConnectDriver {
 
     void start() {
         timer = loop.schedule(deadlineNs - loop.clockNs(), this::onDeadline);
-        comm = CommDriver.start(loop, config, Msg.connect(selfId, peerId), new CommDriver.Callback() {
+        comm = CommDriver.start(loop, config, Msg.connect(selfId, peerId).withToken(holderToken), new CommDriver.Callback() {
             @Override
             public void onAnswered(int value) {
                 onCommAnswer(value);

@@ -14,10 +14,17 @@ import java.util.List;
  * <p>{@link PunchStrategy#RACE} (ours): the initiator connects to the peer's predicted address
  * (the SYN leaves at once and the socket stays open, so the two SYNs can meet in a TCP
  * simultaneous open), listens on the same local port, and is then {@linkplain Action.Armed
- * armed} (the procedure sends "ready"). The listener connects once "ready" is read. Whichever
+ * armed} (the procedure sends "ready"). The listener connects once "ready" is read, and also
+ * listens on its own predicted port. Whichever
  * completes first wins: a connect, or an accept. A connect refused (RST) before the procedure's
- * deadline is retried from the same local port after {@code retryDelay} (a timer, not a sleep),
- * at most {@code maxAttempts} times, for NATs that answer unsolicited SYNs with RST.
+ * deadline is retried from the same local port (a timer, not a sleep), at most
+ * {@code maxAttempts} times, for NATs that answer unsolicited SYNs with RST. Such a NAT closes
+ * the hole that our SYN opened as soon as its RST comes back, so a retry only gets through if
+ * the two SYNs cross on the wire: retries are therefore made on a grid of instants shared by
+ * both sides, {@code gridOrigin + k * retryPeriod}, where the grid origin is the moment the
+ * listener reads "ready" (the initiator places it half a measured round trip after it sends
+ * "ready", the same clock sync the procedure uses to start the prediction on both sides at
+ * once). A grid point that finds the previous attempt still pending is skipped.
  *
  * <p>{@link PunchStrategy#ORIGINAL} (XSTUNT 1.0): the initiator's XTryConnect connects and waits
  * up to {@link #TRY_CONNECT_WAIT} for that connect to fail; a connect that succeeds is
@@ -88,7 +95,8 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
     private final boolean initiator;
     private final int localPort;
     private final InetSocketAddress peer;
-    private final long retryDelayNs;
+    private final long retryPeriodNs;
+    private final long gridOriginNs;
     private final int maxAttempts;
     private State state = State.IDLE;
     private int attempt;
@@ -100,16 +108,19 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
      * @param initiator true on the XConnect side (the "asymmetric client")
      * @param localPort the predicted local port to bind
      * @param peer the peer's predicted public address
-     * @param retryDelay pause before a refused connect is retried (RACE)
+     * @param retryPeriod spacing of the retry grid (RACE); at least a round trip, so that an
+     *     attempt has failed before the next grid point
+     * @param gridOriginNs the retry grid's origin, on the same clock as {@code nowNs}
      * @param maxAttempts connect attempts at most (RACE); at least 1
      */
     public PunchRace(PunchStrategy strategy, boolean initiator, int localPort, InetSocketAddress peer,
-                     Duration retryDelay, int maxAttempts) {
+                     Duration retryPeriod, long gridOriginNs, int maxAttempts) {
         this.strategy = strategy;
         this.initiator = initiator;
         this.localPort = localPort;
         this.peer = peer;
-        this.retryDelayNs = retryDelay.toNanos();
+        this.retryPeriodNs = Math.max(1, retryPeriod.toNanos());
+        this.gridOriginNs = gridOriginNs;
         this.maxAttempts = Math.max(1, maxAttempts);
     }
 
@@ -130,6 +141,11 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
         }
         connect();
         if (!initiator) {
+            if (strategy == PunchStrategy.RACE) {
+                // a retried SYN of the initiator that finds our connect already refused lands here
+                listening = true;
+                emit(new Action.Listen(localPort));
+            }
             state = State.RACING;
         } else if (strategy == PunchStrategy.RACE) {
             listen();
@@ -190,12 +206,21 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
         if (strategy == PunchStrategy.ORIGINAL) {
             fail(ErrorCode.ERR_CONNECT, "connect to the peer at " + peer + " failed: " + failure);
         } else if (this.attempt < maxAttempts) {
-            deadline(nowNs + retryDelayNs);
+            deadline(nextGridPointNs(nowNs));
         } else if (!listening) {
             fail(ErrorCode.ERR_CONNECT, "connect to the peer at " + peer + " failed " + this.attempt
                     + " times; last: " + failure);
         }
         // else: an initiator out of attempts still waits for the peer's connect until the deadline
+    }
+
+    /** @return the first retry grid point after {@code nowNs} */
+    long nextGridPointNs(long nowNs) {
+        long since = nowNs - gridOriginNs;
+        if (since < 0) {
+            return gridOriginNs;
+        }
+        return gridOriginNs + (since / retryPeriodNs + 1) * retryPeriodNs;
     }
 
     /** The listening socket accepted a connection. */
@@ -240,15 +265,7 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
 
     private void win(Action winner) {
         state = State.WON;
-        clearDeadline();
-        if (connectPending) {
-            emit(new Action.CloseConnect(attempt));
-            connectPending = false;
-        }
-        if (listening) {
-            emit(new Action.CloseListen());
-            listening = false;
-        }
+        closeAll();
         emit(winner);
     }
 

@@ -4,15 +4,18 @@ import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.LogHello;
 import io.xstunt.engine.wire.LogLine;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireFormatException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -26,7 +29,9 @@ import java.util.Map;
  * <p>Sequence (wire notes, log service): read LogHello (a build other than
  * {@link Protocol#BUILD_VERSION} is ERR_VERSION); write the ID field; read ServerInfo (an
  * empty ID is ERR_DUPLICATE_ID); write LogState. If the cached fingerprint is
- * {@linkplain FingerprintFile#reusable reusable} the state is IDLE and registration is done.
+ * {@linkplain FingerprintFile#reusable reusable} the state is IDLE and registration is done
+ * (with an xstunt server that sets {@link Protocol#EXT_FLAG_REG_ACK}: once the server's all-zero
+ * record acknowledges it, so that a MSG_CONNECT sent right after finds the ID IDLE).
  * Otherwise the state is PROBE: the adapter runs the {@link EchoProbe}, this machine writes
  * the probe's log lines, asks for the fingerprint to be stored, closes the PROBE connection and
  * registers again with IDLE.
@@ -45,6 +50,8 @@ public final class Registration extends Procedure<Registration.Action> {
         AWAIT_SERVER_INFO,
         /** Registered as PROBE; the echo probe runs. */
         PROBING,
+        /** LogState(IDLE) written to a server that acknowledges it; waiting for the all-zero record. */
+        AWAIT_ACK,
         /** Registered as IDLE: done. */
         REGISTERED,
         /** Failed: done. */
@@ -99,6 +106,8 @@ public final class Registration extends Procedure<Registration.Action> {
     private final String id;
     private final Fingerprint cachedFingerprint;
     private final long replyTimeoutNs;
+    private final byte[] secret;
+    private final boolean askExtensions;
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private State state = State.CONNECTING;
     private boolean probed;
@@ -106,6 +115,7 @@ public final class Registration extends Procedure<Registration.Action> {
     private int registeringState;
     private int localIp;
     private LogHello hello;
+    private ServerInfo idleInfo;
     private long startNs;
     private long phaseStartNs;
 
@@ -115,9 +125,21 @@ public final class Registration extends Procedure<Registration.Action> {
      * @param replyTimeout bound of each wait for the server
      */
     public Registration(String id, Fingerprint cachedFingerprint, Duration replyTimeout) {
+        this(id, cachedFingerprint, replyTimeout, false, null);
+    }
+
+    /**
+     * @param askExtensions whether to ask an xstunt server for a holder token and keepalive
+     *     (docs/PROTOCOL.md "Authentication and ownership"); false: the original bytes exactly
+     * @param secret the shared secret to prove if the server asks (xstunt extension), or null
+     */
+    public Registration(String id, Fingerprint cachedFingerprint, Duration replyTimeout, boolean askExtensions,
+                        byte[] secret) {
+        this.askExtensions = askExtensions;
         this.id = ClientId.validate(id);
         this.cachedFingerprint = cachedFingerprint;
         this.replyTimeoutNs = replyTimeout.toNanos();
+        this.secret = secret == null ? null : secret.clone();
     }
 
     /** @return the current state */
@@ -167,6 +189,9 @@ public final class Registration extends Procedure<Registration.Action> {
             if (state == State.AWAIT_SERVER_INFO && in.remaining() >= ServerInfo.SIZE) {
                 onServerInfo(ServerInfo.read(in), nowNs);
             }
+            if (state == State.AWAIT_ACK && in.remaining() >= Echo.SIZE) {
+                onAck(Echo.read(in), nowNs);
+            }
         } catch (WireFormatException e) {
             fail(ErrorCode.ERR_RECEIVE, "malformed answer from the log service: " + e.getMessage());
         }
@@ -190,6 +215,10 @@ public final class Registration extends Procedure<Registration.Action> {
         }
         ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
         ClientId.write(b, id);
+        if (askExtensions && id.getBytes(StandardCharsets.UTF_8).length < Protocol.MAX_ID_LEN) {
+            // asks an xstunt server for a holder token (padding after the NUL: an original server ignores it)
+            b.put(Protocol.EXT_REQUEST_OFFSET, Protocol.EXT_REQUEST);
+        }
         emit(new Action.Send(b.array()));
         state = State.AWAIT_SERVER_INFO;
         deadline(nowNs + replyTimeoutNs);
@@ -204,22 +233,47 @@ public final class Registration extends Procedure<Registration.Action> {
             fail(ErrorCode.ERR_RECEIVE, "the server accepted ID '" + info.id() + "', not '" + id + "'");
             return;
         }
-        ByteBuffer b = ByteBuffer.allocate(LogState.SIZE);
+        if (info.proofRequired() && secret == null) {
+            fail(ErrorCode.ERR_DUPLICATE_ID, "the server admits only clients with its shared secret, and none is"
+                    + " configured (ClientConfig.sharedSecret)");
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(LogState.SIZE + (info.proofRequired() ? Protocol.PROOF_LEN : 0));
         new LogState(registeringState, localIp).write(b);
+        if (info.proofRequired()) {
+            b.put(RegistrationProof.compute(secret, info.token(), id));
+        }
         emit(new Action.Send(b.array()));
-        if (registeringState == Protocol.CSTATE_IDLE) {
-            state = State.REGISTERED;
-            clearDeadline();
-            phase("register", nowNs);
-            phases.put("total", Duration.ofNanos(nowNs - startNs));
-            emit(new Action.Registered(new Outcome(info, fingerprint, !probed, hello.clientPublicIp(), localIp,
-                    Collections.unmodifiableMap(phases))));
+        if (registeringState == Protocol.CSTATE_IDLE && askExtensions && info.acknowledgesIdle()) {
+            // the server has not necessarily applied IDLE yet: its all-zero record will say so
+            idleInfo = info;
+            state = State.AWAIT_ACK;
+            deadline(nowNs + replyTimeoutNs);
+        } else if (registeringState == Protocol.CSTATE_IDLE) {
+            registered(info, nowNs);
         } else {
             state = State.PROBING;
             clearDeadline(); // the probe bounds itself
             phase("register", nowNs);
             emit(new Action.StartProbe(info));
         }
+    }
+
+    private void onAck(Echo ack, long nowNs) {
+        if (!ack.isKeepalive()) {
+            fail(ErrorCode.ERR_RECEIVE, "the log service sent a record before acknowledging the registration");
+            return;
+        }
+        registered(idleInfo, nowNs);
+    }
+
+    private void registered(ServerInfo info, long nowNs) {
+        state = State.REGISTERED;
+        clearDeadline();
+        phase("register", nowNs);
+        phases.put("total", Duration.ofNanos(nowNs - startNs));
+        emit(new Action.Registered(new Outcome(info, fingerprint, !probed, hello.clientPublicIp(), localIp,
+                Collections.unmodifiableMap(phases))));
     }
 
     /**
@@ -261,7 +315,8 @@ public final class Registration extends Procedure<Registration.Action> {
 
     /** The log connection closed before registration completed (by the server or an error). */
     public void onClosed(String reason) {
-        if (state == State.AWAIT_HELLO || state == State.AWAIT_SERVER_INFO || state == State.PROBING) {
+        if (state == State.AWAIT_HELLO || state == State.AWAIT_SERVER_INFO || state == State.PROBING
+                || state == State.AWAIT_ACK) {
             fail(ErrorCode.ERR_RECEIVE, "the log service closed the connection during registration"
                     + (reason == null ? "" : ": " + reason));
         }

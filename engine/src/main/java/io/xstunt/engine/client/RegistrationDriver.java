@@ -40,7 +40,8 @@ final class RegistrationDriver {
         this.loop = loop;
         this.config = config;
         this.id = id;
-        this.registration = new Registration(id, cached, config.echoTimeout());
+        this.registration = new Registration(id, cached, config.echoTimeout(), config.extensions(),
+                config.sharedSecret());
         this.result = result;
         this.timer = new DeadlineSlot(loop, this::onTimer);
     }
@@ -145,6 +146,10 @@ final class RegistrationDriver {
                     }
                     registration.onBytes(in, loop.clockNs());
                     pump();
+                    if (c.listener() != this && in.hasRemaining()) {
+                        // registered: what followed the acknowledgement in this read is the client's
+                        c.listener().onRead(c, in);
+                    }
                 }
 
                 @Override

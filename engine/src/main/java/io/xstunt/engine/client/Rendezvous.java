@@ -13,7 +13,10 @@ import java.util.Map;
  * @param peerId the other side's ID
  * @param peerAddress the other side's address on this connection (its NAT's public address)
  * @param initiator true on the XConnect side
- * @param phases elapsed time of each phase, in order (e.g. comm, sync, predict, exchange, punch)
+ * @param phases elapsed time of each phase, in order: on the initiator comm (MSG_CONNECT answered),
+ *     announce (the 'C' announcement read), then on both sides control (control channel up), sync
+ *     (clock sync), predict (echo query), exchange (addresses swapped; on the listener also "ready"
+ *     read), punch (direct connection up)
  */
 public record Rendezvous(SocketChannel channel, String peerId, InetSocketAddress peerAddress, boolean initiator,
                          Map<String, Duration> phases) {

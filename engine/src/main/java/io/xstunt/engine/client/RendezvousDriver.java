@@ -126,7 +126,7 @@ final class RendezvousDriver {
             case RendezvousProcedure.Action.Predict p -> predict(p.echoEndpoint());
             case RendezvousProcedure.Action.Punch p -> {
                 race = new PunchRace(config.punchStrategy(), procedure.initiator(), p.localPort(), p.peer(),
-                        p.retryDelay(), MAX_PUNCH_ATTEMPTS);
+                        p.retryPeriod(), p.gridOriginNs(), MAX_PUNCH_ATTEMPTS);
                 race.start(loop.clockNs());
             }
             case RendezvousProcedure.Action.AbortPunch p -> {
@@ -150,7 +150,21 @@ final class RendezvousDriver {
                 }
             }
             case PunchRace.Action.CloseListen c -> closeAcceptor();
-            case PunchRace.Action.Armed r -> procedure.onPunchArmed(loop.clockNs());
+            case PunchRace.Action.Armed r -> {
+                if (config.punchStrategy() == PunchStrategy.ORIGINAL) {
+                    // XSTUNT 1.0 closes the XTryConnect socket before it listens and says "ready".
+                    // NIO closes a channel registered with a selector only at the next select, so
+                    // "ready" waits for that: else the peer's SYN can still meet the old socket.
+                    loop.afterNextSelect(() -> {
+                        if (!finished) {
+                            procedure.onPunchArmed(loop.clockNs());
+                            pump();
+                        }
+                    });
+                } else {
+                    procedure.onPunchArmed(loop.clockNs());
+                }
+            }
             case PunchRace.Action.WonByConnect w -> {
                 wonConnection = attempts.remove(w.attempt());
                 procedure.onPunched(loop.clockNs());

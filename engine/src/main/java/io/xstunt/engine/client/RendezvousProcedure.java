@@ -96,8 +96,11 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         record Predict(InetSocketAddress echoEndpoint) implements Action {
         }
 
-        /** Start the punch from {@code localPort} to the peer's predicted {@code peer} address. */
-        record Punch(int localPort, InetSocketAddress peer, Duration retryDelay) implements Action {
+        /**
+         * Start the punch from {@code localPort} to the peer's predicted {@code peer} address; a
+         * refused connect is retried on the grid {@code gridOriginNs + k * retryPeriod} (see {@link PunchRace}).
+         */
+        record Punch(int localPort, InetSocketAddress peer, Duration retryPeriod, long gridOriginNs) implements Action {
         }
 
         /** Stop the punch and close its sockets. */
@@ -113,8 +116,13 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
     }
 
+    /**
+     * The punch's retry period: a little over one measured round trip through the server (so an
+     * attempt that a RST-answering NAT refuses has failed before the next grid point), within
+     * these bounds.
+     */
     private static final Duration MIN_RETRY = Duration.ofMillis(10);
-    private static final Duration MAX_RETRY = Duration.ofMillis(200);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(2);
 
     private final boolean initiator;
     private final InetSocketAddress control;
@@ -291,7 +299,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
                         return;
                     }
                     phase("exchange", nowNs);
-                    punch();
+                    punch(nowNs);
                 }
                 case PUNCHING -> {
                     inbox.poll(); // nothing is expected now; an extra frame is harmless
@@ -354,18 +362,21 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
         if (initiator) {
             phase("exchange", nowNs);
-            punch();
+            punch(nowNs);
         } else {
             state = State.AWAIT_READY;
             deadline(overallDeadlineNs);
         }
     }
 
-    private void punch() {
+    private void punch(long nowNs) {
         state = State.PUNCHING;
         deadline(overallDeadlineNs);
-        long retry = Math.min(Math.max(rttNs, MIN_RETRY.toNanos()), MAX_RETRY.toNanos());
-        emit(new Action.Punch(localPort, peerAddress(), Duration.ofNanos(retry)));
+        long period = Math.min(Math.max(rttNs + rttNs / 4 + MIN_RETRY.toNanos() / 5, MIN_RETRY.toNanos()),
+                MAX_RETRY.toNanos());
+        // the grid origin: when the listener reads "ready", which the initiator sends right now
+        long origin = initiator ? nowNs + rttNs / 2 : nowNs;
+        emit(new Action.Punch(localPort, peerAddress(), Duration.ofNanos(period), origin));
     }
 
     /** @return the peer's predicted public address (after the exchange) */

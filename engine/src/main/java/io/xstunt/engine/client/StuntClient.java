@@ -44,12 +44,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class StuntClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StuntClient.class);
+    private static final long MIN_RE_REGISTER_DELAY_NS = 500_000_000L;
+    private static final long MAX_RE_REGISTER_DELAY_NS = 30_000_000_000L;
+    private static final byte[] KEEPALIVE = {'\n'};
+    /** Keepalive intervals without a byte from the server after which it counts as gone. */
+    private static final int SILENT_INTERVALS = 3;
 
     private final EventLoop loop;
     private final ClientConfig config;
     private final String id;
-    private final Registration.Outcome outcome;
-    private final InetSocketAddress predictEndpoint;
+    /** Replaced when the client registers again on its own (autoReRegister). */
+    private Registration.Outcome outcome;
+    private InetSocketAddress predictEndpoint;
     private final List<ConnectDriver> connects = new ArrayList<>();
     private final List<RendezvousDriver> incoming = new ArrayList<>();
     private final ArrayDeque<Rendezvous> completed = new ArrayDeque<>();
@@ -58,6 +64,14 @@ public final class StuntClient implements AutoCloseable {
     private XstuntException gone;
     private Consumer<Rendezvous> onConnected;
     private Consumer<Throwable> onError;
+    private DeadlineTimers.Timer keepalive;
+    /** When the server was last heard on the log connection (loop clock). */
+    private long lastHeardNs;
+    private DeadlineTimers.Timer reRegisterTimer;
+    private CompletableFuture<StuntClient> reRegistering;
+    private boolean closedByUser;
+    private int registrations = 1;
+    private long reRegisterDelayNs = MIN_RE_REGISTER_DELAY_NS;
 
     /** A pending {@link #listen} call. */
     private record Waiter(CompletableFuture<Rendezvous> future, DeadlineTimers.Timer timer) {
@@ -69,18 +83,50 @@ public final class StuntClient implements AutoCloseable {
         this.id = id;
         this.outcome = outcome;
         this.predictEndpoint = EchoProbe.endpoints(outcome.serverInfo())[0];
-        this.log = log;
-        log.listener(new ConnectionListener() {
+        adoptLog(log);
+    }
+
+    /** Takes {@code l} as the log connection; keeps it alive if the server asked for keepalives. */
+    private void adoptLog(TcpConnection l) {
+        this.log = l;
+        l.listener(new ConnectionListener() {
             @Override
             public void onRead(TcpConnection c, ByteBuffer in) {
+                lastHeardNs = loop.clockNs();
                 readAnnouncements(in);
             }
 
             @Override
             public void onClosed(TcpConnection c, Throwable cause) {
-                onLogLost(cause);
+                if (c == log) {
+                    onLogLost(cause);
+                }
             }
         });
+        int interval = outcome.serverInfo().keepaliveSec();
+        if (interval > 0) {
+            // an empty log line, as often as the server asked; and the server's own keepalive
+            // records must arrive: silent for three intervals, it is gone (docs/PROTOCOL.md, keepalive)
+            long ns = interval * 1_000_000_000L;
+            lastHeardNs = loop.clockNs();
+            keepalive = loop.schedule(ns, new Runnable() {
+                @Override
+                public void run() {
+                    if (log != l || l.isClosed()) {
+                        return;
+                    }
+                    long silentNs = loop.clockNs() - lastHeardNs;
+                    if (silentNs > SILENT_INTERVALS * ns) {
+                        l.closeSilently();
+                        onLogLost(new java.io.IOException("the server has been silent for "
+                                + silentNs / 1_000_000 + " ms"));
+                        return;
+                    }
+                    l.send(KEEPALIVE);
+                    keepalive = loop.schedule(ns, this);
+                }
+            });
+        }
     }
 
     /**
@@ -137,7 +183,7 @@ public final class StuntClient implements AutoCloseable {
             if (failIfGone(result)) {
                 return;
             }
-            ConnectDriver d = new ConnectDriver(loop, config, id, peerId, predictEndpoint,
+            ConnectDriver d = new ConnectDriver(loop, config, id, outcome.serverInfo().token(), peerId, predictEndpoint,
                     outcome.fingerprint().increment(), timeout, result);
             connects.add(d);
             result.whenComplete((r, e) -> connects.remove(d));
@@ -211,7 +257,9 @@ public final class StuntClient implements AutoCloseable {
                         "not registered: " + gone.getMessage()));
                 return;
             }
-            CommDriver.start(loop, config, Msg.deregister(id), new CommDriver.Callback() {
+            closedByUser = true;
+            Msg msg = Msg.deregister(id).withToken(outcome.serverInfo().token());
+            CommDriver.start(loop, config, msg, new CommDriver.Callback() {
                 @Override
                 public void onDelivered() {
                     shutdown(new XstuntException(ErrorCode.ERR_FAIL, 0, "the client deregistered"));
@@ -258,11 +306,45 @@ public final class StuntClient implements AutoCloseable {
         return outcome.phases();
     }
 
+    /**
+     * @return how many times this client registered: 1, plus one per automatic re-registration
+     *     after losing the server ({@link ClientConfig#autoReRegister()})
+     */
+    public int registrations() {
+        return ask(() -> registrations);
+    }
+
+    /** @return true while registered (the log connection is up) */
+    public boolean isRegistered() {
+        return ask(() -> gone == null);
+    }
+
+    /** Reads loop-owned state from any thread (bounded wait off the loop). */
+    private <T> T ask(java.util.function.Supplier<T> q) {
+        if (loop.inLoop()) {
+            return q.get();
+        }
+        CompletableFuture<T> f = new CompletableFuture<>();
+        onLoop(f, () -> f.complete(q.get()));
+        try {
+            return f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the event loop did not answer", e);
+        }
+    }
+
     /** Closes the log connection and every procedure in flight (no MSG_DEREGISTER). */
     @Override
     public void close() {
         try {
-            loop.execute(() -> shutdown(new XstuntException(ErrorCode.ERR_FAIL, 0, "the client was closed")));
+            loop.execute(() -> {
+                closedByUser = true;
+                stopReRegistering();
+                shutdown(new XstuntException(ErrorCode.ERR_FAIL, 0, "the client was closed"));
+            });
         } catch (RejectedExecutionException e) {
             // the loop is closed: it closed every channel and dropped every timer already
         }
@@ -275,9 +357,15 @@ public final class StuntClient implements AutoCloseable {
             try {
                 e = Echo.read(in);
             } catch (WireFormatException ex) {
-                in.position(start + Echo.SIZE);
-                LOG.warn("client '{}': skipped a malformed announcement: {}", id, ex.getMessage());
-                continue;
+                // the server's stream cannot be trusted any more: drop it like a lost connection
+                in.position(in.limit());
+                TcpConnection l = log;
+                if (l != null) {
+                    l.closeSilently();
+                }
+                onLogLost(new java.io.IOException("malformed record from the server at offset " + start + ": "
+                        + ex.getMessage()));
+                return;
             }
             onAnnouncement(e);
         }
@@ -298,9 +386,9 @@ public final class StuntClient implements AutoCloseable {
                     e.peerId());
         } else if (e.role() == Protocol.ROLE_LISTENER) {
             startIncoming(e);
-        } else {
+        } else if (e.ip() != 0 || e.port() != 0) {
             LOG.warn("client '{}': record without a role on the log connection; ignored", id);
-        }
+        } // else: the server's keepalive record
     }
 
     private void startIncoming(Echo e) {
@@ -363,6 +451,57 @@ public final class StuntClient implements AutoCloseable {
                 cause == null ? "" : ": " + cause);
         shutdown(new XstuntException(ErrorCode.ERR_RECEIVE, 0, "the log connection to the server was lost"
                 + (cause == null ? "" : ": " + cause)));
+        if (config.autoReRegister() && !closedByUser) {
+            scheduleReRegister();
+        }
+    }
+
+    /** Registers the same ID again after a delay that grows while the server stays away. */
+    private void scheduleReRegister() {
+        long delay = reRegisterDelayNs;
+        reRegisterDelayNs = Math.min(MAX_RE_REGISTER_DELAY_NS, reRegisterDelayNs * 2);
+        reRegisterTimer = loop.schedule(delay, () -> {
+            reRegisterTimer = null;
+            CompletableFuture<StuntClient> f = new CompletableFuture<>();
+            reRegistering = f;
+            new RegistrationDriver(loop, config, id, outcome.fingerprint(), f).start();
+            f.whenComplete((fresh, err) -> loop.execute(() -> {
+                if (reRegistering != f) {
+                    if (fresh != null) {
+                        fresh.close(); // closed meanwhile
+                    }
+                    return;
+                }
+                reRegistering = null;
+                if (err != null) {
+                    LOG.info("client '{}': registering again failed ({}); next try in {} ms", id, err.getMessage(),
+                            reRegisterDelayNs / 1_000_000);
+                    scheduleReRegister();
+                    return;
+                }
+                TcpConnection l = fresh.log;
+                fresh.log = null;
+                fresh.gone = new XstuntException(ErrorCode.ERR_FAIL, 0, "adopted");
+                if (fresh.keepalive != null) {
+                    fresh.keepalive.cancel();
+                }
+                outcome = fresh.outcome;
+                predictEndpoint = fresh.predictEndpoint;
+                gone = null;
+                registrations++;
+                reRegisterDelayNs = MIN_RE_REGISTER_DELAY_NS;
+                adoptLog(l);
+                LOG.info("client '{}': registered again with the server", id);
+            }));
+        });
+    }
+
+    private void stopReRegistering() {
+        if (reRegisterTimer != null) {
+            reRegisterTimer.cancel();
+            reRegisterTimer = null;
+        }
+        reRegistering = null;
     }
 
     /** Fails everything in flight with {@code reason}, closes the log connection. Loop thread. */
@@ -371,6 +510,10 @@ public final class StuntClient implements AutoCloseable {
             return;
         }
         gone = reason;
+        if (keepalive != null) {
+            keepalive.cancel();
+            keepalive = null;
+        }
         for (ConnectDriver d : List.copyOf(connects)) {
             d.abort(reason);
         }

@@ -12,7 +12,8 @@ public interface ConnectionListener {
      * Bytes arrived. {@code in} is in read mode; consume what forms whole messages and leave the
      * rest, which is kept and offered again with more bytes (a decoder that lacks bytes returns
      * without consuming any). If the buffer is full and nothing is consumed, the connection is
-     * closed as an oversized frame.
+     * closed as an oversized frame. If the listener replaces itself ({@link TcpConnection#listener(ConnectionListener)}),
+     * the bytes it left are offered to the new listener at once.
      */
     void onRead(TcpConnection c, ByteBuffer in);
 

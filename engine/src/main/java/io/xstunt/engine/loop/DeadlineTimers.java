@@ -81,13 +81,16 @@ public final class DeadlineTimers {
     }
 
     /**
-     * Runs every timer whose deadline is at or before {@code nowNs}.
+     * Runs every timer whose deadline is at or before {@code nowNs}, at most as many as were
+     * pending when it was called: a task that re-arms a timer at a deadline already due (a delay
+     * of 0 on a clock that has not moved) runs again at the next call, not in an endless loop here.
      *
      * @return how many ran
      */
     public int expire(long nowNs, java.util.function.Consumer<Throwable> onError) {
         int fired = 0;
-        while (size > 0 && heap[0].deadlineNs - nowNs <= 0) {
+        int budget = size;
+        while (fired < budget && size > 0 && heap[0].deadlineNs - nowNs <= 0) {
             Timer t = heap[0];
             remove(t);
             fired++;

@@ -44,6 +44,10 @@ public final class EventLoop implements AutoCloseable {
     private Thread ownThread;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private long nowNs;
+    /** True while doWork runs (loop thread only): a close() inside a pass must not close the selector under it. */
+    private boolean inPass;
+    /** Set once shutdown() starts (on the thread that runs it). */
+    private boolean shuttingDown;
     private int ioEvents;
     private java.util.ArrayList<Runnable> afterSelect = new java.util.ArrayList<>();
     private java.util.ArrayList<Runnable> afterSelectRunning = new java.util.ArrayList<>();
@@ -148,6 +152,21 @@ public final class EventLoop implements AutoCloseable {
         if (owner != t) {
             throw new IllegalStateException("loop " + name + " is owned by " + owner + ", not " + t);
         }
+        if (stopped.getCount() == 0) {
+            return 0; // closed: nothing is left to drive
+        }
+        inPass = true;
+        try {
+            return pass();
+        } finally {
+            inPass = false;
+            if (!running) {
+                shutdown(); // close() was called during the pass and left the shutdown to its end
+            }
+        }
+    }
+
+    private int pass() {
         nowNs = clockNs.getAsLong();
         int work = 0;
         Runnable r;
@@ -298,12 +317,18 @@ public final class EventLoop implements AutoCloseable {
     /**
      * Stops the loop: every registered handler gets {@link IoHandler#onFailure} and the selector
      * closes. From another thread it waits up to 5 s for the loop's own thread to finish; a host
-     * that drives the loop with {@link #doWork()} should call it on its own thread.
+     * that drives the loop with {@link #doWork()} should call it on its own thread. Called from a
+     * task or handler on the loop thread, the loop stops at the end of the current pass; later
+     * {@link #doWork()} calls return 0.
      */
     @Override
     public void close() {
-        running = false;
         Thread t = ownThread;
+        // Refuse before changing anything: a refused close must leave the loop running.
+        if (t == null && owner != null && owner != Thread.currentThread()) {
+            throw new IllegalStateException("close a host-driven loop on its host thread (" + owner + ")");
+        }
+        running = false;
         if (t != null && t != Thread.currentThread()) {
             selector.wakeup();
             try {
@@ -315,16 +340,17 @@ public final class EventLoop implements AutoCloseable {
             }
             return;
         }
-        if (t == null && owner != null && owner != Thread.currentThread()) {
-            throw new IllegalStateException("close a host-driven loop on its host thread (" + owner + ")");
+        if (!inPass) {
+            shutdown();
         }
-        shutdown();
     }
 
     private void shutdown() {
-        if (stopped.getCount() == 0) {
+        // A handler's onFailure may call close() again: that must not start a second shutdown.
+        if (shuttingDown) {
             return;
         }
+        shuttingDown = true;
         Runnable r;
         while ((r = commands.poll()) != null) {
             runGuarded(r);

@@ -87,7 +87,13 @@ public final class TcpAcceptor implements IoHandler {
                 TcpConnection.closeQuietly(ch);
                 continue;
             }
-            handler.onAccept(this, ch);
+            try {
+                handler.onAccept(this, ch);
+            } catch (RuntimeException | Error e) {
+                // The handler did not take the channel over: nobody else would ever close it.
+                TcpConnection.closeQuietly(ch);
+                throw e;
+            }
         }
     }
 

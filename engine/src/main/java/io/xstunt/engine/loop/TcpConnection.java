@@ -208,8 +208,15 @@ public final class TcpConnection implements IoHandler {
         }
         if (n > 0) {
             in.flip();
-            int before = in.remaining();
-            listener.onRead(this, in);
+            int before;
+            ConnectionListener offered;
+            do {
+                // A listener that hands the connection over leaves the rest for the next one now,
+                // not when more bytes happen to arrive (they may never: the peer waits for an answer).
+                offered = listener;
+                before = in.remaining();
+                offered.onRead(this, in);
+            } while (!closed && listener != offered && in.hasRemaining());
             if (closed) {
                 return;
             }

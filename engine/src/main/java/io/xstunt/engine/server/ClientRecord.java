@@ -13,14 +13,50 @@ final class ClientRecord {
     private final String id;
     private final int publicIp;
     private final LogEndpoint log;
+    private final long token;
     private int state = Protocol.CSTATE_PROBE;
     private int localIp;
+    /** Whether the registration's LogState arrived (until then the state reads PROBE). */
+    private boolean stateReported;
     private RendezvousHandle session;
+    private double budget;
+    private long budgetStartNs;
 
     ClientRecord(String id, int publicIp, LogEndpoint log) {
+        this(id, publicIp, log, 0L);
+    }
+
+    /** @param token the holder token issued to this registration, 0 if none */
+    ClientRecord(String id, int publicIp, LogEndpoint log, long token) {
         this.id = Objects.requireNonNull(id, "id");
         this.publicIp = publicIp;
         this.log = Objects.requireNonNull(log, "log");
+        this.token = token;
+    }
+
+    /** @return the holder token issued to this registration, 0 if none */
+    long token() {
+        return token;
+    }
+
+    /**
+     * Takes one announcement from this client's budget: a token bucket of {@code perSecond}
+     * announcements a second, holding at most {@code perSecond} (one second's worth).
+     *
+     * @return false if the budget is spent (the announcement must not be sent)
+     */
+    boolean takeAnnouncement(long nowNs, int perSecond) {
+        if (budgetStartNs == 0 && budget == 0) {
+            budget = perSecond; // a fresh registration starts with a full second's worth
+        } else {
+            budget = Math.min(perSecond, budget + (nowNs - budgetStartNs) * perSecond / 1e9);
+        }
+        budgetStartNs = nowNs;
+        if (budget < 1) {
+            return false;
+        }
+        budget -= 1;
+        return true;
     }
 
     String id() {
@@ -43,6 +79,15 @@ final class ClientRecord {
         this.state = s;
     }
 
+    /** @return false while the registration's LogState has not arrived */
+    boolean stateReported() {
+        return stateReported;
+    }
+
+    void stateReported(boolean reported) {
+        this.stateReported = reported;
+    }
+
     int localIp() {
         return localIp;
     }
@@ -61,6 +106,8 @@ final class ClientRecord {
 
     @Override
     public String toString() {
-        return "ClientRecord[" + id + ", state " + state + ", " + Ipv4.toString(publicIp) + "]";
+        // never the token: records are logged
+        return "ClientRecord[" + id + ", state " + state + ", " + Ipv4.toString(publicIp)
+                + (token != 0 ? ", token" : "") + "]";
     }
 }

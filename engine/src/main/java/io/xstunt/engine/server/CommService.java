@@ -6,6 +6,7 @@ import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import java.io.IOException;
 import java.util.Objects;
+import java.util.function.IntSupplier;
 
 /**
  * The communication service's decisions for one {@link Msg} (the brief's decisions 2 to 5):
@@ -40,35 +41,65 @@ final class CommService {
     private final Registry registry;
     private final SessionOpener opener;
     private final int controlIp;
+    private final IntSupplier sessionsInFlight;
+    private final int maxSessions;
+    private final int announcementsPerSecond;
     private int nextSessionId = 1;
 
     /** @param controlIp the IP the control listeners are bound on (IP1), announced in Echo nIP */
     CommService(Registry registry, SessionOpener opener, int controlIp) {
+        this(registry, opener, controlIp, () -> 0, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param sessionsInFlight how many sessions are open now
+     * @param maxSessions a MSG_CONNECT while this many are open is answered -1
+     * @param announcementsPerSecond the most sessions announced to one destination a second
+     */
+    CommService(Registry registry, SessionOpener opener, int controlIp, IntSupplier sessionsInFlight,
+                int maxSessions, int announcementsPerSecond) {
+        this.announcementsPerSecond = announcementsPerSecond;
         this.registry = Objects.requireNonNull(registry, "registry");
         this.opener = Objects.requireNonNull(opener, "opener");
         this.controlIp = controlIp;
+        this.sessionsInFlight = Objects.requireNonNull(sessionsInFlight, "sessionsInFlight");
+        this.maxSessions = maxSessions;
     }
 
-    /** Handles one request that arrived from {@code sourceIp}. */
-    Answer handle(Msg msg, int sourceIp) {
+    /** Handles one request that arrived from {@code sourceIp} at {@code nowNs} (loop clock). */
+    Answer handle(Msg msg, int sourceIp, long nowNs) {
         return switch (msg.type()) {
-            case Protocol.MSG_CONNECT -> connect(msg.srcId(), msg.dstId(), sourceIp);
+            case Protocol.MSG_CONNECT -> connect(msg.srcId(), msg.dstId(), sourceIp, msg.token(), nowNs);
             case Protocol.MSG_QUERY -> Answer.reply(registry.query(msg.srcId()));
-            case Protocol.MSG_DEREGISTER -> registry.deregister(msg.srcId(), sourceIp)
-                    ? new Answer(false, 0, null, null)
-                    : new Answer(false, 0, Rejection.DEREGISTER_DENIED, "MSG_DEREGISTER of " + msg.srcId()
-                            + " from " + Ipv4.toString(sourceIp) + " ignored: not the holder's address");
+            case Protocol.MSG_DEREGISTER -> deregister(msg.srcId(), sourceIp, msg.token());
             default -> throw new IllegalArgumentException("unknown message type " + msg.type());
         };
     }
 
-    private Answer connect(String srcId, String dstId, int sourceIp) {
-        Registry.ConnectDecision d = registry.checkConnect(srcId, dstId, sourceIp);
+    private Answer deregister(String id, int sourceIp, long token) {
+        String denied = registry.deregisterDenial(id, sourceIp, token);
+        return denied == null
+                ? new Answer(false, 0, null, null)
+                : new Answer(false, 0, Rejection.DEREGISTER_DENIED, "MSG_DEREGISTER of " + id + " from "
+                        + Ipv4.toString(sourceIp) + " ignored: " + denied);
+    }
+
+    private Answer connect(String srcId, String dstId, int sourceIp, long token, long nowNs) {
+        Registry.ConnectDecision d = registry.checkConnect(srcId, dstId, sourceIp, token);
         if (!d.accepted()) {
             return d.reply() == Protocol.COMM_NO_MATCH
-                    ? new Answer(true, d.reply(), Rejection.NO_MATCH, "MSG_CONNECT " + srcId + " -> " + dstId
+                    ? new Answer(true, d.reply(), d.rejection(), "MSG_CONNECT " + srcId + " -> " + dstId
                             + ": " + d.reason())
                     : Answer.reply(d.reply());
+        }
+        if (sessionsInFlight.getAsInt() >= maxSessions) {
+            return new Answer(true, Protocol.COMM_NO_MATCH, Rejection.SESSION_LIMIT, "MSG_CONNECT " + srcId + " -> "
+                    + dstId + ": " + maxSessions + " sessions in flight already");
+        }
+        if (!d.destination().takeAnnouncement(nowNs, announcementsPerSecond)) {
+            return new Answer(true, Protocol.COMM_NO_MATCH, Rejection.ANNOUNCEMENT_RATE, "MSG_CONNECT " + srcId
+                    + " -> " + dstId + ": " + dstId + " was announced " + announcementsPerSecond
+                    + " sessions in the last second");
         }
         int sessionId = nextSessionId;
         nextSessionId = nextSessionId == Integer.MAX_VALUE ? 1 : nextSessionId + 1;

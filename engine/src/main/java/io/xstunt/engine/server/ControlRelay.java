@@ -54,6 +54,8 @@ final class ControlRelay {
     /** The session's own: rejection and deadline. */
     private final ProcedureOutput session = new ProcedureOutput();
     private final boolean[] open = new boolean[2];
+    /** Per side: control bytes received from it (relayed, buffered or dropped). */
+    private final long[] bytesFrom = new long[2];
     private ByteBuffer backlog;
     private State state = State.AWAIT_BOTH;
     private boolean ended;
@@ -139,6 +141,7 @@ final class ControlRelay {
             }
             case BYTES -> {
                 int n = in.remaining();
+                bytesFrom[side.ordinal()] += n;
                 if (state == State.RELAYING) {
                     ByteBuffer copy = ByteBuffer.allocate(n).put(in).flip();
                     sides.get(side.other()).send(copy);
@@ -242,6 +245,11 @@ final class ControlRelay {
     /** @return true once the session has ended (its clients may be IDLE again) */
     boolean ended() {
         return ended;
+    }
+
+    /** @return how many bytes side {@code s} sent on its control connection (what the server saw of it) */
+    long bytesFrom(Side s) {
+        return bytesFrom[s.ordinal()];
     }
 
     /** @return why it ended, or null */

@@ -55,6 +55,8 @@ final class ProcedureBinding implements ConnectionListener {
         }
         observer.opened(b.connection);
         b.out.onWake(b::drain);
+        TcpConnection c = b.connection;
+        b.out.unwrittenSource(() -> c.isClosed() ? 0 : c.pendingOutbound());
         procedure.onOpen(loop.clockNs());
         b.drain();
     }
@@ -79,6 +81,9 @@ final class ProcedureBinding implements ConnectionListener {
             LOG.debug("{}: connection from {} failed: {}", service, c.remoteAddress(), cause.toString());
         }
         procedure.onClosed(loop.clockNs());
+        if (cause != null && c.pendingOutbound() > 0) {
+            out.reject(Rejection.SLOW_READER, c.pendingOutbound() + " bytes unwritten: " + cause.getMessage());
+        }
         reportRejection();
         observer.closed(c);
     }

@@ -2,6 +2,7 @@ package io.xstunt.engine.server;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.function.IntSupplier;
 
 /**
  * What a sans-IO connection procedure wants done after an input: bytes to send, whether to
@@ -26,6 +27,7 @@ final class ProcedureOutput {
     private Rejection rejection;
     private String rejectionDetail;
     private Runnable wake = () -> { };
+    private IntSupplier unwritten = () -> 0;
 
     /** Queues bytes (a buffer in read mode, owned from now on) to send. */
     void send(ByteBuffer bytes) {
@@ -103,6 +105,20 @@ final class ProcedureOutput {
     /** Sets what runs when output appears outside an input (an announcement, a disconnect). */
     void onWake(Runnable r) {
         this.wake = r;
+    }
+
+    /** Sets where the bytes queued on the connection but not yet written are counted (the binding). */
+    void unwrittenSource(IntSupplier bytes) {
+        this.unwritten = bytes;
+    }
+
+    /** @return bytes sent but not yet written to the socket: still here, or queued on the connection */
+    int unwrittenBytes() {
+        int n = unwritten.getAsInt();
+        for (ByteBuffer b : transmit) {
+            n += b.remaining();
+        }
+        return n;
     }
 
     /** Tells the binding that output appeared outside an input callback. */

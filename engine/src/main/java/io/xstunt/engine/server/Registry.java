@@ -20,7 +20,9 @@ final class Registry {
         /** A PROBE registration of the same ID from the same public IP was replaced (and closed). */
         REPLACED,
         /** Held by another client: an empty ServerInfo (ERR_DUPLICATE_ID). */
-        DUPLICATE
+        DUPLICATE,
+        /** The server holds {@link ServerConfig#maxClients()} IDs already: an empty ServerInfo. */
+        FULL
     }
 
     /**
@@ -30,18 +32,41 @@ final class Registry {
      * @param source the initiator's record when accepted, else null
      * @param destination the listener's record when accepted, else null
      * @param reason why it was not accepted (for the log), or null
+     * @param rejection how a -1 is counted ({@link Rejection#NO_MATCH} unless a rule of ownership
+     *     or a limit refused it), or null
      */
-    record ConnectDecision(int reply, ClientRecord source, ClientRecord destination, String reason) {
+    record ConnectDecision(int reply, ClientRecord source, ClientRecord destination, String reason,
+                           Rejection rejection) {
         boolean accepted() {
             return source != null;
         }
 
         static ConnectDecision noMatch(String reason) {
-            return new ConnectDecision(Protocol.COMM_NO_MATCH, null, null, reason);
+            return refused(Rejection.NO_MATCH, reason);
+        }
+
+        static ConnectDecision refused(Rejection why, String reason) {
+            return new ConnectDecision(Protocol.COMM_NO_MATCH, null, null, reason, why);
         }
     }
 
     private final Map<String, ClientRecord> clients = new HashMap<>();
+    private final int maxClients;
+    private final boolean requireTokens;
+
+    /** A registry with the default limit and without strict tokens. */
+    Registry() {
+        this(ServerConfig.DEFAULT_MAX_CLIENTS, false);
+    }
+
+    /**
+     * @param maxClients the most IDs held
+     * @param requireTokens strict mode: a request without the holder token is never the holder's
+     */
+    Registry(int maxClients, boolean requireTokens) {
+        this.maxClients = maxClients;
+        this.requireTokens = requireTokens;
+    }
 
     /**
      * A client sent the ID field of a registration from {@code publicIp} on {@code log}. A PROBE
@@ -50,18 +75,57 @@ final class Registry {
      * once, and the close may arrive after the new registration.
      */
     ClaimOutcome claim(String id, int publicIp, LogEndpoint log) {
+        return claim(id, publicIp, log, 0L);
+    }
+
+    /**
+     * Like {@link #claim(String, int, LogEndpoint)}, for a registration that was issued
+     * {@code token} (0: none), or refused when {@code maxClients} IDs are held. The replace rule of
+     * a PROBE registration stays the public IP: its client registers again at once with a new
+     * token (decision 6), and a PROBE registration cannot be reached or deregistered anyway.
+     */
+    ClaimOutcome claim(String id, int publicIp, LogEndpoint log, long token) {
         Objects.requireNonNull(log, "log");
-        ClientRecord old = clients.get(id);
+        ClaimOutcome check = checkClaim(id, publicIp);
+        if (check == ClaimOutcome.DUPLICATE || check == ClaimOutcome.FULL) {
+            return check;
+        }
+        ClientRecord old = clients.remove(id);
         if (old != null) {
-            if (old.state() != Protocol.CSTATE_PROBE || old.publicIp() != publicIp) {
-                return ClaimOutcome.DUPLICATE;
-            }
-            clients.remove(id);
             old.state(Protocol.CSTATE_DEAD);
             old.log().disconnect();
         }
-        clients.put(id, new ClientRecord(id, publicIp, log));
-        return old == null ? ClaimOutcome.ACCEPTED : ClaimOutcome.REPLACED;
+        clients.put(id, new ClientRecord(id, publicIp, log, token));
+        return check;
+    }
+
+    /** What {@link #claim} would answer now; changes nothing. */
+    ClaimOutcome checkClaim(String id, int publicIp) {
+        ClientRecord old = clients.get(id);
+        if (old != null) {
+            return old.state() != Protocol.CSTATE_PROBE || old.publicIp() != publicIp
+                    ? ClaimOutcome.DUPLICATE : ClaimOutcome.REPLACED;
+        }
+        return clients.size() >= maxClients ? ClaimOutcome.FULL : ClaimOutcome.ACCEPTED;
+    }
+
+    /**
+     * Whether a comm request from {@code sourceIp} carrying {@code token} (0: none) comes from the
+     * holder of {@code r} (docs/PROTOCOL.md, "Authentication and ownership"): a token, when either
+     * side has one, must be present and equal; the source IP must be the holder's public IP; and
+     * in strict mode a request without a token is never the holder's.
+     *
+     * @return null if it is the holder, else why not
+     */
+    String notHolder(ClientRecord r, int sourceIp, long token) {
+        if (r.publicIp() != sourceIp) {
+            return r.id() + " is registered from " + Ipv4.toString(r.publicIp()) + ", not " + Ipv4.toString(sourceIp);
+        }
+        if (token != 0 || r.token() != 0) {
+            return token == r.token() ? null : (token == 0 ? "no holder token (" + r.id() + " holds one)"
+                    : "wrong holder token for " + r.id());
+        }
+        return requireTokens ? "no holder token (required by this server)" : null;
     }
 
     /** The holder of {@code id} on {@code log} reported its state (PROBE or IDLE) and local IP. */
@@ -70,6 +134,7 @@ final class Registry {
         if (r != null && r.log() == log) {
             r.state(state);
             r.localIp(localIp);
+            r.stateReported(true);
         }
     }
 
@@ -101,13 +166,27 @@ final class Registry {
      * @return true if honoured
      */
     boolean deregister(String id, int sourceIp) {
+        return deregisterDenial(id, sourceIp, 0L) == null;
+    }
+
+    /**
+     * MSG_DEREGISTER from {@code sourceIp} with {@code token} (0: none): honoured only from the
+     * holder ({@link #notHolder}).
+     *
+     * @return null if honoured, else why not
+     */
+    String deregisterDenial(String id, int sourceIp, long token) {
         ClientRecord r = clients.get(id);
-        if (r == null || r.publicIp() != sourceIp) {
-            return false;
+        if (r == null) {
+            return id + " is not registered";
+        }
+        String why = notHolder(r, sourceIp, token);
+        if (why != null) {
+            return why;
         }
         forget(r, "client " + id + " deregistered");
         r.log().disconnect();
-        return true;
+        return null;
     }
 
     /** MSG_QUERY: the ID's {@code CSTATE_*} value, or -1 if not registered. */
@@ -116,8 +195,20 @@ final class Registry {
         return r == null ? -1 : r.state();
     }
 
-    /** MSG_CONNECT from {@code sourceIp}: decision 3 of the brief. Changes nothing. */
+    /**
+     * MSG_CONNECT from {@code sourceIp}: decision 3 of the brief. Changes nothing. An ID whose
+     * LogState has not arrived yet is refused as {@link Rejection#REGISTRATION_PENDING}, which the
+     * comm service may ask again about shortly ({@link CommSession}).
+     */
     ConnectDecision checkConnect(String srcId, String dstId, int sourceIp) {
+        return checkConnect(srcId, dstId, sourceIp, 0L);
+    }
+
+    /**
+     * MSG_CONNECT from {@code sourceIp} with {@code token} (0: none): decision 3, with the source
+     * checked by {@link #notHolder}. Changes nothing.
+     */
+    ConnectDecision checkConnect(String srcId, String dstId, int sourceIp, long token) {
         ClientRecord src = clients.get(srcId);
         if (src == null) {
             return ConnectDecision.noMatch("source " + srcId + " is not registered");
@@ -125,6 +216,14 @@ final class Registry {
         if (src.publicIp() != sourceIp) {
             return ConnectDecision.noMatch("source " + srcId + " is registered from " + Ipv4.toString(src.publicIp())
                     + ", not " + Ipv4.toString(sourceIp));
+        }
+        String notHolder = notHolder(src, sourceIp, token);
+        if (notHolder != null) {
+            return ConnectDecision.refused(Rejection.NOT_HOLDER, "source: " + notHolder);
+        }
+        if (!src.stateReported()) {
+            return ConnectDecision.refused(Rejection.REGISTRATION_PENDING, "source " + srcId
+                    + " has not sent its registration state yet");
         }
         if (src.state() != Protocol.CSTATE_IDLE) {
             return ConnectDecision.noMatch("source " + srcId + " is not IDLE (state " + src.state() + ")");
@@ -136,8 +235,18 @@ final class Registry {
         if (dst == null) {
             return ConnectDecision.noMatch("destination " + dstId + " is not registered");
         }
+        if (!dst.stateReported()) {
+            return ConnectDecision.refused(Rejection.REGISTRATION_PENDING, "destination " + dstId
+                    + " has not sent its registration state yet");
+        }
         if (dst.state() != Protocol.CSTATE_IDLE) {
             return ConnectDecision.noMatch("destination " + dstId + " is not IDLE (state " + dst.state() + ")");
+        }
+        for (ClientRecord r : new ClientRecord[] {src, dst}) {
+            if (!r.log().canAnnounce()) {
+                return ConnectDecision.refused(Rejection.ANNOUNCEMENT_BACKLOG, r.id()
+                        + " has too many announcements it has not read");
+            }
         }
         if (dst.publicIp() == src.publicIp()) {
             // 0 would read as "accepted" and -1 as "no match": such a local IP cannot be told apart.
@@ -145,9 +254,10 @@ final class Registry {
                 return ConnectDecision.noMatch("same public IP, but destination's local IP "
                         + Ipv4.toString(dst.localIp()) + " cannot be sent");
             }
-            return new ConnectDecision(dst.localIp(), null, null, "same public IP " + Ipv4.toString(src.publicIp()));
+            return new ConnectDecision(dst.localIp(), null, null, "same public IP " + Ipv4.toString(src.publicIp()),
+                    null);
         }
-        return new ConnectDecision(Protocol.COMM_ACCEPTED, src, dst, null);
+        return new ConnectDecision(Protocol.COMM_ACCEPTED, src, dst, null, null);
     }
 
     /** Marks both clients of an accepted MSG_CONNECT BUSY in {@code session}. */

@@ -28,5 +28,30 @@ public enum Rejection {
     /** Control-channel bytes beyond {@link ServerConfig#maxRelayBacklog()} for an absent side. */
     RELAY_OVERFLOW,
     /** A rendezvous session that did not finish within {@link ServerConfig#sessionTimeout()}. */
-    SESSION_TIMEOUT
+    SESSION_TIMEOUT,
+    /** A registration while {@link ServerConfig#maxClients()} IDs are held (empty ServerInfo). */
+    TOO_MANY_CLIENTS,
+    /** A connection beyond {@link ServerConfig#maxConnectionsPerSource()} from one source IP (closed at once). */
+    SOURCE_LIMIT,
+    /** A MSG_CONNECT while {@link ServerConfig#maxSessions()} sessions are in flight (answered -1). */
+    SESSION_LIMIT,
+    /** A MSG_CONNECT whose client has {@link ServerConfig#maxPendingAnnouncements()} unread (answered -1). */
+    ANNOUNCEMENT_BACKLOG,
+    /** A MSG_CONNECT to a client announced {@link ServerConfig#maxAnnouncementsPerSecond()} sessions this second (answered -1). */
+    ANNOUNCEMENT_RATE,
+    /** A registered client silent for longer than its idle timeout (its ID is freed). */
+    IDLE_TIMEOUT,
+    /** A registration without the proof of the shared secret, or with a wrong one. */
+    AUTH_FAILED,
+    /** A MSG_CONNECT whose source is not proven the holder of its ID (token missing or wrong; answered -1). */
+    NOT_HOLDER,
+    /**
+     * A MSG_CONNECT naming an ID registered but whose LogState had not arrived (an original
+     * client's XInit returns once it has written it), still missing after the short wait (answered -1).
+     */
+    REGISTRATION_PENDING,
+    /** A peer that closed in the middle of a handshake (a registration or a request cut short). */
+    TRUNCATED,
+    /** A peer that did not read what the server had to send (its outbound cap was exceeded). */
+    SLOW_READER
 }

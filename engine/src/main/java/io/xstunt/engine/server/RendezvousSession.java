@@ -86,6 +86,12 @@ final class RendezvousSession implements RendezvousHandle {
         return acceptor.address().getPort();
     }
 
+    /** @return what the session carried and why it ended (once ended) */
+    SessionSummary summary() {
+        return new SessionSummary(sessionId, initiatorId, listenerId, relay.bytesFrom(ControlRelay.Side.INITIATOR),
+                relay.bytesFrom(ControlRelay.Side.LISTENER), relay.endReason());
+    }
+
     /** @return the session's state (tests) */
     ControlRelay.State state() {
         return relay.state();
@@ -218,6 +224,10 @@ final class RendezvousSession implements RendezvousHandle {
         public void onClosed(TcpConnection c, Throwable cause) {
             if (cause != null) {
                 LOG.debug("session {}: {} control connection failed: {}", sessionId, side, cause.toString());
+            }
+            if (cause != null && c.pendingOutbound() > 0) {
+                observer.rejected(Rejection.SLOW_READER, SERVICE + " (session " + sessionId + ")", c.remoteAddress(),
+                        side + " did not read: " + cause.getMessage());
             }
             observer.closed(c);
             relay.onSideClosed(side, loop.clockNs());

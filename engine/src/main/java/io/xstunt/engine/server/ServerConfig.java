@@ -30,11 +30,29 @@ import java.util.Objects;
  * @param maxLogLine the longest client log line in bytes; a longer one closes that client
  * @param maxRelayBacklog bytes buffered on the control channel for a side that is not connected yet
  * @param backlog the accept queue length of every listening socket
+ * @param maxClients the most registered IDs; a registration beyond is refused (empty ServerInfo)
+ * @param maxConnectionsPerSource the most connections the server holds from one source IP, all
+ *     services together; one more is closed at once
+ * @param maxSessions the most rendezvous sessions in flight; a MSG_CONNECT beyond is answered -1
+ * @param maxPendingAnnouncements the most session announcements a log connection may have
+ *     unwritten (its client does not read); a MSG_CONNECT that would add one more is answered -1
+ * @param maxAnnouncementsPerSecond the most sessions announced to one client a second (a token
+ *     bucket of one second's worth); a MSG_CONNECT beyond is answered -1
+ * @param idleTimeout how long a registered client that asked for the extensions may stay silent
+ *     on its log connection before its ID is freed; it is told to send a keepalive every third of it
+ * @param originalIdleTimeout the same for original clients (which send no keepalive);
+ *     {@link Duration#ZERO}: none (the default: an original client may stay silent for ever)
+ * @param sharedSecret when not null, only clients that prove they know it may register (xstunt
+ *     extension; original clients are then refused); null: anyone may (the original behaviour)
+ * @param requireTokens strict mode: MSG_CONNECT and MSG_DEREGISTER must carry the holder token,
+ *     the public-IP rule alone is not enough (original clients can then only register and listen)
  */
 public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int commPort, int echoPort1,
                            int echoPort2, int serverVersion, int requiredBuild, Duration sessionTimeout,
                            Duration handshakeTimeout, Duration probeTimeout, int maxLogLine, int maxRelayBacklog,
-                           int backlog) {
+                           int backlog, int maxClients, int maxConnectionsPerSource, int maxSessions,
+                           int maxPendingAnnouncements, int maxAnnouncementsPerSecond, Duration idleTimeout,
+                           Duration originalIdleTimeout, byte[] sharedSecret, boolean requireTokens) {
     /** Default {@link #sessionTimeout()}. */
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
     /** Default {@link #handshakeTimeout()}. */
@@ -47,6 +65,18 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
     public static final int DEFAULT_MAX_RELAY_BACKLOG = 4096;
     /** Default {@link #backlog()}. */
     public static final int DEFAULT_BACKLOG = 128;
+    /** Default {@link #maxClients()}. */
+    public static final int DEFAULT_MAX_CLIENTS = 10_000;
+    /** Default {@link #maxConnectionsPerSource()}: room for many clients behind one NAT. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 256;
+    /** Default {@link #maxSessions()}. */
+    public static final int DEFAULT_MAX_SESSIONS = 1_000;
+    /** Default {@link #maxPendingAnnouncements()}. */
+    public static final int DEFAULT_MAX_PENDING_ANNOUNCEMENTS = 4;
+    /** Default {@link #maxAnnouncementsPerSecond()}. */
+    public static final int DEFAULT_MAX_ANNOUNCEMENTS_PER_SECOND = 50;
+    /** Default {@link #idleTimeout()}: keepalives every 20 s. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     /** Smallest {@link #maxLogLine()}: room for the timestamp, file and line prefix. */
     public static final int MIN_LOG_LINE = 64;
     /** Largest {@link #maxLogLine()}. */
@@ -97,6 +127,51 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         if (backlog < 1 || backlog > 65535) {
             throw new IllegalArgumentException("backlog must be 1..65535, got " + backlog);
         }
+        checkRange(maxClients, 1, 10_000_000, "maxClients");
+        checkRange(maxConnectionsPerSource, 1, 1_000_000, "maxConnectionsPerSource");
+        checkRange(maxSessions, 1, 1_000_000, "maxSessions");
+        checkRange(maxPendingAnnouncements, 1, 1024, "maxPendingAnnouncements");
+        checkRange(maxAnnouncementsPerSecond, 1, 1_000_000, "maxAnnouncementsPerSecond");
+        checkTimeout(idleTimeout, "idleTimeout");
+        if (idleTimeout.compareTo(Duration.ofSeconds(3)) < 0 || idleTimeout.toSeconds() / 3 > 65535) {
+            throw new IllegalArgumentException("idleTimeout must be 3 s..." + 3 * 65535L
+                    + " s (a third of it is announced in whole seconds), got " + idleTimeout);
+        }
+        if (!Duration.ZERO.equals(originalIdleTimeout)) {
+            checkTimeout(originalIdleTimeout, "originalIdleTimeout (or Duration.ZERO: none)");
+        }
+        if (sharedSecret != null) {
+            if (sharedSecret.length < 8 || sharedSecret.length > 1024) {
+                throw new IllegalArgumentException("sharedSecret must be 8..1024 bytes, got " + sharedSecret.length);
+            }
+            sharedSecret = sharedSecret.clone();
+        }
+    }
+
+    /** @return a copy of the shared secret, or null if none */
+    @Override
+    public byte[] sharedSecret() {
+        return sharedSecret == null ? null : sharedSecret.clone();
+    }
+
+    /** @return the keepalive interval announced to clients: a third of {@link #idleTimeout()}, in seconds */
+    public int keepaliveSeconds() {
+        return (int) (idleTimeout.toSeconds() / 3);
+    }
+
+    /** Never shows the secret. */
+    @Override
+    public String toString() {
+        return "ServerConfig[" + ip1.getHostAddress() + "/" + ip2.getHostAddress() + ", log " + logPort + ", comm "
+                + commPort + ", echo " + echoPort1 + "/" + echoPort2 + ", maxClients " + maxClients
+                + ", maxConnectionsPerSource " + maxConnectionsPerSource + ", maxSessions " + maxSessions
+                + ", secret " + (sharedSecret == null ? "off" : "on") + ", requireTokens " + requireTokens + "]";
+    }
+
+    private static void checkRange(int v, int min, int max, String what) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(what + " must be " + min + ".." + max + ", got " + v);
+        }
     }
 
     private static void checkPort(int port, String what) {
@@ -139,6 +214,15 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         private int maxLogLine = DEFAULT_MAX_LOG_LINE;
         private int maxRelayBacklog = DEFAULT_MAX_RELAY_BACKLOG;
         private int backlog = DEFAULT_BACKLOG;
+        private int maxClients = DEFAULT_MAX_CLIENTS;
+        private int maxConnectionsPerSource = DEFAULT_MAX_CONNECTIONS_PER_SOURCE;
+        private int maxSessions = DEFAULT_MAX_SESSIONS;
+        private int maxPendingAnnouncements = DEFAULT_MAX_PENDING_ANNOUNCEMENTS;
+        private int maxAnnouncementsPerSecond = DEFAULT_MAX_ANNOUNCEMENTS_PER_SECOND;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration originalIdleTimeout = Duration.ZERO;
+        private byte[] sharedSecret;
+        private boolean requireTokens;
 
         private Builder(Inet4Address ip1, Inet4Address ip2) {
             this.ip1 = ip1;
@@ -217,6 +301,60 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
             return this;
         }
 
+        /** @param n the most registered IDs */
+        public Builder maxClients(int n) {
+            this.maxClients = n;
+            return this;
+        }
+
+        /** @param n the most connections held from one source IP */
+        public Builder maxConnectionsPerSource(int n) {
+            this.maxConnectionsPerSource = n;
+            return this;
+        }
+
+        /** @param n the most rendezvous sessions in flight */
+        public Builder maxSessions(int n) {
+            this.maxSessions = n;
+            return this;
+        }
+
+        /** @param n the most unwritten announcements per log connection */
+        public Builder maxPendingAnnouncements(int n) {
+            this.maxPendingAnnouncements = n;
+            return this;
+        }
+
+        /** @param n the most sessions announced to one client a second */
+        public Builder maxAnnouncementsPerSecond(int n) {
+            this.maxAnnouncementsPerSecond = n;
+            return this;
+        }
+
+        /** @param timeout silence allowed to a registered client that keeps alive */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        /** @param timeout silence allowed to an original client; {@link Duration#ZERO}: none */
+        public Builder originalIdleTimeout(Duration timeout) {
+            this.originalIdleTimeout = timeout;
+            return this;
+        }
+
+        /** @param secret the shared secret registering clients must prove; null: none */
+        public Builder sharedSecret(byte[] secret) {
+            this.sharedSecret = secret;
+            return this;
+        }
+
+        /** @param strict whether MSG_CONNECT and MSG_DEREGISTER must carry the holder token */
+        public Builder requireTokens(boolean strict) {
+            this.requireTokens = strict;
+            return this;
+        }
+
         /**
          * @return the configuration
          * @throws IllegalArgumentException naming the first invalid field
@@ -224,7 +362,8 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         public ServerConfig build() {
             return new ServerConfig(ip1, ip2, logPort, commPort, echoPort1, echoPort2, serverVersion,
                     requiredBuild, sessionTimeout, handshakeTimeout, probeTimeout, maxLogLine, maxRelayBacklog,
-                    backlog);
+                    backlog, maxClients, maxConnectionsPerSource, maxSessions, maxPendingAnnouncements,
+                    maxAnnouncementsPerSecond, idleTimeout, originalIdleTimeout, sharedSecret, requireTokens);
         }
     }
 }

@@ -11,10 +11,13 @@ import io.xstunt.engine.wire.ServerInfo;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -24,6 +27,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,13 +47,17 @@ public final class StuntServer implements AutoCloseable {
     /** Attempts to find an ephemeral echo port that is free on both IPs. */
     private static final int ECHO_BIND_ATTEMPTS = 8;
     private static final long CROSS_THREAD_WAIT_S = 5;
+    /** SO_SNDBUF of log connections: room for dozens of announcements, not thousands. */
+    private static final int LOG_SEND_BUFFER = 4096;
 
     private final EventLoop loop;
     private final ServerConfig config;
-    private final Registry registry = new Registry();
+    private final Registry registry;
     private final ClientLogSink clientLog;
     private final CommService comm;
     private final Set<TcpConnection> connections = new HashSet<>();
+    /** Connections held per source IP, for {@link ServerConfig#maxConnectionsPerSource()}. */
+    private final Map<Integer, Integer> perSource = new HashMap<>();
     private final Set<RendezvousSession> sessions = new HashSet<>();
     private final List<TcpAcceptor> acceptors = new ArrayList<>();
     private final AtomicLongArray rejections = new AtomicLongArray(Rejection.values().length);
@@ -60,17 +68,20 @@ public final class StuntServer implements AutoCloseable {
     private int echoPort2;
     private ServerInfo infoTemplate;
     private boolean closed;
+    private volatile Consumer<SessionSummary> sessionListener;
 
     private StuntServer(EventLoop loop, ServerConfig config, ClientLogSink clientLog) {
         this.loop = loop;
         this.config = config;
         this.clientLog = clientLog;
+        this.registry = new Registry(config.maxClients(), config.requireTokens());
         this.comm = new CommService(registry, (id, initiator, listener) -> {
             RendezvousSession s = RendezvousSession.open(loop, id, initiator, listener, config, registry, observer,
-                    sessions::remove);
+                    this::sessionFinished);
             sessions.add(s);
             return s;
-        }, Ipv4.toInt(config.ip1()));
+        }, Ipv4.toInt(config.ip1()), sessions::size, config.maxSessions(),
+                config.maxAnnouncementsPerSecond());
     }
 
     /**
@@ -152,15 +163,22 @@ public final class StuntServer implements AutoCloseable {
     }
 
     private void acceptLog(TcpAcceptor a, SocketChannel ch) {
-        InetSocketAddress remote = remoteOf(ch);
+        InetSocketAddress remote = admit(ch, "log");
         if (remote != null) {
+            try {
+                // The server writes only 56-byte announcements here: a small kernel buffer lets a
+                // client that does not read show up at once in maxPendingAnnouncements.
+                ch.setOption(StandardSocketOptions.SO_SNDBUF, LOG_SEND_BUFFER);
+            } catch (IOException e) {
+                LOG.debug("log: cannot set SO_SNDBUF: {}", e.toString());
+            }
             ProcedureBinding.accept(loop, ch, new LogSession(registry, config, infoTemplate,
                     Ipv4.toInt(remote.getAddress()), clientLog), "log", observer, LogSession.inboundBytes(config));
         }
     }
 
     private void acceptComm(TcpAcceptor a, SocketChannel ch) {
-        InetSocketAddress remote = remoteOf(ch);
+        InetSocketAddress remote = admit(ch, "comm");
         if (remote != null) {
             ProcedureBinding.accept(loop, ch, new CommSession(comm, Ipv4.toInt(remote.getAddress()),
                     config.handshakeTimeout().toNanos()), "comm", observer, 2 * Msg.SIZE);
@@ -168,11 +186,27 @@ public final class StuntServer implements AutoCloseable {
     }
 
     private void acceptEcho(TcpAcceptor a, SocketChannel ch) {
-        InetSocketAddress remote = remoteOf(ch);
+        InetSocketAddress remote = admit(ch, "echo");
         if (remote != null) {
             ProcedureBinding.accept(loop, ch, new EchoResponder(Ipv4.toInt(remote.getAddress()), remote.getPort(),
                     config.handshakeTimeout().toNanos()), "echo", observer, 256);
         }
+    }
+
+    /**
+     * The remote address of an accepted channel, or null if it is refused and closed: not IPv4,
+     * or one connection too many from its source IP (counted, logged).
+     */
+    private InetSocketAddress admit(SocketChannel ch, String service) {
+        InetSocketAddress remote = remoteOf(ch);
+        if (remote != null && perSource.getOrDefault(Ipv4.toInt(remote.getAddress()), 0)
+                >= config.maxConnectionsPerSource()) {
+            closeQuietly(ch);
+            observer.rejected(Rejection.SOURCE_LIMIT, service, remote, config.maxConnectionsPerSource()
+                    + " connections from this address already");
+            return null;
+        }
+        return remote;
     }
 
     private static InetSocketAddress remoteOf(SocketChannel ch) {
@@ -232,9 +266,37 @@ public final class StuntServer implements AutoCloseable {
         return onLoop(sessions::size);
     }
 
+    /**
+     * Tells {@code listener} (on the loop thread) about every rendezvous session once nothing of
+     * it is left open: its control bytes from each side and why it ended. Not in the original; it
+     * lets a test prove that a connection was direct (the server relayed only control bytes).
+     *
+     * @param listener the listener, or null for none
+     */
+    public void onSessionFinished(Consumer<SessionSummary> listener) {
+        sessionListener = listener;
+    }
+
+    private void sessionFinished(RendezvousSession s) {
+        sessions.remove(s);
+        Consumer<SessionSummary> l = sessionListener;
+        if (l != null) {
+            try {
+                l.accept(s.summary());
+            } catch (RuntimeException e) {
+                LOG.warn("session listener failed: {}", e.toString());
+            }
+        }
+    }
+
     /** @return the number of TCP connections the server holds (log, comm, echo, control) */
     public int openConnections() {
         return onLoop(connections::size);
+    }
+
+    /** @return the number of source IPs the server holds connections from (leak checks) */
+    public int sourcesTracked() {
+        return onLoop(perSource::size);
     }
 
     /** @return how many inputs were refused for {@code why} (any thread) */
@@ -314,12 +376,17 @@ public final class StuntServer implements AutoCloseable {
     private final class Observer implements ServiceObserver {
         @Override
         public void opened(TcpConnection c) {
-            connections.add(c);
+            if (connections.add(c) && c.remoteAddress() != null) {
+                perSource.merge(Ipv4.toInt(c.remoteAddress().getAddress()), 1, Integer::sum);
+            }
         }
 
         @Override
         public void closed(TcpConnection c) {
-            connections.remove(c);
+            if (connections.remove(c) && c.remoteAddress() != null) {
+                // merge removes the entry when the count reaches 0: no entry is left behind
+                perSource.merge(Ipv4.toInt(c.remoteAddress().getAddress()), -1, (a, b) -> a + b == 0 ? null : a + b);
+            }
         }
 
         @Override

@@ -16,8 +16,9 @@
  *       ServerInfo, then close.</li>
  *   <li>Timeouts: a log connection must send its ID field and state, and a comm connection its Msg,
  *       within {@code handshakeTimeout} (10 s); a PROBE registration may hold its ID for
- *       {@code probeTimeout} (60 s); an IDLE log connection has no timeout (it lives as long as the
- *       registration). {@code sessionTimeout} (30 s) bounds a whole rendezvous session, pairing and
+ *       {@code probeTimeout} (60 s); an IDLE log connection of a client that asked for the extensions
+ *       must show life (any byte; keepalives are empty lines) within {@code idleTimeout} (60 s), an
+ *       original client's only if {@code originalIdleTimeout} is set (default: none). {@code sessionTimeout} (30 s) bounds a whole rendezvous session, pairing and
  *       relay together; a connection told to close after flushing gets {@code handshakeTimeout} more.</li>
  *   <li>A same-public-IP MSG_CONNECT whose destination reported local IP 0.0.0.0 or 255.255.255.255
  *       is answered -1: those values would read as "accepted" and "no match".</li>
@@ -29,6 +30,9 @@
  *   <li>Client log lines: UTF-8 with malformed bytes replaced, control characters shown as '?', a
  *       trailing CR dropped, logged at INFO on {@code io.xstunt.server.clientlog} with the ID in the
  *       message and in MDC key {@code xstunt.client}.</li>
+ *   <li>Who may do what, the shared secret and the limits: docs/PROTOCOL.md, "Authentication and
+ *       ownership"; every refusal closes that connection, logs one line with the address and counts a
+ *       {@link io.xstunt.engine.server.Rejection}; docs/RELIABILITY.md lists them with their tests.</li>
  * </ul>
  */
 package io.xstunt.engine.server;

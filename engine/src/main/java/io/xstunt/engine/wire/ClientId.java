@@ -54,12 +54,15 @@ public final class ClientId {
     /**
      * Writes an ID field at the buffer's position and advances it by {@link Protocol#ID_FIELD_LEN}.
      * An empty string writes an all-NUL field (the server's "ID taken" answer).
+     *
+     * @throws IllegalArgumentException if a non-empty ID fails {@link #validate}: what {@link #read}
+     *     would reject or read back differently (a NUL cuts it, a broken surrogate becomes '?')
      */
     public static void write(ByteBuffer dst, String id) {
-        byte[] b = id.getBytes(StandardCharsets.UTF_8);
-        if (b.length > Protocol.MAX_ID_LEN) {
-            throw new IllegalArgumentException("client ID longer than " + Protocol.MAX_ID_LEN + " bytes");
+        if (!id.isEmpty()) {
+            validate(id);
         }
+        byte[] b = id.getBytes(StandardCharsets.UTF_8);
         dst.put(b);
         for (int i = b.length; i < Protocol.ID_FIELD_LEN; i++) {
             dst.put((byte) 0);

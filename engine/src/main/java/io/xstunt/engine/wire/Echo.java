@@ -47,6 +47,15 @@ public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte
         return new Echo(ip, port, 0, "", 0, (byte) 0);
     }
 
+    /**
+     * @return true if this is the server's all-zero record on a log connection (xstunt
+     *     extension): its keepalive, and its acknowledgement of an IDLE registration; no
+     *     announcement or address reply can be all zero
+     */
+    public boolean isKeepalive() {
+        return role == 0 && ip == 0 && port == 0;
+    }
+
     /** @return true if this is a session announcement (has a role) */
     public boolean isAnnouncement() {
         return role != 0;

@@ -85,4 +85,28 @@ public final class Protocol {
     public static final int LOG_STATE_LEN = 1 + 4;
     /** The comm service's answer to MSG_CONNECT. */
     public static final int COMM_REPLY_LEN = 4;
+
+    // ---- xstunt extensions (docs/PROTOCOL.md, "Authentication and ownership"): never sent to or
+    // by an original peer, whose bytes stay exactly the reference's.
+
+    /** Offset in the 33-byte ID field of the byte that asks an xstunt server for the extensions. */
+    public static final int EXT_REQUEST_OFFSET = MAX_ID_LEN;
+    /** The value of that byte ('X'); an ID of {@link #MAX_ID_LEN} bytes has no room to ask. */
+    public static final byte EXT_REQUEST = 'X';
+    /** ServerInfo {@code wPort3} flag: {@code wPort5..wPort8} carry this registration's holder token. */
+    public static final int EXT_FLAG_TOKEN = 1;
+    /** ServerInfo {@code wPort3} flag: the server requires a registration proof (shared secret). */
+    public static final int EXT_FLAG_PROOF = 2;
+    /**
+     * ServerInfo {@code wPort3} flag: the server acknowledges an IDLE registration with one
+     * all-zero 56-byte record (the keepalive record) right after it has applied LogState(IDLE);
+     * the client's XInit completes only then.
+     */
+    public static final int EXT_FLAG_REG_ACK = 4;
+    /** Msg pad bytes ({@code 70..71}) that say an 8-byte holder token follows the Msg ("XT"). */
+    public static final int MSG_TOKEN_MARKER = 0x5854;
+    /** Bytes of a holder token. */
+    public static final int TOKEN_LEN = 8;
+    /** Bytes of a registration proof (HMAC-SHA256 cut to 16 bytes), written right after LogState. */
+    public static final int PROOF_LEN = 16;
 }

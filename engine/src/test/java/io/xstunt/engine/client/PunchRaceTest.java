@@ -19,7 +19,7 @@ class PunchRaceTest {
     long now = 1_000;
 
     PunchRace race(PunchStrategy s, boolean initiator, int maxAttempts) {
-        PunchRace r = new PunchRace(s, initiator, PORT, PEER, RETRY, maxAttempts);
+        PunchRace r = new PunchRace(s, initiator, PORT, PEER, RETRY, now, maxAttempts);
         r.start(now);
         return r;
     }
@@ -65,16 +65,17 @@ class PunchRaceTest {
     }
 
     @Test
-    void raceListenerRetriesThenGivesUpWithErrConnect() {
+    void raceListenerConnectsAndListensAndRetriesUntilAnAcceptOrTheDeadline() {
         PunchRace r = race(PunchStrategy.RACE, false, 2);
-        assertEquals(List.of(new Action.Connect(1, PORT, PEER)), r.drainActions());
+        assertEquals(List.of(new Action.Connect(1, PORT, PEER), new Action.Listen(PORT)), r.drainActions(),
+                "the listener is never armed: \"ready\" is the initiator's");
         r.onConnectResult(1, false, "refused", now);
         r.onTimeout(r.deadlineNs().orElseThrow());
         assertEquals(List.of(new Action.Connect(2, PORT, PEER)), r.drainActions());
         r.onConnectResult(2, false, "refused", now);
-        List<Action> a = r.drainActions();
-        assertEquals(ErrorCode.ERR_CONNECT, assertInstanceOf(Action.Failed.class, a.get(0)).error().code());
-        assertEquals(PunchRace.State.FAILED, r.state());
+        assertTrue(r.drainActions().isEmpty(), "out of attempts, still listening");
+        r.onAccepted(now);
+        assertEquals(List.of(new Action.CloseListen(), new Action.WonByAccept()), r.drainActions());
     }
 
     @Test
@@ -128,5 +129,24 @@ class PunchRaceTest {
         List<Action> a = r.drainActions();
         assertEquals(new Action.CloseConnect(1), a.get(0));
         assertEquals(ErrorCode.ERR_LISTEN, assertInstanceOf(Action.Failed.class, a.get(1)).error().code());
+    }
+
+    @Test
+    void retriesFollowTheSharedGridAndSkipPointsWhileAnAttemptIsPending() {
+        long origin = now + 5 * RETRY.toNanos();
+        PunchRace r = new PunchRace(PunchStrategy.RACE, true, PORT, PEER, RETRY, origin, 8);
+        r.start(now);
+        r.drainActions();
+        r.onConnectResult(1, false, "refused", now);
+        assertEquals(origin, r.deadlineNs().orElseThrow(), "before the origin: retry at the origin");
+        r.onTimeout(origin);
+        assertEquals(List.of(new Action.Connect(2, PORT, PEER)), r.drainActions());
+        long failedAt = origin + 3 * RETRY.toNanos() / 2; // the RST came back after 1.5 periods
+        r.onConnectResult(2, false, "refused", failedAt);
+        assertEquals(origin + 2 * RETRY.toNanos(), r.deadlineNs().orElseThrow(), "the next grid point, not now + period");
+        r.onTimeout(origin + 2 * RETRY.toNanos());
+        assertEquals(List.of(new Action.Connect(3, PORT, PEER)), r.drainActions());
+        r.onConnectResult(3, false, "refused", origin + 2 * RETRY.toNanos());
+        assertEquals(origin + 3 * RETRY.toNanos(), r.deadlineNs().orElseThrow(), "a failure on a grid point waits a period");
     }
 }

@@ -185,7 +185,9 @@ class RendezvousProcedureTest {
         assertEquals(new InetSocketAddress(Ipv4.toAddress(IP_L), 50002), i.succeeded.peerPredicted());
         assertEquals(new InetSocketAddress(Ipv4.toAddress(IP_I), 50002), l.succeeded.peerPredicted());
         assertEquals(30000, i.punch.localPort());
-        assertEquals(Duration.ofMillis(20), i.punch.retryDelay());
+        assertEquals(Duration.ofMillis(27), i.punch.retryPeriod(), "1.25 round trips + 2 ms");
+        assertEquals(i.punch.gridOriginNs(), l.punch.gridOriginNs(),
+                "both retry grids start when the listener reads \"ready\"");
         assertEquals(List.of("comm", "control", "sync", "predict", "exchange", "punch"),
                 List.copyOf(i.succeeded.phases().keySet()));
         assertEquals(List.of("control", "sync", "predict", "exchange", "punch"),

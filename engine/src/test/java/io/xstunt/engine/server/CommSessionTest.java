@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
@@ -105,6 +106,61 @@ class CommSessionTest {
         failOpen = true;
         assertEquals(-1, exchange(Msg.connect("a", "b"), IP_A), "no control listener: no match");
         assertEquals(Protocol.CSTATE_IDLE, registry.query("a"));
+    }
+
+    /** An ID held, whose LogState has not arrived. */
+    private RecordingEndpoint pending(String id, int ip) {
+        RecordingEndpoint e = new RecordingEndpoint();
+        registry.claim(id, ip, e);
+        return e;
+    }
+
+    /** A comm connection from IP_A that received {@code m} at time 10. */
+    private CommSession connectAt10(Msg m) {
+        CommSession s = new CommSession(service, IP_A, HANDSHAKE_NS);
+        s.onOpen(0);
+        s.onBytes(bytes(m), 10);
+        return s;
+    }
+
+    @Test
+    void aConnectNamingAnIdWhoseStateIsStillOnItsWayWaitsForIt() {
+        // an original client: XInit returned once LogState(IDLE) was written; the server has not read it
+        RecordingEndpoint a = pending("a", IP_A);
+        idle("b", IP_B, 12);
+        CommSession s = connectAt10(Msg.connect("a", "b"));
+        assertEquals(CommSession.State.AWAIT_STATE, s.state());
+        assertNull(s.output().pollTransmit(), "no answer yet");
+        assertEquals(10 + CommSession.RETRY_NS, s.output().deadlineNs());
+        s.onTimeout(10 + CommSession.RETRY_NS);
+        assertEquals(CommSession.State.AWAIT_STATE, s.state(), "still pending: asks again later");
+        registry.reportState("a", a, Protocol.CSTATE_IDLE, 11);
+        s.onTimeout(10 + 2 * CommSession.RETRY_NS);
+        assertEquals(CommSession.State.ANSWERED, s.state());
+        assertEquals(0, s.output().pollTransmit().getInt(), "accepted once the state arrived");
+        assertEquals(List.of(1), opened);
+        assertNull(s.output().pollRejection());
+
+        // the destination's state, likewise; one that never comes is -1 after the bounded wait
+        pending("c", IP_B);
+        idle("d", IP_A, 13);
+        CommSession late = connectAt10(Msg.connect("d", "c"));
+        long waitEnd = 10 + Math.min(HANDSHAKE_NS, CommSession.PENDING_WAIT_NS);
+        long t = 10;
+        while (late.state() == CommSession.State.AWAIT_STATE) {
+            assertTrue(late.output().deadlineNs() - waitEnd <= 0, "never past the bound");
+            t = late.output().deadlineNs();
+            late.onTimeout(t);
+        }
+        assertEquals(waitEnd, t);
+        assertEquals(-1, late.output().pollTransmit().getInt());
+        assertEquals(Rejection.REGISTRATION_PENDING, late.output().pollRejection());
+        assertEquals(ProcedureOutput.Closing.AFTER_FLUSH, late.output().closing());
+
+        // a PROBE state that did arrive is no reason to wait: -1 at once, as before
+        RecordingEndpoint e = pending("e", IP_B);
+        registry.reportState("e", e, Protocol.CSTATE_PROBE, 14);
+        assertEquals(-1, exchange(Msg.connect("d", "e"), IP_A));
     }
 
     @Test

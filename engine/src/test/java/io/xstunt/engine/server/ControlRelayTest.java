@@ -63,6 +63,8 @@ class ControlRelayTest {
         relay.onBytes(Side.INITIATOR, frame(3, 0), 5);
         assertArrayEquals(new byte[] {3, 0}, sentTo(Side.LISTENER));
         assertFalse(relay.ended());
+        assertEquals(8, relay.bytesFrom(Side.INITIATOR), "6 buffered + 2 relayed");
+        assertEquals(4, relay.bytesFrom(Side.LISTENER));
     }
 
     @Test

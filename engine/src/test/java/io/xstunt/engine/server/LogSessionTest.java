@@ -40,7 +40,7 @@ class LogSessionTest {
         return s;
     }
 
-    private static byte[] sent(LogSession s) {
+    static byte[] sent(LogSession s) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteBuffer b;
         while ((b = s.output().pollTransmit()) != null) {

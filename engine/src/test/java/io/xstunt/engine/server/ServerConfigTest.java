@@ -8,6 +8,7 @@ import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
 import java.net.Inet4Address;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,38 @@ class ServerConfigTest {
         assertEquals(Duration.ofSeconds(10), c.handshakeTimeout());
         assertEquals(1024, c.maxLogLine());
         assertTrue(c.backlog() > 0);
+    }
+
+    @Test
+    void robustnessDefaultsAreSafeAndTheOriginalBehaviourStaysOn() {
+        ServerConfig c = ServerConfig.builder(IP1, IP2).build();
+        assertEquals(10_000, c.maxClients());
+        assertEquals(256, c.maxConnectionsPerSource());
+        assertEquals(1_000, c.maxSessions());
+        assertEquals(4, c.maxPendingAnnouncements());
+        assertEquals(50, c.maxAnnouncementsPerSecond());
+        assertEquals(Duration.ofSeconds(60), c.idleTimeout());
+        assertEquals(20, c.keepaliveSeconds());
+        assertEquals(Duration.ZERO, c.originalIdleTimeout(), "original clients send no keepalive");
+        assertEquals(null, c.sharedSecret());
+        assertEquals(false, c.requireTokens());
+    }
+
+    @Test
+    void robustnessLimitsAreChecked() {
+        UnaryOperator<ServerConfig.Builder>[] bad = List.<UnaryOperator<ServerConfig.Builder>>of(
+                b -> b.maxClients(0), b -> b.maxConnectionsPerSource(0), b -> b.maxSessions(0),
+                b -> b.maxPendingAnnouncements(0), b -> b.maxAnnouncementsPerSecond(0), b -> b.idleTimeout(Duration.ofSeconds(2)),
+                b -> b.originalIdleTimeout(Duration.ofSeconds(-1)), b -> b.sharedSecret(new byte[7]))
+                .toArray(UnaryOperator[]::new);
+        for (UnaryOperator<ServerConfig.Builder> t : bad) {
+            assertThrows(IllegalArgumentException.class, () -> t.apply(ServerConfig.builder(IP1, IP2)).build());
+        }
+        byte[] secret = "abcdefgh".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        ServerConfig c = ServerConfig.builder(IP1, IP2).sharedSecret(secret).build();
+        secret[0] = 'z';
+        assertEquals('a', c.sharedSecret()[0], "the secret is copied in");
+        assertTrue(!c.toString().contains("abcdefgh"), "and never shown");
     }
 
     @Test

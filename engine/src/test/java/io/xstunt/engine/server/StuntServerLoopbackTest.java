@@ -34,6 +34,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -279,6 +280,8 @@ class StuntServerLoopbackTest {
 
     @Test
     void connectAnnouncesPairsAndRelaysBothWays() throws Exception {
+        ConcurrentLinkedQueue<SessionSummary> finished = new ConcurrentLinkedQueue<>();
+        server.onSessionFinished(finished::add);
         try (Registration a = idle(IP_A, "alice", LOCAL_A);
              Registration b = idle(IP_B, "bob", LOCAL_B)) {
             assertEquals(0, request(IP_A, comm(), msg(Protocol.MSG_CONNECT, "alice", "bob")));
@@ -315,6 +318,8 @@ class StuntServerLoopbackTest {
             awaitState("alice", Protocol.CSTATE_IDLE);
             awaitState("bob", Protocol.CSTATE_IDLE);
             awaitNoLeaks(2);
+            assertEquals(List.of(new SessionSummary(1, "alice", "bob", 12, 4, "INITIATOR closed its control connection")),
+                    List.copyOf(finished), "one summary: control bytes from each side");
             assertEquals(0, request(IP_B, comm(), msg(Protocol.MSG_CONNECT, "bob", "alice")), "IDLE again");
             assertAnnouncement(read(a.log(), ECHO), uint16(read(b.log(), ECHO), 4), 2, "bob", IP_B, 'S');
         }

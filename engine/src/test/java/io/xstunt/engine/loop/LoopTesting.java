@@ -1,0 +1,95 @@
+package io.xstunt.engine.loop;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Bounded waits for loop tests: every wait fails with a clear message instead of hanging. */
+final class LoopTesting {
+    static final long WAIT_SECONDS = 5;
+
+    private LoopTesting() {
+    }
+
+    /** Runs {@code task} on the loop's thread and returns its result. */
+    static <T> T onLoop(EventLoop loop, Callable<T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                result.complete(task.call());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return await(result, "a task on loop " + loop.name());
+    }
+
+    /** Like {@link #onLoop(EventLoop, Callable)} for a task without a result. */
+    static void runOnLoop(EventLoop loop, ThrowingRunnable task) {
+        onLoop(loop, () -> {
+            task.run();
+            return null;
+        });
+    }
+
+    static void await(CountDownLatch latch, String what) {
+        try {
+            assertTrue(latch.await(WAIT_SECONDS, TimeUnit.SECONDS), "timed out after " + WAIT_SECONDS + " s waiting for " + what);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail("interrupted waiting for " + what);
+        }
+    }
+
+    static <T> T await(CompletableFuture<T> future, String what) {
+        try {
+            return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            return fail("timed out after " + WAIT_SECONDS + " s waiting for " + what);
+        } catch (ExecutionException e) {
+            return fail(what + " failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return fail("interrupted waiting for " + what);
+        }
+    }
+
+    /** Joins a helper thread, failing if it does not end in time. */
+    static void join(Thread t) {
+        try {
+            t.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail("interrupted joining " + t);
+        }
+        assertTrue(!t.isAlive(), "thread " + t.getName() + " did not end within " + WAIT_SECONDS + " s");
+    }
+
+    /** Runs {@code task} on a new thread and returns what it threw, or null. */
+    static Throwable thrownOnAnotherThread(ThrowingRunnable task) {
+        CompletableFuture<Throwable> seen = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                task.run();
+                seen.complete(null);
+            } catch (Throwable e) {
+                seen.complete(e);
+            }
+        });
+        t.start();
+        join(t);
+        return await(seen, "a task on another thread");
+    }
+
+    /** A task that may throw checked exceptions. */
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}

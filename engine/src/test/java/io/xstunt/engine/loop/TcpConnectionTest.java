@@ -1,0 +1,560 @@
+package io.xstunt.engine.loop;
+
+import static io.xstunt.engine.loop.LoopTesting.await;
+import static io.xstunt.engine.loop.LoopTesting.onLoop;
+import static io.xstunt.engine.loop.LoopTesting.runOnLoop;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** TcpConnection and TcpAcceptor on loopback, driven by a loop on its own thread. */
+@Timeout(30)
+class TcpConnectionTest {
+    private static final InetSocketAddress ANY_LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+
+    private EventLoop loop;
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @BeforeEach
+    void startLoop() {
+        loop = EventLoop.open("tcp-test").start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = cleanup.size() - 1; i >= 0; i--) {
+            cleanup.get(i).close();
+        }
+        loop.close();
+        assertEquals(0, loop.errorCount() - expectedLoopErrors, "unexpected errors on the loop");
+    }
+
+    private long expectedLoopErrors;
+
+    /** Records a connection's events; by default consumes every byte it is offered. */
+    private static class Recorder implements ConnectionListener {
+        final CompletableFuture<TcpConnection> connected = new CompletableFuture<>();
+        final CompletableFuture<Optional<Throwable>> closed = new CompletableFuture<>();
+        final AtomicInteger closedCount = new AtomicInteger();
+        final ByteArrayOutputStream received = new ByteArrayOutputStream();
+        volatile boolean readAfterClose;
+
+        @Override
+        public void onConnected(TcpConnection c) {
+            connected.complete(c);
+        }
+
+        @Override
+        public void onRead(TcpConnection c, ByteBuffer in) {
+            if (closed.isDone()) {
+                readAfterClose = true;
+            }
+            byte[] b = new byte[in.remaining()];
+            in.get(b);
+            synchronized (received) {
+                received.writeBytes(b);
+            }
+        }
+
+        @Override
+        public void onClosed(TcpConnection c, Throwable cause) {
+            closedCount.incrementAndGet();
+            closed.complete(Optional.ofNullable(cause));
+        }
+
+        byte[] bytes() {
+            synchronized (received) {
+                return received.toByteArray();
+            }
+        }
+
+        /** Waits until the peer's close arrived and returns the cause (null: a normal close). */
+        Throwable awaitClosed() {
+            return await(closed, "onClosed").orElse(null);
+        }
+    }
+
+    /** A listening acceptor and the first connection it accepted. */
+    private record Listening(TcpAcceptor acceptor, CompletableFuture<TcpConnection> accepted) {
+        InetSocketAddress address() {
+            return acceptor.address();
+        }
+
+        TcpConnection connection() {
+            return await(accepted, "the accept");
+        }
+    }
+
+    private Listening listen(ConnectionListener listener) {
+        return listen(TcpConnection.DEFAULT_INBOUND, TcpConnection.DEFAULT_MAX_OUTBOUND, listener);
+    }
+
+    /** Listens on loopback; every accepted channel becomes a TcpConnection with {@code listener}. */
+    private Listening listen(int inbound, int maxOutbound, ConnectionListener listener) {
+        CompletableFuture<TcpConnection> accepted = new CompletableFuture<>();
+        TcpAcceptor a = onLoop(loop, () -> TcpAcceptor.open(loop, ANY_LOOPBACK, 16, (acc, ch) -> {
+            try {
+                accepted.complete(TcpConnection.accepted(loop, ch, listener, inbound, maxOutbound));
+            } catch (IOException e) {
+                accepted.completeExceptionally(e);
+            }
+        }));
+        cleanup.add(() -> runOnLoop(loop, a::close));
+        return new Listening(a, accepted);
+    }
+
+    private Socket plainClient(InetSocketAddress to) throws IOException {
+        Socket s = new Socket();
+        cleanup.add(s);
+        s.setSoTimeout((int) (LoopTesting.WAIT_SECONDS * 1000));
+        s.connect(to, (int) (LoopTesting.WAIT_SECONDS * 1000));
+        return s;
+    }
+
+    /** Cancelled keys leave the selector at its next select; a few passes may be needed. */
+    private void awaitRegisteredKeys(int expected) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
+        int keys;
+        while ((keys = onLoop(loop, loop::registeredKeys)) != expected && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals(expected, keys, "channels registered with the selector");
+    }
+
+    /** End of stream, or a reset when the closing side still had unread bytes (Linux sends RST then). */
+    private static void assertPeerSeesTheEnd(Socket peer) throws IOException {
+        try {
+            assertEquals(-1, peer.getInputStream().read(), "the peer sees the connection end");
+        } catch (java.net.SocketException reset) {
+            assertTrue(String.valueOf(reset.getMessage()).contains("reset"), reset.toString());
+        }
+    }
+
+    private static byte[] readExactly(InputStream in, int n) throws IOException {
+        byte[] b = in.readNBytes(n);
+        assertEquals(n, b.length, "the peer closed early");
+        return b;
+    }
+
+    private static byte[] pattern(int n) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (i * 31 + (i >>> 8));
+        }
+        return b;
+    }
+
+    @Test
+    void echoRoundTrip() throws Exception {
+        ConnectionListener echo = new Recorder() {
+            @Override
+            public void onRead(TcpConnection c, ByteBuffer in) {
+                c.send(in); // consumes all of it
+            }
+        };
+        Listening acceptor = listen(echo);
+        byte[] message = "hello xstunt".getBytes(StandardCharsets.US_ASCII);
+        CountDownLatch echoed = new CountDownLatch(1);
+        Recorder client = new Recorder() {
+            @Override
+            public void onConnected(TcpConnection c) {
+                super.onConnected(c);
+                c.send(message);
+            }
+
+            @Override
+            public void onRead(TcpConnection c, ByteBuffer in) {
+                super.onRead(c, in);
+                if (bytes().length >= message.length) {
+                    echoed.countDown();
+                }
+            }
+        };
+        TcpConnection c = onLoop(loop, () -> TcpConnection.connect(loop, (InetSocketAddress) null, acceptor.address(),
+                client));
+        assertSame(c, await(client.connected, "onConnected"));
+        await(echoed, "the echo");
+        assertArrayEquals(message, client.bytes());
+        TcpConnection server = acceptor.connection();
+        assertEquals(acceptor.address(), onLoop(loop, c::remoteAddress));
+        assertEquals(onLoop(loop, c::localAddress), onLoop(loop, server::remoteAddress));
+        assertTrue(onLoop(loop, c::isOpen));
+
+        runOnLoop(loop, c::close);
+        assertNull(client.awaitClosed());
+        assertTrue(onLoop(loop, c::isClosed));
+        assertNull(((Recorder) echo).awaitClosed(), "the server side sees a normal close");
+        runOnLoop(loop, c::close);
+        assertEquals(1, client.closedCount.get(), "onClosed exactly once");
+        awaitRegisteredKeys(1); // only the acceptor is left on the selector
+    }
+
+    @Test
+    void bytesSentBeforeTheConnectCompletesAreDelivered() throws Exception {
+        Recorder serverSide = new Recorder();
+        Listening acceptor = listen(serverSide);
+        Recorder client = new Recorder();
+        TcpConnection c = onLoop(loop, () -> {
+            TcpConnection conn = TcpConnection.connect(loop, (InetSocketAddress) null, acceptor.address(), client);
+            conn.send("early".getBytes(StandardCharsets.US_ASCII));
+            return conn;
+        });
+        await(client.connected, "onConnected");
+        runOnLoop(loop, c::closeAfterFlush);
+        assertNull(serverSide.awaitClosed());
+        assertEquals("early", new String(serverSide.bytes(), StandardCharsets.US_ASCII));
+    }
+
+    /** Decodes [length byte][payload] messages, consuming only whole ones, and records each offer. */
+    private static final class LengthPrefixed extends Recorder {
+        final List<Integer> offered = new CopyOnWriteArrayList<>();
+        final List<String> messages = new CopyOnWriteArrayList<>();
+        final CountDownLatch firstOffer = new CountDownLatch(1);
+        final CountDownLatch threeMessages = new CountDownLatch(3);
+
+        @Override
+        public void onRead(TcpConnection c, ByteBuffer in) {
+            offered.add(in.remaining());
+            while (in.remaining() >= 1 && in.remaining() >= 1 + (in.get(in.position()) & 0xff)) {
+                byte[] m = new byte[in.get() & 0xff];
+                in.get(m);
+                messages.add(new String(m, StandardCharsets.US_ASCII));
+                threeMessages.countDown();
+            }
+            firstOffer.countDown();
+        }
+    }
+
+    @Test
+    void partialMessagesLeftInTheBufferAreOfferedAgain() throws Exception {
+        LengthPrefixed decoder = new LengthPrefixed();
+        Listening acceptor = listen(decoder);
+        Socket peer = plainClient(acceptor.address());
+        // Two whole messages and the first 3 bytes of a third (length 5: "cdefg").
+        peer.getOutputStream().write(new byte[] {2, 'a', 'b', 1, 'z', 5, 'c', 'd'});
+        peer.getOutputStream().flush();
+        await(decoder.firstOffer, "the first bytes");
+        assertEquals(List.of("ab", "z"), decoder.messages);
+        assertEquals(List.of(8), decoder.offered);
+        peer.getOutputStream().write(new byte[] {'e', 'f', 'g'});
+        await(decoder.threeMessages, "the third message");
+        assertEquals(List.of("ab", "z", "cdefg"), decoder.messages);
+        assertEquals(List.of(8, 6), decoder.offered, "the 3 kept bytes come again, followed by the new 3");
+    }
+
+    @Test
+    void oversizedInboundMessageClosesWithAnError() throws Exception {
+        Recorder neverConsumes = new Recorder() {
+            @Override
+            public void onRead(TcpConnection c, ByteBuffer in) {
+                // waits for a message that can never fit
+            }
+        };
+        Listening acceptor = listen(16, TcpConnection.DEFAULT_MAX_OUTBOUND, neverConsumes);
+        Socket peer = plainClient(acceptor.address());
+        peer.getOutputStream().write(new byte[32]);
+        Throwable cause = neverConsumes.awaitClosed();
+        assertInstanceOf(IOException.class, cause);
+        assertTrue(cause.getMessage().contains("larger than 16"), cause.getMessage());
+        assertPeerSeesTheEnd(peer);
+    }
+
+    @Test
+    void aFullBufferIsNotAnErrorWhileTheListenerConsumes() throws Exception {
+        LengthPrefixed decoder = new LengthPrefixed();
+        Listening acceptor = listen(8, TcpConnection.DEFAULT_MAX_OUTBOUND, decoder);
+        Socket peer = plainClient(acceptor.address());
+        // 3 messages of 7 bytes each: 21 bytes through an 8-byte buffer.
+        peer.getOutputStream().write("\u0006abcdef\u0006ghijkl\u0006mnopqr".getBytes(StandardCharsets.US_ASCII));
+        await(decoder.threeMessages, "three messages");
+        assertEquals(List.of("abcdef", "ghijkl", "mnopqr"), decoder.messages);
+        assertFalse(decoder.closed.isDone());
+    }
+
+    @Test
+    void outboundCapClosesAConnectionWhosePeerDoesNotRead() throws Exception {
+        Recorder serverSide = new Recorder();
+        Listening acceptor = listen(serverSide);
+        Socket sleeper = new Socket();
+        cleanup.add(sleeper);
+        sleeper.setReceiveBufferSize(4096);
+        sleeper.connect(acceptor.address());
+        TcpConnection server = acceptor.connection();
+        byte[] chunk = new byte[16 * 1024];
+        int sent = onLoop(loop, () -> {
+            int n = 0;
+            while (!server.isClosed() && n < 100_000) {
+                server.send(chunk);
+                n++;
+            }
+            return n;
+        });
+        assertTrue(sent < 100_000, "the cap never triggered");
+        Throwable cause = serverSide.awaitClosed();
+        assertInstanceOf(IOException.class, cause);
+        assertTrue(cause.getMessage().contains("does not read"), cause.getMessage());
+        assertTrue(onLoop(loop, server::isClosed));
+    }
+
+    @Test
+    void closeAfterFlushDeliversEverythingBeforeClosing() throws Exception {
+        int size = 16 * 1024 * 1024; // more than loopback's socket buffers take at once
+        byte[] payload = pattern(size);
+        Recorder serverSide = new Recorder();
+        Listening acceptor = listen(TcpConnection.DEFAULT_INBOUND, size, serverSide);
+        Socket peer = plainClient(acceptor.address());
+        TcpConnection server = acceptor.connection();
+        int queued = onLoop(loop, () -> {
+            server.send(payload);
+            int pending = server.pendingOutbound();
+            server.closeAfterFlush();
+            server.send(new byte[] {1, 2, 3}); // ignored: the connection is closing
+            return pending;
+        });
+        assertTrue(queued > 0, "the test needs bytes still queued at closeAfterFlush");
+        byte[] got = peer.getInputStream().readAllBytes();
+        assertEquals(size, got.length);
+        assertArrayEquals(payload, got);
+        assertNull(serverSide.awaitClosed(), "closed normally after the flush");
+    }
+
+    @Test
+    void closeAfterFlushWithNothingQueuedClosesAtOnce() throws Exception {
+        Recorder serverSide = new Recorder();
+        Listening acceptor = listen(serverSide);
+        Socket peer = plainClient(acceptor.address());
+        TcpConnection server = acceptor.connection();
+        assertTrue(onLoop(loop, () -> {
+            server.closeAfterFlush();
+            return server.isClosed();
+        }));
+        assertNull(serverSide.awaitClosed());
+        assertEquals(-1, peer.getInputStream().read());
+    }
+
+    @Test
+    void peerCloseDeliversTheLastBytesThenOnClosedWithoutCause() throws Exception {
+        Recorder serverSide = new Recorder();
+        Listening acceptor = listen(serverSide);
+        Socket peer = plainClient(acceptor.address());
+        peer.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
+        peer.close();
+        assertNull(serverSide.awaitClosed());
+        assertEquals("bye", new String(serverSide.bytes(), StandardCharsets.US_ASCII));
+        assertFalse(serverSide.readAfterClose);
+        assertEquals(1, serverSide.closedCount.get());
+    }
+
+    @Test
+    void aListenerThatThrowsIsReportedAndItsConnectionClosed() throws Exception {
+        RuntimeException boom = new IllegalStateException("listener failure (expected by the test)");
+        Recorder throwing = new Recorder() {
+            @Override
+            public void onRead(TcpConnection c, ByteBuffer in) {
+                throw boom;
+            }
+        };
+        Listening acceptor = listen(throwing);
+        Socket peer = plainClient(acceptor.address());
+        peer.getOutputStream().write(1);
+        assertSame(boom, throwing.awaitClosed());
+        expectedLoopErrors = 1;
+        assertEquals(1, onLoop(loop, loop::errorCount));
+        assertPeerSeesTheEnd(peer);
+        // The loop goes on serving others.
+        Socket second = plainClient(acceptor.address());
+        assertTrue(second.isConnected());
+        assertTrue(onLoop(loop, loop::isRunning));
+    }
+
+    @Test
+    void detachHandsTheAcceptedChannelOverInBlockingMode() throws Exception {
+        Recorder serverSide = new Recorder();
+        Listening acceptor = listen(serverSide);
+        Socket peer = plainClient(acceptor.address());
+        TcpConnection server = acceptor.connection();
+        CompletableFuture<SocketChannel> detached = new CompletableFuture<>();
+        runOnLoop(loop, () -> server.detach(detached::complete, detached::completeExceptionally));
+        SocketChannel ch = await(detached, "the detached channel");
+        cleanup.add(ch);
+        assertTrue(ch.isBlocking());
+        assertFalse(ch.isRegistered());
+        assertTrue(ch.isOpen());
+
+        peer.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+        ByteBuffer in = ByteBuffer.allocate(4);
+        while (in.hasRemaining()) {
+            assertTrue(ch.read(in) > 0, "blocking read on the detached channel");
+        }
+        assertEquals("ping", new String(in.array(), StandardCharsets.US_ASCII));
+        ch.write(ByteBuffer.wrap("pong".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals("pong", new String(readExactly(peer.getInputStream(), 4), StandardCharsets.US_ASCII));
+        assertFalse(serverSide.closed.isDone(), "the listener hears nothing after detach");
+        assertTrue(onLoop(loop, server::isClosed));
+        CompletableFuture<IOException> second = new CompletableFuture<>();
+        runOnLoop(loop, () -> server.detach(x -> { }, second::complete));
+        assertInstanceOf(IOException.class, await(second, "a second detach's error"));
+    }
+
+    @Test
+    void detachHandsAConnectedChannelOverInBlockingMode() throws Exception {
+        try (ServerSocket plainServer = new ServerSocket()) {
+            plainServer.bind(ANY_LOOPBACK);
+            plainServer.setSoTimeout((int) (LoopTesting.WAIT_SECONDS * 1000));
+            CompletableFuture<SocketChannel> detached = new CompletableFuture<>();
+            Recorder client = new Recorder() {
+                @Override
+                public void onConnected(TcpConnection c) {
+                    super.onConnected(c);
+                    c.detach(detached::complete, detached::completeExceptionally);
+                }
+            };
+            runOnLoop(loop, () -> TcpConnection.connect(loop, (InetSocketAddress) null,
+                    plainServer.getLocalSocketAddress(), client));
+            try (Socket peer = plainServer.accept()) {
+                SocketChannel ch = await(detached, "the detached channel");
+                cleanup.add(ch);
+                assertTrue(ch.isBlocking());
+                ch.write(ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII)));
+                assertEquals("hi", new String(readExactly(peer.getInputStream(), 2), StandardCharsets.US_ASCII));
+                peer.getOutputStream().write("yo".getBytes(StandardCharsets.US_ASCII));
+                ByteBuffer in = ByteBuffer.allocate(2);
+                while (in.hasRemaining()) {
+                    assertTrue(ch.read(in) > 0);
+                }
+                assertEquals("yo", new String(in.array(), StandardCharsets.US_ASCII));
+            }
+            assertFalse(client.closed.isDone());
+        }
+    }
+
+    @Test
+    void connectRefusedEndsInOnClosedWithTheIOException() throws Exception {
+        InetSocketAddress closedPort;
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(ANY_LOOPBACK);
+            closedPort = (InetSocketAddress) s.getLocalSocketAddress();
+        }
+        Recorder client = new Recorder();
+        runOnLoop(loop, () -> TcpConnection.connect(loop, (InetSocketAddress) null, closedPort, client));
+        Throwable cause = client.awaitClosed();
+        assertInstanceOf(ConnectException.class, cause);
+        assertFalse(client.connected.isDone());
+        awaitRegisteredKeys(0);
+    }
+
+    @Test
+    void acceptorHandsOverNonblockingChannelsAndReleasesItsPortOnClose() throws Exception {
+        List<SocketChannel> channels = new CopyOnWriteArrayList<>();
+        int n = 100; // more than one readiness event's worth of accepts
+        CountDownLatch all = new CountDownLatch(n);
+        TcpAcceptor acceptor = onLoop(loop, () -> TcpAcceptor.open(loop, ANY_LOOPBACK, 128, (acc, ch) -> {
+            channels.add(ch);
+            all.countDown();
+        }));
+        InetSocketAddress address = acceptor.address();
+        assertTrue(address.getPort() > 0);
+        assertEquals("127.0.0.1", address.getAddress().getHostAddress());
+        for (int i = 0; i < n; i++) {
+            plainClient(address);
+        }
+        await(all, n + " accepts");
+        for (SocketChannel ch : channels) {
+            cleanup.add(ch);
+            assertFalse(ch.isBlocking());
+            assertFalse(ch.isRegistered());
+        }
+        runOnLoop(loop, acceptor::close);
+        assertTrue(onLoop(loop, acceptor::isClosed));
+        // The JDK closes a registered channel's socket when the selector lets go of its key.
+        awaitRegisteredKeys(0);
+        assertThrows(ConnectException.class, () -> new Socket(address.getAddress(), address.getPort()).close());
+        try (ServerSocket again = new ServerSocket()) {
+            again.bind(address);
+        }
+    }
+
+    @Test
+    void listenerCanBeReplacedBetweenReads() throws Exception {
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        Listening acceptor = listen(first);
+        Socket peer = plainClient(acceptor.address());
+        TcpConnection server = acceptor.connection();
+        runOnLoop(loop, () -> server.listener(second));
+        assertSame(second, onLoop(loop, server::listener));
+        peer.getOutputStream().write(7);
+        peer.close();
+        assertNull(second.awaitClosed());
+        assertArrayEquals(new byte[] {7}, second.bytes());
+        assertEquals(0, first.bytes().length);
+        assertFalse(first.closed.isDone());
+    }
+
+    @Test
+    void anAcceptHandlerThatThrowsDoesNotLeakTheAcceptedChannel() throws Exception {
+        List<SocketChannel> seen = new CopyOnWriteArrayList<>();
+        RuntimeException boom = new IllegalStateException("accept handler failure (expected by the test)");
+        TcpAcceptor acceptor = onLoop(loop, () -> TcpAcceptor.open(loop, ANY_LOOPBACK, 16, (acc, ch) -> {
+            seen.add(ch);
+            throw boom;
+        }));
+        cleanup.add(() -> runOnLoop(loop, acceptor::close));
+        Socket peer = plainClient(acceptor.address());
+        assertPeerSeesTheEnd(peer);
+        expectedLoopErrors = 1;
+        assertEquals(1, seen.size());
+        assertFalse(seen.get(0).isOpen(), "the channel the handler did not take over is closed");
+        assertTrue(onLoop(loop, acceptor::isClosed), "a failing handler closes its acceptor, as any IoHandler");
+        assertEquals(1, onLoop(loop, loop::errorCount));
+    }
+
+    @Test
+    void bytesLeftByAListenerThatHandsOverAreOfferedToTheNextAtOnce() throws Exception {
+        Recorder next = new Recorder();
+        Recorder first = new Recorder() {
+            @Override
+            public void onRead(TcpConnection c, ByteBuffer in) {
+                in.get(); // its one-byte message, then the connection belongs to the next procedure
+                c.listener(next);
+            }
+        };
+        Listening acceptor = listen(first);
+        Socket peer = plainClient(acceptor.address());
+        peer.getOutputStream().write(new byte[] {'H', 'p', 'a', 'y'});
+        acceptor.connection();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
+        while (next.bytes().length < 3 && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+        }
+        assertEquals("pay", new String(next.bytes(), StandardCharsets.US_ASCII),
+                "the next listener gets the rest without waiting for more bytes");
+    }
+}

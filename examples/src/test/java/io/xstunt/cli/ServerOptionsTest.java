@@ -1,0 +1,44 @@
+package io.xstunt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server command's robustness options: a shared secret from a file, strict tokens, limits. */
+class ServerOptionsTest {
+    @TempDir
+    Path dir;
+
+    private static int server(Lines out, Lines err, String... more) {
+        String[] base = {"server", "--log-port", "0", "--comm-port", "0", "--echo-ports", "0,0", "--duration", "0.2",
+            "--json"};
+        String[] all = new String[base.length + more.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return XstuntCli.run(all, out.stream(), err.stream());
+    }
+
+    @Test
+    void acceptsASecretFileStrictTokensAndLimits() throws Exception {
+        Path secret = Files.writeString(dir.resolve("secret"), "a long enough secret\n", StandardCharsets.UTF_8);
+        Lines out = new Lines();
+        Lines err = new Lines();
+        assertEquals(0, server(out, err, "--secret-file", secret.toString(), "--require-tokens", "--max-clients", "5",
+                "--max-per-source", "7", "--max-sessions", "3", "--idle-timeout", "30"), err.text());
+    }
+
+    @Test
+    void refusesAShortOrMissingSecretFileAsBadArguments() throws Exception {
+        Path secret = Files.writeString(dir.resolve("short"), "abc\n", StandardCharsets.UTF_8);
+        Lines err = new Lines();
+        assertEquals(XstuntCli.EXIT_USAGE, server(new Lines(), err, "--secret-file", secret.toString()));
+        assertTrue(err.text().contains("at least 8 bytes"), err.text());
+        assertEquals(XstuntCli.EXIT_USAGE, server(new Lines(), new Lines(), "--secret-file",
+                dir.resolve("missing").toString()));
+    }
+}
