@@ -209,6 +209,12 @@ class LoopNeverBlocksTest {
         XstuntSession alice = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
         assertTrue(alice.fingerprintCached());
         XstuntSession bob = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "bob", bobOpts).get(20, TimeUnit.SECONDS);
+        // More registrations, so that anything the server draws per registration in small amounts
+        // (e.g. a buffered random source refilled from a file) is drawn past any buffer.
+        for (int i = 0; i < 12; i++) {
+            XstuntOptions o = base.localAddress("127.0.0." + (30 + i)).fingerprintFile(null).build();
+            XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "d" + i, o).get(20, TimeUnit.SECONDS).close();
+        }
         try {
             for (int i = 0; i < 3; i++) {
                 LoopbackRig.await(() -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE))

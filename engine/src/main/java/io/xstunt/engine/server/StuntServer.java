@@ -98,6 +98,7 @@ public final class StuntServer implements AutoCloseable {
     static CompletableFuture<StuntServer> start(EventLoop loop, ServerConfig config, ClientLogSink clientLog) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(config, "config");
+        HolderTokens.secure(); // seeds the token source here, off the loop thread (its seeding reads a file)
         CompletableFuture<StuntServer> f = new CompletableFuture<>();
         try {
             loop.execute(() -> {
