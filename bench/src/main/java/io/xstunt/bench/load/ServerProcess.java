@@ -46,7 +46,11 @@ public final class ServerProcess {
         EventLoop loop = EventLoop.open("load-server").start();
         ServerConfig config = ServerConfig.builder(Ipv4.parse("127.0.0.1"), Ipv4.parse("127.0.0.2"))
                 .logPort(0).commPort(0).echoPort1(0).echoPort2(0)
-                .backlog(4096).build();
+                .backlog(4096)
+                // the capacity test is the point: lift the server's protective limits above the load
+                .maxClients(1_000_000).maxConnectionsPerSource(1_000_000).maxSessions(100_000)
+                .maxAnnouncementsPerSecond(1_000_000)
+                .build();
         StuntServer server = StuntServer.start(loop, config).get(10, TimeUnit.SECONDS);
         System.out.println("READY " + server.logAddress().getPort() + " " + server.commAddress().getPort());
         System.out.flush();
