@@ -59,9 +59,14 @@ jmh() {
   local title="$1"; shift
   echo | tee -a "$OUT"
   echo "## $title" | tee -a "$OUT"
+  # the whole JMH output (failures included) goes to its own log; the tables to the results file
   "$JAVA" -cp "$CP" org.openjdk.jmh.Main "$@" -rf json -rff "$OUT_DIR/$STAMP-$title.json" 2>&1 \
+    | tee "$OUT_DIR/$STAMP-$title.log" \
     | grep -v -E '^(# (JMH|VM|Blackhole|Warmup|Measurement|Timeout|Threads|Benchmark mode|Run progress|Fork)|Iteration|$|WARNING)' \
     | sed -n '/^Benchmark /,$p' | tee -a "$OUT"
+  if grep -q '<failure>' "$OUT_DIR/$STAMP-$title.log"; then
+    echo "!! $title: a benchmark failed; see $OUT_DIR/$STAMP-$title.log" | tee -a "$OUT"
+  fi
 }
 
 jmh codecs "${CODEC[@]}" -prof gc 'io.xstunt.bench.CodecBenchmark'
