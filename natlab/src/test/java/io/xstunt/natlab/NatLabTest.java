@@ -46,7 +46,7 @@ class NatLabTest {
     /** JVM start + registration (probing) of a peer, generous for 40 JVMs on 2 cores. */
     private static final Duration START = Duration.ofSeconds(60);
     /** Bigger than all control bytes of a session (44 measured): data through the server would show. */
-    private static final int PAYLOAD = 1200;
+    static final int PAYLOAD = 1200;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final AtomicInteger SEQ = new AtomicInteger();
 
@@ -519,7 +519,7 @@ class NatLabTest {
                 + PAYLOAD + "-byte payload that went both ways: " + a.session);
     }
 
-    private static long relayed(Event session) {
+    static long relayed(Event session) {
         Map<String, Object> r = session.obj("relayedBytes");
         return Math.round((Double) r.get("fromInitiator")) + Math.round((Double) r.get("fromListener"));
     }
@@ -612,7 +612,7 @@ class NatLabTest {
     // ------------------------------------------------------------------ small things
 
     /** A unique random payload of {@link #PAYLOAD} characters. */
-    private static String payload() {
+    static String payload() {
         String abc = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         StringBuilder sb = new StringBuilder(PAYLOAD);
         for (int i = 0; i < PAYLOAD; i++) {

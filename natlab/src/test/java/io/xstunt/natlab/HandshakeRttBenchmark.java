@@ -1,0 +1,43 @@
+package io.xstunt.natlab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Issue #4 item 5, on demand ({@code natlab/rtt.sh --full}; the name does not match surefire's
+ * default includes, so the default test run never starts it): {@link HandshakeRtt}'s plan
+ * {@code -Dnatlab.rtt=full} (default) or {@code short}, results to {@code -Dnatlab.rtt.out=FILE}
+ * (default {@code target/natlab-rtt-MODE.txt}). It asserts that every connection was direct and
+ * that each row produced a figure; ORIGINAL's failures are recorded, not asserted; speed is
+ * reported, never asserted.
+ */
+@Timeout(value = 45, unit = TimeUnit.MINUTES)
+class HandshakeRttBenchmark {
+
+    @AfterAll
+    static void noLabLeft() {
+        Lab.down();
+        assertEquals(List.of(), Lab.namespaces(), "lab namespaces left behind");
+    }
+
+    @Test
+    void handshakeInRoundTrips() throws Exception {
+        Lab.requireLab();
+        String mode = System.getProperty("natlab.rtt", "full");
+        HandshakeRtt.Plan plan = switch (mode) {
+            case "full" -> HandshakeRtt.FULL;
+            case "short" -> HandshakeRtt.SHORT;
+            default -> throw new IllegalArgumentException("-Dnatlab.rtt=" + mode + ": full or short");
+        };
+        Path out = Path.of(System.getProperty("natlab.rtt.out", "target/natlab-rtt-" + mode + ".txt"));
+        List<HandshakeRtt.Row> rows = HandshakeRtt.run(plan, out);
+        HandshakeRttSmokeTest.assertFigures(plan, rows, false);
+        System.out.println("natlab rtt: results in " + out.toAbsolutePath());
+    }
+}
