@@ -108,9 +108,9 @@ final class HandshakeRtt {
         }
     }
 
-    /** One row: a strategy on one lab. */
+    /** One row: a strategy on one lab, with that lab's pings: h2->srv, h1->srv, h2->nat1. */
     record Row(double delayMs, Topology topology, String strategy, String conntrack, String lab,
-               Ping peerServer, Ping peerServer2, Ping peerPeer, List<Handshake> warmup, List<Handshake> measured,
+               Ping connectorServer, Ping listenerServer, Ping peerPeer, List<Handshake> warmup, List<Handshake> measured,
                String loadBefore, String loadAfter) {
         List<Handshake> direct() {
             return measured.stream().filter(Handshake::connected).toList();
@@ -127,7 +127,7 @@ final class HandshakeRtt {
          * not to its unit.
          */
         double unit() {
-            return peerServer.min();
+            return connectorServer.min();
         }
 
         /** Median of each phase over the direct handshakes, in phase order. */
@@ -399,7 +399,7 @@ final class HandshakeRtt {
             List<Double> t = r.totals();
             String n = r.direct().size() + "/" + r.measured().size();
             String unit = num1(r.unit());
-            String pings = num1(r.peerServer().median()) + "/" + num1(r.peerServer2().median()) + "/"
+            String pings = num1(r.connectorServer().median()) + "/" + num1(r.listenerServer().median()) + "/"
                     + num1(r.peerPeer().median());
             if (t.isEmpty()) {
                 sb.append(String.format(Locale.ROOT, fmt, num(r.delayMs()), r.topology().label, r.strategy(),
@@ -422,7 +422,7 @@ final class HandshakeRtt {
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, "%s %s %s %s | lab %s | ping h2->srv %s, h1->srv %s, h2->nat1 %s"
                             + " (median min max, ms) | load %s -> %s%n", num(r.delayMs()), r.topology().label,
-                    r.strategy(), r.conntrack(), r.lab(), ping(r.peerServer()), ping(r.peerServer2()),
+                    r.strategy(), r.conntrack(), r.lab(), ping(r.connectorServer()), ping(r.listenerServer()),
                     ping(r.peerPeer()), r.loadBefore(), r.loadAfter()));
             r.warmup().forEach(h -> sb.append("  w ").append(handshake(h)).append('\n'));
             r.measured().forEach(h -> sb.append("    ").append(handshake(h)).append('\n'));
