@@ -4,12 +4,15 @@ import io.xstunt.engine.loop.ConnectionListener;
 import io.xstunt.engine.loop.TcpConnection;
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * How the client's sockets are opened: every one bound to the configured local address
@@ -29,20 +32,53 @@ final class ClientSockets {
         }
     };
 
+    /**
+     * Where {@link #bindFreshPort} picks ports: Linux's default ephemeral range (ip_local_port_range;
+     * not read from /proc, which would be a file read on the loop thread). Any port works; this
+     * range keeps clear of services' well-known and registered ports.
+     */
+    static final int EPHEMERAL_LOW = 32768;
+    static final int EPHEMERAL_HIGH = 60999;
+    /** Random ports tried before leaving the search to the kernel (a crowded range). */
+    static final int FRESH_PORT_ATTEMPTS = 16;
+
     private ClientSockets() {
     }
 
     /**
-     * A channel for a connection to a server service: bound to {@code local} (null: any) on an
-     * ephemeral port, with TCP_NODELAY (small frames back to back, e.g. "ready" right after the
+     * Binds {@code ch} to {@code local} (null: any) on a fresh port picked at random here, before
+     * any SO_REUSEADDR is set, so the port has no other socket on it (live or TIME_WAIT); after
+     * {@link #FRESH_PORT_ATTEMPTS} taken ports the kernel searches. Why not {@code bind(local, 0)}
+     * at once: Linux then scans the whole range for a port without sockets, and once the address
+     * has ~20,000 sockets in TIME_WAIT (a client doing hundreds of rendezvous a second from one
+     * address) that costs about 1 ms per bind, against a few microseconds per random try (both
+     * measured on this kernel, docs/PERFORMANCE.md). Java offers no IP_BIND_ADDRESS_NO_PORT.
+     * Random, not sequential, so that source ports stay unpredictable.
+     */
+    static void bindFreshPort(NetworkChannel ch, InetAddress local) throws IOException {
+        for (int i = 0; i < FRESH_PORT_ATTEMPTS; i++) {
+            int port = ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1);
+            try {
+                ch.bind(new InetSocketAddress(local, port));
+                return;
+            } catch (BindException taken) {
+                // some socket is on it: try another
+            }
+        }
+        ch.bind(new InetSocketAddress(local, 0));
+    }
+
+    /**
+     * A channel for a connection to a server service: bound to {@code local} (null: any) on a
+     * fresh port ({@link #bindFreshPort}), with TCP_NODELAY (small frames back to back, e.g. "ready" right after the
      * address, would otherwise wait for an ACK).
      */
     static SocketChannel service(InetAddress local) throws IOException {
         SocketChannel ch = SocketChannel.open();
         try {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            if (local != null) {
-                ch.bind(new InetSocketAddress(local, 0));
+            if (local != null) { // else connect picks the address and port, which is cheap
+                bindFreshPort(ch, local);
             }
             return ch;
         } catch (IOException | RuntimeException e) {
@@ -59,11 +95,17 @@ final class ClientSockets {
     static SocketChannel bound(InetAddress local, int port, boolean reusePort) throws IOException {
         SocketChannel ch = SocketChannel.open();
         try {
+            if (port == 0) {
+                bindFreshPort(ch, local);
+            }
+            // set after a fresh port's bind (see there); the kernel checks them at each later bind
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             if (reusePort) {
                 ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
             }
-            ch.bind(new InetSocketAddress(local, port));
+            if (port != 0) {
+                ch.bind(new InetSocketAddress(local, port));
+            }
             return ch;
         } catch (IOException | RuntimeException e) {
             closeQuietly(ch);

@@ -138,7 +138,7 @@ final class ConnectDriver {
         stage = Stage.RENDEZVOUS;
         timer.cancel(); // the procedure bounds itself by the same deadline
         InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(announcement.ip()), announcement.port());
-        RendezvousProcedure p = new RendezvousProcedure(true, control, echoEndpoint, increment, config.echoTimeout(),
+        RendezvousProcedure p = new RendezvousProcedure(true, config.punchStrategy().pipelined(), control, echoEndpoint, increment, config.echoTimeout(),
                 deadlineNs, phases);
         CompletableFuture<Rendezvous> r = new CompletableFuture<>();
         rendezvous = new RendezvousDriver(loop, config, peerId, p, r);

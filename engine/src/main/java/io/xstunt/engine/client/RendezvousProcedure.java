@@ -9,7 +9,6 @@ import io.xstunt.engine.wire.WireFormatException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,18 +20,33 @@ import java.util.Map;
  * sync, port prediction, address exchange, then the punch (delegated to {@link PunchRace} by the
  * adapter, which reports back).
  *
- * <p>Clock sync: the initiator sends OK(one) and measures the round trip to the listener's
- * OK(one), sends OK(one) and waits half that round trip (a timer); the listener reads it. Both
- * then predict (one echo query from a fresh port; predicted port = observed + increment) and
- * send OK(4 address bytes), OK(2 port bytes). The initiator starts the punch; when armed it sends
- * OK(one), "ready"; the listener starts its punch on "ready". Frames that arrive before their
- * state are queued, so the two sides need not be in lockstep.
+ * <p>The frames each side writes, in this order, are the original's: the initiator OK(one),
+ * OK(one), OK(address), OK(port), OK(one) "ready"; the listener OK(one), OK(address), OK(port).
+ * Frames are read strictly in that order (a frame that arrives early waits in the socket buffer
+ * or here), so each side may write ahead of the other without changing a byte on the wire.
+ *
+ * <p>Two timings of the same sequence:
+ * <ul>
+ * <li><b>pipelined</b> (ours, with the RACE punch): the prediction's echo query starts with the
+ * procedure, alongside the control connect and the sync; the listener writes its address right
+ * after its sync OK(one), and the initiator writes OK(one), its address and (once it has the
+ * listener's) "ready" back to back, without the original's half-round-trip pause. Five relayed
+ * hops fewer than the original; an original peer reads the same bytes, only earlier.
+ * <li><b>sequential</b> (the original's timing, kept with the ORIGINAL punch for comparison): the
+ * initiator sends OK(one), measures the round trip to the listener's OK(one), sends OK(one) and
+ * waits half that round trip; the listener reads it; only then do both predict (one echo query
+ * from a fresh port; predicted port = observed + increment) and send their address.
+ * </ul>
+ * The initiator starts the punch when it has the listener's address; when armed it sends
+ * "ready"; the listener starts its punch on "ready".
  *
  * <p>An ABORT frame is answered with ACKABORT and fails the procedure (ERR_ASYMCLIENT on the
  * initiator, ERR_ASYMSERVER on the listener); a failure of our own sends ABORT(reason).
  *
- * <p>Error codes when a state's deadline passes (each state waits at most the echo timeout,
- * and never past the procedure's overall deadline; the punch waits until the overall deadline):
+ * <p>{@link #state()} names the first step, in the original's order, that is not done yet; a
+ * failed prediction fails at once (ERR_PREDICT). Error codes when a state's deadline passes
+ * (each state waits at most the echo timeout, and never past the procedure's overall deadline;
+ * "ready" and the punch wait until the overall deadline):
  * <table>
  * <caption>timeouts</caption>
  * <tr><td>CONTROL_CONNECTING</td><td>ERR_CONNECT</td></tr>
@@ -55,7 +69,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         CONTROL_CONNECTING,
         /** Initiator: sent OK(one), waiting for the listener's (the round trip is measured). */
         SYNC_AWAIT_ECHO,
-        /** Initiator: sent the second OK(one), waiting half the round trip. */
+        /** Initiator, sequential timing: sent the second OK(one), waiting half the round trip. */
         SYNC_HALF_RTT,
         /** Listener: waiting for the initiator's first OK(one). */
         SYNC_AWAIT_FIRST,
@@ -63,7 +77,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         SYNC_AWAIT_SECOND,
         /** The echo query of the port prediction is in flight. */
         PREDICTING,
-        /** Own address sent; waiting for the peer's address and port frames. */
+        /** Waiting for the peer's address and port frames. */
         EXCHANGING,
         /** Listener: waiting for the initiator's "ready". */
         AWAIT_READY,
@@ -124,27 +138,57 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private static final Duration MIN_RETRY = Duration.ofMillis(10);
     private static final Duration MAX_RETRY = Duration.ofSeconds(2);
 
+    /** Phase names in the order of the original's steps; comm and announce come from the caller. */
+    private static final List<String> PHASE_ORDER = List.of("comm", "announce", "control", "sync", "predict",
+            "exchange", "punch");
+
+    /** The frames this side reads, in the original's order (see the class comment). */
+    private enum Expect {
+        /** Initiator: the listener's OK(one) answering ours. */
+        SYNC_ECHO,
+        /** Listener: the initiator's first OK(one). */
+        SYNC_FIRST,
+        /** Listener: the initiator's second OK(one). */
+        SYNC_SECOND,
+        ADDRESS,
+        PORT,
+        /** Listener: the initiator's OK(one), "ready". */
+        READY,
+        /** Nothing more is expected; an extra frame is harmless. */
+        NOTHING
+    }
+
     private final boolean initiator;
+    private final boolean pipelined;
     private final InetSocketAddress control;
     private final InetSocketAddress echoEndpoint;
     private final int increment;
     private final long echoTimeoutNs;
     private final long overallDeadlineNs;
-    private final ArrayDeque<ControlFrame> inbox = new ArrayDeque<>();
     private final Map<String, Duration> phases;
     private State state = State.CONTROL_CONNECTING;
+    private Expect expect;
     private boolean controlOpen;
     private long phaseStartNs;
+    private long predictStartNs;
     private long syncSentNs;
     private long rttNs;
+    /** Our sync OK(one) is written (initiator: both of them), so the address may follow. */
+    private boolean syncSent;
+    /** Sequential initiator: the half-round-trip pause is over. */
+    private boolean pauseOver;
+    private boolean predictRequested;
+    private boolean predicted;
+    private boolean addressSent;
     private int ownPublicIp;
+    private int ownPredictedPort;
     private int localPort;
     private int peerIp;
     private int peerPort = -1;
-    private boolean peerIpKnown;
 
     /**
      * @param initiator true on the XConnect side ("asymmetric client"), false on the listener
+     * @param pipelined true for the pipelined timing (ours), false for the original's sequential one
      * @param control the session's control channel (the announcement's nIP:wPort)
      * @param echoEndpoint the echo endpoint used by the port prediction
      * @param increment the fingerprint's port increment
@@ -152,16 +196,18 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
      * @param overallDeadlineNs the procedure's overall deadline (XConnect's / XListen's timeout)
      * @param priorPhases phases measured before this procedure (comm, announce), or empty
      */
-    public RendezvousProcedure(boolean initiator, InetSocketAddress control, InetSocketAddress echoEndpoint,
-                               int increment, Duration echoTimeout, long overallDeadlineNs,
-                               Map<String, Duration> priorPhases) {
+    public RendezvousProcedure(boolean initiator, boolean pipelined, InetSocketAddress control,
+                               InetSocketAddress echoEndpoint, int increment, Duration echoTimeout,
+                               long overallDeadlineNs, Map<String, Duration> priorPhases) {
         this.initiator = initiator;
+        this.pipelined = pipelined;
         this.control = control;
         this.echoEndpoint = echoEndpoint;
         this.increment = increment;
         this.echoTimeoutNs = echoTimeout.toNanos();
         this.overallDeadlineNs = overallDeadlineNs;
         this.phases = new LinkedHashMap<>(priorPhases);
+        this.expect = initiator ? Expect.SYNC_ECHO : Expect.SYNC_FIRST;
     }
 
     /** @return the current state */
@@ -174,21 +220,35 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         return initiator;
     }
 
+    /** @return true for the pipelined timing, false for the original's sequential one */
+    public boolean pipelined() {
+        return pipelined;
+    }
+
     /** @return the measured round trip through the server (initiator, after sync) */
     public Duration rtt() {
         return Duration.ofNanos(rttNs);
     }
 
-    /** Starts: connect to the control channel. */
+    /** Starts: connect to the control channel (pipelined: and start the prediction). */
     public void start(long nowNs) {
         phaseStartNs = nowNs;
         emit(new Action.ConnectControl(control));
+        if (pipelined) {
+            requestPrediction(nowNs);
+        }
         waitAtMostEcho(nowNs);
     }
 
     private void waitAtMostEcho(long nowNs) {
         long d = nowNs + echoTimeoutNs;
         deadline(d - overallDeadlineNs < 0 ? d : overallDeadlineNs);
+    }
+
+    private void requestPrediction(long nowNs) {
+        predictRequested = true;
+        predictStartNs = nowNs;
+        emit(new Action.Predict(echoEndpoint));
     }
 
     /** The control channel is up. */
@@ -201,12 +261,8 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         if (initiator) {
             emit(new Action.Send(frame(ControlFrame.one())));
             syncSentNs = nowNs;
-            state = State.SYNC_AWAIT_ECHO;
-        } else {
-            state = State.SYNC_AWAIT_FIRST;
         }
-        waitAtMostEcho(nowNs);
-        process(nowNs);
+        advance(nowNs);
     }
 
     /** The control channel could not be connected. */
@@ -232,90 +288,133 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
                     in.position(in.limit());
                     return;
                 }
-                if (f.tag() == io.xstunt.engine.wire.Protocol.TAG_OK) {
-                    inbox.add(f);
-                }
                 // ACKABORT: the answer to our ABORT; nothing to do
+                if (f.tag() == io.xstunt.engine.wire.Protocol.TAG_OK && !receive(f, nowNs)) {
+                    in.position(in.limit());
+                    return;
+                }
             }
         } catch (WireFormatException e) {
             in.position(in.limit());
             fail(ErrorCode.ERR_RECEIVE, "malformed control frame: " + e.getMessage());
             return;
         }
-        process(nowNs);
+        advance(nowNs);
     }
 
-    /** Runs queued frames as far as the state allows. */
-    private void process(long nowNs) {
-        while (!inbox.isEmpty()) {
-            ControlFrame f = inbox.peek();
-            switch (state) {
-                case SYNC_AWAIT_ECHO -> {
-                    inbox.poll();
-                    if (!f.isOne()) {
-                        fail(ErrorCode.ERR_SYN_RECEIVE, "expected the sync echo OK(one), got " + f);
-                        return;
-                    }
-                    rttNs = Math.max(0, nowNs - syncSentNs);
+    /** Takes the next expected frame; @return false if the procedure failed on it */
+    private boolean receive(ControlFrame f, long nowNs) {
+        switch (expect) {
+            case SYNC_ECHO -> {
+                if (!f.isOne()) {
+                    fail(ErrorCode.ERR_SYN_RECEIVE, "expected the sync echo OK(one), got " + f);
+                    return false;
+                }
+                rttNs = Math.max(0, nowNs - syncSentNs);
+                emit(new Action.Send(frame(ControlFrame.one())));
+                syncSent = true;
+                if (!pipelined) {
+                    deadline(nowNs + rttNs / 2); // the original's pause, so that both predict together
+                }
+                expect = Expect.ADDRESS;
+            }
+            case SYNC_FIRST, SYNC_SECOND -> {
+                if (!f.isOne()) {
+                    fail(ErrorCode.ERR_SYN_RECEIVE, "expected sync OK(one), got " + f);
+                    return false;
+                }
+                if (expect == Expect.SYNC_FIRST) {
+                    syncSentNs = nowNs;
                     emit(new Action.Send(frame(ControlFrame.one())));
-                    state = State.SYNC_HALF_RTT;
-                    deadline(nowNs + rttNs / 2);
-                }
-                case SYNC_AWAIT_FIRST, SYNC_AWAIT_SECOND -> {
-                    inbox.poll();
-                    if (!f.isOne()) {
-                        fail(ErrorCode.ERR_SYN_RECEIVE, "expected sync OK(one), got " + f);
-                        return;
-                    }
-                    if (state == State.SYNC_AWAIT_FIRST) {
-                        syncSentNs = nowNs;
-                        emit(new Action.Send(frame(ControlFrame.one())));
-                        state = State.SYNC_AWAIT_SECOND;
-                        waitAtMostEcho(nowNs);
-                    } else {
-                        rttNs = Math.max(0, nowNs - syncSentNs);
-                        predict(nowNs);
-                    }
-                }
-                case EXCHANGING -> {
-                    inbox.poll();
-                    try {
-                        if (!peerIpKnown) {
-                            peerIp = f.asAddress();
-                            peerIpKnown = true;
-                            continue;
-                        }
-                        peerPort = f.asPort();
-                    } catch (WireFormatException e) {
-                        fail(ErrorCode.ERR_ADDRPORT_RECEIVE, e.getMessage());
-                        return;
-                    }
-                    exchanged(nowNs);
-                }
-                case AWAIT_READY -> {
-                    inbox.poll();
-                    if (!f.isOne()) {
-                        fail(ErrorCode.ERR_RECEIVE, "expected \"ready\" OK(one), got " + f);
-                        return;
-                    }
-                    phase("exchange", nowNs);
-                    punch(nowNs);
-                }
-                case PUNCHING -> {
-                    inbox.poll(); // nothing is expected now; an extra frame is harmless
-                }
-                default -> {
-                    return; // not yet: keep it queued (e.g. the peer's address while we predict)
+                    syncSent = true;
+                    expect = Expect.SYNC_SECOND;
+                } else {
+                    // the initiator answers our OK(one) at once: one round trip through the server
+                    rttNs = Math.max(0, nowNs - syncSentNs);
+                    expect = Expect.ADDRESS;
                 }
             }
+            case ADDRESS, PORT -> {
+                try {
+                    if (expect == Expect.ADDRESS) {
+                        peerIp = f.asAddress();
+                        expect = Expect.PORT;
+                    } else {
+                        peerPort = f.asPort();
+                        expect = initiator ? Expect.NOTHING : Expect.READY;
+                    }
+                } catch (WireFormatException e) {
+                    fail(ErrorCode.ERR_ADDRPORT_RECEIVE, e.getMessage());
+                    return false;
+                }
+            }
+            case READY -> {
+                if (!f.isOne()) {
+                    fail(ErrorCode.ERR_RECEIVE, "expected \"ready\" OK(one), got " + f);
+                    return false;
+                }
+                expect = Expect.NOTHING;
+            }
+            case NOTHING -> {
+                // nothing is expected now; an extra frame is harmless
+            }
         }
+        return true;
     }
 
-    private void predict(long nowNs) {
-        phase("sync", nowNs);
-        state = State.PREDICTING;
-        emit(new Action.Predict(echoEndpoint));
-        waitAtMostEcho(nowNs);
+    /**
+     * Does whatever the steps done so far allow: the prediction (sequential timing), our address,
+     * the punch; then names the state and sets its deadline.
+     */
+    private void advance(long nowNs) {
+        if (state == State.PUNCHING || state == State.DONE || state == State.FAILED) {
+            return;
+        }
+        boolean syncDone = controlOpen && (initiator ? syncSent && (pipelined || pauseOver)
+                : expect.ordinal() > Expect.SYNC_SECOND.ordinal());
+        if (syncDone && !phases.containsKey("sync")) {
+            phase("sync", nowNs);
+        }
+        if (!predictRequested && syncDone) {
+            requestPrediction(nowNs);
+        }
+        if (predicted && syncSent && !addressSent) {
+            emit(new Action.Send(frame(ControlFrame.address(ownPublicIp))));
+            emit(new Action.Send(frame(ControlFrame.port(ownPredictedPort))));
+            addressSent = true;
+        }
+        boolean peerAddressKnown = peerPort >= 0;
+        if (addressSent && peerAddressKnown && !checkExchange()) {
+            return;
+        }
+        if (syncDone && addressSent && peerAddressKnown && (initiator || expect == Expect.NOTHING)) {
+            punch(nowNs);
+            return;
+        }
+        State next;
+        if (!controlOpen) {
+            next = State.CONTROL_CONNECTING;
+        } else if (!syncSent) {
+            next = initiator ? State.SYNC_AWAIT_ECHO : State.SYNC_AWAIT_FIRST;
+        } else if (!initiator && expect == Expect.SYNC_SECOND) {
+            next = State.SYNC_AWAIT_SECOND;
+        } else if (!syncDone) {
+            next = State.SYNC_HALF_RTT;
+        } else if (!predicted) {
+            next = State.PREDICTING;
+        } else if (!peerAddressKnown) {
+            next = State.EXCHANGING;
+        } else {
+            next = State.AWAIT_READY;
+        }
+        if (next != state) {
+            state = next;
+            if (next == State.AWAIT_READY) {
+                deadline(overallDeadlineNs);
+            } else if (next != State.SYNC_HALF_RTT) { // the pause's deadline is set where it starts
+                waitAtMostEcho(nowNs);
+            }
+        }
     }
 
     /**
@@ -326,50 +425,43 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
      * @param publicPort the public port the echo service saw
      */
     public void onPredicted(int boundLocalPort, int publicIp, int publicPort, long nowNs) {
-        if (state != State.PREDICTING) {
+        if (!predictRequested || predicted || state == State.DONE || state == State.FAILED) {
             return;
         }
         if (publicPort < 1 || publicPort > 65535) {
             fail(ErrorCode.ERR_PREDICT, "echo reported port " + publicPort);
             return;
         }
+        predicted = true;
         localPort = boundLocalPort;
         ownPublicIp = publicIp;
-        int predicted = PortPrediction.predict(publicPort, increment);
-        phase("predict", nowNs);
-        emit(new Action.Send(frame(ControlFrame.address(publicIp))));
-        emit(new Action.Send(frame(ControlFrame.port(predicted))));
-        state = State.EXCHANGING;
-        waitAtMostEcho(nowNs);
-        process(nowNs);
+        ownPredictedPort = PortPrediction.predict(publicPort, increment);
+        phases.put("predict", Duration.ofNanos(nowNs - predictStartNs)); // may overlap other phases
+        advance(nowNs);
     }
 
     /** The prediction failed: ERR_PREDICT. */
     public void onPredictFailed(String reason) {
-        if (state == State.PREDICTING) {
+        if (predictRequested && !predicted) {
             fail(ErrorCode.ERR_PREDICT, "port prediction against " + echoEndpoint + " failed: " + reason);
         }
     }
 
-    private void exchanged(long nowNs) {
+    /** Both addresses known: @return false if the procedure failed on them (hairpin, port 0) */
+    private boolean checkExchange() {
         if (peerIp == ownPublicIp) {
             fail(ErrorCode.ERR_HAIRPIN, "both sides have the public IP " + Ipv4.toString(peerIp));
-            return;
+            return false;
         }
         if (peerPort == 0) {
             fail(ErrorCode.ERR_ADDRPORT_RECEIVE, "the peer sent port 0");
-            return;
+            return false;
         }
-        if (initiator) {
-            phase("exchange", nowNs);
-            punch(nowNs);
-        } else {
-            state = State.AWAIT_READY;
-            deadline(overallDeadlineNs);
-        }
+        return true;
     }
 
     private void punch(long nowNs) {
+        phase("exchange", nowNs);
         state = State.PUNCHING;
         deadline(overallDeadlineNs);
         long period = Math.min(Math.max(rttNs + rttNs / 4 + MIN_RETRY.toNanos() / 5, MIN_RETRY.toNanos()),
@@ -400,7 +492,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         state = State.DONE;
         clearDeadline();
         closeControl();
-        emit(new Action.Succeeded(peerAddress(), Collections.unmodifiableMap(phases)));
+        emit(new Action.Succeeded(peerAddress(), Collections.unmodifiableMap(inOrder(phases))));
     }
 
     /** The punch failed for good. */
@@ -432,13 +524,14 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
     }
 
-    /** A deadline passed: the half-RTT wait ends, or the state's wait timed out (see the table above). */
+    /** A deadline passed: the half-RTT pause ends, or the state's wait timed out (see the table above). */
     public void onTimeout(long nowNs) {
         if (!expired(nowNs)) {
             return;
         }
         if (state == State.SYNC_HALF_RTT && overallDeadlineNs - nowNs > 0) {
-            predict(nowNs);
+            pauseOver = true;
+            advance(nowNs);
             return;
         }
         String why = "timed out in state " + state;
@@ -485,7 +578,6 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
         state = State.FAILED;
         clearDeadline();
-        inbox.clear();
         closeControl();
         emit(new Action.Failed(error));
     }
@@ -498,6 +590,19 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private void phase(String name, long nowNs) {
         phases.put(name, Duration.ofNanos(nowNs - phaseStartNs));
         phaseStartNs = nowNs;
+    }
+
+    /** @return the phases in the order of the original's steps (the prediction may end before the sync) */
+    private static Map<String, Duration> inOrder(Map<String, Duration> measured) {
+        Map<String, Duration> ordered = new LinkedHashMap<>();
+        for (String name : PHASE_ORDER) {
+            Duration d = measured.get(name);
+            if (d != null) {
+                ordered.put(name, d);
+            }
+        }
+        measured.forEach(ordered::putIfAbsent);
+        return ordered;
     }
 
     /** @return the bytes of one frame */

@@ -394,7 +394,7 @@ public final class StuntClient implements AutoCloseable {
     private void startIncoming(Echo e) {
         long deadline = loop.clockNs() + config.listenTimeout().toNanos();
         InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port());
-        RendezvousProcedure p = new RendezvousProcedure(false, control, predictEndpoint,
+        RendezvousProcedure p = new RendezvousProcedure(false, config.punchStrategy().pipelined(), control, predictEndpoint,
                 outcome.fingerprint().increment(), config.echoTimeout(), deadline, Map.of());
         CompletableFuture<Rendezvous> r = new CompletableFuture<>();
         RendezvousDriver d = new RendezvousDriver(loop, config, e.peerId(), p, r);

@@ -127,13 +127,14 @@ class ClientStateMachinePropertiesTest {
     @Property(tries = 800)
     void rendezvousEndsOnceWhateverThePeerSends(
             @ForAll boolean initiator,
+            @ForAll boolean pipelined,
             @ForAll("controlStreams") byte[] stream,
             @ForAll @Size(min = 1, max = 4) List<@IntRange(min = 1, max = 12) Integer> chunks,
             @ForAll @Size(min = 1, max = 4) List<@IntRange(min = 0, max = 3) Integer> events) {
         InetSocketAddress control = new InetSocketAddress("127.0.0.1", 40000);
         InetSocketAddress echo = new InetSocketAddress("127.0.0.2", 8124);
         long now = 0;
-        RendezvousProcedure p = new RendezvousProcedure(initiator, control, echo, 1, Duration.ofSeconds(7),
+        RendezvousProcedure p = new RendezvousProcedure(initiator, pipelined, control, echo, 1, Duration.ofSeconds(7),
                 30 * SEC, Map.of());
         p.start(now);
         p.onControlConnected(now);

@@ -376,6 +376,12 @@ class LoopbackEndToEndTest {
         ByteBuffer reply = ByteBuffer.allocate(2 + 4);
         readFully(control, reply);
         assertEquals(io.xstunt.engine.wire.ControlFrame.one(), io.xstunt.engine.wire.ControlFrame.tryRead(reply.flip()));
+        // pipelined: bob's address and port follow his OK(one) without waiting for our second one
+        ByteBuffer address = ByteBuffer.allocate(2 + 4 + 2 + 2);
+        readFully(control, address);
+        address.flip();
+        assertEquals(Ipv4.toInt(PEER_B), io.xstunt.engine.wire.ControlFrame.tryRead(address).asAddress());
+        assertTrue(io.xstunt.engine.wire.ControlFrame.tryRead(address).asPort() > 0);
 
         // bob's listener procedure is under way: listen() waits for it, up to its timeout
         long t0 = System.nanoTime();

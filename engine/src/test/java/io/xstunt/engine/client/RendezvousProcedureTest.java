@@ -58,18 +58,26 @@ class RendezvousProcedureTest {
             Long predictAt;
             Action.Punch punch;
             Action.Succeeded succeeded;
+            long succeededAt;
             XstuntException failed;
             final List<ControlFrame> sent = new ArrayList<>();
 
-            Side(boolean initiator, int publicIp, int increment, long deadlineNs) {
-                this.p = new RendezvousProcedure(initiator, CONTROL, ECHO, increment, ECHO_TIMEOUT, deadlineNs,
+            Side(boolean initiator, boolean pipelined, int publicIp, int increment, long deadlineNs) {
+                this.p = new RendezvousProcedure(initiator, pipelined, CONTROL, ECHO, increment, ECHO_TIMEOUT, deadlineNs,
                         initiator ? Map.of("comm", Duration.ofMillis(1)) : Map.of());
                 this.publicIp = publicIp;
                 this.increment = increment;
             }
 
             void pump() {
-                for (Action a : p.drainActions()) {
+                List<Action> drained;
+                while (!(drained = p.drainActions()).isEmpty()) { // an action may queue more (onPunchArmed)
+                    pumpOnce(drained);
+                }
+            }
+
+            void pumpOnce(List<Action> drained) {
+                for (Action a : drained) {
                     switch (a) {
                         case Action.ConnectControl c -> at(2 * hopNs, () -> {
                             controlOpen = true;
@@ -115,17 +123,22 @@ class RendezvousProcedureTest {
                             }
                         }
                         case Action.AbortPunch ab -> punch = null;
-                        case Action.Succeeded s -> succeeded = s;
+                        case Action.Succeeded s -> {
+                            succeeded = s;
+                            succeededAt = now;
+                        }
                         case Action.Failed f -> failed = f.error();
                     }
                 }
             }
         }
 
-        Pair(long hopNs, int ipI, int ipL, int increment, long overall) {
+        final long startNs = now;
+
+        Pair(boolean pipelined, long hopNs, int ipI, int ipL, int increment, long overall) {
             this.hopNs = hopNs;
-            initiator = new Side(true, ipI, increment, now + overall);
-            listener = new Side(false, ipL, increment, now + overall);
+            initiator = new Side(true, pipelined, ipI, increment, now + overall);
+            listener = new Side(false, pipelined, ipL, increment, now + overall);
             initiator.peer = listener;
             listener.peer = initiator;
         }
@@ -168,9 +181,15 @@ class RendezvousProcedureTest {
         }
     }
 
+    /** The initiator's frames, in the original's order, whatever the timing. */
+    static final List<ControlFrame> INITIATOR_FRAMES = List.of(ControlFrame.one(), ControlFrame.one(),
+            ControlFrame.address(IP_I), ControlFrame.port(50002), ControlFrame.one());
+    static final List<ControlFrame> LISTENER_FRAMES = List.of(ControlFrame.one(), ControlFrame.address(IP_L),
+            ControlFrame.port(50002));
+
     @Test
-    void backToBackRendezvousSucceedsOnBothSides() {
-        Pair pair = new Pair(5 * MS, IP_I, IP_L, 2, Duration.ofSeconds(12).toNanos());
+    void sequentialTimingIsTheOriginals() {
+        Pair pair = new Pair(false, 5 * MS, IP_I, IP_L, 2, Duration.ofSeconds(12).toNanos());
         pair.run();
         Pair.Side i = pair.initiator;
         Pair.Side l = pair.listener;
@@ -192,18 +211,40 @@ class RendezvousProcedureTest {
                 List.copyOf(i.succeeded.phases().keySet()));
         assertEquals(List.of("control", "sync", "predict", "exchange", "punch"),
                 List.copyOf(l.succeeded.phases().keySet()));
-        // wire sequence of the initiator: one, one, address, port, ready
-        List<ControlFrame> expected = List.of(ControlFrame.one(), ControlFrame.one(), ControlFrame.address(IP_I),
-                ControlFrame.port(50002), ControlFrame.one());
-        assertEquals(expected, i.sent);
-        assertEquals(List.of(ControlFrame.one(), ControlFrame.address(IP_L), ControlFrame.port(50002)), l.sent);
+        assertEquals(INITIATOR_FRAMES, i.sent);
+        assertEquals(LISTENER_FRAMES, l.sent);
+        assertTrue(i.p.deadlineNs().isEmpty());
+        assertTrue(l.p.deadlineNs().isEmpty());
+        // control 2 hops, sync 4 + pause 2, predict 2, address 2, ready 2, punch 2
+        assertEquals(16 * pair.hopNs, i.succeededAt - pair.startNs);
+    }
+
+    @Test
+    void pipelinedTimingSendsTheSameFramesFiveHopsSooner() {
+        Pair pair = new Pair(true, 5 * MS, IP_I, IP_L, 2, Duration.ofSeconds(12).toNanos());
+        pair.run();
+        Pair.Side i = pair.initiator;
+        Pair.Side l = pair.listener;
+        assertNotNull(i.succeeded, "initiator: " + i.failed);
+        assertNotNull(l.succeeded, "listener: " + l.failed);
+        assertEquals(INITIATOR_FRAMES, i.sent, "the original's bytes, in the original's order");
+        assertEquals(LISTENER_FRAMES, l.sent);
+        assertEquals(pair.startNs, i.predictAt, "the prediction starts with the procedure");
+        assertEquals(pair.startNs, l.predictAt);
+        assertEquals(Duration.ofMillis(20), i.p.rtt());
+        assertEquals(Duration.ofMillis(20), l.p.rtt(), "the listener's OK(one) to the initiator's answer");
+        assertEquals(i.punch.gridOriginNs(), l.punch.gridOriginNs());
+        assertEquals(new InetSocketAddress(Ipv4.toAddress(IP_L), 50002), i.succeeded.peerPredicted());
+        // control 2 hops (prediction alongside), OK 2, the listener's OK + address 2, "ready" 2, punch 2
+        assertEquals(10 * pair.hopNs, i.succeededAt - pair.startNs);
+        assertEquals(Duration.ofMillis(10), i.succeeded.phases().get("predict"), "measured from the start");
         assertTrue(i.p.deadlineNs().isEmpty());
         assertTrue(l.p.deadlineNs().isEmpty());
     }
 
     @Test
     void ownFailureSendsAbortAndThePeerAcknowledgesAndFails() {
-        Pair pair = new Pair(5 * MS, IP_I, IP_L, 0, Duration.ofSeconds(12).toNanos());
+        Pair pair = new Pair(false, 5 * MS, IP_I, IP_L, 0, Duration.ofSeconds(12).toNanos());
         pair.listenerPredictFails = true;
         pair.run();
         assertEquals(ErrorCode.ERR_PREDICT, pair.listener.failed.code());
@@ -216,10 +257,12 @@ class RendezvousProcedureTest {
 
     @Test
     void equalPublicAddressesAreHairpin() {
-        Pair pair = new Pair(MS, IP_I, IP_I, 0, Duration.ofSeconds(12).toNanos());
-        pair.run();
-        assertEquals(ErrorCode.ERR_HAIRPIN, pair.initiator.failed.code());
-        assertEquals(ErrorCode.ERR_HAIRPIN, pair.listener.failed.code());
+        for (boolean pipelined : new boolean[] {false, true}) {
+            Pair pair = new Pair(pipelined, MS, IP_I, IP_I, 0, Duration.ofSeconds(12).toNanos());
+            pair.run();
+            assertEquals(ErrorCode.ERR_HAIRPIN, pair.initiator.failed.code());
+            assertEquals(ErrorCode.ERR_HAIRPIN, pair.listener.failed.code(), "the address came before the ABORT");
+        }
     }
 
     // ---- single machines, frame by frame ----
@@ -235,8 +278,8 @@ class RendezvousProcedureTest {
     }
 
     RendezvousProcedure machine(boolean initiator, long overallNs) {
-        RendezvousProcedure p = new RendezvousProcedure(initiator, CONTROL, ECHO, 0, ECHO_TIMEOUT, now + overallNs,
-                Map.of());
+        RendezvousProcedure p = new RendezvousProcedure(initiator, false, CONTROL, ECHO, 0, ECHO_TIMEOUT,
+                now + overallNs, Map.of());
         p.start(now);
         assertEquals(List.of(new Action.ConnectControl(CONTROL)), p.drainActions());
         return p;
@@ -342,6 +385,88 @@ class RendezvousProcedureTest {
         assertEquals(State.PUNCHING, i.state());
         i.onTimeout(i.deadlineNs().orElseThrow());
         assertEquals(ErrorCode.ERR_ASYM_TIMEOUT, failedWith(i.drainActions()).code());
+    }
+
+    RendezvousProcedure pipelinedMachine(boolean initiator) {
+        RendezvousProcedure p = new RendezvousProcedure(initiator, true, CONTROL, ECHO, 0, ECHO_TIMEOUT,
+                now + Duration.ofSeconds(30).toNanos(), Map.of());
+        p.start(now);
+        assertEquals(List.of(new Action.ConnectControl(CONTROL), new Action.Predict(ECHO)), p.drainActions(),
+                "pipelined: the prediction starts with the control connect");
+        return p;
+    }
+
+    @Test
+    void pipelinedListenerWritesItsAddressRightAfterItsSyncAnswer() {
+        RendezvousProcedure p = pipelinedMachine(false);
+        p.onPredicted(30000, IP_L, 50000, now);
+        assertTrue(p.drainActions().isEmpty(), "nothing to write before the control channel is up");
+        p.onControlConnected(now);
+        assertTrue(sentFrames(p.drainActions()).isEmpty());
+        p.onControlBytes(frames(ControlFrame.one()), now);
+        assertEquals(List.of(ControlFrame.one(), ControlFrame.address(IP_L), ControlFrame.port(50000)),
+                sentFrames(p.drainActions()));
+        assertEquals(State.SYNC_AWAIT_SECOND, p.state());
+        now += 20 * MS;
+        p.onControlBytes(frames(ControlFrame.one(), ControlFrame.address(IP_I), ControlFrame.port(50007),
+                ControlFrame.one()), now);
+        List<Action> a = p.drainActions();
+        Action.Punch punch = assertInstanceOf(Action.Punch.class, a.get(a.size() - 1));
+        assertEquals(new InetSocketAddress(Ipv4.toAddress(IP_I), 50007), punch.peer());
+        assertEquals(Duration.ofMillis(20), p.rtt());
+    }
+
+    @Test
+    void pipelinedListenerWithASlowPredictionWritesItsAddressWhenItHasIt() {
+        RendezvousProcedure p = pipelinedMachine(false);
+        p.onControlConnected(now);
+        p.onControlBytes(frames(ControlFrame.one(), ControlFrame.one(), ControlFrame.address(IP_I),
+                ControlFrame.port(50007), ControlFrame.one()), now);
+        assertEquals(List.of(ControlFrame.one()), sentFrames(p.drainActions()));
+        assertEquals(State.PREDICTING, p.state(), "every frame is in; only the prediction is missing");
+        assertEquals(now + ECHO_TIMEOUT.toNanos(), p.deadlineNs().orElseThrow());
+        p.onPredicted(30000, IP_L, 50000, now + MS);
+        List<Action> a = p.drainActions();
+        assertEquals(List.of(ControlFrame.address(IP_L), ControlFrame.port(50000)), sentFrames(a));
+        assertInstanceOf(Action.Punch.class, a.get(a.size() - 1), "the address goes out before the punch");
+        assertEquals(State.PUNCHING, p.state());
+    }
+
+    @Test
+    void pipelinedPredictionThatNeverAnswersIsErrPredict() {
+        RendezvousProcedure p = pipelinedMachine(true);
+        p.onControlConnected(now);
+        p.onControlBytes(frames(ControlFrame.one(), ControlFrame.address(IP_L), ControlFrame.port(50000)), now);
+        assertEquals(List.of(ControlFrame.one(), ControlFrame.one()), sentFrames(p.drainActions()),
+                "the second OK(one) answers at once; the address waits for the prediction");
+        assertEquals(State.PREDICTING, p.state());
+        assertEquals(ErrorCode.ERR_PREDICT, timeoutIn(p).code());
+    }
+
+    @Test
+    void pipelinedInitiatorWithAnOriginalListenerWaitsForItsAddress() {
+        RendezvousProcedure p = pipelinedMachine(true);
+        p.onPredicted(30000, IP_I, 50000, now);
+        p.onControlConnected(now);
+        assertEquals(List.of(ControlFrame.one()), sentFrames(p.drainActions()));
+        now += 4 * MS;
+        p.onControlBytes(frames(ControlFrame.one()), now); // an original listener: its OK(one) alone
+        assertEquals(List.of(ControlFrame.one(), ControlFrame.address(IP_I), ControlFrame.port(50000)),
+                sentFrames(p.drainActions()), "no half-round-trip pause");
+        assertEquals(State.EXCHANGING, p.state());
+        p.onControlBytes(frames(ControlFrame.address(IP_L), ControlFrame.port(50003)), now + 10 * MS);
+        List<Action> a = p.drainActions();
+        assertInstanceOf(Action.Punch.class, a.get(a.size() - 1));
+    }
+
+    @Test
+    void predictionFailureBeforeTheControlChannelIsErrPredictWithoutAbort() {
+        RendezvousProcedure p = pipelinedMachine(false);
+        p.onPredictFailed("Connection refused");
+        List<Action> a = p.drainActions();
+        assertTrue(sentFrames(a).isEmpty(), "no control channel to write ABORT on");
+        assertTrue(a.contains(new Action.CloseControl()), "the control connect in flight is dropped");
+        assertEquals(ErrorCode.ERR_PREDICT, failedWith(a).code());
     }
 
     @Test
