@@ -391,7 +391,9 @@ final class HandshakeRtt {
         sb.append("#   nat-links:   --delay D                  peer-srv RTT 2D, peer-peer RTT 4D\n");
         sb.append("#   equal-paths: --delay D/2 --delay-srv D/2   peer-srv RTT 2D, peer-peer RTT 2D\n");
         sb.append("# handshake = the connector's XConnect wall time (comm request until the direct channel);"
-                + " phases = the median of each phase over the direct runs, in RTTs\n\n");
+                + " phases = the median of each phase over the direct runs, in RTTs\n");
+        sb.append("# phases are the engine's own; where it overlaps them (RACE's predict runs alongside control"
+                + " and sync since main 4f0f8ff) they add up to more than the handshake\n\n");
         String fmt = "%-4s %-11s %-8s %-9s %-5s %9s %8s %-17s %-11s %7s %-19s %-5s %s%n";
         sb.append(String.format(Locale.ROOT, fmt, "D ms", "topology", "strategy", "conntrack", "n", "median ms",
                 "med RTTs", "min/max ms", "min/max RTTs", "unit ms", "pings ms", "load", "phases (median, RTTs)"));
