@@ -11,20 +11,24 @@ import java.util.List;
  * XAsymServer), as a sans-IO state machine over abstract sockets: "connect attempt n from the
  * predicted local port", "listen on the predicted local port".
  *
- * <p>{@link PunchStrategy#RACE} (ours): the initiator connects to the peer's predicted address
- * (the SYN leaves at once and the socket stays open, so the two SYNs can meet in a TCP
- * simultaneous open), listens on the same local port, and is then {@linkplain Action.Armed
- * armed} (the procedure sends "ready"). The listener connects once "ready" is read, and also
- * listens on its own predicted port. Whichever
- * completes first wins: a connect, or an accept. A connect refused (RST) before the procedure's
- * deadline is retried from the same local port (a timer, not a sleep), at most
- * {@code maxAttempts} times, for NATs that answer unsolicited SYNs with RST. Such a NAT closes
- * the hole that our SYN opened as soon as its RST comes back, so a retry only gets through if
- * the two SYNs cross on the wire: retries are therefore made on a grid of instants shared by
- * both sides, {@code gridOrigin + k * retryPeriod}, where the grid origin is the moment the
- * listener reads "ready" (the initiator places it half a measured round trip after it sends
- * "ready", the same clock sync the procedure uses to start the prediction on both sides at
- * once). A grid point that finds the previous attempt still pending is skipped.
+ * <p>{@link PunchStrategy#RACE} (ours): the initiator listens on its predicted local port and
+ * is {@linkplain Action.Armed armed} at once (the procedure sends "ready"); the listener connects
+ * when it reads "ready" and also listens on its own predicted port. Attempts are made on a grid
+ * of instants both sides share, {@code gridOrigin + k * retryPeriod}, where the grid origin is
+ * the moment the listener reads "ready" (the initiator places it half a measured round trip
+ * through the server after it sends "ready"). So the initiator's first SYN leaves at the origin
+ * too, not before "ready": the two SYNs are out at about the same instant and meet in a TCP
+ * simultaneous open, each passing the other's NAT just after that NAT has seen its own side's
+ * SYN leave. That is one peer-to-peer round trip sooner than a SYN sent before "ready" (which
+ * the listener's NAT drops, leaving the initiator to wait for the listener's SYN and its own
+ * SYN-ACK to come back) and it still opens the initiator's hole before the listener's SYN
+ * arrives, which needs only the direct path to be no faster than zero. The connecting socket
+ * stays open, and whichever completes first wins: a connect, or an accept. A connect refused
+ * (RST) before the procedure's deadline is retried from the same local port (a timer, not a
+ * sleep) at the next grid point, at most {@code maxAttempts} times, for NATs that answer
+ * unsolicited SYNs with RST: such a NAT closes the hole our SYN opened as soon as its RST comes
+ * back, so only SYNs that cross on the wire get through. A grid point that finds the previous
+ * attempt still pending is skipped.
  *
  * <p>{@link PunchStrategy#ORIGINAL} (XSTUNT 1.0): the initiator's XTryConnect connects and waits
  * up to {@link #TRY_CONNECT_WAIT} for that connect to fail; a connect that succeeds is
@@ -134,9 +138,22 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
         return attempt;
     }
 
-    /** Starts: the first SYN leaves at once. */
+    /**
+     * Starts: the listener's first SYN leaves at once, the RACE initiator's at the grid origin, the
+     * ORIGINAL initiator's (XTryConnect) at once.
+     */
     public void start(long nowNs) {
         if (state != State.IDLE) {
+            return;
+        }
+        if (initiator && strategy == PunchStrategy.RACE) {
+            listen();
+            state = State.RACING;
+            if (gridOriginNs - nowNs > 0) {
+                deadline(gridOriginNs); // onTimeout connects
+            } else {
+                connect();
+            }
             return;
         }
         connect();
@@ -146,9 +163,6 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
                 listening = true;
                 emit(new Action.Listen(localPort));
             }
-            state = State.RACING;
-        } else if (strategy == PunchStrategy.RACE) {
-            listen();
             state = State.RACING;
         } else {
             state = State.TRYING;

@@ -27,8 +27,8 @@ class PunchRaceTest {
     @Test
     void raceInitiatorKeepsItsSynSocketAndListensOnTheSamePort() {
         PunchRace r = race(PunchStrategy.RACE, true, 8);
-        assertEquals(List.of(new Action.Connect(1, PORT, PEER), new Action.Listen(PORT), new Action.Armed()),
-                r.drainActions());
+        assertEquals(List.of(new Action.Listen(PORT), new Action.Armed(), new Action.Connect(1, PORT, PEER)),
+                r.drainActions(), "the grid origin is now: armed and connecting at once");
         assertTrue(r.deadlineNs().isEmpty(), "no fixed wait: the SYN socket stays open");
         r.onConnectResult(1, true, null, now);
         assertEquals(List.of(new Action.CloseListen(), new Action.WonByConnect(1)), r.drainActions());
@@ -132,10 +132,38 @@ class PunchRaceTest {
     }
 
     @Test
-    void retriesFollowTheSharedGridAndSkipPointsWhileAnAttemptIsPending() {
+    void raceInitiatorIsArmedAtOnceAndSendsItsFirstSynAtTheGridOrigin() {
         long origin = now + 5 * RETRY.toNanos();
         PunchRace r = new PunchRace(PunchStrategy.RACE, true, PORT, PEER, RETRY, origin, 8);
         r.start(now);
+        assertEquals(List.of(new Action.Listen(PORT), new Action.Armed()), r.drainActions(),
+                "\"ready\" goes out now; the SYN when the listener reads it");
+        assertEquals(origin, r.deadlineNs().orElseThrow());
+        r.onTimeout(origin - 1);
+        assertTrue(r.drainActions().isEmpty());
+        r.onTimeout(origin);
+        assertEquals(List.of(new Action.Connect(1, PORT, PEER)), r.drainActions());
+        r.onAccepted(origin + 1); // the listener's SYN may still win through the listening socket
+        assertEquals(List.of(new Action.CloseConnect(1), new Action.CloseListen(), new Action.WonByAccept()),
+                r.drainActions());
+    }
+
+    @Test
+    void anAcceptBeforeTheGridOriginWinsWithoutAnySyn() {
+        long origin = now + 5 * RETRY.toNanos();
+        PunchRace r = new PunchRace(PunchStrategy.RACE, true, PORT, PEER, RETRY, origin, 8);
+        r.start(now);
+        r.drainActions();
+        r.onAccepted(now + 1);
+        assertEquals(List.of(new Action.CloseListen(), new Action.WonByAccept()), r.drainActions());
+        assertTrue(r.deadlineNs().isEmpty(), "the scheduled SYN is off");
+    }
+
+    @Test
+    void retriesFollowTheSharedGridAndSkipPointsWhileAnAttemptIsPending() {
+        long origin = now + 5 * RETRY.toNanos();
+        PunchRace r = new PunchRace(PunchStrategy.RACE, false, PORT, PEER, RETRY, origin, 8);
+        r.start(now); // a listener whose clock reads "ready" before the initiator's estimate
         r.drainActions();
         r.onConnectResult(1, false, "refused", now);
         assertEquals(origin, r.deadlineNs().orElseThrow(), "before the origin: retry at the origin");
