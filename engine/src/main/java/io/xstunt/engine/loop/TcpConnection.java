@@ -225,6 +225,19 @@ public final class TcpConnection implements IoHandler {
         }
     }
 
+    /**
+     * Reads what has already arrived, without waiting for the selector to report it: for a
+     * protocol in which the peer speaks first, call it right after adopting an accepted
+     * connection. The request is usually there by then, and a connection answered and closed
+     * before the loop's next select never reaches epoll (no epoll_ctl to add it and none to
+     * remove it). If nothing has arrived yet it costs one read that returns nothing.
+     */
+    public void readNow() {
+        if (connected && !closed) {
+            read();
+        }
+    }
+
     private void read() {
         ByteBuffer in = loop.lendReadBuffer(maxInbound);
         try {

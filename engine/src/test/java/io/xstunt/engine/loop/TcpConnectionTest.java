@@ -386,6 +386,43 @@ class TcpConnectionTest {
     }
 
     @Test
+    void readNowOffersWhatHasArrivedWithoutWaitingForTheSelector() throws Exception {
+        try (java.nio.channels.ServerSocketChannel plain = java.nio.channels.ServerSocketChannel.open()) {
+            plain.bind(ANY_LOOPBACK);
+            Socket early = plainClient((InetSocketAddress) plain.getLocalAddress());
+            early.getOutputStream().write(new byte[] {1, 'x'});
+            SocketChannel arrived = plain.accept();
+            cleanup.add(arrived);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
+            while (arrived.socket().getInputStream().available() < 2 && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            LengthPrefixed decoder = new LengthPrefixed();
+            List<String> seenDuringReadNow = onLoop(loop, () -> {
+                TcpConnection c = TcpConnection.accepted(loop, arrived, decoder, 16, 64);
+                c.readNow();
+                return List.copyOf(decoder.messages);
+            });
+            assertEquals(List.of("x"), seenDuringReadNow, "offered within readNow, before any select");
+
+            Socket late = plainClient((InetSocketAddress) plain.getLocalAddress());
+            SocketChannel quiet = plain.accept();
+            cleanup.add(quiet);
+            LengthPrefixed second = new LengthPrefixed();
+            assertEquals(List.of(), onLoop(loop, () -> {
+                TcpConnection c = TcpConnection.accepted(loop, quiet, second, 16, 64);
+                c.readNow(); // nothing there yet: no offer, no close
+                assertFalse(c.isClosed());
+                return List.copyOf(second.messages);
+            }));
+            late.getOutputStream().write(new byte[] {1, 'y'});
+            await(second.firstOffer, "the bytes through the selector");
+            assertEquals(List.of("y"), second.messages);
+            assertFalse(second.closed.isDone());
+        }
+    }
+
+    @Test
     void theOutboundBufferExistsOnlyWhileTheSocketLagsBehind() throws Exception {
         Recorder serverSide = new Recorder();
         int size = 4 * 1024 * 1024; // more than loopback's socket buffers take at once
