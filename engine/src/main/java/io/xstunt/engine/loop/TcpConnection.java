@@ -283,7 +283,7 @@ public final class TcpConnection implements IoHandler {
             }
             keepPartial(in);
         } else if (n < 0) {
-            close(null);
+            close(null, false); // the peer's FIN came first: ours needs no hurry
         }
     }
 
@@ -396,24 +396,30 @@ public final class TcpConnection implements IoHandler {
     }
 
     private void close(Throwable cause) {
+        close(cause, true);
+    }
+
+    private void close(Throwable cause, boolean finNow) {
         if (closed) {
             return;
         }
         closed = true;
-        release();
+        release(finNow);
         listener.onClosed(this, cause);
     }
 
     /**
      * Cancels the key and closes the channel once the selector has let go of it. Closed while
-     * still registered, the JDK reads SO_LINGER and shuts the output down (two more system calls
-     * per connection) and defers the descriptor's close to the next select anyway; closed after
-     * that select it is a single close(2). The price: the peer sees the end after the loop's
-     * next select rather than at once (a queued task keeps the loop from sleeping, so that is the
-     * next pass). Off the loop thread, or once the loop is closing (its shutdown closes every
-     * channel it still holds), the channel is closed at once.
+     * still registered, the JDK reads SO_LINGER and shuts the output down (two system calls per
+     * connection) and defers the descriptor's close to the next select anyway; closed after that
+     * select it is a single close(2). When this side closes first ({@code finNow}) the output is
+     * shut down here, one call, so that the FIN leaves at once as before: the side that closes
+     * first keeps the TIME_WAIT, and that should stay the server, which binds no addresses (a
+     * client that binds its address explicitly pays for every TIME_WAIT left on it). After the
+     * peer's FIN there is no such hurry. Off the loop thread, or once the loop is closing (its
+     * shutdown closes every channel it still holds), the channel is closed at once.
      */
-    private void release() {
+    private void release(boolean finNow) {
         partial = null;
         if (key == null) {
             closeQuietly(channel);
@@ -421,6 +427,13 @@ public final class TcpConnection implements IoHandler {
         }
         key.cancel();
         if (loop.inLoop() && loop.isRunning()) {
+            if (finNow && connected) {
+                try {
+                    channel.shutdownOutput();
+                } catch (IOException | RuntimeException e) {
+                    // reset or never connected: the close after the next select releases it all the same
+                }
+            }
             loop.afterNextSelect(() -> closeQuietly(channel));
         } else {
             closeQuietly(channel);
@@ -462,7 +475,7 @@ public final class TcpConnection implements IoHandler {
             return;
         }
         closed = true;
-        release();
+        release(true);
     }
 
     @Override
