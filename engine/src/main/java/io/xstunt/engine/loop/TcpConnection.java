@@ -230,11 +230,18 @@ public final class TcpConnection implements IoHandler {
      * protocol in which the peer speaks first, call it right after adopting an accepted
      * connection. The request is usually there by then, and a connection answered and closed
      * before the loop's next select never reaches epoll (no epoll_ctl to add it and none to
-     * remove it). If nothing has arrived yet it costs one read that returns nothing.
+     * remove it). If nothing has arrived yet it costs one read that returns nothing. A listener
+     * that throws closes this connection with that cause, as on a read the selector reported,
+     * and the exception goes on to the caller.
      */
     public void readNow() {
         if (connected && !closed) {
-            read();
+            try {
+                read();
+            } catch (RuntimeException | Error e) {
+                close(e);
+                throw e;
+            }
         }
     }
 

@@ -62,7 +62,9 @@ final class ProcedureBinding implements ConnectionListener {
         procedure.onOpen(loop.clockNs());
         b.drain();
         if (peerSpeaksFirst) {
-            c.readNow();
+            // through execute (on the loop thread: at once) so that a procedure's failure is
+            // logged and counted and closes this connection only, not the acceptor that called us
+            loop.execute(c::readNow);
         }
     }
 

@@ -419,6 +419,28 @@ class TcpConnectionTest {
             await(second.firstOffer, "the bytes through the selector");
             assertEquals(List.of("y"), second.messages);
             assertFalse(second.closed.isDone());
+
+            Socket third = plainClient((InetSocketAddress) plain.getLocalAddress());
+            third.getOutputStream().write(1);
+            SocketChannel failing = plain.accept();
+            cleanup.add(failing);
+            while (failing.socket().getInputStream().available() < 1 && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            RuntimeException boom = new IllegalStateException("listener failure (expected by the test)");
+            Recorder throwing = new Recorder() {
+                @Override
+                public void onRead(TcpConnection c, ByteBuffer in) {
+                    throw boom;
+                }
+            };
+            assertSame(boom, onLoop(loop, () -> {
+                TcpConnection c = TcpConnection.accepted(loop, failing, throwing, 16, 64);
+                RuntimeException thrown = assertThrows(IllegalStateException.class, c::readNow);
+                assertTrue(c.isClosed(), "the failing connection is closed");
+                return thrown;
+            }));
+            assertSame(boom, throwing.awaitClosed());
         }
     }
 
