@@ -90,6 +90,8 @@ class LoopNeverBlocksTest {
         final List<String> seen = new CopyOnWriteArrayList<>();
         final java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         final Thread thread;
+        /** Completed sampling rounds: a sample is in {@link #seen} before its round counts. */
+        final java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
         volatile boolean running = true;
 
         StateSampler(EventLoop... loops) throws Exception {
@@ -107,6 +109,7 @@ class LoopNeverBlocksTest {
                                     + java.util.Arrays.toString(ti.getStackTrace()));
                         }
                     }
+                    rounds.incrementAndGet();
                     java.util.concurrent.locks.LockSupport.parkNanos(100_000);
                 }
             });
@@ -124,6 +127,18 @@ class LoopNeverBlocksTest {
                 }
             }
             return true;
+        }
+
+        /** Waits (bounded) until a round that started after this call has completed. */
+        void awaitFreshRound() throws InterruptedException {
+            long target = rounds.get() + 2;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (rounds.get() < target) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("the loop state sampler stopped sampling");
+                }
+                Thread.onSpinWait();
+            }
         }
 
         @Override
@@ -170,6 +185,9 @@ class LoopNeverBlocksTest {
             ran.complete(null);
         });
         ran.get(10, TimeUnit.SECONDS);
+        // a sample taken while the canary waited may still be on its way into seen: clearing it
+        // before then would leave it to fail the real check below
+        sampler.awaitFreshRound();
         assertFalse(sampler.seen.isEmpty(), "the sampler did not see a 50 ms wait on the loop thread");
         assertTrue(sampler.seen.get(0).contains("TIMED_WAITING"), sampler.seen.get(0));
         sampler.seen.clear();
@@ -181,11 +199,9 @@ class LoopNeverBlocksTest {
     private static void canary(EventLoop loop) throws Exception {
         CompletableFuture<Void> ran = new CompletableFuture<>();
         loop.execute(() -> {
-            try {
-                new CountDownLatch(1).await(1, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            // parkNanos always reaches Unsafe.park; a 1 ms latch wait does not when the thread is
+            // descheduled past its deadline before it parks (seen on a loaded machine)
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
             ran.complete(null);
         });
         ran.get(10, TimeUnit.SECONDS);

@@ -24,7 +24,7 @@ public final class ServerPathFixture {
 
     /** Where the log lines of {@link #idleLogSession} go. */
     public enum LineSink {
-        /** A sink that drops the line: the server's own parsing only. */
+        /** A sink that records nothing and says so: the server's own parsing only (lines not decoded). */
         DISCARD,
         /** The production slf4j sink (what it costs depends on the binding's level and writer). */
         SLF4J
@@ -56,7 +56,7 @@ public final class ServerPathFixture {
      */
     public static IdleLog idleLogSession(String id, LineSink sink) {
         ServerConfig config = ServerConfig.builder(Ipv4.parse("127.0.0.1"), Ipv4.parse("127.0.0.2")).build();
-        ClientLogSink s = sink == LineSink.SLF4J ? ClientLogSink.slf4j() : (who, line) -> { };
+        ClientLogSink s = sink == LineSink.SLF4J ? ClientLogSink.slf4j() : ClientLogSink.discard();
         LogSession session = new LogSession(new Registry(), config,
                 new io.xstunt.engine.wire.ServerInfo("", Ipv4.toInt(config.ip1()), Ipv4.toInt(config.ip2()),
                         config.echoPort1(), config.echoPort2()), CLIENT_IP, s);
@@ -98,9 +98,10 @@ public final class ServerPathFixture {
         }
 
         /**
-         * Bytes from the initiator, as one read: the relay consumes them.
+         * Bytes from the initiator, as one read: the relay forwards them to the listener.
          *
-         * @return what the server would write to the listener (the next queued buffer)
+         * @return what the server would hand to the listener's {@code TcpConnection.send} (the
+         *     next queued buffer: {@code in} itself, borrowed, see {@link ProcedureOutput#forward})
          */
         public ByteBuffer initiatorToListener(ByteBuffer in) {
             relay.onBytes(ControlRelay.Side.INITIATOR, in, NOW);

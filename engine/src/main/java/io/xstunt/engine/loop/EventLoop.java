@@ -51,6 +51,12 @@ public final class EventLoop implements AutoCloseable {
     private int ioEvents;
     private java.util.ArrayList<Runnable> afterSelect = new java.util.ArrayList<>();
     private java.util.ArrayList<Runnable> afterSelectRunning = new java.util.ArrayList<>();
+    /**
+     * The one read buffer of every {@link TcpConnection} on this loop (loop thread only): a
+     * connection keeps storage only for the bytes of a partial message, not a buffer per socket.
+     */
+    private java.nio.ByteBuffer readBuffer;
+    private boolean readBufferLent;
 
     private EventLoop(String name, LongSupplier clockNs) throws IOException {
         this.name = Objects.requireNonNull(name, "name");
@@ -264,6 +270,30 @@ public final class EventLoop implements AutoCloseable {
     public void afterNextSelect(Runnable task) {
         assertInLoop();
         afterSelect.add(Objects.requireNonNull(task, "task"));
+    }
+
+    /**
+     * Lends the loop's read buffer, cleared, with {@code capacity} bytes of room (loop thread
+     * only); give it back with {@link #returnReadBuffer}. A nested loan (a read inside a read's
+     * callback) gets a buffer of its own, so one read never overwrites another's bytes.
+     */
+    java.nio.ByteBuffer lendReadBuffer(int capacity) {
+        if (readBufferLent) {
+            return java.nio.ByteBuffer.allocate(capacity);
+        }
+        if (readBuffer == null || readBuffer.capacity() < capacity) {
+            // direct: the JDK reads a socket into it without copying through a buffer of its own
+            readBuffer = java.nio.ByteBuffer.allocateDirect(Math.max(capacity, TcpConnection.DEFAULT_INBOUND));
+        }
+        readBufferLent = true;
+        return readBuffer.clear().limit(capacity);
+    }
+
+    /** Takes back what {@link #lendReadBuffer} lent (a nested loan's own buffer is dropped). */
+    void returnReadBuffer(java.nio.ByteBuffer b) {
+        if (b == readBuffer) {
+            readBufferLent = false;
+        }
     }
 
     /** @return the loop's clock, as read at the start of the current pass (loop thread) */

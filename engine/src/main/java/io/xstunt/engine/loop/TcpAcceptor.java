@@ -1,7 +1,9 @@
 package io.xstunt.engine.loop;
 
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -36,7 +38,8 @@ public final class TcpAcceptor implements IoHandler {
     }
 
     /**
-     * Binds a listening socket (SO_REUSEADDR on, so a restarted server gets its ports back at once).
+     * Binds a listening socket (SO_REUSEADDR on for a fixed port, so a restarted server gets its
+     * ports back at once).
      *
      * @param address where to listen; port 0 picks a free one
      * @param backlog the accept queue's length
@@ -44,9 +47,16 @@ public final class TcpAcceptor implements IoHandler {
      */
     public static TcpAcceptor open(EventLoop loop, InetSocketAddress address, int backlog, AcceptHandler handler)
             throws IOException {
-        ServerSocketChannel ch = ServerSocketChannel.open();
+        // An IPv4 address gets an IPv4 socket: a dual-stack one costs an IPV6_V6ONLY setsockopt
+        // per listener, and the server opens one listener per rendezvous session.
+        ServerSocketChannel ch = address.getAddress() instanceof Inet4Address
+                ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
         try {
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (address.getPort() != 0) {
+                // a fixed port is wanted back at once after a restart (the JDK sets this on Unix
+                // already; this says so on every platform); an ephemeral one never is
+                ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            }
             ch.bind(address, backlog);
             return adopt(loop, ch, handler);
         } catch (IOException | RuntimeException e) {

@@ -9,21 +9,38 @@ import java.nio.channels.SocketChannel;
 import java.util.Objects;
 
 /**
- * A nonblocking TCP connection on the loop: a bounded inbound buffer handed to a
- * {@link ConnectionListener} and a bounded outbound buffer flushed on OP_WRITE.
- * Every method runs on the loop thread.
+ * A nonblocking TCP connection on the loop: bytes read are handed to a {@link ConnectionListener},
+ * at most a bounded number at a time; bytes to send are written at once, and what the socket does
+ * not take waits in a bounded outbound buffer flushed on OP_WRITE. Every method runs on the loop
+ * thread.
+ *
+ * <p>Memory: a server holds one connection per registered client, most of them silent. So a
+ * connection owns no buffer while it has nothing pending: reads go into the loop's one read
+ * buffer ({@link EventLoop#lendReadBuffer}), and only the bytes of a partial message are kept
+ * here, in storage that grows with them up to the inbound cap; the outbound buffer exists only
+ * while a write could not complete. Storage larger than {@link #KEPT_STORAGE} bytes is released
+ * once it is empty; smaller storage stays, so that a connection that often has a partial message
+ * or a slow reader does not allocate each time.
  */
 public final class TcpConnection implements IoHandler {
     /** Default inbound buffer: larger than any XSTUNT message, log lines included. */
     public static final int DEFAULT_INBOUND = 4096;
     /** Default cap of bytes queued for a peer that does not read. */
     public static final int DEFAULT_MAX_OUTBOUND = 64 * 1024;
+    /** Inbound or outbound storage up to this size is kept when it empties; larger is released. */
+    static final int KEPT_STORAGE = 256;
+    /** The least storage allocated for a partial message (it grows to the inbound cap). */
+    private static final int MIN_PARTIAL = 64;
 
     private final EventLoop loop;
     private final SocketChannel channel;
-    private final ByteBuffer in;
+    /** The longest message the listener can be offered: the inbound cap. */
+    private final int maxInbound;
     private final int maxOutbound;
-    private ByteBuffer out = ByteBuffer.allocate(0);
+    /** Bytes of a partial message left by the listener (write mode); null while none were kept. */
+    private ByteBuffer partial;
+    /** Bytes the socket did not take yet (read mode); null until a write could not complete. */
+    private ByteBuffer out;
     private ConnectionListener listener;
     private SelectionKey key;
     private boolean connected;
@@ -38,7 +55,7 @@ public final class TcpConnection implements IoHandler {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.channel = Objects.requireNonNull(channel, "channel");
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.in = ByteBuffer.allocate(inbound);
+        this.maxInbound = inbound;
         this.maxOutbound = maxOutbound;
     }
 
@@ -152,7 +169,17 @@ public final class TcpConnection implements IoHandler {
 
     /** @return bytes queued for the peer */
     public int pendingOutbound() {
-        return out.remaining();
+        return out == null ? 0 : out.remaining();
+    }
+
+    /** @return bytes of a partial message kept until more arrive (tests) */
+    int pendingInbound() {
+        return partial == null ? 0 : partial.position();
+    }
+
+    /** @return the capacity of the storage held for inbound and outbound bytes (tests) */
+    int storageBytes() {
+        return (partial == null ? 0 : partial.capacity()) + (out == null ? 0 : out.capacity());
     }
 
     @Override
@@ -174,7 +201,7 @@ public final class TcpConnection implements IoHandler {
                 fail(e);
                 return;
             }
-            k.interestOps(SelectionKey.OP_READ | (out.hasRemaining() ? SelectionKey.OP_WRITE : 0));
+            k.interestOps(SelectionKey.OP_READ | (pendingOutbound() > 0 ? SelectionKey.OP_WRITE : 0));
             onConnectDone();
             return;
         }
@@ -193,12 +220,46 @@ public final class TcpConnection implements IoHandler {
         connected = true;
         cacheAddresses();
         listener.onConnected(this);
-        if (!closed && out.hasRemaining()) {
+        if (!closed && pendingOutbound() > 0) {
             flush();
         }
     }
 
+    /**
+     * Reads what has already arrived, without waiting for the selector to report it: for a
+     * protocol in which the peer speaks first, call it right after adopting an accepted
+     * connection. The request is usually there by then, and a connection answered and closed
+     * before the loop's next select never reaches epoll (no epoll_ctl to add it and none to
+     * remove it). If nothing has arrived yet it costs one read that returns nothing. A listener
+     * that throws closes this connection with that cause, as on a read the selector reported,
+     * and the exception goes on to the caller.
+     */
+    public void readNow() {
+        if (connected && !closed) {
+            try {
+                read();
+            } catch (RuntimeException | Error e) {
+                close(e);
+                throw e;
+            }
+        }
+    }
+
     private void read() {
+        ByteBuffer in = loop.lendReadBuffer(maxInbound);
+        try {
+            read(in);
+        } finally {
+            loop.returnReadBuffer(in);
+        }
+    }
+
+    /** Reads into {@code in} (the loop's, cleared) after the kept partial message, offers, keeps the rest. */
+    private void read(ByteBuffer in) {
+        int kept = pendingInbound();
+        if (kept > 0) {
+            in.put(partial.array(), 0, kept); // the partial stays kept until the read brings more
+        }
         int n;
         try {
             n = channel.read(in);
@@ -207,6 +268,9 @@ public final class TcpConnection implements IoHandler {
             return;
         }
         if (n > 0) {
+            if (partial != null) {
+                partial.clear();
+            }
             in.flip();
             int before;
             ConnectionListener offered;
@@ -220,22 +284,42 @@ public final class TcpConnection implements IoHandler {
             if (closed) {
                 return;
             }
-            boolean stuck = in.remaining() == before && in.limit() == in.capacity();
-            in.compact();
-            if (stuck) {
-                fail(new IOException("inbound message larger than " + in.capacity() + " bytes"));
+            if (in.remaining() == before && in.limit() == maxInbound) {
+                fail(new IOException("inbound message larger than " + maxInbound + " bytes"));
+                return;
             }
+            keepPartial(in);
         } else if (n < 0) {
-            close(null);
+            close(null, false); // the peer's FIN came first: ours needs no hurry
         }
     }
 
-    /** Queues bytes for the peer and writes what the socket takes now. Copies {@code src}. */
+    /** Keeps what the listener left (a partial message) until the next read; {@code in} is not ours. */
+    private void keepPartial(ByteBuffer in) {
+        int left = in.remaining();
+        if (left == 0) {
+            if (partial != null && partial.capacity() > KEPT_STORAGE) {
+                partial = null;
+            }
+            return;
+        }
+        if (partial == null || partial.capacity() < left) {
+            partial = ByteBuffer.allocate(Math.min(maxInbound, Math.max(MIN_PARTIAL, 2 * left)));
+        }
+        partial.put(in);
+    }
+
+    /**
+     * Writes what the socket takes now and queues the rest (copied: {@code src} may be reused as
+     * soon as this returns, e.g. the loop's read buffer relayed to another connection). Consumes
+     * all of {@code src}, unless the connection is closed, closing or fails here.
+     */
     public void send(ByteBuffer src) {
         if (closed || closeWhenFlushed) {
             return;
         }
-        if (!out.hasRemaining() && connected) {
+        int pending = pendingOutbound();
+        if (pending == 0 && connected) {
             try {
                 channel.write(src);
             } catch (IOException e) {
@@ -243,23 +327,22 @@ public final class TcpConnection implements IoHandler {
                 return;
             }
             if (!src.hasRemaining()) {
-                return;
+                return; // the common case: no outbound buffer, no OP_WRITE interest
             }
         }
-        int need = out.remaining() + src.remaining();
+        int need = pending + src.remaining();
         if (need > maxOutbound) {
             fail(new IOException("peer does not read: " + need + " bytes would be queued, limit " + maxOutbound));
             return;
         }
-        if (out.capacity() - out.limit() < src.remaining()) {
-            ByteBuffer bigger = ByteBuffer.allocate(Math.min(maxOutbound, Math.max(256, need * 2)));
-            bigger.put(out).put(src).flip();
-            out = bigger;
+        if (out == null || out.capacity() < need) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.min(maxOutbound, Math.max(KEPT_STORAGE, need * 2)));
+            if (out != null) {
+                bigger.put(out);
+            }
+            out = bigger.put(src).flip();
         } else {
-            int pos = out.position();
-            out.position(out.limit()).limit(out.limit() + src.remaining());
-            out.put(src);
-            out.position(pos);
+            out.compact().put(src).flip();
         }
         if (connected) {
             key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
@@ -272,6 +355,9 @@ public final class TcpConnection implements IoHandler {
     }
 
     private void flush() {
+        if (out == null) {
+            return;
+        }
         try {
             channel.write(out);
         } catch (IOException e) {
@@ -279,7 +365,11 @@ public final class TcpConnection implements IoHandler {
             return;
         }
         if (!out.hasRemaining()) {
-            out.clear().limit(0);
+            if (out.capacity() > KEPT_STORAGE) {
+                out = null;
+            } else {
+                out.clear().limit(0);
+            }
             if (key.isValid()) {
                 key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
             }
@@ -296,7 +386,7 @@ public final class TcpConnection implements IoHandler {
         if (closed) {
             return;
         }
-        if (!out.hasRemaining()) {
+        if (pendingOutbound() == 0) {
             close(null);
         } else {
             closeWhenFlushed = true;
@@ -313,15 +403,48 @@ public final class TcpConnection implements IoHandler {
     }
 
     private void close(Throwable cause) {
+        close(cause, true);
+    }
+
+    private void close(Throwable cause, boolean finNow) {
         if (closed) {
             return;
         }
         closed = true;
-        if (key != null) {
-            key.cancel();
-        }
-        closeQuietly(channel);
+        release(finNow);
         listener.onClosed(this, cause);
+    }
+
+    /**
+     * Cancels the key and closes the channel once the selector has let go of it. Closed while
+     * still registered, the JDK reads SO_LINGER and shuts the output down (two system calls per
+     * connection) and defers the descriptor's close to the next select anyway; closed after that
+     * select it is a single close(2). When this side closes first ({@code finNow}) the output is
+     * shut down here, one call, so that the FIN leaves at once as before: the side that closes
+     * first keeps the TIME_WAIT, and that should stay the server, which binds no addresses (a
+     * client that binds its address explicitly pays for every TIME_WAIT left on it). After the
+     * peer's FIN there is no such hurry. Off the loop thread, or once the loop is closing (its
+     * shutdown closes every channel it still holds), the channel is closed at once.
+     */
+    private void release(boolean finNow) {
+        partial = null;
+        if (key == null) {
+            closeQuietly(channel);
+            return;
+        }
+        key.cancel();
+        if (loop.inLoop() && loop.isRunning()) {
+            if (finNow && connected) {
+                try {
+                    channel.shutdownOutput();
+                } catch (IOException | RuntimeException e) {
+                    // reset or never connected: the close after the next select releases it all the same
+                }
+            }
+            loop.afterNextSelect(() -> closeQuietly(channel));
+        } else {
+            closeQuietly(channel);
+        }
     }
 
     /**
@@ -359,10 +482,7 @@ public final class TcpConnection implements IoHandler {
             return;
         }
         closed = true;
-        if (key != null) {
-            key.cancel();
-        }
-        closeQuietly(channel);
+        release(true);
     }
 
     @Override

@@ -92,7 +92,11 @@ final class ControlRelay {
         return step(Event.CONNECT, s, sourceIp, null, nowNs) ? s : null;
     }
 
-    /** Bytes arrived from side {@code from}; all are consumed. */
+    /**
+     * Bytes arrived from side {@code from}; all are consumed: buffered or dropped here, or, while
+     * relaying, forwarded by reference to the other side ({@link ProcedureOutput#forward}: the
+     * adapter's send consumes them before this input is over).
+     */
     void onBytes(Side from, ByteBuffer in, long nowNs) {
         step(Event.BYTES, from, 0, in, nowNs);
     }
@@ -143,8 +147,7 @@ final class ControlRelay {
                 int n = in.remaining();
                 bytesFrom[side.ordinal()] += n;
                 if (state == State.RELAYING) {
-                    ByteBuffer copy = ByteBuffer.allocate(n).put(in).flip();
-                    sides.get(side.other()).send(copy);
+                    sides.get(side.other()).forward(in); // no copy per read: see forward's borrowing rule
                 } else if (state == State.AWAIT_INITIATOR || state == State.AWAIT_LISTENER) {
                     if (backlog == null) {
                         backlog = ByteBuffer.allocate(maxBacklog);

@@ -367,8 +367,8 @@ final class LogSession implements ConnectionProcedure, LogEndpoint {
                 return; // a partial line waits for its newline
             }
             int end = nl > start && in.get(nl - 1) == '\r' ? nl - 1 : nl;
-            if (end > start) { // an empty line is a keepalive, not recorded
-                sink.line(id, printable(in, start, end));
+            if (end > start && sink.enabled()) { // an empty line is a keepalive, not recorded
+                sink.line(id, printable(in, start, end)); // decoded only for a sink that records it
             }
             in.position(nl + 1);
         }

@@ -43,9 +43,11 @@ final class ProcedureBinding implements ConnectionListener {
      * registered is closed and forgotten (logged).
      *
      * @param inbound the inbound buffer: larger than the longest message the procedure consumes
+     * @param peerSpeaksFirst true if the client sends first (its request is read at once, see
+     *     {@link TcpConnection#readNow})
      */
     static void accept(EventLoop loop, SocketChannel channel, ConnectionProcedure procedure, String service,
-                       ServiceObserver observer, int inbound) {
+                       ServiceObserver observer, int inbound, boolean peerSpeaksFirst) {
         ProcedureBinding b = new ProcedureBinding(loop, procedure, service, observer);
         try {
             b.connection = TcpConnection.accepted(loop, channel, b, inbound, TcpConnection.DEFAULT_MAX_OUTBOUND);
@@ -59,6 +61,11 @@ final class ProcedureBinding implements ConnectionListener {
         b.out.unwrittenSource(() -> c.isClosed() ? 0 : c.pendingOutbound());
         procedure.onOpen(loop.clockNs());
         b.drain();
+        if (peerSpeaksFirst) {
+            // through execute (on the loop thread: at once) so that a procedure's failure is
+            // logged and counted and closes this connection only, not the acceptor that called us
+            loop.execute(c::readNow);
+        }
     }
 
     @Override

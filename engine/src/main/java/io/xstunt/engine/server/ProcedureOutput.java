@@ -36,6 +36,18 @@ final class ProcedureOutput {
         }
     }
 
+    /**
+     * Queues bytes borrowed from the input being handled, without copying them: the relay's
+     * per-message path, which would otherwise allocate a buffer per read. The borrowing rule: the
+     * adapter hands every polled buffer to {@code TcpConnection.send} before the input call that
+     * produced it returns (send writes what the socket takes and copies only the rest); what it
+     * has not sent by then (the connection closed meanwhile) is dropped, and the adapter counts
+     * the whole input as consumed. A test polls the buffer before it touches the input again.
+     */
+    void forward(ByteBuffer borrowed) {
+        send(borrowed);
+    }
+
     /** @return the next bytes to send, or null */
     ByteBuffer pollTransmit() {
         return transmit.poll();

@@ -217,7 +217,10 @@ final class RendezvousSession implements RendezvousHandle {
         @Override
         public void onRead(TcpConnection c, ByteBuffer in) {
             relay.onBytes(side, in, loop.clockNs());
-            apply();
+            apply(); // sends what the relay forwarded from in (borrowed) before in is reused
+            // consumed, all of it: what was forwarded is written or queued on the other side, and
+            // what is left the relay dropped (the other side closed while it was being sent)
+            in.position(in.limit());
         }
 
         @Override

@@ -174,7 +174,7 @@ public final class StuntServer implements AutoCloseable {
                 LOG.debug("log: cannot set SO_SNDBUF: {}", e.toString());
             }
             ProcedureBinding.accept(loop, ch, new LogSession(registry, config, infoTemplate,
-                    Ipv4.toInt(remote.getAddress()), clientLog), "log", observer, LogSession.inboundBytes(config));
+                    Ipv4.toInt(remote.getAddress()), clientLog), "log", observer, LogSession.inboundBytes(config), false);
         }
     }
 
@@ -182,7 +182,7 @@ public final class StuntServer implements AutoCloseable {
         InetSocketAddress remote = admit(ch, "comm");
         if (remote != null) {
             ProcedureBinding.accept(loop, ch, new CommSession(comm, Ipv4.toInt(remote.getAddress()),
-                    config.handshakeTimeout().toNanos()), "comm", observer, 2 * Msg.SIZE);
+                    config.handshakeTimeout().toNanos()), "comm", observer, 2 * Msg.SIZE, true);
         }
     }
 
@@ -190,7 +190,7 @@ public final class StuntServer implements AutoCloseable {
         InetSocketAddress remote = admit(ch, "echo");
         if (remote != null) {
             ProcedureBinding.accept(loop, ch, new EchoResponder(Ipv4.toInt(remote.getAddress()), remote.getPort(),
-                    config.handshakeTimeout().toNanos()), "echo", observer, 256);
+                    config.handshakeTimeout().toNanos()), "echo", observer, 256, false);
         }
     }
 

@@ -298,6 +298,175 @@ class TcpConnectionTest {
         assertFalse(decoder.closed.isDone());
     }
 
+    /** Decodes [2-byte big-endian length][payload] messages, consuming only whole ones. */
+    private static final class TwoBytePrefixed extends Recorder {
+        final List<Integer> lengths = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onRead(TcpConnection c, ByteBuffer in) {
+            while (in.remaining() >= 2 && in.remaining() >= 2 + (in.getShort(in.position()) & 0xffff)) {
+                byte[] m = new byte[in.getShort() & 0xffff];
+                in.get(m);
+                lengths.add(m.length);
+            }
+        }
+    }
+
+    private static byte[] prefixed(int payload) {
+        return ByteBuffer.allocate(2 + payload).putShort((short) payload).put(pattern(payload)).array();
+    }
+
+    /** A server connection with a length-prefix decoder and inbound cap, and its plain peer. */
+    private record Framed(TwoBytePrefixed decoder, Socket peer, TcpConnection server) {
+    }
+
+    private Framed framed(int inboundCap) throws IOException {
+        TwoBytePrefixed decoder = new TwoBytePrefixed();
+        Listening acceptor = listen(inboundCap, TcpConnection.DEFAULT_MAX_OUTBOUND, decoder);
+        Socket peer = plainClient(acceptor.address());
+        return new Framed(decoder, peer, acceptor.connection());
+    }
+
+    /** Waits (bounded) until {@code condition}, evaluated on the loop, holds. */
+    private void awaitOnLoop(java.util.concurrent.Callable<Boolean> condition, String what) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
+        while (!onLoop(loop, condition) && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+        }
+        assertTrue(onLoop(loop, condition), "timed out waiting for " + what);
+    }
+
+    /** Writes {@code message[from, to)} and waits until the server keeps all of it as a partial message. */
+    private void sendPart(Framed f, byte[] message, int from, int to) throws IOException {
+        f.peer().getOutputStream().write(message, from, to - from);
+        awaitOnLoop(() -> f.server().pendingInbound() == to, to + " bytes kept");
+    }
+
+    @Test
+    void aConnectionHoldsNoBufferBetweenWholeMessages() throws Exception {
+        Framed f = framed(1024);
+        assertEquals(0, onLoop(loop, f.server()::storageBytes), "nothing allocated per connection up front");
+        f.peer().getOutputStream().write(prefixed(100));
+        awaitOnLoop(() -> f.decoder().lengths.size() == 1, "the message");
+        runOnLoop(loop, () -> f.server().send(new byte[] {1, 2, 3})); // the socket takes it at once
+        assertArrayEquals(new byte[] {1, 2, 3}, readExactly(f.peer().getInputStream(), 3));
+        assertEquals(0, onLoop(loop, f.server()::storageBytes), "whole messages and writes taken at once need no storage");
+    }
+
+    @Test
+    void aPartialMessageGrowsItsStorageUpToTheCapAndReleasesItWhenWhole() throws Exception {
+        Framed f = framed(1024);
+        byte[] message = prefixed(1022); // exactly the cap: 1,024 bytes
+        sendPart(f, message, 0, 10);
+        int small = onLoop(loop, f.server()::storageBytes);
+        assertTrue(small >= 10 && small <= TcpConnection.KEPT_STORAGE, "small storage for a small partial: " + small);
+        sendPart(f, message, 10, 610);
+        int grown = onLoop(loop, f.server()::storageBytes);
+        assertTrue(grown >= 610 && grown <= 1024, "grown for the partial, not beyond the cap: " + grown);
+        f.peer().getOutputStream().write(message, 610, message.length - 610);
+        awaitOnLoop(() -> f.decoder().lengths.size() == 1, "the whole message");
+        assertEquals(List.of(1022), f.decoder().lengths);
+        assertEquals(0, onLoop(loop, f.server()::pendingInbound));
+        assertEquals(0, onLoop(loop, f.server()::storageBytes), "storage above " + TcpConnection.KEPT_STORAGE
+                + " bytes is released once empty");
+        assertFalse(f.decoder().closed.isDone());
+    }
+
+    @Test
+    void aPartialMessageThatOutgrowsTheCapClosesWithAnError() throws Exception {
+        Framed f = framed(300);
+        byte[] message = prefixed(299); // 301 bytes: one more than the cap
+        sendPart(f, message, 0, 100);
+        f.peer().getOutputStream().write(message, 100, message.length - 100);
+        Throwable cause = f.decoder().awaitClosed();
+        assertInstanceOf(IOException.class, cause);
+        assertTrue(cause.getMessage().contains("larger than 300"), cause.getMessage());
+        assertEquals(List.of(), f.decoder().lengths);
+        assertPeerSeesTheEnd(f.peer());
+    }
+
+    @Test
+    void readNowOffersWhatHasArrivedWithoutWaitingForTheSelector() throws Exception {
+        try (java.nio.channels.ServerSocketChannel plain = java.nio.channels.ServerSocketChannel.open()) {
+            plain.bind(ANY_LOOPBACK);
+            Socket early = plainClient((InetSocketAddress) plain.getLocalAddress());
+            early.getOutputStream().write(new byte[] {1, 'x'});
+            SocketChannel arrived = plain.accept();
+            cleanup.add(arrived);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
+            while (arrived.socket().getInputStream().available() < 2 && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            LengthPrefixed decoder = new LengthPrefixed();
+            List<String> seenDuringReadNow = onLoop(loop, () -> {
+                TcpConnection c = TcpConnection.accepted(loop, arrived, decoder, 16, 64);
+                c.readNow();
+                return List.copyOf(decoder.messages);
+            });
+            assertEquals(List.of("x"), seenDuringReadNow, "offered within readNow, before any select");
+
+            Socket late = plainClient((InetSocketAddress) plain.getLocalAddress());
+            SocketChannel quiet = plain.accept();
+            cleanup.add(quiet);
+            LengthPrefixed second = new LengthPrefixed();
+            assertEquals(List.of(), onLoop(loop, () -> {
+                TcpConnection c = TcpConnection.accepted(loop, quiet, second, 16, 64);
+                c.readNow(); // nothing there yet: no offer, no close
+                assertFalse(c.isClosed());
+                return List.copyOf(second.messages);
+            }));
+            late.getOutputStream().write(new byte[] {1, 'y'});
+            await(second.firstOffer, "the bytes through the selector");
+            assertEquals(List.of("y"), second.messages);
+            assertFalse(second.closed.isDone());
+
+            Socket third = plainClient((InetSocketAddress) plain.getLocalAddress());
+            third.getOutputStream().write(1);
+            SocketChannel failing = plain.accept();
+            cleanup.add(failing);
+            while (failing.socket().getInputStream().available() < 1 && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            RuntimeException boom = new IllegalStateException("listener failure (expected by the test)");
+            Recorder throwing = new Recorder() {
+                @Override
+                public void onRead(TcpConnection c, ByteBuffer in) {
+                    throw boom;
+                }
+            };
+            assertSame(boom, onLoop(loop, () -> {
+                TcpConnection c = TcpConnection.accepted(loop, failing, throwing, 16, 64);
+                RuntimeException thrown = assertThrows(IllegalStateException.class, c::readNow);
+                assertTrue(c.isClosed(), "the failing connection is closed");
+                return thrown;
+            }));
+            assertSame(boom, throwing.awaitClosed());
+        }
+    }
+
+    @Test
+    void theOutboundBufferExistsOnlyWhileTheSocketLagsBehind() throws Exception {
+        Recorder serverSide = new Recorder();
+        int size = 4 * 1024 * 1024; // more than loopback's socket buffers take at once
+        Listening acceptor = listen(TcpConnection.DEFAULT_INBOUND, 2 * size, serverSide);
+        Socket peer = plainClient(acceptor.address());
+        TcpConnection server = acceptor.connection();
+        byte[] payload = pattern(size);
+        int[] pendingAndStorage = onLoop(loop, () -> {
+            server.send(payload);
+            return new int[] {server.pendingOutbound(), server.storageBytes()};
+        });
+        assertTrue(pendingAndStorage[0] > 0 && pendingAndStorage[0] < size,
+                "the socket took a part of the write: " + pendingAndStorage[0] + " of " + size + " queued");
+        assertTrue(pendingAndStorage[1] >= pendingAndStorage[0], "only then is there a buffer");
+        assertArrayEquals(payload, readExactly(peer.getInputStream(), size));
+        awaitOnLoop(() -> server.pendingOutbound() == 0 && server.storageBytes() == 0,
+                "the flushed buffer released");
+        runOnLoop(loop, () -> server.send(new byte[] {9}));
+        assertArrayEquals(new byte[] {9}, readExactly(peer.getInputStream(), 1));
+        assertFalse(serverSide.closed.isDone());
+    }
+
     @Test
     void outboundCapClosesAConnectionWhosePeerDoesNotRead() throws Exception {
         Recorder serverSide = new Recorder();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,6 +66,19 @@ class ControlRelayTest {
         assertFalse(relay.ended());
         assertEquals(8, relay.bytesFrom(Side.INITIATOR), "6 buffered + 2 relayed");
         assertEquals(4, relay.bytesFrom(Side.LISTENER));
+    }
+
+    @Test
+    void relayingForwardsTheInputItselfWithoutACopy() {
+        relay.onConnect(IP_I, 1);
+        relay.onConnect(IP_L, 1);
+        ByteBuffer in = frame(1, 4, 1, 0, 0, 0);
+        relay.onBytes(Side.INITIATOR, in, 2);
+        ByteBuffer out = relay.pollTransmit(Side.LISTENER);
+        assertSame(in, out, "borrowed (ProcedureOutput#forward): the adapter sends it before the read is over");
+        assertEquals(6, out.remaining());
+        assertNull(relay.pollTransmit(Side.LISTENER));
+        assertEquals(6, relay.bytesFrom(Side.INITIATOR));
     }
 
     @Test

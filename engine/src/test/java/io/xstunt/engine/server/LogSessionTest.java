@@ -121,6 +121,46 @@ class LogSessionTest {
     }
 
     @Test
+    void aSinkThatRecordsNothingIsNeverHandedALineButTheLinesStillCount() {
+        boolean[] recording = {false};
+        List<String> seen = new ArrayList<>();
+        ClientLogSink toggled = new ClientLogSink() {
+            @Override
+            public void line(String id, String line) {
+                seen.add(line);
+            }
+
+            @Override
+            public boolean enabled() {
+                return recording[0];
+            }
+        };
+        LogSession s = new LogSession(registry, CONFIG, TEMPLATE, CLIENT_IP, toggled);
+        s.onOpen(now);
+        sent(s);
+        s.onBytes(idField("carol"), now);
+        sent(s);
+        s.onBytes(state(Protocol.CSTATE_IDLE), now);
+        ByteBuffer in = ByteBuffer.wrap("skipped one\nskipped two\npart".getBytes(StandardCharsets.UTF_8));
+        s.onBytes(in, now);
+        assertEquals(List.of(), seen, "a disabled sink gets no line");
+        assertEquals(4, in.remaining(), "whole lines consumed all the same, the partial one waits");
+        ByteBuffer longLine = ByteBuffer.wrap("y".repeat(101).getBytes(StandardCharsets.US_ASCII));
+        s.onBytes(longLine, now);
+        assertEquals(Rejection.OVERSIZE, s.output().pollRejection(), "the length cap holds without decoding");
+
+        recording[0] = true;
+        LogSession u = new LogSession(registry, CONFIG, TEMPLATE, CLIENT_IP + 1, toggled);
+        u.onOpen(now);
+        sent(u);
+        u.onBytes(idField("erin"), now);
+        sent(u);
+        u.onBytes(state(Protocol.CSTATE_IDLE), now);
+        u.onBytes(ByteBuffer.wrap("recorded\n".getBytes(StandardCharsets.UTF_8)), now);
+        assertEquals(List.of("recorded"), seen, "an enabled sink gets the decoded line");
+    }
+
+    @Test
     void stateAndLinesInOneSegment() {
         LogSession s = open(CLIENT_IP);
         sent(s);
