@@ -46,26 +46,40 @@ final class ClientSockets {
     }
 
     /**
-     * Binds {@code ch} to {@code local} (null: any) on a fresh port picked at random here, before
-     * any SO_REUSEADDR is set, so the port has no other socket on it (live or TIME_WAIT); after
-     * {@link #FRESH_PORT_ATTEMPTS} taken ports the kernel searches. Why not {@code bind(local, 0)}
-     * at once: Linux then scans the whole range for a port without sockets, and once the address
-     * has ~20,000 sockets in TIME_WAIT (a client doing hundreds of rendezvous a second from one
-     * address) that costs about 1 ms per bind, against a few microseconds per random try (both
-     * measured on this kernel, docs/PERFORMANCE.md). Java offers no IP_BIND_ADDRESS_NO_PORT.
-     * Random, not sequential, so that source ports stay unpredictable.
+     * Binds {@code ch} to {@code local} (null: any) on a fresh port picked at random here: first
+     * before any SO_REUSEADDR is set, so that the port has no other socket on it (live or
+     * TIME_WAIT); when {@link #FRESH_PORT_ATTEMPTS} such tries find every port taken (an address
+     * whose range is full of TIME_WAIT sockets), with SO_REUSEADDR set, which lets a TIME_WAIT
+     * socket's port be bound again, as the kernel's own search does in that case; last, the
+     * kernel's search itself. Why not {@code bind(local, 0)} at once: Linux then scans the whole
+     * range for a port without sockets first, and once the address has ~20,000 sockets in
+     * TIME_WAIT (a client doing hundreds of rendezvous a second from one address) that costs
+     * about 1 ms per bind, against a few microseconds per random try (both measured on this
+     * kernel, docs/PERFORMANCE.md). Java offers no IP_BIND_ADDRESS_NO_PORT. Random, not
+     * sequential, so that source ports stay unpredictable. The channel has SO_REUSEADDR set
+     * afterwards only if the port needed it.
      */
     static void bindFreshPort(NetworkChannel ch, InetAddress local) throws IOException {
+        if (tryRandomPorts(ch, local)) {
+            return;
+        }
+        ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        if (!tryRandomPorts(ch, local)) {
+            ch.bind(new InetSocketAddress(local, 0));
+        }
+    }
+
+    private static boolean tryRandomPorts(NetworkChannel ch, InetAddress local) throws IOException {
         for (int i = 0; i < FRESH_PORT_ATTEMPTS; i++) {
             int port = ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1);
             try {
                 ch.bind(new InetSocketAddress(local, port));
-                return;
+                return true;
             } catch (BindException taken) {
                 // some socket is on it: try another
             }
         }
-        ch.bind(new InetSocketAddress(local, 0));
+        return false;
     }
 
     /**

@@ -2,12 +2,15 @@ package io.xstunt.engine.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.engine.wire.Ipv4;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -60,6 +63,40 @@ class ClientSocketsTest {
             } finally {
                 ClientSockets.closeQuietly(listener);
             }
+        }
+    }
+
+    @Test
+    void anAddressWhoseWholeRangeIsInTimeWaitStillGetsPorts() throws Exception {
+        // every ephemeral port of a spare address left in TIME_WAIT by this side's own closes
+        InetAddress crowded = Ipv4.parse("127.0.0.42");
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.bind(new InetSocketAddress(Ipv4.parse("127.0.0.1"), 0), 64);
+            for (int port = ClientSockets.EPHEMERAL_LOW; port <= ClientSockets.EPHEMERAL_HIGH; port++) {
+                try (SocketChannel c = SocketChannel.open()) {
+                    c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                    try {
+                        c.bind(new InetSocketAddress(crowded, port));
+                    } catch (java.net.BindException inUse) {
+                        continue; // already in TIME_WAIT from an earlier run
+                    }
+                    c.connect(server.getLocalAddress());
+                    try (SocketChannel accepted = server.accept()) {
+                        c.close(); // we close first: the TIME_WAIT stays on this side
+                        accepted.read(ByteBuffer.allocate(1));
+                    }
+                }
+            }
+        }
+        // no port of the range is free of sockets now: a bind without SO_REUSEADDR finds none
+        try (SocketChannel plain = SocketChannel.open()) {
+            assertThrows(java.net.BindException.class, () -> plain.bind(new InetSocketAddress(crowded, 0)),
+                    "the range was not saturated; the test proves nothing");
+        }
+        try (SocketChannel service = ClientSockets.service(crowded);
+             SocketChannel prediction = ClientSockets.bound(crowded, 0, true)) {
+            assertEquals(crowded, ((InetSocketAddress) service.getLocalAddress()).getAddress());
+            assertTrue(((InetSocketAddress) prediction.getLocalAddress()).getPort() > 0);
         }
     }
 }
