@@ -13,6 +13,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntSupplier;
 
 /**
  * How the client's sockets are opened: every one bound to the configured local address
@@ -60,18 +61,23 @@ final class ClientSockets {
      * afterwards only if the port needed it.
      */
     static void bindFreshPort(NetworkChannel ch, InetAddress local) throws IOException {
-        if (tryRandomPorts(ch, local)) {
+        bindFreshPort(ch, local, () -> ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1));
+    }
+
+    /** {@link #bindFreshPort(NetworkChannel, InetAddress)} with the ports to try from {@code ports}. */
+    static void bindFreshPort(NetworkChannel ch, InetAddress local, IntSupplier ports) throws IOException {
+        if (tryPorts(ch, local, ports)) {
             return;
         }
         ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-        if (!tryRandomPorts(ch, local)) {
+        if (!tryPorts(ch, local, ports)) {
             ch.bind(new InetSocketAddress(local, 0));
         }
     }
 
-    private static boolean tryRandomPorts(NetworkChannel ch, InetAddress local) throws IOException {
+    private static boolean tryPorts(NetworkChannel ch, InetAddress local, IntSupplier ports) throws IOException {
         for (int i = 0; i < FRESH_PORT_ATTEMPTS; i++) {
-            int port = ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1);
+            int port = ports.getAsInt();
             try {
                 ch.bind(new InetSocketAddress(local, port));
                 return true;
