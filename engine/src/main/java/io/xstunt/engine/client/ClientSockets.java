@@ -57,20 +57,24 @@ final class ClientSockets {
      * TIME_WAIT (a client doing hundreds of rendezvous a second from one address) that costs
      * about 1 ms per bind, against a few microseconds per random try (both measured on this
      * kernel, docs/PERFORMANCE.md). Java offers no IP_BIND_ADDRESS_NO_PORT. Random, not
-     * sequential, so that source ports stay unpredictable. The channel has SO_REUSEADDR set
-     * afterwards only if the port needed it.
+     * sequential, so that source ports stay unpredictable. The channel leaves with SO_REUSEADDR
+     * set, so that its TIME_WAIT does not block the port for our later binds.
      */
     static void bindFreshPort(NetworkChannel ch, InetAddress local) throws IOException {
-        bindFreshPort(ch, local, () -> ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1));
+        // even ports only, like the kernel's bind(port 0): connect()'s own port choice skips every
+        // port that bind() holds (TIME_WAIT included) and starts with the odd ones, so a client
+        // binding hundreds of ports a second leaves the host's plain connects their half
+        bindFreshPort(ch, local, () -> EPHEMERAL_LOW
+                + 2 * ThreadLocalRandom.current().nextInt((EPHEMERAL_HIGH - EPHEMERAL_LOW) / 2 + 1));
     }
 
     /** {@link #bindFreshPort(NetworkChannel, InetAddress)} with the ports to try from {@code ports}. */
     static void bindFreshPort(NetworkChannel ch, InetAddress local, IntSupplier ports) throws IOException {
-        if (tryPorts(ch, local, ports)) {
-            return;
-        }
+        boolean bound = tryPorts(ch, local, ports);
+        // set in any case: a TIME_WAIT socket keeps the flag its socket had, and one without it
+        // blocks its port for every later bind, ours with SO_REUSEADDR included
         ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-        if (!tryPorts(ch, local, ports)) {
+        if (!bound && !tryPorts(ch, local, ports)) {
             ch.bind(new InetSocketAddress(local, 0));
         }
     }

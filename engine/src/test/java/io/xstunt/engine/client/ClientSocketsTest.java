@@ -1,7 +1,6 @@
 package io.xstunt.engine.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,16 +33,17 @@ class ClientSocketsTest {
                 assertEquals(LOCAL, a.getAddress());
                 assertTrue(a.getPort() >= ClientSockets.EPHEMERAL_LOW && a.getPort() <= ClientSockets.EPHEMERAL_HIGH,
                         "port " + a.getPort());
-                assertFalse(ch.getOption(StandardSocketOptions.SO_REUSEADDR), "a port of its own, shared with none");
+                assertTrue(ch.getOption(StandardSocketOptions.SO_REUSEADDR), "set after the bind, for its TIME_WAIT");
+                assertEquals(0, a.getPort() % 2, "even: the odd half stays for the host's connect()");
                 ports.add(a.getPort());
             }
-            // all are bound at once without SO_REUSEADDR, so no two share a port; random means not in sequence
+            // each was bound before SO_REUSEADDR was set, so no two share a port; random means not in sequence
             assertEquals(200, ports.size());
             int ascending = 0;
             for (int i = 1; i < open.size(); i++) {
                 int prev = ((InetSocketAddress) open.get(i - 1).getLocalAddress()).getPort();
                 int cur = ((InetSocketAddress) open.get(i).getLocalAddress()).getPort();
-                ascending += cur == prev + 1 ? 1 : 0;
+                ascending += cur == prev + 2 ? 1 : 0;
             }
             assertTrue(ascending < 10, ascending + " of 199 ports followed their predecessor");
         } finally {
@@ -109,6 +109,26 @@ class ClientSocketsTest {
             ClientSockets.bindFreshPort(ch, LOCAL, () -> held);
             int got = ((InetSocketAddress) ch.getLocalAddress()).getPort();
             assertTrue(got > 0 && got != held, "port " + got);
+        }
+    }
+
+    @Test
+    void theTimeWaitOfAFreshPortSocketDoesNotBlockItsPortForUs() throws Exception {
+        int port;
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.bind(new InetSocketAddress(Ipv4.parse("127.0.0.1"), 0), 1);
+            SocketChannel c = ClientSockets.service(LOCAL);
+            c.connect(server.getLocalAddress());
+            port = ((InetSocketAddress) c.getLocalAddress()).getPort();
+            try (SocketChannel accepted = server.accept()) {
+                c.close(); // TIME_WAIT on our side
+                assertEquals(-1, accepted.read(ByteBuffer.allocate(1)));
+            }
+        }
+        try (SocketChannel again = SocketChannel.open()) {
+            ClientSockets.bindFreshPort(again, LOCAL, () -> port);
+            assertEquals(port, ((InetSocketAddress) again.getLocalAddress()).getPort(),
+                    "the second pass (SO_REUSEADDR) takes the port of our own TIME_WAIT");
         }
     }
 }
