@@ -105,9 +105,10 @@ final class Report {
         sb.append("""
                 ## Which strategy works on which NAT, and why
 
-                * **RACE** (ours, default): the initiator keeps the socket that sent the first SYN open and also
-                  listens on the same port; the listener connects once it reads "ready". The two SYNs meet in a TCP
-                  simultaneous open: on the initiator's NAT the listener's SYN matches the initiator's own
+                * **RACE** (ours, default): the initiator listens on its predicted port and sends "ready"; its own
+                  SYN leaves from that port when the listener reads "ready" (the origin of a time grid both sides
+                  share), and that socket stays open; the listener connects once it reads "ready". The two SYNs
+                  meet in a TCP simultaneous open: on the initiator's NAT the listener's SYN matches the initiator's own
                   `SYN_SENT` conntrack entry in the reply direction (conntrack moves it to `SYN_SENT2`), and the
                   answer comes from the *same* socket with the *same* ISN, so conntrack's sequence tracking accepts
                   every packet. It therefore works on strict conntrack (`nf_conntrack_tcp_be_liberal=0`, the
