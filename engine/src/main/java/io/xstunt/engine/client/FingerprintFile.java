@@ -31,7 +31,9 @@ public final class FingerprintFile {
      * @return the fingerprint, or empty if there is no file or it is not a valid fingerprint
      */
     public static Optional<Fingerprint> read(Path file) {
-        if (file == null) {
+        // the usual first run has no file: Files.exists asks without an exception, whereas a failed
+        // open builds one in native code, where a virtual thread cannot unmount (a pin under JFR)
+        if (file == null || !Files.exists(file)) {
             return Optional.empty();
         }
         byte[] b;
