@@ -84,10 +84,15 @@ class BenchmarkSmokeTest {
         String report = Files.readString(out);
         for (String key : new String[] {"registrations.per.s", "heap.per.client.bytes", "sessions.per.s",
             "session.latency.p99.us", "baseline.accept.write.close.per.s", "ratio.registrations.to.baseline",
-            "ratio.sessions.to.baseline"}) {
+            "ratio.sessions.to.baseline", "floor.sessions.per.s", "ratio.floor.sessions.to.baseline",
+            "ratio.sessions.to.floor", "sessions.busy", "baseline.busy"}) {
             assertTrue(report.contains(key + " = "), key + " missing from:\n" + report);
         }
         assertTrue(report.contains("clients.held = 400 of 400"), report);
-        assertTrue(report.contains("sessions.ok = 300 of 300"), report);
+        assertTrue(report.contains("\nsessions.ok = 300 of 300"), report);
+        assertTrue(report.contains("floor.sessions.ok = 300 of 300"), report);
+        // nothing of the sessions is left open on either server once they are done
+        assertTrue(report.contains("server.after.sessions = 400 registered, 400 open connections"), report);
+        assertTrue(report.contains("floor.after.sessions = 400 registered, 400 open connections"), report);
     }
 }

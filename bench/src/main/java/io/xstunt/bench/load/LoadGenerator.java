@@ -576,6 +576,22 @@ public final class LoadGenerator {
         sessionsStarted = 0;
     }
 
+    /**
+     * Reads the server's counts until it holds nothing but the registered clients' log
+     * connections (the last sessions' closes may still be on their way), at most 10 s.
+     *
+     * @return the last {@link ServerJvm#heap()} reading
+     */
+    private long[] settled(ServerJvm server) throws IOException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        long[] h = server.heap();
+        while (h[2] != h[1] && System.nanoTime() < deadline) {
+            selector.selectNow(this::dispatch);
+            h = server.heap();
+        }
+        return h;
+    }
+
     // ------------------------------------------------------------------ baseline
 
     /** Connect, read until the server closes, close: {@code count} times, {@code inFlight} at once. */
@@ -728,14 +744,26 @@ public final class LoadGenerator {
     }
 
     /** CPU of both processes over one phase, per operation, split into user and kernel time. */
-    private record Cpu(long[] server0, long[] gen0) {
+    private record Cpu(long[] server0, long[] gen0, long wall0) {
         static Cpu start(ServerJvm s) {
-            return new Cpu(cpuNs(s.process.pid()), cpuNs(ProcessHandle.current().pid()));
+            return new Cpu(cpuNs(s.process.pid()), cpuNs(ProcessHandle.current().pid()), System.nanoTime());
         }
 
         String per(ServerJvm s, long ops) {
             return "server " + split(server0, cpuNs(s.process.pid()), ops) + "; generator "
                     + split(gen0, cpuNs(ProcessHandle.current().pid()), ops) + " (CPU per operation)";
+        }
+
+        /**
+         * @return how busy each process was over the phase, in % of one core: a process near 100 %
+         *     is what bounds the rate (each runs its work on one thread)
+         */
+        String busy(ServerJvm s) {
+            double wall = System.nanoTime() - wall0;
+            long[] sv = cpuNs(s.process.pid());
+            long[] gn = cpuNs(ProcessHandle.current().pid());
+            return "server " + fmt(100 * (sv[0] + sv[1] - server0[0] - server0[1]) / wall) + " %, generator "
+                    + fmt(100 * (gn[0] + gn[1] - gen0[0] - gen0[1]) / wall) + " % of one core";
         }
 
         private static String split(long[] before, long[] after, long ops) {
@@ -825,6 +853,7 @@ public final class LoadGenerator {
             Cpu cpu = Cpu.start(server);
             regRate = g.register(cs, inFlight);
             g.line(report, "registrations.cpu", cpu.per(server, clients));
+            g.line(report, "registrations.busy", cpu.busy(server));
             int held = clients - deadCount(cs);
             long[] after = server.heap();
             heapPerClient = held == 0 ? 0 : (after[0] - before[0]) / held;
@@ -842,6 +871,7 @@ public final class LoadGenerator {
             cpu = Cpu.start(server);
             sessRate = g.sessions(cs, sessions, inFlight);
             g.line(report, "sessions.cpu", cpu.per(server, sessions));
+            g.line(report, "sessions.busy", cpu.busy(server));
             sorted = Arrays.copyOf(g.latencies, g.latencyCount);
             Arrays.sort(sorted);
             g.line(report, "sessions.ok", g.sessionsOk + " of " + sessions + " (" + g.sessionsFailed + " failed)");
@@ -851,9 +881,35 @@ public final class LoadGenerator {
             g.line(report, "session.latency.p99.us", fmt(pct(sorted, 0.99) / 1e3));
             g.line(report, "session.latency.max.us", fmt(pct(sorted, 1.0) / 1e3));
             g.line(report, "session.phases.mean", g.phaseProfile());
-            long[] end = server.heap();
+            long[] end = g.settled(server);
             g.line(report, "server.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
                     + end[3] + " inputs refused");
+            for (SimClient c : cs) {
+                closeQuietly(c.channel);
+            }
+        }
+        double floorRate;
+        try (ServerJvm floor = new ServerJvm("floor", serverOpts, wrapper)) {
+            g.logAddress = new InetSocketAddress("127.0.0.1", floor.port1);
+            g.commAddress = new InetSocketAddress("127.0.0.1", floor.port2);
+            if (warmup > 0) {
+                g.warmUp(floor, warmup, inFlight, ips, clients);
+            }
+            SimClient[] cs = new SimClient[clients];
+            for (int i = 0; i < clients; i++) {
+                cs[i] = g.new SimClient(i, g.sourceIps[i % ips]);
+            }
+            g.register(cs, inFlight);
+            Cpu cpu = Cpu.start(floor);
+            floorRate = g.sessions(cs, sessions, inFlight);
+            g.line(report, "floor.sessions.cpu", cpu.per(floor, sessions));
+            g.line(report, "floor.sessions.busy", cpu.busy(floor));
+            g.line(report, "floor.sessions.ok", g.sessionsOk + " of " + sessions + " (" + g.sessionsFailed
+                    + " failed)");
+            g.line(report, "floor.sessions.per.s", fmt(floorRate));
+            long[] end = g.settled(floor);
+            g.line(report, "floor.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
+                    + end[3] + " connections closed on bad bytes");
             for (SimClient c : cs) {
                 closeQuietly(c.channel);
             }
@@ -867,11 +923,14 @@ public final class LoadGenerator {
             Cpu cpu = Cpu.start(base);
             baseRate = g.baseline(baselineCount, inFlight);
             g.line(report, "baseline.cpu", cpu.per(base, baselineCount));
+            g.line(report, "baseline.busy", cpu.busy(base));
         }
         g.line(report, "baseline.connections", Integer.toString(baselineCount));
         g.line(report, "baseline.accept.write.close.per.s", fmt(baseRate));
         g.line(report, "ratio.registrations.to.baseline", fmt2(regRate / baseRate));
         g.line(report, "ratio.sessions.to.baseline", fmt2(sessRate / baseRate));
+        g.line(report, "ratio.floor.sessions.to.baseline", fmt2(floorRate / baseRate));
+        g.line(report, "ratio.sessions.to.floor", fmt2(sessRate / floorRate));
         g.line(report, "failures", g.failures + (g.lastFailure == null ? "" : " (last: " + g.lastFailure + ")"));
         if (outFile != null) {
             Files.writeString(outFile, report.toString());

@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The server side of the load test, in its own JVM so that its heap holds nothing but the
- * server: {@code stunt} runs a {@link StuntServer} on 127.0.0.1 + 127.0.0.2; {@code baseline}
- * runs a minimal NIO accept-write-close loop (one Selector, 12 bytes written, closed). It prints
+ * server: {@code stunt} runs a {@link StuntServer} on 127.0.0.1 + 127.0.0.2; {@code floor} runs a
+ * {@link FloorServer} (a session's socket operations and nothing else); {@code baseline} runs a
+ * minimal NIO accept-write-close loop (one Selector, 12 bytes written, closed). It prints
  * {@code READY <log port> <comm port>} and then answers commands on stdin, one per line:
  * {@code HEAP} (after full GCs: {@code HEAP <used bytes> <registered> <open connections>}) and
  * {@code QUIT}.
@@ -37,6 +38,8 @@ public final class ServerProcess {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         if (mode.equals("baseline")) {
             runBaseline(in);
+        } else if (mode.equals("floor")) {
+            runFloor(in);
         } else {
             runStunt(in);
         }
@@ -54,12 +57,30 @@ public final class ServerProcess {
         StuntServer server = StuntServer.start(loop, config).get(10, TimeUnit.SECONDS);
         System.out.println("READY " + server.logAddress().getPort() + " " + server.commAddress().getPort());
         System.out.flush();
+        serve(in, () -> server.registeredCount() + " " + server.openConnections() + " " + server.rejectedTotal());
+        server.close();
+        loop.close();
+    }
+
+    private static void runFloor(BufferedReader in) throws IOException {
+        try (FloorServer floor = new FloorServer("127.0.0.1", "127.0.0.2", 4096)) {
+            System.out.println("READY " + floor.logPort() + " " + floor.commPort());
+            System.out.flush();
+            serve(in, () -> floor.registered() + " " + floor.openConnections() + " " + floor.errors());
+        }
+    }
+
+    /**
+     * Answers the generator's commands until QUIT or the end of stdin: {@code HEAP} with the used
+     * heap after full GCs and {@code counts} (registered, open connections, refused inputs),
+     * {@code HISTO rows} with the class histogram.
+     */
+    private static void serve(BufferedReader in, java.util.function.Supplier<String> counts) throws IOException {
         String line;
         while ((line = in.readLine()) != null) {
             if (line.equals("HEAP")) {
                 long used = usedHeapAfterGc();
-                System.out.println("HEAP " + used + " " + server.registeredCount() + " " + server.openConnections()
-                        + " " + server.rejectedTotal());
+                System.out.println("HEAP " + used + " " + counts.get());
                 System.out.flush();
             } else if (line.startsWith("HISTO")) {
                 System.out.print(histogram(Integer.parseInt(line.substring(6).trim())));
@@ -69,8 +90,6 @@ public final class ServerProcess {
                 break;
             }
         }
-        server.close();
-        loop.close();
     }
 
     /** Used heap after full collections, settled: the smallest of three readings. */
@@ -133,15 +152,7 @@ public final class ServerProcess {
         });
         System.out.println("READY " + ((InetSocketAddress) server.getLocalAddress()).getPort() + " 0");
         System.out.flush();
-        String line;
-        while ((line = in.readLine()) != null) {
-            if (line.equals("HEAP")) {
-                System.out.println("HEAP " + usedHeapAfterGc() + " 0 0 0");
-                System.out.flush();
-            } else if (line.equals("QUIT")) {
-                break;
-            }
-        }
+        serve(in, () -> "0 0 0");
         selector.close();
         server.close();
         try {
