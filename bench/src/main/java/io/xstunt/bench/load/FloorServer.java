@@ -47,7 +47,9 @@ final class FloorServer implements AutoCloseable {
     private volatile int registered;
     private volatile long errors;
     private volatile int openPublished;
+    private volatile long servedPublished;
     private int open;
+    private long served;
 
     FloorServer(String ip1, String ip2, int backlog) throws IOException {
         this.ip1 = InetAddress.getByName(ip1);
@@ -73,6 +75,11 @@ final class FloorServer implements AutoCloseable {
         return registered;
     }
 
+    /** @return sessions whose control connections relayed bytes both ways, as of the loop's last turn */
+    long served() {
+        return servedPublished;
+    }
+
     /** @return connections closed for bytes this server did not expect */
     long errors() {
         return errors;
@@ -89,6 +96,7 @@ final class FloorServer implements AutoCloseable {
                 selector.select(this::dispatch);
                 registered = held.size();
                 openPublished = open;
+                servedPublished = served;
             }
         } catch (IOException | ClosedSelectorException e) {
             // closed
@@ -210,6 +218,8 @@ final class FloorServer implements AutoCloseable {
         final SocketChannel[] sides = new SocketChannel[2];
         /** What the first side sent before the second arrived. */
         ByteBuffer early;
+        /** Whether each side sent anything: a session served relayed both ways. */
+        final boolean[] sent = new boolean[2];
 
         Control(ServerSocketChannel listener) {
             this.listener = listener;
@@ -236,6 +246,7 @@ final class FloorServer implements AutoCloseable {
         }
 
         void relay(int from, ByteBuffer bytes) throws IOException {
+            sent[from] = true;
             SocketChannel to = sides[1 - from];
             if (to == null) {
                 early = early == null ? ByteBuffer.allocate(256) : early;
@@ -246,6 +257,10 @@ final class FloorServer implements AutoCloseable {
         }
 
         void end() throws IOException {
+            if (sent[0] && sent[1]) {
+                served++;
+                sent[0] = false;
+            }
             if (listener.isOpen()) {
                 listener.close();
             }

@@ -530,6 +530,9 @@ public final class LoadGenerator {
         }
         latencies = new long[count];
         latencyCount = 0;
+        sessionsOk = 0;
+        sessionsFailed = 0;
+        sessionsStarted = 0;
         Arrays.fill(phaseSums, 0);
         sessionsTarget = count;
         long start = System.nanoTime();
@@ -571,9 +574,6 @@ public final class LoadGenerator {
         failures = 0;
         deadClients = 0;
         lastFailure = null;
-        sessionsOk = 0;
-        sessionsFailed = 0;
-        sessionsStarted = 0;
     }
 
     /**
@@ -710,11 +710,18 @@ public final class LoadGenerator {
             return lines;
         }
 
-        /** @return used heap after GC, registered IDs, open connections, rejections */
+        /**
+         * @return used heap after GC, registered IDs, open connections, rejections, and the
+         *     sessions the server itself counted as served
+         */
         long[] heap() throws IOException {
             in.println("HEAP");
             String[] h = expect("HEAP");
-            return new long[] {Long.parseLong(h[1]), Long.parseLong(h[2]), Long.parseLong(h[3]), Long.parseLong(h[4])};
+            long[] v = new long[5];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = Long.parseLong(h[i + 1]);
+            }
+            return v;
         }
 
         @Override
@@ -785,6 +792,11 @@ public final class LoadGenerator {
 
     // ------------------------------------------------------------------ main
 
+    /** What one run does; from the command line. */
+    private record Settings(int clients, int sessions, int inFlight, int ips, int baselineCount, int warmup,
+                            int histogramRows, List<String> serverOpts, List<String> wrapper, List<String> order) {
+    }
+
     public static void main(String[] args) throws Exception {
         int clients = 5_000;
         int sessions = 20_000;
@@ -794,6 +806,7 @@ public final class LoadGenerator {
         int warmup = 2_000;
         int histogramRows = 0;
         List<String> wrapper = List.of();
+        List<String> order = List.of("stunt", "floor", "baseline");
         Path outFile = null;
         List<String> serverOpts = new ArrayList<>(List.of("-Xms1g", "-Xmx4g", "-XX:+UseG1GC"));
         for (int i = 0; i < args.length; i++) {
@@ -806,13 +819,18 @@ public final class LoadGenerator {
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--histogram" -> histogramRows = Integer.parseInt(args[++i]);
                 case "--server-wrapper" -> wrapper = Arrays.asList(args[++i].trim().split("\\s+"));
+                case "--order" -> order = Arrays.asList(args[++i].trim().split(","));
                 case "--out" -> outFile = Path.of(args[++i]);
                 case "--server-jvm-opts" -> serverOpts = new ArrayList<>(Arrays.asList(args[++i].trim().split("\\s+")));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
                         + "; use --clients N --sessions S --in-flight K --ips M --baseline C --warmup W --histogram ROWS --out FILE"
+                        + " --order stunt,floor,baseline"
                         + " --server-wrapper \"strace -f -c -o /tmp/{mode}.strace\""
                         + " --server-jvm-opts \"...\"");
             }
+        }
+        if (!new java.util.HashSet<>(order).equals(java.util.Set.of("stunt", "floor", "baseline")) || order.size() != 3) {
+            throw new IllegalArgumentException("--order must name stunt, floor and baseline once each, not " + order);
         }
         if (baselineCount < 0) {
             baselineCount = Math.max(clients, sessions);
@@ -834,99 +852,25 @@ public final class LoadGenerator {
         }
         g.line(report, "server.jvm", String.join(" ", serverOpts));
         g.line(report, "source.ips", ips + " (127.0.1.10 ..)");
+        g.line(report, "order", String.join(",", order));
+        Settings set = new Settings(clients, sessions, inFlight, ips, baselineCount, warmup, histogramRows, serverOpts,
+                wrapper, order);
 
-        double regRate;
-        double sessRate;
-        long heapPerClient;
-        long[] sorted;
-        try (ServerJvm server = new ServerJvm("stunt", serverOpts, wrapper)) {
-            g.logAddress = new InetSocketAddress("127.0.0.1", server.port1);
-            g.commAddress = new InetSocketAddress("127.0.0.1", server.port2);
-            if (warmup > 0) {
-                g.warmUp(server, warmup, inFlight, ips, clients);
-            }
-            long[] before = server.heap();
-            SimClient[] cs = new SimClient[clients];
-            for (int i = 0; i < clients; i++) {
-                cs[i] = g.new SimClient(i, g.sourceIps[i % ips]);
-            }
-            Cpu cpu = Cpu.start(server);
-            regRate = g.register(cs, inFlight);
-            g.line(report, "registrations.cpu", cpu.per(server, clients));
-            g.line(report, "registrations.busy", cpu.busy(server));
-            int held = clients - deadCount(cs);
-            long[] after = server.heap();
-            heapPerClient = held == 0 ? 0 : (after[0] - before[0]) / held;
-            g.line(report, "clients.held", held + " of " + clients + " (server counts " + after[1] + " registered, "
-                    + after[2] + " open connections)");
-            g.line(report, "registrations.per.s", fmt(regRate));
-            g.line(report, "heap.before.bytes", Long.toString(before[0]));
-            g.line(report, "heap.after.bytes", Long.toString(after[0]));
-            g.line(report, "heap.per.client.bytes", Long.toString(heapPerClient));
-            if (histogramRows > 0) {
-                for (String h : server.histogram(histogramRows)) {
-                    g.line(report, "server.heap", h.replaceFirst("^histo ", ""));
+        double regRate = 0;
+        double sessRate = 0;
+        double floorRate = 0;
+        double baseRate = 0;
+        for (String phase : order) {
+            switch (phase) {
+                case "stunt" -> {
+                    double[] r = g.stuntPhase(set, report);
+                    regRate = r[0];
+                    sessRate = r[1];
                 }
-            }
-            cpu = Cpu.start(server);
-            sessRate = g.sessions(cs, sessions, inFlight);
-            g.line(report, "sessions.cpu", cpu.per(server, sessions));
-            g.line(report, "sessions.busy", cpu.busy(server));
-            sorted = Arrays.copyOf(g.latencies, g.latencyCount);
-            Arrays.sort(sorted);
-            g.line(report, "sessions.ok", g.sessionsOk + " of " + sessions + " (" + g.sessionsFailed + " failed)");
-            g.line(report, "sessions.in.flight", Integer.toString(inFlight));
-            g.line(report, "sessions.per.s", fmt(sessRate));
-            g.line(report, "session.latency.p50.us", fmt(pct(sorted, 0.50) / 1e3));
-            g.line(report, "session.latency.p99.us", fmt(pct(sorted, 0.99) / 1e3));
-            g.line(report, "session.latency.max.us", fmt(pct(sorted, 1.0) / 1e3));
-            g.line(report, "session.phases.mean", g.phaseProfile());
-            long[] end = g.settled(server);
-            g.line(report, "server.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
-                    + end[3] + " inputs refused");
-            for (SimClient c : cs) {
-                closeQuietly(c.channel);
+                case "floor" -> floorRate = g.floorPhase(set, report);
+                default -> baseRate = g.baselinePhase(set, report);
             }
         }
-        double floorRate;
-        try (ServerJvm floor = new ServerJvm("floor", serverOpts, wrapper)) {
-            g.logAddress = new InetSocketAddress("127.0.0.1", floor.port1);
-            g.commAddress = new InetSocketAddress("127.0.0.1", floor.port2);
-            if (warmup > 0) {
-                g.warmUp(floor, warmup, inFlight, ips, clients);
-            }
-            SimClient[] cs = new SimClient[clients];
-            for (int i = 0; i < clients; i++) {
-                cs[i] = g.new SimClient(i, g.sourceIps[i % ips]);
-            }
-            g.register(cs, inFlight);
-            Cpu cpu = Cpu.start(floor);
-            floorRate = g.sessions(cs, sessions, inFlight);
-            g.line(report, "floor.sessions.cpu", cpu.per(floor, sessions));
-            g.line(report, "floor.sessions.busy", cpu.busy(floor));
-            g.line(report, "floor.sessions.ok", g.sessionsOk + " of " + sessions + " (" + g.sessionsFailed
-                    + " failed)");
-            g.line(report, "floor.sessions.per.s", fmt(floorRate));
-            long[] end = g.settled(floor);
-            g.line(report, "floor.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
-                    + end[3] + " connections closed on bad bytes");
-            for (SimClient c : cs) {
-                closeQuietly(c.channel);
-            }
-        }
-        double baseRate;
-        try (ServerJvm base = new ServerJvm("baseline", serverOpts, wrapper)) {
-            g.logAddress = new InetSocketAddress("127.0.0.1", base.port1);
-            if (warmup > 0) {
-                g.baseline(Math.min(baselineCount, warmup), inFlight);
-            }
-            Cpu cpu = Cpu.start(base);
-            baseRate = g.baseline(baselineCount, inFlight);
-            g.line(report, "baseline.cpu", cpu.per(base, baselineCount));
-            g.line(report, "baseline.busy", cpu.busy(base));
-        }
-        g.line(report, "baseline.connections", Integer.toString(baselineCount));
-        g.line(report, "baseline.accept.write.close.per.s", fmt(baseRate));
         g.line(report, "ratio.registrations.to.baseline", fmt2(regRate / baseRate));
         g.line(report, "ratio.sessions.to.baseline", fmt2(sessRate / baseRate));
         g.line(report, "ratio.floor.sessions.to.baseline", fmt2(floorRate / baseRate));
@@ -936,6 +880,112 @@ public final class LoadGenerator {
             Files.writeString(outFile, report.toString());
         }
         g.selector.close();
+    }
+
+    private SimClient[] newClients(Settings set) {
+        SimClient[] cs = new SimClient[set.clients()];
+        for (int i = 0; i < cs.length; i++) {
+            cs[i] = new SimClient(i, sourceIps[i % set.ips()]);
+        }
+        return cs;
+    }
+
+    /** The StuntServer: registrations, heap per client, sessions. @return {registrations/s, sessions/s} */
+    private double[] stuntPhase(Settings set, StringBuilder report) throws IOException {
+        try (ServerJvm server = new ServerJvm("stunt", set.serverOpts(), set.wrapper())) {
+            logAddress = new InetSocketAddress("127.0.0.1", server.port1);
+            commAddress = new InetSocketAddress("127.0.0.1", server.port2);
+            if (set.warmup() > 0) {
+                warmUp(server, set.warmup(), set.inFlight(), set.ips(), set.clients());
+            }
+            long[] before = server.heap();
+            SimClient[] cs = newClients(set);
+            Cpu cpu = Cpu.start(server);
+            double regRate = register(cs, set.inFlight());
+            line(report, "registrations.cpu", cpu.per(server, cs.length));
+            line(report, "registrations.busy", cpu.busy(server));
+            int held = cs.length - deadCount(cs);
+            long[] after = server.heap();
+            long heapPerClient = held == 0 ? 0 : (after[0] - before[0]) / held;
+            line(report, "clients.held", held + " of " + cs.length + " (server counts " + after[1] + " registered, "
+                    + after[2] + " open connections)");
+            line(report, "registrations.per.s", fmt(regRate));
+            line(report, "heap.before.bytes", Long.toString(before[0]));
+            line(report, "heap.after.bytes", Long.toString(after[0]));
+            line(report, "heap.per.client.bytes", Long.toString(heapPerClient));
+            if (set.histogramRows() > 0) {
+                for (String h : server.histogram(set.histogramRows())) {
+                    line(report, "server.heap", h.replaceFirst("^histo ", ""));
+                }
+            }
+            long served = after[4];
+            cpu = Cpu.start(server);
+            double sessRate = sessions(cs, set.sessions(), set.inFlight());
+            line(report, "sessions.cpu", cpu.per(server, set.sessions()));
+            line(report, "sessions.busy", cpu.busy(server));
+            long[] sorted = Arrays.copyOf(latencies, latencyCount);
+            Arrays.sort(sorted);
+            line(report, "sessions.ok", sessionsOk + " of " + set.sessions() + " (" + sessionsFailed + " failed)");
+            line(report, "sessions.in.flight", Integer.toString(set.inFlight()));
+            line(report, "sessions.per.s", fmt(sessRate));
+            line(report, "session.latency.p50.us", fmt(pct(sorted, 0.50) / 1e3));
+            line(report, "session.latency.p99.us", fmt(pct(sorted, 0.99) / 1e3));
+            line(report, "session.latency.max.us", fmt(pct(sorted, 1.0) / 1e3));
+            line(report, "session.phases.mean", phaseProfile());
+            long[] end = settled(server);
+            line(report, "server.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
+                    + end[3] + " inputs refused, " + (end[4] - served) + " sessions served");
+            for (SimClient c : cs) {
+                closeQuietly(c.channel);
+            }
+            return new double[] {regRate, sessRate};
+        }
+    }
+
+    /** The protocol floor ({@link FloorServer}): the same sessions. @return sessions/s */
+    private double floorPhase(Settings set, StringBuilder report) throws IOException {
+        try (ServerJvm floor = new ServerJvm("floor", set.serverOpts(), set.wrapper())) {
+            logAddress = new InetSocketAddress("127.0.0.1", floor.port1);
+            commAddress = new InetSocketAddress("127.0.0.1", floor.port2);
+            if (set.warmup() > 0) {
+                warmUp(floor, set.warmup(), set.inFlight(), set.ips(), set.clients());
+            }
+            SimClient[] cs = newClients(set);
+            register(cs, set.inFlight());
+            long served = floor.heap()[4];
+            Cpu cpu = Cpu.start(floor);
+            double rate = sessions(cs, set.sessions(), set.inFlight());
+            line(report, "floor.sessions.cpu", cpu.per(floor, set.sessions()));
+            line(report, "floor.sessions.busy", cpu.busy(floor));
+            line(report, "floor.sessions.ok", sessionsOk + " of " + set.sessions() + " (" + sessionsFailed
+                    + " failed)");
+            line(report, "floor.sessions.per.s", fmt(rate));
+            long[] end = settled(floor);
+            line(report, "floor.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
+                    + end[3] + " connections closed on bad bytes, " + (end[4] - served) + " sessions served");
+            for (SimClient c : cs) {
+                closeQuietly(c.channel);
+            }
+            return rate;
+        }
+    }
+
+    /** The accept-write-close baseline. @return connections/s */
+    private double baselinePhase(Settings set, StringBuilder report) throws IOException {
+        double rate;
+        try (ServerJvm base = new ServerJvm("baseline", set.serverOpts(), set.wrapper())) {
+            logAddress = new InetSocketAddress("127.0.0.1", base.port1);
+            if (set.warmup() > 0) {
+                baseline(Math.min(set.baselineCount(), set.warmup()), set.inFlight());
+            }
+            Cpu cpu = Cpu.start(base);
+            rate = baseline(set.baselineCount(), set.inFlight());
+            line(report, "baseline.cpu", cpu.per(base, set.baselineCount()));
+            line(report, "baseline.busy", cpu.busy(base));
+        }
+        line(report, "baseline.connections", Integer.toString(set.baselineCount()));
+        line(report, "baseline.accept.write.close.per.s", fmt(rate));
+        return rate;
     }
 
     private void line(StringBuilder report, String key, String value) {

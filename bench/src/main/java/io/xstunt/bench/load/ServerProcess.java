@@ -57,7 +57,14 @@ public final class ServerProcess {
         StuntServer server = StuntServer.start(loop, config).get(10, TimeUnit.SECONDS);
         System.out.println("READY " + server.logAddress().getPort() + " " + server.commAddress().getPort());
         System.out.flush();
-        serve(in, () -> server.registeredCount() + " " + server.openConnections() + " " + server.rejectedTotal());
+        java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
+        server.onSessionFinished(s -> {
+            if (s.bytesFromInitiator() > 0 && s.bytesFromListener() > 0) {
+                served.incrementAndGet();
+            }
+        });
+        serve(in, () -> server.registeredCount() + " " + server.openConnections() + " " + server.rejectedTotal()
+                + " " + served.get());
         server.close();
         loop.close();
     }
@@ -66,13 +73,15 @@ public final class ServerProcess {
         try (FloorServer floor = new FloorServer("127.0.0.1", "127.0.0.2", 4096)) {
             System.out.println("READY " + floor.logPort() + " " + floor.commPort());
             System.out.flush();
-            serve(in, () -> floor.registered() + " " + floor.openConnections() + " " + floor.errors());
+            serve(in, () -> floor.registered() + " " + floor.openConnections() + " " + floor.errors() + " "
+                    + floor.served());
         }
     }
 
     /**
      * Answers the generator's commands until QUIT or the end of stdin: {@code HEAP} with the used
-     * heap after full GCs and {@code counts} (registered, open connections, refused inputs),
+     * heap after full GCs and {@code counts} (registered, open connections, refused inputs,
+     * sessions served: both sides' control bytes relayed),
      * {@code HISTO rows} with the class histogram.
      */
     private static void serve(BufferedReader in, java.util.function.Supplier<String> counts) throws IOException {
@@ -152,7 +161,7 @@ public final class ServerProcess {
         });
         System.out.println("READY " + ((InetSocketAddress) server.getLocalAddress()).getPort() + " 0");
         System.out.flush();
-        serve(in, () -> "0 0 0");
+        serve(in, () -> "0 0 0 0");
         selector.close();
         server.close();
         try {
