@@ -4,7 +4,7 @@
 #                          5,000 held clients; figures are indicative only
 #   bench/run.sh --full    the figures of docs/PERFORMANCE.md: more iterations and forks,
 #                          as many held clients as the open-files limit allows (100,000 asked);
-#                          about 20 minutes on 2 cores
+#                          about 17.5 minutes on 2 cores
 # ./xstunt bench [--short|--full] builds first and calls this. Environment: JAVA_HOME (a JDK
 # >= 21; ./xstunt finds one), BENCH_OUT (results directory, default bench/results).
 set -euo pipefail

@@ -1,5 +1,6 @@
 package io.xstunt.bench.load;
 
+import io.xstunt.engine.loop.FreshPorts;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
@@ -200,7 +201,9 @@ final class FloorServer implements AutoCloseable {
                 throw new IOException("MSG_CONNECT names an ID not held");
             }
             ServerSocketChannel control = ServerSocketChannel.open();
-            control.bind(new InetSocketAddress(ip1, 0), 16).configureBlocking(false);
+            // the same port choice as StuntServer's listeners (FreshPorts: not the kernel's search)
+            FreshPorts.bindListener(control, ip1, 16);
+            control.configureBlocking(false);
             control.register(selector, SelectionKey.OP_ACCEPT, new Control(control));
             int port = control.socket().getLocalPort();
             new Echo(ip1Int, port, 1, m.dstId(), 0, Protocol.ROLE_INITIATOR).write(out.clear());

@@ -39,7 +39,8 @@ public final class TcpAcceptor implements IoHandler {
 
     /**
      * Binds a listening socket (SO_REUSEADDR on for a fixed port, so a restarted server gets its
-     * ports back at once).
+     * ports back at once; port 0 takes a {@link FreshPorts fresh port}, not the kernel's search,
+     * which under load costs the loop thread about a millisecond per listener).
      *
      * @param address where to listen; port 0 picks a free one
      * @param backlog the accept queue's length
@@ -52,12 +53,14 @@ public final class TcpAcceptor implements IoHandler {
         ServerSocketChannel ch = address.getAddress() instanceof Inet4Address
                 ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
         try {
-            if (address.getPort() != 0) {
+            if (address.getPort() == 0) {
+                FreshPorts.bindListener(ch, address.getAddress(), backlog);
+            } else {
                 // a fixed port is wanted back at once after a restart (the JDK sets this on Unix
-                // already; this says so on every platform); an ephemeral one never is
+                // already; this says so on every platform)
                 ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                ch.bind(address, backlog);
             }
-            ch.bind(address, backlog);
             return adopt(loop, ch, handler);
         } catch (IOException | RuntimeException e) {
             TcpConnection.closeQuietly(ch);

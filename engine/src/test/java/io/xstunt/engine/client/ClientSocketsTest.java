@@ -1,15 +1,13 @@
 package io.xstunt.engine.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.xstunt.engine.loop.FreshPorts;
 import io.xstunt.engine.wire.Ipv4;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -31,7 +29,7 @@ class ClientSocketsTest {
                 open.add(ch);
                 InetSocketAddress a = (InetSocketAddress) ch.getLocalAddress();
                 assertEquals(LOCAL, a.getAddress());
-                assertTrue(a.getPort() >= ClientSockets.EPHEMERAL_LOW && a.getPort() <= ClientSockets.EPHEMERAL_HIGH,
+                assertTrue(a.getPort() >= FreshPorts.LOW && a.getPort() <= FreshPorts.HIGH,
                         "port " + a.getPort());
                 assertTrue(ch.getOption(StandardSocketOptions.SO_REUSEADDR), "set after the bind, for its TIME_WAIT");
                 assertEquals(0, a.getPort() % 2, "even: the odd half stays for the host's connect()");
@@ -63,72 +61,6 @@ class ClientSocketsTest {
             } finally {
                 ClientSockets.closeQuietly(listener);
             }
-        }
-    }
-
-    /** A port of {@code LOCAL} left in TIME_WAIT by a connection this side closed first. */
-    static int portInTimeWait() throws Exception {
-        try (ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.bind(new InetSocketAddress(Ipv4.parse("127.0.0.1"), 0), 1);
-            try (SocketChannel c = SocketChannel.open()) {
-                c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                c.bind(new InetSocketAddress(LOCAL, 0));
-                c.connect(server.getLocalAddress());
-                int port = ((InetSocketAddress) c.getLocalAddress()).getPort();
-                try (SocketChannel accepted = server.accept()) {
-                    c.close(); // we close first: the TIME_WAIT stays on this side
-                    assertEquals(-1, accepted.read(ByteBuffer.allocate(1)));
-                }
-                return port;
-            }
-        }
-    }
-
-    @Test
-    void whenEveryRandomPortIsInTimeWaitItIsTakenWithReuseAddress() throws Exception {
-        // (saturating a real range would also starve every connect() on the host for a minute:
-        // the kernel's autobind skips ports that bind() holds, TIME_WAIT included)
-        int tw = portInTimeWait();
-        try (SocketChannel plain = SocketChannel.open()) {
-            assertThrows(java.net.BindException.class, () -> plain.bind(new InetSocketAddress(LOCAL, tw)),
-                    "the port is not in TIME_WAIT; the test proves nothing");
-        }
-        try (SocketChannel ch = SocketChannel.open()) {
-            ClientSockets.bindFreshPort(ch, LOCAL, () -> tw);
-            assertEquals(tw, ((InetSocketAddress) ch.getLocalAddress()).getPort());
-            assertTrue(ch.getOption(StandardSocketOptions.SO_REUSEADDR));
-        }
-    }
-
-    @Test
-    void whenEveryRandomPortIsHeldByAListenerTheKernelSearches() throws Exception {
-        try (ServerSocketChannel listener = ServerSocketChannel.open();
-             SocketChannel ch = SocketChannel.open()) {
-            listener.bind(new InetSocketAddress(LOCAL, 0));
-            int held = ((InetSocketAddress) listener.getLocalAddress()).getPort();
-            ClientSockets.bindFreshPort(ch, LOCAL, () -> held);
-            int got = ((InetSocketAddress) ch.getLocalAddress()).getPort();
-            assertTrue(got > 0 && got != held, "port " + got);
-        }
-    }
-
-    @Test
-    void theTimeWaitOfAFreshPortSocketDoesNotBlockItsPortForUs() throws Exception {
-        int port;
-        try (ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.bind(new InetSocketAddress(Ipv4.parse("127.0.0.1"), 0), 1);
-            SocketChannel c = ClientSockets.service(LOCAL);
-            c.connect(server.getLocalAddress());
-            port = ((InetSocketAddress) c.getLocalAddress()).getPort();
-            try (SocketChannel accepted = server.accept()) {
-                c.close(); // TIME_WAIT on our side
-                assertEquals(-1, accepted.read(ByteBuffer.allocate(1)));
-            }
-        }
-        try (SocketChannel again = SocketChannel.open()) {
-            ClientSockets.bindFreshPort(again, LOCAL, () -> port);
-            assertEquals(port, ((InetSocketAddress) again.getLocalAddress()).getPort(),
-                    "the second pass (SO_REUSEADDR) takes the port of our own TIME_WAIT");
         }
     }
 }
