@@ -837,8 +837,10 @@ public final class LoadGenerator {
         }
         long fdLimit = fdLimit();
         int wanted = clients;
-        // Each process holds one descriptor per client plus ~3 per session in flight and slack.
-        long fit = fdLimit - 3L * inFlight - 512;
+        // Each process holds one descriptor per client plus up to 4 per session in flight (comm,
+        // control listener, two control connections; a session the generator has finished may
+        // still be closing in the server while the next one starts) and slack for the JVM.
+        long fit = fdLimit - 4L * inFlight - 512;
         if (fdLimit > 0 && clients > fit) {
             clients = (int) Math.max(0, fit);
         }
@@ -848,7 +850,7 @@ public final class LoadGenerator {
                 + System.getProperty("java.version") + ", open-files limit " + fdLimit);
         if (clients != wanted) {
             g.line(report, "clients.capped", wanted + " requested, " + clients + " fit the open-files limit " + fdLimit
-                    + " (server and generator each need one descriptor per client plus ~3 per session in flight)");
+                    + " (server and generator each need one descriptor per client plus up to 4 per session in flight)");
         }
         g.line(report, "server.jvm", String.join(" ", serverOpts));
         g.line(report, "source.ips", ips + " (127.0.1.10 ..)");

@@ -9,6 +9,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +18,15 @@ public final class TcpAcceptor implements IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(TcpAcceptor.class);
     /** Accepts per readiness event, so that one busy port cannot starve the others. */
     private static final int MAX_ACCEPTS_PER_EVENT = 64;
+    /**
+     * How long a listener stops accepting after accept() failed (EMFILE: the process is out of
+     * descriptors). The pending connection keeps the socket readable, so retrying at once would
+     * spin the loop thread and log a line per turn until a descriptor frees up.
+     */
+    public static final long ACCEPT_PAUSE_NS = 50_000_000L;
+    /** At most one WARN line a second for failed accepts, over all listeners (thousands of control listeners may hit one EMFILE). */
+    private static final long WARN_INTERVAL_NS = 1_000_000_000L;
+    private static final AtomicLong LAST_WARN_NS = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NS);
 
     /** Receives accepted channels (nonblocking, not yet registered). */
     @FunctionalInterface
@@ -25,13 +35,17 @@ public final class TcpAcceptor implements IoHandler {
         void onAccept(TcpAcceptor acceptor, SocketChannel channel);
     }
 
+    private final EventLoop loop;
     private final ServerSocketChannel channel;
     private final AcceptHandler handler;
     private final InetSocketAddress address;
     private SelectionKey key;
     private boolean closed;
+    private DeadlineTimers.Timer resume;
+    private long acceptFailures;
 
-    private TcpAcceptor(ServerSocketChannel channel, AcceptHandler handler) throws IOException {
+    private TcpAcceptor(EventLoop loop, ServerSocketChannel channel, AcceptHandler handler) throws IOException {
+        this.loop = loop;
         this.channel = channel;
         this.handler = Objects.requireNonNull(handler, "handler");
         this.address = (InetSocketAddress) channel.getLocalAddress();
@@ -70,7 +84,7 @@ public final class TcpAcceptor implements IoHandler {
 
     /** Puts an already bound and listening channel on the loop. */
     public static TcpAcceptor adopt(EventLoop loop, ServerSocketChannel ch, AcceptHandler handler) throws IOException {
-        TcpAcceptor a = new TcpAcceptor(ch, handler);
+        TcpAcceptor a = new TcpAcceptor(loop, ch, handler);
         a.key = loop.register(ch, SelectionKey.OP_ACCEPT, a);
         return a;
     }
@@ -87,8 +101,8 @@ public final class TcpAcceptor implements IoHandler {
             try {
                 ch = channel.accept();
             } catch (IOException e) {
-                // EMFILE and friends: log and keep listening; the next readiness retries.
-                LOG.warn("accept on {} failed: {}", address, e.toString());
+                // EMFILE and friends: keep listening, but not at once (see ACCEPT_PAUSE_NS)
+                pause(e);
                 return;
             }
             if (ch == null) {
@@ -110,6 +124,39 @@ public final class TcpAcceptor implements IoHandler {
         }
     }
 
+    private void pause(IOException cause) {
+        acceptFailures++;
+        long now = System.nanoTime();
+        long last = LAST_WARN_NS.get();
+        if (now - last >= WARN_INTERVAL_NS && LAST_WARN_NS.compareAndSet(last, now)) {
+            LOG.warn("accept on {} failed: {}; accepting again in {} ms", address, cause.toString(),
+                    ACCEPT_PAUSE_NS / 1_000_000);
+        } else {
+            LOG.debug("accept on {} failed: {}", address, cause.toString());
+        }
+        if (key != null && key.isValid()) {
+            key.interestOps(0);
+            resume = loop.schedule(ACCEPT_PAUSE_NS, this::resume);
+        }
+    }
+
+    private void resume() {
+        resume = null;
+        if (!closed && key != null && key.isValid()) {
+            key.interestOps(SelectionKey.OP_ACCEPT);
+        }
+    }
+
+    /** @return true while accepting is paused after a failed accept ({@link #ACCEPT_PAUSE_NS}) */
+    public boolean isPaused() {
+        return resume != null;
+    }
+
+    /** @return how many accept() calls failed on this listener */
+    public long acceptFailures() {
+        return acceptFailures;
+    }
+
     /** @return true once closed */
     public boolean isClosed() {
         return closed;
@@ -121,6 +168,10 @@ public final class TcpAcceptor implements IoHandler {
             return;
         }
         closed = true;
+        if (resume != null) {
+            resume.cancel();
+            resume = null;
+        }
         if (key != null) {
             key.cancel();
         }
