@@ -894,12 +894,7 @@ public final class LoadGenerator {
 
     /** The StuntServer: registrations, heap per client, sessions. @return {registrations/s, sessions/s} */
     private double[] stuntPhase(Settings set, StringBuilder report) throws IOException {
-        try (ServerJvm server = new ServerJvm("stunt", set.serverOpts(), set.wrapper())) {
-            logAddress = new InetSocketAddress("127.0.0.1", server.port1);
-            commAddress = new InetSocketAddress("127.0.0.1", server.port2);
-            if (set.warmup() > 0) {
-                warmUp(server, set.warmup(), set.inFlight(), set.ips(), set.clients());
-            }
+        try (ServerJvm server = startWarm("stunt", set)) {
             long[] before = server.heap();
             SimClient[] cs = newClients(set);
             Cpu cpu = Cpu.start(server);
@@ -920,55 +915,70 @@ public final class LoadGenerator {
                     line(report, "server.heap", h.replaceFirst("^histo ", ""));
                 }
             }
-            long served = after[4];
-            cpu = Cpu.start(server);
-            double sessRate = sessions(cs, set.sessions(), set.inFlight());
-            line(report, "sessions.cpu", cpu.per(server, set.sessions()));
-            line(report, "sessions.busy", cpu.busy(server));
+            double sessRate = measureSessions(server, cs, set, report, "sessions");
             long[] sorted = Arrays.copyOf(latencies, latencyCount);
             Arrays.sort(sorted);
-            line(report, "sessions.ok", sessionsOk + " of " + set.sessions() + " (" + sessionsFailed + " failed)");
             line(report, "sessions.in.flight", Integer.toString(set.inFlight()));
-            line(report, "sessions.per.s", fmt(sessRate));
             line(report, "session.latency.p50.us", fmt(pct(sorted, 0.50) / 1e3));
             line(report, "session.latency.p99.us", fmt(pct(sorted, 0.99) / 1e3));
             line(report, "session.latency.max.us", fmt(pct(sorted, 1.0) / 1e3));
             line(report, "session.phases.mean", phaseProfile());
-            long[] end = settled(server);
-            line(report, "server.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
-                    + end[3] + " inputs refused, " + (end[4] - served) + " sessions served");
-            for (SimClient c : cs) {
-                closeQuietly(c.channel);
-            }
+            afterSessions(server, cs, after[4], report, "server.after.sessions", "inputs refused");
             return new double[] {regRate, sessRate};
         }
     }
 
     /** The protocol floor ({@link FloorServer}): the same sessions. @return sessions/s */
     private double floorPhase(Settings set, StringBuilder report) throws IOException {
-        try (ServerJvm floor = new ServerJvm("floor", set.serverOpts(), set.wrapper())) {
-            logAddress = new InetSocketAddress("127.0.0.1", floor.port1);
-            commAddress = new InetSocketAddress("127.0.0.1", floor.port2);
-            if (set.warmup() > 0) {
-                warmUp(floor, set.warmup(), set.inFlight(), set.ips(), set.clients());
-            }
+        try (ServerJvm floor = startWarm("floor", set)) {
             SimClient[] cs = newClients(set);
             register(cs, set.inFlight());
             long served = floor.heap()[4];
-            Cpu cpu = Cpu.start(floor);
-            double rate = sessions(cs, set.sessions(), set.inFlight());
-            line(report, "floor.sessions.cpu", cpu.per(floor, set.sessions()));
-            line(report, "floor.sessions.busy", cpu.busy(floor));
-            line(report, "floor.sessions.ok", sessionsOk + " of " + set.sessions() + " (" + sessionsFailed
-                    + " failed)");
-            line(report, "floor.sessions.per.s", fmt(rate));
-            long[] end = settled(floor);
-            line(report, "floor.after.sessions", end[1] + " registered, " + end[2] + " open connections, "
-                    + end[3] + " connections closed on bad bytes, " + (end[4] - served) + " sessions served");
-            for (SimClient c : cs) {
-                closeQuietly(c.channel);
-            }
+            double rate = measureSessions(floor, cs, set, report, "floor.sessions");
+            afterSessions(floor, cs, served, report, "floor.after.sessions", "connections closed on bad bytes");
             return rate;
+        }
+    }
+
+    /** Starts a server JVM in {@code mode}, points the generator at it and warms its JIT. */
+    private ServerJvm startWarm(String mode, Settings set) throws IOException {
+        ServerJvm server = new ServerJvm(mode, set.serverOpts(), set.wrapper());
+        try {
+            logAddress = new InetSocketAddress("127.0.0.1", server.port1);
+            commAddress = new InetSocketAddress("127.0.0.1", server.port2);
+            if (set.warmup() > 0) {
+                warmUp(server, set.warmup(), set.inFlight(), set.ips(), set.clients());
+            }
+            return server;
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    /** Runs the measured sessions between the held {@code cs}; reports {@code prefix}.cpu/.busy/.ok/.per.s. */
+    private double measureSessions(ServerJvm server, SimClient[] cs, Settings set, StringBuilder report,
+                                   String prefix) throws IOException {
+        Cpu cpu = Cpu.start(server);
+        double rate = sessions(cs, set.sessions(), set.inFlight());
+        line(report, prefix + ".cpu", cpu.per(server, set.sessions()));
+        line(report, prefix + ".busy", cpu.busy(server));
+        line(report, prefix + ".ok", sessionsOk + " of " + set.sessions() + " (" + sessionsFailed + " failed)");
+        line(report, prefix + ".per.s", fmt(rate));
+        return rate;
+    }
+
+    /**
+     * Reports what the server holds once settled and the sessions it counted as served since
+     * {@code servedBefore}, then closes the held clients.
+     */
+    private void afterSessions(ServerJvm server, SimClient[] cs, long servedBefore, StringBuilder report, String key,
+                               String refusedLabel) throws IOException {
+        long[] end = settled(server);
+        line(report, key, end[1] + " registered, " + end[2] + " open connections, " + end[3] + " " + refusedLabel
+                + ", " + (end[4] - servedBefore) + " sessions served");
+        for (SimClient c : cs) {
+            closeQuietly(c.channel);
         }
     }
 

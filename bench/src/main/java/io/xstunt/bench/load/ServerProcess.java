@@ -55,36 +55,37 @@ public final class ServerProcess {
                 .maxAnnouncementsPerSecond(1_000_000)
                 .build();
         StuntServer server = StuntServer.start(loop, config).get(10, TimeUnit.SECONDS);
-        System.out.println("READY " + server.logAddress().getPort() + " " + server.commAddress().getPort());
-        System.out.flush();
         java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
         server.onSessionFinished(s -> {
             if (s.bytesFromInitiator() > 0 && s.bytesFromListener() > 0) {
                 served.incrementAndGet();
             }
         });
-        serve(in, () -> server.registeredCount() + " " + server.openConnections() + " " + server.rejectedTotal()
-                + " " + served.get());
+        serve(in, server.logAddress().getPort(), server.commAddress().getPort(),
+                () -> server.registeredCount() + " " + server.openConnections() + " " + server.rejectedTotal()
+                        + " " + served.get());
         server.close();
         loop.close();
     }
 
     private static void runFloor(BufferedReader in) throws IOException {
         try (FloorServer floor = new FloorServer("127.0.0.1", "127.0.0.2", 4096)) {
-            System.out.println("READY " + floor.logPort() + " " + floor.commPort());
-            System.out.flush();
-            serve(in, () -> floor.registered() + " " + floor.openConnections() + " " + floor.errors() + " "
-                    + floor.served());
+            serve(in, floor.logPort(), floor.commPort(),
+                    () -> floor.registered() + " " + floor.openConnections() + " " + floor.errors() + " "
+                            + floor.served());
         }
     }
 
     /**
-     * Answers the generator's commands until QUIT or the end of stdin: {@code HEAP} with the used
-     * heap after full GCs and {@code counts} (registered, open connections, refused inputs,
-     * sessions served: both sides' control bytes relayed),
+     * Says {@code READY port1 port2}, then answers the generator's commands until QUIT or the end
+     * of stdin: {@code HEAP} with the used heap after full GCs and {@code counts} (registered, open
+     * connections, refused inputs, sessions served: both sides' control bytes relayed),
      * {@code HISTO rows} with the class histogram.
      */
-    private static void serve(BufferedReader in, java.util.function.Supplier<String> counts) throws IOException {
+    private static void serve(BufferedReader in, int port1, int port2, java.util.function.Supplier<String> counts)
+            throws IOException {
+        System.out.println("READY " + port1 + " " + port2);
+        System.out.flush();
         String line;
         while ((line = in.readLine()) != null) {
             if (line.equals("HEAP")) {
@@ -159,9 +160,7 @@ public final class ServerProcess {
                 // closed
             }
         });
-        System.out.println("READY " + ((InetSocketAddress) server.getLocalAddress()).getPort() + " 0");
-        System.out.flush();
-        serve(in, () -> "0 0 0 0");
+        serve(in, ((InetSocketAddress) server.getLocalAddress()).getPort(), 0, () -> "0 0 0 0");
         selector.close();
         server.close();
         try {

@@ -187,14 +187,20 @@ class RendezvousProcedureTest {
     static final List<ControlFrame> LISTENER_FRAMES = List.of(ControlFrame.one(), ControlFrame.address(IP_L),
             ControlFrame.port(50002));
 
+    /** Runs both sides at 5 ms per relayed hop and checks that both succeeded. */
+    private static Pair succeededPair(boolean pipelined) {
+        Pair pair = new Pair(pipelined, 5 * MS, IP_I, IP_L, 2, Duration.ofSeconds(12).toNanos());
+        pair.run();
+        assertNotNull(pair.initiator.succeeded, "initiator: " + pair.initiator.failed);
+        assertNotNull(pair.listener.succeeded, "listener: " + pair.listener.failed);
+        return pair;
+    }
+
     @Test
     void sequentialTimingIsTheOriginals() {
-        Pair pair = new Pair(false, 5 * MS, IP_I, IP_L, 2, Duration.ofSeconds(12).toNanos());
-        pair.run();
+        Pair pair = succeededPair(false);
         Pair.Side i = pair.initiator;
         Pair.Side l = pair.listener;
-        assertNotNull(i.succeeded, "initiator: " + i.failed);
-        assertNotNull(l.succeeded, "listener: " + l.failed);
         assertEquals(State.DONE, i.p.state());
         assertEquals(State.DONE, l.p.state());
         // the clock sync: the RTT through the relay, and both predict at the same moment
@@ -221,12 +227,9 @@ class RendezvousProcedureTest {
 
     @Test
     void pipelinedTimingSendsTheSameFramesFiveHopsSooner() {
-        Pair pair = new Pair(true, 5 * MS, IP_I, IP_L, 2, Duration.ofSeconds(12).toNanos());
-        pair.run();
+        Pair pair = succeededPair(true);
         Pair.Side i = pair.initiator;
         Pair.Side l = pair.listener;
-        assertNotNull(i.succeeded, "initiator: " + i.failed);
-        assertNotNull(l.succeeded, "listener: " + l.failed);
         assertEquals(INITIATOR_FRAMES, i.sent, "the original's bytes, in the original's order");
         assertEquals(LISTENER_FRAMES, l.sent);
         assertEquals(pair.startNs, i.predictAt, "the prediction starts with the procedure");
