@@ -1,7 +1,6 @@
 package io.xstunt.api;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.Failure;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -48,9 +47,10 @@ final class BoundedWait {
     }
 
     /**
-     * The exception the caller sees for an engine failure: an {@link XstuntException} keeps its
-     * code, detail and message but is thrown anew so that its stack shows the caller (the original
-     * is the cause); programming errors pass through; anything else is ERR_FAIL.
+     * The exception the caller sees for an engine failure: an engine {@link Failure} or an
+     * {@link XstuntException} keeps its code, detail and message but is thrown anew so that its
+     * stack shows the caller (the original is the cause); programming errors pass through;
+     * anything else is ERR_FAIL.
      */
     static XstuntException translate(Throwable failure, String function) {
         Throwable t = failure;
@@ -60,6 +60,9 @@ final class BoundedWait {
         if (t instanceof XstuntException x) {
             return new XstuntException(x.code(), x.detail(), reason(x), x);
         }
+        if (t instanceof Failure f) {
+            return new XstuntException(ErrorCode.of(f.code()), f.detail(), f.reason(), f);
+        }
         if (t instanceof IllegalArgumentException iae) {
             throw new IllegalArgumentException(iae.getMessage(), iae);
         }
@@ -67,6 +70,23 @@ final class BoundedWait {
             throw new IllegalStateException(ise.getMessage(), ise);
         }
         return new XstuntException(ErrorCode.ERR_FAIL, 0, function + " failed: " + t, t);
+    }
+
+    /**
+     * The same outcome as {@code future}, with an engine {@link Failure} turned into the
+     * {@link XstuntException} that applications see (the asynchronous facade's futures).
+     */
+    static <T> CompletableFuture<T> translated(CompletableFuture<T> future) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        future.whenComplete((v, e) -> {
+            if (e == null) {
+                out.complete(v);
+                return;
+            }
+            Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            out.completeExceptionally(t instanceof Failure f ? XstuntException.of(f) : t);
+        });
+        return out;
     }
 
     /** The message without the "CODE (value): " prefix that XstuntException adds. */

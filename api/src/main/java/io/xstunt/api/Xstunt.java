@@ -1,6 +1,5 @@
 package io.xstunt.api;
 
-import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.loop.EventLoop;
 import java.io.IOException;

@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * Nothing here blocks, so it may be called on the event loop's own thread (the game-loop case).
  *
  * <p>Bad arguments throw {@link IllegalArgumentException} at once. Every other failure completes
- * the future exceptionally with an {@link io.xstunt.engine.XstuntException} carrying the
+ * the future exceptionally with an {@link XstuntException} carrying the
  * reference's error code and {@code pnErrCode} detail. Futures complete on the event loop's
  * thread: callbacks must not block (hand blocking work to another thread).
  */
@@ -82,14 +82,16 @@ public final class XstuntAsync {
      */
     public static void onIncoming(XstuntSession session, Consumer<Rendezvous> onConnected,
                                   Consumer<Throwable> onError) {
-        Objects.requireNonNull(session, "session").client().onIncoming(onConnected, onError);
+        Objects.requireNonNull(session, "session").client().onIncoming(onConnected,
+                onError == null ? null : e -> onError.accept(e instanceof io.xstunt.engine.Failure f
+                        ? XstuntException.of(f) : e));
     }
 
     /**
      * XConnect: a direct TCP connection to {@code peerId} through the server's rendezvous.
      *
      * <p>Failures: ERR_MATCH (the peer is not registered, not idle, or is this client itself),
-     * ERR_SAME_NAT (the peer has the same public IP: {@link io.xstunt.engine.XstuntException#peerLocalAddress()}
+     * ERR_SAME_NAT (the peer has the same public IP: {@link XstuntException#peerLocalAddress()}
      * is its LAN address; connect to it directly), ERR_TIMEOUT, ERR_COMM_TIMEOUT,
      * ERR_ECHO_TIMEOUT, ERR_CREATE_SOCKET, ERR_CONNECT, ERR_RECEIVE, ERR_SYN_RECEIVE,
      * ERR_SYN_SEND, ERR_ASYMCLIENT.
@@ -122,10 +124,14 @@ public final class XstuntAsync {
         return engineCall(() -> session.client().deregister());
     }
 
-    /** Engine calls that throw instead of failing their future still end in the future. */
-    private static <T> CompletableFuture<T> engineCall(java.util.function.Supplier<CompletableFuture<T>> call) {
+    /**
+     * An engine call's future with its failure as the application sees it; engine calls that
+     * throw instead of failing their future still end in the future.
+     */
+    private static <T> CompletableFuture<T> engineCall(
+                                                       java.util.function.Supplier<CompletableFuture<T>> call) {
         try {
-            return call.get();
+            return BoundedWait.translated(call.get());
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

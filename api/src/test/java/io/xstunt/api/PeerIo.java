@@ -1,7 +1,7 @@
 package io.xstunt.api;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.api.ErrorCode;
+import io.xstunt.api.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.api.ErrorCode;
+import io.xstunt.api.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;

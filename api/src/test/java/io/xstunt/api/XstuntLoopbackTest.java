@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.api.ErrorCode;
+import io.xstunt.api.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.server.Rejection;
 import io.xstunt.engine.wire.Msg;

@@ -1,8 +1,8 @@
 package io.xstunt.cli;
 
 import io.xstunt.api.XstuntSession;
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.api.ErrorCode;
+import io.xstunt.api.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.server.SessionSummary;
 import io.xstunt.engine.wire.Fingerprint;

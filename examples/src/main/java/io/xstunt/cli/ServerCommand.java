@@ -1,6 +1,7 @@
 package io.xstunt.cli;
 
-import io.xstunt.engine.XstuntException;
+import io.xstunt.api.ErrorCode;
+import io.xstunt.api.XstuntException;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
@@ -119,13 +120,13 @@ final class ServerCommand {
         try {
             return StuntServer.start(loop, config).get(START_WAIT_S, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof XstuntException x) {
-                throw x;
+            if (e.getCause() instanceof io.xstunt.engine.Failure f) {
+                throw new XstuntException(ErrorCode.valueOf(f.code().name()), f.detail(), f.reason(), f);
             }
-            throw new XstuntException(io.xstunt.engine.ErrorCode.ERR_FAIL, 0, "server start failed: " + e.getCause(),
+            throw new XstuntException(ErrorCode.ERR_FAIL, 0, "server start failed: " + e.getCause(),
                     e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new XstuntException(io.xstunt.engine.ErrorCode.ERR_TIMEOUT, 0,
+            throw new XstuntException(ErrorCode.ERR_TIMEOUT, 0,
                     "server did not bind its services within " + START_WAIT_S + " s");
         }
     }

@@ -1,6 +1,6 @@
 package io.xstunt.bench.load;
 
-import io.xstunt.engine.loop.FreshPorts;
+import io.xstunt.engine.tcp.FreshPorts;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;

@@ -1,8 +1,9 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.loop.ConnectionListener;
-import io.xstunt.engine.loop.FreshPorts;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
+import io.xstunt.engine.tcp.FreshPorts;
+import io.xstunt.engine.tcp.TcpConnection;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -21,12 +22,12 @@ final class ClientSockets {
     /** A listener for connections whose owner has let go of them: drops bytes, ignores the close. */
     static final ConnectionListener DISCARD = new ConnectionListener() {
         @Override
-        public void onRead(TcpConnection c, ByteBuffer in) {
+        public void onRead(Connection c, ByteBuffer in) {
             in.position(in.limit());
         }
 
         @Override
-        public void onClosed(TcpConnection c, Throwable cause) {
+        public void onClosed(Connection c, Throwable cause) {
         }
     };
 

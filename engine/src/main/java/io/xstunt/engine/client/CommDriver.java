@@ -1,9 +1,10 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.XstuntException;
-import io.xstunt.engine.loop.ConnectionListener;
+import io.xstunt.engine.Failure;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Msg;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,7 +23,7 @@ final class CommDriver implements ConnectionListener {
         }
 
         /** The request failed. */
-        void onFailed(XstuntException error);
+        void onFailed(Failure error);
     }
 
     private final EventLoop loop;
@@ -53,7 +54,7 @@ final class CommDriver implements ConnectionListener {
     }
 
     /** Gives up; the callback hears {@code error}. */
-    void abort(XstuntException error) {
+    void abort(Failure error) {
         request.abort(error);
         pump();
     }
@@ -101,19 +102,19 @@ final class CommDriver implements ConnectionListener {
     }
 
     @Override
-    public void onConnected(TcpConnection c) {
+    public void onConnected(Connection c) {
         request.onConnected(loop.clockNs());
         pump();
     }
 
     @Override
-    public void onRead(TcpConnection c, ByteBuffer in) {
+    public void onRead(Connection c, ByteBuffer in) {
         request.onBytes(in);
         pump();
     }
 
     @Override
-    public void onClosed(TcpConnection c, Throwable cause) {
+    public void onClosed(Connection c, Throwable cause) {
         connection = null;
         if (request.state() == CommRequest.State.CONNECTING) {
             request.onConnectFailed(cause == null ? "closed" : cause.toString());

@@ -1,7 +1,7 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
@@ -60,7 +60,7 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         }
 
         /** The request failed. */
-        record Failed(XstuntException error) implements Action {
+        record Failed(Failure error) implements Action {
         }
     }
 
@@ -107,7 +107,7 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
     /** The connect failed. */
     public void onConnectFailed(String reason) {
         if (state == State.CONNECTING) {
-            fail(ErrorCode.ERR_CONNECT, "cannot connect to the communication service: " + reason);
+            fail(ErrorStat.ERR_CONNECT, "cannot connect to the communication service: " + reason);
         }
     }
 
@@ -131,10 +131,10 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
                 clearDeadline();
                 emit(new Action.Delivered());
             } else {
-                fail(ErrorCode.ERR_SEND, "could not deliver the message to the communication service: " + error);
+                fail(ErrorStat.ERR_SEND, "could not deliver the message to the communication service: " + error);
             }
         } else if (state == State.AWAIT_ANSWER || state == State.CONNECTING) {
-            fail(ErrorCode.ERR_RECEIVE, "the communication service closed the connection without an answer"
+            fail(ErrorStat.ERR_RECEIVE, "the communication service closed the connection without an answer"
                     + (error == null ? "" : ": " + error));
         }
     }
@@ -142,13 +142,13 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
     /** A deadline passed: ERR_COMM_TIMEOUT. */
     public void onTimeout(long nowNs) {
         if (expired(nowNs)) {
-            fail(ErrorCode.ERR_COMM_TIMEOUT, "no answer from the communication service within "
+            fail(ErrorStat.ERR_COMM_TIMEOUT, "no answer from the communication service within "
                     + Duration.ofNanos(timeoutNs));
         }
     }
 
     /** Gives up (the client is closing). */
-    public void abort(XstuntException error) {
+    public void abort(Failure error) {
         if (state != State.DONE && state != State.FAILED) {
             state = State.FAILED;
             clearDeadline();
@@ -157,8 +157,8 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         }
     }
 
-    private void fail(ErrorCode code, String message) {
-        abort(new XstuntException(code, 0, message));
+    private void fail(ErrorStat code, String message) {
+        abort(new Failure(code, 0, message));
     }
 
     /**
@@ -167,15 +167,15 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
      *
      * @return null if accepted, else the error
      */
-    public static XstuntException connectAnswer(int value, String peerId) {
+    public static Failure connectAnswer(int value, String peerId) {
         if (value == Protocol.COMM_ACCEPTED) {
             return null;
         }
         if (value == Protocol.COMM_NO_MATCH) {
-            return new XstuntException(ErrorCode.ERR_MATCH, 0, "the server found no match for peer '" + peerId
+            return new Failure(ErrorStat.ERR_MATCH, 0, "the server found no match for peer '" + peerId
                     + "' (unknown, busy, or this client itself)");
         }
-        return new XstuntException(ErrorCode.ERR_SAME_NAT, value, "peer '" + peerId
+        return new Failure(ErrorStat.ERR_SAME_NAT, value, "peer '" + peerId
                 + "' is behind the same NAT; its local address is " + Ipv4.toString(value));
     }
 }

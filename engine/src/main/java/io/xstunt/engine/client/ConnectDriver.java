@@ -1,7 +1,7 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.DeadlineTimers;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.wire.Echo;
@@ -98,7 +98,7 @@ final class ConnectDriver {
             }
 
             @Override
-            public void onFailed(XstuntException error) {
+            public void onFailed(Failure error) {
                 finish(error);
             }
         });
@@ -108,7 +108,7 @@ final class ConnectDriver {
         if (stage != Stage.COMM) {
             return;
         }
-        XstuntException refused = CommRequest.connectAnswer(value, peerId);
+        Failure refused = CommRequest.connectAnswer(value, peerId);
         if (refused != null) {
             finish(refused);
             return;
@@ -144,8 +144,8 @@ final class ConnectDriver {
         rendezvous = new RendezvousDriver(loop, config, peerId, p, r);
         r.whenComplete((ok, err) -> {
             if (err != null) {
-                finish(err instanceof XstuntException x ? x
-                        : new XstuntException(ErrorCode.ERR_ASYMCLIENT, 0, err.toString(), err));
+                finish(err instanceof Failure x ? x
+                        : new Failure(ErrorStat.ERR_ASYMCLIENT, 0, err.toString(), err));
             } else if (stage != Stage.DONE) {
                 stage = Stage.DONE;
                 result.complete(ok);
@@ -162,14 +162,14 @@ final class ConnectDriver {
 
     private void onDeadline() {
         if (stage == Stage.COMM || stage == Stage.ANNOUNCE) {
-            finish(new XstuntException(ErrorCode.ERR_TIMEOUT, 0, stage == Stage.COMM
+            finish(new Failure(ErrorStat.ERR_TIMEOUT, 0, stage == Stage.COMM
                     ? "no answer to MSG_CONNECT for '" + peerId + "' before the XConnect timeout"
                     : "no session announcement from the server before the XConnect timeout"));
         }
     }
 
     /** Fails the request from outside (client closing, server gone). */
-    void abort(XstuntException error) {
+    void abort(Failure error) {
         if (stage == Stage.RENDEZVOUS && rendezvous != null) {
             rendezvous.abort(error); // completes through the rendezvous future
         } else {
@@ -177,7 +177,7 @@ final class ConnectDriver {
         }
     }
 
-    private void finish(XstuntException error) {
+    private void finish(Failure error) {
         if (stage == Stage.DONE) {
             return;
         }

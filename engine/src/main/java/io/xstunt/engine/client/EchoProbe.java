@@ -1,7 +1,7 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.nat.NatAnalysis.Observation;
 import io.xstunt.engine.wire.Ipv4;
@@ -57,7 +57,7 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
         }
 
         /** Probing failed for good. */
-        record Failed(XstuntException error) implements Action {
+        record Failed(Failure error) implements Action {
         }
     }
 
@@ -144,7 +144,7 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
             state = State.DONE;
             clearDeadline();
             emit(new Action.Done(nature, List.copyOf(lines)));
-        } catch (XstuntException e) {
+        } catch (Failure e) {
             attemptFailed(e.getMessage(), nowNs);
         }
     }
@@ -187,7 +187,7 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
         if (attempt >= attempts) {
             state = State.FAILED;
             clearDeadline();
-            emit(new Action.Failed(new XstuntException(ErrorCode.ERR_PROBE, 0,
+            emit(new Action.Failed(new Failure(ErrorStat.ERR_PROBE, 0,
                     "NAT probe failed after " + attempts + " attempt(s): " + lastFailure)));
             return;
         }

@@ -1,8 +1,9 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.loop.ConnectionListener;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.nat.NatAnalysis.Observation;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.WireFormatException;
@@ -58,7 +59,7 @@ final class EchoQuery implements ConnectionListener {
     }
 
     @Override
-    public void onRead(TcpConnection c, ByteBuffer in) {
+    public void onRead(Connection c, ByteBuffer in) {
         if (echo != null) {
             in.position(in.limit()); // the server sends one record; ignore anything after it
             return;
@@ -75,7 +76,7 @@ final class EchoQuery implements ConnectionListener {
     }
 
     @Override
-    public void onClosed(TcpConnection c, Throwable cause) {
+    public void onClosed(Connection c, Throwable cause) {
         if (finished) {
             return;
         }

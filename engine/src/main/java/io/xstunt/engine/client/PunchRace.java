@@ -1,7 +1,7 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -91,7 +91,7 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
         }
 
         /** The punch failed. */
-        record Failed(XstuntException error) implements Action {
+        record Failed(Failure error) implements Action {
         }
     }
 
@@ -198,7 +198,7 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
         connectPending = false;
         if (state == State.TRYING) {
             if (connected) {
-                fail(ErrorCode.ERR_TRYCONNECT, "XTryConnect's connect to " + peer + " succeeded; the original"
+                fail(ErrorStat.ERR_TRYCONNECT, "XTryConnect's connect to " + peer + " succeeded; the original"
                         + " procedure expects it to fail");
                 return;
             }
@@ -218,11 +218,11 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
             return;
         }
         if (strategy == PunchStrategy.ORIGINAL) {
-            fail(ErrorCode.ERR_CONNECT, "connect to the peer at " + peer + " failed: " + failure);
+            fail(ErrorStat.ERR_CONNECT, "connect to the peer at " + peer + " failed: " + failure);
         } else if (this.attempt < maxAttempts) {
             deadline(nextGridPointNs(nowNs));
         } else if (!listening) {
-            fail(ErrorCode.ERR_CONNECT, "connect to the peer at " + peer + " failed " + this.attempt
+            fail(ErrorStat.ERR_CONNECT, "connect to the peer at " + peer + " failed " + this.attempt
                     + " times; last: " + failure);
         }
         // else: an initiator out of attempts still waits for the peer's connect until the deadline
@@ -248,7 +248,7 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
     public void onListenFailed(String reason) {
         if (state == State.RACING || state == State.TRYING) {
             listening = false;
-            fail(ErrorCode.ERR_LISTEN, "cannot listen on local port " + localPort + ": " + reason);
+            fail(ErrorStat.ERR_LISTEN, "cannot listen on local port " + localPort + ": " + reason);
         }
     }
 
@@ -295,9 +295,9 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
         }
     }
 
-    private void fail(ErrorCode code, String message) {
+    private void fail(ErrorStat code, String message) {
         closeAll();
         state = State.FAILED;
-        emit(new Action.Failed(new XstuntException(code, 0, message)));
+        emit(new Action.Failed(new Failure(code, 0, message)));
     }
 }

@@ -1,7 +1,7 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Echo;
@@ -85,7 +85,7 @@ public final class Registration extends Procedure<Registration.Action> {
         }
 
         /** Registration failed; the log connection is (being) closed. */
-        record Failed(XstuntException error) implements Action {
+        record Failed(Failure error) implements Action {
         }
     }
 
@@ -176,7 +176,7 @@ public final class Registration extends Procedure<Registration.Action> {
     /** The connect to the log service failed. */
     public void onConnectFailed(String reason) {
         if (state == State.CONNECTING) {
-            fail(ErrorCode.ERR_CONNECT, "cannot connect to the log service: " + reason);
+            fail(ErrorStat.ERR_CONNECT, "cannot connect to the log service: " + reason);
         }
     }
 
@@ -193,13 +193,13 @@ public final class Registration extends Procedure<Registration.Action> {
                 onAck(Echo.read(in), nowNs);
             }
         } catch (WireFormatException e) {
-            fail(ErrorCode.ERR_RECEIVE, "malformed answer from the log service: " + e.getMessage());
+            fail(ErrorStat.ERR_RECEIVE, "malformed answer from the log service: " + e.getMessage());
         }
     }
 
     private void onHello(LogHello h, long nowNs) {
         if (h.requiredBuild() != Protocol.BUILD_VERSION) {
-            fail(ErrorCode.ERR_VERSION, "server requires client build " + h.requiredBuild() + ", this is build "
+            fail(ErrorStat.ERR_VERSION, "server requires client build " + h.requiredBuild() + ", this is build "
                     + Protocol.BUILD_VERSION);
             return;
         }
@@ -226,15 +226,15 @@ public final class Registration extends Procedure<Registration.Action> {
 
     private void onServerInfo(ServerInfo info, long nowNs) {
         if (info.id().isEmpty()) {
-            fail(ErrorCode.ERR_DUPLICATE_ID, "the server refused ID '" + id + "' (taken or invalid)");
+            fail(ErrorStat.ERR_DUPLICATE_ID, "the server refused ID '" + id + "' (taken or invalid)");
             return;
         }
         if (!info.id().equals(id)) {
-            fail(ErrorCode.ERR_RECEIVE, "the server accepted ID '" + info.id() + "', not '" + id + "'");
+            fail(ErrorStat.ERR_RECEIVE, "the server accepted ID '" + info.id() + "', not '" + id + "'");
             return;
         }
         if (info.proofRequired() && secret == null) {
-            fail(ErrorCode.ERR_DUPLICATE_ID, "the server admits only clients with its shared secret, and none is"
+            fail(ErrorStat.ERR_DUPLICATE_ID, "the server admits only clients with its shared secret, and none is"
                     + " configured (ClientConfig.sharedSecret)");
             return;
         }
@@ -261,7 +261,7 @@ public final class Registration extends Procedure<Registration.Action> {
 
     private void onAck(Echo ack, long nowNs) {
         if (!ack.isKeepalive()) {
-            fail(ErrorCode.ERR_RECEIVE, "the log service sent a record before acknowledging the registration");
+            fail(ErrorStat.ERR_RECEIVE, "the log service sent a record before acknowledging the registration");
             return;
         }
         registered(idleInfo, nowNs);
@@ -304,7 +304,7 @@ public final class Registration extends Procedure<Registration.Action> {
     }
 
     /** The probe failed for good: ERR_PROBE. */
-    public void onProbeFailed(XstuntException error) {
+    public void onProbeFailed(Failure error) {
         if (state == State.PROBING) {
             state = State.FAILED;
             clearDeadline();
@@ -317,7 +317,7 @@ public final class Registration extends Procedure<Registration.Action> {
     public void onClosed(String reason) {
         if (state == State.AWAIT_HELLO || state == State.AWAIT_SERVER_INFO || state == State.PROBING
                 || state == State.AWAIT_ACK) {
-            fail(ErrorCode.ERR_RECEIVE, "the log service closed the connection during registration"
+            fail(ErrorStat.ERR_RECEIVE, "the log service closed the connection during registration"
                     + (reason == null ? "" : ": " + reason));
         }
     }
@@ -327,12 +327,12 @@ public final class Registration extends Procedure<Registration.Action> {
         if (!expired(nowNs)) {
             return;
         }
-        fail(ErrorCode.ERR_TIMEOUT, "no answer from the log service within " + Duration.ofNanos(replyTimeoutNs)
+        fail(ErrorStat.ERR_TIMEOUT, "no answer from the log service within " + Duration.ofNanos(replyTimeoutNs)
                 + " (state " + state + ")");
     }
 
     /** Gives up (the client is closing). */
-    public void abort(XstuntException error) {
+    public void abort(Failure error) {
         if (state != State.REGISTERED && state != State.FAILED) {
             state = State.FAILED;
             clearDeadline();
@@ -341,14 +341,14 @@ public final class Registration extends Procedure<Registration.Action> {
         }
     }
 
-    private void fail(ErrorCode code, String message) {
+    private void fail(ErrorStat code, String message) {
         if (state == State.REGISTERED || state == State.FAILED) {
             return;
         }
         state = State.FAILED;
         clearDeadline();
         emit(new Action.CloseLog());
-        emit(new Action.Failed(new XstuntException(code, 0, message)));
+        emit(new Action.Failed(new Failure(code, 0, message)));
     }
 
     private void phase(String name, long nowNs) {

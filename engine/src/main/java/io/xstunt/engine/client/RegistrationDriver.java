@@ -1,10 +1,11 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
-import io.xstunt.engine.loop.ConnectionListener;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
 import java.io.IOException;
@@ -130,7 +131,7 @@ final class RegistrationDriver {
             log = TcpConnection.connect(loop, ClientSockets.service(config.localAddress()), server,
                     new ConnectionListener() {
                 @Override
-                public void onConnected(TcpConnection c) {
+                public void onConnected(Connection c) {
                     if (c != log) {
                         return;
                     }
@@ -139,7 +140,7 @@ final class RegistrationDriver {
                 }
 
                 @Override
-                public void onRead(TcpConnection c, ByteBuffer in) {
+                public void onRead(Connection c, ByteBuffer in) {
                     if (c != log) {
                         in.position(in.limit());
                         return;
@@ -153,7 +154,7 @@ final class RegistrationDriver {
                 }
 
                 @Override
-                public void onClosed(TcpConnection c, Throwable cause) {
+                public void onClosed(Connection c, Throwable cause) {
                     if (c != log) {
                         return;
                     }
@@ -206,7 +207,7 @@ final class RegistrationDriver {
         }));
     }
 
-    private void failed(XstuntException error) {
+    private void failed(Failure error) {
         timer.cancel();
         if (query != null) {
             query.abort();
@@ -226,7 +227,7 @@ final class RegistrationDriver {
 
     /** Gives up from outside (the loop is closing or the caller cancelled). */
     void abort() {
-        registration.abort(new XstuntException(ErrorCode.ERR_FAIL, 0, "registration aborted"));
+        registration.abort(new Failure(ErrorStat.ERR_FAIL, 0, "registration aborted"));
         pump();
     }
 }

@@ -1,11 +1,12 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
-import io.xstunt.engine.loop.ConnectionListener;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpAcceptor;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpAcceptor;
+import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.wire.Ipv4;
 import java.io.IOException;
@@ -44,9 +45,9 @@ final class RendezvousDriver {
     private TcpConnection control;
     private EchoQuery query;
     private TcpAcceptor acceptor;
-    private SocketChannel justAccepted;
+    private io.xstunt.engine.net.Incoming justAccepted;
     private TcpConnection wonConnection;
-    private SocketChannel wonChannel;
+    private io.xstunt.engine.net.Incoming wonChannel;
     private final ActionPass pass = new ActionPass();
     private boolean finished;
 
@@ -77,7 +78,7 @@ final class RendezvousDriver {
     }
 
     /** Fails the procedure from outside (client closing, server gone); sends ABORT if it can. */
-    void abort(XstuntException error) {
+    void abort(Failure error) {
         procedure.abort(error);
         pump();
     }
@@ -96,7 +97,7 @@ final class RendezvousDriver {
             return;
         }
         if (justAccepted != null) { // accepted but did not win
-            ClientSockets.closeQuietly(justAccepted);
+            justAccepted.refuse();
             justAccepted = null;
         }
         if (finished) {
@@ -183,19 +184,19 @@ final class RendezvousDriver {
             SocketChannel ch = ClientSockets.service(localAddress);
             control = TcpConnection.connect(loop, ch, address, new ConnectionListener() {
                 @Override
-                public void onConnected(TcpConnection c) {
+                public void onConnected(Connection c) {
                     procedure.onControlConnected(loop.clockNs());
                     pump();
                 }
 
                 @Override
-                public void onRead(TcpConnection c, ByteBuffer in) {
+                public void onRead(Connection c, ByteBuffer in) {
                     procedure.onControlBytes(in, loop.clockNs());
                     pump();
                 }
 
                 @Override
-                public void onClosed(TcpConnection c, Throwable cause) {
+                public void onClosed(Connection c, Throwable cause) {
                     control = null;
                     if (procedure.state() == RendezvousProcedure.State.CONTROL_CONNECTING) {
                         procedure.onControlConnectFailed(cause == null ? "closed" : cause.toString());
@@ -234,18 +235,18 @@ final class RendezvousDriver {
             SocketChannel ch = ClientSockets.bound(localAddress, localPort, true);
             TcpConnection t = TcpConnection.connect(loop, ch, peer, new ConnectionListener() {
                 @Override
-                public void onConnected(TcpConnection c) {
+                public void onConnected(Connection c) {
                     race.onConnectResult(attempt, true, null, loop.clockNs());
                     pump();
                 }
 
                 @Override
-                public void onRead(TcpConnection c, ByteBuffer in) {
+                public void onRead(Connection c, ByteBuffer in) {
                     // never reached: the winner is detached in onConnected, before any read
                 }
 
                 @Override
-                public void onClosed(TcpConnection c, Throwable cause) {
+                public void onClosed(Connection c, Throwable cause) {
                     if (attempts.remove(attempt, c)) {
                         race.onConnectResult(attempt, false, cause == null ? "closed" : cause.toString(),
                                 loop.clockNs());
@@ -267,7 +268,8 @@ final class RendezvousDriver {
             ServerSocketChannel ch = ClientSockets.listening(localAddress, localPort, 4);
             int peerIp = Ipv4.toInt(procedure.peerAddress().getAddress());
             try {
-                acceptor = TcpAcceptor.adopt(loop, ch, (acc, sc) -> onPunchAccept(sc, peerIp));
+                acceptor = TcpAcceptor.adopt(loop, ch, (acc, sc) -> onPunchAccept(sc, peerIp),
+                        new TcpAcceptor.WarnClock());
             } catch (IOException | RuntimeException e) {
                 ClientSockets.closeQuietly(ch);
                 throw e;
@@ -277,17 +279,15 @@ final class RendezvousDriver {
         }
     }
 
-    private void onPunchAccept(SocketChannel sc, int peerIp) {
-        InetSocketAddress from;
-        try {
-            from = (InetSocketAddress) sc.getRemoteAddress();
-        } catch (IOException e) {
-            ClientSockets.closeQuietly(sc);
+    private void onPunchAccept(io.xstunt.engine.net.Incoming sc, int peerIp) {
+        InetSocketAddress from = sc.remoteAddress();
+        if (from == null) {
+            sc.refuse();
             return;
         }
         if (finished || race == null || Ipv4.toInt(from.getAddress()) != peerIp) {
             LOG.info("rendezvous with '{}': refused a connection from {} on the punch port", peerId, from);
-            ClientSockets.closeQuietly(sc);
+            sc.refuse();
             return;
         }
         justAccepted = sc;
@@ -305,14 +305,15 @@ final class RendezvousDriver {
     private void succeeded(RendezvousProcedure.Action.Succeeded s) {
         finished = true;
         releaseAll();
-        Consumer<SocketChannel> deliver = ch -> {
+        Consumer<java.nio.channels.ByteChannel> deliver = bc -> {
+            SocketChannel ch = (SocketChannel) bc;
             InetSocketAddress remote;
             try {
                 remote = (InetSocketAddress) ch.getRemoteAddress();
             } catch (IOException e) {
                 ClientSockets.closeQuietly(ch);
-                result.completeExceptionally(new XstuntException(procedure.initiator() ? ErrorCode.ERR_ASYMCLIENT
-                        : ErrorCode.ERR_ASYMSERVER, 0, "the direct connection closed at once: " + e, e));
+                result.completeExceptionally(new Failure(procedure.initiator() ? ErrorStat.ERR_ASYMCLIENT
+                        : ErrorStat.ERR_ASYMSERVER, 0, "the direct connection closed at once: " + e, e));
                 return;
             }
             LOG.info("direct connection with '{}' at {} ({}), phases {}", peerId, remote,
@@ -325,27 +326,20 @@ final class RendezvousDriver {
         if (wonConnection != null) {
             TcpConnection t = wonConnection;
             wonConnection = null;
-            t.detach(deliver, e -> result.completeExceptionally(new XstuntException(procedure.initiator()
-                    ? ErrorCode.ERR_ASYMCLIENT : ErrorCode.ERR_ASYMSERVER, 0, "cannot hand the connection over: " + e,
+            t.handOver(deliver, e -> result.completeExceptionally(new Failure(procedure.initiator()
+                    ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, 0, "cannot hand the connection over: " + e,
                     e)));
         } else if (wonChannel != null) {
-            SocketChannel ch = wonChannel;
+            io.xstunt.engine.net.Incoming ch = wonChannel;
             wonChannel = null;
-            try {
-                ch.configureBlocking(true);
-            } catch (IOException e) {
-                ClientSockets.closeQuietly(ch);
-                result.completeExceptionally(new XstuntException(ErrorCode.ERR_ACCEPT, 0,
-                        "cannot hand the accepted connection over: " + e, e));
-                return;
-            }
-            deliver.accept(ch);
+            ch.handOver(deliver, e -> result.completeExceptionally(new Failure(ErrorStat.ERR_ACCEPT, 0,
+                    "cannot hand the accepted connection over: " + e, e)));
         } else {
-            result.completeExceptionally(new XstuntException(ErrorCode.ERR_FAIL, 0, "punch won without a connection"));
+            result.completeExceptionally(new Failure(ErrorStat.ERR_FAIL, 0, "punch won without a connection"));
         }
     }
 
-    private void failed(XstuntException error) {
+    private void failed(Failure error) {
         finished = true;
         if (race != null) {
             race.abort();
@@ -361,7 +355,7 @@ final class RendezvousDriver {
             wonConnection = null;
         }
         if (wonChannel != null) {
-            ClientSockets.closeQuietly(wonChannel);
+            wonChannel.refuse();
             wonChannel = null;
         }
         LOG.info("rendezvous with '{}' ({}) failed: {}", peerId, procedure.initiator() ? "initiator" : "listener",

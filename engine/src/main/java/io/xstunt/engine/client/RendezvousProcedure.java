@@ -1,7 +1,7 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.nat.PortPrediction;
 import io.xstunt.engine.wire.ControlFrame;
 import io.xstunt.engine.wire.Ipv4;
@@ -126,7 +126,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
 
         /** The procedure failed. */
-        record Failed(XstuntException error) implements Action {
+        record Failed(Failure error) implements Action {
         }
     }
 
@@ -268,7 +268,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     /** The control channel could not be connected. */
     public void onControlConnectFailed(String reason) {
         if (state == State.CONTROL_CONNECTING) {
-            fail(ErrorCode.ERR_CONNECT, "cannot connect to the control channel " + control + ": " + reason);
+            fail(ErrorStat.ERR_CONNECT, "cannot connect to the control channel " + control + ": " + reason);
         }
     }
 
@@ -283,7 +283,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             while ((f = ControlFrame.tryRead(in)) != null) {
                 if (f.tag() == io.xstunt.engine.wire.Protocol.TAG_ABORT) {
                     emit(new Action.Send(frame(ControlFrame.ackAbort())));
-                    failNoAbort(initiator ? ErrorCode.ERR_ASYMCLIENT : ErrorCode.ERR_ASYMSERVER,
+                    failNoAbort(initiator ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER,
                             "the peer aborted the rendezvous: " + f.text());
                     in.position(in.limit());
                     return;
@@ -296,7 +296,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             }
         } catch (WireFormatException e) {
             in.position(in.limit());
-            fail(ErrorCode.ERR_RECEIVE, "malformed control frame: " + e.getMessage());
+            fail(ErrorStat.ERR_RECEIVE, "malformed control frame: " + e.getMessage());
             return;
         }
         advance(nowNs);
@@ -307,7 +307,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         switch (expect) {
             case SYNC_ECHO -> {
                 if (!f.isOne()) {
-                    fail(ErrorCode.ERR_SYN_RECEIVE, "expected the sync echo OK(one), got " + f);
+                    fail(ErrorStat.ERR_SYN_RECEIVE, "expected the sync echo OK(one), got " + f);
                     return false;
                 }
                 rttNs = Math.max(0, nowNs - syncSentNs);
@@ -320,7 +320,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             }
             case SYNC_FIRST, SYNC_SECOND -> {
                 if (!f.isOne()) {
-                    fail(ErrorCode.ERR_SYN_RECEIVE, "expected sync OK(one), got " + f);
+                    fail(ErrorStat.ERR_SYN_RECEIVE, "expected sync OK(one), got " + f);
                     return false;
                 }
                 if (expect == Expect.SYNC_FIRST) {
@@ -344,13 +344,13 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
                         expect = initiator ? Expect.NOTHING : Expect.READY;
                     }
                 } catch (WireFormatException e) {
-                    fail(ErrorCode.ERR_ADDRPORT_RECEIVE, e.getMessage());
+                    fail(ErrorStat.ERR_ADDRPORT_RECEIVE, e.getMessage());
                     return false;
                 }
             }
             case READY -> {
                 if (!f.isOne()) {
-                    fail(ErrorCode.ERR_RECEIVE, "expected \"ready\" OK(one), got " + f);
+                    fail(ErrorStat.ERR_RECEIVE, "expected \"ready\" OK(one), got " + f);
                     return false;
                 }
                 expect = Expect.NOTHING;
@@ -429,7 +429,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             return;
         }
         if (publicPort < 1 || publicPort > 65535) {
-            fail(ErrorCode.ERR_PREDICT, "echo reported port " + publicPort);
+            fail(ErrorStat.ERR_PREDICT, "echo reported port " + publicPort);
             return;
         }
         predicted = true;
@@ -443,18 +443,18 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     /** The prediction failed: ERR_PREDICT. */
     public void onPredictFailed(String reason) {
         if (predictRequested && !predicted) {
-            fail(ErrorCode.ERR_PREDICT, "port prediction against " + echoEndpoint + " failed: " + reason);
+            fail(ErrorStat.ERR_PREDICT, "port prediction against " + echoEndpoint + " failed: " + reason);
         }
     }
 
     /** Both addresses known: @return false if the procedure failed on them (hairpin, port 0) */
     private boolean checkExchange() {
         if (peerIp == ownPublicIp) {
-            fail(ErrorCode.ERR_HAIRPIN, "both sides have the public IP " + Ipv4.toString(peerIp));
+            fail(ErrorStat.ERR_HAIRPIN, "both sides have the public IP " + Ipv4.toString(peerIp));
             return false;
         }
         if (peerPort == 0) {
-            fail(ErrorCode.ERR_ADDRPORT_RECEIVE, "the peer sent port 0");
+            fail(ErrorStat.ERR_ADDRPORT_RECEIVE, "the peer sent port 0");
             return false;
         }
         return true;
@@ -496,7 +496,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     }
 
     /** The punch failed for good. */
-    public void onPunchFailed(XstuntException error) {
+    public void onPunchFailed(Failure error) {
         if (state == State.PUNCHING) {
             failWith(error);
         }
@@ -517,10 +517,10 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         String why = "the control channel closed" + (clean ? "" : ": " + ioError) + " (state " + state + ")";
         switch (state) {
             case SYNC_AWAIT_ECHO, SYNC_HALF_RTT, SYNC_AWAIT_FIRST, SYNC_AWAIT_SECOND ->
-                    fail(clean ? ErrorCode.ERR_SYN_RECEIVE : ErrorCode.ERR_SYN_SEND, why);
-            case PREDICTING, EXCHANGING -> fail(clean ? ErrorCode.ERR_ADDRPORT_RECEIVE : ErrorCode.ERR_ADDRPORT_SEND,
+                    fail(clean ? ErrorStat.ERR_SYN_RECEIVE : ErrorStat.ERR_SYN_SEND, why);
+            case PREDICTING, EXCHANGING -> fail(clean ? ErrorStat.ERR_ADDRPORT_RECEIVE : ErrorStat.ERR_ADDRPORT_SEND,
                     why);
-            default -> fail(clean ? ErrorCode.ERR_RECEIVE : ErrorCode.ERR_SEND, why);
+            default -> fail(clean ? ErrorStat.ERR_RECEIVE : ErrorStat.ERR_SEND, why);
         }
     }
 
@@ -536,13 +536,13 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
         String why = "timed out in state " + state;
         switch (state) {
-            case CONTROL_CONNECTING -> fail(ErrorCode.ERR_CONNECT, "connecting to the control channel " + why);
+            case CONTROL_CONNECTING -> fail(ErrorStat.ERR_CONNECT, "connecting to the control channel " + why);
             case SYNC_AWAIT_ECHO, SYNC_HALF_RTT, SYNC_AWAIT_FIRST, SYNC_AWAIT_SECOND ->
-                    fail(ErrorCode.ERR_ECHO_TIMEOUT, "clock sync through the server " + why);
-            case PREDICTING -> fail(ErrorCode.ERR_PREDICT, "port prediction " + why);
-            case EXCHANGING -> fail(ErrorCode.ERR_ADDRPORT_RECEIVE, "waiting for the peer's address " + why);
-            case AWAIT_READY -> fail(ErrorCode.ERR_TIMEOUT, "waiting for the initiator's \"ready\" " + why);
-            case PUNCHING -> fail(initiator ? ErrorCode.ERR_ASYM_TIMEOUT : ErrorCode.ERR_TIMEOUT,
+                    fail(ErrorStat.ERR_ECHO_TIMEOUT, "clock sync through the server " + why);
+            case PREDICTING -> fail(ErrorStat.ERR_PREDICT, "port prediction " + why);
+            case EXCHANGING -> fail(ErrorStat.ERR_ADDRPORT_RECEIVE, "waiting for the peer's address " + why);
+            case AWAIT_READY -> fail(ErrorStat.ERR_TIMEOUT, "waiting for the initiator's \"ready\" " + why);
+            case PUNCHING -> fail(initiator ? ErrorStat.ERR_ASYM_TIMEOUT : ErrorStat.ERR_TIMEOUT,
                     "no direct connection with " + peerAddress() + " before the deadline");
             default -> {
             }
@@ -550,15 +550,15 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     }
 
     /** Gives up from outside (client closing, server gone): sends ABORT if it can. */
-    public void abort(XstuntException error) {
+    public void abort(Failure error) {
         failWith(error);
     }
 
-    private void fail(ErrorCode code, String message) {
-        failWith(new XstuntException(code, 0, message));
+    private void fail(ErrorStat code, String message) {
+        failWith(new Failure(code, 0, message));
     }
 
-    private void failWith(XstuntException error) {
+    private void failWith(Failure error) {
         if (state == State.DONE || state == State.FAILED) {
             return;
         }
@@ -568,11 +568,11 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         failNoAbort(error);
     }
 
-    private void failNoAbort(ErrorCode code, String message) {
-        failNoAbort(new XstuntException(code, 0, message));
+    private void failNoAbort(ErrorStat code, String message) {
+        failNoAbort(new Failure(code, 0, message));
     }
 
-    private void failNoAbort(XstuntException error) {
+    private void failNoAbort(Failure error) {
         if (state == State.PUNCHING) {
             emit(new Action.AbortPunch());
         }

@@ -1,11 +1,12 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
-import io.xstunt.engine.loop.ConnectionListener;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.loop.DeadlineTimers;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Fingerprint;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * A registered XSTUNT client on an {@link EventLoop}: the asynchronous core behind XInit,
  * XListen, XConnect and XDeRegister. Every method is safe from any thread; futures complete on
  * the loop thread (do not block in their callbacks). Failures complete futures exceptionally
- * with {@link io.xstunt.engine.XstuntException}.
+ * with {@link io.xstunt.engine.Failure}.
  *
  * <p>The IDLE log connection stays open: the client reads session announcements from it. An
  * announcement with role 'S' starts the listener side of a rendezvous at once (bounded by
@@ -61,7 +62,7 @@ public final class StuntClient implements AutoCloseable {
     private final ArrayDeque<Rendezvous> completed = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private TcpConnection log;
-    private XstuntException gone;
+    private Failure gone;
     private Consumer<Rendezvous> onConnected;
     private Consumer<Throwable> onError;
     private DeadlineTimers.Timer keepalive;
@@ -91,13 +92,13 @@ public final class StuntClient implements AutoCloseable {
         this.log = l;
         l.listener(new ConnectionListener() {
             @Override
-            public void onRead(TcpConnection c, ByteBuffer in) {
+            public void onRead(Connection c, ByteBuffer in) {
                 lastHeardNs = loop.clockNs();
                 readAnnouncements(in);
             }
 
             @Override
-            public void onClosed(TcpConnection c, Throwable cause) {
+            public void onClosed(Connection c, Throwable cause) {
                 if (c == log) {
                     onLogLost(cause);
                 }
@@ -143,7 +144,7 @@ public final class StuntClient implements AutoCloseable {
         try {
             ClientId.validate(id);
         } catch (IllegalArgumentException e) {
-            result.completeExceptionally(new XstuntException(ErrorCode.ERR_DUPLICATE_ID, 0, e.getMessage()));
+            result.completeExceptionally(new Failure(ErrorStat.ERR_DUPLICATE_ID, 0, e.getMessage()));
             return result;
         }
         // XReadFingerprint is file I/O: never on the loop thread
@@ -152,7 +153,7 @@ public final class StuntClient implements AutoCloseable {
             try {
                 loop.execute(() -> new RegistrationDriver(loop, config, id, cached, result).start());
             } catch (RejectedExecutionException e) {
-                result.completeExceptionally(new XstuntException(ErrorCode.ERR_FAIL, 0, "the event loop is closed"));
+                result.completeExceptionally(new Failure(ErrorStat.ERR_FAIL, 0, "the event loop is closed"));
             }
         });
         return result;
@@ -161,7 +162,7 @@ public final class StuntClient implements AutoCloseable {
     /**
      * XConnect: a direct connection to {@code peerId}, bounded by {@code timeout} (the comm
      * answer is also bounded by the comm timeout). Errors: ERR_MATCH (unknown, busy or self),
-     * ERR_SAME_NAT (detail: the peer's local IPv4, see {@link XstuntException#peerLocalAddress()}),
+     * ERR_SAME_NAT (detail: the peer's local IPv4, see {@link Failure#peerLocalAddress()}),
      * ERR_COMM_TIMEOUT, ERR_CONNECT, ERR_TIMEOUT (no announcement), then the rendezvous errors of
      * {@link RendezvousProcedure} (ERR_ECHO_TIMEOUT, ERR_SYN_*, ERR_PREDICT, ERR_ADDRPORT_*,
      * ERR_HAIRPIN, ERR_ASYMCLIENT on a peer's ABORT, ERR_ASYM_TIMEOUT if the punch does not
@@ -172,7 +173,7 @@ public final class StuntClient implements AutoCloseable {
         try {
             ClientId.validate(peerId);
         } catch (IllegalArgumentException e) {
-            result.completeExceptionally(new XstuntException(ErrorCode.ERR_MATCH, 0, e.getMessage()));
+            result.completeExceptionally(new Failure(ErrorStat.ERR_MATCH, 0, e.getMessage()));
             return result;
         }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
@@ -211,7 +212,7 @@ public final class StuntClient implements AutoCloseable {
                 return;
             }
             if (incoming.isEmpty()) {
-                result.completeExceptionally(new XstuntException(ErrorCode.ERR_TIMEOUT, 0,
+                result.completeExceptionally(new Failure(ErrorStat.ERR_TIMEOUT, 0,
                         "no connection request is pending"));
                 return;
             }
@@ -219,7 +220,7 @@ public final class StuntClient implements AutoCloseable {
             Waiter[] self = new Waiter[1];
             DeadlineTimers.Timer t = loop.schedule(delayNs, () -> {
                 if (waiters.remove(self[0])) {
-                    result.completeExceptionally(new XstuntException(ErrorCode.ERR_TIMEOUT, 0,
+                    result.completeExceptionally(new Failure(ErrorStat.ERR_TIMEOUT, 0,
                             "the incoming connection did not come up within " + timeout));
                 }
             });
@@ -253,7 +254,7 @@ public final class StuntClient implements AutoCloseable {
         CompletableFuture<Void> result = new CompletableFuture<>();
         onLoop(result, () -> {
             if (gone != null) {
-                result.completeExceptionally(new XstuntException(ErrorCode.ERR_CONNECT, 0,
+                result.completeExceptionally(new Failure(ErrorStat.ERR_CONNECT, 0,
                         "not registered: " + gone.getMessage()));
                 return;
             }
@@ -262,13 +263,13 @@ public final class StuntClient implements AutoCloseable {
             CommDriver.start(loop, config, msg, new CommDriver.Callback() {
                 @Override
                 public void onDelivered() {
-                    shutdown(new XstuntException(ErrorCode.ERR_FAIL, 0, "the client deregistered"));
+                    shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
                     result.complete(null);
                 }
 
                 @Override
-                public void onFailed(XstuntException error) {
-                    shutdown(new XstuntException(ErrorCode.ERR_FAIL, 0, "the client deregistered"));
+                public void onFailed(Failure error) {
+                    shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
                     result.completeExceptionally(error);
                 }
             });
@@ -343,7 +344,7 @@ public final class StuntClient implements AutoCloseable {
             loop.execute(() -> {
                 closedByUser = true;
                 stopReRegistering();
-                shutdown(new XstuntException(ErrorCode.ERR_FAIL, 0, "the client was closed"));
+                shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client was closed"));
             });
         } catch (RejectedExecutionException e) {
             // the loop is closed: it closed every channel and dropped every timer already
@@ -449,7 +450,7 @@ public final class StuntClient implements AutoCloseable {
         }
         LOG.warn("client '{}': the log connection to the server was lost{}", id,
                 cause == null ? "" : ": " + cause);
-        shutdown(new XstuntException(ErrorCode.ERR_RECEIVE, 0, "the log connection to the server was lost"
+        shutdown(new Failure(ErrorStat.ERR_RECEIVE, 0, "the log connection to the server was lost"
                 + (cause == null ? "" : ": " + cause)));
         if (config.autoReRegister() && !closedByUser) {
             scheduleReRegister();
@@ -481,7 +482,7 @@ public final class StuntClient implements AutoCloseable {
                 }
                 TcpConnection l = fresh.log;
                 fresh.log = null;
-                fresh.gone = new XstuntException(ErrorCode.ERR_FAIL, 0, "adopted");
+                fresh.gone = new Failure(ErrorStat.ERR_FAIL, 0, "adopted");
                 if (fresh.keepalive != null) {
                     fresh.keepalive.cancel();
                 }
@@ -505,7 +506,7 @@ public final class StuntClient implements AutoCloseable {
     }
 
     /** Fails everything in flight with {@code reason}, closes the log connection. Loop thread. */
-    private void shutdown(XstuntException reason) {
+    private void shutdown(Failure reason) {
         if (gone != null) {
             return;
         }
@@ -540,7 +541,7 @@ public final class StuntClient implements AutoCloseable {
         if (gone == null) {
             return false;
         }
-        result.completeExceptionally(new XstuntException(ErrorCode.ERR_CONNECT, 0,
+        result.completeExceptionally(new Failure(ErrorStat.ERR_CONNECT, 0,
                 "not connected to the server: " + gone.getMessage()));
         return true;
     }
@@ -549,7 +550,7 @@ public final class StuntClient implements AutoCloseable {
         try {
             loop.execute(r);
         } catch (RejectedExecutionException e) {
-            result.completeExceptionally(new XstuntException(ErrorCode.ERR_FAIL, 0, "the event loop is closed"));
+            result.completeExceptionally(new Failure(ErrorStat.ERR_FAIL, 0, "the event loop is closed"));
         }
     }
 

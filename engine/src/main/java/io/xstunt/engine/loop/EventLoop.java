@@ -30,6 +30,8 @@ public final class EventLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
     /** Bounded per pass so that a flood of commands cannot starve I/O. */
     private static final int MAX_COMMANDS_PER_PASS = 1024;
+    /** The read buffer's least size: larger than any XSTUNT message, log lines included. */
+    private static final int MIN_READ_BUFFER = 4096;
 
     private final String name;
     private final Selector selector;
@@ -51,10 +53,7 @@ public final class EventLoop implements AutoCloseable {
     private int ioEvents;
     private java.util.ArrayList<Runnable> afterSelect = new java.util.ArrayList<>();
     private java.util.ArrayList<Runnable> afterSelectRunning = new java.util.ArrayList<>();
-    /**
-     * The one read buffer of every {@link TcpConnection} on this loop (loop thread only): a
-     * connection keeps storage only for the bytes of a partial message, not a buffer per socket.
-     */
+    /** The read buffer of every connection on this loop (loop thread only): see {@link #lendReadBuffer}. */
     private java.nio.ByteBuffer readBuffer;
     private boolean readBufferLent;
 
@@ -89,34 +88,37 @@ public final class EventLoop implements AutoCloseable {
         return name;
     }
 
-    /** Runs the loop on a new platform thread of its own until {@link #close()}. */
-    public synchronized EventLoop start() {
+    /**
+     * Runs the loop on a new platform thread of its own until {@link #close()}, sleeping in the
+     * selector between duty cycles that find no work ({@link IdleStrategy#SELECT}).
+     */
+    public EventLoop start() {
+        return start(IdleStrategy.SELECT);
+    }
+
+    /**
+     * Runs the loop on a new platform thread of its own until {@link #close()}, with {@code idle}
+     * between duty cycles that find no work.
+     *
+     * @throws IllegalStateException if a thread drives the loop already
+     */
+    public synchronized EventLoop start(IdleStrategy idle) {
+        Objects.requireNonNull(idle, "idle");
         if (ownThread != null || owner != null) {
             throw new IllegalStateException("loop " + name + " is already driven by " + owner);
         }
-        ownThread = new Thread(this::runUntilClosed, name);
+        ownThread = new Thread(new LoopRunner(this, idle), name);
         ownThread.setDaemon(true);
         owner = ownThread;
         ownThread.start();
         return this;
     }
 
-    private void runUntilClosed() {
-        try {
-            while (running) {
-                if (doWork() == 0) {
-                    idle();
-                }
-            }
-        } catch (Throwable t) {
-            LOG.error("loop {} stopped by an unexpected error", name, t);
-        } finally {
-            shutdown();
-        }
-    }
-
-    /** Blocks in select until the next deadline or until {@link #execute} wakes it. */
-    private void idle() throws IOException {
+    /**
+     * Blocks in select until the next deadline, until {@link #execute} wakes it, or until a
+     * channel is ready (whose handler then runs). The idle of {@link IdleStrategy#SELECT}.
+     */
+    void awaitWork() throws IOException {
         long timeoutMs = 0;
         if (!timers.isEmpty()) {
             long waitNs = timers.earliestNs() - clockNs.getAsLong();
@@ -139,6 +141,11 @@ public final class EventLoop implements AutoCloseable {
         } finally {
             sleeping.set(false);
         }
+    }
+
+    /** The runner's last act: the loop's thread releases everything. */
+    void finishOnOwnThread() {
+        shutdown();
     }
 
     /**
@@ -274,23 +281,25 @@ public final class EventLoop implements AutoCloseable {
 
     /**
      * Lends the loop's read buffer, cleared, with {@code capacity} bytes of room (loop thread
-     * only); give it back with {@link #returnReadBuffer}. A nested loan (a read inside a read's
+     * only); give it back with {@link #returnReadBuffer}. Every connection on the loop reads into
+     * it, so that a connection keeps storage only for the bytes of a partial message, not a buffer
+     * per socket; a host's own channels may use it too. A nested loan (a read inside a read's
      * callback) gets a buffer of its own, so one read never overwrites another's bytes.
      */
-    java.nio.ByteBuffer lendReadBuffer(int capacity) {
+    public java.nio.ByteBuffer lendReadBuffer(int capacity) {
         if (readBufferLent) {
             return java.nio.ByteBuffer.allocate(capacity);
         }
         if (readBuffer == null || readBuffer.capacity() < capacity) {
             // direct: the JDK reads a socket into it without copying through a buffer of its own
-            readBuffer = java.nio.ByteBuffer.allocateDirect(Math.max(capacity, TcpConnection.DEFAULT_INBOUND));
+            readBuffer = java.nio.ByteBuffer.allocateDirect(Math.max(capacity, MIN_READ_BUFFER));
         }
         readBufferLent = true;
         return readBuffer.clear().limit(capacity);
     }
 
     /** Takes back what {@link #lendReadBuffer} lent (a nested loan's own buffer is dropped). */
-    void returnReadBuffer(java.nio.ByteBuffer b) {
+    public void returnReadBuffer(java.nio.ByteBuffer b) {
         if (b == readBuffer) {
             readBufferLent = false;
         }
@@ -308,14 +317,24 @@ public final class EventLoop implements AutoCloseable {
 
     /** Schedules {@code task} to run on the loop {@code delayNs} from now. Loop thread only. */
     public DeadlineTimers.Timer schedule(long delayNs, Runnable task) {
+        return scheduleAt(clockNs.getAsLong() + delayNs, task);
+    }
+
+    /** Schedules {@code task} to run on the loop at {@code deadlineNs} of its clock. Loop thread only. */
+    public DeadlineTimers.Timer scheduleAt(long deadlineNs, Runnable task) {
         assertInLoop();
-        return timers.schedule(clockNs.getAsLong() + delayNs, task);
+        return timers.schedule(deadlineNs, task);
     }
 
     /** Moves a timer of this loop to {@code delayNs} from now. Loop thread only. */
     public void reschedule(DeadlineTimers.Timer timer, long delayNs) {
+        rescheduleAt(timer, clockNs.getAsLong() + delayNs);
+    }
+
+    /** Moves a timer of this loop to {@code deadlineNs} of its clock. Loop thread only. */
+    public void rescheduleAt(DeadlineTimers.Timer timer, long deadlineNs) {
         assertInLoop();
-        timers.reschedule(timer, clockNs.getAsLong() + delayNs);
+        timers.reschedule(timer, deadlineNs);
     }
 
     /** @return the number of pending deadlines (for leak checks) */

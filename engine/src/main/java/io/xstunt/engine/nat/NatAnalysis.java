@@ -1,7 +1,7 @@
 package io.xstunt.engine.nat;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
@@ -59,22 +59,22 @@ public final class NatAnalysis {
      * @param observations at least two, in the order the probes were made
      * @param localPort the local port every probe connected from
      * @return the NAT's behaviour
-     * @throws XstuntException ERR_PROBE if fewer than two observations, a zero address or port,
+     * @throws Failure ERR_PROBE if fewer than two observations, a zero address or port,
      *     or public IPs that disagree
      */
-    public static Nature analyze(List<Observation> observations, int localPort) throws XstuntException {
+    public static Nature analyze(List<Observation> observations, int localPort) throws Failure {
         Objects.requireNonNull(observations, "observations");
         if (observations.size() < 2) {
-            throw new XstuntException(ErrorCode.ERR_PROBE, 0,
+            throw new Failure(ErrorStat.ERR_PROBE, 0,
                     "need at least two echo observations, got " + observations.size());
         }
         Observation first = observations.get(0);
         for (Observation o : observations) {
             if (o.publicIp() == 0 || o.publicPort() < 1 || o.publicPort() > 65535) {
-                throw new XstuntException(ErrorCode.ERR_PROBE, 0, "echo reported an invalid address " + o);
+                throw new Failure(ErrorStat.ERR_PROBE, 0, "echo reported an invalid address " + o);
             }
             if (o.publicIp() != first.publicIp()) {
-                throw new XstuntException(ErrorCode.ERR_PROBE, 0, "echo services disagree on the public IP: "
+                throw new Failure(ErrorStat.ERR_PROBE, 0, "echo services disagree on the public IP: "
                         + observations);
             }
         }

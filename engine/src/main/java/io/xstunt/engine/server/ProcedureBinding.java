@@ -1,9 +1,10 @@
 package io.xstunt.engine.server;
 
-import io.xstunt.engine.loop.ConnectionListener;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.loop.DeadlineTimers;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpConnection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -46,11 +47,12 @@ final class ProcedureBinding implements ConnectionListener {
      * @param peerSpeaksFirst true if the client sends first (its request is read at once, see
      *     {@link TcpConnection#readNow})
      */
-    static void accept(EventLoop loop, SocketChannel channel, ConnectionProcedure procedure, String service,
-                       ServiceObserver observer, int inbound, boolean peerSpeaksFirst) {
+    static void accept(EventLoop loop, io.xstunt.engine.net.Incoming channel, ConnectionProcedure procedure,
+                       String service, ServiceObserver observer, int inbound, boolean peerSpeaksFirst, int sendBuffer) {
         ProcedureBinding b = new ProcedureBinding(loop, procedure, service, observer);
         try {
-            b.connection = TcpConnection.accepted(loop, channel, b, inbound, TcpConnection.DEFAULT_MAX_OUTBOUND);
+            b.connection = (TcpConnection) channel.adopt(b, inbound, TcpConnection.DEFAULT_MAX_OUTBOUND,
+                    new io.xstunt.engine.net.SocketSpec(null, 0, false, false, false, sendBuffer));
         } catch (IOException | RuntimeException e) {
             LOG.warn("{}: cannot adopt an accepted connection: {}", service, e.toString());
             return;
@@ -69,7 +71,7 @@ final class ProcedureBinding implements ConnectionListener {
     }
 
     @Override
-    public void onRead(TcpConnection c, ByteBuffer in) {
+    public void onRead(io.xstunt.engine.net.Connection c, ByteBuffer in) {
         procedure.onBytes(in, loop.clockNs());
         drain();
     }
@@ -80,7 +82,8 @@ final class ProcedureBinding implements ConnectionListener {
     }
 
     @Override
-    public void onClosed(TcpConnection c, Throwable cause) {
+    public void onClosed(io.xstunt.engine.net.Connection conn, Throwable cause) {
+        TcpConnection c = (TcpConnection) conn;
         if (timer != null) {
             timer.cancel();
         }

@@ -1,10 +1,11 @@
 package io.xstunt.engine.server;
 
-import io.xstunt.engine.loop.ConnectionListener;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.loop.DeadlineTimers;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpAcceptor;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpAcceptor;
+import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Ipv4;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -103,31 +104,27 @@ final class RendezvousSession implements RendezvousHandle {
         apply();
     }
 
-    private void onAccept(TcpAcceptor a, SocketChannel ch) {
-        InetSocketAddress remote;
-        try {
-            remote = (InetSocketAddress) ch.getRemoteAddress();
-        } catch (IOException e) {
-            StuntServer.closeQuietly(ch);
+    private void onAccept(io.xstunt.engine.net.Acceptor a, io.xstunt.engine.net.Incoming ch) {
+        InetSocketAddress remote = ch.remoteAddress();
+        if (remote == null) {
+            ch.refuse();
             return;
         }
         ControlRelay.Side side = relay.onConnect(Ipv4.toInt(remote.getAddress()), loop.clockNs());
         if (side == null) {
-            StuntServer.closeQuietly(ch);
+            ch.refuse();
             reportRejection(remote);
             apply();
             return;
         }
         try {
             // The clients time their clock sync by a round trip through this relay: no Nagle delay.
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            TcpConnection c = TcpConnection.accepted(loop, ch, new SideListener(side), TcpConnection.DEFAULT_INBOUND,
-                    TcpConnection.DEFAULT_MAX_OUTBOUND);
+            TcpConnection c = (TcpConnection) ch.adopt(new SideListener(side), TcpConnection.DEFAULT_INBOUND,
+                    TcpConnection.DEFAULT_MAX_OUTBOUND, new io.xstunt.engine.net.SocketSpec(null, 0, false, false, true, 0));
             sides.put(side, c);
             observer.opened(c);
         } catch (IOException | RuntimeException e) {
             LOG.warn("session {}: cannot adopt the {} control connection: {}", sessionId, side, e.toString());
-            StuntServer.closeQuietly(ch);
             relay.onSideClosed(side, loop.clockNs());
         }
         apply();
@@ -215,7 +212,7 @@ final class RendezvousSession implements RendezvousHandle {
         }
 
         @Override
-        public void onRead(TcpConnection c, ByteBuffer in) {
+        public void onRead(Connection c, ByteBuffer in) {
             relay.onBytes(side, in, loop.clockNs());
             apply(); // sends what the relay forwarded from in (borrowed) before in is reused
             // consumed, all of it: what was forwarded is written or queued on the other side, and
@@ -224,7 +221,8 @@ final class RendezvousSession implements RendezvousHandle {
         }
 
         @Override
-        public void onClosed(TcpConnection c, Throwable cause) {
+        public void onClosed(io.xstunt.engine.net.Connection conn, Throwable cause) {
+            TcpConnection c = (TcpConnection) conn;
             if (cause != null) {
                 LOG.debug("session {}: {} control connection failed: {}", sessionId, side, cause.toString());
             }

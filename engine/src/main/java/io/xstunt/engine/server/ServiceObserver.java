@@ -1,6 +1,6 @@
 package io.xstunt.engine.server;
 
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpConnection;
 import java.net.InetSocketAddress;
 
 /** What every service reports to its {@link StuntServer}: connections held, inputs refused. */

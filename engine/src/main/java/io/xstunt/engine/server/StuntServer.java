@@ -1,10 +1,10 @@
 package io.xstunt.engine.server;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpAcceptor;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpAcceptor;
+import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.ServerInfo;
@@ -88,8 +88,8 @@ public final class StuntServer implements AutoCloseable {
      * Binds every service and starts serving on {@code loop} (the original's server start-up).
      * Safe from any thread: the binding runs on the loop.
      *
-     * @return completes with the running server, or exceptionally with an {@link XstuntException}
-     *     {@link ErrorCode#ERR_BIND} (every port bound so far is released again)
+     * @return completes with the running server, or exceptionally with an {@link Failure}
+     *     {@link ErrorStat#ERR_BIND} (every port bound so far is released again)
      */
     public static CompletableFuture<StuntServer> start(EventLoop loop, ServerConfig config) {
         return start(loop, config, ClientLogSink.slf4j());
@@ -108,12 +108,12 @@ public final class StuntServer implements AutoCloseable {
                     f.complete(s);
                 } catch (IOException | RuntimeException e) {
                     s.closeOnLoop();
-                    f.completeExceptionally(new XstuntException(ErrorCode.ERR_BIND, 0,
+                    f.completeExceptionally(new Failure(ErrorStat.ERR_BIND, 0,
                             "STUNT server cannot bind its services: " + e.getMessage(), e));
                 }
             });
         } catch (RejectedExecutionException e) {
-            f.completeExceptionally(new XstuntException(ErrorCode.ERR_BIND, 0, "event loop is closed", e));
+            f.completeExceptionally(new Failure(ErrorStat.ERR_BIND, 0, "event loop is closed", e));
         }
         return f;
     }
@@ -135,7 +135,7 @@ public final class StuntServer implements AutoCloseable {
                 echoPort2);
     }
 
-    private InetSocketAddress listen(String what, Inet4Address ip, int port, TcpAcceptor.AcceptHandler h)
+    private InetSocketAddress listen(String what, Inet4Address ip, int port, io.xstunt.engine.net.AcceptHandler h)
             throws IOException {
         TcpAcceptor a;
         try {
@@ -163,34 +163,30 @@ public final class StuntServer implements AutoCloseable {
         }
     }
 
-    private void acceptLog(TcpAcceptor a, SocketChannel ch) {
+    private void acceptLog(io.xstunt.engine.net.Acceptor a, io.xstunt.engine.net.Incoming ch) {
         InetSocketAddress remote = admit(ch, "log");
         if (remote != null) {
-            try {
-                // The server writes only 56-byte announcements here: a small kernel buffer lets a
-                // client that does not read show up at once in maxPendingAnnouncements.
-                ch.setOption(StandardSocketOptions.SO_SNDBUF, LOG_SEND_BUFFER);
-            } catch (IOException e) {
-                LOG.debug("log: cannot set SO_SNDBUF: {}", e.toString());
-            }
+            // The server writes only 56-byte announcements here: a small kernel buffer lets a
+            // client that does not read show up at once in maxPendingAnnouncements.
             ProcedureBinding.accept(loop, ch, new LogSession(registry, config, infoTemplate,
-                    Ipv4.toInt(remote.getAddress()), clientLog), "log", observer, LogSession.inboundBytes(config), false);
+                    Ipv4.toInt(remote.getAddress()), clientLog), "log", observer, LogSession.inboundBytes(config), false,
+                    LOG_SEND_BUFFER);
         }
     }
 
-    private void acceptComm(TcpAcceptor a, SocketChannel ch) {
+    private void acceptComm(io.xstunt.engine.net.Acceptor a, io.xstunt.engine.net.Incoming ch) {
         InetSocketAddress remote = admit(ch, "comm");
         if (remote != null) {
             ProcedureBinding.accept(loop, ch, new CommSession(comm, Ipv4.toInt(remote.getAddress()),
-                    config.handshakeTimeout().toNanos()), "comm", observer, 2 * Msg.SIZE, true);
+                    config.handshakeTimeout().toNanos()), "comm", observer, 2 * Msg.SIZE, true, 0);
         }
     }
 
-    private void acceptEcho(TcpAcceptor a, SocketChannel ch) {
+    private void acceptEcho(io.xstunt.engine.net.Acceptor a, io.xstunt.engine.net.Incoming ch) {
         InetSocketAddress remote = admit(ch, "echo");
         if (remote != null) {
             ProcedureBinding.accept(loop, ch, new EchoResponder(Ipv4.toInt(remote.getAddress()), remote.getPort(),
-                    config.handshakeTimeout().toNanos()), "echo", observer, 256, false);
+                    config.handshakeTimeout().toNanos()), "echo", observer, 256, false, 0);
         }
     }
 
@@ -198,11 +194,11 @@ public final class StuntServer implements AutoCloseable {
      * The remote address of an accepted channel, or null if it is refused and closed: not IPv4,
      * or one connection too many from its source IP (counted, logged).
      */
-    private InetSocketAddress admit(SocketChannel ch, String service) {
+    private InetSocketAddress admit(io.xstunt.engine.net.Incoming ch, String service) {
         InetSocketAddress remote = remoteOf(ch);
         if (remote != null && perSource.getOrDefault(Ipv4.toInt(remote.getAddress()), 0)
                 >= config.maxConnectionsPerSource()) {
-            closeQuietly(ch);
+            ch.refuse();
             observer.rejected(Rejection.SOURCE_LIMIT, service, remote, config.maxConnectionsPerSource()
                     + " connections from this address already");
             return null;
@@ -210,16 +206,13 @@ public final class StuntServer implements AutoCloseable {
         return remote;
     }
 
-    private static InetSocketAddress remoteOf(SocketChannel ch) {
-        try {
-            if (ch.getRemoteAddress() instanceof InetSocketAddress r && r.getAddress() instanceof Inet4Address) {
-                return r;
-            }
-            LOG.debug("dropping a non-IPv4 connection from {}", ch.getRemoteAddress());
-        } catch (IOException e) {
-            LOG.debug("dropping a connection that closed at once: {}", e.toString());
+    private static InetSocketAddress remoteOf(io.xstunt.engine.net.Incoming ch) {
+        InetSocketAddress r = ch.remoteAddress();
+        if (r != null && r.getAddress() instanceof Inet4Address) {
+            return r;
         }
-        StuntServer.closeQuietly(ch);
+        LOG.debug("dropping a connection from {} (not IPv4, or closed at once)", r);
+        ch.refuse();
         return null;
     }
 

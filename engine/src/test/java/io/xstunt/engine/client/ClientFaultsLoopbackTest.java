@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.Rejection;
 import io.xstunt.engine.server.ServerConfig;
@@ -102,7 +102,7 @@ class ClientFaultsLoopbackTest {
         return c;
     }
 
-    static XstuntException failure(CompletableFuture<?> f) {
+    static Failure failure(CompletableFuture<?> f) {
         return LoopbackEndToEndTest.failure(f);
     }
 
@@ -228,15 +228,15 @@ class ClientFaultsLoopbackTest {
             }
             default -> { }
         }
-        XstuntException x = failure(out);
+        Failure x = failure(out);
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertTrue(ms < timeout.toMillis() + 2000, "the error came within the timeout, took " + ms + " ms: " + x);
-        java.util.Set<ErrorCode> expected = switch (step) {
-            case BEFORE_CONTROL -> java.util.Set.of(ErrorCode.ERR_ECHO_TIMEOUT); // no OK(one) comes back
-            case DURING_SYNC -> java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE); // the relay closes alice's side
+        java.util.Set<ErrorStat> expected = switch (step) {
+            case BEFORE_CONTROL -> java.util.Set.of(ErrorStat.ERR_ECHO_TIMEOUT); // no OK(one) comes back
+            case DURING_SYNC -> java.util.Set.of(ErrorStat.ERR_SYN_RECEIVE); // the relay closes alice's side
             // the peer dies after the last sync frame: alice is still in sync or already predicting
-            case PROCESS_DIES -> java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE, ErrorCode.ERR_ADDRPORT_RECEIVE);
-            case AFTER_PREDICTION, DURING_PUNCH -> java.util.Set.of(ErrorCode.ERR_ASYM_TIMEOUT); // no one punches
+            case PROCESS_DIES -> java.util.Set.of(ErrorStat.ERR_SYN_RECEIVE, ErrorStat.ERR_ADDRPORT_RECEIVE);
+            case AFTER_PREDICTION, DURING_PUNCH -> java.util.Set.of(ErrorStat.ERR_ASYM_TIMEOUT); // no one punches
         };
         assertTrue(expected.contains(x.code()), x.toString());
         if (control != null) {
@@ -277,10 +277,10 @@ class ClientFaultsLoopbackTest {
             control.getOutputStream().write(ONE);
             read(control, ONE.length); // bob answers; mallory vanishes
         }
-        XstuntException x = failure(in);
+        Failure x = failure(in);
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertTrue(ms < ECHO_TIMEOUT.toMillis() + 2000, "took " + ms + " ms: " + x);
-        assertEquals(ErrorCode.ERR_SYN_RECEIVE, x.code(), x.toString());
+        assertEquals(ErrorStat.ERR_SYN_RECEIVE, x.code(), x.toString());
         await("the server forgot the session", () -> server.sessionsInFlight() == 0);
         awaitIdle("bob");
         awaitIdle("mallory");
@@ -314,15 +314,15 @@ class ClientFaultsLoopbackTest {
         closeables.add(r.channel());
         closeables.add(bob.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).channel());
 
-        XstuntException none = failure(StuntClient.register(clientLoop, config(M).build(), "mallory"));
-        assertEquals(ErrorCode.ERR_DUPLICATE_ID, none.code());
+        Failure none = failure(StuntClient.register(clientLoop, config(M).build(), "mallory"));
+        assertEquals(ErrorStat.ERR_DUPLICATE_ID, none.code());
         assertTrue(none.getMessage().contains("shared secret"), none.getMessage());
-        XstuntException wrong = failure(StuntClient.register(clientLoop,
+        Failure wrong = failure(StuntClient.register(clientLoop,
                 config(M).sharedSecret("guess".getBytes(StandardCharsets.UTF_8)).build(), "mallory"));
-        assertTrue(wrong.code() == ErrorCode.ERR_RECEIVE || wrong.code() == ErrorCode.ERR_TIMEOUT, wrong.toString());
-        XstuntException original = failure(StuntClient.register(clientLoop, config(M).extensions(false).build(),
+        assertTrue(wrong.code() == ErrorStat.ERR_RECEIVE || wrong.code() == ErrorStat.ERR_TIMEOUT, wrong.toString());
+        Failure original = failure(StuntClient.register(clientLoop, config(M).extensions(false).build(),
                 "mallory"));
-        assertEquals(ErrorCode.ERR_DUPLICATE_ID, original.code(), "a client that cannot prove is refused");
+        assertEquals(ErrorStat.ERR_DUPLICATE_ID, original.code(), "a client that cannot prove is refused");
         await("refusals counted", () -> server.rejected(Rejection.AUTH_FAILED) == 2);
         assertEquals(OptionalInt.empty(), server.stateOf("mallory"));
     }
@@ -355,10 +355,10 @@ class ClientFaultsLoopbackTest {
         await("bob notices", () -> !bob.isRegistered());
         long noticedMs = (System.nanoTime() - down) / 1_000_000;
         assertTrue(noticedMs < 5000, "noticed within a bound, took " + noticedMs + " ms");
-        XstuntException listen = failure(bob.listen(Duration.ofSeconds(2)));
-        assertEquals(ErrorCode.ERR_CONNECT, listen.code(), "XListen reports it");
+        Failure listen = failure(bob.listen(Duration.ofSeconds(2)));
+        assertEquals(ErrorStat.ERR_CONNECT, listen.code(), "XListen reports it");
         assertTrue(listen.getMessage().contains("lost"), listen.getMessage());
-        assertEquals(ErrorCode.ERR_CONNECT, failure(alice.connect("bob", Duration.ofSeconds(2))).code(),
+        assertEquals(ErrorStat.ERR_CONNECT, failure(alice.connect("bob", Duration.ofSeconds(2))).code(),
                 "XConnect reports it");
 
         startServer(b -> b.logPort(logPort).commPort(commPort).echoPort1(echo[0]).echoPort2(echo[1]));
@@ -387,7 +387,7 @@ class ClientFaultsLoopbackTest {
             if (bad == BadFrame.TRUNCATED_THEN_CLOSED) {
                 control.shutdownOutput();
             }
-            XstuntException x = failure(in);
+            Failure x = failure(in);
             assertEquals(bad.expected, x.code(), x.toString());
         }
         await("the server forgot the session", () -> server.sessionsInFlight() == 0);
@@ -397,14 +397,14 @@ class ClientFaultsLoopbackTest {
 
     /** Control frames a peer should never send. */
     enum BadFrame {
-        UNKNOWN_TAG(new byte[] {9, 0}, ErrorCode.ERR_RECEIVE),
-        ONE_OF_WRONG_LENGTH(new byte[] {1, 3, 1, 0, 0}, ErrorCode.ERR_SYN_RECEIVE),
-        TRUNCATED_THEN_CLOSED(new byte[] {1, (byte) 255, 1, 2, 3}, ErrorCode.ERR_SYN_RECEIVE);
+        UNKNOWN_TAG(new byte[] {9, 0}, ErrorStat.ERR_RECEIVE),
+        ONE_OF_WRONG_LENGTH(new byte[] {1, 3, 1, 0, 0}, ErrorStat.ERR_SYN_RECEIVE),
+        TRUNCATED_THEN_CLOSED(new byte[] {1, (byte) 255, 1, 2, 3}, ErrorStat.ERR_SYN_RECEIVE);
 
         final byte[] bytes;
-        final ErrorCode expected;
+        final ErrorStat expected;
 
-        BadFrame(byte[] bytes, ErrorCode expected) {
+        BadFrame(byte[] bytes, ErrorStat expected) {
             this.bytes = bytes;
             this.expected = expected;
         }
@@ -458,8 +458,8 @@ class ClientFaultsLoopbackTest {
         await("alice notices the silent server", () -> !alice.isRegistered());
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertTrue(ms >= 2000 && ms < 10_000, "after about 3 keepalive intervals of 1 s, took " + ms + " ms");
-        XstuntException x = failure(alice.connect("bob", Duration.ofSeconds(2)));
-        assertEquals(ErrorCode.ERR_CONNECT, x.code());
+        Failure x = failure(alice.connect("bob", Duration.ofSeconds(2)));
+        assertEquals(ErrorStat.ERR_CONNECT, x.code());
         assertTrue(x.getMessage().contains("silent"), x.getMessage());
     }
 
@@ -476,8 +476,8 @@ class ClientFaultsLoopbackTest {
             }
         });
         await("alice drops the connection", () -> !alice.isRegistered());
-        XstuntException x = failure(alice.connect("bob", Duration.ofSeconds(2)));
-        assertEquals(ErrorCode.ERR_CONNECT, x.code());
+        Failure x = failure(alice.connect("bob", Duration.ofSeconds(2)));
+        assertEquals(ErrorStat.ERR_CONNECT, x.code());
         assertTrue(x.getMessage().contains("malformed"), x.getMessage());
     }
 }

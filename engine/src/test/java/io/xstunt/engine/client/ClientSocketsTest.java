@@ -3,7 +3,7 @@ package io.xstunt.engine.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.loop.FreshPorts;
+import io.xstunt.engine.tcp.FreshPorts;
 import io.xstunt.engine.wire.Ipv4;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.client.CommRequest.Action;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
@@ -50,10 +50,10 @@ class CommRequestTest {
     @Test
     void answersMapToTheReferenceErrors() {
         assertNull(CommRequest.connectAnswer(0, "bob"));
-        assertEquals(ErrorCode.ERR_MATCH, CommRequest.connectAnswer(-1, "bob").code());
+        assertEquals(ErrorStat.ERR_MATCH, CommRequest.connectAnswer(-1, "bob").code());
         int lan = Ipv4.toInt(Ipv4.parse("192.168.0.7"));
-        XstuntException same = CommRequest.connectAnswer(lan, "bob");
-        assertEquals(ErrorCode.ERR_SAME_NAT, same.code());
+        Failure same = CommRequest.connectAnswer(lan, "bob");
+        assertEquals(ErrorStat.ERR_SAME_NAT, same.code());
         assertEquals(lan, same.detail());
         assertEquals(Ipv4.parse("192.168.0.7"), same.peerLocalAddress());
     }
@@ -67,7 +67,7 @@ class CommRequestTest {
         r.onTimeout(now + TIMEOUT.toNanos());
         List<Action> a = r.drainActions();
         assertEquals(new Action.Close(), a.get(0));
-        assertEquals(ErrorCode.ERR_COMM_TIMEOUT, assertInstanceOf(Action.Failed.class, a.get(1)).error().code());
+        assertEquals(ErrorStat.ERR_COMM_TIMEOUT, assertInstanceOf(Action.Failed.class, a.get(1)).error().code());
     }
 
     @Test
@@ -75,13 +75,13 @@ class CommRequestTest {
         CommRequest r = connected(Msg.connect("alice", "bob"));
         r.drainActions();
         r.onClosed(null);
-        assertEquals(ErrorCode.ERR_RECEIVE, assertInstanceOf(Action.Failed.class, r.drainActions().get(1)).error().code());
+        assertEquals(ErrorStat.ERR_RECEIVE, assertInstanceOf(Action.Failed.class, r.drainActions().get(1)).error().code());
 
         r = new CommRequest(Msg.connect("alice", "bob"), TIMEOUT);
         r.start(now);
         r.drainActions();
         r.onConnectFailed("Connection refused");
-        assertEquals(ErrorCode.ERR_CONNECT, assertInstanceOf(Action.Failed.class, r.drainActions().get(1)).error().code());
+        assertEquals(ErrorStat.ERR_CONNECT, assertInstanceOf(Action.Failed.class, r.drainActions().get(1)).error().code());
     }
 
     @Test
@@ -97,6 +97,6 @@ class CommRequestTest {
         r = connected(Msg.deregister("alice"));
         r.drainActions();
         r.onClosed("Broken pipe");
-        assertEquals(ErrorCode.ERR_SEND, assertInstanceOf(Action.Failed.class, r.drainActions().get(1)).error().code());
+        assertEquals(ErrorStat.ERR_SEND, assertInstanceOf(Action.Failed.class, r.drainActions().get(1)).error().code());
     }
 }

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
@@ -103,10 +103,10 @@ class ConnectDriverTest {
         comm.write(ByteBuffer.allocate(4).putInt(value).flip());
     }
 
-    XstuntException failure() {
+    Failure failure() {
         assertTrue(result.isCompletedExceptionally());
         ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, result::get);
-        return assertInstanceOf(XstuntException.class, e.getCause());
+        return assertInstanceOf(Failure.class, e.getCause());
     }
 
     @Test
@@ -120,7 +120,7 @@ class ConnectDriverTest {
         assertFalse(result.isDone(), "not before the XConnect timeout");
         clock[0] += 1;
         loop.doWork();
-        assertEquals(ErrorCode.ERR_TIMEOUT, failure().code());
+        assertEquals(ErrorStat.ERR_TIMEOUT, failure().code());
         assertEquals(0, loop.pendingTimers());
     }
 
@@ -129,7 +129,7 @@ class ConnectDriverTest {
         startAndReadRequest();
         clock[0] += Duration.ofSeconds(2).toNanos();
         loop.doWork();
-        assertEquals(ErrorCode.ERR_COMM_TIMEOUT, failure().code());
+        assertEquals(ErrorStat.ERR_COMM_TIMEOUT, failure().code());
         assertEquals(0, loop.pendingTimers());
     }
 
@@ -138,7 +138,7 @@ class ConnectDriverTest {
         startAndReadRequest();
         answer(Protocol.COMM_NO_MATCH);
         spinUntil(result::isDone, "answer");
-        assertEquals(ErrorCode.ERR_MATCH, failure().code());
+        assertEquals(ErrorStat.ERR_MATCH, failure().code());
 
         result = new CompletableFuture<>();
         comm.close();
@@ -146,8 +146,8 @@ class ConnectDriverTest {
         int lan = Ipv4.toInt(Ipv4.parse("10.1.2.3"));
         answer(lan);
         spinUntil(result::isDone, "answer");
-        XstuntException e = failure();
-        assertEquals(ErrorCode.ERR_SAME_NAT, e.code());
+        Failure e = failure();
+        assertEquals(ErrorStat.ERR_SAME_NAT, e.code());
         assertEquals(lan, e.detail());
         assertEquals(0, loop.pendingTimers());
     }
@@ -171,7 +171,7 @@ class ConnectDriverTest {
             }
         }, "control connection");
         try (SocketChannel c = control[0]) {
-            XstuntException gone = new XstuntException(ErrorCode.ERR_RECEIVE, 0, "server gone");
+            Failure gone = new Failure(ErrorStat.ERR_RECEIVE, 0, "server gone");
             driver.abort(gone);
             spinUntil(result::isDone, "abort");
             assertSame(gone, failure());

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.client.EchoProbe.Action;
 import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.nat.NatAnalysis.Observation;
@@ -96,7 +96,7 @@ class EchoProbeTest {
             }
         }
         Action.Failed f = assertInstanceOf(Action.Failed.class, p.drainActions().get(0));
-        assertEquals(ErrorCode.ERR_PROBE, f.error().code());
+        assertEquals(ErrorStat.ERR_PROBE, f.error().code());
         assertTrue(f.error().getMessage().contains("disagree"), f.error().getMessage());
         assertEquals(EchoProbe.State.FAILED, p.state());
         assertTrue(p.deadlineNs().isEmpty());

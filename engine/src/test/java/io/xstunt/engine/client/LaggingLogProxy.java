@@ -1,9 +1,10 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.loop.ConnectionListener;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.loop.TcpAcceptor;
-import io.xstunt.engine.loop.TcpConnection;
+import io.xstunt.engine.tcp.TcpAcceptor;
+import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Protocol;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -47,11 +48,11 @@ final class LaggingLogProxy implements AutoCloseable {
         return acceptor.address();
     }
 
-    private void relay(SocketChannel ch) {
+    private void relay(io.xstunt.engine.net.Incoming ch) {
         Pair p = new Pair();
         try {
-            p.client = TcpConnection.accepted(loop, ch, p.fromClient, TcpConnection.DEFAULT_INBOUND,
-                    TcpConnection.DEFAULT_MAX_OUTBOUND);
+            p.client = (TcpConnection) ch.adopt(p.fromClient, TcpConnection.DEFAULT_INBOUND,
+                    TcpConnection.DEFAULT_MAX_OUTBOUND, io.xstunt.engine.net.SocketSpec.DEFAULTS);
             InetSocketAddress from = new InetSocketAddress(p.client.remoteAddress().getAddress(), 0);
             p.upstream = TcpConnection.connect(loop, from, server, p.fromServer);
         } catch (IOException e) {
@@ -71,7 +72,7 @@ final class LaggingLogProxy implements AutoCloseable {
 
         final ConnectionListener fromClient = new ConnectionListener() {
             @Override
-            public void onRead(TcpConnection c, ByteBuffer in) {
+            public void onRead(Connection c, ByteBuffer in) {
                 int now = Math.min(idBytesLeft, in.remaining());
                 if (now > 0) {
                     byte[] id = new byte[now];
@@ -87,21 +88,21 @@ final class LaggingLogProxy implements AutoCloseable {
             }
 
             @Override
-            public void onClosed(TcpConnection c, Throwable cause) {
+            public void onClosed(Connection c, Throwable cause) {
                 lag(null);
             }
         };
 
         final ConnectionListener fromServer = new ConnectionListener() {
             @Override
-            public void onRead(TcpConnection c, ByteBuffer in) {
+            public void onRead(Connection c, ByteBuffer in) {
                 byte[] b = new byte[in.remaining()];
                 in.get(b);
                 client.send(b);
             }
 
             @Override
-            public void onClosed(TcpConnection c, Throwable cause) {
+            public void onClosed(Connection c, Throwable cause) {
                 client.closeAfterFlush();
             }
         };

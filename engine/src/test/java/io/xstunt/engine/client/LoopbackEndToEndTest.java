@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
@@ -99,9 +99,9 @@ class LoopbackEndToEndTest {
         return c;
     }
 
-    static XstuntException failure(CompletableFuture<?> f) {
+    static Failure failure(CompletableFuture<?> f) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
-        return assertInstanceOf(XstuntException.class, e.getCause());
+        return assertInstanceOf(Failure.class, e.getCause());
     }
 
     static String roundTrip(SocketChannel from, SocketChannel to, String text) throws IOException {
@@ -164,8 +164,8 @@ class LoopbackEndToEndTest {
                         .logPort(lag.address().getPort()).extensions(extensions).build(), "a" + i)
                         .get(WAIT_S, TimeUnit.SECONDS);
                 try {
-                    XstuntException e = failure(a.connect("bob", Duration.ofSeconds(3)));
-                    assertEquals(ErrorCode.ERR_SAME_NAT, e.code(), "iteration " + i + ": " + e.getMessage());
+                    Failure e = failure(a.connect("bob", Duration.ofSeconds(3)));
+                    assertEquals(ErrorStat.ERR_SAME_NAT, e.code(), "iteration " + i + ": " + e.getMessage());
                     assertEquals(PEER_A, e.peerLocalAddress());
                 } finally {
                     a.close();
@@ -210,8 +210,8 @@ class LoopbackEndToEndTest {
     @Test
     void unknownPeerAndSelfAreNoMatch() throws Exception {
         StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
-        assertEquals(ErrorCode.ERR_MATCH, failure(a.connect("nobody", Duration.ofSeconds(3))).code());
-        assertEquals(ErrorCode.ERR_MATCH, failure(a.connect("alice", Duration.ofSeconds(3))).code());
+        assertEquals(ErrorStat.ERR_MATCH, failure(a.connect("nobody", Duration.ofSeconds(3))).code());
+        assertEquals(ErrorStat.ERR_MATCH, failure(a.connect("alice", Duration.ofSeconds(3))).code());
     }
 
     @Test
@@ -219,8 +219,8 @@ class LoopbackEndToEndTest {
         Inet4Address shared = Ipv4.parse("127.0.0.13");
         StuntClient c = register(config(shared, "c.dat").build(), "carol");
         register(config(shared, "d.dat").build(), "dave");
-        XstuntException e = failure(c.connect("dave", Duration.ofSeconds(3)));
-        assertEquals(ErrorCode.ERR_SAME_NAT, e.code());
+        Failure e = failure(c.connect("dave", Duration.ofSeconds(3)));
+        assertEquals(ErrorStat.ERR_SAME_NAT, e.code());
         assertEquals(Ipv4.toInt(shared), e.detail());
         assertEquals(shared, e.peerLocalAddress());
     }
@@ -229,8 +229,8 @@ class LoopbackEndToEndTest {
     void listenWithNothingPendingFailsAtOnce() throws Exception {
         StuntClient b = register(config(PEER_B, "b.dat").build(), "bob");
         long t0 = System.nanoTime();
-        XstuntException e = failure(b.listen(Duration.ofSeconds(10)));
-        assertEquals(ErrorCode.ERR_TIMEOUT, e.code());
+        Failure e = failure(b.listen(Duration.ofSeconds(10)));
+        assertEquals(ErrorStat.ERR_TIMEOUT, e.code());
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2), "listen() must not wait when nothing is pending");
     }
 
@@ -240,9 +240,9 @@ class LoopbackEndToEndTest {
         mutePeer(PEER_B, "mute");
         Duration bound = Duration.ofMillis(1500);
         long t0 = System.nanoTime();
-        XstuntException e = failure(a.connect("mute", bound));
+        Failure e = failure(a.connect("mute", bound));
         long elapsed = System.nanoTime() - t0;
-        assertEquals(ErrorCode.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
+        assertEquals(ErrorStat.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
         assertTrue(elapsed >= bound.toNanos() - TimeUnit.MILLISECONDS.toNanos(50), "failed before the bound: " + elapsed);
         assertTrue(elapsed < bound.toNanos() + TimeUnit.SECONDS.toNanos(1), "failed long after the bound: " + elapsed);
     }
@@ -273,15 +273,15 @@ class LoopbackEndToEndTest {
     @Test
     void duplicateIdIsRefused() throws Exception {
         register(config(PEER_A, "a.dat").build(), "alice");
-        XstuntException e = failure(StuntClient.register(clientLoop, config(PEER_B, "b.dat").build(), "alice"));
-        assertEquals(ErrorCode.ERR_DUPLICATE_ID, e.code());
+        Failure e = failure(StuntClient.register(clientLoop, config(PEER_B, "b.dat").build(), "alice"));
+        assertEquals(ErrorStat.ERR_DUPLICATE_ID, e.code());
     }
 
     @Test
     void deregisterFreesTheIdAndClosesTheClient() throws Exception {
         StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
         a.deregister().get(WAIT_S, TimeUnit.SECONDS);
-        assertEquals(ErrorCode.ERR_CONNECT, failure(a.connect("bob", Duration.ofSeconds(1))).code());
+        assertEquals(ErrorStat.ERR_CONNECT, failure(a.connect("bob", Duration.ofSeconds(1))).code());
         // the server handles MSG_DEREGISTER after our close: retry a bounded number of real registrations
         StuntClient again = null;
         for (int i = 0; i < 200 && again == null; i++) {
@@ -289,7 +289,7 @@ class LoopbackEndToEndTest {
                 again = StuntClient.register(clientLoop, config(PEER_A, "a.dat").build(), "alice")
                         .get(WAIT_S, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                assertEquals(ErrorCode.ERR_DUPLICATE_ID, ((XstuntException) e.getCause()).code());
+                assertEquals(ErrorStat.ERR_DUPLICATE_ID, ((Failure) e.getCause()).code());
             }
         }
         assertTrue(again != null, "the ID was never freed");
@@ -308,9 +308,9 @@ class LoopbackEndToEndTest {
         assertEquals("alice", io.xstunt.engine.wire.Echo.read(announcement.flip()).peerId());
         long t0 = System.nanoTime();
         server.close();
-        XstuntException e = failure(pending);
+        Failure e = failure(pending);
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "pending connect not failed promptly");
-        assertNotEquals(ErrorCode.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
+        assertNotEquals(ErrorStat.ERR_ECHO_TIMEOUT, e.code(), e.getMessage());
         // The pending connect can fail from the closed control channel before the client has read
         // the EOF on its log connection; a connect started in that gap is in flight when the loss
         // is seen and fails with ERR_RECEIVE like any other. Only once the loss is seen is a new
@@ -320,7 +320,7 @@ class LoopbackEndToEndTest {
             assertTrue(System.nanoTime() - deadline < 0, "the client did not notice the server's loss within 5 s");
             Thread.onSpinWait();
         }
-        assertEquals(ErrorCode.ERR_CONNECT, failure(a.connect("mute", Duration.ofSeconds(2))).code());
+        assertEquals(ErrorStat.ERR_CONNECT, failure(a.connect("mute", Duration.ofSeconds(2))).code());
     }
 
     @Test
@@ -335,7 +335,7 @@ class LoopbackEndToEndTest {
         channels.add(in.channel());
         assertEquals("alice", in.peerId());
         assertEquals("ping", roundTrip(out.channel(), in.channel(), "ping"));
-        assertEquals(ErrorCode.ERR_TIMEOUT, failure(b.listen(Duration.ofSeconds(5))).code(),
+        assertEquals(ErrorStat.ERR_TIMEOUT, failure(b.listen(Duration.ofSeconds(5))).code(),
                 "the callback took the connection: nothing is left for listen()");
     }
 
@@ -385,7 +385,7 @@ class LoopbackEndToEndTest {
 
         // bob's listener procedure is under way: listen() waits for it, up to its timeout
         long t0 = System.nanoTime();
-        assertEquals(ErrorCode.ERR_TIMEOUT, failure(b.listen(Duration.ofMillis(300))).code());
+        assertEquals(ErrorStat.ERR_TIMEOUT, failure(b.listen(Duration.ofMillis(300))).code());
         long waited = System.nanoTime() - t0;
         assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(250), "listen() returned after " + waited + " ns");
 
@@ -394,8 +394,8 @@ class LoopbackEndToEndTest {
         drainCommands();
         control.write(ByteBuffer.wrap(RendezvousProcedure.frame(
                 io.xstunt.engine.wire.ControlFrame.abort("raw gives up"))));
-        XstuntException e = failure(waiting);
-        assertEquals(ErrorCode.ERR_ASYMSERVER, e.code());
+        Failure e = failure(waiting);
+        assertEquals(ErrorStat.ERR_ASYMSERVER, e.code());
         assertTrue(e.getMessage().contains("raw gives up"), e.getMessage());
         ByteBuffer ack = ByteBuffer.allocate(2);
         readFully(control, ack);
@@ -417,7 +417,7 @@ class LoopbackEndToEndTest {
                 try {
                     out = from.connect(to.id(), Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
-                    assertEquals(ErrorCode.ERR_MATCH, ((XstuntException) e.getCause()).code(), e.getMessage());
+                    assertEquals(ErrorStat.ERR_MATCH, ((Failure) e.getCause()).code(), e.getMessage());
                 }
             }
             assertTrue(out != null, "session " + i + " never got through");

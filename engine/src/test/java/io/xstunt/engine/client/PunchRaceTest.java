@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.client.PunchRace.Action;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -103,7 +103,7 @@ class PunchRaceTest {
         r.drainActions();
         r.onConnectResult(1, true, null, now);
         List<Action> a = r.drainActions();
-        assertEquals(ErrorCode.ERR_TRYCONNECT, assertInstanceOf(Action.Failed.class, a.get(a.size() - 1)).error().code());
+        assertEquals(ErrorStat.ERR_TRYCONNECT, assertInstanceOf(Action.Failed.class, a.get(a.size() - 1)).error().code());
     }
 
     @Test
@@ -111,7 +111,7 @@ class PunchRaceTest {
         PunchRace r = race(PunchStrategy.ORIGINAL, false, 8);
         assertEquals(List.of(new Action.Connect(1, PORT, PEER)), r.drainActions());
         r.onConnectResult(1, false, "refused", now);
-        assertEquals(ErrorCode.ERR_CONNECT,
+        assertEquals(ErrorStat.ERR_CONNECT,
                 assertInstanceOf(Action.Failed.class, r.drainActions().get(0)).error().code());
     }
 
@@ -128,7 +128,7 @@ class PunchRaceTest {
         r.onListenFailed("Address already in use");
         List<Action> a = r.drainActions();
         assertEquals(new Action.CloseConnect(1), a.get(0));
-        assertEquals(ErrorCode.ERR_LISTEN, assertInstanceOf(Action.Failed.class, a.get(1)).error().code());
+        assertEquals(ErrorStat.ERR_LISTEN, assertInstanceOf(Action.Failed.class, a.get(1)).error().code());
     }
 
     @Test

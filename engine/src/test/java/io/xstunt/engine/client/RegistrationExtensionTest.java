@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
+import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.client.Registration.Action;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Fingerprint;
@@ -68,7 +68,7 @@ class RegistrationExtensionTest {
         Registration r = atServerInfo("alice", null, new java.util.ArrayList<>());
         r.onBytes(RegistrationTest.info(new ServerInfo("alice", 1, 2, 8124, 8125,
                 Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_PROOF, 20, 0x55L)), now);
-        assertEquals(ErrorCode.ERR_DUPLICATE_ID, RegistrationTest.failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_DUPLICATE_ID, RegistrationTest.failure(r.drainActions()).code());
     }
 
     private static final int ACKED = Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK;
@@ -110,7 +110,7 @@ class RegistrationExtensionTest {
         r.onTimeout(now + RegistrationTest.TIMEOUT.toNanos() - 1);
         assertEquals(List.of(), r.drainActions(), "not yet");
         r.onTimeout(now + RegistrationTest.TIMEOUT.toNanos());
-        assertEquals(ErrorCode.ERR_TIMEOUT, RegistrationTest.failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_TIMEOUT, RegistrationTest.failure(r.drainActions()).code());
         assertEquals(Registration.State.FAILED, r.state());
     }
 
@@ -118,13 +118,13 @@ class RegistrationExtensionTest {
     void aCloseOrAnotherRecordInsteadOfTheAcknowledgementIsErrReceive() {
         Registration closed = afterIdleState(ACKED, new java.util.ArrayList<>());
         closed.onClosed("reset");
-        assertEquals(ErrorCode.ERR_RECEIVE, RegistrationTest.failure(closed.drainActions()).code());
+        assertEquals(ErrorStat.ERR_RECEIVE, RegistrationTest.failure(closed.drainActions()).code());
 
         Registration other = afterIdleState(ACKED, new java.util.ArrayList<>());
         ByteBuffer b = ByteBuffer.allocate(Echo.SIZE);
         new Echo(1, 2, 3, "bob", 4, Protocol.ROLE_LISTENER).write(b);
         other.onBytes(b.flip(), now);
-        assertEquals(ErrorCode.ERR_RECEIVE, RegistrationTest.failure(other.drainActions()).code());
+        assertEquals(ErrorStat.ERR_RECEIVE, RegistrationTest.failure(other.drainActions()).code());
     }
 
     @Test

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.client.Registration.Action;
 import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.wire.ClientId;
@@ -70,7 +70,7 @@ class RegistrationTest {
         return r;
     }
 
-    static XstuntException failure(List<Action> actions) {
+    static Failure failure(List<Action> actions) {
         assertInstanceOf(Action.CloseLog.class, actions.get(actions.size() - 2));
         return assertInstanceOf(Action.Failed.class, actions.get(actions.size() - 1)).error();
     }
@@ -157,7 +157,7 @@ class RegistrationTest {
     void versionMismatchIsErrVersion() {
         Registration r = started(null);
         r.onBytes(hello(Protocol.BUILD_VERSION + 1, 1, PUBLIC), now);
-        assertEquals(ErrorCode.ERR_VERSION, failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_VERSION, failure(r.drainActions()).code());
         assertEquals(Registration.State.FAILED, r.state());
         assertTrue(r.deadlineNs().isEmpty());
     }
@@ -168,7 +168,7 @@ class RegistrationTest {
         r.onBytes(hello(Protocol.BUILD_VERSION, 1, PUBLIC), now);
         r.drainActions();
         r.onBytes(info(new ServerInfo("", INFO.ip1(), INFO.ip2(), 8124, 8125)), now);
-        assertEquals(ErrorCode.ERR_DUPLICATE_ID, failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_DUPLICATE_ID, failure(r.drainActions()).code());
     }
 
     @Test
@@ -181,7 +181,7 @@ class RegistrationTest {
             garbage.put(i, (byte) 'x'); // no NUL in the ID field
         }
         r.onBytes(garbage, now);
-        assertEquals(ErrorCode.ERR_RECEIVE, failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_RECEIVE, failure(r.drainActions()).code());
     }
 
     @Test
@@ -193,7 +193,7 @@ class RegistrationTest {
         r.onTimeout(deadline - 1);
         assertTrue(r.drainActions().isEmpty(), "not before the deadline");
         r.onTimeout(deadline);
-        assertEquals(ErrorCode.ERR_TIMEOUT, failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_TIMEOUT, failure(r.drainActions()).code());
 
         // no ServerInfo
         r = started(null);
@@ -201,14 +201,14 @@ class RegistrationTest {
         r.onBytes(hello(Protocol.BUILD_VERSION, 1, PUBLIC), now);
         r.drainActions();
         r.onTimeout(r.deadlineNs().orElseThrow());
-        assertEquals(ErrorCode.ERR_TIMEOUT, failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_TIMEOUT, failure(r.drainActions()).code());
 
         // connect never completes
         r = new Registration("alice", null, TIMEOUT);
         r.start(now);
         r.drainActions();
         r.onTimeout(now + TIMEOUT.toNanos());
-        assertEquals(ErrorCode.ERR_TIMEOUT, failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_TIMEOUT, failure(r.drainActions()).code());
     }
 
     @Test
@@ -217,19 +217,19 @@ class RegistrationTest {
         r.start(now);
         r.drainActions();
         r.onConnectFailed("refused");
-        assertEquals(ErrorCode.ERR_CONNECT, failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_CONNECT, failure(r.drainActions()).code());
 
         r = started(null);
         r.onBytes(hello(Protocol.BUILD_VERSION, 1, PUBLIC), now);
         r.drainActions();
         r.onClosed(null);
-        assertEquals(ErrorCode.ERR_RECEIVE, failure(r.drainActions()).code());
+        assertEquals(ErrorStat.ERR_RECEIVE, failure(r.drainActions()).code());
 
         r = started(null);
         r.onBytes(hello(Protocol.BUILD_VERSION, 1, PUBLIC), now);
         r.onBytes(info(INFO), now);
         r.drainActions();
-        XstuntException probe = new XstuntException(ErrorCode.ERR_PROBE, 0, "no echo");
+        Failure probe = new Failure(ErrorStat.ERR_PROBE, 0, "no echo");
         r.onProbeFailed(probe);
         assertEquals(probe, failure(r.drainActions()));
     }

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.client.RendezvousProcedure.Action;
 import io.xstunt.engine.client.RendezvousProcedure.State;
 import io.xstunt.engine.wire.ControlFrame;
@@ -59,7 +59,7 @@ class RendezvousProcedureTest {
             Action.Punch punch;
             Action.Succeeded succeeded;
             long succeededAt;
-            XstuntException failed;
+            Failure failed;
             final List<ControlFrame> sent = new ArrayList<>();
 
             Side(boolean initiator, boolean pipelined, int publicIp, int increment, long deadlineNs) {
@@ -250,9 +250,9 @@ class RendezvousProcedureTest {
         Pair pair = new Pair(false, 5 * MS, IP_I, IP_L, 0, Duration.ofSeconds(12).toNanos());
         pair.listenerPredictFails = true;
         pair.run();
-        assertEquals(ErrorCode.ERR_PREDICT, pair.listener.failed.code());
+        assertEquals(ErrorStat.ERR_PREDICT, pair.listener.failed.code());
         assertEquals(Protocol.TAG_ABORT, pair.listener.sent.get(pair.listener.sent.size() - 1).tag());
-        assertEquals(ErrorCode.ERR_ASYMCLIENT, pair.initiator.failed.code());
+        assertEquals(ErrorStat.ERR_ASYMCLIENT, pair.initiator.failed.code());
         assertTrue(pair.initiator.failed.getMessage().contains("ERR_PREDICT"), pair.initiator.failed.getMessage());
         assertEquals(ControlFrame.ackAbort(), pair.initiator.sent.get(pair.initiator.sent.size() - 1));
         assertEquals(State.FAILED, pair.initiator.p.state());
@@ -263,8 +263,8 @@ class RendezvousProcedureTest {
         for (boolean pipelined : new boolean[] {false, true}) {
             Pair pair = new Pair(pipelined, MS, IP_I, IP_I, 0, Duration.ofSeconds(12).toNanos());
             pair.run();
-            assertEquals(ErrorCode.ERR_HAIRPIN, pair.initiator.failed.code());
-            assertEquals(ErrorCode.ERR_HAIRPIN, pair.listener.failed.code(), "the address came before the ABORT");
+            assertEquals(ErrorStat.ERR_HAIRPIN, pair.initiator.failed.code());
+            assertEquals(ErrorStat.ERR_HAIRPIN, pair.listener.failed.code(), "the address came before the ABORT");
         }
     }
 
@@ -327,11 +327,11 @@ class RendezvousProcedureTest {
         return l;
     }
 
-    static XstuntException failedWith(List<Action> actions) {
+    static Failure failedWith(List<Action> actions) {
         return assertInstanceOf(Action.Failed.class, actions.get(actions.size() - 1)).error();
     }
 
-    XstuntException timeoutIn(RendezvousProcedure p) {
+    Failure timeoutIn(RendezvousProcedure p) {
         long d = p.deadlineNs().orElseThrow();
         p.onTimeout(d - 1);
         assertTrue(p.drainActions().isEmpty(), "nothing before the deadline");
@@ -345,18 +345,18 @@ class RendezvousProcedureTest {
 
     @Test
     void everyStateTimesOutWithItsErrorCode() {
-        assertEquals(ErrorCode.ERR_CONNECT, timeoutIn(machine(true, Duration.ofSeconds(30).toNanos())).code());
+        assertEquals(ErrorStat.ERR_CONNECT, timeoutIn(machine(true, Duration.ofSeconds(30).toNanos())).code());
 
         RendezvousProcedure i = machine(true, Duration.ofSeconds(30).toNanos());
         i.onControlConnected(now);
         assertEquals(List.of(ControlFrame.one()), sentFrames(i.drainActions()));
         assertEquals(now + ECHO_TIMEOUT.toNanos(), i.deadlineNs().orElseThrow());
-        assertEquals(ErrorCode.ERR_ECHO_TIMEOUT, timeoutIn(i).code());
+        assertEquals(ErrorStat.ERR_ECHO_TIMEOUT, timeoutIn(i).code());
 
-        assertEquals(ErrorCode.ERR_ECHO_TIMEOUT, timeoutIn(listenerIn(State.SYNC_AWAIT_FIRST)).code());
-        assertEquals(ErrorCode.ERR_PREDICT, timeoutIn(listenerIn(State.PREDICTING)).code());
-        assertEquals(ErrorCode.ERR_ADDRPORT_RECEIVE, timeoutIn(listenerIn(State.EXCHANGING)).code());
-        assertEquals(ErrorCode.ERR_TIMEOUT, timeoutIn(listenerIn(State.AWAIT_READY)).code());
+        assertEquals(ErrorStat.ERR_ECHO_TIMEOUT, timeoutIn(listenerIn(State.SYNC_AWAIT_FIRST)).code());
+        assertEquals(ErrorStat.ERR_PREDICT, timeoutIn(listenerIn(State.PREDICTING)).code());
+        assertEquals(ErrorStat.ERR_ADDRPORT_RECEIVE, timeoutIn(listenerIn(State.EXCHANGING)).code());
+        assertEquals(ErrorStat.ERR_TIMEOUT, timeoutIn(listenerIn(State.AWAIT_READY)).code());
 
         RendezvousProcedure punching = listenerIn(State.PUNCHING);
         assertEquals(now + Duration.ofSeconds(30).toNanos(), punching.deadlineNs().orElseThrow(),
@@ -366,7 +366,7 @@ class RendezvousProcedureTest {
         assertTrue(a.contains(new Action.AbortPunch()), a.toString());
         assertEquals(Protocol.TAG_ABORT, ControlFrame.tryRead(ByteBuffer.wrap(
                 assertInstanceOf(Action.Send.class, a.get(0)).bytes())).tag());
-        assertEquals(ErrorCode.ERR_TIMEOUT, failedWith(a).code());
+        assertEquals(ErrorStat.ERR_TIMEOUT, failedWith(a).code());
     }
 
     @Test
@@ -387,7 +387,7 @@ class RendezvousProcedureTest {
         i.onControlBytes(frames(ControlFrame.address(IP_L), ControlFrame.port(50000)), now);
         assertEquals(State.PUNCHING, i.state());
         i.onTimeout(i.deadlineNs().orElseThrow());
-        assertEquals(ErrorCode.ERR_ASYM_TIMEOUT, failedWith(i.drainActions()).code());
+        assertEquals(ErrorStat.ERR_ASYM_TIMEOUT, failedWith(i.drainActions()).code());
     }
 
     RendezvousProcedure pipelinedMachine(boolean initiator) {
@@ -443,7 +443,7 @@ class RendezvousProcedureTest {
         assertEquals(List.of(ControlFrame.one(), ControlFrame.one()), sentFrames(p.drainActions()),
                 "the second OK(one) answers at once; the address waits for the prediction");
         assertEquals(State.PREDICTING, p.state());
-        assertEquals(ErrorCode.ERR_PREDICT, timeoutIn(p).code());
+        assertEquals(ErrorStat.ERR_PREDICT, timeoutIn(p).code());
     }
 
     @Test
@@ -469,7 +469,7 @@ class RendezvousProcedureTest {
         List<Action> a = p.drainActions();
         assertTrue(sentFrames(a).isEmpty(), "no control channel to write ABORT on");
         assertTrue(a.contains(new Action.CloseControl()), "the control connect in flight is dropped");
-        assertEquals(ErrorCode.ERR_PREDICT, failedWith(a).code());
+        assertEquals(ErrorStat.ERR_PREDICT, failedWith(a).code());
     }
 
     @Test
@@ -508,8 +508,8 @@ class RendezvousProcedureTest {
         p.onControlBytes(frames(ControlFrame.abort("ERR_PREDICT: no echo")), now);
         List<Action> a = p.drainActions();
         assertEquals(List.of(ControlFrame.ackAbort()), sentFrames(a));
-        XstuntException e = failedWith(a);
-        assertEquals(ErrorCode.ERR_ASYMSERVER, e.code());
+        Failure e = failedWith(a);
+        assertEquals(ErrorStat.ERR_ASYMSERVER, e.code());
         assertTrue(e.getMessage().contains("no echo"));
     }
 
@@ -521,29 +521,29 @@ class RendezvousProcedureTest {
         Action.Send abort = assertInstanceOf(Action.Send.class, a.get(0));
         assertEquals(Protocol.TAG_ABORT, abort.bytes()[0]);
         assertTrue(new String(abort.bytes(), 2, abort.bytes()[1], StandardCharsets.UTF_8).contains("ERR_ADDRPORT_RECEIVE"));
-        assertEquals(ErrorCode.ERR_ADDRPORT_RECEIVE, failedWith(a).code());
+        assertEquals(ErrorStat.ERR_ADDRPORT_RECEIVE, failedWith(a).code());
     }
 
     @Test
     void wrongSyncFrameIsSynReceive() {
         RendezvousProcedure p = listenerIn(State.SYNC_AWAIT_FIRST);
         p.onControlBytes(frames(ControlFrame.port(1)), now);
-        assertEquals(ErrorCode.ERR_SYN_RECEIVE, failedWith(p.drainActions()).code());
+        assertEquals(ErrorStat.ERR_SYN_RECEIVE, failedWith(p.drainActions()).code());
     }
 
     @Test
     void controlClosedDuringSyncFailsButDuringThePunchDoesNot() {
         RendezvousProcedure p = listenerIn(State.SYNC_AWAIT_FIRST);
         p.onControlClosed(null, now);
-        assertEquals(ErrorCode.ERR_SYN_RECEIVE, failedWith(p.drainActions()).code());
+        assertEquals(ErrorStat.ERR_SYN_RECEIVE, failedWith(p.drainActions()).code());
 
         p = listenerIn(State.SYNC_AWAIT_FIRST);
         p.onControlClosed("java.io.IOException: Connection reset by peer", now);
-        assertEquals(ErrorCode.ERR_SYN_SEND, failedWith(p.drainActions()).code());
+        assertEquals(ErrorStat.ERR_SYN_SEND, failedWith(p.drainActions()).code());
 
         p = listenerIn(State.EXCHANGING);
         p.onControlClosed(null, now);
-        assertEquals(ErrorCode.ERR_ADDRPORT_RECEIVE, failedWith(p.drainActions()).code());
+        assertEquals(ErrorStat.ERR_ADDRPORT_RECEIVE, failedWith(p.drainActions()).code());
 
         p = listenerIn(State.PUNCHING);
         p.onControlClosed(null, now);
@@ -557,7 +557,7 @@ class RendezvousProcedureTest {
     @Test
     void abortFromOutsideStopsThePunch() {
         RendezvousProcedure p = listenerIn(State.PUNCHING);
-        XstuntException gone = new XstuntException(ErrorCode.ERR_RECEIVE, 0, "server gone");
+        Failure gone = new Failure(ErrorStat.ERR_RECEIVE, 0, "server gone");
         p.abort(gone);
         List<Action> a = p.drainActions();
         assertTrue(a.contains(new Action.AbortPunch()));

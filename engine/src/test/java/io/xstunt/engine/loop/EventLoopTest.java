@@ -97,7 +97,7 @@ class EventLoopTest {
             boolean inIdle = false;
             boolean inSelect = false;
             for (StackTraceElement e : t.getStackTrace()) {
-                inIdle |= e.getClassName().equals(EventLoop.class.getName()) && e.getMethodName().equals("idle");
+                inIdle |= e.getClassName().equals(EventLoop.class.getName()) && e.getMethodName().equals("awaitWork");
                 inSelect |= e.getMethodName().equals("doSelect");
             }
             if (inIdle && inSelect) {

@@ -11,14 +11,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Bounded waits for loop tests: every wait fails with a clear message instead of hanging. */
-final class LoopTesting {
-    static final long WAIT_SECONDS = 5;
+public final class LoopTesting {
+    public static final long WAIT_SECONDS = 5;
 
     private LoopTesting() {
     }
 
     /** Runs {@code task} on the loop's thread and returns its result. */
-    static <T> T onLoop(EventLoop loop, Callable<T> task) {
+    public static <T> T onLoop(EventLoop loop, Callable<T> task) {
         CompletableFuture<T> result = new CompletableFuture<>();
         loop.execute(() -> {
             try {
@@ -31,14 +31,14 @@ final class LoopTesting {
     }
 
     /** Like {@link #onLoop(EventLoop, Callable)} for a task without a result. */
-    static void runOnLoop(EventLoop loop, ThrowingRunnable task) {
+    public static void runOnLoop(EventLoop loop, ThrowingRunnable task) {
         onLoop(loop, () -> {
             task.run();
             return null;
         });
     }
 
-    static void await(CountDownLatch latch, String what) {
+    public static void await(CountDownLatch latch, String what) {
         try {
             assertTrue(latch.await(WAIT_SECONDS, TimeUnit.SECONDS), "timed out after " + WAIT_SECONDS + " s waiting for " + what);
         } catch (InterruptedException e) {
@@ -47,7 +47,7 @@ final class LoopTesting {
         }
     }
 
-    static <T> T await(CompletableFuture<T> future, String what) {
+    public static <T> T await(CompletableFuture<T> future, String what) {
         try {
             return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
@@ -61,7 +61,7 @@ final class LoopTesting {
     }
 
     /** Joins a helper thread, failing if it does not end in time. */
-    static void join(Thread t) {
+    public static void join(Thread t) {
         try {
             t.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
         } catch (InterruptedException e) {
@@ -72,7 +72,7 @@ final class LoopTesting {
     }
 
     /** Runs {@code task} on a new thread and returns what it threw, or null. */
-    static Throwable thrownOnAnotherThread(ThrowingRunnable task) {
+    public static Throwable thrownOnAnotherThread(ThrowingRunnable task) {
         CompletableFuture<Throwable> seen = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             try {
@@ -89,7 +89,7 @@ final class LoopTesting {
 
     /** A task that may throw checked exceptions. */
     @FunctionalInterface
-    interface ThrowingRunnable {
+    public interface ThrowingRunnable {
         void run() throws Exception;
     }
 }

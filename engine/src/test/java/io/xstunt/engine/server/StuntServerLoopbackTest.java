@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.xstunt.engine.ErrorCode;
-import io.xstunt.engine.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.OriginalClient.Registration;
 import io.xstunt.engine.wire.Ipv4;
@@ -539,8 +539,8 @@ class StuntServerLoopbackTest {
                 .logPort(0).commPort(server.logAddress().getPort()).echoPort1(0).echoPort2(0).build();
         ExecutionException e = assertThrows(ExecutionException.class,
                 () -> StuntServer.start(loop, clash).get(WAIT.toSeconds(), TimeUnit.SECONDS));
-        XstuntException x = (XstuntException) e.getCause();
-        assertEquals(ErrorCode.ERR_BIND, x.code());
+        Failure x = (Failure) e.getCause();
+        assertEquals(ErrorStat.ERR_BIND, x.code());
         assertTrue(x.getMessage().contains("comm"), x.getMessage());
         await("the log listener it bound is released again", () -> onLoop(loop::registeredKeys) == baseKeys);
     }

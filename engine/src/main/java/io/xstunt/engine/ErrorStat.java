@@ -1,10 +1,12 @@
 package io.xstunt.engine;
 
 /**
- * The error codes of XSTUNT 1.0 ({@code E_ErrorStat} in the reference), with the reference's
- * names and numeric values. Every failure of the library carries one of them.
+ * The error codes of XSTUNT 1.0, {@code E_ErrorStat} in the reference, with the reference's names,
+ * numeric values and descriptions: the one table of them. Every {@link Failure} of the engine
+ * carries one. Applications see them as {@code io.xstunt.api.ErrorCode}, which mirrors this
+ * table name for name.
  */
-public enum ErrorCode {
+public enum ErrorStat {
     /** {@code ERR_NONE} (0): successful. */
     ERR_NONE(0, "Successful"),
     /** {@code ERR_FAIL} (-1): fail. */
@@ -67,7 +69,7 @@ public enum ErrorCode {
     private final int value;
     private final String description;
 
-    ErrorCode(int value, String description) {
+    ErrorStat(int value, String description) {
         this.value = value;
         this.description = description;
     }
@@ -89,8 +91,8 @@ public enum ErrorCode {
      * @return the code
      * @throws IllegalArgumentException if no code has that value
      */
-    public static ErrorCode ofValue(int value) {
-        for (ErrorCode c : values()) {
+    public static ErrorStat ofValue(int value) {
+        for (ErrorStat c : values()) {
             if (c.value == value) {
                 return c;
             }

@@ -1,5 +1,14 @@
-package io.xstunt.engine.loop;
+package io.xstunt.engine.tcp;
 
+import io.xstunt.engine.loop.DeadlineTimers;
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.loop.IoHandler;
+import io.xstunt.engine.net.AcceptHandler;
+import io.xstunt.engine.net.Acceptor;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
+import io.xstunt.engine.net.Incoming;
+import io.xstunt.engine.net.SocketSpec;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
@@ -9,12 +18,11 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A listening socket on the loop; hands each accepted channel to a callback. Loop thread only. */
-public final class TcpAcceptor implements IoHandler {
+/** A listening socket on the loop; hands each accepted connection to an {@link AcceptHandler}. Loop thread only. */
+public final class TcpAcceptor implements Acceptor, IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(TcpAcceptor.class);
     /** Accepts per readiness event, so that one busy port cannot starve the others. */
     private static final int MAX_ACCEPTS_PER_EVENT = 64;
@@ -24,30 +32,44 @@ public final class TcpAcceptor implements IoHandler {
      * spin the loop thread and log a line per turn until a descriptor frees up.
      */
     public static final long ACCEPT_PAUSE_NS = 50_000_000L;
-    /** At most one WARN line a second for failed accepts, over all listeners (thousands of control listeners may hit one EMFILE). */
+    /** At most one WARN line a second for failed accepts (thousands of control listeners may hit one EMFILE). */
     private static final long WARN_INTERVAL_NS = 1_000_000_000L;
-    private static final AtomicLong LAST_WARN_NS = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NS);
 
-    /** Receives accepted channels (nonblocking, not yet registered). */
-    @FunctionalInterface
-    public interface AcceptHandler {
-        /** A connection arrived; the handler owns {@code channel} from now on. */
-        void onAccept(TcpAcceptor acceptor, SocketChannel channel);
+    /**
+     * When the listeners sharing it last logged a failed accept at WARN, on their loop's clock:
+     * one per {@link NioNetwork}, so that one EMFILE is one line a second, not one per listener.
+     */
+    public static final class WarnClock {
+        private long lastWarnNs;
+        private boolean warned;
+
+        /** @return true if a WARN line may be logged at {@code nowNs} (and takes the slot) */
+        public boolean take(long nowNs) {
+            if (warned && nowNs - lastWarnNs < WARN_INTERVAL_NS) {
+                return false;
+            }
+            warned = true;
+            lastWarnNs = nowNs;
+            return true;
+        }
     }
 
     private final EventLoop loop;
     private final ServerSocketChannel channel;
     private final AcceptHandler handler;
+    private final WarnClock warnClock;
     private final InetSocketAddress address;
     private SelectionKey key;
     private boolean closed;
     private DeadlineTimers.Timer resume;
     private long acceptFailures;
 
-    private TcpAcceptor(EventLoop loop, ServerSocketChannel channel, AcceptHandler handler) throws IOException {
+    private TcpAcceptor(EventLoop loop, ServerSocketChannel channel, AcceptHandler handler, WarnClock warnClock)
+            throws IOException {
         this.loop = loop;
         this.channel = channel;
         this.handler = Objects.requireNonNull(handler, "handler");
+        this.warnClock = warnClock;
         this.address = (InetSocketAddress) channel.getLocalAddress();
     }
 
@@ -62,6 +84,11 @@ public final class TcpAcceptor implements IoHandler {
      */
     public static TcpAcceptor open(EventLoop loop, InetSocketAddress address, int backlog, AcceptHandler handler)
             throws IOException {
+        return open(loop, address, backlog, handler, new WarnClock());
+    }
+
+    static TcpAcceptor open(EventLoop loop, InetSocketAddress address, int backlog, AcceptHandler handler,
+                            WarnClock warnClock) throws IOException {
         // An IPv4 address gets an IPv4 socket: a dual-stack one costs an IPV6_V6ONLY setsockopt
         // per listener, and the server opens one listener per rendezvous session.
         ServerSocketChannel ch = address.getAddress() instanceof Inet4Address
@@ -75,7 +102,7 @@ public final class TcpAcceptor implements IoHandler {
                 ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 ch.bind(address, backlog);
             }
-            return adopt(loop, ch, handler);
+            return adopt(loop, ch, handler, warnClock);
         } catch (IOException | RuntimeException e) {
             TcpConnection.closeQuietly(ch);
             throw e;
@@ -83,13 +110,14 @@ public final class TcpAcceptor implements IoHandler {
     }
 
     /** Puts an already bound and listening channel on the loop. */
-    public static TcpAcceptor adopt(EventLoop loop, ServerSocketChannel ch, AcceptHandler handler) throws IOException {
-        TcpAcceptor a = new TcpAcceptor(loop, ch, handler);
+    public static TcpAcceptor adopt(EventLoop loop, ServerSocketChannel ch, AcceptHandler handler, WarnClock warnClock)
+            throws IOException {
+        TcpAcceptor a = new TcpAcceptor(loop, ch, handler, warnClock);
         a.key = loop.register(ch, SelectionKey.OP_ACCEPT, a);
         return a;
     }
 
-    /** @return the bound address (with the real port if 0 was asked) */
+    @Override
     public InetSocketAddress address() {
         return address;
     }
@@ -114,21 +142,23 @@ public final class TcpAcceptor implements IoHandler {
                 TcpConnection.closeQuietly(ch);
                 continue;
             }
+            NioIncoming incoming = new NioIncoming(ch);
             try {
-                handler.onAccept(this, ch);
+                handler.onAccept(this, incoming);
             } catch (RuntimeException | Error e) {
                 // The handler did not take the channel over: nobody else would ever close it.
-                TcpConnection.closeQuietly(ch);
+                incoming.refuse();
                 throw e;
+            }
+            if (!incoming.taken) {
+                throw new IllegalStateException("the accept handler neither adopted nor refused " + incoming);
             }
         }
     }
 
     private void pause(IOException cause) {
         acceptFailures++;
-        long now = System.nanoTime();
-        long last = LAST_WARN_NS.get();
-        if (now - last >= WARN_INTERVAL_NS && LAST_WARN_NS.compareAndSet(last, now)) {
+        if (warnClock.take(loop.nowNs())) {
             LOG.warn("accept on {} failed: {}; accepting again in {} ms", address, cause.toString(),
                     ACCEPT_PAUSE_NS / 1_000_000);
         } else {
@@ -157,12 +187,12 @@ public final class TcpAcceptor implements IoHandler {
         return acceptFailures;
     }
 
-    /** @return true once closed */
+    @Override
     public boolean isClosed() {
         return closed;
     }
 
-    /** Stops listening and releases the port. */
+    @Override
     public void close() {
         if (closed) {
             return;
@@ -186,5 +216,67 @@ public final class TcpAcceptor implements IoHandler {
     @Override
     public String toString() {
         return "TcpAcceptor[" + address + "]";
+    }
+
+    /** An accepted channel waiting for the handler's decision. */
+    private final class NioIncoming implements Incoming {
+        private final SocketChannel channel;
+        private boolean taken;
+
+        NioIncoming(SocketChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public InetSocketAddress remoteAddress() {
+            try {
+                return (InetSocketAddress) channel.getRemoteAddress();
+            } catch (IOException e) {
+                return null; // reset before it was taken on: adopting it fails
+            }
+        }
+
+        @Override
+        public Connection adopt(ConnectionListener listener, int maxInbound, int maxOutbound, SocketSpec options)
+                throws IOException {
+            taken = true;
+            try {
+                if (options.noDelay()) {
+                    channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                }
+                if (options.sendBuffer() > 0) {
+                    channel.setOption(StandardSocketOptions.SO_SNDBUF, options.sendBuffer());
+                }
+            } catch (IOException | RuntimeException e) {
+                TcpConnection.closeQuietly(channel);
+                throw e;
+            }
+            return TcpConnection.accepted(loop, channel, listener, maxInbound, maxOutbound);
+        }
+
+        @Override
+        public void refuse() {
+            taken = true;
+            TcpConnection.closeQuietly(channel);
+        }
+
+        @Override
+        public void handOver(java.util.function.Consumer<java.nio.channels.ByteChannel> onDone,
+                             java.util.function.Consumer<IOException> onError) {
+            taken = true;
+            try {
+                channel.configureBlocking(true); // never registered: no select to wait for
+            } catch (IOException | RuntimeException e) {
+                TcpConnection.closeQuietly(channel);
+                onError.accept(e instanceof IOException io ? io : new IOException(e));
+                return;
+            }
+            onDone.accept(channel);
+        }
+
+        @Override
+        public String toString() {
+            return "connection from " + remoteAddress() + " on " + address;
+        }
     }
 }

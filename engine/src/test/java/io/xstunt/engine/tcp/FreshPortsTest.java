@@ -1,4 +1,8 @@
-package io.xstunt.engine.loop;
+package io.xstunt.engine.tcp;
+
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.loop.LoopTesting;
+import io.xstunt.engine.net.Connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

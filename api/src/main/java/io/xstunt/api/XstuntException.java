@@ -1,15 +1,19 @@
-package io.xstunt.engine;
+package io.xstunt.api;
 
+import io.xstunt.engine.Failure;
+import io.xstunt.engine.wire.Ipv4;
+import java.net.Inet4Address;
 import java.util.Objects;
 
 /**
- * A failed XSTUNT operation: the reference's return value ({@link #code()}) and its
- * {@code pnErrCode} out-parameter ({@link #detail()}).
+ * A failed XSTUNT call: the reference's return value ({@link #code()}) and its {@code pnErrCode}
+ * out-parameter ({@link #detail()}).
  *
  * <p>For {@link ErrorCode#ERR_SAME_NAT} the detail is the peer's local IPv4 address as the
- * reference passes it (the four address bytes read as a big-endian int); use
- * {@link #peerLocalAddress()} to read it as an address. For other codes the detail is 0 unless
- * the operation says otherwise.
+ * reference passes it (the four address bytes read as a big-endian int); {@link #peerLocalAddress()}
+ * reads it as an address. For {@link ErrorCode#ERR_ASYMCLIENT} and {@link ErrorCode#ERR_ASYMSERVER}
+ * the detail may be the value of the code that failed inside the asymmetric phase. Otherwise the
+ * detail is 0.
  */
 public final class XstuntException extends Exception {
     private static final long serialVersionUID = 1L;
@@ -41,7 +45,12 @@ public final class XstuntException extends Exception {
         this.detail = detail;
     }
 
-    /** @return the reference's error code (the function's return value in XSTUNT 1.0) */
+    /** The public form of an engine failure: same code, detail and message; the failure is the cause. */
+    static XstuntException of(Failure f) {
+        return new XstuntException(ErrorCode.of(f.code()), f.detail(), f.reason(), f);
+    }
+
+    /** @return the reference's error code (the C function's return value in XSTUNT 1.0) */
     public ErrorCode code() {
         return code;
     }
@@ -52,13 +61,10 @@ public final class XstuntException extends Exception {
     }
 
     /**
-     * @return for {@link ErrorCode#ERR_SAME_NAT}, the peer's local (LAN) IPv4 address;
-     *     otherwise null
+     * @return for {@link ErrorCode#ERR_SAME_NAT}, the peer's local (LAN) IPv4 address, to connect
+     *     to directly; otherwise null
      */
-    public java.net.Inet4Address peerLocalAddress() {
-        if (code != ErrorCode.ERR_SAME_NAT) {
-            return null;
-        }
-        return io.xstunt.engine.wire.Ipv4.toAddress(detail);
+    public Inet4Address peerLocalAddress() {
+        return code == ErrorCode.ERR_SAME_NAT ? Ipv4.toAddress(detail) : null;
     }
 }

@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** E_ErrorStat exactly as the reference's table: every name, value and description, in order. */
-class ErrorCodeTest {
+class ErrorStatTest {
     private record Row(String name, int value, String description) {
     }
 
@@ -47,7 +47,7 @@ class ErrorCodeTest {
 
     @Test
     void tableMatchesTheReferenceExactly() {
-        List<Row> actual = Arrays.stream(ErrorCode.values())
+        List<Row> actual = Arrays.stream(ErrorStat.values())
                 .map(c -> new Row(c.name(), c.value(), c.description()))
                 .toList();
         assertEquals(REFERENCE, actual);
@@ -56,25 +56,25 @@ class ErrorCodeTest {
     @Test
     void ofValueFindsEveryCode() {
         for (Row r : REFERENCE) {
-            assertSame(ErrorCode.valueOf(r.name()), ErrorCode.ofValue(r.value()));
+            assertSame(ErrorStat.valueOf(r.name()), ErrorStat.ofValue(r.value()));
         }
     }
 
     @Test
     void ofValueRejectsUnknownValues() {
         for (int v : new int[] {1, -2, -3973, -4001, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
-            assertThrows(IllegalArgumentException.class, () -> ErrorCode.ofValue(v));
+            assertThrows(IllegalArgumentException.class, () -> ErrorStat.ofValue(v));
         }
     }
 
     @Test
     void exceptionCarriesCodeAndDetail() {
-        XstuntException e = new XstuntException(ErrorCode.ERR_SAME_NAT, 0xC0A80114, "same NAT");
-        assertSame(ErrorCode.ERR_SAME_NAT, e.code());
+        Failure e = new Failure(ErrorStat.ERR_SAME_NAT, 0xC0A80114, "same NAT");
+        assertSame(ErrorStat.ERR_SAME_NAT, e.code());
         assertEquals(0xC0A80114, e.detail());
         assertEquals("192.168.1.20", e.peerLocalAddress().getHostAddress());
         assertEquals("ERR_SAME_NAT (-3975): same NAT", e.getMessage());
-        assertNull(new XstuntException(ErrorCode.ERR_MATCH, 0, "x").peerLocalAddress());
-        assertThrows(IllegalArgumentException.class, () -> new XstuntException(ErrorCode.ERR_NONE, 0, "ok"));
+        assertNull(new Failure(ErrorStat.ERR_MATCH, 0, "x").peerLocalAddress());
+        assertThrows(IllegalArgumentException.class, () -> new Failure(ErrorStat.ERR_NONE, 0, "ok"));
     }
 }

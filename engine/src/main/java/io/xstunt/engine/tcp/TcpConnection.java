@@ -1,46 +1,42 @@
-package io.xstunt.engine.loop;
+package io.xstunt.engine.tcp;
 
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.loop.IoHandler;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
- * A nonblocking TCP connection on the loop: bytes read are handed to a {@link ConnectionListener},
- * at most a bounded number at a time; bytes to send are written at once, and what the socket does
- * not take waits in a bounded outbound buffer flushed on OP_WRITE. Every method runs on the loop
- * thread.
+ * A nonblocking TCP {@link Connection} on an {@link EventLoop}: bytes read are handed to a
+ * {@link ConnectionListener}, at most the inbound cap at a time; bytes to send are written at once,
+ * and what the socket does not take waits in a bounded {@link OutboundBuffer} flushed on
+ * OP_WRITE. Every method runs on the loop thread.
  *
  * <p>Memory: a server holds one connection per registered client, most of them silent. So a
  * connection owns no buffer while it has nothing pending: reads go into the loop's one read
- * buffer ({@link EventLoop#lendReadBuffer}), and only the bytes of a partial message are kept
- * here, in storage that grows with them up to the inbound cap; the outbound buffer exists only
- * while a write could not complete. Storage larger than {@link #KEPT_STORAGE} bytes is released
- * once it is empty; smaller storage stays, so that a connection that often has a partial message
- * or a slow reader does not allocate each time.
+ * buffer ({@link EventLoop#lendReadBuffer}), and only the bytes of a partial message are kept,
+ * in an {@link InboundBuffer}.
  */
-public final class TcpConnection implements IoHandler {
-    /** Default inbound buffer: larger than any XSTUNT message, log lines included. */
+public final class TcpConnection implements Connection, IoHandler {
+    /** Default inbound cap: larger than any XSTUNT message, log lines included. */
     public static final int DEFAULT_INBOUND = 4096;
     /** Default cap of bytes queued for a peer that does not read. */
     public static final int DEFAULT_MAX_OUTBOUND = 64 * 1024;
     /** Inbound or outbound storage up to this size is kept when it empties; larger is released. */
     static final int KEPT_STORAGE = 256;
-    /** The least storage allocated for a partial message (it grows to the inbound cap). */
-    private static final int MIN_PARTIAL = 64;
 
     private final EventLoop loop;
     private final SocketChannel channel;
-    /** The longest message the listener can be offered: the inbound cap. */
-    private final int maxInbound;
-    private final int maxOutbound;
-    /** Bytes of a partial message left by the listener (write mode); null while none were kept. */
-    private ByteBuffer partial;
-    /** Bytes the socket did not take yet (read mode); null until a write could not complete. */
-    private ByteBuffer out;
+    private final InboundBuffer inbound;
+    private final OutboundBuffer outbound;
     private ConnectionListener listener;
     private SelectionKey key;
     private boolean connected;
@@ -48,15 +44,14 @@ public final class TcpConnection implements IoHandler {
     private boolean closeWhenFlushed;
     private InetSocketAddress local;
     private InetSocketAddress remote;
-    private Object attachment;
 
-    private TcpConnection(EventLoop loop, SocketChannel channel, ConnectionListener listener, int inbound,
+    private TcpConnection(EventLoop loop, SocketChannel channel, ConnectionListener listener, int maxInbound,
                           int maxOutbound) {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.channel = Objects.requireNonNull(channel, "channel");
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.maxInbound = inbound;
-        this.maxOutbound = maxOutbound;
+        this.inbound = new InboundBuffer(maxInbound);
+        this.outbound = new OutboundBuffer(maxOutbound);
     }
 
     /**
@@ -70,6 +65,7 @@ public final class TcpConnection implements IoHandler {
         TcpConnection c = new TcpConnection(loop, channel, listener, DEFAULT_INBOUND, DEFAULT_MAX_OUTBOUND);
         try {
             channel.configureBlocking(false);
+            c.local = (InetSocketAddress) channel.getLocalAddress();
             if (channel.connect(remote)) {
                 c.key = loop.register(channel, SelectionKey.OP_READ, c);
                 c.onConnectDone();
@@ -100,8 +96,8 @@ public final class TcpConnection implements IoHandler {
 
     /** Adopts an accepted (connected) channel. */
     public static TcpConnection accepted(EventLoop loop, SocketChannel channel, ConnectionListener listener,
-                                         int inbound, int maxOutbound) throws IOException {
-        TcpConnection c = new TcpConnection(loop, channel, listener, inbound, maxOutbound);
+                                         int maxInbound, int maxOutbound) throws IOException {
+        TcpConnection c = new TcpConnection(loop, channel, listener, maxInbound, maxOutbound);
         try {
             c.key = loop.register(channel, SelectionKey.OP_READ, c);
         } catch (IOException | RuntimeException e) {
@@ -122,24 +118,14 @@ public final class TcpConnection implements IoHandler {
         }
     }
 
-    /** Replaces the listener: a procedure hands the connection to the next one. */
+    @Override
     public void listener(ConnectionListener l) {
         this.listener = Objects.requireNonNull(l, "listener");
     }
 
-    /** @return the current listener */
+    @Override
     public ConnectionListener listener() {
         return listener;
-    }
-
-    /** Attaches an object of the owner's choosing. */
-    public void attach(Object o) {
-        attachment = o;
-    }
-
-    /** @return the attached object */
-    public Object attachment() {
-        return attachment;
     }
 
     /** @return the loop that drives this connection */
@@ -147,39 +133,39 @@ public final class TcpConnection implements IoHandler {
         return loop;
     }
 
-    /** @return the local address once connected (null before) */
+    @Override
     public InetSocketAddress localAddress() {
         return local;
     }
 
-    /** @return the remote address once connected (null before) */
+    @Override
     public InetSocketAddress remoteAddress() {
         return remote;
     }
 
-    /** @return true once connected and until closed */
+    @Override
     public boolean isOpen() {
         return connected && !closed;
     }
 
-    /** @return true once closed or detached */
+    @Override
     public boolean isClosed() {
         return closed;
     }
 
-    /** @return bytes queued for the peer */
+    @Override
     public int pendingOutbound() {
-        return out == null ? 0 : out.remaining();
+        return outbound.pending();
     }
 
     /** @return bytes of a partial message kept until more arrive (tests) */
     int pendingInbound() {
-        return partial == null ? 0 : partial.position();
+        return inbound.kept();
     }
 
     /** @return the capacity of the storage held for inbound and outbound bytes (tests) */
     int storageBytes() {
-        return (partial == null ? 0 : partial.capacity()) + (out == null ? 0 : out.capacity());
+        return inbound.storageBytes() + outbound.storageBytes();
     }
 
     @Override
@@ -188,7 +174,7 @@ public final class TcpConnection implements IoHandler {
             return;
         }
         if (!k.isValid()) {
-            fail(new IOException("selection key cancelled"));
+            close(new IOException("selection key cancelled"), true);
             return;
         }
         int ready = k.readyOps();
@@ -198,7 +184,7 @@ public final class TcpConnection implements IoHandler {
                     return;
                 }
             } catch (IOException e) {
-                fail(e);
+                close(e, true);
                 return;
             }
             k.interestOps(SelectionKey.OP_READ | (pendingOutbound() > 0 ? SelectionKey.OP_WRITE : 0));
@@ -226,27 +212,28 @@ public final class TcpConnection implements IoHandler {
     }
 
     /**
-     * Reads what has already arrived, without waiting for the selector to report it: for a
-     * protocol in which the peer speaks first, call it right after adopting an accepted
-     * connection. The request is usually there by then, and a connection answered and closed
-     * before the loop's next select never reaches epoll (no epoll_ctl to add it and none to
-     * remove it). If nothing has arrived yet it costs one read that returns nothing. A listener
-     * that throws closes this connection with that cause, as on a read the selector reported,
-     * and the exception goes on to the caller.
+     * {@inheritDoc}
+     *
+     * <p>The request is usually there by then, and a connection answered and closed before the
+     * loop's next select never reaches epoll (no epoll_ctl to add it and none to remove it). If
+     * nothing has arrived yet it costs one read that returns nothing. A listener that throws
+     * closes this connection with that cause, as on a read the selector reported, and the
+     * exception goes on to the caller.
      */
+    @Override
     public void readNow() {
         if (connected && !closed) {
             try {
                 read();
             } catch (RuntimeException | Error e) {
-                close(e);
+                close(e, true);
                 throw e;
             }
         }
     }
 
     private void read() {
-        ByteBuffer in = loop.lendReadBuffer(maxInbound);
+        ByteBuffer in = loop.lendReadBuffer(inbound.max());
         try {
             read(in);
         } finally {
@@ -256,21 +243,16 @@ public final class TcpConnection implements IoHandler {
 
     /** Reads into {@code in} (the loop's, cleared) after the kept partial message, offers, keeps the rest. */
     private void read(ByteBuffer in) {
-        int kept = pendingInbound();
-        if (kept > 0) {
-            in.put(partial.array(), 0, kept); // the partial stays kept until the read brings more
-        }
+        inbound.prependTo(in);
         int n;
         try {
             n = channel.read(in);
         } catch (IOException e) {
-            fail(e);
+            close(e, true);
             return;
         }
         if (n > 0) {
-            if (partial != null) {
-                partial.clear();
-            }
+            inbound.consumed();
             in.flip();
             int before;
             ConnectionListener offered;
@@ -284,65 +266,37 @@ public final class TcpConnection implements IoHandler {
             if (closed) {
                 return;
             }
-            if (in.remaining() == before && in.limit() == maxInbound) {
-                fail(new IOException("inbound message larger than " + maxInbound + " bytes"));
+            if (in.remaining() == before && in.limit() == inbound.max()) {
+                close(new IOException("inbound message larger than " + inbound.max() + " bytes"), true);
                 return;
             }
-            keepPartial(in);
+            inbound.keep(in);
         } else if (n < 0) {
             close(null, false); // the peer's FIN came first: ours needs no hurry
         }
     }
 
-    /** Keeps what the listener left (a partial message) until the next read; {@code in} is not ours. */
-    private void keepPartial(ByteBuffer in) {
-        int left = in.remaining();
-        if (left == 0) {
-            if (partial != null && partial.capacity() > KEPT_STORAGE) {
-                partial = null;
-            }
-            return;
-        }
-        if (partial == null || partial.capacity() < left) {
-            partial = ByteBuffer.allocate(Math.min(maxInbound, Math.max(MIN_PARTIAL, 2 * left)));
-        }
-        partial.put(in);
-    }
-
-    /**
-     * Writes what the socket takes now and queues the rest (copied: {@code src} may be reused as
-     * soon as this returns, e.g. the loop's read buffer relayed to another connection). Consumes
-     * all of {@code src}, unless the connection is closed, closing or fails here.
-     */
+    @Override
     public void send(ByteBuffer src) {
         if (closed || closeWhenFlushed) {
             return;
         }
-        int pending = pendingOutbound();
-        if (pending == 0 && connected) {
+        if (pendingOutbound() == 0 && connected) {
             try {
                 channel.write(src);
             } catch (IOException e) {
-                fail(e);
+                close(e, true);
                 return;
             }
             if (!src.hasRemaining()) {
                 return; // the common case: no outbound buffer, no OP_WRITE interest
             }
         }
-        int need = pending + src.remaining();
-        if (need > maxOutbound) {
-            fail(new IOException("peer does not read: " + need + " bytes would be queued, limit " + maxOutbound));
+        try {
+            outbound.add(src);
+        } catch (IOException e) {
+            close(e, true);
             return;
-        }
-        if (out == null || out.capacity() < need) {
-            ByteBuffer bigger = ByteBuffer.allocate(Math.min(maxOutbound, Math.max(KEPT_STORAGE, need * 2)));
-            if (out != null) {
-                bigger.put(out);
-            }
-            out = bigger.put(src).flip();
-        } else {
-            out.compact().put(src).flip();
         }
         if (connected) {
             key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
@@ -355,55 +309,40 @@ public final class TcpConnection implements IoHandler {
     }
 
     private void flush() {
-        if (out == null) {
-            return;
-        }
+        boolean done;
         try {
-            channel.write(out);
+            done = outbound.flush(channel);
         } catch (IOException e) {
-            fail(e);
+            close(e, true);
             return;
         }
-        if (!out.hasRemaining()) {
-            if (out.capacity() > KEPT_STORAGE) {
-                out = null;
-            } else {
-                out.clear().limit(0);
-            }
+        if (done) {
             if (key.isValid()) {
                 key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
             }
             if (closeWhenFlushed) {
-                close(null);
+                close(null, true);
             }
         } else if (key.isValid()) {
             key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
         }
     }
 
-    /** Closes once the queued bytes are written (or at once if none are). */
+    @Override
     public void closeAfterFlush() {
         if (closed) {
             return;
         }
         if (pendingOutbound() == 0) {
-            close(null);
+            close(null, true);
         } else {
             closeWhenFlushed = true;
         }
     }
 
-    /** Closes now and tells the listener (cause null: a normal close). */
+    @Override
     public void close() {
-        close(null);
-    }
-
-    private void fail(Throwable cause) {
-        close(cause);
-    }
-
-    private void close(Throwable cause) {
-        close(cause, true);
+        close(null, true);
     }
 
     private void close(Throwable cause, boolean finNow) {
@@ -427,7 +366,7 @@ public final class TcpConnection implements IoHandler {
      * shutdown closes every channel it still holds), the channel is closed at once.
      */
     private void release(boolean finNow) {
-        partial = null;
+        inbound.release();
         if (key == null) {
             closeQuietly(channel);
             return;
@@ -448,16 +387,13 @@ public final class TcpConnection implements IoHandler {
     }
 
     /**
-     * Takes the channel off the loop without closing it, for the application to own. The
-     * listener hears nothing more. Bytes already read but not consumed are lost, so call it only
-     * on a connection that has received nothing yet. The selector lets go of a channel only at
-     * its next select, so the channel is handed over, in blocking mode, after that.
+     * {@inheritDoc}
      *
-     * @param onDetached gets the channel, deregistered and in blocking mode (on the loop thread)
-     * @param onError gets the failure if it cannot be switched to blocking mode (channel closed)
+     * <p>The selector lets go of a channel only at its next select, so the channel is handed over,
+     * in blocking mode, after that.
      */
-    public void detach(java.util.function.Consumer<SocketChannel> onDetached,
-                       java.util.function.Consumer<IOException> onError) {
+    @Override
+    public void handOver(Consumer<ByteChannel> onDone, Consumer<IOException> onError) {
         if (closed) {
             onError.accept(new IOException("connection already closed"));
             return;
@@ -472,11 +408,11 @@ public final class TcpConnection implements IoHandler {
                 onError.accept(e instanceof IOException io ? io : new IOException(e));
                 return;
             }
-            onDetached.accept(channel);
+            onDone.accept(channel);
         });
     }
 
-    /** Like {@link #close()}, but without telling the listener. */
+    @Override
     public void closeSilently() {
         if (closed) {
             return;
@@ -487,7 +423,7 @@ public final class TcpConnection implements IoHandler {
 
     @Override
     public void onFailure(Throwable cause) {
-        close(cause);
+        close(cause, true);
     }
 
     static void closeQuietly(java.io.Closeable c) {

@@ -1,6 +1,11 @@
-package io.xstunt.engine.loop;
+package io.xstunt.engine.tcp;
+
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.loop.LoopTesting;
+import io.xstunt.engine.net.Incoming;
 
 import static io.xstunt.engine.loop.LoopTesting.onLoop;
+import static io.xstunt.engine.loop.LoopTesting.runOnLoop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,7 +63,7 @@ class TcpAcceptorDescriptorsTest {
             EventLoop loop = EventLoop.open("descriptors-test").start();
             List<Closeable> filler = new ArrayList<>();
             SocketChannel client = SocketChannel.open(); // its descriptor exists before the table is full
-            CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+            CompletableFuture<Incoming> accepted = new CompletableFuture<>();
             try {
                 TcpAcceptor a = onLoop(loop, () -> TcpAcceptor.open(loop,
                         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8,
@@ -85,8 +90,8 @@ class TcpAcceptorDescriptorsTest {
                 for (int i = 0; i < 16; i++) {
                     filler.remove(filler.size() - 1).close();
                 }
-                SocketChannel ch = accepted.get(LoopTesting.WAIT_SECONDS, TimeUnit.SECONDS);
-                ch.close();
+                Incoming ch = accepted.get(LoopTesting.WAIT_SECONDS, TimeUnit.SECONDS);
+                runOnLoop(loop, ch::refuse);
                 assertTrue(!onLoop(loop, a::isPaused), "listening again");
                 onLoop(loop, () -> {
                     a.close();

@@ -1,4 +1,4 @@
-package io.xstunt.engine.loop;
+package io.xstunt.engine.tcp;
 
 import java.io.IOException;
 import java.net.BindException;

@@ -1,4 +1,10 @@
-package io.xstunt.engine.loop;
+package io.xstunt.engine.tcp;
+
+import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.net.Incoming;
+import io.xstunt.engine.loop.LoopTesting;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
 
 import static io.xstunt.engine.loop.LoopTesting.await;
 import static io.xstunt.engine.loop.LoopTesting.onLoop;
@@ -7,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -67,12 +74,12 @@ class TcpConnectionTest {
         volatile boolean readAfterClose;
 
         @Override
-        public void onConnected(TcpConnection c) {
-            connected.complete(c);
+        public void onConnected(Connection c) {
+            connected.complete((TcpConnection) c);
         }
 
         @Override
-        public void onRead(TcpConnection c, ByteBuffer in) {
+        public void onRead(Connection c, ByteBuffer in) {
             if (closed.isDone()) {
                 readAfterClose = true;
             }
@@ -84,7 +91,7 @@ class TcpConnectionTest {
         }
 
         @Override
-        public void onClosed(TcpConnection c, Throwable cause) {
+        public void onClosed(Connection c, Throwable cause) {
             closedCount.incrementAndGet();
             closed.complete(Optional.ofNullable(cause));
         }
@@ -121,7 +128,7 @@ class TcpConnectionTest {
         CompletableFuture<TcpConnection> accepted = new CompletableFuture<>();
         TcpAcceptor a = onLoop(loop, () -> TcpAcceptor.open(loop, ANY_LOOPBACK, 16, (acc, ch) -> {
             try {
-                accepted.complete(TcpConnection.accepted(loop, ch, listener, inbound, maxOutbound));
+                accepted.complete((TcpConnection) ch.adopt(listener, inbound, maxOutbound, io.xstunt.engine.net.SocketSpec.DEFAULTS));
             } catch (IOException e) {
                 accepted.completeExceptionally(e);
             }
@@ -175,7 +182,7 @@ class TcpConnectionTest {
     void echoRoundTrip() throws Exception {
         ConnectionListener echo = new Recorder() {
             @Override
-            public void onRead(TcpConnection c, ByteBuffer in) {
+            public void onRead(Connection c, ByteBuffer in) {
                 c.send(in); // consumes all of it
             }
         };
@@ -184,13 +191,13 @@ class TcpConnectionTest {
         CountDownLatch echoed = new CountDownLatch(1);
         Recorder client = new Recorder() {
             @Override
-            public void onConnected(TcpConnection c) {
+            public void onConnected(Connection c) {
                 super.onConnected(c);
-                c.send(message);
+                c.send(java.nio.ByteBuffer.wrap(message));
             }
 
             @Override
-            public void onRead(TcpConnection c, ByteBuffer in) {
+            public void onRead(Connection c, ByteBuffer in) {
                 super.onRead(c, in);
                 if (bytes().length >= message.length) {
                     echoed.countDown();
@@ -240,7 +247,7 @@ class TcpConnectionTest {
         final CountDownLatch threeMessages = new CountDownLatch(3);
 
         @Override
-        public void onRead(TcpConnection c, ByteBuffer in) {
+        public void onRead(Connection c, ByteBuffer in) {
             offered.add(in.remaining());
             while (in.remaining() >= 1 && in.remaining() >= 1 + (in.get(in.position()) & 0xff)) {
                 byte[] m = new byte[in.get() & 0xff];
@@ -273,7 +280,7 @@ class TcpConnectionTest {
     void oversizedInboundMessageClosesWithAnError() throws Exception {
         Recorder neverConsumes = new Recorder() {
             @Override
-            public void onRead(TcpConnection c, ByteBuffer in) {
+            public void onRead(Connection c, ByteBuffer in) {
                 // waits for a message that can never fit
             }
         };
@@ -303,7 +310,7 @@ class TcpConnectionTest {
         final List<Integer> lengths = new CopyOnWriteArrayList<>();
 
         @Override
-        public void onRead(TcpConnection c, ByteBuffer in) {
+        public void onRead(Connection c, ByteBuffer in) {
             while (in.remaining() >= 2 && in.remaining() >= 2 + (in.getShort(in.position()) & 0xffff)) {
                 byte[] m = new byte[in.getShort() & 0xffff];
                 in.get(m);
@@ -430,7 +437,7 @@ class TcpConnectionTest {
             RuntimeException boom = new IllegalStateException("listener failure (expected by the test)");
             Recorder throwing = new Recorder() {
                 @Override
-                public void onRead(TcpConnection c, ByteBuffer in) {
+                public void onRead(Connection c, ByteBuffer in) {
                     throw boom;
                 }
             };
@@ -546,7 +553,7 @@ class TcpConnectionTest {
         RuntimeException boom = new IllegalStateException("listener failure (expected by the test)");
         Recorder throwing = new Recorder() {
             @Override
-            public void onRead(TcpConnection c, ByteBuffer in) {
+            public void onRead(Connection c, ByteBuffer in) {
                 throw boom;
             }
         };
@@ -569,9 +576,9 @@ class TcpConnectionTest {
         Listening acceptor = listen(serverSide);
         Socket peer = plainClient(acceptor.address());
         TcpConnection server = acceptor.connection();
-        CompletableFuture<SocketChannel> detached = new CompletableFuture<>();
-        runOnLoop(loop, () -> server.detach(detached::complete, detached::completeExceptionally));
-        SocketChannel ch = await(detached, "the detached channel");
+        CompletableFuture<java.nio.channels.ByteChannel> detached = new CompletableFuture<>();
+        runOnLoop(loop, () -> server.handOver(detached::complete, detached::completeExceptionally));
+        SocketChannel ch = (SocketChannel) await(detached, "the detached channel");
         cleanup.add(ch);
         assertTrue(ch.isBlocking());
         assertFalse(ch.isRegistered());
@@ -588,7 +595,7 @@ class TcpConnectionTest {
         assertFalse(serverSide.closed.isDone(), "the listener hears nothing after detach");
         assertTrue(onLoop(loop, server::isClosed));
         CompletableFuture<IOException> second = new CompletableFuture<>();
-        runOnLoop(loop, () -> server.detach(x -> { }, second::complete));
+        runOnLoop(loop, () -> server.handOver(x -> { }, second::complete));
         assertInstanceOf(IOException.class, await(second, "a second detach's error"));
     }
 
@@ -597,18 +604,18 @@ class TcpConnectionTest {
         try (ServerSocket plainServer = new ServerSocket()) {
             plainServer.bind(ANY_LOOPBACK);
             plainServer.setSoTimeout((int) (LoopTesting.WAIT_SECONDS * 1000));
-            CompletableFuture<SocketChannel> detached = new CompletableFuture<>();
+            CompletableFuture<java.nio.channels.ByteChannel> detached = new CompletableFuture<>();
             Recorder client = new Recorder() {
                 @Override
-                public void onConnected(TcpConnection c) {
+                public void onConnected(Connection c) {
                     super.onConnected(c);
-                    c.detach(detached::complete, detached::completeExceptionally);
+                    c.handOver(detached::complete, detached::completeExceptionally);
                 }
             };
             runOnLoop(loop, () -> TcpConnection.connect(loop, (InetSocketAddress) null,
                     plainServer.getLocalSocketAddress(), client));
             try (Socket peer = plainServer.accept()) {
-                SocketChannel ch = await(detached, "the detached channel");
+                SocketChannel ch = (SocketChannel) await(detached, "the detached channel");
                 cleanup.add(ch);
                 assertTrue(ch.isBlocking());
                 ch.write(ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII)));
@@ -640,25 +647,26 @@ class TcpConnectionTest {
     }
 
     @Test
-    void acceptorHandsOverNonblockingChannelsAndReleasesItsPortOnClose() throws Exception {
-        List<SocketChannel> channels = new CopyOnWriteArrayList<>();
+    void acceptorOffersEveryConnectionAndReleasesItsPortOnClose() throws Exception {
+        List<InetSocketAddress> seen = new CopyOnWriteArrayList<>();
         int n = 100; // more than one readiness event's worth of accepts
         CountDownLatch all = new CountDownLatch(n);
         TcpAcceptor acceptor = onLoop(loop, () -> TcpAcceptor.open(loop, ANY_LOOPBACK, 128, (acc, ch) -> {
-            channels.add(ch);
+            seen.add(ch.remoteAddress());
+            ch.refuse(); // the handler decides before it returns: adopt or refuse
             all.countDown();
         }));
         InetSocketAddress address = acceptor.address();
         assertTrue(address.getPort() > 0);
         assertEquals("127.0.0.1", address.getAddress().getHostAddress());
+        List<Socket> clients = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            plainClient(address);
+            clients.add(plainClient(address));
         }
         await(all, n + " accepts");
-        for (SocketChannel ch : channels) {
-            cleanup.add(ch);
-            assertFalse(ch.isBlocking());
-            assertFalse(ch.isRegistered());
+        for (int i = 0; i < n; i++) {
+            assertEquals(clients.get(i).getLocalSocketAddress(), seen.get(i), "each incoming knows its peer");
+            assertPeerSeesTheEnd(clients.get(i));
         }
         runOnLoop(loop, acceptor::close);
         assertTrue(onLoop(loop, acceptor::isClosed));
@@ -689,7 +697,7 @@ class TcpConnectionTest {
 
     @Test
     void anAcceptHandlerThatThrowsDoesNotLeakTheAcceptedChannel() throws Exception {
-        List<SocketChannel> seen = new CopyOnWriteArrayList<>();
+        List<Incoming> seen = new CopyOnWriteArrayList<>();
         RuntimeException boom = new IllegalStateException("accept handler failure (expected by the test)");
         TcpAcceptor acceptor = onLoop(loop, () -> TcpAcceptor.open(loop, ANY_LOOPBACK, 16, (acc, ch) -> {
             seen.add(ch);
@@ -699,8 +707,7 @@ class TcpConnectionTest {
         Socket peer = plainClient(acceptor.address());
         assertPeerSeesTheEnd(peer);
         expectedLoopErrors = 1;
-        assertEquals(1, seen.size());
-        assertFalse(seen.get(0).isOpen(), "the channel the handler did not take over is closed");
+        assertEquals(1, seen.size(), "the handler saw the connection, and the peer saw it closed");
         assertTrue(onLoop(loop, acceptor::isClosed), "a failing handler closes its acceptor, as any IoHandler");
         assertEquals(1, onLoop(loop, loop::errorCount));
     }
@@ -710,7 +717,7 @@ class TcpConnectionTest {
         Recorder next = new Recorder();
         Recorder first = new Recorder() {
             @Override
-            public void onRead(TcpConnection c, ByteBuffer in) {
+            public void onRead(Connection c, ByteBuffer in) {
                 in.get(); // its one-byte message, then the connection belongs to the next procedure
                 c.listener(next);
             }

@@ -1,0 +1,67 @@
+package io.xstunt.engine.net;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.util.function.Consumer;
+
+/**
+ * A TCP connection on a {@link Network}, driven by that network's thread: bytes read go to its
+ * {@link ConnectionListener}; bytes sent are written at once and what the socket does not take
+ * waits in a bounded outbound buffer. Every method runs on the network's thread.
+ */
+public interface Connection {
+    /**
+     * Writes what the socket takes now and queues the rest (copied: {@code src} may be reused as
+     * soon as this returns). Consumes all of {@code src}, unless the connection is closed, closing,
+     * or fails here (more than its outbound cap would be queued: it closes with that cause).
+     */
+    void send(ByteBuffer src);
+
+    /** Closes once the queued bytes are written (at once if none are); the listener hears the close. */
+    void closeAfterFlush();
+
+    /** Closes now; the listener hears it (cause null). */
+    void close();
+
+    /** Closes now without telling the listener. */
+    void closeSilently();
+
+    /** @return true once closed (or handed over) */
+    boolean isClosed();
+
+    /** @return true once connected and until closed */
+    boolean isOpen();
+
+    /** @return bytes queued for the peer that the socket has not taken yet */
+    int pendingOutbound();
+
+    /** @return the local address (known once bound: for a connect, at once) */
+    InetSocketAddress localAddress();
+
+    /** @return the remote address once connected, else null */
+    InetSocketAddress remoteAddress();
+
+    /** @return who hears this connection's events */
+    ConnectionListener listener();
+
+    /** Hands the connection's events to {@code l}; bytes the old listener left are offered to it at once. */
+    void listener(ConnectionListener l);
+
+    /**
+     * Reads what has already arrived without waiting for the network to report it (for a
+     * protocol whose peer speaks first: call it right after adopting an accepted connection).
+     */
+    void readNow();
+
+    /**
+     * Takes the connection off the network for the application to own, as a blocking channel.
+     * The listener hears nothing more. Bytes read but not consumed are lost: call it only on a
+     * connection that has received nothing yet.
+     *
+     * @param onDone gets the channel (on the network's thread)
+     * @param onError gets the failure if it cannot be handed over (the connection is then closed)
+     */
+    void handOver(Consumer<ByteChannel> onDone, Consumer<IOException> onError);
+}
