@@ -218,6 +218,8 @@ public final class ProcedureDriver<A> {
             if (c != null && !c.isClosed()) {
                 c.send(b);
             }
+            // what was not sent is dropped: a forwarded (borrowed) buffer counts as consumed
+            b.position(b.limit());
             c = connections[i]; // a send that fails closes it, and the close is reported at once
         }
         if (c == null || c.isClosed()) {

@@ -1,27 +1,52 @@
 package io.xstunt.engine.server;
 
+import io.xstunt.engine.registry.ConnectDecision;
+import io.xstunt.engine.registry.Holder;
+import io.xstunt.engine.registry.Peer;
+import io.xstunt.engine.registry.Registry;
+import io.xstunt.engine.registry.SessionRef;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import java.io.IOException;
 import java.util.Objects;
-import java.util.function.IntSupplier;
+import java.util.function.Consumer;
 
 /**
- * The communication service's decisions for one {@link Msg} (the brief's decisions 2 to 5):
+ * The communication service's decisions for one {@link Msg} (the protocol's decisions 2 to 5):
  * MSG_CONNECT opens a rendezvous session and announces it, MSG_QUERY answers a state, and
- * MSG_DEREGISTER forgets an ID when its holder asks. No sockets: sessions come from a
- * {@link SessionOpener}. Loop thread only.
+ * MSG_DEREGISTER forgets an ID when its holder asks. It asks the {@link Registry} and says what
+ * must happen through {@link Effects} ("open a session", and through the registry "announce to
+ * both"); it has no sockets. Loop thread only.
  */
 final class CommService {
-    /** Opens the control listener and state of one rendezvous session. */
-    interface SessionOpener {
+    /** What a MSG_CONNECT needs of the server beyond the registry. */
+    interface Effects {
+        /** @return the number of rendezvous sessions open now */
+        int sessionsInFlight();
+
         /**
-         * @param sessionId the id announced to both sides
+         * @return false if the log connection of {@code holder} has too many announcements it has
+         *     not read, or cannot be announced to at all; then no session may start
+         */
+        boolean canAnnounce(Holder holder);
+
+        /**
+         * Takes one announcement from {@code holder}'s budget of
+         * {@link ServerConfig#maxAnnouncementsPerSecond()}.
+         *
+         * @return false if the budget is spent (the session must not start)
+         */
+        boolean takeAnnouncement(Holder holder);
+
+        /**
+         * Opens a rendezvous session: binds its control listener.
+         *
+         * @return the control listener's port on IP1
          * @throws IOException if no control listener can be bound
          */
-        RendezvousHandle open(int sessionId, ClientRecord initiator, ClientRecord listener) throws IOException;
+        int openSession(SessionRef session, Peer initiator, Peer listener) throws IOException;
     }
 
     /**
@@ -36,86 +61,99 @@ final class CommService {
         static Answer reply(int value) {
             return new Answer(true, value, null, null);
         }
+
+        static Answer noMatch(Rejection why, String detail) {
+            return new Answer(true, Protocol.COMM_NO_MATCH, why, detail);
+        }
     }
 
+    private final String server;
     private final Registry registry;
-    private final SessionOpener opener;
+    private final Effects effects;
     private final int controlIp;
-    private final IntSupplier sessionsInFlight;
     private final int maxSessions;
     private final int announcementsPerSecond;
     private int nextSessionId = 1;
 
-    /** @param controlIp the IP the control listeners are bound on (IP1), announced in Echo nIP */
-    CommService(Registry registry, SessionOpener opener, int controlIp) {
-        this(registry, opener, controlIp, () -> 0, Integer.MAX_VALUE, Integer.MAX_VALUE);
-    }
-
     /**
-     * @param sessionsInFlight how many sessions are open now
-     * @param maxSessions a MSG_CONNECT while this many are open is answered -1
-     * @param announcementsPerSecond the most sessions announced to one destination a second
+     * @param server the server's name in the registry
+     * @param controlIp the IP the control listeners are bound on (IP1), announced in Echo nIP
+     * @param maxSessions a MSG_CONNECT while this many sessions are open is answered -1
+     * @param announcementsPerSecond the budget {@link Effects#takeAnnouncement} keeps (for messages)
      */
-    CommService(Registry registry, SessionOpener opener, int controlIp, IntSupplier sessionsInFlight,
-                int maxSessions, int announcementsPerSecond) {
-        this.announcementsPerSecond = announcementsPerSecond;
+    CommService(String server, Registry registry, Effects effects, int controlIp, int maxSessions,
+                int announcementsPerSecond) {
+        this.server = Objects.requireNonNull(server, "server");
         this.registry = Objects.requireNonNull(registry, "registry");
-        this.opener = Objects.requireNonNull(opener, "opener");
+        this.effects = Objects.requireNonNull(effects, "effects");
         this.controlIp = controlIp;
-        this.sessionsInFlight = Objects.requireNonNull(sessionsInFlight, "sessionsInFlight");
         this.maxSessions = maxSessions;
+        this.announcementsPerSecond = announcementsPerSecond;
     }
 
-    /** Handles one request that arrived from {@code sourceIp} at {@code nowNs} (loop clock). */
-    Answer handle(Msg msg, int sourceIp, long nowNs) {
-        return switch (msg.type()) {
-            case Protocol.MSG_CONNECT -> connect(msg.srcId(), msg.dstId(), sourceIp, msg.token(), nowNs);
-            case Protocol.MSG_QUERY -> Answer.reply(registry.query(msg.srcId()));
-            case Protocol.MSG_DEREGISTER -> deregister(msg.srcId(), sourceIp, msg.token());
+    /** Decides one request that arrived from {@code sourceIp}; {@code answer} hears the outcome (maybe later). */
+    void handle(Msg msg, int sourceIp, Consumer<Answer> answer) {
+        switch (msg.type()) {
+            case Protocol.MSG_CONNECT -> registry.checkConnect(msg.srcId(), msg.dstId(), sourceIp, msg.token(),
+                    d -> answer.accept(connect(msg, d)));
+            case Protocol.MSG_QUERY -> registry.query(msg.srcId(), state -> answer.accept(Answer.reply(state)));
+            case Protocol.MSG_DEREGISTER -> registry.deregister(msg.srcId(), sourceIp, msg.token(),
+                    denied -> answer.accept(denied == null ? new Answer(false, 0, null, null)
+                            : new Answer(false, 0, Rejection.DEREGISTER_DENIED, "MSG_DEREGISTER of " + msg.srcId()
+                                    + " from " + Ipv4.toString(sourceIp) + " ignored: " + denied)));
             default -> throw new IllegalArgumentException("unknown message type " + msg.type());
-        };
+        }
     }
 
-    private Answer deregister(String id, int sourceIp, long token) {
-        String denied = registry.deregisterDenial(id, sourceIp, token);
-        return denied == null
-                ? new Answer(false, 0, null, null)
-                : new Answer(false, 0, Rejection.DEREGISTER_DENIED, "MSG_DEREGISTER of " + id + " from "
-                        + Ipv4.toString(sourceIp) + " ignored: " + denied);
+    private Answer connect(Msg msg, ConnectDecision d) {
+        String request = "MSG_CONNECT " + msg.srcId() + " -> " + msg.dstId() + ": ";
+        switch (d.verdict()) {
+            case ACCEPTED -> {
+                return open(request, d.source(), d.destination());
+            }
+            case SAME_NAT -> {
+                return Answer.reply(d.reply());
+            }
+            case NOT_HOLDER -> {
+                return Answer.noMatch(Rejection.NOT_HOLDER, request + d.reason());
+            }
+            case REGISTRATION_PENDING -> {
+                return Answer.noMatch(Rejection.REGISTRATION_PENDING, request + d.reason());
+            }
+            default -> {
+                return Answer.noMatch(Rejection.NO_MATCH, request + d.reason());
+            }
+        }
     }
 
-    private Answer connect(String srcId, String dstId, int sourceIp, long token, long nowNs) {
-        Registry.ConnectDecision d = registry.checkConnect(srcId, dstId, sourceIp, token);
-        if (!d.accepted()) {
-            return d.reply() == Protocol.COMM_NO_MATCH
-                    ? new Answer(true, d.reply(), d.rejection(), "MSG_CONNECT " + srcId + " -> " + dstId
-                            + ": " + d.reason())
-                    : Answer.reply(d.reply());
+    /** An accepted MSG_CONNECT: the limits, then the session, then both announcements. */
+    private Answer open(String request, Peer source, Peer destination) {
+        for (Peer p : new Peer[] {source, destination}) {
+            if (!effects.canAnnounce(p.holder())) {
+                return Answer.noMatch(Rejection.ANNOUNCEMENT_BACKLOG, request + p.id()
+                        + " has too many announcements it has not read");
+            }
         }
-        if (sessionsInFlight.getAsInt() >= maxSessions) {
-            return new Answer(true, Protocol.COMM_NO_MATCH, Rejection.SESSION_LIMIT, "MSG_CONNECT " + srcId + " -> "
-                    + dstId + ": " + maxSessions + " sessions in flight already");
+        if (effects.sessionsInFlight() >= maxSessions) {
+            return Answer.noMatch(Rejection.SESSION_LIMIT, request + maxSessions + " sessions in flight already");
         }
-        if (!d.destination().takeAnnouncement(nowNs, announcementsPerSecond)) {
-            return new Answer(true, Protocol.COMM_NO_MATCH, Rejection.ANNOUNCEMENT_RATE, "MSG_CONNECT " + srcId
-                    + " -> " + dstId + ": " + dstId + " was announced " + announcementsPerSecond
-                    + " sessions in the last second");
+        if (!effects.takeAnnouncement(destination.holder())) {
+            return Answer.noMatch(Rejection.ANNOUNCEMENT_RATE, request + destination.id() + " was announced "
+                    + announcementsPerSecond + " sessions in the last second");
         }
-        int sessionId = nextSessionId;
+        SessionRef session = new SessionRef(server, nextSessionId);
         nextSessionId = nextSessionId == Integer.MAX_VALUE ? 1 : nextSessionId + 1;
-        RendezvousHandle session;
+        int port;
         try {
-            session = opener.open(sessionId, d.source(), d.destination());
+            port = effects.openSession(session, source, destination);
         } catch (IOException e) {
-            return new Answer(true, Protocol.COMM_NO_MATCH, Rejection.NO_MATCH, "MSG_CONNECT " + srcId + " -> "
-                    + dstId + ": cannot open a control listener: " + e);
+            return Answer.noMatch(Rejection.NO_MATCH, request + "cannot open a control listener: " + e);
         }
-        registry.beginSession(d.source(), d.destination(), session);
-        int port = session.controlPort();
-        d.source().log().announce(new Echo(controlIp, port, sessionId, dstId, d.destination().publicIp(),
-                Protocol.ROLE_INITIATOR));
-        d.destination().log().announce(new Echo(controlIp, port, sessionId, srcId, d.source().publicIp(),
-                Protocol.ROLE_LISTENER));
+        registry.beginSession(source, destination, session);
+        registry.announce(source.holder(), new Echo(controlIp, port, session.id(), destination.id(),
+                destination.publicIp(), Protocol.ROLE_INITIATOR));
+        registry.announce(destination.holder(), new Echo(controlIp, port, session.id(), source.id(),
+                source.publicIp(), Protocol.ROLE_LISTENER));
         return Answer.reply(Protocol.COMM_ACCEPTED);
     }
 }

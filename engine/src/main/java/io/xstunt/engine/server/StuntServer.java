@@ -3,106 +3,109 @@ package io.xstunt.engine.server;
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.tcp.TcpAcceptor;
+import io.xstunt.engine.net.Acceptor;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.Incoming;
+import io.xstunt.engine.net.Network;
+import io.xstunt.engine.proc.ProcedureDriver;
+import io.xstunt.engine.registry.Holder;
+import io.xstunt.engine.registry.InMemoryRegistry;
+import io.xstunt.engine.registry.Peer;
+import io.xstunt.engine.registry.Registry;
+import io.xstunt.engine.registry.SessionRef;
+import io.xstunt.engine.tcp.NioNetwork;
 import io.xstunt.engine.tcp.TcpConnection;
+import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.ServerInfo;
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The STUNT server of XSTUNT 1.0 on one {@link EventLoop}: the log service (registration, client
+ * The STUNT server of XSTUNT 1.0 on one {@link Network}: the log service (registration, client
  * log lines, session announcements), the communication service (MSG_CONNECT, MSG_DEREGISTER,
  * MSG_QUERY), one control listener per rendezvous session, and the echo service on four
  * endpoints (IP1:P1, IP1:P2, IP2:P1, IP2:P2). The original's server side of XInit, XConnect,
  * XListen and XDeRegister.
  *
- * <p>{@link #start} and {@link #close} are safe from any thread; the read-only accessors too (off
- * the loop thread they wait, bounded, for the loop to answer).
+ * <p>Its parts: {@link ServiceListeners} (the fixed ports), {@link Admission} (which connections
+ * it takes), {@link ServerStats} (what it refused), {@link LogService} (the registrations it
+ * holds), {@link CommService} (the requests' decisions), {@link Sessions} (the rendezvous
+ * sessions), and a {@link Registry} of the clients. {@link #start} and {@link #close} are safe
+ * from any thread; the read-only accessors too (off the loop thread they wait, bounded, for the
+ * loop to answer).
  */
 public final class StuntServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StuntServer.class);
-    /** Attempts to find an ephemeral echo port that is free on both IPs. */
-    private static final int ECHO_BIND_ATTEMPTS = 8;
     private static final long CROSS_THREAD_WAIT_S = 5;
-    /** SO_SNDBUF of log connections: room for dozens of announcements, not thousands. */
-    private static final int LOG_SEND_BUFFER = 4096;
 
-    private final EventLoop loop;
+    private final Network network;
     private final ServerConfig config;
     private final Registry registry;
-    private final ClientLogSink clientLog;
+    private final ServerStats stats = new ServerStats();
+    private final Admission admission;
+    private final ServiceListeners listeners;
+    private final LogService log;
+    private final Sessions sessions;
     private final CommService comm;
-    private final Set<TcpConnection> connections = new HashSet<>();
-    /** Connections held per source IP, for {@link ServerConfig#maxConnectionsPerSource()}. */
-    private final Map<Integer, Integer> perSource = new HashMap<>();
-    private final Set<RendezvousSession> sessions = new HashSet<>();
-    private final List<TcpAcceptor> acceptors = new ArrayList<>();
-    private final AtomicLongArray rejections = new AtomicLongArray(Rejection.values().length);
-    private final ServiceObserver observer = new Observer();
-    private InetSocketAddress logAddress;
-    private InetSocketAddress commAddress;
-    private int echoPort1;
-    private int echoPort2;
-    private ServerInfo infoTemplate;
     private boolean closed;
-    private volatile Consumer<SessionSummary> sessionListener;
 
-    private StuntServer(EventLoop loop, ServerConfig config, ClientLogSink clientLog) {
-        this.loop = loop;
+    private StuntServer(Network network, ServerConfig config, ClientLogSink clientLog, Registry registry) {
+        this.network = network;
         this.config = config;
-        this.clientLog = clientLog;
-        this.registry = new Registry(config.maxClients(), config.requireTokens());
-        this.comm = new CommService(registry, (id, initiator, listener) -> {
-            RendezvousSession s = RendezvousSession.open(loop, id, initiator, listener, config, registry, observer,
-                    this::sessionFinished);
-            sessions.add(s);
-            return s;
-        }, Ipv4.toInt(config.ip1()), sessions::size, config.maxSessions(),
+        this.registry = registry;
+        String name = config.ip1().getHostAddress() + ":" + config.logPort();
+        this.admission = new Admission(config.maxConnectionsPerSource(), stats);
+        this.listeners = new ServiceListeners(network, config);
+        this.log = new LogService(name, network, config, registry, admission, stats, clientLog, HolderTokens.secure());
+        this.sessions = new Sessions(network, config, registry, admission, stats);
+        this.comm = new CommService(name, registry, new CommEffects(), Ipv4.toInt(config.ip1()), config.maxSessions(),
                 config.maxAnnouncementsPerSecond());
+        registry.attach(name, new RegistryEffects());
     }
 
     /**
-     * Binds every service and starts serving on {@code loop} (the original's server start-up).
-     * Safe from any thread: the binding runs on the loop.
+     * Binds every service and starts serving on {@code loop} with the in-memory registry (the
+     * original's server start-up). Safe from any thread: the binding runs on the loop.
      *
-     * @return completes with the running server, or exceptionally with an {@link Failure}
+     * @return completes with the running server, or exceptionally with a {@link Failure}
      *     {@link ErrorStat#ERR_BIND} (every port bound so far is released again)
      */
     public static CompletableFuture<StuntServer> start(EventLoop loop, ServerConfig config) {
-        return start(loop, config, ClientLogSink.slf4j());
+        return start(new NioNetwork(loop), config);
     }
 
-    static CompletableFuture<StuntServer> start(EventLoop loop, ServerConfig config, ClientLogSink clientLog) {
-        Objects.requireNonNull(loop, "loop");
+    /** Like {@link #start(EventLoop, ServerConfig)}, on any network (tests: a simulated one). */
+    public static CompletableFuture<StuntServer> start(Network network, ServerConfig config) {
+        return start(network, config, ClientLogSink.slf4j(),
+                new InMemoryRegistry(config.maxClients(), config.requireTokens()));
+    }
+
+    /**
+     * Like {@link #start(Network, ServerConfig)}, with the registry given (a shared one) and where
+     * the clients' log lines go.
+     */
+    static CompletableFuture<StuntServer> start(Network network, ServerConfig config, ClientLogSink clientLog,
+                                               Registry registry) {
+        Objects.requireNonNull(network, "network");
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(registry, "registry");
         HolderTokens.secure(); // seeds the token source here, off the loop thread (its seeding reads a file)
         CompletableFuture<StuntServer> f = new CompletableFuture<>();
         try {
-            loop.execute(() -> {
-                StuntServer s = new StuntServer(loop, config, clientLog);
+            network.execute(() -> {
+                StuntServer s = new StuntServer(network, config, clientLog, registry);
                 try {
                     s.bind();
                     f.complete(s);
@@ -118,111 +121,87 @@ public final class StuntServer implements AutoCloseable {
         return f;
     }
 
+    /** Like {@link #start(EventLoop, ServerConfig)}, with the clients' log lines going to {@code clientLog}. */
+    static CompletableFuture<StuntServer> start(EventLoop loop, ServerConfig config, ClientLogSink clientLog) {
+        return start(new NioNetwork(loop), config, clientLog,
+                new InMemoryRegistry(config.maxClients(), config.requireTokens()));
+    }
+
     private void bind() throws IOException {
-        logAddress = listen("log", config.ip1(), config.logPort(), this::acceptLog);
-        commAddress = listen("comm", config.ip1(), config.commPort(), this::acceptComm);
-        if (config.echoPort1() == 0 && config.echoPort2() != 0) {
-            // the fixed port first, so that the ephemeral one cannot take it
-            echoPort2 = bindEchoPair(config.echoPort2());
-            echoPort1 = bindEchoPair(0);
-        } else {
-            echoPort1 = bindEchoPair(config.echoPort1());
-            echoPort2 = bindEchoPair(config.echoPort2());
-        }
-        infoTemplate = new ServerInfo("", Ipv4.toInt(config.ip1()), Ipv4.toInt(config.ip2()), echoPort1, echoPort2);
-        LOG.info("STUNT server up: log {}, comm {}, echo {}:{}/{} and {}:{}/{}", logAddress, commAddress,
-                config.ip1().getHostAddress(), echoPort1, echoPort2, config.ip2().getHostAddress(), echoPort1,
-                echoPort2);
+        listeners.bind((a, in) -> log.accept(in), this::acceptComm, this::acceptEcho);
+        log.infoTemplate(new ServerInfo("", Ipv4.toInt(config.ip1()), Ipv4.toInt(config.ip2()), listeners.echoPort1(),
+                listeners.echoPort2()));
+        LOG.info("STUNT server up: log {}, comm {}, echo {}:{}/{} and {}:{}/{}", listeners.logAddress(),
+                listeners.commAddress(), config.ip1().getHostAddress(), listeners.echoPort1(), listeners.echoPort2(),
+                config.ip2().getHostAddress(), listeners.echoPort1(), listeners.echoPort2());
     }
 
-    private InetSocketAddress listen(String what, Inet4Address ip, int port, io.xstunt.engine.net.AcceptHandler h)
-            throws IOException {
-        TcpAcceptor a;
-        try {
-            a = TcpAcceptor.open(loop, new InetSocketAddress(ip, port), config.backlog(), h);
-        } catch (IOException e) {
-            throw new IOException(what + " service on " + ip.getHostAddress() + ":" + port + ": " + e.getMessage(), e);
+    private void acceptComm(Acceptor a, Incoming in) {
+        InetSocketAddress remote = admission.admit(in, "comm");
+        if (remote == null) {
+            return;
         }
-        acceptors.add(a);
-        return a.address();
-    }
-
-    /** Binds one echo port on IP1 and the same port on IP2; 0 picks one free on both. */
-    private int bindEchoPair(int port) throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            InetSocketAddress first = listen("echo", config.ip1(), port, this::acceptEcho);
-            try {
-                listen("echo", config.ip2(), first.getPort(), this::acceptEcho);
-                return first.getPort();
-            } catch (IOException e) {
-                if (port != 0 || attempt == ECHO_BIND_ATTEMPTS) {
-                    throw e;
-                }
-                acceptors.remove(acceptors.size() - 1).close(); // the port is taken on IP2: try another
+        CommExchange exchange = new CommExchange(remote);
+        if (adopt(in, exchange.driver, "comm", 2 * Msg.SIZE)) {
+            exchange.driver.feed(exchange.responder::start);
+            // The client speaks first: its request is read at once (Connection.readNow), through
+            // execute (on the loop thread: at once) so that a procedure's failure is logged and
+            // counted and closes this connection only, not the acceptor that called us.
+            Connection c = exchange.driver.connection(0);
+            if (c != null) {
+                network.execute(c::readNow);
             }
         }
     }
 
-    private void acceptLog(io.xstunt.engine.net.Acceptor a, io.xstunt.engine.net.Incoming ch) {
-        InetSocketAddress remote = admit(ch, "log");
-        if (remote != null) {
-            // The server writes only 56-byte announcements here: a small kernel buffer lets a
-            // client that does not read show up at once in maxPendingAnnouncements.
-            ProcedureBinding.accept(loop, ch, new LogSession(registry, config, infoTemplate,
-                    Ipv4.toInt(remote.getAddress()), clientLog), "log", observer, LogSession.inboundBytes(config), false,
-                    LOG_SEND_BUFFER);
+    /** One comm connection: its responder, driven, asking the {@link CommService}. */
+    private final class CommExchange implements Consumer<CommResponder.Action> {
+        final CommResponder responder = new CommResponder(config.handshakeTimeout().toNanos());
+        final ProcedureDriver<CommResponder.Action> driver = new ProcedureDriver<>(network, responder, this);
+        final InetSocketAddress remote;
+
+        CommExchange(InetSocketAddress remote) {
+            this.remote = remote;
+        }
+
+        @Override
+        public void accept(CommResponder.Action action) {
+            switch (action) {
+                case CommResponder.Action.Decide d -> comm.handle(d.msg(), Ipv4.toInt(remote.getAddress()),
+                        answer -> driver.feed(now -> responder.handleAnswer(answer, now)));
+                case Refused r -> stats.refused(r, "comm", remote);
+            }
         }
     }
 
-    private void acceptComm(io.xstunt.engine.net.Acceptor a, io.xstunt.engine.net.Incoming ch) {
-        InetSocketAddress remote = admit(ch, "comm");
-        if (remote != null) {
-            ProcedureBinding.accept(loop, ch, new CommSession(comm, Ipv4.toInt(remote.getAddress()),
-                    config.handshakeTimeout().toNanos()), "comm", observer, 2 * Msg.SIZE, true, 0);
+    private void acceptEcho(Acceptor a, Incoming in) {
+        InetSocketAddress remote = admission.admit(in, "echo");
+        if (remote == null) {
+            return;
+        }
+        EchoResponder responder = new EchoResponder(Ipv4.toInt(remote.getAddress()), remote.getPort(),
+                config.handshakeTimeout().toNanos());
+        ProcedureDriver<Refused> driver = new ProcedureDriver<>(network, responder,
+                r -> stats.refused(r, "echo", remote));
+        if (adopt(in, driver, "echo", 256)) {
+            driver.feed(responder::start);
         }
     }
 
-    private void acceptEcho(io.xstunt.engine.net.Acceptor a, io.xstunt.engine.net.Incoming ch) {
-        InetSocketAddress remote = admit(ch, "echo");
-        if (remote != null) {
-            ProcedureBinding.accept(loop, ch, new EchoResponder(Ipv4.toInt(remote.getAddress()), remote.getPort(),
-                    config.handshakeTimeout().toNanos()), "echo", observer, 256, false, 0);
-        }
-    }
-
-    /**
-     * The remote address of an accepted channel, or null if it is refused and closed: not IPv4,
-     * or one connection too many from its source IP (counted, logged).
-     */
-    private InetSocketAddress admit(io.xstunt.engine.net.Incoming ch, String service) {
-        InetSocketAddress remote = remoteOf(ch);
-        if (remote != null && perSource.getOrDefault(Ipv4.toInt(remote.getAddress()), 0)
-                >= config.maxConnectionsPerSource()) {
-            ch.refuse();
-            observer.rejected(Rejection.SOURCE_LIMIT, service, remote, config.maxConnectionsPerSource()
-                    + " connections from this address already");
-            return null;
-        }
-        return remote;
-    }
-
-    private static InetSocketAddress remoteOf(io.xstunt.engine.net.Incoming ch) {
-        InetSocketAddress r = ch.remoteAddress();
-        if (r != null && r.getAddress() instanceof Inet4Address) {
-            return r;
-        }
-        LOG.debug("dropping a connection from {} (not IPv4, or closed at once)", r);
-        ch.refuse();
-        return null;
-    }
-
-    /** Closes a channel the server refuses to adopt; the descriptor is released either way. */
-    static void closeQuietly(SocketChannel ch) {
+    /** Adopts an accepted connection as the driver's connection 0; false if it could not be. */
+    private boolean adopt(Incoming in, ProcedureDriver<?> driver, String service, int inbound) {
+        Connection c;
         try {
-            ch.close();
-        } catch (IOException e) {
-            LOG.trace("closing a refused channel", e);
+            c = in.adopt(driver.listener(0), inbound, TcpConnection.DEFAULT_MAX_OUTBOUND,
+                    io.xstunt.engine.net.SocketSpec.DEFAULTS);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: cannot adopt an accepted connection: {}", service, e.toString());
+            return false;
         }
+        driver.attach(0, c);
+        admission.opened(c);
+        driver.watchCloses((n, conn, cause) -> admission.closed(conn, cause, service));
+        return true;
     }
 
     /** @return the configuration it runs with */
@@ -232,32 +211,33 @@ public final class StuntServer implements AutoCloseable {
 
     /** @return where the log service listens (the real port if 0 was configured) */
     public InetSocketAddress logAddress() {
-        return logAddress;
+        return listeners.logAddress();
     }
 
     /** @return where the communication service listens (the real port if 0 was configured) */
     public InetSocketAddress commAddress() {
-        return commAddress;
+        return listeners.commAddress();
     }
 
     /** @return the two echo ports bound on both IPs, as announced in ServerInfo (wPort1, wPort2) */
     public int[] echoPorts() {
-        return new int[] {echoPort1, echoPort2};
+        return new int[] {listeners.echoPort1(), listeners.echoPort2()};
     }
 
     /** @return the number of registered IDs (any state) */
     public int registeredCount() {
-        return onLoop(registry::size);
+        return ask(answer -> registry.count(answer::accept));
     }
 
     /** @return the {@code CSTATE_*} of {@code id}, empty if not registered (MSG_QUERY's answer) */
     public OptionalInt stateOf(String id) {
-        return onLoop(() -> registry.stateOf(id));
+        int state = ask(answer -> registry.query(id, answer::accept));
+        return state < 0 ? OptionalInt.empty() : OptionalInt.of(state);
     }
 
     /** @return the number of rendezvous sessions with anything still open */
     public int sessionsInFlight() {
-        return onLoop(sessions::size);
+        return ask(answer -> answer.accept(sessions.size()));
     }
 
     /**
@@ -268,59 +248,44 @@ public final class StuntServer implements AutoCloseable {
      * @param listener the listener, or null for none
      */
     public void onSessionFinished(Consumer<SessionSummary> listener) {
-        sessionListener = listener;
-    }
-
-    private void sessionFinished(RendezvousSession s) {
-        sessions.remove(s);
-        Consumer<SessionSummary> l = sessionListener;
-        if (l != null) {
-            try {
-                l.accept(s.summary());
-            } catch (RuntimeException e) {
-                LOG.warn("session listener failed: {}", e.toString());
-            }
-        }
+        sessions.onFinished(listener);
     }
 
     /** @return the number of TCP connections the server holds (log, comm, echo, control) */
     public int openConnections() {
-        return onLoop(connections::size);
+        return ask(answer -> answer.accept(admission.connections()));
     }
 
     /** @return the number of source IPs the server holds connections from (leak checks) */
     public int sourcesTracked() {
-        return onLoop(perSource::size);
+        return ask(answer -> answer.accept(admission.sources()));
     }
 
     /** @return how many inputs were refused for {@code why} (any thread) */
     public long rejected(Rejection why) {
-        return rejections.get(why.ordinal());
+        return stats.count(why);
     }
 
     /** @return how many inputs were refused, all reasons together (any thread) */
     public long rejectedTotal() {
-        long n = 0;
-        for (int i = 0; i < rejections.length(); i++) {
-            n += rejections.get(i);
-        }
-        return n;
+        return stats.total();
     }
 
-    private <T> T onLoop(Supplier<T> query) {
-        if (loop.inLoop()) {
-            return query.get();
-        }
+    /** Asks the loop for an answer that may come later (the registry's); bounded off the loop thread. */
+    private <T> T ask(Consumer<Consumer<T>> query) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        loop.execute(() -> f.complete(query.get()));
+        if (network.inThread()) {
+            query.accept(f::complete);
+        } else {
+            network.execute(() -> query.accept(f::complete));
+        }
         try {
             return f.get(CROSS_THREAD_WAIT_S, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while asking loop " + loop.name(), e);
+            throw new IllegalStateException("interrupted while asking " + network, e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("loop " + loop.name() + " did not answer within "
-                    + CROSS_THREAD_WAIT_S + " s", e);
+            throw new IllegalStateException(network + " did not answer within " + CROSS_THREAD_WAIT_S + " s", e);
         }
     }
 
@@ -331,17 +296,14 @@ public final class StuntServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (loop.inLoop()) {
+        if (network.inThread()) {
             closeOnLoop();
             return;
         }
-        if (!loop.isRunning()) {
-            return;
-        }
         try {
-            onLoop(() -> {
+            ask(answer -> {
                 closeOnLoop();
-                return null;
+                answer.accept(null);
             });
         } catch (RejectedExecutionException e) {
             // the loop closed meanwhile, and its shutdown released every channel
@@ -353,44 +315,51 @@ public final class StuntServer implements AutoCloseable {
             return;
         }
         closed = true;
-        for (TcpAcceptor a : acceptors) {
-            a.close();
-        }
-        for (RendezvousSession s : sessions.toArray(new RendezvousSession[0])) {
-            s.abort("server closing");
-        }
-        registry.disconnectAll();
-        for (TcpConnection c : connections.toArray(new TcpConnection[0])) {
-            c.close();
-        }
-        LOG.info("STUNT server on {} closed", logAddress);
+        listeners.close();
+        sessions.abortAll("server closing");
+        registry.close();
+        admission.closeAll();
+        LOG.info("STUNT server on {} closed", listeners.logAddress());
     }
 
-    /** Tracks connections and counts refusals for the accessors above. */
-    private final class Observer implements ServiceObserver {
+    /** What the registry asks of this server: routed to the log service and the sessions. */
+    private final class RegistryEffects implements Registry.Effects {
         @Override
-        public void opened(TcpConnection c) {
-            if (connections.add(c) && c.remoteAddress() != null) {
-                perSource.merge(Ipv4.toInt(c.remoteAddress().getAddress()), 1, Integer::sum);
-            }
+        public void disconnect(Holder holder, String reason) {
+            log.disconnect(holder);
         }
 
         @Override
-        public void closed(TcpConnection c) {
-            if (connections.remove(c) && c.remoteAddress() != null) {
-                // merge removes the entry when the count reaches 0: no entry is left behind
-                perSource.merge(Ipv4.toInt(c.remoteAddress().getAddress()), -1, (a, b) -> a + b == 0 ? null : a + b);
-            }
+        public void abortSession(SessionRef session, String reason) {
+            sessions.abort(session, reason);
         }
 
         @Override
-        public void rejected(Rejection why, String service, InetSocketAddress remote, String detail) {
-            rejections.incrementAndGet(why.ordinal());
-            if (remote == null) {
-                LOG.info("{}: refused {}: {}", service, why, detail);
-            } else {
-                LOG.info("{}: refused {} from {}: {}", service, why, remote, detail);
-            }
+        public void announce(Holder holder, Echo announcement) {
+            log.announce(holder, announcement);
+        }
+    }
+
+    /** What a MSG_CONNECT needs of this server beyond the registry. */
+    private final class CommEffects implements CommService.Effects {
+        @Override
+        public int sessionsInFlight() {
+            return sessions.size();
+        }
+
+        @Override
+        public boolean canAnnounce(Holder holder) {
+            return log.canAnnounce(holder);
+        }
+
+        @Override
+        public boolean takeAnnouncement(Holder holder) {
+            return log.takeAnnouncement(holder);
+        }
+
+        @Override
+        public int openSession(SessionRef session, Peer initiator, Peer listener) throws IOException {
+            return sessions.open(session, initiator, listener);
         }
     }
 }

@@ -1,0 +1,184 @@
+package io.xstunt.engine.server;
+
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.Incoming;
+import io.xstunt.engine.net.Network;
+import io.xstunt.engine.net.SocketSpec;
+import io.xstunt.engine.proc.ProcedureDriver;
+import io.xstunt.engine.registry.Holder;
+import io.xstunt.engine.registry.Registry;
+import io.xstunt.engine.tcp.TcpConnection;
+import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.ServerInfo;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log service: one {@link Registrar} per log connection, each numbered (its {@link Holder}),
+ * with what the registry and the communication service need of a registration that this server
+ * holds: announcements, disconnects, the backlog of unread announcements and the announcement
+ * budget. Loop thread only.
+ */
+final class LogService {
+    private static final Logger LOG = LoggerFactory.getLogger(LogService.class);
+    private static final String SERVICE = "log";
+    /** The server writes only 56-byte announcements here: a small kernel buffer lets a client that
+     * does not read show up at once in {@link ServerConfig#maxPendingAnnouncements()}. */
+    private static final SocketSpec LOG_OPTIONS = SocketSpec.DEFAULTS.withSendBuffer(4096);
+
+    /** A registration this server holds. */
+    private static final class Entry {
+        final Holder holder;
+        final Registrar registrar;
+        final ProcedureDriver<Registrar.Action> driver;
+        final InetSocketAddress remote;
+        /** The announcement budget: a token bucket refilled at the configured rate. */
+        double budget;
+        long budgetStartNs;
+        boolean budgetStarted;
+
+        Entry(Holder holder, Registrar registrar, ProcedureDriver<Registrar.Action> driver, InetSocketAddress remote) {
+            this.holder = holder;
+            this.registrar = registrar;
+            this.driver = driver;
+            this.remote = remote;
+        }
+    }
+
+    private final String server;
+    private final Network network;
+    private final ServerConfig config;
+    private final Registry registry;
+    private final Admission admission;
+    private final ServerStats stats;
+    private final ClientLogSink sink;
+    private final LongSupplier tokens;
+    private final Map<Long, Entry> entries = new HashMap<>();
+    private ServerInfo infoTemplate;
+    private long nextRegistration = 1;
+
+    LogService(String server, Network network, ServerConfig config, Registry registry, Admission admission,
+               ServerStats stats, ClientLogSink sink, LongSupplier tokens) {
+        this.server = server;
+        this.network = network;
+        this.config = config;
+        this.registry = registry;
+        this.admission = admission;
+        this.stats = stats;
+        this.sink = sink;
+        this.tokens = tokens;
+    }
+
+    /** @param template the ServerInfo every registration is answered with (the real echo ports; its ID is replaced) */
+    void infoTemplate(ServerInfo template) {
+        this.infoTemplate = template;
+    }
+
+    /** A connection arrived on the log port. */
+    void accept(Incoming in) {
+        InetSocketAddress remote = admission.admit(in, SERVICE);
+        if (remote == null) {
+            return;
+        }
+        Holder holder = new Holder(server, nextRegistration++);
+        Registrar registrar = new Registrar(config, infoTemplate, Ipv4.toInt(remote.getAddress()), sink, tokens);
+        Entry[] self = new Entry[1];
+        ProcedureDriver<Registrar.Action> driver = new ProcedureDriver<>(network, registrar, a -> carryOut(self[0], a));
+        Entry e = new Entry(holder, registrar, driver, remote);
+        self[0] = e;
+        Connection c;
+        try {
+            c = in.adopt(driver.listener(0), Registrar.inboundBytes(config), TcpConnection.DEFAULT_MAX_OUTBOUND,
+                    LOG_OPTIONS);
+        } catch (IOException | RuntimeException ex) {
+            LOG.warn("{}: cannot adopt an accepted connection: {}", SERVICE, ex.toString());
+            return;
+        }
+        driver.attach(0, c);
+        admission.opened(c);
+        entries.put(holder.registration(), e);
+        driver.watchCloses((n, conn, cause) -> {
+            admission.closed(conn, cause, SERVICE);
+            entries.remove(holder.registration());
+        });
+        driver.feed(registrar::start);
+    }
+
+    private void carryOut(Entry e, Registrar.Action a) {
+        int clientIp = Ipv4.toInt(e.remote.getAddress());
+        switch (a) {
+            case Registrar.Action.Claim c -> registry.claim(c.id(), clientIp, c.token(), e.holder,
+                    outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
+            case Registrar.Action.CheckClaim c -> registry.checkClaim(c.id(), clientIp,
+                    outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
+            case Registrar.Action.ReportState r -> registry.reportState(r.id(), e.holder, r.state(), r.localIp());
+            case Registrar.Action.Release r -> registry.release(r.id(), e.holder);
+            case Refused r -> stats.refused(r, SERVICE, e.remote);
+        }
+    }
+
+    /** The registry's effect: writes {@code announcement} on {@code holder}'s log connection. */
+    void announce(Holder holder, Echo announcement) {
+        Entry e = entries.get(holder.registration());
+        if (e != null) {
+            e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, now));
+        }
+    }
+
+    /** The registry's effect: closes {@code holder}'s log connection. */
+    void disconnect(Holder holder) {
+        Entry e = entries.get(holder.registration());
+        if (e != null) {
+            e.driver.feed(e.registrar::handleDisconnect);
+        }
+    }
+
+    /**
+     * @return false if {@code holder} is not an IDLE registration of this server, or has
+     *     {@link ServerConfig#maxPendingAnnouncements()} announcements unwritten (it does not read)
+     */
+    boolean canAnnounce(Holder holder) {
+        Entry e = entries.get(holder.registration());
+        return e != null && e.registrar.idle()
+                && e.driver.unwrittenBytes(0) <= (config.maxPendingAnnouncements() - 1) * Echo.SIZE;
+    }
+
+    /**
+     * Takes one announcement from {@code holder}'s budget: a token bucket of
+     * {@link ServerConfig#maxAnnouncementsPerSecond()} a second, holding at most one second's
+     * worth (a fresh registration starts full).
+     *
+     * @return false if the budget is spent
+     */
+    boolean takeAnnouncement(Holder holder) {
+        Entry e = entries.get(holder.registration());
+        if (e == null) {
+            return false;
+        }
+        int perSecond = config.maxAnnouncementsPerSecond();
+        long nowNs = network.nowNs();
+        if (!e.budgetStarted) {
+            e.budget = perSecond;
+            e.budgetStarted = true;
+        } else {
+            e.budget = Math.min(perSecond, e.budget + (nowNs - e.budgetStartNs) * perSecond / 1e9);
+        }
+        e.budgetStartNs = nowNs;
+        if (e.budget < 1) {
+            return false;
+        }
+        e.budget -= 1;
+        return true;
+    }
+
+    /** @return the registrations held (their log connections) */
+    int size() {
+        return entries.size();
+    }
+}

@@ -1,0 +1,428 @@
+package io.xstunt.engine.server;
+
+import io.xstunt.engine.proc.Outbound;
+import io.xstunt.engine.proc.Procedure;
+import io.xstunt.engine.registry.ClaimOutcome;
+import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.LogHello;
+import io.xstunt.engine.wire.LogState;
+import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.RegistrationProof;
+import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireFormatException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * The log service's procedure for one connection, the server's half of XInit's registration:
+ * greeting {@link LogHello}, ID field, {@link ServerInfo} (empty ID if taken or invalid, then
+ * close), {@link LogState}; then PROBE or IDLE, recording the client's text log lines
+ * ({@link ClientLogReader}) and sending session announcements. A client that asked for the
+ * extensions gets one all-zero record as soon as its IDLE state is applied
+ * ({@link Protocol#EXT_FLAG_REG_ACK}), and keepalive records while idle.
+ *
+ * <p>Sans-IO ({@link Procedure}, one connection): the registry is asked through actions
+ * ({@link Action.Claim}, {@link Action.CheckClaim}, {@link Action.ReportState}, {@link Action.Release})
+ * and answers through {@link #handleClaim}, at once or later. Bytes that arrive while an answer is
+ * awaited (a client that does not wait for its ServerInfo) are kept here, a few at most, and read
+ * when it comes.
+ */
+final class Registrar extends Procedure<Registrar.Action> {
+    /** The procedure's states. */
+    enum State {
+        /** Greeting sent, waiting for the ID field. */
+        AWAIT_ID,
+        /** Waiting for the registry's answer to the ID's claim (or its check, with a shared secret). */
+        AWAIT_CLAIM,
+        /** ServerInfo sent, waiting for the state byte and local IP (and the proof). */
+        AWAIT_STATE,
+        /** Registered while probing: holds the ID until the client closes (or the probe timeout). */
+        PROBE,
+        /** Registered and reachable: announcements may be sent. */
+        IDLE,
+        /** ID refused: the empty ServerInfo is flushed, then the connection closes. */
+        REFUSED,
+        /** The connection is gone. */
+        CLOSED
+    }
+
+    /** What the server must do for it. */
+    sealed interface Action permits Action.Claim, Action.CheckClaim, Action.ReportState, Action.Release, Refused {
+        /** Claim {@code id} in the registry for this registration; answer with {@link #handleClaim}. */
+        record Claim(String id, long token) implements Action {
+        }
+
+        /** Ask the registry whether {@code id} could be claimed; answer with {@link #handleClaim}. */
+        record CheckClaim(String id) implements Action {
+        }
+
+        /** Tell the registry the state and local IP the holder of {@code id} reported. */
+        record ReportState(String id, int state, int localIp) implements Action {
+        }
+
+        /** The registration is gone: the registry frees {@code id} if it still holds it. */
+        record Release(String id) implements Action {
+        }
+    }
+
+    /** The most bytes kept while the registry's answer is awaited: LogState and its proof. */
+    private static final int MAX_EARLY_BYTES = LogState.SIZE + Protocol.PROOF_LEN;
+
+    private final Outbound out = outbound(0);
+    private final ServerConfig config;
+    private final ServerInfo infoTemplate;
+    private final int clientIp;
+    private final ClientLogReader lines;
+    private final LongSupplier tokens;
+    private State state = State.AWAIT_ID;
+    /** The ID claimed or being claimed; null before the ID field was read. */
+    private String id;
+    /** Whether {@link #id} is claimed (a shared secret delays the claim until the proof). */
+    private boolean claimed;
+    /** Whether the client asked for the xstunt extensions (token, keepalive, proof). */
+    private boolean extended;
+    private long token;
+    private LogState reported;
+    private ByteBuffer early;
+    private long idleNs;
+    private long idleExpiryNs;
+    /** Interval of the server's own keepalive records to an extension client, 0 for none. */
+    private long beatNs;
+    private long nextBeatNs;
+
+    /**
+     * @param infoTemplate the ServerInfo to send, with the real echo ports (its ID is replaced)
+     * @param clientIp the client's public IPv4 as the server sees it
+     * @param tokens where holder tokens come from
+     */
+    Registrar(ServerConfig config, ServerInfo infoTemplate, int clientIp, ClientLogSink sink, LongSupplier tokens) {
+        super(1);
+        this.config = Objects.requireNonNull(config, "config");
+        this.infoTemplate = Objects.requireNonNull(infoTemplate, "infoTemplate");
+        this.clientIp = clientIp;
+        this.lines = new ClientLogReader(Objects.requireNonNull(sink, "sink"), config.maxLogLine());
+        this.tokens = Objects.requireNonNull(tokens, "tokens");
+    }
+
+    /** @return the inbound buffer this procedure needs: a whole log line and its newline */
+    static int inboundBytes(ServerConfig config) {
+        return Math.max(config.maxLogLine() + 1, ServerInfo.SIZE);
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** @return the ID registered or being registered, or null before the ID field */
+    String id() {
+        return id;
+    }
+
+    /** @return the holder token issued to this registration, 0 if none */
+    long token() {
+        return token;
+    }
+
+    /** @return true while announcements may be sent */
+    boolean idle() {
+        return state == State.IDLE;
+    }
+
+    /** The connection was accepted: the greeting. */
+    void start(long nowNs) {
+        ByteBuffer b = ByteBuffer.allocate(LogHello.SIZE);
+        new LogHello(config.requiredBuild(), config.serverVersion(), clientIp).write(b);
+        out.send(b.flip());
+        deadline(nowNs + config.handshakeTimeout().toNanos());
+    }
+
+    @Override
+    public void handleBytes(int connection, ByteBuffer in, long nowNs) {
+        switch (state) {
+            case AWAIT_ID -> {
+                if (in.remaining() >= Protocol.ID_FIELD_LEN) {
+                    readId(in);
+                    handleBytes(connection, in, nowNs);
+                }
+            }
+            case AWAIT_CLAIM -> keepEarly(in);
+            case AWAIT_STATE -> {
+                if (in.remaining() >= LogState.SIZE + (claimed ? 0 : Protocol.PROOF_LEN)) {
+                    readState(in, nowNs);
+                    handleBytes(connection, in, nowNs);
+                }
+            }
+            case PROBE -> readLines(in);
+            case IDLE -> {
+                if (in.hasRemaining()) {
+                    keepAlive(nowNs);
+                    readLines(in);
+                }
+            }
+            case REFUSED, CLOSED -> in.position(in.limit()); // a refused client's bytes are of no interest
+        }
+    }
+
+    private void readId(ByteBuffer in) {
+        // The byte after a short ID's NUL asks for the extensions; an original client leaves it 0.
+        extended = in.get(in.position() + Protocol.EXT_REQUEST_OFFSET) == Protocol.EXT_REQUEST;
+        String claim;
+        try {
+            claim = ClientId.read(in);
+            if (claim.isEmpty()) {
+                throw new WireFormatException("empty ID");
+            }
+            ClientId.validate(claim);
+        } catch (WireFormatException | IllegalArgumentException ex) {
+            refuse(Rejection.INVALID_ID, "invalid ID field: " + ex.getMessage());
+            return;
+        }
+        if (config.sharedSecret() != null && !extended) {
+            refuse(Rejection.AUTH_FAILED, "ID " + claim + ": this server admits only clients that prove its"
+                    + " shared secret");
+            return;
+        }
+        id = claim;
+        if (extended) {
+            token = nextToken();
+        }
+        state = State.AWAIT_CLAIM;
+        // With a secret the ID is claimed only once proven: a stranger cannot squat it meanwhile.
+        emit(config.sharedSecret() != null ? new Action.CheckClaim(claim) : new Action.Claim(claim, token));
+    }
+
+    /**
+     * The registry answered the claim (or its check) of {@link #id()}.
+     *
+     * @param outcome what it decided
+     */
+    void handleClaim(ClaimOutcome outcome, long nowNs) {
+        boolean proofPending = config.sharedSecret() != null && reported == null;
+        if (state != State.AWAIT_CLAIM) {
+            if (state == State.CLOSED && outcome.taken() && !proofPending) {
+                emit(new Action.Release(id)); // closed while the registry decided
+            }
+            return;
+        }
+        if (!outcome.taken()) {
+            Rejection why = outcome == ClaimOutcome.FULL ? Rejection.TOO_MANY_CLIENTS : Rejection.DUPLICATE_ID;
+            String detail = outcome == ClaimOutcome.FULL ? "ID " + id + ": " + config.maxClients()
+                    + " clients registered" : "ID " + id + " is registered by another client";
+            if (reported == null) {
+                refuse(why, detail);
+            } else {
+                // taken while the proof was on its way: the client sees its log connection close
+                refuseNow(why, "ID " + id + " taken before its proof arrived");
+            }
+            return;
+        }
+        if (reported == null) {
+            claimed = !proofPending;
+            sendInfo(id);
+            state = State.AWAIT_STATE;
+        } else {
+            claimed = true;
+            apply(reported, nowNs);
+        }
+        ByteBuffer kept = early;
+        early = null;
+        if (kept != null) {
+            handleBytes(0, kept.flip(), nowNs);
+        }
+    }
+
+    private void keepEarly(ByteBuffer in) {
+        if (!in.hasRemaining()) {
+            return;
+        }
+        if (early == null) {
+            early = ByteBuffer.allocate(MAX_EARLY_BYTES);
+        }
+        if (in.remaining() > early.remaining()) {
+            in.position(in.limit());
+            refuseNow(Rejection.UNEXPECTED_DATA, "more than " + MAX_EARLY_BYTES + " bytes before the ServerInfo");
+            return;
+        }
+        early.put(in);
+    }
+
+    private void readState(ByteBuffer in, long nowNs) {
+        LogState ls;
+        try {
+            ls = LogState.read(in);
+        } catch (WireFormatException ex) {
+            refuseNow(Rejection.BAD_BYTES, ex.getMessage());
+            return;
+        }
+        if (claimed) {
+            apply(ls, nowNs);
+            return;
+        }
+        byte[] proof = new byte[Protocol.PROOF_LEN];
+        in.get(proof);
+        if (!RegistrationProof.verify(config.sharedSecret(), token, id, proof)) {
+            refuseNow(Rejection.AUTH_FAILED, "wrong registration proof for " + id);
+            return;
+        }
+        reported = ls;
+        state = State.AWAIT_CLAIM;
+        emit(new Action.Claim(id, token));
+    }
+
+    /** The registration is complete: PROBE or IDLE. */
+    private void apply(LogState ls, long nowNs) {
+        emit(new Action.ReportState(id, ls.state(), ls.localIp()));
+        if (ls.state() == Protocol.CSTATE_PROBE) {
+            state = State.PROBE;
+            deadline(nowNs + config.probeTimeout().toNanos());
+            return;
+        }
+        state = State.IDLE;
+        idleNs = extended ? config.idleTimeout().toNanos() : config.originalIdleTimeout().toNanos();
+        beatNs = extended ? config.keepaliveSeconds() * 1_000_000_000L : 0;
+        nextBeatNs = nowNs + beatNs;
+        if (extended) {
+            // acknowledges the IDLE registration (EXT_FLAG_REG_ACK): the client's XInit completes
+            // only now, so its next MSG_CONNECT finds it IDLE
+            out.send(ByteBuffer.allocate(Echo.SIZE));
+        }
+        keepAlive(nowNs);
+    }
+
+    @Override
+    public void handleTimeout(long nowNs) {
+        if (!expired(nowNs)) {
+            return;
+        }
+        switch (state) {
+            case AWAIT_ID -> timeout("no ID field");
+            case AWAIT_CLAIM, AWAIT_STATE -> timeout(claimed || config.sharedSecret() == null
+                    ? "no registration state" : "no registration state and proof");
+            case PROBE -> {
+                reject(Rejection.PROBE_TIMEOUT, "PROBE registration of " + id + " held longer than "
+                        + config.probeTimeout());
+                out.closeNow();
+            }
+            case IDLE -> {
+                if (idleNs > 0 && nowNs - idleExpiryNs >= 0) {
+                    reject(Rejection.IDLE_TIMEOUT, id + " silent for " + Duration.ofNanos(idleNs)
+                            + (extended ? " (no keepalive)" : ""));
+                    out.closeNow();
+                } else if (beatNs > 0) {
+                    // the server's own keepalive: an all-zero record, which no announcement can be
+                    out.send(ByteBuffer.allocate(Echo.SIZE));
+                    nextBeatNs = nowNs + beatNs;
+                    nextDeadline();
+                }
+            }
+            case REFUSED -> out.closeNow();
+            case CLOSED -> clearDeadline();
+        }
+    }
+
+    @Override
+    public void handleClosed(int connection, String ioError, long nowNs) {
+        boolean handshake = state == State.AWAIT_ID || state == State.AWAIT_CLAIM || state == State.AWAIT_STATE;
+        if (handshake && out.closing() == Outbound.Closing.OPEN) {
+            reject(Rejection.TRUNCATED, "closed during registration (" + state + ")");
+        }
+        if (claimed) {
+            emit(new Action.Release(id));
+        }
+        state = State.CLOSED;
+        clearDeadline();
+    }
+
+    /** Queues a session announcement; only an IDLE registration gets one. */
+    void handleAnnouncement(Echo announcement, long nowNs) {
+        if (state != State.IDLE) {
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(Echo.SIZE);
+        announcement.write(b);
+        out.send(b.flip());
+    }
+
+    /** The registry disconnects this registration (deregistered, or a PROBE registration replaced). */
+    void handleDisconnect(long nowNs) {
+        if (state != State.CLOSED) {
+            out.closeNow();
+        }
+    }
+
+    /** Any byte from an IDLE client shows it is alive: its idle deadline moves on. */
+    private void keepAlive(long nowNs) {
+        idleExpiryNs = nowNs + idleNs;
+        nextDeadline();
+    }
+
+    /** The earlier of the idle expiry and the next keepalive record, if any. */
+    private void nextDeadline() {
+        if (idleNs > 0 && beatNs > 0) {
+            deadline(idleExpiryNs - nextBeatNs < 0 ? idleExpiryNs : nextBeatNs);
+        } else if (idleNs > 0) {
+            deadline(idleExpiryNs);
+        } else if (beatNs > 0) {
+            deadline(nextBeatNs);
+        } else {
+            clearDeadline();
+        }
+    }
+
+    private long nextToken() {
+        long t;
+        do {
+            t = tokens.getAsLong();
+        } while (t == 0);
+        return t;
+    }
+
+    /** Answers an empty ServerInfo (ERR_DUPLICATE_ID at the client) and closes after it. */
+    private void refuse(Rejection why, String detail) {
+        reject(why, detail);
+        sendInfo("");
+        out.closeAfterFlush();
+        state = State.REFUSED;
+    }
+
+    private void sendInfo(String acceptedId) {
+        ByteBuffer b = ByteBuffer.allocate(ServerInfo.SIZE);
+        ServerInfo info = infoTemplate.withId(acceptedId);
+        if (extended && !acceptedId.isEmpty()) {
+            int flags = Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK
+                    | (config.sharedSecret() != null ? Protocol.EXT_FLAG_PROOF : 0);
+            info = new ServerInfo(acceptedId, info.ip1(), info.ip2(), info.echoPort1(), info.echoPort2(), flags,
+                    config.keepaliveSeconds(), token);
+        }
+        info.write(b);
+        out.send(b.flip());
+    }
+
+    /** Closes at once; an ID already claimed is released when the close is reported. */
+    private void refuseNow(Rejection why, String detail) {
+        reject(why, detail);
+        out.closeNow();
+    }
+
+    private void timeout(String missing) {
+        refuseNow(Rejection.HANDSHAKE_TIMEOUT, missing + " within " + config.handshakeTimeout());
+    }
+
+    private void readLines(ByteBuffer in) {
+        if (!lines.read(id, in)) {
+            refuseNow(Rejection.OVERSIZE, "log line of " + id + " longer than " + config.maxLogLine() + " bytes");
+        }
+    }
+
+    private void reject(Rejection why, String detail) {
+        emit(new Refused(why, detail));
+    }
+
+    @Override
+    public String toString() {
+        return "Registrar[" + id + ", " + state + "]";
+    }
+}
