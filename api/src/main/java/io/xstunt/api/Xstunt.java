@@ -128,7 +128,7 @@ public final class Xstunt {
     /** Closes a connection that arrived after the caller stopped waiting for it. */
     private static void discard(Rendezvous r) {
         try {
-            r.channel().close();
+            r.socketChannel().close();
         } catch (IOException e) {
             // Nobody is waiting for it any more; nothing to report to.
         }

@@ -69,7 +69,7 @@ class FiftyPairsTest {
                     String peer = listener(i);
                     replies.add(virtual.submit(() -> {
                         Rendezvous r = Xstunt.xConnect(c, peer, TIMEOUT);
-                        try (SocketChannel ch = r.channel()) {
+                        try (SocketChannel ch = r.socketChannel()) {
                             assertEquals(peer, r.peerId());
                             PeerIo.sendLine(ch, c.id());
                             return PeerIo.readLine(ch);
@@ -89,7 +89,7 @@ class FiftyPairsTest {
 
     /** Listener side: records "what it read @ the rendezvous' peer ID" and answers with its ID. */
     private static void answer(String self, Rendezvous r, CompletableFuture<String> got) {
-        try (SocketChannel ch = r.channel()) {
+        try (SocketChannel ch = r.socketChannel()) {
             String line = PeerIo.readLine(ch);
             PeerIo.sendLine(ch, self);
             got.complete(line + "@" + r.peerId());

@@ -82,8 +82,8 @@ class PinningTest {
             assertEquals(ErrorCode.ERR_TIMEOUT, nothingPending.get(30, TimeUnit.SECONDS));
             Future<Rendezvous> atAlice = virtual.submit(() -> Xstunt.xConnect(alice, "bob", TIMEOUT));
             Future<Rendezvous> atBob = virtual.submit(() -> PeerIo.listenUntilConnected(bob, TIMEOUT, TIMEOUT));
-            try (SocketChannel a = atAlice.get(30, TimeUnit.SECONDS).channel();
-                 SocketChannel b = atBob.get(30, TimeUnit.SECONDS).channel()) {
+            try (SocketChannel a = atAlice.get(30, TimeUnit.SECONDS).socketChannel();
+                 SocketChannel b = atBob.get(30, TimeUnit.SECONDS).socketChannel()) {
                 Future<String> read = virtual.submit(() -> PeerIo.readLine(b));
                 PeerIo.sendLine(a, "ping");
                 assertEquals("ping", read.get(30, TimeUnit.SECONDS));
@@ -120,8 +120,8 @@ class PinningTest {
         XstuntSession w2 = virtual.submit(() -> server.register("warm2", 14, dir)).get(30, TimeUnit.SECONDS);
         Future<Rendezvous> in = virtual.submit(() -> PeerIo.listenUntilConnected(w2, TIMEOUT, TIMEOUT));
         Future<Rendezvous> out = virtual.submit(() -> Xstunt.xConnect(w1, "warm2", TIMEOUT));
-        try (SocketChannel a = out.get(30, TimeUnit.SECONDS).channel();
-             SocketChannel b = in.get(30, TimeUnit.SECONDS).channel()) {
+        try (SocketChannel a = out.get(30, TimeUnit.SECONDS).socketChannel();
+             SocketChannel b = in.get(30, TimeUnit.SECONDS).socketChannel()) {
             Future<String> read = virtual.submit(() -> PeerIo.readLine(b));
             PeerIo.sendLine(a, "warm");
             assertEquals("warm", read.get(30, TimeUnit.SECONDS));

@@ -98,7 +98,7 @@ class XstuntLoopbackTest {
             CompletableFuture<Rendezvous> connecting = PeerIo.connectOnVirtualThread(alice, "bob", TIMEOUT);
             Rendezvous atBob = PeerIo.listenUntilConnected(bob, TIMEOUT, BOUND);
             Rendezvous atAlice = connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS);
-            try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
+            try (SocketChannel a = atAlice.socketChannel(); SocketChannel b = atBob.socketChannel()) {
                 assertEquals("bob", atAlice.peerId());
                 assertEquals("alice", atBob.peerId());
                 assertTrue(atAlice.initiator());
@@ -181,8 +181,8 @@ class XstuntLoopbackTest {
             // And alice is still reachable.
             CompletableFuture<Rendezvous> connecting = PeerIo.connectOnVirtualThread(bob, "alice", TIMEOUT);
             Rendezvous atAlice = PeerIo.listenUntilConnected(alice, TIMEOUT, BOUND);
-            atAlice.channel().close();
-            connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS).channel().close();
+            atAlice.socketChannel().close();
+            connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS).socketChannel().close();
         }
     }
 
@@ -205,7 +205,7 @@ class XstuntLoopbackTest {
             XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
             Rendezvous atAlice = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(BOUND.toSeconds(), TimeUnit.SECONDS);
             Rendezvous atBob = incoming.get(BOUND.toSeconds(), TimeUnit.SECONDS);
-            try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
+            try (SocketChannel a = atAlice.socketChannel(); SocketChannel b = atBob.socketChannel()) {
                 PeerIo.sendLine(b, "from the callback side");
                 assertEquals("from the callback side", PeerIo.readLine(a));
             }

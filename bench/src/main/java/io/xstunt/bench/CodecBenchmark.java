@@ -1,6 +1,6 @@
 package io.xstunt.bench;
 
-import io.xstunt.engine.server.ServerPathFixture;
+import io.xstunt.engine.server.ServerPaths;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.ControlFrame;
 import io.xstunt.engine.wire.Echo;
@@ -61,9 +61,9 @@ public class CodecBenchmark {
     private ByteBuffer frameBytes;
     private ByteBuffer logLineBytes;
     private ByteBuffer relayBytes;
-    private ServerPathFixture.IdleLog idleLog;
-    private ServerPathFixture.IdleLog idleLogSlf4j;
-    private ServerPathFixture.Relay relay;
+    private ServerPaths.IdleLog idleLog;
+    private ServerPaths.IdleLog idleLogSlf4j;
+    private ServerPaths.Relay relay;
 
     @Setup
     public void setUp() {
@@ -79,9 +79,9 @@ public class CodecBenchmark {
         logLineBytes = ByteBuffer.wrap(LogLine.format(1_700_000_000_123L, "Probe.cpp", 120,
                 "probe 3 of 4 answered from 203.0.113.7:40001"));
         relayBytes = encoded(one::write);
-        idleLog = ServerPathFixture.idleLogSession("alice", ServerPathFixture.LineSink.DISCARD);
-        idleLogSlf4j = ServerPathFixture.idleLogSession("bob", ServerPathFixture.LineSink.SLF4J);
-        relay = ServerPathFixture.relaying();
+        idleLog = ServerPaths.idleRegistration("alice", ServerPaths.LineSink.DISCARD);
+        idleLogSlf4j = ServerPaths.idleRegistration("bob", ServerPaths.LineSink.SLF4J);
+        relay = ServerPaths.relaying();
     }
 
     private static ByteBuffer encoded(java.util.function.Consumer<ByteBuffer> writer) {
@@ -236,7 +236,7 @@ public class CodecBenchmark {
     /** The echo service's procedure for one connection: responder, reply buffer, close decision. */
     @Benchmark
     public ByteBuffer serverEchoReply() {
-        return ServerPathFixture.echoReply(IP_A, 40001);
+        return ServerPaths.echoReply(IP_A, 40001);
     }
 
     /** One client log line on an IDLE registration, sink discarding: the server's parsing only. */

@@ -153,7 +153,7 @@ public class HandshakeBenchmark {
     public void closeChannels() throws IOException {
         for (Rendezvous r : new Rendezvous[] {atAlice, atBob}) {
             if (r != null) {
-                r.channel().close();
+                r.socketChannel().close();
             }
         }
         atAlice = null;

@@ -48,8 +48,8 @@ public final class HandshakePhases {
                 Rendezvous a = XstuntAsync.xConnect(alice, "bob", timeout).get(15, TimeUnit.SECONDS);
                 Rendezvous b = in.get(15, TimeUnit.SECONDS);
                 long t = System.nanoTime() - t0;
-                a.channel().close();
-                b.channel().close();
+                a.socketChannel().close();
+                b.socketChannel().close();
                 if (i < 0) {
                     continue;
                 }

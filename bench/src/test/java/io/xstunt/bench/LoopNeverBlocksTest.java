@@ -244,8 +244,8 @@ class LoopNeverBlocksTest {
                 XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
                 Rendezvous a = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(20, TimeUnit.SECONDS);
                 Rendezvous b = incoming.get(20, TimeUnit.SECONDS);
-                a.channel().close();
-                b.channel().close();
+                a.socketChannel().close();
+                b.socketChannel().close();
             }
             rawClientPaths(server);
             XstuntAsync.xDeRegister(bob).get(20, TimeUnit.SECONDS);

@@ -150,7 +150,7 @@ public final class Demo {
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         Rendezvous atBob = incoming.get(WAIT_S, TimeUnit.SECONDS);
         XstuntAsync.onIncoming(bob, null, null);
-        try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
+        try (SocketChannel a = atAlice.socketChannel(); SocketChannel b = atBob.socketChannel()) {
             out.printf("[alice] XConnect to bob: %s -> %s in %s ms%n",
                     EventOutput.address((InetSocketAddress) a.getLocalAddress()),
                     EventOutput.address(atAlice.peerAddress()), EventOutput.ms(took));

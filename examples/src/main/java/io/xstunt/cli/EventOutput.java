@@ -69,7 +69,7 @@ public final class EventOutput {
 
     /** A direct connection came up (XConnect or XListen succeeded). */
     public void connected(String id, Rendezvous r, Duration total) throws java.io.IOException {
-        InetSocketAddress local = (InetSocketAddress) r.channel().getLocalAddress();
+        InetSocketAddress local = (InetSocketAddress) r.socketChannel().getLocalAddress();
         if (json) {
             emit(Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
                     .put("role", r.initiator() ? "connect" : "listen")

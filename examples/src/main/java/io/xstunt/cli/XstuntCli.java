@@ -300,7 +300,7 @@ public final class XstuntCli {
 
     private static void closeQuietly(Rendezvous r) {
         try {
-            r.channel().close();
+            r.socketChannel().close();
         } catch (IOException e) {
             // it was never used
         }
@@ -317,7 +317,7 @@ public final class XstuntCli {
 
     /** Echoes one connection until the peer closes it or stays silent for {@code idle}. */
     private static void echo(String id, Rendezvous r, Duration idle, EventOutput o) {
-        try (var ch = r.channel()) {
+        try (var ch = r.socketChannel()) {
             o.connected(id, r, sum(r.phases().values()));
             Socket socket = ch.socket();
             socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idle.toMillis()));
@@ -379,7 +379,7 @@ public final class XstuntCli {
         try {
             Rendezvous r = Xstunt.xConnect(s, peer, timeout);
             o.connected(id, r, Duration.ofNanos(System.nanoTime() - t0));
-            ch = r.channel();
+            ch = r.socketChannel();
         } catch (XstuntException e) {
             o.error(e);
             if (e.code() != ErrorCode.ERR_SAME_NAT || lanPort == 0) {

@@ -79,7 +79,7 @@ public final class ConnectWithLanFallback {
             try {
                 Rendezvous r = Xstunt.xConnect(server, args[3], TIMEOUT);
                 out.println("XConnect: connected to " + r.peerId() + " at " + r.peerAddress());
-                return exchange(r.channel(), out);
+                return exchange(r.socketChannel(), out);
             } catch (XstuntException e) {
                 if (e.code() != ErrorCode.ERR_SAME_NAT) {
                     out.println("Fail to connect. ErrType(" + e.code().value() + ") ErrCode(" + e.detail() + "): "

@@ -146,8 +146,8 @@ public final class GameLoopExample {
             }
             case CONNECT -> {
                 if (atAliceF.isDone() && atBobF.isDone()) {
-                    aliceCh = atAliceF.join().channel();
-                    bobCh = atBobF.join().channel();
+                    aliceCh = atAliceF.join().socketChannel();
+                    bobCh = atBobF.join().socketChannel();
                     aliceCh.configureBlocking(false); // read tick by tick, never wait
                     bobCh.configureBlocking(false);
                     out.printf("tick %3d: alice connected to bob at %s%n", tick, atAliceF.join().peerAddress());

@@ -109,7 +109,7 @@ public final class ListenEcho {
 
     /** Receives up to 32 bytes from the connector, prints them and sends them back. */
     private static void echoOnce(Rendezvous r, PrintStream out) {
-        try (SocketChannel listen = r.channel()) {
+        try (SocketChannel listen = r.socketChannel()) {
             Socket s = listen.socket();
             s.setSoTimeout((int) TIMEOUT.toMillis());
             byte[] chStr = new byte[32];

@@ -2,17 +2,20 @@ package io.xstunt.engine.client;
 
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
+import io.xstunt.engine.proc.Outbound;
+import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Duration;
-import java.util.List;
 
 /**
- * One request to the communication service as a sans-IO state machine: connect, write one
- * {@link Msg}, then for MSG_CONNECT read the 4-byte answer (XConnect's first step), for
- * MSG_DEREGISTER just flush and close (XDeRegister).
+ * One request to the communication service as a sans-IO state machine ({@link Procedure}, one
+ * connection): connect, write one {@link Msg}, then for MSG_CONNECT read the 4-byte answer
+ * (XConnect's first step), for MSG_DEREGISTER flush and close (XDeRegister).
  *
  * <p>Errors: a failed connect is ERR_CONNECT; no answer within the comm timeout is
  * ERR_COMM_TIMEOUT; a connection closed before the answer is ERR_RECEIVE; a deregister whose
@@ -33,22 +36,10 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         FAILED
     }
 
-    /** What the adapter must do. */
+    /** What the driver's owner must do. */
     public sealed interface Action {
-        /** Connect to the comm service; report {@code onConnected} or {@code onConnectFailed}. */
+        /** Open connection 0 to the comm service; its events come back as inputs. */
         record Connect() implements Action {
-        }
-
-        /** Write these bytes. */
-        record Send(byte[] bytes) implements Action {
-        }
-
-        /** Close after flushing; report the close with {@code onClosed}. */
-        record CloseAfterFlush() implements Action {
-        }
-
-        /** Close at once; do not report it. */
-        record Close() implements Action {
         }
 
         /** MSG_CONNECT answered with {@code value}. */
@@ -64,6 +55,7 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         }
     }
 
+    private final Outbound out = outbound(0);
     private final Msg msg;
     private final long timeoutNs;
     private State state = State.CONNECTING;
@@ -73,6 +65,7 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
      * @param timeout bound of the whole request (COMM_TIMEOUT)
      */
     public CommRequest(Msg msg, Duration timeout) {
+        super(1);
         this.msg = msg;
         this.timeoutNs = timeout.toNanos();
     }
@@ -88,59 +81,65 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         deadline(nowNs + timeoutNs);
     }
 
-    /** Connected: write the message. */
-    public void onConnected(long nowNs) {
+    @Override
+    public void handleConnected(int connection, InetSocketAddress local, long nowNs) {
         if (state != State.CONNECTING) {
             return;
         }
         ByteBuffer b = ByteBuffer.allocate(msg.encodedSize()); // with the holder token, if any
         msg.write(b);
-        emit(new Action.Send(b.array()));
+        out.send(b.flip());
         if (msg.type() == Protocol.MSG_CONNECT) {
             state = State.AWAIT_ANSWER;
         } else {
             state = State.CLOSING;
-            emit(new Action.CloseAfterFlush());
+            out.closeAfterFlush();
         }
     }
 
-    /** The connect failed. */
-    public void onConnectFailed(String reason) {
+    @Override
+    public void handleConnectFailed(int connection, String reason, long nowNs) {
         if (state == State.CONNECTING) {
             fail(ErrorStat.ERR_CONNECT, "cannot connect to the communication service: " + reason);
         }
     }
 
-    /** Bytes from the comm service. */
-    public void onBytes(ByteBuffer in) {
-        if (state != State.AWAIT_ANSWER || in.remaining() < Protocol.COMM_REPLY_LEN) {
+    @Override
+    public void handleBytes(int connection, ByteBuffer in, long nowNs) {
+        if (state != State.AWAIT_ANSWER) {
+            in.position(in.limit());
             return;
         }
-        int value = in.order(java.nio.ByteOrder.BIG_ENDIAN).getInt();
+        if (in.remaining() < Protocol.COMM_REPLY_LEN) {
+            return;
+        }
+        int value = in.order(ByteOrder.BIG_ENDIAN).getInt();
         state = State.DONE;
         clearDeadline();
-        emit(new Action.Close());
+        out.closeNow();
         emit(new Action.Answered(value));
     }
 
-    /** The connection closed (by the server, an error, or our close after flush). */
-    public void onClosed(String error) {
-        if (state == State.CLOSING) {
-            if (error == null) {
+    @Override
+    public void handleClosed(int connection, String ioError, long nowNs) {
+        if (state == State.CONNECTING) {
+            handleConnectFailed(connection, ioError == null ? "closed" : ioError, nowNs);
+        } else if (state == State.CLOSING) {
+            if (ioError == null) {
                 state = State.DONE;
                 clearDeadline();
                 emit(new Action.Delivered());
             } else {
-                fail(ErrorStat.ERR_SEND, "could not deliver the message to the communication service: " + error);
+                fail(ErrorStat.ERR_SEND, "could not deliver the message to the communication service: " + ioError);
             }
-        } else if (state == State.AWAIT_ANSWER || state == State.CONNECTING) {
+        } else if (state == State.AWAIT_ANSWER) {
             fail(ErrorStat.ERR_RECEIVE, "the communication service closed the connection without an answer"
-                    + (error == null ? "" : ": " + error));
+                    + (ioError == null ? "" : ": " + ioError));
         }
     }
 
-    /** A deadline passed: ERR_COMM_TIMEOUT. */
-    public void onTimeout(long nowNs) {
+    @Override
+    public void handleTimeout(long nowNs) {
         if (expired(nowNs)) {
             fail(ErrorStat.ERR_COMM_TIMEOUT, "no answer from the communication service within "
                     + Duration.ofNanos(timeoutNs));
@@ -152,7 +151,7 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         if (state != State.DONE && state != State.FAILED) {
             state = State.FAILED;
             clearDeadline();
-            emit(new Action.Close());
+            out.closeNow();
             emit(new Action.Failed(error));
         }
     }

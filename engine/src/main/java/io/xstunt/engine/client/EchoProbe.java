@@ -4,6 +4,7 @@ import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
 import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.nat.NatAnalysis.Observation;
+import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.ServerInfo;
 import java.net.InetSocketAddress;
@@ -12,8 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * XProbeNAT / XCheckConeTCP / XCheckConeTCPProbe as a sans-IO state machine: from ONE local
- * port, query the four echo endpoints in turn (IP1:P1, IP1:P2, IP2:P1, IP2:P2), then
+ * XProbeNAT / XCheckConeTCP / XCheckConeTCPProbe as a sans-IO state machine ({@link Procedure}
+ * without connections of its own: each query is an {@link EchoQuery}): from ONE local port, query
+ * the four echo endpoints in turn (IP1:P1, IP1:P2, IP2:P1, IP2:P2), then
  * {@link NatAnalysis#analyze analyse} the four public addresses.
  *
  * <p>Each query is bounded by the echo timeout; a failed query, a timeout or an analysis that
@@ -42,8 +44,8 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
     /** What the adapter must do. */
     public sealed interface Action {
         /**
-         * Connect from {@code localPort} (0: a fresh port; report the one bound) to {@code endpoint},
-         * read the Echo and wait for the server to close; report {@code onQueryResult} or {@code onQueryFailed}.
+         * Run an {@link EchoQuery} from {@code localPort} (0: a fresh port) to {@code endpoint};
+         * report {@link #handleQueryResult} or {@link #handleQueryFailed}.
          */
         record Query(int attempt, int seq, int localPort, InetSocketAddress endpoint) implements Action {
         }
@@ -78,6 +80,7 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
      * @param queryTimeout bound of one query (RCV_ECHO_TIMEOUT)
      */
     public EchoProbe(ServerInfo serverInfo, int attempts, Duration queryTimeout) {
+        super(0);
         this.endpoints = endpoints(serverInfo);
         if (attempts < 1) {
             throw new IllegalArgumentException("attempts must be at least 1");
@@ -122,7 +125,7 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
     }
 
     /** A query answered: the public address the echo service saw, from {@code boundPort}. */
-    public void onQueryResult(int attempt, int seq, int boundPort, Observation observation, long nowNs) {
+    public void handleQueryResult(int attempt, int seq, int boundPort, Observation observation, long nowNs) {
         if (state != State.QUERYING || attempt != this.attempt || seq != this.seq) {
             return;
         }
@@ -150,7 +153,7 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
     }
 
     /** A query failed (connect refused, closed before the echo, malformed echo...). */
-    public void onQueryFailed(int attempt, int seq, String reason, long nowNs) {
+    public void handleQueryFailed(int attempt, int seq, String reason, long nowNs) {
         if (state != State.QUERYING || attempt != this.attempt || seq != this.seq) {
             return;
         }
@@ -158,7 +161,8 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
     }
 
     /** A deadline passed: a query timed out, or the backoff is over. */
-    public void onTimeout(long nowNs) {
+    @Override
+    public void handleTimeout(long nowNs) {
         if (!expired(nowNs)) {
             return;
         }

@@ -1,66 +1,72 @@
 package io.xstunt.engine.client;
 
-import io.xstunt.engine.net.Connection;
-import io.xstunt.engine.net.ConnectionListener;
-import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.nat.NatAnalysis.Observation;
+import io.xstunt.engine.net.SocketSpec;
+import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.WireFormatException;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 
 /**
- * The I/O of one echo query (XCheckConeTCPProbe; also XPredict's query): from a given local
- * port, connect to an echo endpoint, read the {@link Echo} address reply, and wait for the
- * server to close first. Thin adapter: the procedures that use it bound it with their own
- * deadlines and {@link #abort} it. Loop thread only.
+ * One echo query (XCheckConeTCPProbe; also XPredict's query) as a sans-IO state machine
+ * ({@link Procedure}, one connection): from a given local port, connect to an echo endpoint, read
+ * the {@link Echo} address reply, and wait for the server to close first (so that the client's
+ * port is spared a TIME_WAIT). Its only deadline is its owner's: the probe and the rendezvous
+ * bound it and abort it.
  */
-final class EchoQuery implements ConnectionListener {
-    /** Outcome of a query; exactly one call, never after {@link #abort}. */
-    interface Callback {
-        void onResult(int boundPort, Observation observation);
+final class EchoQuery extends Procedure<EchoQuery.Action> {
+    /** What the owner must do. */
+    sealed interface Action {
+        /** Open connection 0 as {@code local} says to {@code endpoint}. */
+        record Open(SocketSpec local, InetSocketAddress endpoint) implements Action {
+        }
 
-        void onFailed(String reason);
+        /** The echo arrived (and the server closed): from {@code boundPort}, the server saw {@code observation}. */
+        record Answered(int boundPort, Observation observation) implements Action {
+        }
+
+        /** The query failed. */
+        record Failed(String reason) implements Action {
+        }
     }
 
-    private final Callback callback;
-    private TcpConnection connection;
-    private Echo echo;
+    private final SocketSpec local;
+    private final InetSocketAddress endpoint;
     private int boundPort;
+    private Echo echo;
     private boolean finished;
 
-    private EchoQuery(Callback callback) {
-        this.callback = callback;
-    }
-
     /**
-     * Starts a query. A failure to even start is reported through the callback, synchronously.
-     *
      * @param localAddress the address to bind (null: any)
      * @param localPort the port to bind (0: a fresh one)
-     * @param reusePort also set SO_REUSEPORT (the prediction's port is rebound by the punch)
+     * @param reusePort also SO_REUSEPORT (the prediction's port is bound again by the punch)
      */
-    static EchoQuery start(EventLoop loop, InetAddress localAddress, int localPort, boolean reusePort,
-                           InetSocketAddress endpoint, Callback callback) {
-        EchoQuery q = new EchoQuery(callback);
-        try {
-            SocketChannel ch = ClientSockets.bound(localAddress, localPort, reusePort);
-            q.boundPort = ((InetSocketAddress) ch.getLocalAddress()).getPort();
-            q.connection = TcpConnection.connect(loop, ch, endpoint, q);
-        } catch (IOException | RuntimeException e) {
-            q.finish();
-            callback.onFailed("cannot connect from port " + localPort + " to " + endpoint + ": " + e);
-        }
-        return q;
+    EchoQuery(InetAddress localAddress, int localPort, boolean reusePort, InetSocketAddress endpoint) {
+        super(1);
+        this.local = SocketSpec.shared(localAddress, localPort, reusePort);
+        this.endpoint = endpoint;
+    }
+
+    /** Starts: open the connection. */
+    void start(long nowNs) {
+        emit(new Action.Open(local, endpoint));
     }
 
     @Override
-    public void onRead(Connection c, ByteBuffer in) {
-        if (echo != null) {
+    public void handleConnected(int connection, InetSocketAddress localAddress, long nowNs) {
+        boundPort = localAddress.getPort();
+    }
+
+    @Override
+    public void handleConnectFailed(int connection, String reason, long nowNs) {
+        finish(new Action.Failed("cannot connect from port " + local.port() + " to " + endpoint + ": " + reason));
+    }
+
+    @Override
+    public void handleBytes(int connection, ByteBuffer in, long nowNs) {
+        if (echo != null || finished) {
             in.position(in.limit()); // the server sends one record; ignore anything after it
             return;
         }
@@ -71,40 +77,38 @@ final class EchoQuery implements ConnectionListener {
             echo = Echo.read(in);
         } catch (WireFormatException e) {
             in.position(in.limit());
-            fail("malformed echo: " + e.getMessage());
+            outbound(0).closeNow();
+            finish(new Action.Failed("malformed echo: " + e.getMessage()));
         }
     }
 
     @Override
-    public void onClosed(Connection c, Throwable cause) {
-        if (finished) {
-            return;
-        }
+    public void handleClosed(int connection, String ioError, long nowNs) {
         if (echo != null) {
             // the echo arrived; an error on the way out (e.g. a reset) does not spoil it
-            finish();
-            callback.onResult(boundPort, new Observation(echo.ip(), echo.port()));
+            finish(new Action.Answered(boundPort, new Observation(echo.ip(), echo.port())));
+        } else if (boundPort == 0) {
+            handleConnectFailed(connection, ioError == null ? "closed" : ioError, nowNs);
         } else {
-            finish();
-            callback.onFailed(cause == null ? "closed before the echo" : cause.toString());
+            finish(new Action.Failed(ioError == null ? "closed before the echo" : ioError));
         }
     }
 
-    private void fail(String reason) {
-        finish();
-        connection.closeSilently();
-        callback.onFailed(reason);
+    @Override
+    public void handleTimeout(long nowNs) {
+        // bounded by its owner
     }
 
-    private void finish() {
-        finished = true;
-    }
-
-    /** Closes the query's socket without reporting. Idempotent. */
+    /** Closes the query's socket without an outcome (its owner gave up on it). */
     void abort() {
         finished = true;
-        if (connection != null) {
-            connection.closeSilently();
+        outbound(0).closeNow();
+    }
+
+    private void finish(Action outcome) {
+        if (!finished) {
+            finished = true;
+            emit(outcome);
         }
     }
 }

@@ -2,14 +2,16 @@ package io.xstunt.engine.client;
 
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
+import io.xstunt.engine.proc.Procedure;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 
 /**
  * The direct-connection step of a rendezvous (XTryConnect plus the tail of XAsymClient /
- * XAsymServer), as a sans-IO state machine over abstract sockets: "connect attempt n from the
- * predicted local port", "listen on the predicted local port".
+ * XAsymServer), as a sans-IO state machine over abstract sockets ({@link Procedure} without
+ * connections of its own: its sockets are never read, the winner is handed over): "connect attempt
+ * n from the predicted local port", "listen on the predicted local port".
  *
  * <p>{@link PunchStrategy#RACE} (ours): the initiator listens on its predicted local port and
  * is {@linkplain Action.Armed armed} at once (the procedure sends "ready"); the listener connects
@@ -61,12 +63,12 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
     public sealed interface Action {
         /**
          * Open attempt {@code attempt}: a socket bound to {@code localPort} (SO_REUSEADDR,
-         * SO_REUSEPORT) connecting to {@code peer}; report {@code onConnectResult}.
+         * SO_REUSEPORT) connecting to {@code peer}; report {@link #handleConnectResult}.
          */
         record Connect(int attempt, int localPort, InetSocketAddress peer) implements Action {
         }
 
-        /** Listen on {@code localPort} (SO_REUSEADDR, SO_REUSEPORT); report {@code onAccepted} or {@code onListenFailed}. */
+        /** Listen on {@code localPort} (SO_REUSEADDR, SO_REUSEPORT); report {@link #handleAccepted} or {@link #handleListenFailed}. */
         record Listen(int localPort) implements Action {
         }
 
@@ -119,6 +121,7 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
      */
     public PunchRace(PunchStrategy strategy, boolean initiator, int localPort, InetSocketAddress peer,
                      Duration retryPeriod, long gridOriginNs, int maxAttempts) {
+        super(0);
         this.strategy = strategy;
         this.initiator = initiator;
         this.localPort = localPort;
@@ -188,7 +191,7 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
      * @param connected true if it is established, false if it failed
      * @param failure why it failed (null when connected)
      */
-    public void onConnectResult(int attempt, boolean connected, String failure, long nowNs) {
+    public void handleConnectResult(int attempt, boolean connected, String failure, long nowNs) {
         if (attempt != this.attempt || !connectPending) {
             if (connected) {
                 emit(new Action.CloseConnect(attempt)); // a stale attempt: not ours any more
@@ -238,14 +241,14 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
     }
 
     /** The listening socket accepted a connection. */
-    public void onAccepted(long nowNs) {
+    public void handleAccepted(long nowNs) {
         if (state == State.RACING && listening) {
             win(new Action.WonByAccept());
         }
     }
 
     /** The listening socket could not be opened. */
-    public void onListenFailed(String reason) {
+    public void handleListenFailed(String reason) {
         if (state == State.RACING || state == State.TRYING) {
             listening = false;
             fail(ErrorStat.ERR_LISTEN, "cannot listen on local port " + localPort + ": " + reason);
@@ -253,7 +256,8 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
     }
 
     /** A deadline passed: the XTryConnect wait is over, or a retry is due. */
-    public void onTimeout(long nowNs) {
+    @Override
+    public void handleTimeout(long nowNs) {
         if (!expired(nowNs)) {
             return;
         }

@@ -3,6 +3,8 @@ package io.xstunt.engine.client;
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
 import io.xstunt.engine.nat.NatAnalysis;
+import io.xstunt.engine.proc.Outbound;
+import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Fingerprint;
@@ -23,8 +25,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * XInit's registration on the log service, as a sans-IO state machine: fed "connected",
- * bytes, "closed", probe outcomes and timeouts; emits {@link Action}s and one deadline.
+ * XInit's registration on the log service, as a sans-IO state machine ({@link Procedure}, two
+ * connections: {@link #FIRST} for the first round, {@link #IDLE_ROUND} for the IDLE round after
+ * probing): fed "connected", bytes, "closed", probe outcomes and timeouts; emits {@link Action}s,
+ * bytes and one deadline. The connection of a completed registration is the one of
+ * {@link #connection()}: its owner takes it over.
  *
  * <p>Sequence (wire notes, log service): read LogHello (a build other than
  * {@link Protocol#BUILD_VERSION} is ERR_VERSION); write the ID field; read ServerInfo (an
@@ -40,6 +45,11 @@ import java.util.Map;
  * is ERR_CONNECT; a connection closed or garbled by the server is ERR_RECEIVE.
  */
 public final class Registration extends Procedure<Registration.Action> {
+    /** The connection of the first round: PROBE, or IDLE with a reusable fingerprint. */
+    public static final int FIRST = 0;
+    /** The connection of the IDLE round after probing. */
+    public static final int IDLE_ROUND = 1;
+
     /** The machine's states; transitions are all in this class's {@code on*} methods. */
     public enum State {
         /** Connecting to the log service (first round or the IDLE round after probing). */
@@ -60,19 +70,11 @@ public final class Registration extends Procedure<Registration.Action> {
 
     /** What the adapter must do. */
     public sealed interface Action {
-        /** Open a new connection to the log service; report {@code onConnected} or {@code onConnectFailed}. */
-        record ConnectLog() implements Action {
+        /** Open connection {@code connection} to the log service; its events come back as inputs. */
+        record ConnectLog(int connection) implements Action {
         }
 
-        /** Write these bytes on the current log connection. */
-        record Send(byte[] bytes) implements Action {
-        }
-
-        /** Close the current log connection after flushing; its close is not reported. */
-        record CloseLog() implements Action {
-        }
-
-        /** Run the NAT probe; report {@code onProbeDone} or {@code onProbeFailed}. */
+        /** Run the NAT probe; report {@link #handleProbeDone} or {@link #handleProbeFailed}. */
         record StartProbe(ServerInfo serverInfo) implements Action {
         }
 
@@ -80,7 +82,7 @@ public final class Registration extends Procedure<Registration.Action> {
         record StoreFingerprint(Fingerprint fingerprint) implements Action {
         }
 
-        /** Registration completed; the current log connection stays open (IDLE). */
+        /** Registration completed; the log connection {@link #connection()} stays open (IDLE) for its owner. */
         record Registered(Outcome outcome) implements Action {
         }
 
@@ -135,6 +137,7 @@ public final class Registration extends Procedure<Registration.Action> {
      */
     public Registration(String id, Fingerprint cachedFingerprint, Duration replyTimeout, boolean askExtensions,
                         byte[] secret) {
+        super(2);
         this.askExtensions = askExtensions;
         this.id = ClientId.validate(id);
         this.cachedFingerprint = cachedFingerprint;
@@ -147,6 +150,11 @@ public final class Registration extends Procedure<Registration.Action> {
         return state;
     }
 
+    /** @return the log connection in use: {@link #FIRST}, or {@link #IDLE_ROUND} once probed */
+    public int connection() {
+        return probed ? IDLE_ROUND : FIRST;
+    }
+
     /** Starts: connect to the log service. */
     public void start(long nowNs) {
         startNs = nowNs;
@@ -156,16 +164,17 @@ public final class Registration extends Procedure<Registration.Action> {
 
     private void connect(long nowNs) {
         state = State.CONNECTING;
-        emit(new Action.ConnectLog());
+        emit(new Action.ConnectLog(connection()));
         deadline(nowNs + replyTimeoutNs);
     }
 
-    /** The log connection is up; {@code localIp} is its local address (sent in LogState). */
-    public void onConnected(int localIp, long nowNs) {
-        if (state != State.CONNECTING) {
+    /** The log connection is up; its local address is sent in LogState. */
+    @Override
+    public void handleConnected(int connection, java.net.InetSocketAddress local, long nowNs) {
+        if (state != State.CONNECTING || connection != connection()) {
             return;
         }
-        this.localIp = localIp;
+        this.localIp = Ipv4.toInt((java.net.Inet4Address) local.getAddress());
         if (!probed) {
             phase("connect", nowNs);
         }
@@ -174,14 +183,23 @@ public final class Registration extends Procedure<Registration.Action> {
     }
 
     /** The connect to the log service failed. */
-    public void onConnectFailed(String reason) {
-        if (state == State.CONNECTING) {
+    @Override
+    public void handleConnectFailed(int connection, String reason, long nowNs) {
+        if (state == State.CONNECTING && connection == connection()) {
             fail(ErrorStat.ERR_CONNECT, "cannot connect to the log service: " + reason);
         }
     }
 
-    /** Bytes from the log service; consumes what forms whole messages. */
-    public void onBytes(ByteBuffer in, long nowNs) {
+    /**
+     * Bytes from the log service; consumes what forms whole messages. Once registered, it consumes
+     * nothing more: what follows the acknowledgement is the owner's.
+     */
+    @Override
+    public void handleBytes(int connection, ByteBuffer in, long nowNs) {
+        if (connection != connection() || state == State.FAILED) {
+            in.position(in.limit());
+            return;
+        }
         try {
             if (state == State.AWAIT_HELLO && in.remaining() >= LogHello.SIZE) {
                 onHello(LogHello.read(in), nowNs);
@@ -219,7 +237,7 @@ public final class Registration extends Procedure<Registration.Action> {
             // asks an xstunt server for a holder token (padding after the NUL: an original server ignores it)
             b.put(Protocol.EXT_REQUEST_OFFSET, Protocol.EXT_REQUEST);
         }
-        emit(new Action.Send(b.array()));
+        outbound(connection()).send(b.flip());
         state = State.AWAIT_SERVER_INFO;
         deadline(nowNs + replyTimeoutNs);
     }
@@ -243,7 +261,7 @@ public final class Registration extends Procedure<Registration.Action> {
         if (info.proofRequired()) {
             b.put(RegistrationProof.compute(secret, info.token(), id));
         }
-        emit(new Action.Send(b.array()));
+        outbound(connection()).send(b.flip());
         if (registeringState == Protocol.CSTATE_IDLE && askExtensions && info.acknowledgesIdle()) {
             // the server has not necessarily applied IDLE yet: its all-zero record will say so
             idleInfo = info;
@@ -284,38 +302,42 @@ public final class Registration extends Procedure<Registration.Action> {
      * @param lines what the probe saw, one message per line
      * @param epochMillis wall-clock time stamped on the log lines
      */
-    public void onProbeDone(NatAnalysis.Nature nature, List<String> lines, long epochMillis, long nowNs) {
+    public void handleProbeDone(NatAnalysis.Nature nature, List<String> lines, long epochMillis, long nowNs) {
         if (state != State.PROBING) {
             return;
         }
         fingerprint = nature.toFingerprint(Protocol.BUILD_VERSION, hello.serverVersion(), id);
         int n = 0;
+        Outbound probeLog = outbound(FIRST);
         for (String line : lines) {
-            emit(new Action.Send(LogLine.format(epochMillis, "EchoProbe", ++n, line)));
+            probeLog.send(LogLine.format(epochMillis, "EchoProbe", ++n, line));
         }
-        emit(new Action.Send(LogLine.format(epochMillis, "EchoProbe", ++n, "ID " + id + " build "
+        probeLog.send(LogLine.format(epochMillis, "EchoProbe", ++n, "ID " + id + " build "
                 + Protocol.BUILD_VERSION + " public " + Ipv4.toString(nature.publicIp()) + " fingerprint "
-                + fingerprint.describe())));
+                + fingerprint.describe()));
+        probeLog.closeAfterFlush();
         emit(new Action.StoreFingerprint(fingerprint));
-        emit(new Action.CloseLog());
         phase("probe", nowNs);
         probed = true;
         connect(nowNs);
     }
 
     /** The probe failed for good: ERR_PROBE. */
-    public void onProbeFailed(Failure error) {
+    public void handleProbeFailed(Failure error) {
         if (state == State.PROBING) {
-            state = State.FAILED;
-            clearDeadline();
-            emit(new Action.CloseLog());
-            emit(new Action.Failed(error));
+            failWith(error);
         }
     }
 
-    /** The log connection closed before registration completed (by the server or an error). */
-    public void onClosed(String reason) {
-        if (state == State.AWAIT_HELLO || state == State.AWAIT_SERVER_INFO || state == State.PROBING
+    /** A log connection closed (by the server, an error, or our own close). */
+    @Override
+    public void handleClosed(int connection, String reason, long nowNs) {
+        if (connection != connection()) {
+            return; // the PROBE round's connection, closed by us after its log lines
+        }
+        if (state == State.CONNECTING) {
+            handleConnectFailed(connection, reason == null ? "closed" : reason, nowNs);
+        } else if (state == State.AWAIT_HELLO || state == State.AWAIT_SERVER_INFO || state == State.PROBING
                 || state == State.AWAIT_ACK) {
             fail(ErrorStat.ERR_RECEIVE, "the log service closed the connection during registration"
                     + (reason == null ? "" : ": " + reason));
@@ -323,7 +345,8 @@ public final class Registration extends Procedure<Registration.Action> {
     }
 
     /** A deadline passed. */
-    public void onTimeout(long nowNs) {
+    @Override
+    public void handleTimeout(long nowNs) {
         if (!expired(nowNs)) {
             return;
         }
@@ -333,22 +356,22 @@ public final class Registration extends Procedure<Registration.Action> {
 
     /** Gives up (the client is closing). */
     public void abort(Failure error) {
-        if (state != State.REGISTERED && state != State.FAILED) {
-            state = State.FAILED;
-            clearDeadline();
-            emit(new Action.CloseLog());
-            emit(new Action.Failed(error));
-        }
+        failWith(error);
     }
 
     private void fail(ErrorStat code, String message) {
+        failWith(new Failure(code, 0, message));
+    }
+
+    private void failWith(Failure error) {
         if (state == State.REGISTERED || state == State.FAILED) {
             return;
         }
         state = State.FAILED;
         clearDeadline();
-        emit(new Action.CloseLog());
-        emit(new Action.Failed(new Failure(code, 0, message)));
+        outbound(FIRST).closeNow();
+        outbound(IDLE_ROUND).closeNow();
+        emit(new Action.Failed(error));
     }
 
     private void phase(String name, long nowNs) {

@@ -1,7 +1,8 @@
 package io.xstunt.engine.client;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.Map;
 
@@ -9,7 +10,8 @@ import java.util.Map;
  * A direct connection that came out of a rendezvous: XConnect's {@code psConnect} or XListen's
  * {@code psListen}, with {@code pAddrPeer}.
  *
- * @param channel the connected channel, in blocking mode, owned by the application
+ * @param channel the connected channel, in blocking mode, owned by the application (on real
+ *     sockets a {@link java.nio.channels.SocketChannel})
  * @param peerId the other side's ID
  * @param peerAddress the other side's address on this connection (its NAT's public address)
  * @param initiator true on the XConnect side
@@ -18,6 +20,25 @@ import java.util.Map;
  *     (clock sync), predict (echo query), exchange (addresses swapped; on the listener also "ready"
  *     read), punch (direct connection up)
  */
-public record Rendezvous(SocketChannel channel, String peerId, InetSocketAddress peerAddress, boolean initiator,
+public record Rendezvous(ByteChannel channel, String peerId, InetSocketAddress peerAddress, boolean initiator,
                          Map<String, Duration> phases) {
+    /**
+     * @return the channel as the socket it is on a real network ({@code tcp.NioNetwork})
+     * @throws IllegalStateException on another network (a simulated one)
+     */
+    public java.nio.channels.SocketChannel socketChannel() {
+        if (channel instanceof java.nio.channels.SocketChannel s) {
+            return s;
+        }
+        throw new IllegalStateException("not a socket: " + channel);
+    }
+
+    /** Closes the channel; nobody is left to tell if that fails. */
+    public void closeQuietly() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // released either way
+        }
+    }
 }

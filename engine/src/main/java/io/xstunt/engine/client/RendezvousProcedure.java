@@ -2,9 +2,10 @@ package io.xstunt.engine.client;
 
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
-import io.xstunt.engine.nat.PortPrediction;
+import io.xstunt.engine.proc.Outbound;
+import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.ControlFrame;
-import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.WireFormatException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -16,9 +17,10 @@ import java.util.Map;
 
 /**
  * The rendezvous after an announcement (wire notes, rendezvous steps 2-8; XAsymClient on the
- * initiator, XAsymServer on the listener) as a sans-IO state machine: control channel, clock
- * sync, port prediction, address exchange, then the punch (delegated to {@link PunchRace} by the
- * adapter, which reports back).
+ * initiator, XAsymServer on the listener) as a sans-IO state machine ({@link Procedure}, one
+ * connection: the session's control channel): control channel, {@link ClockSync clock sync},
+ * port prediction and {@link AddressExchange address exchange}, then the punch (a
+ * {@link PunchRace} that the owner runs and reports on).
  *
  * <p>The frames each side writes, in this order, are the original's: the initiator OK(one),
  * OK(one), OK(address), OK(port), OK(one) "ready"; the listener OK(one), OK(address), OK(port).
@@ -89,30 +91,24 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         FAILED
     }
 
-    /** What the adapter must do. */
+    /** What the owner must do. */
     public sealed interface Action {
-        /** Connect to the control channel; report {@code onControlConnected} / {@code onControlConnectFailed}. */
+        /** Open the control channel (connection 0) to {@code address}. */
         record ConnectControl(InetSocketAddress address) implements Action {
         }
 
-        /** Write these bytes on the control channel. */
-        record Send(byte[] bytes) implements Action {
-        }
-
-        /** Close the control channel after flushing; its close is not reported any more. */
-        record CloseControl() implements Action {
-        }
-
         /**
-         * XPredict's I/O: bind a fresh local port (SO_REUSEADDR, SO_REUSEPORT), query
-         * {@code echoEndpoint}, close; report {@code onPredicted} / {@code onPredictFailed}.
+         * XPredict's I/O: an {@link EchoQuery} from a fresh local port (SO_REUSEADDR,
+         * SO_REUSEPORT) to {@code echoEndpoint}; report {@link #handlePredicted} / {@link #handlePredictFailed}.
          */
         record Predict(InetSocketAddress echoEndpoint) implements Action {
         }
 
         /**
-         * Start the punch from {@code localPort} to the peer's predicted {@code peer} address; a
-         * refused connect is retried on the grid {@code gridOriginNs + k * retryPeriod} (see {@link PunchRace}).
+         * Start the punch ({@link PunchRace}) from {@code localPort} to the peer's predicted
+         * {@code peer} address; a refused connect is retried on the grid
+         * {@code gridOriginNs + k * retryPeriod}. Report {@link #handlePunchArmed},
+         * {@link #handlePunched} and {@link #handlePunchFailed}.
          */
         record Punch(int localPort, InetSocketAddress peer, Duration retryPeriod, long gridOriginNs) implements Action {
         }
@@ -121,7 +117,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         record AbortPunch() implements Action {
         }
 
-        /** The procedure succeeded (the adapter hands the punched connection over). */
+        /** The procedure succeeded (the owner hands the punched connection over). */
         record Succeeded(InetSocketAddress peerPredicted, Map<String, Duration> phases) implements Action {
         }
 
@@ -142,49 +138,23 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private static final List<String> PHASE_ORDER = List.of("comm", "announce", "control", "sync", "predict",
             "exchange", "punch");
 
-    /** The frames this side reads, in the original's order (see the class comment). */
-    private enum Expect {
-        /** Initiator: the listener's OK(one) answering ours. */
-        SYNC_ECHO,
-        /** Listener: the initiator's first OK(one). */
-        SYNC_FIRST,
-        /** Listener: the initiator's second OK(one). */
-        SYNC_SECOND,
-        ADDRESS,
-        PORT,
-        /** Listener: the initiator's OK(one), "ready". */
-        READY,
-        /** Nothing more is expected; an extra frame is harmless. */
-        NOTHING
-    }
-
+    private final Outbound control = outbound(0);
     private final boolean initiator;
     private final boolean pipelined;
-    private final InetSocketAddress control;
+    private final InetSocketAddress controlAddress;
     private final InetSocketAddress echoEndpoint;
-    private final int increment;
     private final long echoTimeoutNs;
     private final long overallDeadlineNs;
     private final Map<String, Duration> phases;
+    private final ClockSync sync;
+    private final AddressExchange exchange;
     private State state = State.CONTROL_CONNECTING;
-    private Expect expect;
     private boolean controlOpen;
+    /** Listener: the initiator's "ready" is still to be read. */
+    private boolean awaitingReady;
     private long phaseStartNs;
     private long predictStartNs;
-    private long syncSentNs;
-    private long rttNs;
-    /** Our sync OK(one) is written (initiator: both of them), so the address may follow. */
-    private boolean syncSent;
-    /** Sequential initiator: the half-round-trip pause is over. */
-    private boolean pauseOver;
     private boolean predictRequested;
-    private boolean predicted;
-    private boolean addressSent;
-    private int ownPublicIp;
-    private int ownPredictedPort;
-    private int localPort;
-    private int peerIp;
-    private int peerPort = -1;
 
     /**
      * @param initiator true on the XConnect side ("asymmetric client"), false on the listener
@@ -199,15 +169,17 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     public RendezvousProcedure(boolean initiator, boolean pipelined, InetSocketAddress control,
                                InetSocketAddress echoEndpoint, int increment, Duration echoTimeout,
                                long overallDeadlineNs, Map<String, Duration> priorPhases) {
+        super(1);
         this.initiator = initiator;
         this.pipelined = pipelined;
-        this.control = control;
+        this.controlAddress = control;
         this.echoEndpoint = echoEndpoint;
-        this.increment = increment;
         this.echoTimeoutNs = echoTimeout.toNanos();
         this.overallDeadlineNs = overallDeadlineNs;
         this.phases = new LinkedHashMap<>(priorPhases);
-        this.expect = initiator ? Expect.SYNC_ECHO : Expect.SYNC_FIRST;
+        this.sync = new ClockSync(initiator, pipelined);
+        this.exchange = new AddressExchange(increment);
+        this.awaitingReady = !initiator;
     }
 
     /** @return the current state */
@@ -225,15 +197,15 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         return pipelined;
     }
 
-    /** @return the measured round trip through the server (initiator, after sync) */
+    /** @return the measured round trip through the server (after sync) */
     public Duration rtt() {
-        return Duration.ofNanos(rttNs);
+        return Duration.ofNanos(sync.rttNs());
     }
 
     /** Starts: connect to the control channel (pipelined: and start the prediction). */
     public void start(long nowNs) {
         phaseStartNs = nowNs;
-        emit(new Action.ConnectControl(control));
+        emit(new Action.ConnectControl(controlAddress));
         if (pipelined) {
             requestPrediction(nowNs);
         }
@@ -251,29 +223,29 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         emit(new Action.Predict(echoEndpoint));
     }
 
-    /** The control channel is up. */
-    public void onControlConnected(long nowNs) {
+    @Override
+    public void handleConnected(int connection, InetSocketAddress local, long nowNs) {
         if (state != State.CONTROL_CONNECTING) {
             return;
         }
         controlOpen = true;
         phase("control", nowNs);
-        if (initiator) {
-            emit(new Action.Send(frame(ControlFrame.one())));
-            syncSentNs = nowNs;
+        if (sync.start(nowNs)) {
+            send(ControlFrame.one());
         }
         advance(nowNs);
     }
 
-    /** The control channel could not be connected. */
-    public void onControlConnectFailed(String reason) {
+    @Override
+    public void handleConnectFailed(int connection, String reason, long nowNs) {
         if (state == State.CONTROL_CONNECTING) {
-            fail(ErrorStat.ERR_CONNECT, "cannot connect to the control channel " + control + ": " + reason);
+            fail(ErrorStat.ERR_CONNECT, "cannot connect to the control channel " + controlAddress + ": " + reason);
         }
     }
 
     /** Bytes on the control channel: consumes every whole frame. */
-    public void onControlBytes(ByteBuffer in, long nowNs) {
+    @Override
+    public void handleBytes(int connection, ByteBuffer in, long nowNs) {
         if (state == State.DONE || state == State.FAILED) {
             in.position(in.limit());
             return;
@@ -281,15 +253,15 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         try {
             ControlFrame f;
             while ((f = ControlFrame.tryRead(in)) != null) {
-                if (f.tag() == io.xstunt.engine.wire.Protocol.TAG_ABORT) {
-                    emit(new Action.Send(frame(ControlFrame.ackAbort())));
-                    failNoAbort(initiator ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER,
-                            "the peer aborted the rendezvous: " + f.text());
+                if (f.tag() == Protocol.TAG_ABORT) {
+                    send(ControlFrame.ackAbort());
+                    failNoAbort(new Failure(initiator ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, 0,
+                            "the peer aborted the rendezvous: " + f.text()));
                     in.position(in.limit());
                     return;
                 }
                 // ACKABORT: the answer to our ABORT; nothing to do
-                if (f.tag() == io.xstunt.engine.wire.Protocol.TAG_OK && !receive(f, nowNs)) {
+                if (f.tag() == Protocol.TAG_OK && !receive(f, nowNs)) {
                     in.position(in.limit());
                     return;
                 }
@@ -304,61 +276,33 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
 
     /** Takes the next expected frame; @return false if the procedure failed on it */
     private boolean receive(ControlFrame f, long nowNs) {
-        switch (expect) {
-            case SYNC_ECHO -> {
-                if (!f.isOne()) {
-                    fail(ErrorStat.ERR_SYN_RECEIVE, "expected the sync echo OK(one), got " + f);
-                    return false;
-                }
-                rttNs = Math.max(0, nowNs - syncSentNs);
-                emit(new Action.Send(frame(ControlFrame.one())));
-                syncSent = true;
-                if (!pipelined) {
-                    deadline(nowNs + rttNs / 2); // the original's pause, so that both predict together
-                }
-                expect = Expect.ADDRESS;
+        if (sync.expectsFrame()) {
+            ClockSync.Result r = sync.onFrame(f, nowNs);
+            if (r == ClockSync.Result.UNEXPECTED) {
+                fail(ErrorStat.ERR_SYN_RECEIVE, "expected sync OK(one), got " + f);
+                return false;
             }
-            case SYNC_FIRST, SYNC_SECOND -> {
-                if (!f.isOne()) {
-                    fail(ErrorStat.ERR_SYN_RECEIVE, "expected sync OK(one), got " + f);
-                    return false;
-                }
-                if (expect == Expect.SYNC_FIRST) {
-                    syncSentNs = nowNs;
-                    emit(new Action.Send(frame(ControlFrame.one())));
-                    syncSent = true;
-                    expect = Expect.SYNC_SECOND;
-                } else {
-                    // the initiator answers our OK(one) at once: one round trip through the server
-                    rttNs = Math.max(0, nowNs - syncSentNs);
-                    expect = Expect.ADDRESS;
+            if (r == ClockSync.Result.SEND_ONE) {
+                send(ControlFrame.one());
+                if (!pipelined && initiator) {
+                    deadline(sync.pauseEndNs()); // the original's pause, so that both predict together
                 }
             }
-            case ADDRESS, PORT -> {
-                try {
-                    if (expect == Expect.ADDRESS) {
-                        peerIp = f.asAddress();
-                        expect = Expect.PORT;
-                    } else {
-                        peerPort = f.asPort();
-                        expect = initiator ? Expect.NOTHING : Expect.READY;
-                    }
-                } catch (WireFormatException e) {
-                    fail(ErrorStat.ERR_ADDRPORT_RECEIVE, e.getMessage());
-                    return false;
-                }
+        } else if (exchange.expectsFrame()) {
+            try {
+                exchange.onFrame(f);
+            } catch (WireFormatException e) {
+                fail(ErrorStat.ERR_ADDRPORT_RECEIVE, e.getMessage());
+                return false;
             }
-            case READY -> {
-                if (!f.isOne()) {
-                    fail(ErrorStat.ERR_RECEIVE, "expected \"ready\" OK(one), got " + f);
-                    return false;
-                }
-                expect = Expect.NOTHING;
+        } else if (awaitingReady) {
+            if (!f.isOne()) {
+                fail(ErrorStat.ERR_RECEIVE, "expected \"ready\" OK(one), got " + f);
+                return false;
             }
-            case NOTHING -> {
-                // nothing is expected now; an extra frame is harmless
-            }
+            awaitingReady = false;
         }
+        // else: nothing is expected now; an extra frame is harmless
         return true;
     }
 
@@ -370,39 +314,43 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         if (state == State.PUNCHING || state == State.DONE || state == State.FAILED) {
             return;
         }
-        boolean syncDone = controlOpen && (initiator ? syncSent && (pipelined || pauseOver)
-                : expect.ordinal() > Expect.SYNC_SECOND.ordinal());
+        boolean syncDone = controlOpen && sync.done();
         if (syncDone && !phases.containsKey("sync")) {
             phase("sync", nowNs);
         }
         if (!predictRequested && syncDone) {
             requestPrediction(nowNs);
         }
-        if (predicted && syncSent && !addressSent) {
-            emit(new Action.Send(frame(ControlFrame.address(ownPublicIp))));
-            emit(new Action.Send(frame(ControlFrame.port(ownPredictedPort))));
-            addressSent = true;
+        if (sync.sent()) {
+            ControlFrame[] own = exchange.takeOwnFrames();
+            if (own != null) {
+                send(own[0]);
+                send(own[1]);
+            }
         }
-        boolean peerAddressKnown = peerPort >= 0;
-        if (addressSent && peerAddressKnown && !checkExchange()) {
-            return;
-        }
-        if (syncDone && addressSent && peerAddressKnown && (initiator || expect == Expect.NOTHING)) {
-            punch(nowNs);
-            return;
+        if (exchange.sent() && exchange.peerKnown()) {
+            Failure bad = exchange.check();
+            if (bad != null) {
+                failWith(bad);
+                return;
+            }
+            if (syncDone && !awaitingReady) {
+                punch(nowNs);
+                return;
+            }
         }
         State next;
         if (!controlOpen) {
             next = State.CONTROL_CONNECTING;
-        } else if (!syncSent) {
+        } else if (!sync.sent()) {
             next = initiator ? State.SYNC_AWAIT_ECHO : State.SYNC_AWAIT_FIRST;
-        } else if (!initiator && expect == Expect.SYNC_SECOND) {
+        } else if (sync.step() == ClockSync.Step.AWAIT_SECOND) {
             next = State.SYNC_AWAIT_SECOND;
         } else if (!syncDone) {
             next = State.SYNC_HALF_RTT;
-        } else if (!predicted) {
+        } else if (!exchange.isPredicted()) {
             next = State.PREDICTING;
-        } else if (!peerAddressKnown) {
+        } else if (!exchange.peerKnown()) {
             next = State.EXCHANGING;
         } else {
             next = State.AWAIT_READY;
@@ -420,71 +368,56 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     /**
      * The prediction's echo query answered.
      *
-     * @param boundLocalPort the local port it connected from (rebound for the punch)
+     * @param boundLocalPort the local port it connected from (bound again for the punch)
      * @param publicIp the public IP the echo service saw
      * @param publicPort the public port the echo service saw
      */
-    public void onPredicted(int boundLocalPort, int publicIp, int publicPort, long nowNs) {
-        if (!predictRequested || predicted || state == State.DONE || state == State.FAILED) {
+    public void handlePredicted(int boundLocalPort, int publicIp, int publicPort, long nowNs) {
+        if (!predictRequested || exchange.isPredicted() || state == State.DONE || state == State.FAILED) {
             return;
         }
-        if (publicPort < 1 || publicPort > 65535) {
-            fail(ErrorStat.ERR_PREDICT, "echo reported port " + publicPort);
+        Failure bad = exchange.predicted(boundLocalPort, publicIp, publicPort);
+        if (bad != null) {
+            failWith(bad);
             return;
         }
-        predicted = true;
-        localPort = boundLocalPort;
-        ownPublicIp = publicIp;
-        ownPredictedPort = PortPrediction.predict(publicPort, increment);
         phases.put("predict", Duration.ofNanos(nowNs - predictStartNs)); // may overlap other phases
         advance(nowNs);
     }
 
     /** The prediction failed: ERR_PREDICT. */
-    public void onPredictFailed(String reason) {
-        if (predictRequested && !predicted) {
+    public void handlePredictFailed(String reason, long nowNs) {
+        if (predictRequested && !exchange.isPredicted()) {
             fail(ErrorStat.ERR_PREDICT, "port prediction against " + echoEndpoint + " failed: " + reason);
         }
-    }
-
-    /** Both addresses known: @return false if the procedure failed on them (hairpin, port 0) */
-    private boolean checkExchange() {
-        if (peerIp == ownPublicIp) {
-            fail(ErrorStat.ERR_HAIRPIN, "both sides have the public IP " + Ipv4.toString(peerIp));
-            return false;
-        }
-        if (peerPort == 0) {
-            fail(ErrorStat.ERR_ADDRPORT_RECEIVE, "the peer sent port 0");
-            return false;
-        }
-        return true;
     }
 
     private void punch(long nowNs) {
         phase("exchange", nowNs);
         state = State.PUNCHING;
         deadline(overallDeadlineNs);
+        long rttNs = sync.rttNs();
         long period = Math.min(Math.max(rttNs + rttNs / 4 + MIN_RETRY.toNanos() / 5, MIN_RETRY.toNanos()),
                 MAX_RETRY.toNanos());
         // the grid origin: when the listener reads "ready", which the initiator sends right now
         long origin = initiator ? nowNs + rttNs / 2 : nowNs;
-        emit(new Action.Punch(localPort, peerAddress(), Duration.ofNanos(period), origin));
+        emit(new Action.Punch(exchange.localPort(), peerAddress(), Duration.ofNanos(period), origin));
     }
 
     /** @return the peer's predicted public address (after the exchange) */
     public InetSocketAddress peerAddress() {
-        return new InetSocketAddress(Ipv4.toAddress(peerIp), Math.max(peerPort, 0));
+        return exchange.peerAddress();
     }
 
     /** Initiator: the punch listens; send "ready". */
-    public void onPunchArmed(long nowNs) {
+    public void handlePunchArmed(long nowNs) {
         if (state == State.PUNCHING && initiator && controlOpen) {
-            emit(new Action.Send(frame(ControlFrame.one())));
+            send(ControlFrame.one());
         }
     }
 
     /** The punch produced the direct connection. */
-    public void onPunched(long nowNs) {
+    public void handlePunched(long nowNs) {
         if (state != State.PUNCHING) {
             return;
         }
@@ -496,7 +429,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     }
 
     /** The punch failed for good. */
-    public void onPunchFailed(Failure error) {
+    public void handlePunchFailed(Failure error) {
         if (state == State.PUNCHING) {
             failWith(error);
         }
@@ -507,7 +440,12 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
      *
      * @param ioError the I/O error that closed it, or null for a clean close by the relay
      */
-    public void onControlClosed(String ioError, long nowNs) {
+    @Override
+    public void handleClosed(int connection, String ioError, long nowNs) {
+        if (state == State.CONTROL_CONNECTING) {
+            handleConnectFailed(connection, ioError == null ? "closed" : ioError, nowNs);
+            return;
+        }
         boolean wasOpen = controlOpen;
         controlOpen = false;
         if (!wasOpen || state == State.PUNCHING || state == State.DONE || state == State.FAILED) {
@@ -525,12 +463,13 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     }
 
     /** A deadline passed: the half-RTT pause ends, or the state's wait timed out (see the table above). */
-    public void onTimeout(long nowNs) {
+    @Override
+    public void handleTimeout(long nowNs) {
         if (!expired(nowNs)) {
             return;
         }
         if (state == State.SYNC_HALF_RTT && overallDeadlineNs - nowNs > 0) {
-            pauseOver = true;
+            sync.pauseOver();
             advance(nowNs);
             return;
         }
@@ -563,13 +502,9 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             return;
         }
         if (controlOpen) {
-            emit(new Action.Send(frame(ControlFrame.abort(error.getMessage()))));
+            send(ControlFrame.abort(error.getMessage()));
         }
         failNoAbort(error);
-    }
-
-    private void failNoAbort(ErrorStat code, String message) {
-        failNoAbort(new Failure(code, 0, message));
     }
 
     private void failNoAbort(Failure error) {
@@ -584,7 +519,11 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
 
     private void closeControl() {
         controlOpen = false;
-        emit(new Action.CloseControl());
+        control.closeAfterFlush();
+    }
+
+    private void send(ControlFrame f) {
+        control.send(frame(f));
     }
 
     private void phase(String name, long nowNs) {

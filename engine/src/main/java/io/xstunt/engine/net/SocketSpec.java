@@ -34,11 +34,12 @@ public record SocketSpec(InetAddress address, int port, boolean reuseAddress, bo
     }
 
     /**
-     * A socket on {@code address}:{@code port} (0: fresh) that other sockets may share: the
-     * prediction's echo query, the punch's attempts and listener.
+     * A socket on {@code address}:{@code port} (0: fresh) with SO_REUSEADDR, and SO_REUSEPORT when
+     * {@code reusePort}: the probe's echo queries (one port, four connections in turn), the
+     * prediction's query and the punch's attempts and listener (one port, several sockets at once).
      */
-    public static SocketSpec shared(InetAddress address, int port) {
-        return new SocketSpec(address, port, true, true, false, 0);
+    public static SocketSpec shared(InetAddress address, int port, boolean reusePort) {
+        return new SocketSpec(address, port, true, reusePort, false, 0);
     }
 
     /** A server's listener on {@code address} (port 0: a fresh port), SO_REUSEADDR for a fixed one. */

@@ -85,4 +85,13 @@ public final class Outbound {
     public Closing closing() {
         return closing;
     }
+
+    /**
+     * A new connection takes this number (its old one is closed): nothing queued, open. The
+     * procedure calls it before it asks for the new connection.
+     */
+    public void reopen() {
+        transmit.clear();
+        closing = Closing.OPEN;
+    }
 }

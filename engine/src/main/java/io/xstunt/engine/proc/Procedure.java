@@ -16,10 +16,12 @@ import java.util.ArrayDeque;
  *
  * <p>Outputs, to poll after every input, in this order:
  * <ol>
- * <li>for each connection, {@link #outbound(int)}: the bytes to send (poll until null), then
- *     whether it should close;</li>
+ * <li>for each connection, {@link #outbound(int)}: the bytes to send (poll until null);</li>
  * <li>{@link #pollAction()} until null: what else the procedure wants done (open a connection,
- *     start a timer-free helper, report a result to its owner), in the order it asked;</li>
+ *     start a helper, report a result or a refusal to its owner), in the order it asked;</li>
+ * <li>for each connection, whether it should close ({@link Outbound#closing()}): a close comes
+ *     after the bytes and the actions of the same input, so that a refusal is counted before its
+ *     peer sees the close, and a connection handed over keeps its last bytes;</li>
  * <li>{@link #hasDeadline()} / {@link #deadlineNs()}: when to call {@link #handleTimeout} next.</li>
  * </ol>
  * {@link ProcedureDriver} does exactly that on a {@link io.xstunt.engine.net.Network}; a test does
@@ -58,9 +60,12 @@ public abstract class Procedure<A> {
 
     /**
      * Bytes arrived on {@code connection} ({@code in} in read mode, owned by the driver): consume
-     * what forms whole messages and leave the rest, which is offered again with more bytes.
+     * what forms whole messages and leave the rest, which is offered again with more bytes. A
+     * procedure that reads nothing on a connection need not override it: the bytes are dropped.
      */
-    public abstract void handleBytes(int connection, ByteBuffer in, long nowNs);
+    public void handleBytes(int connection, ByteBuffer in, long nowNs) {
+        in.position(in.limit());
+    }
 
     /**
      * Connection {@code connection} is closed, whoever closed it.

@@ -18,17 +18,18 @@ import java.util.function.LongConsumer;
  *
  * <p>It owns the procedure's connections (one per connection number), its one timer and the
  * re-entrancy guard. After every input it carries out the outputs in the order
- * {@link Procedure} documents: each connection's bytes, then its close; then the actions, each
- * handed to the procedure's I/O (the {@code actions} consumer, which knows what "punch" or "query
- * the echo service" means); then the timer is set to the procedure's deadline. An input fed while
+ * {@link Procedure} documents: each connection's bytes; then the actions, each handed to the
+ * procedure's I/O (the {@code actions} consumer, which knows what "punch" or "query the echo
+ * service" means); then each connection's close; then the timer is set to the procedure's
+ * deadline. An input fed while
  * the outputs are being carried out (a send that fails at once, a close reported at once, an
  * action that completes synchronously) does not start a second pass: the running pass goes
  * round again. Everything runs on the network's thread.
  *
  * <p>A connection's events reach the procedure only while it holds its number: once closed and
- * reported, or {@linkplain #release released}, it is forgotten. A number holds one connection in
- * its life (a procedure that reconnects uses a new number), so a late event of an old connection
- * can never be mistaken for the new one's.
+ * reported, or {@linkplain #release released}, it is forgotten, so a late event of an old
+ * connection is never mistaken for a new one's. A number is taken again only once its connection
+ * is gone and the procedure has {@linkplain Outbound#reopen reopened} it.
  *
  * @param <A> the procedure's action type
  */
@@ -197,11 +198,17 @@ public final class ProcedureDriver<A> {
             do {
                 pumpAgain = false;
                 for (int i = 0; i < connections.length; i++) {
-                    carryOut(i);
+                    transmit(i);
                 }
                 A a;
                 while ((a = procedure.pollAction()) != null) {
                     actions.accept(a);
+                }
+                if (pumpAgain) {
+                    continue; // an input fed meanwhile: its bytes and actions come before any close
+                }
+                for (int i = 0; i < connections.length; i++) {
+                    close(i);
                 }
             } while (pumpAgain);
         } finally {
@@ -210,22 +217,25 @@ public final class ProcedureDriver<A> {
         armTimer();
     }
 
-    private void carryOut(int i) {
+    private void transmit(int i) {
         Outbound out = procedure.outbound(i);
-        Connection c = connections[i];
         ByteBuffer b;
         while ((b = out.pollTransmit()) != null) {
+            Connection c = connections[i]; // a send that fails closes it, and the close is reported at once
             if (c != null && !c.isClosed()) {
                 c.send(b);
             }
             // what was not sent is dropped: a forwarded (borrowed) buffer counts as consumed
             b.position(b.limit());
-            c = connections[i]; // a send that fails closes it, and the close is reported at once
         }
+    }
+
+    private void close(int i) {
+        Connection c = connections[i];
         if (c == null || c.isClosed()) {
             return;
         }
-        switch (out.closing()) {
+        switch (procedure.outbound(i).closing()) {
             case NOW -> c.close();
             case AFTER_FLUSH -> c.closeAfterFlush();
             case OPEN -> { }

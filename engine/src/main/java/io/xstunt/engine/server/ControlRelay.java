@@ -60,6 +60,9 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
         }
     }
 
+    /** The sides by connection number (values() would copy the array on every read). */
+    private static final Side[] SIDES = Side.values();
+
     private final int initiatorIp;
     private final int listenerIp;
     private final int maxBacklog;
@@ -127,7 +130,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
      */
     @Override
     public void handleBytes(int connection, ByteBuffer in, long nowNs) {
-        Side side = Side.values()[connection];
+        Side side = SIDES[connection];
         int n = in.remaining();
         bytesFrom[connection] += n;
         if (state == State.RELAYING) {
@@ -152,7 +155,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
     /** The connection of side {@code connection} is closed, whoever closed it. */
     @Override
     public void handleClosed(int connection, String ioError, long nowNs) {
-        Side side = Side.values()[connection];
+        Side side = SIDES[connection];
         open[connection] = false;
         outbound(connection).closeNow(); // nothing more goes to a closed connection
         if (state == State.DRAINING) {

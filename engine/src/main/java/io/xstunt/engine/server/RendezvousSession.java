@@ -37,6 +37,7 @@ final class RendezvousSession {
     private final Admission admission;
     private final ServerStats stats;
     private final Consumer<RendezvousSession> onFinished;
+    private final Network network;
     private Acceptor acceptor;
     /** Where the connection being decided comes from (for a refusal's log line), else null. */
     private InetSocketAddress arriving;
@@ -51,6 +52,7 @@ final class RendezvousSession {
         this.admission = admission;
         this.stats = stats;
         this.onFinished = onFinished;
+        this.network = network;
         this.relay = new ControlRelay(initiator.publicIp(), listener.publicIp(), config.maxRelayBacklog(),
                 network.nowNs(), config.sessionTimeout().toNanos(), config.handshakeTimeout().toNanos());
         this.driver = new ProcedureDriver<>(network, relay, this::carryOut);
@@ -107,26 +109,28 @@ final class RendezvousSession {
             in.refuse();
             return;
         }
-        ControlRelay.Side[] side = new ControlRelay.Side[1];
-        arriving = remote;
-        driver.feed(now -> side[0] = relay.handleArrival(Ipv4.toInt(remote.getAddress()), now));
-        arriving = null;
-        if (side[0] == null) {
+        // decided first, its outputs carried out once the connection holds its number: what the
+        // other side sent before this one arrived goes to this connection
+        ControlRelay.Side side = relay.handleArrival(Ipv4.toInt(remote.getAddress()), network.nowNs());
+        if (side == null) {
             in.refuse();
+            arriving = remote;
+            driver.pump();
+            arriving = null;
             return;
         }
-        int n = side[0].ordinal();
+        int n = side.ordinal();
         try {
             Connection c = in.adopt(driver.listener(n), TcpConnection.DEFAULT_INBOUND,
                     TcpConnection.DEFAULT_MAX_OUTBOUND, CONTROL_OPTIONS);
             driver.attach(n, c);
             admission.opened(c);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("session {}: cannot adopt the {} control connection: {}", ref.id(), side[0], e.toString());
+            LOG.warn("session {}: cannot adopt the {} control connection: {}", ref.id(), side, e.toString());
             driver.feed(now -> relay.handleClosed(n, e.toString(), now));
             return;
         }
-        driver.pump(); // what the other side sent before this one arrived
+        driver.pump();
     }
 
     private void carryOut(ControlRelay.Action a) {

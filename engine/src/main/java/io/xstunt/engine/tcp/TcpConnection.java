@@ -285,7 +285,7 @@ public final class TcpConnection implements Connection, IoHandler {
             try {
                 channel.write(src);
             } catch (IOException e) {
-                close(e, true);
+                writeFailed(e);
                 return;
             }
             if (!src.hasRemaining()) {
@@ -313,7 +313,7 @@ public final class TcpConnection implements Connection, IoHandler {
         try {
             done = outbound.flush(channel);
         } catch (IOException e) {
-            close(e, true);
+            writeFailed(e);
             return;
         }
         if (done) {
@@ -326,6 +326,18 @@ public final class TcpConnection implements Connection, IoHandler {
         } else if (key.isValid()) {
             key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
         }
+    }
+
+    /**
+     * A write failed (a reset, a broken pipe). When the peer closed first, that is the news, not
+     * the failed write: what it sent before its FIN is offered and its close reported as a clean
+     * one, as a read would have found them. Otherwise the write's error closes the connection.
+     */
+    private void writeFailed(IOException e) {
+        if (!closed) {
+            read();
+        }
+        close(e, true);
     }
 
     @Override

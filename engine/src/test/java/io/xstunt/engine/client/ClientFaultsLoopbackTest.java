@@ -257,9 +257,9 @@ class ClientFaultsLoopbackTest {
         awaitIdle("alice");
         StuntClient bob = register(config(B).build(), "bob");
         Rendezvous r = alice.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-        closeables.add(r.channel());
+        closeables.add(r.socketChannel());
         Rendezvous in = bob.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-        closeables.add(in.channel());
+        closeables.add(in.socketChannel());
         assertEquals("bob", r.peerId());
     }
 
@@ -298,8 +298,8 @@ class ClientFaultsLoopbackTest {
                 && server.rejected(Rejection.NOT_HOLDER) == 1);
         assertTrue(alice.isRegistered());
         Rendezvous r = alice.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-        closeables.add(r.channel());
-        closeables.add(bob.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).channel());
+        closeables.add(r.socketChannel());
+        closeables.add(bob.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).socketChannel());
         alice.deregister().get(WAIT_S, TimeUnit.SECONDS);
         await("the holder deregistered itself", () -> server.stateOf("alice").isEmpty());
     }
@@ -311,8 +311,8 @@ class ClientFaultsLoopbackTest {
         StuntClient alice = register(config(A).sharedSecret(secret).build(), "alice");
         StuntClient bob = register(config(B).sharedSecret(secret).build(), "bob");
         Rendezvous r = alice.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-        closeables.add(r.channel());
-        closeables.add(bob.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).channel());
+        closeables.add(r.socketChannel());
+        closeables.add(bob.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).socketChannel());
 
         Failure none = failure(StuntClient.register(clientLoop, config(M).build(), "mallory"));
         assertEquals(ErrorStat.ERR_DUPLICATE_ID, none.code());
@@ -366,8 +366,8 @@ class ClientFaultsLoopbackTest {
         awaitIdle("alice");
         StuntClient bob2 = register(config(B).build(), "bob"); // a new XInit works
         Rendezvous r = alice.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-        closeables.add(r.channel());
-        closeables.add(bob2.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).channel());
+        closeables.add(r.socketChannel());
+        closeables.add(bob2.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).socketChannel());
     }
 
     @ParameterizedTest

@@ -120,8 +120,8 @@ class GarbageFloodLoopbackTest {
             long start = System.nanoTime();
             Rendezvous r = a.connect(b.id(), Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
             t[i] = System.nanoTime() - start;
-            r.channel().close();
-            b.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).channel().close();
+            r.socketChannel().close();
+            b.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS).socketChannel().close();
         }
         return t;
     }

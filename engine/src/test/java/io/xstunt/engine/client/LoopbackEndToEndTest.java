@@ -125,9 +125,9 @@ class LoopbackEndToEndTest {
         assertEquals(PEER_A, a.publicAddress());
 
         Rendezvous out = a.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-        channels.add(out.channel());
+        channels.add(out.socketChannel());
         Rendezvous in = b.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-        channels.add(in.channel());
+        channels.add(in.socketChannel());
 
         assertTrue(out.initiator());
         assertFalse(in.initiator());
@@ -135,13 +135,13 @@ class LoopbackEndToEndTest {
         assertEquals("alice", in.peerId());
         assertEquals(PEER_B, out.peerAddress().getAddress());
         assertEquals(PEER_A, in.peerAddress().getAddress());
-        assertEquals(out.channel().getLocalAddress(), in.channel().getRemoteAddress());
+        assertEquals(out.socketChannel().getLocalAddress(), in.socketChannel().getRemoteAddress());
         assertEquals(List.of("comm", "announce", "control", "sync", "predict", "exchange", "punch"),
                 List.copyOf(out.phases().keySet()));
-        assertTrue(out.channel().isBlocking());
+        assertTrue(out.socketChannel().isBlocking());
 
-        assertEquals("hello bob", roundTrip(out.channel(), in.channel(), "hello bob"));
-        assertEquals("hello alice", roundTrip(in.channel(), out.channel(), "hello alice"));
+        assertEquals("hello bob", roundTrip(out.socketChannel(), in.socketChannel(), "hello bob"));
+        assertEquals("hello alice", roundTrip(in.socketChannel(), out.socketChannel(), "hello alice"));
     }
 
     /**
@@ -330,11 +330,11 @@ class LoopbackEndToEndTest {
         CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
         b.onIncoming(incoming::complete, incoming::completeExceptionally);
         Rendezvous out = a.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-        channels.add(out.channel());
+        channels.add(out.socketChannel());
         Rendezvous in = incoming.get(WAIT_S, TimeUnit.SECONDS);
-        channels.add(in.channel());
+        channels.add(in.socketChannel());
         assertEquals("alice", in.peerId());
-        assertEquals("ping", roundTrip(out.channel(), in.channel(), "ping"));
+        assertEquals("ping", roundTrip(out.socketChannel(), in.socketChannel(), "ping"));
         assertEquals(ErrorStat.ERR_TIMEOUT, failure(b.listen(Duration.ofSeconds(5))).code(),
                 "the callback took the connection: nothing is left for listen()");
     }
@@ -421,12 +421,12 @@ class LoopbackEndToEndTest {
                 }
             }
             assertTrue(out != null, "session " + i + " never got through");
-            channels.add(out.channel());
+            channels.add(out.socketChannel());
             Rendezvous in = to.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
-            channels.add(in.channel());
+            channels.add(in.socketChannel());
             assertEquals(from.id(), in.peerId());
-            assertEquals("session " + i, roundTrip(out.channel(), in.channel(), "session " + i));
-            assertEquals("back " + i, roundTrip(in.channel(), out.channel(), "back " + i));
+            assertEquals("session " + i, roundTrip(out.socketChannel(), in.socketChannel(), "session " + i));
+            assertEquals("back " + i, roundTrip(in.socketChannel(), out.socketChannel(), "back " + i));
         }
     }
 }

@@ -1,0 +1,537 @@
+package io.xstunt.engine.client;
+
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
+import io.xstunt.engine.proc.EarliestDeadline;
+import io.xstunt.engine.proc.Outbound;
+import io.xstunt.engine.proc.Procedure;
+import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Msg;
+import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireFormatException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A registered client's own logic, without I/O ({@link Procedure}, one connection: the IDLE log
+ * connection): the calls in flight (XConnect's {@link ConnectCall stages}, XListen's
+ * {@link ListenQueue}, the incoming rendezvous, XDeRegister), the routing of the session
+ * announcements the server writes on the log connection, the keepalive, and what happens when the
+ * server is lost (every call fails; with {@link ClientConfig#autoReRegister()} the ID is
+ * registered again after a delay that doubles up to {@link #MAX_RE_REGISTER_DELAY_NS}).
+ *
+ * <p>Calls are numbered ({@link #nextCall()}); the owner runs what the actions ask (a comm
+ * request, a rendezvous, a registration) and reports each outcome with its number. The owner's
+ * futures and callbacks hear the results through {@link Action.Complete}, {@link Action.Fail},
+ * {@link Action.Deregistered}, {@link Action.Deliver} and {@link Action.DeliverFailure}.
+ *
+ * <p>Announcements: role 'C' goes to the XConnect call for that peer that waits for one; role 'S'
+ * starts the listener side of a rendezvous at once, bounded by {@link ClientConfig#listenTimeout()};
+ * an all-zero record is the server's keepalive. Its outcome goes to the callback if one is set
+ * ({@link #useCallback}), else to the queue that XListen polls.
+ */
+final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientEndpoint.class);
+    /** The first delay before registering again once the server is lost. */
+    static final long MIN_RE_REGISTER_DELAY_NS = 500_000_000L;
+    /** The longest delay between two tries to register again. */
+    static final long MAX_RE_REGISTER_DELAY_NS = 30_000_000_000L;
+    /** Keepalive intervals without a byte from the server after which it counts as gone. */
+    static final int SILENT_INTERVALS = 3;
+    private static final byte[] KEEPALIVE = {'\n'};
+
+    /** What the owner must do. */
+    sealed interface Action {
+        /** Run a {@link CommRequest} for {@code msg}; report its outcome for {@code call}. */
+        record Request(long call, Msg msg) implements Action {
+        }
+
+        /** Give up the comm request of {@code call} (its outcome is not wanted). */
+        record AbortRequest(long call, Failure error) implements Action {
+        }
+
+        /**
+         * Run a {@link RendezvousProcedure} for {@code call}: as initiator or listener, with the
+         * session's {@code control} channel, until {@code deadlineNs}; report its outcome.
+         */
+        record StartRendezvous(long call, boolean initiator, String peerId, InetSocketAddress control,
+                               long deadlineNs, Map<String, java.time.Duration> priorPhases) implements Action {
+        }
+
+        /** Fail the rendezvous of {@code call} (it reports its failure as usual). */
+        record AbortRendezvous(long call, Failure error) implements Action {
+        }
+
+        /** The XConnect or XListen call {@code call} has its connection. */
+        record Complete(long call, Rendezvous result) implements Action {
+        }
+
+        /** The call {@code call} failed. */
+        record Fail(long call, Failure error) implements Action {
+        }
+
+        /** The XDeRegister call {@code call} is done. */
+        record Deregistered(long call) implements Action {
+        }
+
+        /** An incoming connection for the callback. */
+        record Deliver(Rendezvous result) implements Action {
+        }
+
+        /** A failed incoming rendezvous for the callback (or the log, without one). */
+        record DeliverFailure(Failure error) implements Action {
+        }
+
+        /** Close this connection: nobody wants it any more. */
+        record Discard(Rendezvous result) implements Action {
+        }
+
+        /** Register the same ID again; report {@link #handleRegistered} or {@link #handleRegisterFailed}. */
+        record Register() implements Action {
+        }
+    }
+
+    private final Outbound log = outbound(0);
+    private final String id;
+    private final ClientConfig config;
+    private final Map<Long, ConnectCall> connects = new LinkedHashMap<>();
+    private final Set<Long> incoming = new HashSet<>();
+    private final ListenQueue listens = new ListenQueue();
+    private final EarliestDeadline earliest = new EarliestDeadline();
+    private Registration.Outcome outcome;
+    private InetSocketAddress predictEndpoint;
+    private long nextCall = 1;
+    private Failure gone;
+    private boolean closedByUser;
+    private boolean callback;
+    private long deregisterCall = -1;
+    private int registrations = 1;
+    private long beatNs;
+    private long nextBeatNs;
+    private long lastHeardNs;
+    private boolean reRegisterDue;
+    private long reRegisterAtNs;
+    private long reRegisterDelayNs = MIN_RE_REGISTER_DELAY_NS;
+
+    /** @param outcome the registration that made this client (its log connection is connection 0) */
+    ClientEndpoint(String id, ClientConfig config, Registration.Outcome outcome) {
+        super(1);
+        this.id = Objects.requireNonNull(id, "id");
+        this.config = Objects.requireNonNull(config, "config");
+        adopt(outcome);
+    }
+
+    private void adopt(Registration.Outcome o) {
+        this.outcome = o;
+        this.predictEndpoint = EchoProbe.endpoints(o.serverInfo())[0];
+    }
+
+    /** Starts: the keepalive, if the server asked for one. */
+    void start(long nowNs) {
+        startKeepalive(nowNs);
+        nextDeadline();
+    }
+
+    private void startKeepalive(long nowNs) {
+        int interval = outcome.serverInfo().keepaliveSec();
+        beatNs = interval * 1_000_000_000L;
+        lastHeardNs = nowNs;
+        nextBeatNs = nowNs + beatNs;
+    }
+
+    /** @return a new call number */
+    long nextCall() {
+        return nextCall++;
+    }
+
+    /** @return the registration in use */
+    Registration.Outcome outcome() {
+        return outcome;
+    }
+
+    /** @return how many times this client registered: 1, plus one per registration after losing the server */
+    int registrations() {
+        return registrations;
+    }
+
+    /** @return true while registered (the log connection is up) */
+    boolean registered() {
+        return gone == null;
+    }
+
+    // ---- the user's calls
+
+    /** XConnect to {@code peerId}, bounded by {@code timeoutNs}. */
+    void connect(long call, String peerId, long timeoutNs, long nowNs) {
+        if (failIfGone(call)) {
+            return;
+        }
+        connects.put(call, new ConnectCall(peerId, nowNs, nowNs + timeoutNs));
+        emit(new Action.Request(call, Msg.connect(id, peerId).withToken(outcome.serverInfo().token())));
+        nextDeadline();
+    }
+
+    /**
+     * XListen: completes with a connection that came up, or waits up to {@code timeoutNs} for one
+     * whose procedure is under way; fails at once with ERR_TIMEOUT when no request is pending.
+     */
+    void listen(long call, long timeoutNs, long nowNs) {
+        Rendezvous done = listens.pollCompleted();
+        if (done != null) {
+            emit(new Action.Complete(call, done));
+            return;
+        }
+        if (failIfGone(call)) {
+            return;
+        }
+        if (incoming.isEmpty()) {
+            emit(new Action.Fail(call, new Failure(ErrorStat.ERR_TIMEOUT, 0, "no connection request is pending")));
+            return;
+        }
+        listens.addWaiter(call, nowNs + Math.max(0, timeoutNs));
+        nextDeadline();
+    }
+
+    /** Incoming connections go to the callback from now on (true), or to XListen's queue (false). */
+    void useCallback(boolean useIt, long nowNs) {
+        callback = useIt;
+        Rendezvous r;
+        while (callback && (r = listens.pollCompleted()) != null) {
+            emit(new Action.Deliver(r));
+        }
+    }
+
+    /** XDeRegister: MSG_DEREGISTER for this ID, then the client closes either way. */
+    void deregister(long call, long nowNs) {
+        if (gone != null) {
+            emit(new Action.Fail(call, new Failure(ErrorStat.ERR_CONNECT, 0, "not registered: " + gone.getMessage())));
+            return;
+        }
+        closedByUser = true;
+        deregisterCall = call;
+        emit(new Action.Request(call, Msg.deregister(id).withToken(outcome.serverInfo().token())));
+    }
+
+    /** Closes the log connection and every call in flight (no MSG_DEREGISTER). */
+    void close(long nowNs) {
+        closedByUser = true;
+        reRegisterDue = false;
+        shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client was closed"));
+        nextDeadline();
+    }
+
+    // ---- what the owner reports
+
+    /** The comm request of {@code call} was answered with {@code value}. */
+    void handleAnswered(long call, int value, long nowNs) {
+        ConnectCall c = connects.get(call);
+        if (c == null || c.stage() != ConnectCall.Stage.COMM) {
+            return;
+        }
+        Failure refused = CommRequest.connectAnswer(value, c.peerId);
+        if (refused != null) {
+            fail(call, refused);
+            return;
+        }
+        if (c.answered(nowNs) != null) {
+            startRendezvous(call, c, nowNs);
+        }
+        nextDeadline();
+    }
+
+    /** The comm request of {@code call}, which has no answer, was delivered. */
+    void handleDelivered(long call, long nowNs) {
+        if (call == deregisterCall) {
+            deregisterCall = -1;
+            shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
+            emit(new Action.Deregistered(call));
+        }
+    }
+
+    /** The comm request of {@code call} failed. */
+    void handleRequestFailed(long call, Failure error, long nowNs) {
+        if (call == deregisterCall) {
+            deregisterCall = -1;
+            shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
+            emit(new Action.Fail(call, error));
+        } else if (connects.containsKey(call)) {
+            fail(call, error);
+        }
+    }
+
+    /** The rendezvous of {@code call} produced its connection. */
+    void handleRendezvousDone(long call, Rendezvous result, long nowNs) {
+        if (connects.remove(call) != null) {
+            emit(new Action.Complete(call, result));
+        } else if (incoming.remove(call)) {
+            incomingUp(result);
+        } else {
+            emit(new Action.Discard(result));
+        }
+        nextDeadline();
+    }
+
+    /** The rendezvous of {@code call} failed. */
+    void handleRendezvousFailed(long call, Failure error, long nowNs) {
+        if (connects.remove(call) != null) {
+            emit(new Action.Fail(call, error));
+        } else if (incoming.remove(call)) {
+            ListenQueue.Waiter w = listens.pollWaiter();
+            if (w != null) {
+                emit(new Action.Fail(w.call(), error));
+            } else {
+                emit(new Action.DeliverFailure(error));
+            }
+        }
+        nextDeadline();
+    }
+
+    /** Registered again after the server was lost; the new log connection is connection 0 already. */
+    void handleRegistered(Registration.Outcome fresh, long nowNs) {
+        if (closedByUser) {
+            log.closeNow(); // closed meanwhile
+            return;
+        }
+        log.reopen();
+        adopt(fresh);
+        gone = null;
+        registrations++;
+        reRegisterDelayNs = MIN_RE_REGISTER_DELAY_NS;
+        startKeepalive(nowNs);
+        LOG.info("client '{}': registered again with the server", id);
+        nextDeadline();
+    }
+
+    /** Registering again failed: the next try comes after a longer delay. */
+    void handleRegisterFailed(Failure error, long nowNs) {
+        if (closedByUser) {
+            return;
+        }
+        LOG.info("client '{}': registering again failed ({}); next try in {} ms", id, error.getMessage(),
+                reRegisterDelayNs / 1_000_000);
+        scheduleReRegister(nowNs);
+        nextDeadline();
+    }
+
+    // ---- the log connection
+
+    @Override
+    public void handleBytes(int connection, ByteBuffer in, long nowNs) {
+        lastHeardNs = nowNs;
+        while (in.remaining() >= Echo.SIZE) {
+            int start = in.position();
+            Echo e;
+            try {
+                e = Echo.read(in);
+            } catch (WireFormatException ex) {
+                // the server's stream cannot be trusted any more: drop it like a lost connection
+                in.position(in.limit());
+                log.closeNow();
+                lost("malformed record from the server at offset " + start + ": " + ex.getMessage(), nowNs);
+                return;
+            }
+            onRecord(e, nowNs);
+        }
+    }
+
+    private void onRecord(Echo e, long nowNs) {
+        if (gone != null) {
+            return;
+        }
+        if (e.role() == Protocol.ROLE_INITIATOR) {
+            for (Map.Entry<Long, ConnectCall> en : connects.entrySet()) {
+                ConnectCall c = en.getValue();
+                if (c.awaitsAnnouncement() && c.peerId.equals(e.peerId())) {
+                    if (c.announced(e)) {
+                        startRendezvous(en.getKey(), c, nowNs);
+                        nextDeadline();
+                    }
+                    return;
+                }
+            }
+            LOG.warn("client '{}': announcement of session {} with '{}' matches no XConnect; ignored", id, e.connId(),
+                    e.peerId());
+        } else if (e.role() == Protocol.ROLE_LISTENER) {
+            long call = nextCall();
+            incoming.add(call);
+            InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port());
+            LOG.debug("client '{}': session {} from '{}', control {}", id, e.connId(), e.peerId(), control);
+            emit(new Action.StartRendezvous(call, false, e.peerId(), control,
+                    nowNs + config.listenTimeout().toNanos(), Map.of()));
+        } else if (e.ip() != 0 || e.port() != 0) {
+            LOG.warn("client '{}': record without a role on the log connection; ignored", id);
+        } // else: the server's keepalive record
+    }
+
+    private void startRendezvous(long call, ConnectCall c, long nowNs) {
+        Echo a = c.startRendezvous(nowNs);
+        InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(a.ip()), a.port());
+        emit(new Action.StartRendezvous(call, true, c.peerId, control, c.deadlineNs, c.phases));
+    }
+
+    @Override
+    public void handleClosed(int connection, String ioError, long nowNs) {
+        if (gone == null) {
+            lost(ioError, nowNs);
+        }
+    }
+
+    @Override
+    public void handleTimeout(long nowNs) {
+        if (!expired(nowNs)) {
+            return;
+        }
+        Map<Long, Long> expired = new HashMap<>();
+        listens.expire(nowNs, expired);
+        for (long call : expired.keySet()) {
+            emit(new Action.Fail(call, new Failure(ErrorStat.ERR_TIMEOUT, 0,
+                    "the incoming connection did not come up within the XListen timeout")));
+        }
+        List<Long> late = new ArrayList<>();
+        connects.forEach((call, c) -> {
+            if (c.timed() && nowNs - c.deadlineNs >= 0) {
+                late.add(call);
+            }
+        });
+        for (long call : late) {
+            ConnectCall c = connects.get(call);
+            if (c.stage() == ConnectCall.Stage.COMM) {
+                emit(new Action.AbortRequest(call, c.timedOut()));
+            }
+            fail(call, c.timedOut());
+        }
+        if (gone == null && beatNs > 0 && nowNs - nextBeatNs >= 0) {
+            long silentNs = nowNs - lastHeardNs;
+            if (silentNs > SILENT_INTERVALS * beatNs) {
+                // the server's keepalive records must arrive: silent for three intervals, it is gone
+                log.closeNow();
+                lost("the server has been silent for " + silentNs / 1_000_000 + " ms", nowNs);
+            } else {
+                log.send(KEEPALIVE.clone());
+                nextBeatNs = nowNs + beatNs;
+            }
+        }
+        if (reRegisterDue && nowNs - reRegisterAtNs >= 0) {
+            reRegisterDue = false;
+            emit(new Action.Register());
+        }
+        nextDeadline();
+    }
+
+    private void nextDeadline() {
+        earliest.reset();
+        listens.offerDeadlines(earliest);
+        for (ConnectCall c : connects.values()) {
+            if (c.timed()) {
+                earliest.offer(c.deadlineNs);
+            }
+        }
+        if (gone == null && beatNs > 0) {
+            earliest.offer(nextBeatNs);
+        }
+        if (reRegisterDue) {
+            earliest.offer(reRegisterAtNs);
+        }
+        if (earliest.any()) {
+            deadline(earliest.earliestNs());
+        } else {
+            clearDeadline();
+        }
+    }
+
+    // ---- losing the server
+
+    private void lost(String cause, long nowNs) {
+        if (gone != null) {
+            return;
+        }
+        LOG.warn("client '{}': the log connection to the server was lost{}", id, cause == null ? "" : ": " + cause);
+        shutdown(new Failure(ErrorStat.ERR_RECEIVE, 0, "the log connection to the server was lost"
+                + (cause == null ? "" : ": " + cause)));
+        if (config.autoReRegister() && !closedByUser) {
+            scheduleReRegister(nowNs);
+        }
+        nextDeadline();
+    }
+
+    private void scheduleReRegister(long nowNs) {
+        reRegisterDue = true;
+        reRegisterAtNs = nowNs + reRegisterDelayNs;
+        reRegisterDelayNs = Math.min(MAX_RE_REGISTER_DELAY_NS, reRegisterDelayNs * 2);
+    }
+
+    /** Fails everything in flight with {@code reason} and closes the log connection. */
+    private void shutdown(Failure reason) {
+        if (gone != null) {
+            return;
+        }
+        gone = reason;
+        beatNs = 0;
+        for (Map.Entry<Long, ConnectCall> en : new ArrayList<>(connects.entrySet())) {
+            long call = en.getKey();
+            switch (en.getValue().stage()) {
+                case RENDEZVOUS -> emit(new Action.AbortRendezvous(call, reason)); // fails through the rendezvous
+                case COMM -> {
+                    emit(new Action.AbortRequest(call, reason));
+                    fail(call, reason);
+                }
+                case ANNOUNCE -> fail(call, reason);
+            }
+        }
+        for (long call : incoming) {
+            emit(new Action.AbortRendezvous(call, reason));
+        }
+        for (ListenQueue.Waiter w : listens.drainWaiters()) {
+            emit(new Action.Fail(w.call(), reason));
+        }
+        for (Rendezvous r : listens.drainCompleted()) {
+            emit(new Action.Discard(r));
+        }
+        log.closeNow();
+    }
+
+    private void incomingUp(Rendezvous r) {
+        if (gone != null) {
+            emit(new Action.Discard(r));
+            return;
+        }
+        ListenQueue.Waiter w = listens.pollWaiter();
+        if (w != null) {
+            emit(new Action.Complete(w.call(), r));
+        } else if (callback) {
+            emit(new Action.Deliver(r));
+        } else {
+            listens.addCompleted(r);
+        }
+    }
+
+    private boolean failIfGone(long call) {
+        if (gone == null) {
+            return false;
+        }
+        emit(new Action.Fail(call, new Failure(ErrorStat.ERR_CONNECT, 0,
+                "not connected to the server: " + gone.getMessage())));
+        return true;
+    }
+
+    private void fail(long call, Failure error) {
+        connects.remove(call);
+        emit(new Action.Fail(call, error));
+    }
+
+    @Override
+    public String toString() {
+        return "ClientEndpoint[" + id + (gone == null ? "" : ", gone") + "]";
+    }
+}

@@ -1,0 +1,156 @@
+package io.xstunt.engine.client;
+
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.Network;
+import io.xstunt.engine.net.SocketSpec;
+import io.xstunt.engine.proc.ProcedureDriver;
+import io.xstunt.engine.wire.Fingerprint;
+import io.xstunt.engine.wire.Ipv4;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The I/O of XInit's registration: a {@link Registration} and, when it probes, an
+ * {@link EchoProbe} and its {@link EchoQuery}s, each on its driver, and the fingerprint file write
+ * (on a virtual thread: file I/O never runs on the network's thread). Ends with the registered log
+ * connection handed to the owner, or a failure. Network thread only, except the fingerprint write.
+ */
+final class RegistrationIo {
+    private static final Logger LOG = LoggerFactory.getLogger(RegistrationIo.class);
+
+    /** The outcome; exactly one call, on the network's thread. */
+    interface Outcome {
+        /**
+         * Registered: the log connection (the new owner sets its listener at once) and what
+         * registration yielded.
+         *
+         * @param stored completes once a fresh fingerprint is in its file (XInit returns only then)
+         */
+        void registered(Registration.Outcome outcome, Connection log, CompletableFuture<Void> stored);
+
+        /** Registration failed; everything it opened is closed. */
+        void failed(Failure error);
+    }
+
+    private final Network network;
+    private final ClientConfig config;
+    private final String id;
+    private final Outcome outcome;
+    private final Registration registration;
+    private final ProcedureDriver<Registration.Action> driver;
+    private final CompletableFuture<Void> stored = new CompletableFuture<>();
+    private EchoProbe probe;
+    private ProcedureDriver<EchoProbe.Action> probeDriver;
+    private EchoQueryRun query;
+
+    private RegistrationIo(Network network, ClientConfig config, String id, Fingerprint cached, Outcome outcome) {
+        this.network = network;
+        this.config = config;
+        this.id = id;
+        this.outcome = outcome;
+        this.registration = new Registration(id, cached, config.echoTimeout(), config.extensions(),
+                config.sharedSecret());
+        this.driver = new ProcedureDriver<>(network, registration, this::carryOut);
+    }
+
+    /** Registers {@code id} (with the fingerprint read from the file, or null); {@code outcome} hears how it went. */
+    static RegistrationIo start(Network network, ClientConfig config, String id, Fingerprint cached, Outcome outcome) {
+        RegistrationIo io = new RegistrationIo(network, config, id, cached, outcome);
+        io.driver.feed(io.registration::start);
+        return io;
+    }
+
+    private void carryOut(Registration.Action a) {
+        switch (a) {
+            case Registration.Action.ConnectLog c -> driver.connect(c.connection(),
+                    SocketSpec.service(config.localAddress()),
+                    new InetSocketAddress(config.serverIp1(), config.logPort()));
+            case Registration.Action.StartProbe s -> startProbe(s);
+            case Registration.Action.StoreFingerprint s -> store(s.fingerprint());
+            case Registration.Action.Registered r -> registered(r.outcome());
+            case Registration.Action.Failed f -> failed(f.error());
+        }
+    }
+
+    private void startProbe(Registration.Action.StartProbe s) {
+        probe = new EchoProbe(s.serverInfo(), config.probeRetries(), config.echoTimeout());
+        probeDriver = new ProcedureDriver<>(network, probe, this::carryOut);
+        probeDriver.feed(probe::start);
+    }
+
+    private void carryOut(EchoProbe.Action a) {
+        switch (a) {
+            case EchoProbe.Action.Query q -> query = EchoQueryRun.start(network,
+                    new EchoQuery(config.localAddress(), q.localPort(), false, q.endpoint()), outcome -> {
+                        switch (outcome) {
+                            case EchoQuery.Action.Answered r -> probeDriver.feed(now -> probe.handleQueryResult(
+                                    q.attempt(), q.seq(), r.boundPort(), r.observation(), now));
+                            case EchoQuery.Action.Failed f -> probeDriver.feed(now -> probe.handleQueryFailed(
+                                    q.attempt(), q.seq(), f.reason(), now));
+                            case EchoQuery.Action.Open o -> throw new IllegalStateException("opened by its run");
+                        }
+                    });
+            case EchoProbe.Action.AbortQuery q -> {
+                if (query != null) {
+                    query.abort();
+                }
+            }
+            case EchoProbe.Action.Done d -> driver.feed(now -> registration.handleProbeDone(d.nature(), d.lines(),
+                    network.epochMillis(), now));
+            case EchoProbe.Action.Failed f -> driver.feed(now -> registration.handleProbeFailed(f.error()));
+        }
+    }
+
+    private void store(Fingerprint f) {
+        if (config.fingerprintFile() == null) {
+            stored.complete(null);
+            return;
+        }
+        Thread.ofVirtual().name("xstunt-fingerprint-write").start(() -> {
+            try {
+                FingerprintFile.write(config.fingerprintFile(), f);
+            } catch (IOException | RuntimeException e) {
+                // a fingerprint that cannot be stored only costs a probe next time
+                LOG.warn("cannot write fingerprint file {}: {}", config.fingerprintFile(), e.toString());
+            }
+            stored.complete(null);
+        });
+    }
+
+    private void registered(Registration.Outcome o) {
+        Connection log = driver.release(registration.connection());
+        if (log == null || log.isClosed()) {
+            failed(new Failure(ErrorStat.ERR_RECEIVE, 0, "the log connection closed as registration completed"));
+            return;
+        }
+        if (!stored.isDone() && o.cached()) {
+            stored.complete(null);
+        }
+        LOG.info("registered '{}' at {} as {} (public {}, fingerprint {}{})", id, config.serverIp1(),
+                Ipv4.toString(o.localIp()), Ipv4.toString(o.publicIp()), o.fingerprint().describe(),
+                o.cached() ? ", cached" : "");
+        outcome.registered(o, log, stored);
+    }
+
+    private void failed(Failure error) {
+        if (query != null) {
+            query.abort();
+        }
+        if (probe != null) {
+            probeDriver.feed(now -> probe.abort());
+        }
+        driver.closeAll();
+        LOG.info("registration of '{}' failed: {}", id, error.getMessage());
+        outcome.failed(error);
+    }
+
+    /** Gives up from outside (the loop is closing or the caller gave up). */
+    void abort() {
+        driver.feed(now -> registration.abort(new Failure(ErrorStat.ERR_FAIL, 0, "registration aborted")));
+    }
+}

@@ -1,0 +1,281 @@
+package io.xstunt.engine.client;
+
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
+import io.xstunt.engine.net.Acceptor;
+import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.ConnectionListener;
+import io.xstunt.engine.net.Incoming;
+import io.xstunt.engine.net.Network;
+import io.xstunt.engine.net.SocketSpec;
+import io.xstunt.engine.proc.ProcedureDriver;
+import io.xstunt.engine.wire.Ipv4;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The I/O of a rendezvous: the {@link RendezvousProcedure} on its driver (the control channel),
+ * the prediction's {@link EchoQuery}, and the {@link PunchRace} with its sockets (the connect
+ * attempts and the listener on the predicted port). Ends with the winning connection handed over
+ * as a blocking channel ({@link Rendezvous}), or a failure; every socket is released on every exit.
+ * Network thread only.
+ */
+final class RendezvousIo {
+    private static final Logger LOG = LoggerFactory.getLogger(RendezvousIo.class);
+    /** Bound of the RACE strategy's connect retries (each after the retry delay). */
+    static final int MAX_PUNCH_ATTEMPTS = 64;
+
+    /** The outcome; exactly one call, on the network's thread. */
+    interface Outcome {
+        /** The direct connection, owned by the receiver. */
+        void connected(Rendezvous r);
+
+        /** The rendezvous failed; everything it opened is closed. */
+        void failed(Failure error);
+    }
+
+    private final Network network;
+    private final ClientConfig config;
+    private final String peerId;
+    private final RendezvousProcedure procedure;
+    private final ProcedureDriver<RendezvousProcedure.Action> driver;
+    private final Outcome outcome;
+    private final InetAddress localAddress;
+    private final Map<Integer, Connection> attempts = new HashMap<>();
+    private PunchRace race;
+    private ProcedureDriver<PunchRace.Action> raceDriver;
+    private EchoQueryRun query;
+    private Acceptor acceptor;
+    private Incoming justAccepted;
+    private Connection wonConnection;
+    private Incoming wonIncoming;
+    private boolean finished;
+
+    private RendezvousIo(Network network, ClientConfig config, String peerId, RendezvousProcedure procedure,
+                         Outcome outcome) {
+        this.network = network;
+        this.config = config;
+        this.peerId = peerId;
+        this.procedure = procedure;
+        this.outcome = outcome;
+        this.localAddress = config.localAddress();
+        this.driver = new ProcedureDriver<>(network, procedure, this::carryOut);
+    }
+
+    /** Runs {@code procedure} with the peer {@code peerId}; {@code outcome} hears how it went. */
+    static RendezvousIo start(Network network, ClientConfig config, String peerId, RendezvousProcedure procedure,
+                              Outcome outcome) {
+        RendezvousIo io = new RendezvousIo(network, config, peerId, procedure, outcome);
+        io.driver.feed(procedure::start);
+        return io;
+    }
+
+    /** Fails the rendezvous from outside (client closing, server gone); sends ABORT if it can. */
+    void abort(Failure error) {
+        driver.feed(now -> procedure.abort(error));
+    }
+
+    private void carryOut(RendezvousProcedure.Action a) {
+        switch (a) {
+            case RendezvousProcedure.Action.ConnectControl c -> driver.connect(0,
+                    SocketSpec.service(localAddress), c.address());
+            case RendezvousProcedure.Action.Predict p -> predict(p.echoEndpoint());
+            case RendezvousProcedure.Action.Punch p -> {
+                race = new PunchRace(config.punchStrategy(), procedure.initiator(), p.localPort(), p.peer(),
+                        p.retryPeriod(), p.gridOriginNs(), MAX_PUNCH_ATTEMPTS);
+                raceDriver = new ProcedureDriver<>(network, race, this::carryOut);
+                raceDriver.feed(race::start);
+            }
+            case RendezvousProcedure.Action.AbortPunch p -> {
+                if (race != null) {
+                    raceDriver.feed(now -> race.abort());
+                }
+            }
+            case RendezvousProcedure.Action.Succeeded s -> succeeded(s);
+            case RendezvousProcedure.Action.Failed f -> failed(f.error());
+        }
+    }
+
+    private void carryOut(PunchRace.Action a) {
+        switch (a) {
+            case PunchRace.Action.Connect c -> punchConnect(c.attempt(), c.localPort(), c.peer());
+            case PunchRace.Action.Listen l -> punchListen(l.localPort());
+            case PunchRace.Action.CloseConnect c -> {
+                Connection t = attempts.remove(c.attempt());
+                if (t != null) {
+                    t.closeSilently();
+                }
+            }
+            case PunchRace.Action.CloseListen c -> closeAcceptor();
+            case PunchRace.Action.Armed r -> {
+                if (config.punchStrategy() == PunchStrategy.ORIGINAL) {
+                    // XSTUNT 1.0 closes the XTryConnect socket before it listens and says "ready".
+                    // NIO closes a channel registered with a selector only at the next select, so
+                    // "ready" waits for that: else the peer's SYN can still meet the old socket.
+                    network.afterClosesSettle(() -> {
+                        if (!finished) {
+                            driver.feed(procedure::handlePunchArmed);
+                        }
+                    });
+                } else {
+                    driver.feed(procedure::handlePunchArmed);
+                }
+            }
+            case PunchRace.Action.WonByConnect w -> {
+                wonConnection = attempts.remove(w.attempt());
+                driver.feed(procedure::handlePunched);
+            }
+            case PunchRace.Action.WonByAccept w -> {
+                wonIncoming = justAccepted;
+                justAccepted = null;
+                driver.feed(procedure::handlePunched);
+            }
+            case PunchRace.Action.Failed f -> driver.feed(now -> procedure.handlePunchFailed(f.error()));
+        }
+    }
+
+    private void predict(InetSocketAddress endpoint) {
+        query = EchoQueryRun.start(network, new EchoQuery(localAddress, 0, true, endpoint), o -> {
+            query = null;
+            switch (o) {
+                case EchoQuery.Action.Answered r -> driver.feed(now -> procedure.handlePredicted(r.boundPort(),
+                        r.observation().publicIp(), r.observation().publicPort(), now));
+                case EchoQuery.Action.Failed f -> driver.feed(now -> procedure.handlePredictFailed(f.reason(), now));
+                case EchoQuery.Action.Open x -> throw new IllegalStateException("opened by its run");
+            }
+        });
+    }
+
+    private void punchConnect(int attempt, int localPort, InetSocketAddress peer) {
+        try {
+            Connection t = network.connect(SocketSpec.shared(localAddress, localPort, true), peer,
+                    new ConnectionListener() {
+                        @Override
+                        public void onConnected(Connection c) {
+                            raceDriver.feed(now -> race.handleConnectResult(attempt, true, null, now));
+                        }
+
+                        @Override
+                        public void onRead(Connection c, ByteBuffer in) {
+                            // never reached: the winner is handed over in onConnected, before any read
+                        }
+
+                        @Override
+                        public void onClosed(Connection c, Throwable cause) {
+                            if (attempts.remove(attempt, c)) {
+                                String why = cause == null ? "closed" : cause.toString();
+                                raceDriver.feed(now -> race.handleConnectResult(attempt, false, why, now));
+                            }
+                        }
+                    });
+            if (!t.isClosed() && !attempts.containsKey(attempt)) {
+                // a connect that completed at once reported before it was recorded: record it for the winner
+                attempts.put(attempt, t);
+            }
+        } catch (IOException | RuntimeException e) {
+            raceDriver.feed(now -> race.handleConnectResult(attempt, false, e.toString(), now));
+        }
+    }
+
+    private void punchListen(int localPort) {
+        int peerIp = Ipv4.toInt(procedure.peerAddress().getAddress());
+        try {
+            acceptor = network.listen(SocketSpec.shared(localAddress, localPort, true), 4,
+                    (acc, in) -> onPunchAccept(in, peerIp));
+        } catch (IOException | RuntimeException e) {
+            raceDriver.feed(now -> race.handleListenFailed(e.toString()));
+        }
+    }
+
+    private void onPunchAccept(Incoming in, int peerIp) {
+        InetSocketAddress from = in.remoteAddress();
+        if (from == null) {
+            in.refuse();
+            return;
+        }
+        if (finished || race == null || Ipv4.toInt(from.getAddress()) != peerIp) {
+            LOG.info("rendezvous with '{}': refused a connection from {} on the punch port", peerId, from);
+            in.refuse();
+            return;
+        }
+        justAccepted = in;
+        raceDriver.feed(race::handleAccepted);
+        if (justAccepted != null) { // accepted but did not win
+            justAccepted.refuse();
+            justAccepted = null;
+        }
+    }
+
+    private void closeAcceptor() {
+        if (acceptor != null) {
+            acceptor.close();
+            acceptor = null;
+        }
+    }
+
+    private void succeeded(RendezvousProcedure.Action.Succeeded s) {
+        finished = true;
+        releaseAll();
+        if (wonConnection != null) {
+            Connection t = wonConnection;
+            wonConnection = null;
+            InetSocketAddress remote = t.remoteAddress();
+            t.handOver(ch -> deliver(ch, remote, s), e -> outcome.failed(new Failure(procedure.initiator()
+                    ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, 0, "cannot hand the connection over: " + e,
+                    e)));
+        } else if (wonIncoming != null) {
+            Incoming in = wonIncoming;
+            wonIncoming = null;
+            InetSocketAddress remote = in.remoteAddress();
+            in.handOver(ch -> deliver(ch, remote, s), e -> outcome.failed(new Failure(ErrorStat.ERR_ACCEPT, 0,
+                    "cannot hand the accepted connection over: " + e, e)));
+        } else {
+            outcome.failed(new Failure(ErrorStat.ERR_FAIL, 0, "punch won without a connection"));
+        }
+    }
+
+    private void deliver(ByteChannel ch, InetSocketAddress remote, RendezvousProcedure.Action.Succeeded s) {
+        LOG.info("direct connection with '{}' at {} ({}), phases {}", peerId, remote,
+                procedure.initiator() ? "initiator" : "listener", s.phases());
+        outcome.connected(new Rendezvous(ch, peerId, remote, procedure.initiator(), s.phases()));
+    }
+
+    private void failed(Failure error) {
+        finished = true;
+        if (race != null) {
+            raceDriver.feed(now -> race.abort());
+        }
+        releaseAll();
+        if (wonConnection != null) {
+            wonConnection.closeSilently();
+            wonConnection = null;
+        }
+        if (wonIncoming != null) {
+            wonIncoming.refuse();
+            wonIncoming = null;
+        }
+        LOG.info("rendezvous with '{}' ({}) failed: {}", peerId, procedure.initiator() ? "initiator" : "listener",
+                error.getMessage());
+        outcome.failed(error);
+    }
+
+    /** Closes everything but the winner; the control channel flushes its last frames first. */
+    private void releaseAll() {
+        if (query != null) {
+            query.abort();
+            query = null;
+        }
+        for (Connection t : attempts.values()) {
+            t.closeSilently();
+        }
+        attempts.clear();
+        closeAcceptor();
+    }
+}
