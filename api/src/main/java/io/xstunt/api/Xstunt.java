@@ -1,8 +1,6 @@
 package io.xstunt.api;
 
-import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.loop.EventLoop;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -17,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
  * {@link XstuntOptions#waitMargin()} (XInit: {@link XstuntOptions.Builder#initTimeout}); past it the
  * call fails with ERR_TIMEOUT and a late result is released. Waiting parks, so calls are cheap on
  * virtual threads and do not pin their carrier. A blocking call on the thread that drives the
- * session's own event loop would wait for itself; it is refused ({@link IllegalStateException}):
+ * client's own event loop would wait for itself; it is refused ({@link IllegalStateException}):
  * use {@link XstuntAsync} there.
  */
 public final class Xstunt {
@@ -30,7 +28,7 @@ public final class Xstunt {
      *
      * @see #xInit(String, String, String, XstuntOptions)
      */
-    public static XstuntSession xInit(String serverIp1, String serverIp2, String id) throws XstuntException {
+    public static XstuntClient xInit(String serverIp1, String serverIp2, String id) throws XstuntException {
         return xInit(serverIp1, serverIp2, id, XstuntOptions.defaults());
     }
 
@@ -43,7 +41,7 @@ public final class Xstunt {
      * @param serverIp2 the server's second IPv4 literal ({@code pchIP2}); required
      * @param id 1 to 32 bytes of UTF-8 without control characters ({@code pchID})
      * @param options ports, local address, fingerprint file, event loop, bounds
-     * @return the session ({@code psServerLog})
+     * @return the registered client ({@code psServerLog})
      * @throws XstuntException ERR_CREATE_SOCKET, ERR_CONNECT, ERR_SEND, ERR_RECEIVE,
      *     ERR_VERSION, ERR_PROBE, ERR_DUPLICATE_ID; ERR_TIMEOUT past the bound
      *     ({@link XstuntOptions.Builder#initTimeout})
@@ -51,12 +49,12 @@ public final class Xstunt {
      *     than 32 bytes, control characters): refused before any traffic, where the reference
      *     answered an empty ID with ERR_DUPLICATE_ID
      */
-    public static XstuntSession xInit(String serverIp1, String serverIp2, String id, XstuntOptions options)
+    public static XstuntClient xInit(String serverIp1, String serverIp2, String id, XstuntOptions options)
             throws XstuntException {
         Duration bound = options.initBound(XstuntAsync.config(serverIp1, serverIp2, options));
         refuseOnLoopThread(options.loop(), "XInit");
-        CompletableFuture<XstuntSession> f = XstuntAsync.xInit(serverIp1, serverIp2, id, options);
-        return BoundedWait.await(f, bound, "XInit", XstuntSession::close);
+        CompletableFuture<XstuntClient> f = XstuntAsync.xInit(serverIp1, serverIp2, id, options);
+        return BoundedWait.await(f, bound, "XInit", XstuntClient::close);
     }
 
     /**
@@ -64,7 +62,7 @@ public final class Xstunt {
      * procedure is under way (up to {@code timeout}); throws ERR_TIMEOUT at once when no
      * connection request is pending, so call it in a loop as the reference's example does.
      *
-     * @param session from {@link #xInit} ({@code sServerLog})
+     * @param client from {@link #xInit} ({@code sServerLog})
      * @param timeout bound of a procedure under way ({@code nTimeoutSec}); keep it equal to the
      *     connecting side's
      * @return the connection ({@code psListen}: a connected {@link java.nio.channels.SocketChannel}
@@ -72,17 +70,17 @@ public final class Xstunt {
      * @throws XstuntException ERR_TIMEOUT, ERR_SELECT, ERR_RECEIVE, ERR_CREATE_SOCKET,
      *     ERR_CONNECT, ERR_ECHO_TIMEOUT, ERR_SYN_RECEIVE, ERR_SYN_SEND, ERR_ASYMSERVER
      */
-    public static Rendezvous xListen(XstuntSession session, Duration timeout) throws XstuntException {
-        Objects.requireNonNull(session, "session");
-        refuseOnLoopThread(session.loop(), "XListen");
-        CompletableFuture<Rendezvous> f = XstuntAsync.xListen(session, timeout);
-        return BoundedWait.await(f, timeout.plus(session.options().waitMargin()), "XListen", Xstunt::discard);
+    public static XstuntConnection xListen(XstuntClient client, Duration timeout) throws XstuntException {
+        Objects.requireNonNull(client, "client");
+        refuseOnLoopThread(client.loop(), "XListen");
+        CompletableFuture<XstuntConnection> f = XstuntAsync.xListen(client, timeout);
+        return BoundedWait.await(f, timeout.plus(client.options().waitMargin()), "XListen", Xstunt::discard);
     }
 
     /**
      * XConnect: makes a direct TCP connection to {@code peerId} through the server's rendezvous.
      *
-     * @param session from {@link #xInit} ({@code sServerLog})
+     * @param client from {@link #xInit} ({@code sServerLog})
      * @param peerId the destination's ID ({@code pchPeerID}), same rules as XInit's ID
      * @param timeout bound of the procedure ({@code nTimeoutSec})
      * @return the connection ({@code psConnect}: a connected {@link java.nio.channels.SocketChannel}
@@ -94,27 +92,27 @@ public final class Xstunt {
      *     ERR_RECEIVE, ERR_SYN_RECEIVE, ERR_SYN_SEND, ERR_ASYMCLIENT
      * @throws IllegalArgumentException on a bad peer ID or timeout
      */
-    public static Rendezvous xConnect(XstuntSession session, String peerId, Duration timeout)
+    public static XstuntConnection xConnect(XstuntClient client, String peerId, Duration timeout)
             throws XstuntException {
-        Objects.requireNonNull(session, "session");
-        refuseOnLoopThread(session.loop(), "XConnect");
-        CompletableFuture<Rendezvous> f = XstuntAsync.xConnect(session, peerId, timeout);
-        return BoundedWait.await(f, timeout.plus(session.options().waitMargin()), "XConnect", Xstunt::discard);
+        Objects.requireNonNull(client, "client");
+        refuseOnLoopThread(client.loop(), "XConnect");
+        CompletableFuture<XstuntConnection> f = XstuntAsync.xConnect(client, peerId, timeout);
+        return BoundedWait.await(f, timeout.plus(client.options().waitMargin()), "XConnect", Xstunt::discard);
     }
 
     /**
      * XDeRegister: asks the server to forget this client's ID (MSG_DEREGISTER) and closes the
-     * log connection; the session is unusable afterwards.
+     * log connection; the client is unusable afterwards.
      *
-     * @param session from {@link #xInit} ({@code sServerLog}; its ID is the reference's {@code pchID})
+     * @param client from {@link #xInit} ({@code sServerLog}; its ID is the reference's {@code pchID})
      * @throws XstuntException ERR_CREATE_SOCKET, ERR_CONNECT (the ID is still freed when the
      *     log connection closes); ERR_TIMEOUT past the bound
      */
-    public static void xDeRegister(XstuntSession session) throws XstuntException {
-        Objects.requireNonNull(session, "session");
-        refuseOnLoopThread(session.loop(), "XDeRegister");
-        CompletableFuture<Void> f = XstuntAsync.xDeRegister(session);
-        Duration bound = session.config().commTimeout().plus(session.options().waitMargin());
+    public static void xDeRegister(XstuntClient client) throws XstuntException {
+        Objects.requireNonNull(client, "client");
+        refuseOnLoopThread(client.loop(), "XDeRegister");
+        CompletableFuture<Void> f = XstuntAsync.xDeRegister(client);
+        Duration bound = client.config().commTimeout().plus(client.options().waitMargin());
         BoundedWait.await(f, bound, "XDeRegister", v -> { });
     }
 
@@ -126,11 +124,7 @@ public final class Xstunt {
     }
 
     /** Closes a connection that arrived after the caller stopped waiting for it. */
-    private static void discard(Rendezvous r) {
-        try {
-            r.socketChannel().close();
-        } catch (IOException e) {
-            // Nobody is waiting for it any more; nothing to report to.
-        }
+    private static void discard(XstuntConnection r) {
+        r.closeQuietly(); // nobody is waiting for it any more
     }
 }

@@ -1,7 +1,6 @@
 package io.xstunt.api;
 
 import io.xstunt.engine.client.ClientConfig;
-import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.client.StuntClient;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.wire.ClientId;
@@ -40,16 +39,16 @@ public final class XstuntAsync {
      *     reference answered an empty ID with ERR_DUPLICATE_ID, a bad ID is refused here before
      *     any traffic
      * @param options ports, local address, fingerprint file, event loop
-     * @return the session (the reference's {@code psServerLog})
+     * @return the registered client (the reference's {@code psServerLog})
      * @throws IllegalArgumentException on a missing or malformed IP or a bad ID
      */
-    public static CompletableFuture<XstuntSession> xInit(String serverIp1, String serverIp2, String id,
+    public static CompletableFuture<XstuntClient> xInit(String serverIp1, String serverIp2, String id,
                                                          XstuntOptions options) {
         ClientConfig config = config(serverIp1, serverIp2, options);
         ClientId.validate(id);
         EventLoop loop = options.loop();
         return engineCall(() -> StuntClient.register(loop, config, id))
-                .thenApply(client -> new XstuntSession(client, loop, options, config));
+                .thenApply(client -> new XstuntClient(client, loop, options, config));
     }
 
     /**
@@ -60,15 +59,15 @@ public final class XstuntAsync {
      * <p>Failures: ERR_TIMEOUT, ERR_SELECT, ERR_RECEIVE, ERR_CREATE_SOCKET, ERR_CONNECT,
      * ERR_ECHO_TIMEOUT, ERR_SYN_RECEIVE, ERR_SYN_SEND, ERR_ASYMSERVER.
      *
-     * @param session from {@link #xInit} ({@code sServerLog})
+     * @param client from {@link #xInit} ({@code sServerLog})
      * @param timeout bound of a procedure under way ({@code nTimeoutSec}); keep it equal to the
      *     connecting side's
      * @return the connection ({@code psListen}) with the peer's ID and address ({@code pAddrPeer})
      */
-    public static CompletableFuture<Rendezvous> xListen(XstuntSession session, Duration timeout) {
-        Objects.requireNonNull(session, "session");
+    public static CompletableFuture<XstuntConnection> xListen(XstuntClient client, Duration timeout) {
+        Objects.requireNonNull(client, "client");
         XstuntOptions.checkPositive(timeout, "timeout");
-        return engineCall(() -> session.client().listen(timeout));
+        return engineCall(() -> client.engine().listen(timeout).thenApply(XstuntConnection::new));
     }
 
     /**
@@ -76,13 +75,14 @@ public final class XstuntAsync {
      * comes up, {@code onError} every incoming procedure that failed (with its error code).
      * Both run on the event loop's thread. Null for both removes the callback.
      *
-     * @param session from {@link #xInit}
+     * @param client from {@link #xInit}
      * @param onConnected takes ownership of each connection
      * @param onError told of each failed incoming procedure
      */
-    public static void onIncoming(XstuntSession session, Consumer<Rendezvous> onConnected,
+    public static void onIncoming(XstuntClient client, Consumer<XstuntConnection> onConnected,
                                   Consumer<Throwable> onError) {
-        Objects.requireNonNull(session, "session").client().onIncoming(onConnected,
+        Objects.requireNonNull(client, "client").engine().onIncoming(
+                onConnected == null ? null : r -> onConnected.accept(new XstuntConnection(r)),
                 onError == null ? null : e -> onError.accept(e instanceof io.xstunt.engine.Failure f
                         ? XstuntException.of(f) : e));
     }
@@ -96,32 +96,32 @@ public final class XstuntAsync {
      * ERR_ECHO_TIMEOUT, ERR_CREATE_SOCKET, ERR_CONNECT, ERR_RECEIVE, ERR_SYN_RECEIVE,
      * ERR_SYN_SEND, ERR_ASYMCLIENT.
      *
-     * @param session from {@link #xInit} ({@code sServerLog})
+     * @param client from {@link #xInit} ({@code sServerLog})
      * @param peerId the peer's ID ({@code pchPeerID}), same rules as XInit's
      * @param timeout bound of the whole procedure ({@code nTimeoutSec})
      * @return the connection ({@code psConnect}) with the peer's address ({@code pAddrPeer})
      * @throws IllegalArgumentException on a bad peer ID or timeout
      */
-    public static CompletableFuture<Rendezvous> xConnect(XstuntSession session, String peerId, Duration timeout) {
-        Objects.requireNonNull(session, "session");
+    public static CompletableFuture<XstuntConnection> xConnect(XstuntClient client, String peerId, Duration timeout) {
+        Objects.requireNonNull(client, "client");
         ClientId.validate(peerId);
         XstuntOptions.checkPositive(timeout, "timeout");
-        return engineCall(() -> session.client().connect(peerId, timeout));
+        return engineCall(() -> client.engine().connect(peerId, timeout).thenApply(XstuntConnection::new));
     }
 
     /**
      * XDeRegister: asks the server to forget this client's ID (MSG_DEREGISTER) and closes the
-     * log connection. The session is unusable afterwards.
+     * log connection. The client is unusable afterwards.
      *
      * <p>Failures: ERR_CREATE_SOCKET, ERR_CONNECT (the communication service is unreachable;
      * the ID is still freed when the log connection closes).
      *
-     * @param session from {@link #xInit}
+     * @param client from {@link #xInit}
      * @return completes once the request is sent
      */
-    public static CompletableFuture<Void> xDeRegister(XstuntSession session) {
-        Objects.requireNonNull(session, "session");
-        return engineCall(() -> session.client().deregister());
+    public static CompletableFuture<Void> xDeRegister(XstuntClient client) {
+        Objects.requireNonNull(client, "client");
+        return engineCall(() -> client.engine().deregister());
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.xstunt.api;
 
 import io.xstunt.engine.client.ClientConfig;
-import io.xstunt.engine.client.PunchStrategy;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
@@ -9,7 +8,6 @@ import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.function.UnaryOperator;
 
 /**
  * Everything XInit takes besides the server's IPs and the ID, with the reference's defaults:
@@ -34,7 +32,12 @@ public final class XstuntOptions {
     private final EventLoop eventLoop;
     private final Duration initTimeout;
     private final Duration waitMargin;
-    private final UnaryOperator<ClientConfig.Builder> tuning;
+    private final Duration commTimeout;
+    private final Duration echoTimeout;
+    private final int probeRetries;
+    private final byte[] sharedSecret;
+    private final boolean extensions;
+    private final boolean autoReRegister;
 
     private XstuntOptions(Builder b) {
         this.logPort = b.logPort;
@@ -46,7 +49,12 @@ public final class XstuntOptions {
         this.eventLoop = b.eventLoop;
         this.initTimeout = b.initTimeout;
         this.waitMargin = b.waitMargin;
-        this.tuning = b.tuning;
+        this.commTimeout = b.commTimeout;
+        this.echoTimeout = b.echoTimeout;
+        this.probeRetries = b.probeRetries;
+        this.sharedSecret = b.sharedSecret;
+        this.extensions = b.extensions;
+        this.autoReRegister = b.autoReRegister;
     }
 
     /** @return the reference's defaults, on the shared event loop */
@@ -103,19 +111,27 @@ public final class XstuntOptions {
         return fingerprintFile;
     }
 
-    /**
-     * The engine's configuration for a server: these options applied to
-     * {@link ClientConfig#builder}.
-     */
+    /** @return the punch strategy */
+    public PunchStrategy punchStrategy() {
+        return punchStrategy;
+    }
+
+    /** The engine's configuration for a server: these options. */
     ClientConfig clientConfig(Inet4Address serverIp1, Inet4Address serverIp2) {
-        ClientConfig.Builder b = ClientConfig.builder(serverIp1, serverIp2)
+        return ClientConfig.builder(serverIp1, serverIp2)
                 .logPort(logPort)
                 .commPort(commPort)
                 .localAddress(localAddress)
                 .fingerprintFile(fingerprintFile)
-                .punchStrategy(punchStrategy)
-                .listenTimeout(listenTimeout);
-        return tuning.apply(b).build();
+                .punchStrategy(punchStrategy.engine())
+                .listenTimeout(listenTimeout)
+                .commTimeout(commTimeout)
+                .echoTimeout(echoTimeout)
+                .probeRetries(probeRetries)
+                .sharedSecret(sharedSecret)
+                .extensions(extensions)
+                .autoReRegister(autoReRegister)
+                .build();
     }
 
     /** Builds {@link XstuntOptions}. Every setter checks its argument at once. */
@@ -129,7 +145,12 @@ public final class XstuntOptions {
         private EventLoop eventLoop;
         private Duration initTimeout;
         private Duration waitMargin = DEFAULT_WAIT_MARGIN;
-        private UnaryOperator<ClientConfig.Builder> tuning = UnaryOperator.identity();
+        private Duration commTimeout = Duration.ofSeconds(Protocol.COMM_TIMEOUT_SEC);
+        private Duration echoTimeout = Duration.ofSeconds(Protocol.RCV_ECHO_TIMEOUT_SEC);
+        private int probeRetries = Protocol.PROBE_RETRY_TIMES;
+        private byte[] sharedSecret;
+        private boolean extensions = true;
+        private boolean autoReRegister;
 
         private Builder() {
         }
@@ -213,11 +234,64 @@ public final class XstuntOptions {
         }
 
         /**
-         * @param tuning further engine settings (timeouts, probe retries) applied to the
-         *     {@link ClientConfig.Builder} after the options above
+         * @param timeout bound of the communication service's answer ({@code COMM_TIMEOUT}, 2 s):
+         *     XConnect's ERR_COMM_TIMEOUT
          */
-        public Builder tuning(UnaryOperator<ClientConfig.Builder> tuning) {
-            this.tuning = Objects.requireNonNull(tuning, "tuning");
+        public Builder commTimeout(Duration timeout) {
+            this.commTimeout = checkPositive(timeout, "commTimeout");
+            return this;
+        }
+
+        /**
+         * @param timeout bound of each answer through the server ({@code RCV_ECHO_TIMEOUT}, 7 s): the
+         *     registration's answers, each echo query of the NAT probe, each wait of a rendezvous
+         *     phase (ERR_ECHO_TIMEOUT, ERR_TIMEOUT)
+         */
+        public Builder echoTimeout(Duration timeout) {
+            this.echoTimeout = checkPositive(timeout, "echoTimeout");
+            return this;
+        }
+
+        /** @param retries NAT probing attempts before XInit fails with ERR_PROBE ({@code PROBE_RETRY_TIMES}, 3) */
+        public Builder probeRetries(int retries) {
+            if (retries < 1) {
+                throw new IllegalArgumentException("probeRetries must be at least 1, got " + retries);
+            }
+            this.probeRetries = retries;
+            return this;
+        }
+
+        /**
+         * @param secret the secret a server that requires one (xstunt extension,
+         *     docs/PROTOCOL.md "Authentication and ownership") must see proven; never sent in
+         *     clear; null for none (the default)
+         */
+        public Builder sharedSecret(byte[] secret) {
+            if (secret != null && secret.length == 0) {
+                throw new IllegalArgumentException("sharedSecret must not be empty (null: none)");
+            }
+            this.sharedSecret = secret == null ? null : secret.clone();
+            return this;
+        }
+
+        /**
+         * @param on whether to ask an xstunt server for the protocol extensions at registration
+         *     (holder token, keepalive; default true): one padding byte of the ID field that an
+         *     original server ignores; false sends XSTUNT 1.0's bytes exactly
+         */
+        public Builder extensions(boolean on) {
+            this.extensions = on;
+            return this;
+        }
+
+        /**
+         * @param on when the log connection to the server is lost (a server restart), register the
+         *     same ID again on its own, retrying with a growing delay (0.5 s doubling to 30 s)
+         *     until it succeeds or the client is closed; meanwhile XConnect and XListen fail with
+         *     ERR_CONNECT. Default false, as in XSTUNT 1.0.
+         */
+        public Builder autoReRegister(boolean on) {
+            this.autoReRegister = on;
             return this;
         }
 

@@ -81,7 +81,7 @@ class ArgumentValidationTest {
         var config = XstuntAsync.config("127.0.0.1", "127.0.0.2", XstuntOptions.defaults());
         // registration + 3 probe attempts x 4 echo queries, each up to RCV_ECHO_TIMEOUT 7 s, + 5 s margin
         assertEquals(Duration.ofSeconds(7 * 13 + 5), XstuntOptions.defaults().initBound(config));
-        XstuntOptions fewer = XstuntOptions.builder().tuning(b -> b.probeRetries(1).echoTimeout(Duration.ofSeconds(2)))
+        XstuntOptions fewer = XstuntOptions.builder().probeRetries(1).echoTimeout(Duration.ofSeconds(2))
                 .build();
         assertEquals(Duration.ofSeconds(2 * 5 + 5), fewer.initBound(fewer.clientConfig(
                 io.xstunt.engine.wire.Ipv4.parse("127.0.0.1"), io.xstunt.engine.wire.Ipv4.parse("127.0.0.2"))));

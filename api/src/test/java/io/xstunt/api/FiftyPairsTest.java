@@ -2,7 +2,7 @@ package io.xstunt.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.xstunt.engine.client.Rendezvous;
+
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,21 +43,21 @@ class FiftyPairsTest {
         try (LoopbackServer server = LoopbackServer.start();
              ExecutorService virtual = Executors.newVirtualThreadPerTaskExecutor()) {
             // Register all 100 peers concurrently: connectors 127.0.0.11.., listeners 127.0.0.61..
-            List<Future<XstuntSession>> registering = new ArrayList<>();
+            List<Future<XstuntClient>> registering = new ArrayList<>();
             for (int i = 0; i < PAIRS; i++) {
                 int n = i;
                 registering.add(virtual.submit(() -> server.register(connector(n), 11 + n, dir)));
                 registering.add(virtual.submit(() -> server.register(listener(n), 11 + PAIRS + n, dir)));
             }
-            List<XstuntSession> sessions = new ArrayList<>();
+            List<XstuntClient> sessions = new ArrayList<>();
             try {
-                for (Future<XstuntSession> f : registering) {
+                for (Future<XstuntClient> f : registering) {
                     sessions.add(f.get(BOUND_S, TimeUnit.SECONDS));
                 }
                 // Listeners answer on virtual threads: read the connector's ID, reply with their own.
                 List<CompletableFuture<String>> heard = new ArrayList<>();
                 for (int i = 0; i < PAIRS; i++) {
-                    XstuntSession l = sessions.get(2 * i + 1);
+                    XstuntClient l = sessions.get(2 * i + 1);
                     CompletableFuture<String> got = new CompletableFuture<>();
                     heard.add(got);
                     XstuntAsync.onIncoming(l, r -> virtual.submit(() -> answer(l.id(), r, got)),
@@ -65,11 +65,11 @@ class FiftyPairsTest {
                 }
                 List<Future<String>> replies = new ArrayList<>();
                 for (int i = 0; i < PAIRS; i++) {
-                    XstuntSession c = sessions.get(2 * i);
+                    XstuntClient c = sessions.get(2 * i);
                     String peer = listener(i);
                     replies.add(virtual.submit(() -> {
-                        Rendezvous r = Xstunt.xConnect(c, peer, TIMEOUT);
-                        try (SocketChannel ch = r.socketChannel()) {
+                        XstuntConnection r = Xstunt.xConnect(c, peer, TIMEOUT);
+                        try (SocketChannel ch = r.channel()) {
                             assertEquals(peer, r.peerId());
                             PeerIo.sendLine(ch, c.id());
                             return PeerIo.readLine(ch);
@@ -82,14 +82,14 @@ class FiftyPairsTest {
                             "what " + listener(i) + " heard, and from whom");
                 }
             } finally {
-                sessions.forEach(XstuntSession::close);
+                sessions.forEach(XstuntClient::close);
             }
         }
     }
 
     /** Listener side: records "what it read @ the rendezvous' peer ID" and answers with its ID. */
-    private static void answer(String self, Rendezvous r, CompletableFuture<String> got) {
-        try (SocketChannel ch = r.socketChannel()) {
+    private static void answer(String self, XstuntConnection r, CompletableFuture<String> got) {
+        try (SocketChannel ch = r.channel()) {
             String line = PeerIo.readLine(ch);
             PeerIo.sendLine(ch, self);
             got.complete(line + "@" + r.peerId());

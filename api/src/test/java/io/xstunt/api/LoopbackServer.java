@@ -55,7 +55,7 @@ final class LoopbackServer implements AutoCloseable {
                 .fingerprintFile(dir.resolve("fingerprint-" + lastOctet + ".dat"));
     }
 
-    XstuntSession register(String id, int lastOctet, Path dir) throws Exception {
+    XstuntClient register(String id, int lastOctet, Path dir) throws Exception {
         return Xstunt.xInit(IP1, IP2, id, peer(lastOctet, dir).build());
     }
 

@@ -2,7 +2,7 @@ package io.xstunt.api;
 
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
-import io.xstunt.engine.client.Rendezvous;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,8 +39,8 @@ final class PeerIo {
     }
 
     /** Blocking XConnect on a virtual thread, its outcome in a future. */
-    static CompletableFuture<Rendezvous> connectOnVirtualThread(XstuntSession s, String peer, Duration timeout) {
-        CompletableFuture<Rendezvous> f = new CompletableFuture<>();
+    static CompletableFuture<XstuntConnection> connectOnVirtualThread(XstuntClient s, String peer, Duration timeout) {
+        CompletableFuture<XstuntConnection> f = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try {
                 f.complete(Xstunt.xConnect(s, peer, timeout));
@@ -55,7 +55,7 @@ final class PeerIo {
      * The reference's loop: XListen until a connection comes, ERR_TIMEOUT meaning "nothing
      * pending yet"; bounded by {@code bound}.
      */
-    static Rendezvous listenUntilConnected(XstuntSession s, Duration timeout, Duration bound) throws XstuntException {
+    static XstuntConnection listenUntilConnected(XstuntClient s, Duration timeout, Duration bound) throws XstuntException {
         long deadline = System.nanoTime() + bound.toNanos();
         while (true) {
             try {

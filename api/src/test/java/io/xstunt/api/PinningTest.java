@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
-import io.xstunt.engine.client.Rendezvous;
+
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,10 +67,10 @@ class PinningTest {
             warmUp(server, virtual);
             rec.start();
 
-            Future<XstuntSession> aliceF = virtual.submit(() -> server.register("alice", 11, dir));
-            Future<XstuntSession> bobF = virtual.submit(() -> server.register("bob", 12, dir));
-            XstuntSession alice = aliceF.get(30, TimeUnit.SECONDS);
-            XstuntSession bob = bobF.get(30, TimeUnit.SECONDS);
+            Future<XstuntClient> aliceF = virtual.submit(() -> server.register("alice", 11, dir));
+            Future<XstuntClient> bobF = virtual.submit(() -> server.register("bob", 12, dir));
+            XstuntClient alice = aliceF.get(30, TimeUnit.SECONDS);
+            XstuntClient bob = bobF.get(30, TimeUnit.SECONDS);
             Future<ErrorCode> nothingPending = virtual.submit(() -> {
                 try {
                     Xstunt.xListen(bob, TIMEOUT);
@@ -80,10 +80,10 @@ class PinningTest {
                 }
             });
             assertEquals(ErrorCode.ERR_TIMEOUT, nothingPending.get(30, TimeUnit.SECONDS));
-            Future<Rendezvous> atAlice = virtual.submit(() -> Xstunt.xConnect(alice, "bob", TIMEOUT));
-            Future<Rendezvous> atBob = virtual.submit(() -> PeerIo.listenUntilConnected(bob, TIMEOUT, TIMEOUT));
-            try (SocketChannel a = atAlice.get(30, TimeUnit.SECONDS).socketChannel();
-                 SocketChannel b = atBob.get(30, TimeUnit.SECONDS).socketChannel()) {
+            Future<XstuntConnection> atAlice = virtual.submit(() -> Xstunt.xConnect(alice, "bob", TIMEOUT));
+            Future<XstuntConnection> atBob = virtual.submit(() -> PeerIo.listenUntilConnected(bob, TIMEOUT, TIMEOUT));
+            try (SocketChannel a = atAlice.get(30, TimeUnit.SECONDS).channel();
+                 SocketChannel b = atBob.get(30, TimeUnit.SECONDS).channel()) {
                 Future<String> read = virtual.submit(() -> PeerIo.readLine(b));
                 PeerIo.sendLine(a, "ping");
                 assertEquals("ping", read.get(30, TimeUnit.SECONDS));
@@ -116,12 +116,12 @@ class PinningTest {
     }
 
     private void warmUp(LoopbackServer server, ExecutorService virtual) throws Exception {
-        XstuntSession w1 = virtual.submit(() -> server.register("warm1", 13, dir)).get(30, TimeUnit.SECONDS);
-        XstuntSession w2 = virtual.submit(() -> server.register("warm2", 14, dir)).get(30, TimeUnit.SECONDS);
-        Future<Rendezvous> in = virtual.submit(() -> PeerIo.listenUntilConnected(w2, TIMEOUT, TIMEOUT));
-        Future<Rendezvous> out = virtual.submit(() -> Xstunt.xConnect(w1, "warm2", TIMEOUT));
-        try (SocketChannel a = out.get(30, TimeUnit.SECONDS).socketChannel();
-             SocketChannel b = in.get(30, TimeUnit.SECONDS).socketChannel()) {
+        XstuntClient w1 = virtual.submit(() -> server.register("warm1", 13, dir)).get(30, TimeUnit.SECONDS);
+        XstuntClient w2 = virtual.submit(() -> server.register("warm2", 14, dir)).get(30, TimeUnit.SECONDS);
+        Future<XstuntConnection> in = virtual.submit(() -> PeerIo.listenUntilConnected(w2, TIMEOUT, TIMEOUT));
+        Future<XstuntConnection> out = virtual.submit(() -> Xstunt.xConnect(w1, "warm2", TIMEOUT));
+        try (SocketChannel a = out.get(30, TimeUnit.SECONDS).channel();
+             SocketChannel b = in.get(30, TimeUnit.SECONDS).channel()) {
             Future<String> read = virtual.submit(() -> PeerIo.readLine(b));
             PeerIo.sendLine(a, "warm");
             assertEquals("warm", read.get(30, TimeUnit.SECONDS));

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
-import io.xstunt.engine.client.Rendezvous;
+
 import io.xstunt.engine.server.Rejection;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
@@ -48,11 +48,11 @@ class XstuntLoopbackTest {
 
     @Test
     void registrationReportsPublicAddressFingerprintAndPhases() throws Exception {
-        try (XstuntSession alice = server.register("alice", 11, dir)) {
+        try (XstuntClient alice = server.register("alice", 11, dir)) {
             assertEquals("alice", alice.id());
             assertEquals("127.0.0.11", alice.publicAddress().getHostAddress());
-            assertTrue(alice.fingerprint().done());
-            assertTrue(alice.fingerprint().describe().startsWith("TCP "), alice.fingerprint().describe());
+            assertEquals(alice.publicAddress(), alice.fingerprint().publicAddress());
+            assertTrue(alice.fingerprint().description().startsWith("TCP "), alice.fingerprint().description());
             assertFalse(alice.fingerprintCached(), "first run probes");
             assertFalse(alice.registrationPhases().isEmpty());
             // XInit returns once LogState(IDLE) is sent; the server applies it right after.
@@ -63,18 +63,18 @@ class XstuntLoopbackTest {
 
     @Test
     void secondRegistrationReusesTheFingerprintFile() throws Exception {
-        try (XstuntSession first = server.register("alice", 11, dir)) {
+        try (XstuntClient first = server.register("alice", 11, dir)) {
             Xstunt.xDeRegister(first);
         }
         LoopbackServer.awaitCondition("alice freed", BOUND, () -> server.stateOf("alice").isEmpty());
-        try (XstuntSession again = server.register("alice", 11, dir)) {
+        try (XstuntClient again = server.register("alice", 11, dir)) {
             assertTrue(again.fingerprintCached(), "same build, server version, public IP and ID");
         }
     }
 
     @Test
     void duplicateIdIsErrDuplicateId() throws Exception {
-        try (XstuntSession alice = server.register("alice", 11, dir)) {
+        try (XstuntClient alice = server.register("alice", 11, dir)) {
             XstuntException e = assertThrows(XstuntException.class, () -> server.register("alice", 12, dir));
             assertEquals(ErrorCode.ERR_DUPLICATE_ID, e.code());
             LoopbackServer.awaitCondition("the holder keeps alice", BOUND,
@@ -93,12 +93,12 @@ class XstuntLoopbackTest {
 
     @Test
     void connectAndListenExchangeDataBothWays() throws Exception {
-        try (XstuntSession alice = server.register("alice", 11, dir);
-             XstuntSession bob = server.register("bob", 12, dir)) {
-            CompletableFuture<Rendezvous> connecting = PeerIo.connectOnVirtualThread(alice, "bob", TIMEOUT);
-            Rendezvous atBob = PeerIo.listenUntilConnected(bob, TIMEOUT, BOUND);
-            Rendezvous atAlice = connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS);
-            try (SocketChannel a = atAlice.socketChannel(); SocketChannel b = atBob.socketChannel()) {
+        try (XstuntClient alice = server.register("alice", 11, dir);
+             XstuntClient bob = server.register("bob", 12, dir)) {
+            CompletableFuture<XstuntConnection> connecting = PeerIo.connectOnVirtualThread(alice, "bob", TIMEOUT);
+            XstuntConnection atBob = PeerIo.listenUntilConnected(bob, TIMEOUT, BOUND);
+            XstuntConnection atAlice = connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
                 assertEquals("bob", atAlice.peerId());
                 assertEquals("alice", atBob.peerId());
                 assertTrue(atAlice.initiator());
@@ -119,7 +119,7 @@ class XstuntLoopbackTest {
 
     @Test
     void unknownPeerAndSelfAreErrMatch() throws Exception {
-        try (XstuntSession alice = server.register("alice", 11, dir)) {
+        try (XstuntClient alice = server.register("alice", 11, dir)) {
             XstuntException unknown = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "nobody", TIMEOUT));
             assertEquals(ErrorCode.ERR_MATCH, unknown.code());
             XstuntException self = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "alice", TIMEOUT));
@@ -130,7 +130,7 @@ class XstuntLoopbackTest {
 
     @Test
     void badPeerIdsAndTimeoutsAreRefusedBeforeAnyTraffic() throws Exception {
-        try (XstuntSession alice = server.register("alice", 11, dir)) {
+        try (XstuntClient alice = server.register("alice", 11, dir)) {
             for (String bad : new String[] {"", "x".repeat(33), "bad\rid", null}) {
                 assertThrows(IllegalArgumentException.class, () -> Xstunt.xConnect(alice, bad, TIMEOUT), String.valueOf(bad));
             }
@@ -142,8 +142,8 @@ class XstuntLoopbackTest {
 
     @Test
     void samePublicAddressIsErrSameNatWithThePeersLocalAddress() throws Exception {
-        try (XstuntSession alice = server.register("alice", 11, dir);
-             XstuntSession bob = server.register("bob", 11, Files.createDirectories(dir.resolve("bob")))) {
+        try (XstuntClient alice = server.register("alice", 11, dir);
+             XstuntClient bob = server.register("bob", 11, Files.createDirectories(dir.resolve("bob")))) {
             XstuntException e = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "bob", TIMEOUT));
             assertEquals(ErrorCode.ERR_SAME_NAT, e.code());
             assertEquals("127.0.0.11", e.peerLocalAddress().getHostAddress());
@@ -153,10 +153,10 @@ class XstuntLoopbackTest {
 
     @Test
     void deregisterFreesTheId() throws Exception {
-        XstuntSession alice = server.register("alice", 11, dir);
+        XstuntClient alice = server.register("alice", 11, dir);
         Xstunt.xDeRegister(alice);
         LoopbackServer.awaitCondition("alice freed", BOUND, () -> server.stateOf("alice").isEmpty());
-        try (XstuntSession again = server.register("alice", 13, dir)) {
+        try (XstuntClient again = server.register("alice", 13, dir)) {
             assertEquals("127.0.0.13", again.publicAddress().getHostAddress());
         } finally {
             alice.close();
@@ -165,8 +165,8 @@ class XstuntLoopbackTest {
 
     @Test
     void strangersDeregisterIsIgnored() throws Exception {
-        try (XstuntSession alice = server.register("alice", 11, dir);
-             XstuntSession bob = server.register("bob", 12, dir)) {
+        try (XstuntClient alice = server.register("alice", 11, dir);
+             XstuntClient bob = server.register("bob", 12, dir)) {
             long deniedBefore = server.server.rejected(Rejection.DEREGISTER_DENIED);
             try (SocketChannel stranger = SocketChannel.open()) {
                 stranger.bind(new InetSocketAddress("127.0.0.13", 0));
@@ -179,16 +179,16 @@ class XstuntLoopbackTest {
                     () -> server.server.rejected(Rejection.DEREGISTER_DENIED) == deniedBefore + 1);
             assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), server.stateOf("alice"));
             // And alice is still reachable.
-            CompletableFuture<Rendezvous> connecting = PeerIo.connectOnVirtualThread(bob, "alice", TIMEOUT);
-            Rendezvous atAlice = PeerIo.listenUntilConnected(alice, TIMEOUT, BOUND);
-            atAlice.socketChannel().close();
-            connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS).socketChannel().close();
+            CompletableFuture<XstuntConnection> connecting = PeerIo.connectOnVirtualThread(bob, "alice", TIMEOUT);
+            XstuntConnection atAlice = PeerIo.listenUntilConnected(alice, TIMEOUT, BOUND);
+            atAlice.channel().close();
+            connecting.get(BOUND.toSeconds(), TimeUnit.SECONDS).channel().close();
         }
     }
 
     @Test
     void listenWithNothingPendingIsErrTimeoutAtOnce() throws Exception {
-        try (XstuntSession bob = server.register("bob", 12, dir)) {
+        try (XstuntClient bob = server.register("bob", 12, dir)) {
             long t0 = System.nanoTime();
             XstuntException e = assertThrows(XstuntException.class, () -> Xstunt.xListen(bob, Duration.ofSeconds(30)));
             long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -199,13 +199,13 @@ class XstuntLoopbackTest {
 
     @Test
     void asyncCallbackGetsIncomingConnections() throws Exception {
-        try (XstuntSession alice = server.register("alice", 11, dir);
-             XstuntSession bob = server.register("bob", 12, dir)) {
-            CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+        try (XstuntClient alice = server.register("alice", 11, dir);
+             XstuntClient bob = server.register("bob", 12, dir)) {
+            CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
             XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
-            Rendezvous atAlice = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(BOUND.toSeconds(), TimeUnit.SECONDS);
-            Rendezvous atBob = incoming.get(BOUND.toSeconds(), TimeUnit.SECONDS);
-            try (SocketChannel a = atAlice.socketChannel(); SocketChannel b = atBob.socketChannel()) {
+            XstuntConnection atAlice = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            XstuntConnection atBob = incoming.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
                 PeerIo.sendLine(b, "from the callback side");
                 assertEquals("from the callback side", PeerIo.readLine(a));
             }

@@ -3,26 +3,24 @@ package io.xstunt.api;
 import io.xstunt.engine.client.ClientConfig;
 import io.xstunt.engine.client.StuntClient;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.wire.Fingerprint;
-import io.xstunt.engine.wire.ServerInfo;
 import java.net.Inet4Address;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * A registered client: what XInit returns as {@code psServerLog} (the log connection to the
- * STUNT server) and what XListen, XConnect and XDeRegister take. Safe to share between threads.
- * {@link #close()} drops the registration without MSG_DEREGISTER (the server frees the ID when
- * the log connection closes); {@link Xstunt#xDeRegister} is the polite way.
+ * A registered client: what XInit returns as {@code psServerLog} (the log connection to the STUNT
+ * server) and what XListen, XConnect and XDeRegister take. Safe to share between threads.
+ * {@link #close()} drops the registration without MSG_DEREGISTER (the server frees the ID when the
+ * log connection closes); {@link Xstunt#xDeRegister} is the polite way.
  */
-public final class XstuntSession implements AutoCloseable {
+public final class XstuntClient implements AutoCloseable {
     private final StuntClient client;
     private final EventLoop loop;
     private final XstuntOptions options;
     private final ClientConfig config;
 
-    XstuntSession(StuntClient client, EventLoop loop, XstuntOptions options, ClientConfig config) {
+    XstuntClient(StuntClient client, EventLoop loop, XstuntOptions options, ClientConfig config) {
         this.client = Objects.requireNonNull(client, "client");
         this.loop = Objects.requireNonNull(loop, "loop");
         this.options = Objects.requireNonNull(options, "options");
@@ -39,9 +37,9 @@ public final class XstuntSession implements AutoCloseable {
         return client.publicAddress();
     }
 
-    /** @return the NAT fingerprint ({@code g_Fingerprint}); {@link Fingerprint#describe()} is XGenFingerprint */
-    public Fingerprint fingerprint() {
-        return client.fingerprint();
+    /** @return the NAT fingerprint ({@code g_Fingerprint}); its description is XGenFingerprint's text */
+    public NatFingerprint fingerprint() {
+        return NatFingerprint.of(client.fingerprint());
     }
 
     /** @return true if the fingerprint came from the file (XReadFingerprint) rather than a new probe */
@@ -49,33 +47,41 @@ public final class XstuntSession implements AutoCloseable {
         return client.fingerprintCached();
     }
 
-    /** @return the server's answer at registration ({@code g_ServerInfo}) */
-    public ServerInfo serverInfo() {
-        return client.serverInfo();
-    }
-
-    /** @return elapsed time of each registration phase, in order */
+    /** @return how long each phase of the registration took, in order: connect, probe (if any), register, total */
     public Map<String, Duration> registrationPhases() {
         return client.registrationPhases();
     }
 
-    /** @return the engine client behind this session, for what the facade does not cover */
-    public StuntClient client() {
-        return client;
+    /**
+     * @return how many times this client registered: 1, plus one per automatic registration after
+     *     losing the server ({@link XstuntOptions.Builder#autoReRegister})
+     */
+    public int registrations() {
+        return client.registrations();
     }
 
-    /** @return the event loop the session runs on */
-    public EventLoop loop() {
-        return loop;
+    /** @return true while registered (the log connection to the server is up) */
+    public boolean isRegistered() {
+        return client.isRegistered();
     }
 
-    /** @return the options the session was made with */
+    /** @return the options the client was made with */
     public XstuntOptions options() {
         return options;
     }
 
-    /** @return the engine configuration the options resolved to for this server */
-    public ClientConfig config() {
+    /** @return the engine client (within the API) */
+    StuntClient engine() {
+        return client;
+    }
+
+    /** @return the event loop the client runs on */
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** @return the engine configuration the options resolved to */
+    ClientConfig config() {
         return config;
     }
 
@@ -91,6 +97,6 @@ public final class XstuntSession implements AutoCloseable {
     /** @return the ID, for logs */
     @Override
     public String toString() {
-        return "XstuntSession[" + client.id() + "]";
+        return "XstuntClient[" + client.id() + "]";
     }
 }
