@@ -118,7 +118,7 @@ public final class NatRouter implements Node {
                 return;
             }
             e = conntrack.create(original, mapped);
-            trace("new-mapping", e);
+            trace("new-mapping", e.toString());
         }
         if (tracked(e, s, false)) {
             wanPort.send(s.dstIp(), s.withSource(e.mapped()));
@@ -182,7 +182,7 @@ public final class NatRouter implements Node {
                 return false;
             }
             case ACCEPT_AND_DELETE -> {
-                trace("delete-entry", e);
+                trace("delete-entry", e.toString());
                 conntrack.remove(e);
                 return true;
             }

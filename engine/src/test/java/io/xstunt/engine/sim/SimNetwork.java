@@ -87,22 +87,45 @@ public final class SimNetwork {
      *     happen, the event bound is reached, or a simulated callback threw
      */
     public Duration runUntil(String what, BooleanSupplier done, Duration within) {
-        enter();
         long start = events.nowNs();
-        long deadline = start + within.toNanos();
+        Stop stop = run(what, done, within);
+        if (stop != Stop.DONE) {
+            throw new AssertionError("waited " + within + " of virtual time for " + what + ": "
+                    + (stop == Stop.IDLE ? "nothing is left to happen" : "it did not happen") + "; last events:\n"
+                    + trace.tail());
+        }
+        return Duration.ofNanos(events.nowNs() - start);
+    }
+
+    /**
+     * Steps through events until {@code done} holds or {@code within} of virtual time passes (the
+     * clock then stands at its end): for outcomes that may not come, such as a punch through a NAT
+     * that should stop it.
+     *
+     * @return true if {@code done} held
+     * @throws AssertionError if the event bound is reached or a simulated callback threw
+     */
+    public boolean tryRunUntil(BooleanSupplier done, Duration within) {
+        return run("a condition that may not hold", done, within) == Stop.DONE;
+    }
+
+    /** Why a run stopped. */
+    private enum Stop { DONE, IDLE, TIME }
+
+    private Stop run(String what, BooleanSupplier done, Duration within) {
+        enter();
+        long deadline = events.nowNs() + within.toNanos();
         long stepped = 0;
         try {
             while (!done.getAsBoolean()) {
                 if (events.idle() || events.nextDueNs() - deadline > 0) {
-                    boolean idle = events.idle();
+                    Stop stop = events.idle() ? Stop.IDLE : Stop.TIME;
                     events.advanceTo(deadline);
-                    throw new AssertionError("waited " + within + " of virtual time for " + what + ": "
-                            + (idle ? "nothing is left to happen" : "it did not happen") + "; last events:\n"
-                            + trace.tail());
+                    return stop;
                 }
                 step(what, ++stepped);
             }
-            return Duration.ofNanos(events.nowNs() - start);
+            return Stop.DONE;
         } finally {
             running = false;
         }

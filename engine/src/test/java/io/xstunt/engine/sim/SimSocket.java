@@ -317,7 +317,7 @@ final class SimSocket {
         long offset = Seq.distance(irs + 1, s.seq());
         if (orphaned && s.length() > 0 && offset + s.length() > in.next()) {
             // Linux: new data for a socket the application closed resets the connection
-            stack.trace("abort-on-data", this);
+            stack.trace("abort-on-data", toString());
             transmit(Segment.control(local, remote, Segment.RST, sndNxt, 0));
             toClosed();
             return;
@@ -379,7 +379,7 @@ final class SimSocket {
             handshakeRetries++;
             sendHandshake();
         } else if (parent != null) {
-            stack.trace("synack-gave-up", this);
+            stack.trace("synack-gave-up", toString());
             toClosed();
         } else {
             fail(new ConnectException("Connection timed out"));

@@ -37,7 +37,10 @@ public final class Trace {
         }
     }
 
-    /** Notes that {@code event} happened to {@code subject} (a packet, a socket) at {@code node}, now. */
+    /**
+     * Notes that {@code event} happened to {@code subject} at {@code node}, now. The subject is
+     * formatted when the trace is read: pass an immutable one (a packet) or a string.
+     */
     void add(String node, String event, Object subject) {
         Line line = new Line(clock.getAsLong(), node, event, subject);
         if (tail.size() == TAIL) {
