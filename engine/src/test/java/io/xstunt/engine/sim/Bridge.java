@@ -98,7 +98,7 @@ public final class Bridge {
             net.trace().add(from.node.name(), "no-neighbour", p); // no ARP answer: the packet goes nowhere
             return;
         }
-        if (lost(from.link.upLoss()) | lost(to.link.downLoss())) {
+        if (lost(from.link.upLoss()) | lost(to.link.downLoss()) || net.takeInjectedLoss(p)) {
             net.trace().add(from.node.name(), "lost", p);
             if (p instanceof Segment s && s.recovery() != null) {
                 s.recovery().lost(s);

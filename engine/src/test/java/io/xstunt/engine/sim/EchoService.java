@@ -38,6 +38,16 @@ final class EchoService implements AcceptHandler {
         return new EchoService(network, at, mode);
     }
 
+    /** @return an echo on {@code host}'s first address, port {@code port} */
+    static EchoService echoOn(SimHost host, int port) throws IOException {
+        return start(host.network(), host.socketAddress(0, port), Mode.ECHO);
+    }
+
+    /** @return a source reporter on {@code host}'s address number {@code address}, port {@code port} */
+    static EchoService reporterOn(SimHost host, int address, int port) throws IOException {
+        return start(host.network(), host.socketAddress(address, port), Mode.REPORT_SOURCE);
+    }
+
     /** @return where it listens */
     InetSocketAddress address() {
         return acceptor.address();

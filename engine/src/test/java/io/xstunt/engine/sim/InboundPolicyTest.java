@@ -29,8 +29,7 @@ class InboundPolicyTest {
     @Test
     void dropLeavesTheConnectRetransmittingUntilItTimesOut() throws IOException {
         NatLab lab = NatLab.builder().inbound(InboundPolicy.DROP).delay(DELAY).delayPub(DELAY).build();
-        Recorder r = new Recorder(lab.net());
-        lab.pub().network().connect(SocketSpec.DEFAULTS, new InetSocketAddress(NatLab.NAT1_IP, 40000), r);
+        Recorder r = Recorder.connect(lab.pub(), SocketSpec.DEFAULTS, new InetSocketAddress(NatLab.NAT1_IP, 40000));
         lab.net().runFor(Duration.ofSeconds(10));
         assertFalse(r.closed.isDone(), "still connecting after 10 s");
         assertEquals(4, lab.nat1().inboundTcp(), "the SYN and its retransmissions at 1, 3 and 7 s");
@@ -42,8 +41,7 @@ class InboundPolicyTest {
     @EnumSource(value = InboundPolicy.class, names = {"RST", "ICMP", "ICMP_ADMIN"})
     void aRejectingPolicyFailsTheConnectInOneRoundTrip(InboundPolicy policy) throws IOException {
         NatLab lab = NatLab.builder().inbound(policy).delay(DELAY).delayPub(DELAY).build();
-        Recorder r = new Recorder(lab.net());
-        lab.pub().network().connect(SocketSpec.DEFAULTS, new InetSocketAddress(NatLab.NAT1_IP, 40000), r);
+        Recorder r = Recorder.connect(lab.pub(), SocketSpec.DEFAULTS, new InetSocketAddress(NatLab.NAT1_IP, 40000));
         Throwable cause = lab.net().awaitFailure("the connect", r.connected, WITHIN);
         assertEquals(20_000_000L, r.closedAtNs() - SimNetwork.DEFAULT_ORIGIN_NS, "one round trip");
         Class<? extends Throwable> expected = policy == InboundPolicy.ICMP_ADMIN ? NoRouteToHostException.class
@@ -58,8 +56,8 @@ class InboundPolicyTest {
         NatLab lab = NatLab.builder().inbound(InboundPolicy.RST).build();
         EchoService echo = EchoService.start(lab.srv().network(), lab.srv().socketAddress(0, 3478),
                 EchoService.Mode.ECHO);
-        Recorder held = new Recorder(lab.net());
-        Connection c = lab.h1().network().connect(SocketSpec.shared(null, 41000), echo.address(), held);
+        Recorder held = Recorder.connect(lab.h1(), SocketSpec.shared(null, 41000), echo.address());
+        Connection c = held.connection();
         lab.net().await("h1's connection to srv", held.connected, WITHIN);
         InetSocketAddress mapping = new InetSocketAddress(NatLab.NAT1_IP, 41000);
 
@@ -72,8 +70,7 @@ class InboundPolicyTest {
 
     private static void assertRefused(NatLab lab, SimHost from, SocketSpec spec, InetSocketAddress to, String what)
             throws IOException {
-        Recorder r = new Recorder(lab.net());
-        from.network().connect(spec, to, r);
+        Recorder r = Recorder.connect(from, spec, to);
         Throwable cause = lab.net().awaitFailure("a SYN " + what, r.connected, WITHIN);
         assertEquals("Connection refused", cause.getMessage(), what);
     }

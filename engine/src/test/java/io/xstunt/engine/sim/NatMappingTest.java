@@ -86,15 +86,14 @@ class NatMappingTest {
     private static void start(NatLab lab) throws IOException {
         for (int ip = 0; ip < 2; ip++) {
             for (int port : new int[] {8124, 8125}) {
-                EchoService.start(lab.srv().network(), lab.srv().socketAddress(ip, port), EchoService.Mode.REPORT_SOURCE);
+                EchoService.reporterOn(lab.srv(), ip, port);
             }
         }
     }
 
     private static InetSocketAddress observe(NatLab lab, SimHost host, int port, InetSocketAddress echo)
             throws IOException {
-        Recorder r = new Recorder(lab.net());
-        host.network().connect(SocketSpec.shared(null, port), echo, r);
+        Recorder r = Recorder.connect(host, SocketSpec.shared(null, port), echo);
         lab.net().await("the echo answer from " + echo, r.closed, WITHIN);
         return EchoService.parse(r.text());
     }

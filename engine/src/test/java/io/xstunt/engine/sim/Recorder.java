@@ -3,7 +3,9 @@ package io.xstunt.engine.sim;
 import io.xstunt.engine.net.Connection;
 import io.xstunt.engine.net.ConnectionListener;
 import java.io.ByteArrayOutputStream;
+import io.xstunt.engine.net.SocketSpec;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -18,9 +20,22 @@ final class Recorder implements ConnectionListener {
     private int closes;
     private long closedAtNs;
     private final SimNetwork clock;
+    private Connection connection;
 
     Recorder(SimNetwork clock) {
         this.clock = clock;
+    }
+
+    /** @return a recorder of a connect from {@code host}, bound as {@code local} says, to {@code to} */
+    static Recorder connect(SimHost host, SocketSpec local, InetSocketAddress to) throws IOException {
+        Recorder r = new Recorder(host.simulation());
+        r.connection = host.network().connect(local, to, r);
+        return r;
+    }
+
+    /** @return the connection {@link #connect} opened */
+    Connection connection() {
+        return connection;
     }
 
     @Override

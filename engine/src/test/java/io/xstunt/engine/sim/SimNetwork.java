@@ -2,12 +2,15 @@ package io.xstunt.engine.sim;
 
 import io.xstunt.engine.wire.Ipv4;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 
 /**
@@ -31,6 +34,7 @@ public final class SimNetwork {
     private final Random random;
     private final Trace trace;
     private final Thread owner = Thread.currentThread();
+    private final List<Predicate<Packet>> losses = new ArrayList<>();
     private long maxEvents = DEFAULT_MAX_EVENTS;
     private boolean running;
     private Throwable failure;
@@ -216,6 +220,25 @@ public final class SimNetwork {
         } else {
             events.post(task);
         }
+    }
+
+    /**
+     * Makes the next packet that {@code which} accepts get lost on its next link, as a random
+     * loss would (its sender's recovery included): for tests of one particular loss.
+     */
+    void loseNext(Predicate<Packet> which) {
+        losses.add(which);
+    }
+
+    /** @return true if {@code p} is to be lost by {@link #loseNext} (which then forgets it) */
+    boolean takeInjectedLoss(Packet p) {
+        for (int i = 0; i < losses.size(); i++) {
+            if (losses.get(i).test(p)) {
+                losses.remove(i);
+                return true;
+            }
+        }
+        return false;
     }
 
     EventQueue events() {

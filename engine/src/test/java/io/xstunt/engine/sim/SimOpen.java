@@ -76,8 +76,7 @@ final class SimOpen {
     }
 
     private Outcome punch(Variant variant, Duration driverLatency) throws IOException {
-        EchoService echo = EchoService.start(lab.srv().network(), lab.srv().socketAddress(0, 3478),
-                EchoService.Mode.REPORT_SOURCE);
+        EchoService echo = EchoService.reporterOn(lab.srv(), 0, 3478);
         Side a = new Side("A", lab.h1(), A_PORT, observe(lab.h1(), A_PORT, echo));
         Side b = new Side("B", lab.h2(), B_PORT, observe(lab.h2(), B_PORT, echo));
         a.peer = b.observed;
@@ -109,8 +108,7 @@ final class SimOpen {
     }
 
     private InetSocketAddress observe(SimHost host, int port, EchoService echo) throws IOException {
-        Recorder r = new Recorder(net);
-        host.network().connect(SocketSpec.shared(null, port), echo.address(), r);
+        Recorder r = Recorder.connect(host, SocketSpec.shared(null, port), echo.address());
         net.await(host.name() + "'s echo answer", r.closed, Duration.ofSeconds(10));
         return EchoService.parse(r.text());
     }

@@ -39,9 +39,9 @@ class SimTcpTest {
 
     @Test
     void connectsInOneRoundTripCarriesDataBothWaysAndCloses() throws IOException {
-        EchoService echo = EchoService.start(b.network(), b.socketAddress(0, 7), EchoService.Mode.ECHO);
-        Recorder client = new Recorder(net);
-        Connection c = a.network().connect(SocketSpec.service(null), echo.address(), client);
+        EchoService echo = EchoService.echoOn(b, 7);
+        Recorder client = Recorder.connect(a, SocketSpec.service(null), echo.address());
+        Connection c = client.connection();
         assertEquals(a.address(), c.localAddress().getAddress(), "the source of a connect without address");
         assertNull(c.remoteAddress(), "not connected yet");
 
@@ -62,8 +62,7 @@ class SimTcpTest {
 
     @Test
     void aConnectToAClosedPortIsRefusedByTheHostsKernel() throws IOException {
-        Recorder client = new Recorder(net);
-        a.network().connect(SocketSpec.DEFAULTS, b.socketAddress(0, 9), client);
+        Recorder client = Recorder.connect(a, SocketSpec.DEFAULTS, b.socketAddress(0, 9));
         Throwable cause = net.awaitFailure("the refused connect", client.connected, WITHIN);
         assertInstanceOf(ConnectException.class, cause);
         assertEquals("Connection refused", cause.getMessage());
@@ -122,8 +121,7 @@ class SimTcpTest {
     @Test
     void aSynThatNobodyAnswersIsSentAgainAfter1And2And4SecondsAndTheConnectTimesOutAfter127() throws IOException {
         net.trace().recordAll();
-        Recorder client = new Recorder(net);
-        a.network().connect(SocketSpec.DEFAULTS, new InetSocketAddress("198.51.100.99", 80), client);
+        Recorder client = Recorder.connect(a, SocketSpec.DEFAULTS, new InetSocketAddress("198.51.100.99", 80));
         Throwable cause = net.awaitFailure("the connect", client.connected, Duration.ofSeconds(200));
         assertEquals("Connection timed out", cause.getMessage());
         assertEquals(Duration.ofSeconds(127), Duration.ofNanos(client.closedAtNs() - SimNetwork.DEFAULT_ORIGIN_NS));
@@ -147,8 +145,8 @@ class SimTcpTest {
         ConnectionListener first = new FrameReader(frames, "first", partialOffers, second);
         b.network().listen(SocketSpec.listener(b.socketAddress(0, 7)), 4,
                 (x, in) -> adopt(in, first, 4096));
-        Recorder client = new Recorder(net);
-        Connection c = a.network().connect(SocketSpec.DEFAULTS, b.socketAddress(0, 7), client);
+        Recorder client = Recorder.connect(a, SocketSpec.DEFAULTS, b.socketAddress(0, 7));
+        Connection c = client.connection();
         net.await("the connect", client.connected, WITHIN);
         net.runFor(RTT); // the server has accepted: each segment now reaches the listener as it arrives
 
@@ -186,8 +184,8 @@ class SimTcpTest {
             }, 16);
             accepted.complete(s);
         });
-        Recorder client = new Recorder(net);
-        Connection c = a.network().connect(SocketSpec.DEFAULTS, b.socketAddress(0, 7), client);
+        Recorder client = Recorder.connect(a, SocketSpec.DEFAULTS, b.socketAddress(0, 7));
+        Connection c = client.connection();
         net.await("the connect", client.connected, WITHIN);
         c.send(frame(new byte[100]));
         Throwable cause = net.await("the server's close", server.closed, WITHIN);
@@ -199,9 +197,9 @@ class SimTcpTest {
 
     @Test
     void aHandedOverConnectionIsASocketChannelWhoseBlockingReadsRunTheSimulation() throws IOException {
-        EchoService echo = EchoService.start(b.network(), b.socketAddress(0, 7), EchoService.Mode.ECHO);
-        Recorder client = new Recorder(net);
-        Connection c = a.network().connect(SocketSpec.DEFAULTS, echo.address(), client);
+        EchoService echo = EchoService.echoOn(b, 7);
+        Recorder client = Recorder.connect(a, SocketSpec.DEFAULTS, echo.address());
+        Connection c = client.connection();
         net.await("the connect", client.connected, WITHIN);
         CompletableFuture<ByteChannel> handed = new CompletableFuture<>();
         c.handOver(handed::complete, handed::completeExceptionally);
@@ -228,8 +226,8 @@ class SimTcpTest {
     void dataForASocketTheApplicationClosedResetsTheConnection() throws IOException {
         b.network().listen(SocketSpec.listener(b.socketAddress(0, 7)), 4,
                 (x, in) -> adopt(in, ConnectionListener.DISCARD, 4096).close());
-        Recorder client = new Recorder(net);
-        Connection c = a.network().connect(SocketSpec.DEFAULTS, b.socketAddress(0, 7), client);
+        Recorder client = Recorder.connect(a, SocketSpec.DEFAULTS, b.socketAddress(0, 7));
+        Connection c = client.connection();
         net.await("the connect", client.connected, WITHIN);
         CompletableFuture<ByteChannel> handed = new CompletableFuture<>();
         c.handOver(handed::complete, handed::completeExceptionally);
