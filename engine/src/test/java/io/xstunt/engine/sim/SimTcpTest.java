@@ -223,6 +223,32 @@ class SimTcpTest {
     }
 
     @Test
+    void anAcceptedConnectionIsRefusedWithAFinOrHandedOverUnadopted() throws IOException {
+        CompletableFuture<ByteChannel> handed = new CompletableFuture<>();
+        int[] accepted = {0};
+        b.network().listen(SocketSpec.listener(b.socketAddress(0, 7)), 4, (x, in) -> {
+            if (accepted[0]++ == 0) {
+                in.refuse();
+            } else {
+                in.handOver(handed::complete, handed::completeExceptionally);
+            }
+        });
+        Recorder refused = Recorder.connect(a, SocketSpec.DEFAULTS, b.socketAddress(0, 7));
+        assertNull(net.await("the refused connection's close", refused.closed, WITHIN), "a FIN, not a RST");
+        Recorder kept = Recorder.connect(a, SocketSpec.DEFAULTS, b.socketAddress(0, 7));
+        net.await("the connect", kept.connected, WITHIN);
+        kept.connection().send(ByteBuffer.wrap("to the channel".getBytes(StandardCharsets.US_ASCII)));
+        ByteChannel ch = net.await("the hand-over", handed, WITHIN);
+        ByteBuffer in = ByteBuffer.allocate(64);
+        while (in.position() < 14) {
+            assertTrue(ch.read(in) > 0);
+        }
+        assertEquals("to the channel", new String(in.array(), 0, 14, StandardCharsets.US_ASCII));
+        ch.close();
+        assertNull(net.await("the client's close", kept.closed, WITHIN));
+    }
+
+    @Test
     void dataForASocketTheApplicationClosedResetsTheConnection() throws IOException {
         b.network().listen(SocketSpec.listener(b.socketAddress(0, 7)), 4,
                 (x, in) -> adopt(in, ConnectionListener.DISCARD, 4096).close());
