@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.xstunt.engine.net.SocketSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +39,20 @@ class EventQueueTest {
         assertEquals(List.of("a", "b", "timer", "c", "d"), ran, "an engine timer goes first at equal times");
         assertEquals(Long.MAX_VALUE - 5 + 10, q.nowNs(), "the clock wrapped");
         assertTrue(q.idle());
+    }
+
+    @Test
+    void aConnectionWorksAcrossTheClocksWrap() throws IOException {
+        SimNetwork net = new SimNetwork(1, Long.MAX_VALUE - 10_000_000L);
+        Bridge internet = net.bridge("internet", "198.51.100.0/24");
+        SimHost a = net.host("a", internet, Link.of(Duration.ofMillis(5)), "198.51.100.1");
+        SimHost b = net.host("b", internet, Link.of(Duration.ofMillis(5)), "198.51.100.2");
+        EchoService echo = EchoService.echoOn(b, 7);
+        Recorder r = Recorder.connect(a, SocketSpec.DEFAULTS, echo.address());
+        assertEquals(Duration.ofMillis(20), net.runUntil("the connect", r.connected::isDone, Duration.ofSeconds(1)));
+        assertTrue(net.nowNs() < 0, "the clock wrapped");
+        r.connection().send(ByteBuffer.wrap(new byte[] {42}));
+        assertEquals(Duration.ofMillis(20), net.runUntil("the echo", () -> r.text().length() == 1, Duration.ofSeconds(1)));
     }
 
     @Test
