@@ -56,7 +56,7 @@ class InboundPolicyTest {
         NatLab lab = NatLab.builder().inbound(InboundPolicy.RST).build();
         EchoService echo = EchoService.start(lab.srv().network(), lab.srv().socketAddress(0, 3478),
                 EchoService.Mode.ECHO);
-        Recorder held = Recorder.connect(lab.h1(), SocketSpec.shared(null, 41000), echo.address());
+        Recorder held = Recorder.connect(lab.h1(), SharedPort.spec(null, 41000), echo.address());
         Connection c = held.connection();
         lab.net().await("h1's connection to srv", held.connected, WITHIN);
         InetSocketAddress mapping = new InetSocketAddress(NatLab.NAT1_IP, 41000);

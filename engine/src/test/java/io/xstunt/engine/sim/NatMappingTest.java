@@ -93,7 +93,7 @@ class NatMappingTest {
 
     private static InetSocketAddress observe(NatLab lab, SimHost host, int port, InetSocketAddress echo)
             throws IOException {
-        Recorder r = Recorder.connect(host, SocketSpec.shared(null, port), echo);
+        Recorder r = Recorder.connect(host, SharedPort.spec(null, port), echo);
         lab.net().await("the echo answer from " + echo, r.closed, WITHIN);
         return EchoService.parse(r.text());
     }

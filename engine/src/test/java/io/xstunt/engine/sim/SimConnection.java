@@ -172,10 +172,15 @@ final class SimConnection implements Connection, SimSocket.Owner {
         outboundBytes = need;
     }
 
+    /**
+     * Writes to the socket. A write that fails is news only if the peer did not close first, as
+     * TcpConnection has it: what arrived before is offered first, and a FIN makes it a clean close.
+     */
     private void write(ByteBuffer src) {
         try {
             socket.write(src);
         } catch (IOException e) {
+            readAll();
             close(e);
         }
     }

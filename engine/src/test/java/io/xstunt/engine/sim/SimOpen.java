@@ -108,7 +108,7 @@ final class SimOpen {
     }
 
     private InetSocketAddress observe(SimHost host, int port, EchoService echo) throws IOException {
-        Recorder r = Recorder.connect(host, SocketSpec.shared(null, port), echo.address());
+        Recorder r = Recorder.connect(host, SharedPort.spec(null, port), echo.address());
         net.await(host.name() + "'s echo answer", r.closed, Duration.ofSeconds(10));
         return EchoService.parse(r.text());
     }
@@ -157,7 +157,7 @@ final class SimOpen {
         }
 
         void listen() throws IOException {
-            host.network().listen(SocketSpec.shared(null, port), 4, this);
+            host.network().listen(SharedPort.spec(null, port), 4, this);
         }
 
         private void attempt() {
@@ -165,7 +165,7 @@ final class SimOpen {
                 return;
             }
             try {
-                attempt = host.network().connect(SocketSpec.shared(null, port), peer, this);
+                attempt = host.network().connect(SharedPort.spec(null, port), peer, this);
             } catch (IOException e) {
                 errors.add(name + ": " + e.getMessage());
                 retryLater();

@@ -74,8 +74,8 @@ class SimTcpTest {
     void twoConnectingSocketsWhoseSynsCrossBothConnect() throws IOException {
         Recorder ra = new Recorder(net);
         Recorder rb = new Recorder(net);
-        Connection ca = a.network().connect(SocketSpec.shared(null, 40000), b.socketAddress(0, 50000), ra);
-        Connection cb = b.network().connect(SocketSpec.shared(null, 50000), a.socketAddress(0, 40000), rb);
+        Connection ca = a.network().connect(SharedPort.spec(null, 40000), b.socketAddress(0, 50000), ra);
+        Connection cb = b.network().connect(SharedPort.spec(null, 50000), a.socketAddress(0, 40000), rb);
         net.runUntil("both connects", () -> ra.connected.isDone() && rb.connected.isDone(), WITHIN);
         assertEquals(b.socketAddress(0, 50000), net.await("a's connect", ra.connected, WITHIN).remoteAddress());
         assertEquals(a.socketAddress(0, 40000), net.await("b's connect", rb.connected, WITHIN).remoteAddress());
@@ -88,16 +88,16 @@ class SimTcpTest {
     @Test
     void portsAreSharedAsLinuxAllows() throws IOException {
         InetSocketAddress shared = a.socketAddress(0, 40000);
-        Acceptor listener = a.network().listen(SocketSpec.shared(shared.getAddress(), 40000), 4, (x, in) -> in.refuse());
-        a.network().connect(SocketSpec.shared(shared.getAddress(), 40000), b.socketAddress(0, 80), new Recorder(net));
+        Acceptor listener = a.network().listen(SharedPort.spec(shared.getAddress(), 40000), 4, (x, in) -> in.refuse());
+        a.network().connect(SharedPort.spec(shared.getAddress(), 40000), b.socketAddress(0, 80), new Recorder(net));
 
         assertThrows(BindException.class, () -> a.network().listen(SocketSpec.listener(shared), 4, (x, in) -> in.refuse()),
                 "a listener without SO_REUSEPORT on a port held by others");
         assertThrows(BindException.class, () -> a.network().connect(new SocketSpec(null, 40000, true, false, false, 0),
                 b.socketAddress(0, 81), new Recorder(net)), "SO_REUSEADDR alone next to a listener");
-        assertThrows(BindException.class, () -> a.network().connect(SocketSpec.shared(b.address(), 0),
+        assertThrows(BindException.class, () -> a.network().connect(SharedPort.spec(b.address(), 0),
                 b.socketAddress(0, 80), new Recorder(net)), "an address of another host");
-        assertThrows(BindException.class, () -> a.network().connect(SocketSpec.shared(null, 40000),
+        assertThrows(BindException.class, () -> a.network().connect(SharedPort.spec(null, 40000),
                 b.socketAddress(0, 80), new Recorder(net)), "the same 4-tuple twice");
 
         listener.close();
