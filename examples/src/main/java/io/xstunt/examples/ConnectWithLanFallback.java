@@ -2,10 +2,10 @@ package io.xstunt.examples;
 
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntOptions;
-import io.xstunt.api.XstuntSession;
+import io.xstunt.api.XstuntClient;
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
-import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.api.XstuntConnection;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -75,11 +75,11 @@ public final class ConnectWithLanFallback {
             System.err.println("ConnectWithLanFallback: " + e.getMessage());
             return 2;
         }
-        try (XstuntSession server = Xstunt.xInit(args[0], args[1], args[2], options)) {
+        try (XstuntClient server = Xstunt.xInit(args[0], args[1], args[2], options)) {
             try {
-                Rendezvous r = Xstunt.xConnect(server, args[3], TIMEOUT);
+                XstuntConnection r = Xstunt.xConnect(server, args[3], TIMEOUT);
                 out.println("XConnect: connected to " + r.peerId() + " at " + r.peerAddress());
-                return exchange(r.socketChannel(), out);
+                return exchange(r.channel(), out);
             } catch (XstuntException e) {
                 if (e.code() != ErrorCode.ERR_SAME_NAT) {
                     out.println("Fail to connect. ErrType(" + e.code().value() + ") ErrCode(" + e.detail() + "): "

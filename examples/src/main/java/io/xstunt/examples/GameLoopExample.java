@@ -2,12 +2,11 @@ package io.xstunt.examples;
 
 import io.xstunt.api.XstuntAsync;
 import io.xstunt.api.XstuntOptions;
-import io.xstunt.api.XstuntSession;
-import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.api.ServerOptions;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntServer;
+import io.xstunt.api.XstuntConnection;
 import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.server.ServerConfig;
-import io.xstunt.engine.server.StuntServer;
-import io.xstunt.engine.wire.Ipv4;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -45,11 +44,11 @@ public final class GameLoopExample {
     private final PrintStream out;
     private final Path tmp;
     private Stage stage = Stage.START_SERVER;
-    private CompletableFuture<StuntServer> serverF;
-    private CompletableFuture<XstuntSession> aliceF;
-    private CompletableFuture<XstuntSession> bobF;
-    private CompletableFuture<Rendezvous> atAliceF;
-    private final CompletableFuture<Rendezvous> atBobF = new CompletableFuture<>();
+    private CompletableFuture<XstuntServer> serverF;
+    private CompletableFuture<XstuntClient> aliceF;
+    private CompletableFuture<XstuntClient> bobF;
+    private CompletableFuture<XstuntConnection> atAliceF;
+    private final CompletableFuture<XstuntConnection> atBobF = new CompletableFuture<>();
     private CompletableFuture<Void> goodbye;
     private SocketChannel aliceCh;
     private SocketChannel bobCh;
@@ -126,19 +125,19 @@ public final class GameLoopExample {
         }
         switch (stage) {
             case START_SERVER -> {
-                ServerConfig config = ServerConfig.builder(Ipv4.parse("127.0.0.1"), Ipv4.parse("127.0.0.2"))
-                        .logPort(0).commPort(0).echoPort1(0).echoPort2(0).build();
-                serverF = StuntServer.start(loop, config);
+                ServerOptions options = ServerOptions.of("127.0.0.1", "127.0.0.2")
+                        .logPort(0).commPort(0).echoPort1(0).echoPort2(0);
+                serverF = XstuntServer.start(options, loop);
                 stage = Stage.REGISTER;
             }
             case REGISTER -> {
                 if (serverF.isDone() && aliceF == null) {
-                    StuntServer server = serverF.join();
+                    XstuntServer server = serverF.join();
                     aliceF = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", peer(server, "127.0.0.11", "alice"));
                     bobF = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "bob", peer(server, "127.0.0.12", "bob"));
                 } else if (aliceF != null && aliceF.isDone() && bobF.isDone()) {
                     out.printf("tick %3d: registered alice (%s) and bob (%s)%n", tick,
-                            aliceF.join().fingerprint().describe(), bobF.join().fingerprint().describe());
+                            aliceF.join().fingerprint().description(), bobF.join().fingerprint().description());
                     XstuntAsync.onIncoming(bobF.join(), atBobF::complete, atBobF::completeExceptionally);
                     atAliceF = XstuntAsync.xConnect(aliceF.join(), "bob", TIMEOUT);
                     stage = Stage.CONNECT;
@@ -146,8 +145,8 @@ public final class GameLoopExample {
             }
             case CONNECT -> {
                 if (atAliceF.isDone() && atBobF.isDone()) {
-                    aliceCh = atAliceF.join().socketChannel();
-                    bobCh = atBobF.join().socketChannel();
+                    aliceCh = atAliceF.join().channel();
+                    bobCh = atBobF.join().channel();
                     aliceCh.configureBlocking(false); // read tick by tick, never wait
                     bobCh.configureBlocking(false);
                     out.printf("tick %3d: alice connected to bob at %s%n", tick, atAliceF.join().peerAddress());
@@ -193,7 +192,7 @@ public final class GameLoopExample {
         }
     }
 
-    private XstuntOptions peer(StuntServer server, String local, String id) {
+    private XstuntOptions peer(XstuntServer server, String local, String id) {
         return XstuntOptions.builder()
                 .eventLoop(loop)
                 .logPort(server.logAddress().getPort())

@@ -2,10 +2,10 @@ package io.xstunt.examples;
 
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntOptions;
-import io.xstunt.api.XstuntSession;
+import io.xstunt.api.XstuntClient;
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
-import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.api.XstuntConnection;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.Socket;
@@ -78,11 +78,11 @@ public final class ListenEcho {
             System.err.println("ListenEcho: " + e.getMessage());
             return 2;
         }
-        try (XstuntSession server = Xstunt.xInit(args[0], args[1], args[2], options)) {
+        try (XstuntClient server = Xstunt.xInit(args[0], args[1], args[2], options)) {
             out.println("Initialize successfully! Listening as " + server.id());
             int served = 0;
             while (served < count) {
-                Rendezvous r;
+                XstuntConnection r;
                 try {
                     r = Xstunt.xListen(server, TIMEOUT);
                 } catch (XstuntException e) {
@@ -108,8 +108,8 @@ public final class ListenEcho {
     }
 
     /** Receives up to 32 bytes from the connector, prints them and sends them back. */
-    private static void echoOnce(Rendezvous r, PrintStream out) {
-        try (SocketChannel listen = r.socketChannel()) {
+    private static void echoOnce(XstuntConnection r, PrintStream out) {
+        try (SocketChannel listen = r.channel()) {
             Socket s = listen.socket();
             s.setSoTimeout((int) TIMEOUT.toMillis());
             byte[] chStr = new byte[32];

@@ -46,7 +46,11 @@ public interface Connection {
     /** @return who hears this connection's events */
     ConnectionListener listener();
 
-    /** Hands the connection's events to {@code l}; bytes the old listener left are offered to it at once. */
+    /**
+     * Hands the connection's events to {@code l}. Called while a read is being offered, the bytes
+     * the old listener left are offered to {@code l} at once, in the same read; otherwise they wait
+     * for the next bytes to arrive.
+     */
     void listener(ConnectionListener l);
 
     /**
