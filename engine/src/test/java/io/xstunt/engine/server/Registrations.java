@@ -12,11 +12,8 @@ import io.xstunt.engine.registry.SessionRef;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.ServerInfo;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongSupplier;
@@ -35,7 +32,7 @@ import java.util.function.LongSupplier;
  * the input that asked for them, as an event of their own, or only at {@link #answer()} once
  * {@link #holdAnswers()} was called.
  */
-final class Registrations {
+final class Registrations extends HandDriven<Registrar, Registrar.Action> {
     /** When the registry answers. */
     enum Answers {
         /** Within the command's call (the embedded {@link InMemoryRegistry}). */
@@ -45,14 +42,12 @@ final class Registrations {
     }
 
     /** One registrar's connection, as the log service numbers it. */
-    private record Entry(Holder holder, int clientIp, List<Refused> refused) {
+    private record Entry(Holder holder, int clientIp) {
     }
 
     final ServerConfig config;
     final InMemoryRegistry store;
     final RecordingEffects effects = new RecordingEffects();
-    /** The fake clock every input is given. */
-    long now;
     private final Registry registry;
     private final DeferredRegistry deferred;
     private final DirectClients clients;
@@ -64,6 +59,7 @@ final class Registrations {
     private boolean holding;
 
     Registrations(ServerConfig config, Answers answers, long startNs) {
+        super(startNs);
         this.config = Objects.requireNonNull(config, "config");
         this.store = new InMemoryRegistry(config.maxClients(), config.requireTokens());
         this.deferred = answers == Answers.LATER ? new DeferredRegistry(store) : null;
@@ -71,7 +67,6 @@ final class Registrations {
         this.clients = new DirectClients(store);
         this.template = new ServerInfo("", Ipv4.toInt(config.ip1()),
                 Ipv4.toInt(config.ip2()), 5001, 5002);
-        this.now = startNs;
         registry.attach(DirectClients.SERVER, effects.passingTo(new ToRegistrars()));
     }
 
@@ -95,9 +90,9 @@ final class Registrations {
 
     /** A log connection from {@code clientIp} was accepted: its registrar, started (greeting sent). */
     Registrar open(int clientIp) {
-        Registrar r = new Registrar(config, template, clientIp, sink, tokens);
+        Registrar r = drive(new Registrar(config, template, clientIp, sink, tokens));
         Holder h = new Holder(DirectClients.SERVER, entries.size() + 1L);
-        entries.put(r, new Entry(h, clientIp, new ArrayList<>()));
+        entries.put(r, new Entry(h, clientIp));
         byHolder.put(h, r);
         r.start(now);
         settle(r);
@@ -111,30 +106,6 @@ final class Registrations {
         return r;
     }
 
-    /** Bytes arrived: {@code in} is offered (what it leaves unconsumed stays in it). */
-    void feed(Registrar r, ByteBuffer in) {
-        r.handleBytes(0, in, now);
-        settle(r);
-    }
-
-    /** Bytes arrived, all in one read. */
-    void feed(Registrar r, byte[] bytes) {
-        feed(r, ByteBuffer.wrap(bytes));
-    }
-
-    /** The timer fired at {@code atNs} (the clock moves there). */
-    void timeout(Registrar r, long atNs) {
-        now = atNs;
-        r.handleTimeout(now);
-        settle(r);
-    }
-
-    /** The connection closed (cleanly, or on the registrar's request). */
-    void close(Registrar r) {
-        r.handleClosed(0, null, now);
-        settle(r);
-    }
-
     /** The registry is asked to deliver {@code announcement} to the registrar (the comm service does that). */
     void announce(Registrar r, Echo announcement) {
         registry.announce(holder(r), announcement);
@@ -144,19 +115,6 @@ final class Registrations {
     /** @return the bytes the registrar queued since the last poll */
     byte[] sent(Registrar r) {
         return Outputs.sent(r, 0);
-    }
-
-    /** @return the refusals the registrar asked to count since the last call, in order */
-    List<Rejection> refusals(Registrar r) {
-        return refused(r).stream().map(Refused::why).toList();
-    }
-
-    /** @return the refusals, with their details, since the last call */
-    List<Refused> refused(Registrar r) {
-        List<Refused> l = entries.get(r).refused();
-        List<Refused> copy = List.copyOf(l);
-        l.clear();
-        return copy;
     }
 
     /** @return the holder the registrar registers as */
@@ -194,33 +152,30 @@ final class Registrations {
         return deferred == null ? 0 : deferred.queued();
     }
 
-    /** Carries out the registrar's actions; with later answers not held, delivers them too. */
-    private void settle(Registrar r) {
-        carryOut(r);
+    /** With later answers not held, delivers them after each input. */
+    @Override
+    protected void settled(Registrar r) {
         if (deferred != null && !holding) {
             deferred.deliver();
         }
     }
 
-    private void carryOut(Registrar r) {
+    @Override
+    protected void carryOut(Registrar r, Registrar.Action a) {
         Entry e = entries.get(r);
-        Registrar.Action a;
-        while ((a = r.pollAction()) != null) {
-            switch (a) {
-                case Registrar.Action.Claim c ->
-                        registry.claim(c.id(), e.clientIp(), c.token(), e.holder(), o -> answered(r, o));
-                case Registrar.Action.CheckClaim c -> registry.checkClaim(c.id(), e.clientIp(), o -> answered(r, o));
-                case Registrar.Action.ReportState s ->
-                        registry.reportState(s.id(), e.holder(), s.state(), s.localIp());
-                case Registrar.Action.Release rel -> registry.release(rel.id(), e.holder());
-                case Refused f -> e.refused().add(f);
-            }
+        switch (a) {
+            case Registrar.Action.Claim c ->
+                    registry.claim(c.id(), e.clientIp(), c.token(), e.holder(), o -> answered(r, o));
+            case Registrar.Action.CheckClaim c -> registry.checkClaim(c.id(), e.clientIp(), o -> answered(r, o));
+            case Registrar.Action.ReportState s -> registry.reportState(s.id(), e.holder(), s.state(), s.localIp());
+            case Registrar.Action.Release rel -> registry.release(rel.id(), e.holder());
+            case Refused f -> throw new AssertionError("recorded by HandDriven");
         }
     }
 
     private void answered(Registrar r, ClaimOutcome outcome) {
         r.handleClaim(outcome, now);
-        carryOut(r);
+        carryOutActions(r);
     }
 
     /** The registry's effects, routed to the registrars as the log service routes them. */
@@ -230,7 +185,7 @@ final class Registrations {
             Registrar r = byHolder.get(holder);
             if (r != null) {
                 r.handleDisconnect(now);
-                carryOut(r);
+                carryOutActions(r);
             }
         }
 
@@ -244,7 +199,7 @@ final class Registrations {
             Registrar r = byHolder.get(holder);
             if (r != null) {
                 r.handleAnnouncement(announcement, now);
-                carryOut(r);
+                carryOutActions(r);
             }
         }
     }
