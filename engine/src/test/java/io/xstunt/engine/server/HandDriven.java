@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongConsumer;
+import java.util.function.LongFunction;
 
 /**
  * Server procedures of one kind driven by hand, the sans-IO way, as {@code ProcedureDriver} drives
@@ -37,6 +39,19 @@ abstract class HandDriven<P extends Procedure<A>, A> {
     protected final P drive(P p) {
         refused.put(p, new ArrayList<>());
         return p;
+    }
+
+    /** Feeds an input of {@code p}'s own ({@code in} calls it with the time). */
+    final void input(P p, LongConsumer in) {
+        in.accept(now);
+        settle(p);
+    }
+
+    /** Like {@link #input}, for an input that answers at once. */
+    final <T> T ask(P p, LongFunction<T> in) {
+        T answer = in.apply(now);
+        settle(p);
+        return answer;
     }
 
     /** Bytes arrived on connection {@code connection}: {@code in} is offered (what it leaves stays in it). */
