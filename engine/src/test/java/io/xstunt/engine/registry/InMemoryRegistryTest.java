@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.xstunt.engine.registry.ConnectDecision.Verdict;
-import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
@@ -20,7 +19,7 @@ class InMemoryRegistryTest {
     private static final int LOCAL = Ipv4.toInt(Ipv4.parse("10.0.0.7"));
     private static final SessionRef SESSION = new SessionRef(DirectClients.SERVER, 1);
 
-    private final InMemoryRegistry registry = new InMemoryRegistry(ServerConfig.DEFAULT_MAX_CLIENTS, false);
+    private final InMemoryRegistry registry = new InMemoryRegistry(10_000, false);
     private final RecordingEffects effects = new RecordingEffects();
     private final DirectClients clients = new DirectClients(registry);
 
