@@ -97,8 +97,11 @@ class CommResponderTest {
         CommResponder late = connectAfter10(Msg.connect("d", "c"));
         long waitEnd = begin + Math.min(HANDSHAKE_NS, CommResponder.PENDING_WAIT_NS);
         long t = begin;
-        while (late.state() == CommResponder.State.AWAIT_STATE) {
+        long rounds = Math.min(HANDSHAKE_NS, CommResponder.PENDING_WAIT_NS) / CommResponder.RETRY_NS + 1;
+        for (long i = 0; late.state() == CommResponder.State.AWAIT_STATE; i++) {
+            assertTrue(i <= rounds, "asked again more than " + rounds + " times");
             assertTrue(late.deadlineNs() - waitEnd <= 0, "never past the bound");
+            assertTrue(late.deadlineNs() - t > 0, "each time later");
             t = late.deadlineNs();
             comm.timeout(late, t);
         }
