@@ -13,6 +13,9 @@ import java.util.function.IntConsumer;
  * answers and effects then come (on the caller's thread, as a loop would deliver them).
  */
 public final class DeferredRegistry implements Registry {
+    /** More commands than any test gives in one delivery: beyond, they must be feeding each other. */
+    private static final int MAX_DELIVERIES = 10_000;
+
     private final InMemoryRegistry store;
     private final ArrayDeque<Runnable> queued = new ArrayDeque<>();
 
@@ -40,8 +43,10 @@ public final class DeferredRegistry implements Registry {
         int n = 0;
         Runnable c;
         while ((c = queued.poll()) != null) {
+            if (++n > MAX_DELIVERIES) {
+                throw new AssertionError("more than " + MAX_DELIVERIES + " commands in one delivery: they feed each other");
+            }
             c.run();
-            n++;
         }
         return n;
     }
