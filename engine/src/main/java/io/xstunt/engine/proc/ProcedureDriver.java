@@ -186,7 +186,8 @@ public final class ProcedureDriver<A> {
 
     /**
      * Carries out the procedure's outputs; called after every input. An input fed meanwhile folds
-     * into the pass that runs.
+     * into the pass that runs: after the action that fed it, the pass goes round again, so that the
+     * bytes of every input are carried out before its actions, as {@link Procedure} documents.
      */
     public void pump() {
         if (pumping) {
@@ -201,7 +202,8 @@ public final class ProcedureDriver<A> {
                     transmit(i);
                 }
                 A a;
-                while ((a = procedure.pollAction()) != null) {
+                // an input fed by an action goes round first: its bytes before its actions
+                while (!pumpAgain && (a = procedure.pollAction()) != null) {
                     actions.accept(a);
                 }
                 if (pumpAgain) {

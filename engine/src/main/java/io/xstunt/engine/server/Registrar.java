@@ -86,7 +86,8 @@ final class Registrar extends Procedure<Registrar.Action> {
     private boolean extended;
     private long token;
     private LogState reported;
-    private ByteBuffer early;
+    /** Bytes that came while the registry's answer was awaited, and what of them is not read yet. */
+    private final HeldBytes early = new HeldBytes(MAX_EARLY_BYTES);
     private long idleNs;
     private long idleExpiryNs;
     /** Interval of the server's own keepalive records to an extension client, 0 for none. */
@@ -141,18 +142,26 @@ final class Registrar extends Procedure<Registrar.Action> {
 
     @Override
     public void handleBytes(int connection, ByteBuffer in, long nowNs) {
+        if (early.isEmpty()) {
+            read(in, nowNs); // no allocation on the per-line path
+        } else {
+            early.readAhead(in, b -> read(b, nowNs));
+        }
+    }
+
+    private void read(ByteBuffer in, long nowNs) {
         switch (state) {
             case AWAIT_ID -> {
                 if (in.remaining() >= Protocol.ID_FIELD_LEN) {
                     readId(in);
-                    handleBytes(connection, in, nowNs);
+                    read(in, nowNs);
                 }
             }
             case AWAIT_CLAIM -> keepEarly(in);
             case AWAIT_STATE -> {
                 if (in.remaining() >= LogState.SIZE + (claimed ? 0 : Protocol.PROOF_LEN)) {
                     readState(in, nowNs);
-                    handleBytes(connection, in, nowNs);
+                    read(in, nowNs);
                 }
             }
             case PROBE -> readLines(in);
@@ -227,26 +236,16 @@ final class Registrar extends Procedure<Registrar.Action> {
             claimed = true;
             apply(reported, nowNs);
         }
-        ByteBuffer kept = early;
-        early = null;
-        if (kept != null) {
-            handleBytes(0, kept.flip(), nowNs);
+        if (!early.isEmpty()) {
+            handleBytes(0, ByteBuffer.allocate(0), nowNs); // what came meanwhile
         }
     }
 
     private void keepEarly(ByteBuffer in) {
-        if (!in.hasRemaining()) {
-            return;
-        }
-        if (early == null) {
-            early = ByteBuffer.allocate(MAX_EARLY_BYTES);
-        }
-        if (in.remaining() > early.remaining()) {
+        if (!early.hold(in)) {
             in.position(in.limit());
             refuseNow(Rejection.UNEXPECTED_DATA, "more than " + MAX_EARLY_BYTES + " bytes before the ServerInfo");
-            return;
         }
-        early.put(in);
     }
 
     private void readState(ByteBuffer in, long nowNs) {

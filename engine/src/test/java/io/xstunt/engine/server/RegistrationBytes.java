@@ -1,0 +1,42 @@
+package io.xstunt.engine.server;
+
+import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.LogState;
+import io.xstunt.engine.wire.Protocol;
+import java.nio.ByteBuffer;
+
+/** What a client writes on its log connection to register (XInit), as buffers in read mode. */
+final class RegistrationBytes {
+    private RegistrationBytes() {
+    }
+
+    /** @return the ID field of an original client */
+    static ByteBuffer idField(String id) {
+        return idField(id, false);
+    }
+
+    /** @return the ID field, asking for the xstunt extensions if {@code ask} */
+    static ByteBuffer idField(String id, boolean ask) {
+        ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
+        ClientId.write(b, id);
+        if (ask) {
+            b.put(Protocol.EXT_REQUEST_OFFSET, Protocol.EXT_REQUEST);
+        }
+        return b.flip();
+    }
+
+    /** @return LogState: the state byte and the local IP */
+    static ByteBuffer state(int state, int localIp) {
+        return state(state, localIp, null);
+    }
+
+    /** @return LogState followed by the proof of the shared secret ({@code proof} null: none) */
+    static ByteBuffer state(int state, int localIp, byte[] proof) {
+        ByteBuffer b = ByteBuffer.allocate(LogState.SIZE + (proof == null ? 0 : proof.length));
+        new LogState(state, localIp).write(b);
+        if (proof != null) {
+            b.put(proof);
+        }
+        return b.flip();
+    }
+}

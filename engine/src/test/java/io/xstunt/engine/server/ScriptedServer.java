@@ -1,0 +1,64 @@
+package io.xstunt.engine.server;
+
+import io.xstunt.engine.registry.Holder;
+import io.xstunt.engine.registry.Peer;
+import io.xstunt.engine.registry.SessionRef;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a MSG_CONNECT needs of the server beyond the registry ({@link CommService.Effects}), as the
+ * test sets it: the sessions in flight, which log connections have too many unread announcements,
+ * whose announcement budget is spent, and whether a control listener can be bound. Records the
+ * sessions opened; each gets control port 40000 + its id.
+ */
+final class ScriptedServer implements CommService.Effects {
+    /** The control port of session {@code id}. */
+    static int controlPort(int id) {
+        return 40000 + id;
+    }
+
+    final List<SessionRef> opened = new ArrayList<>();
+    final Set<Holder> backlogged = new HashSet<>();
+    final Set<Holder> spent = new HashSet<>();
+    final List<Holder> announcementsTaken = new ArrayList<>();
+    int inFlight;
+    boolean noListener;
+
+    @Override
+    public int sessionsInFlight() {
+        return inFlight;
+    }
+
+    @Override
+    public boolean canAnnounce(Holder holder) {
+        return !backlogged.contains(holder);
+    }
+
+    @Override
+    public boolean takeAnnouncement(Holder holder) {
+        if (spent.contains(holder)) {
+            return false;
+        }
+        announcementsTaken.add(holder);
+        return true;
+    }
+
+    @Override
+    public int openSession(SessionRef session, Peer initiator, Peer listener) throws IOException {
+        if (noListener) {
+            throw new IOException("no ports left");
+        }
+        opened.add(session);
+        inFlight++;
+        return controlPort(session.id());
+    }
+
+    /** @return the ids of the sessions opened, in order */
+    List<Integer> openedIds() {
+        return opened.stream().map(SessionRef::id).toList();
+    }
+}
