@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded {@link Registry}: one server's clients in its own memory, ID to record. Every answer
@@ -18,6 +20,8 @@ import java.util.function.IntConsumer;
  * order. Loop thread only.
  */
 public final class InMemoryRegistry implements Registry {
+    private static final Logger LOG = LoggerFactory.getLogger(InMemoryRegistry.class);
+
     /** One registered client. */
     private static final class Record {
         final String id;
@@ -292,7 +296,12 @@ public final class InMemoryRegistry implements Registry {
         try {
             Runnable e;
             while ((e = effectQueue.poll()) != null) {
-                e.run();
+                try {
+                    e.run();
+                } catch (RuntimeException ex) {
+                    // one effect's failure (a bug) must not hold back the others or nest them later
+                    LOG.error("a registry effect failed", ex);
+                }
             }
         } finally {
             runningEffects = false;

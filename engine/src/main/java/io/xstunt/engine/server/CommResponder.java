@@ -130,7 +130,12 @@ final class CommResponder extends Procedure<CommResponder.Action> {
                 emit(new Refused(Rejection.HANDSHAKE_TIMEOUT, "no Msg within " + handshakeNs / 1_000_000 + " ms"));
                 out.closeNow();
             }
-            case DECIDING, ANSWERED -> out.closeNow();
+            case DECIDING -> {
+                emit(new Refused(Rejection.HANDSHAKE_TIMEOUT, "no decision on the " + msg.type()
+                        + " request within " + handshakeNs / 1_000_000 + " ms (the registry did not answer)"));
+                out.closeNow();
+            }
+            case ANSWERED -> out.closeNow();
             case CLOSED -> clearDeadline();
         }
     }

@@ -298,7 +298,8 @@ final class Registrar extends Procedure<Registrar.Action> {
         }
         switch (state) {
             case AWAIT_ID -> timeout("no ID field");
-            case AWAIT_CLAIM, AWAIT_STATE -> timeout(claimed || config.sharedSecret() == null
+            case AWAIT_CLAIM -> timeout("no answer from the registry for ID " + id);
+            case AWAIT_STATE -> timeout(claimed || config.sharedSecret() == null
                     ? "no registration state" : "no registration state and proof");
             case PROBE -> {
                 reject(Rejection.PROBE_TIMEOUT, "PROBE registration of " + id + " held longer than "

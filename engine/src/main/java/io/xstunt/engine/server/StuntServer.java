@@ -56,23 +56,20 @@ public final class StuntServer implements AutoCloseable {
     private final ServerStats stats = new ServerStats();
     private final Admission admission;
     private final ServiceListeners listeners;
-    private final LogService log;
-    private final Sessions sessions;
-    private final CommService comm;
+    private final ClientLogSink clientLog;
+    /** The parts below exist once the listeners are bound: the server is named by its log service's address. */
+    private LogService log;
+    private Sessions sessions;
+    private CommService comm;
     private boolean closed;
 
     private StuntServer(Network network, ServerConfig config, ClientLogSink clientLog, Registry registry) {
         this.network = network;
         this.config = config;
         this.registry = registry;
-        String name = config.ip1().getHostAddress() + ":" + config.logPort();
+        this.clientLog = clientLog;
         this.admission = new Admission(config.maxConnectionsPerSource(), stats);
         this.listeners = new ServiceListeners(network, config);
-        this.log = new LogService(name, network, config, registry, admission, stats, clientLog, HolderTokens.secure());
-        this.sessions = new Sessions(network, config, registry, admission, stats);
-        this.comm = new CommService(name, registry, new CommEffects(), Ipv4.toInt(config.ip1()), config.maxSessions(),
-                config.maxAnnouncementsPerSecond());
-        registry.attach(name, new RegistryEffects());
     }
 
     /**
@@ -128,7 +125,15 @@ public final class StuntServer implements AutoCloseable {
     }
 
     private void bind() throws IOException {
+        // the handlers run on later loop turns, once the parts below exist
         listeners.bind((a, in) -> log.accept(in), this::acceptComm, this::acceptEcho);
+        // the name in the registry's holders and sessions: unique among servers sharing a registry
+        String name = listeners.logAddress().getAddress().getHostAddress() + ":" + listeners.logAddress().getPort();
+        log = new LogService(name, network, config, registry, admission, stats, clientLog, HolderTokens.secure());
+        sessions = new Sessions(network, config, registry, admission, stats);
+        comm = new CommService(name, registry, new CommEffects(), Ipv4.toInt(config.ip1()), config.maxSessions(),
+                config.maxAnnouncementsPerSecond());
+        registry.attach(name, new RegistryEffects());
         log.infoTemplate(new ServerInfo("", Ipv4.toInt(config.ip1()), Ipv4.toInt(config.ip2()), listeners.echoPort1(),
                 listeners.echoPort2()));
         LOG.info("STUNT server up: log {}, comm {}, echo {}:{}/{} and {}:{}/{}", listeners.logAddress(),
@@ -240,6 +245,7 @@ public final class StuntServer implements AutoCloseable {
         return ask(answer -> answer.accept(sessions.size()));
     }
 
+
     /**
      * Tells {@code listener} (on the loop thread) about every rendezvous session once nothing of
      * it is left open: its control bytes from each side and why it ended. Not in the original; it
@@ -316,8 +322,10 @@ public final class StuntServer implements AutoCloseable {
         }
         closed = true;
         listeners.close();
-        sessions.abortAll("server closing");
-        registry.close();
+        if (sessions != null) {
+            sessions.abortAll("server closing");
+            registry.close();
+        }
         admission.closeAll();
         LOG.info("STUNT server on {} closed", listeners.logAddress());
     }

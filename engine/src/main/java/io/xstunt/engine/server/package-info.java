@@ -2,11 +2,13 @@
  * The STUNT server of XSTUNT 1.0: {@link io.xstunt.engine.server.StuntServer} with its
  * {@link io.xstunt.engine.server.ServerConfig}.
  *
- * <p>Structure: each procedure is a sans-IO state machine fed bytes and the loop's time
- * ({@code LogSession}: registration and client log lines; {@code CommSession} with the decisions of
- * {@code CommService}: MSG_CONNECT, MSG_QUERY, MSG_DEREGISTER; {@code EchoResponder}: the echo
- * service; {@code ControlRelay}: one rendezvous session's control channel). {@code ProcedureBinding}
- * and {@code RendezvousSession} bind them to sockets and timers; {@code Registry} holds the clients.
+ * <p>Structure (docs/ARCHITECTURE.md): each procedure is a sans-IO state machine on the contract of
+ * {@link io.xstunt.engine.proc.Procedure} ({@code Registrar}: registration and client log lines;
+ * {@code CommResponder} with the decisions of {@code CommService}: MSG_CONNECT, MSG_QUERY,
+ * MSG_DEREGISTER; {@code EchoResponder}: the echo service; {@code ControlRelay}: one rendezvous
+ * session's control channel), driven by {@link io.xstunt.engine.proc.ProcedureDriver}; their I/O is
+ * {@code LogService}, {@code Sessions}/{@code RendezvousSession} and {@code StuntServer}; the
+ * clients are held by a {@link io.xstunt.engine.registry.Registry}.
  *
  * <p>Decisions beyond the brief's protocol decisions:
  * <ul>

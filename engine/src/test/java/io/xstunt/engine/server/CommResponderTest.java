@@ -233,7 +233,7 @@ class CommResponderTest {
         comm.decide(); // the answer comes after all
         assertNull(CommRequests.reply(s), "nothing is answered on a closed connection");
         assertEquals(CommResponder.State.CLOSED, s.state());
-        assertEquals(List.of(), comm.refusals(s));
+        assertEquals(List.of(Rejection.HANDSHAKE_TIMEOUT), comm.refusals(s), "the late registry is counted once");
     }
 
     @Test
