@@ -6,7 +6,8 @@
 #   natlab/rtt.sh --full    0 (floor), 10, 25, 50 ms, two topologies, 10 warm handshakes each;
 #                           about 10 min; results in docs/performance-runs/<UTC>-natlab-rtt.txt
 # Needs root + nftables (the lab builds network namespaces); without them it says "skipped" and
-# exits 0, or 1 under CI=true. Refuses to start while another lab is up (one lab per machine);
+# exits 0, or 1 under CI (CI set to anything but empty or "false"). Refuses to start while another
+# lab is up (one lab per machine);
 # the lab is always taken down at the end. Builds offline with Maven, never installs.
 # Environment: JAVA_HOME (a JDK >= 21; ./xstunt finds one), MVN_ARGS (extra Maven arguments).
 set -euo pipefail
@@ -25,7 +26,8 @@ for t in nft ip ping conntrack; do
 done
 if [[ -n $missing ]]; then
   echo "natlab rtt: skipped: needs root + nftables ($missing)"
-  [[ ${CI:-} == true ]] && exit 1
+  ci="$(printf '%s' "${CI:-}" | tr -d '[:space:]')"
+  [[ -n $ci && ${ci,,} != false ]] && exit 1
   exit 0
 fi
 if ip netns list | grep -qE '^xl-'; then
