@@ -257,7 +257,7 @@ final class HandshakeRtt {
         for (Event e : c.events()) {
             if (e.is("connected")) {
                 Map<String, Double> phases = new LinkedHashMap<>();
-                e.obj("phases").forEach((k, v) -> phases.put(k, (Double) v));
+                e.obj("phases").forEach((k, v) -> phases.put(k, ((Number) v).doubleValue()));
                 l.add(new Handshake(e.num("totalMs"), phases, e.str("remote"), null, false));
             } else if (e.is("data") && "received".equals(e.str("direction"))) {
                 Handshake h = l.get(l.size() - 1);

@@ -530,7 +530,7 @@ class NatLabTest {
 
     static long relayed(Event session) {
         Map<String, Object> r = session.obj("relayedBytes");
-        return Math.round((Double) r.get("fromInitiator")) + Math.round((Double) r.get("fromListener"));
+        return ((Number) r.get("fromInitiator")).longValue() + ((Number) r.get("fromListener")).longValue();
     }
 
     /** Records the attempt's row (outcome, handshake, phases; invalid = nat2's invalid drops in it). */
