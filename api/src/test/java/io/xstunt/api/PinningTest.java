@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.testkit.Await;
+import io.xstunt.testkit.LoopbackServer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,8 +69,8 @@ class PinningTest {
             warmUp(server, virtual);
             rec.start();
 
-            Future<XstuntSession> aliceF = virtual.submit(() -> server.register("alice", 11, dir));
-            Future<XstuntSession> bobF = virtual.submit(() -> server.register("bob", 12, dir));
+            Future<XstuntSession> aliceF = virtual.submit(() -> Peers.register(server, "alice", 11, dir));
+            Future<XstuntSession> bobF = virtual.submit(() -> Peers.register(server, "bob", 12, dir));
             XstuntSession alice = aliceF.get(30, TimeUnit.SECONDS);
             XstuntSession bob = bobF.get(30, TimeUnit.SECONDS);
             Future<ErrorCode> nothingPending = virtual.submit(() -> {
@@ -95,7 +97,7 @@ class PinningTest {
             }).get(30, TimeUnit.SECONDS);
 
             Thread pinned = Thread.ofVirtual().start(() -> assertTrue(PinsInClassInit.DONE));
-            LoopbackServer.awaitCondition("the control thread waits in the class initialiser", TIMEOUT,
+            Await.until("the control thread waits in the class initialiser", TIMEOUT,
                     () -> pinned.getState() == Thread.State.TIMED_WAITING);
             RELEASE_PIN.complete(null);
             assertTrue(pinned.join(TIMEOUT));
@@ -116,8 +118,8 @@ class PinningTest {
     }
 
     private void warmUp(LoopbackServer server, ExecutorService virtual) throws Exception {
-        XstuntSession w1 = virtual.submit(() -> server.register("warm1", 13, dir)).get(30, TimeUnit.SECONDS);
-        XstuntSession w2 = virtual.submit(() -> server.register("warm2", 14, dir)).get(30, TimeUnit.SECONDS);
+        XstuntSession w1 = virtual.submit(() -> Peers.register(server, "warm1", 13, dir)).get(30, TimeUnit.SECONDS);
+        XstuntSession w2 = virtual.submit(() -> Peers.register(server, "warm2", 14, dir)).get(30, TimeUnit.SECONDS);
         Future<Rendezvous> in = virtual.submit(() -> PeerIo.listenUntilConnected(w2, TIMEOUT, TIMEOUT));
         Future<Rendezvous> out = virtual.submit(() -> Xstunt.xConnect(w1, "warm2", TIMEOUT));
         try (SocketChannel a = out.get(30, TimeUnit.SECONDS).channel();
