@@ -2,11 +2,11 @@ package io.xstunt.engine.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.loop.LoopTesting;
 import io.xstunt.engine.server.Rejection;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
@@ -107,13 +107,7 @@ class ClientFaultsLoopbackTest {
     }
 
     static void await(String what, BooleanSupplier cond) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + WAIT_S + " s: " + what);
-            }
-            Thread.onSpinWait();
-        }
+        LoopTesting.until(what, Duration.ofSeconds(WAIT_S), cond);
     }
 
     void awaitIdle(String id) {
@@ -192,7 +186,8 @@ class ClientFaultsLoopbackTest {
     @ParameterizedTest
     @EnumSource(Step.class)
     void aListenerThatVanishesGivesTheInitiatorAClearErrorAndBothStayUsable(Step step) throws Exception {
-        startServer(b -> b.sessionTimeout(Duration.ofSeconds(15)));
+        Duration sessionTimeout = Duration.ofSeconds(15);
+        startServer(b -> b.sessionTimeout(sessionTimeout));
         StuntClient alice = register(config(A).build(), "alice");
         ScriptedPeer mallory = new ScriptedPeer(M, "mallory");
         long start = System.nanoTime();
@@ -230,7 +225,8 @@ class ClientFaultsLoopbackTest {
         }
         XstuntException x = failure(out);
         long ms = (System.nanoTime() - start) / 1_000_000;
-        assertTrue(ms < timeout.toMillis() + 2000, "the error came within the timeout, took " + ms + " ms: " + x);
+        // the client's own bound ended it, not the server's much longer session timeout
+        assertTrue(ms < sessionTimeout.toMillis(), "the error came within the timeout, took " + ms + " ms: " + x);
         java.util.Set<ErrorCode> expected = switch (step) {
             case BEFORE_CONTROL -> java.util.Set.of(ErrorCode.ERR_ECHO_TIMEOUT); // no OK(one) comes back
             case DURING_SYNC -> java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE); // the relay closes alice's side
@@ -272,15 +268,12 @@ class ClientFaultsLoopbackTest {
         bob.onIncoming(in::complete, in::completeExceptionally);
         assertEquals(0, comm(M, server.commAddress(), Msg.connect("mallory", "bob")));
         Echo e = mallory.announcement();
-        long start = System.nanoTime();
         try (Socket control = socket(M, new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port()))) {
             control.getOutputStream().write(ONE);
             read(control, ONE.length); // bob answers; mallory vanishes
         }
-        XstuntException x = failure(in);
-        long ms = (System.nanoTime() - start) / 1_000_000;
-        assertTrue(ms < ECHO_TIMEOUT.toMillis() + 2000, "took " + ms + " ms: " + x);
-        assertEquals(ErrorCode.ERR_SYN_RECEIVE, x.code(), x.toString());
+        XstuntException x = failure(in); // bounded by WAIT_S
+        assertEquals(ErrorCode.ERR_SYN_RECEIVE, x.code(), "bob's sync saw the relay close: " + x);
         await("the server forgot the session", () -> server.sessionsInFlight() == 0);
         awaitIdle("bob");
         awaitIdle("mallory");
