@@ -51,5 +51,5 @@ echo "natlab rtt ${MODE#--}: load average $(cut -d' ' -f1-3 /proc/loadavg); resu
 cd "$ROOT"
 # shellcheck disable=SC2086  # MVN_ARGS is a list of arguments
 mvn -B -q -o ${MVN_ARGS:-} -pl natlab -am verify -Dtest=HandshakeRttBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dnatlab.rtt="${MODE#--}" -Dnatlab.rtt.out="$OUT"
+  -Dnatlab.rtt="${MODE#--}" -Dnatlab.rtt.out="$OUT" -Dsurefire.fork.timeout=3600
 cat "$OUT"
