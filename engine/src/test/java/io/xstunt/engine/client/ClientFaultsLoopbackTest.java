@@ -50,6 +50,14 @@ class ClientFaultsLoopbackTest {
     static final String M = "127.0.0.63";
     static final long WAIT_S = 20;
     static final Duration ECHO_TIMEOUT = Duration.ofSeconds(2);
+    /**
+     * A client in the clock sync whose control channel the relay closes: a clean close is
+     * ERR_SYN_RECEIVE, an I/O error ERR_SYN_SEND (RendezvousProcedure.onControlClosed). Which one
+     * it sees is the kernel's timing: an EOF, or a broken pipe / reset when it was sending (seen on
+     * a loaded machine). Both are the sync's clear error.
+     */
+    static final java.util.Set<ErrorCode> SYNC_CLOSED = java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE,
+            ErrorCode.ERR_SYN_SEND);
 
     EventLoop serverLoop;
     EventLoop clientLoop = EventLoop.open("fault-clients").start();
@@ -229,9 +237,11 @@ class ClientFaultsLoopbackTest {
         assertTrue(ms < sessionTimeout.toMillis(), "the error came within the timeout, took " + ms + " ms: " + x);
         java.util.Set<ErrorCode> expected = switch (step) {
             case BEFORE_CONTROL -> java.util.Set.of(ErrorCode.ERR_ECHO_TIMEOUT); // no OK(one) comes back
-            case DURING_SYNC -> java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE); // the relay closes alice's side
+            case DURING_SYNC -> SYNC_CLOSED; // the relay closes alice's side
             // the peer dies after the last sync frame: alice is still in sync or already predicting
-            case PROCESS_DIES -> java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE, ErrorCode.ERR_ADDRPORT_RECEIVE);
+            // (each as a clean close or an I/O error, see SYNC_CLOSED)
+            case PROCESS_DIES -> java.util.Set.of(ErrorCode.ERR_SYN_RECEIVE, ErrorCode.ERR_SYN_SEND,
+                    ErrorCode.ERR_ADDRPORT_RECEIVE, ErrorCode.ERR_ADDRPORT_SEND);
             case AFTER_PREDICTION, DURING_PUNCH -> java.util.Set.of(ErrorCode.ERR_ASYM_TIMEOUT); // no one punches
         };
         assertTrue(expected.contains(x.code()), x.toString());
@@ -273,7 +283,7 @@ class ClientFaultsLoopbackTest {
             read(control, ONE.length); // bob answers; mallory vanishes
         }
         XstuntException x = failure(in); // bounded by WAIT_S
-        assertEquals(ErrorCode.ERR_SYN_RECEIVE, x.code(), "bob's sync saw the relay close: " + x);
+        assertTrue(SYNC_CLOSED.contains(x.code()), "bob's sync saw the relay close: " + x);
         await("the server forgot the session", () -> server.sessionsInFlight() == 0);
         awaitIdle("bob");
         awaitIdle("mallory");
@@ -390,8 +400,7 @@ class ClientFaultsLoopbackTest {
     enum BadFrame {
         UNKNOWN_TAG(new byte[] {9, 0}, ErrorCode.ERR_RECEIVE),
         ONE_OF_WRONG_LENGTH(new byte[] {1, 3, 1, 0, 0}, ErrorCode.ERR_SYN_RECEIVE),
-        // the relay then closes bob's side too: his read of the EOF or his next sync send (a broken
-        // pipe, seen on a loaded machine) notices it first; either is the sync's clear error
+        // the relay then closes bob's side too: see SYNC_CLOSED
         TRUNCATED_THEN_CLOSED(new byte[] {1, (byte) 255, 1, 2, 3}, ErrorCode.ERR_SYN_RECEIVE, ErrorCode.ERR_SYN_SEND);
 
         final byte[] bytes;
