@@ -6,7 +6,8 @@
 #   natlab/rtt.sh --full    0 (floor), 10, 25, 50 ms, two topologies, 10 warm handshakes each;
 #                           about 10 min; results in docs/performance-runs/<UTC>-natlab-rtt.txt
 # Needs root + nftables (the lab builds network namespaces); without them it says "skipped" and
-# exits 0, or 1 under CI=true. Refuses to start while another lab is up (one lab per machine);
+# exits 0, or 1 under CI (CI set to anything but empty or "false"). Refuses to start while another
+# lab is up (one lab per machine);
 # the lab is always taken down at the end. Builds offline with Maven, never installs.
 # Environment: JAVA_HOME (a JDK >= 21; ./xstunt finds one), MVN_ARGS (extra Maven arguments).
 set -euo pipefail
@@ -25,7 +26,8 @@ for t in nft ip ping conntrack; do
 done
 if [[ -n $missing ]]; then
   echo "natlab rtt: skipped: needs root + nftables ($missing)"
-  [[ ${CI:-} == true ]] && exit 1
+  ci="$(printf '%s' "${CI:-}" | tr -d '[:space:]')"
+  [[ -n $ci && ${ci,,} != false ]] && exit 1
   exit 0
 fi
 if ip netns list | grep -qE '^xl-'; then
@@ -49,5 +51,5 @@ echo "natlab rtt ${MODE#--}: load average $(cut -d' ' -f1-3 /proc/loadavg); resu
 cd "$ROOT"
 # shellcheck disable=SC2086  # MVN_ARGS is a list of arguments
 mvn -B -q -o ${MVN_ARGS:-} -pl natlab -am verify -Dtest=HandshakeRttBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dnatlab.rtt="${MODE#--}" -Dnatlab.rtt.out="$OUT"
+  -Dnatlab.rtt="${MODE#--}" -Dnatlab.rtt.out="$OUT" -Dsurefire.fork.timeout=3600
 cat "$OUT"

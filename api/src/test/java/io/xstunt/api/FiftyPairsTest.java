@@ -3,6 +3,7 @@ package io.xstunt.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 
+import io.xstunt.testkit.LoopbackServer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,8 +47,8 @@ class FiftyPairsTest {
             List<Future<XstuntClient>> registering = new ArrayList<>();
             for (int i = 0; i < PAIRS; i++) {
                 int n = i;
-                registering.add(virtual.submit(() -> server.register(connector(n), 11 + n, dir)));
-                registering.add(virtual.submit(() -> server.register(listener(n), 11 + PAIRS + n, dir)));
+                registering.add(virtual.submit(() -> Peers.register(server, connector(n), 11 + n, dir)));
+                registering.add(virtual.submit(() -> Peers.register(server, listener(n), 11 + PAIRS + n, dir)));
             }
             List<XstuntClient> sessions = new ArrayList<>();
             try {

@@ -3,6 +3,7 @@ package io.xstunt.api;
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
 
+import io.xstunt.testkit.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +12,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Lines over a direct connection, every read bounded; and the reference's XListen polling loop. */
 final class PeerIo {
@@ -53,19 +55,35 @@ final class PeerIo {
 
     /**
      * The reference's loop: XListen until a connection comes, ERR_TIMEOUT meaning "nothing
-     * pending yet"; bounded by {@code bound}.
+     * pending yet" (polled with pauses, see {@link Await}); bounded by {@code bound}. Another
+     * failure of XListen is thrown as it is.
      */
     static XstuntConnection listenUntilConnected(XstuntClient s, Duration timeout, Duration bound) throws XstuntException {
-        long deadline = System.nanoTime() + bound.toNanos();
-        while (true) {
-            try {
-                return Xstunt.xListen(s, timeout);
-            } catch (XstuntException e) {
-                if (e.code() != ErrorCode.ERR_TIMEOUT || System.nanoTime() - deadline > 0) {
-                    throw e;
+        AtomicReference<XstuntConnection> got = new AtomicReference<>();
+        try {
+            Await.until("XListen of '" + s.id() + "' returning a connection", bound, () -> {
+                try {
+                    got.set(Xstunt.xListen(s, timeout));
+                    return true;
+                } catch (XstuntException e) {
+                    if (e.code() == ErrorCode.ERR_TIMEOUT) {
+                        return false;
+                    }
+                    throw new ListenFailed(e);
                 }
-                Thread.onSpinWait();
-            }
+            });
+        } catch (ListenFailed f) {
+            throw (XstuntException) f.getCause();
+        }
+        return got.get();
+    }
+
+    /** Carries XListen's failure out of the poll. */
+    private static final class ListenFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ListenFailed(XstuntException cause) {
+            super(cause);
         }
     }
 }

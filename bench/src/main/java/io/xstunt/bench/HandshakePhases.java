@@ -8,13 +8,13 @@ import io.xstunt.engine.wire.Protocol;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 
 /**
  * What the handshake's time is made of: runs XConnect on the loopback rig of
@@ -32,8 +32,8 @@ public final class HandshakePhases {
         Path dir = Files.createTempDirectory("xstunt-bench-phases");
         Duration timeout = Duration.ofSeconds(10);
         Duration bound = Duration.ofSeconds(15);
-        Map<String, long[]> samples = new LinkedHashMap<>();
-        long[] total = new long[count];
+        Map<String, Histogram> samples = new LinkedHashMap<>();
+        Histogram total = histogram();
         try (LoopbackRig rig = LoopbackRig.start()) {
             XstuntSession alice = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "alice", rig.options(11, dir.resolve("a")));
             XstuntSession bob = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "bob", rig.options(12, dir.resolve("b")));
@@ -53,15 +53,15 @@ public final class HandshakePhases {
                 if (i < 0) {
                     continue;
                 }
-                total[i] = t;
-                record(samples, "initiator ", a.phases(), i, count);
-                record(samples, "listener  ", b.phases(), i, count);
+                total.recordValue(t);
+                record(samples, "initiator ", a.phases());
+                record(samples, "listener  ", b.phases());
             }
             alice.close();
             bob.close();
         }
         System.out.println(String.format(Locale.ROOT, "%-34s %10s %10s", "phase", "p50 us", "p99 us"));
-        for (Map.Entry<String, long[]> e : samples.entrySet()) {
+        for (Map.Entry<String, Histogram> e : samples.entrySet()) {
             print(e.getKey(), e.getValue());
         }
         print("both sides hold the channel", total);
@@ -72,16 +72,19 @@ public final class HandshakePhases {
         return (CompletableFuture<Rendezvous>) f;
     }
 
-    private static void record(Map<String, long[]> samples, String side, Map<String, Duration> phases, int i, int n) {
+    /** Nanoseconds, four significant digits (a figure off by at most 0.01 %). */
+    private static Histogram histogram() {
+        return new Histogram(4);
+    }
+
+    private static void record(Map<String, Histogram> samples, String side, Map<String, Duration> phases) {
         for (Map.Entry<String, Duration> p : phases.entrySet()) {
-            samples.computeIfAbsent(side + p.getKey(), k -> new long[n])[i] = p.getValue().toNanos();
+            samples.computeIfAbsent(side + p.getKey(), k -> histogram()).recordValue(p.getValue().toNanos());
         }
     }
 
-    private static void print(String name, long[] v) {
-        long[] s = v.clone();
-        Arrays.sort(s);
-        System.out.println(String.format(Locale.ROOT, "%-34s %10.1f %10.1f", name, s[(int) (0.5 * s.length)] / 1e3,
-                s[Math.min(s.length - 1, (int) Math.ceil(0.99 * s.length) - 1)] / 1e3));
+    private static void print(String name, Histogram h) {
+        System.out.println(String.format(Locale.ROOT, "%-34s %10.1f %10.1f", name, h.getValueAtPercentile(50) / 1e3,
+                h.getValueAtPercentile(99) / 1e3));
     }
 }

@@ -19,6 +19,7 @@ import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.testkit.Await;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -135,15 +136,10 @@ class LoopNeverBlocksTest {
         }
 
         /** Waits (bounded) until a round that started after this call has completed. */
-        void awaitFreshRound() throws InterruptedException {
+        void awaitFreshRound() {
             long target = rounds.get() + 2;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (rounds.get() < target) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new IllegalStateException("the loop state sampler stopped sampling");
-                }
-                Thread.onSpinWait();
-            }
+            Await.until("a fresh round of the loop state sampler (it stopped sampling?)", Duration.ofSeconds(10),
+                    () -> rounds.get() >= target);
         }
 
         @Override
@@ -226,7 +222,7 @@ class LoopNeverBlocksTest {
         XstuntSession first = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
         assertFalse(first.fingerprintCached());
         first.close();
-        LoopbackRig.await(() -> server.stateOf("alice").isEmpty(), TIMEOUT, "alice freed");
+        Await.until("alice freed", TIMEOUT, () -> server.stateOf("alice").isEmpty());
         XstuntSession alice = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
         assertTrue(alice.fingerprintCached());
         XstuntSession bob = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "bob", bobOpts).get(20, TimeUnit.SECONDS);
@@ -238,8 +234,8 @@ class LoopNeverBlocksTest {
         }
         try {
             for (int i = 0; i < 3; i++) {
-                LoopbackRig.await(() -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
-                        && server.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE)), TIMEOUT, "both IDLE");
+                Await.until("both IDLE", TIMEOUT, () -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
+                        && server.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
                 CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
                 XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
                 Rendezvous a = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(20, TimeUnit.SECONDS);
@@ -271,8 +267,7 @@ class LoopNeverBlocksTest {
             for (int i = 0; i < 200; i++) {
                 log.write(ByteBuffer.wrap(LogLine.format(System.currentTimeMillis(), "Bench.java", i, "line " + i)));
             }
-            LoopbackRig.await(() -> server.stateOf("carol").equals(OptionalInt.of(Protocol.CSTATE_IDLE)), TIMEOUT,
-                    "carol IDLE");
+            Await.until("carol IDLE", TIMEOUT, () -> server.stateOf("carol").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
             try (SocketChannel comm = SocketChannel.open()) {
                 comm.bind(new InetSocketAddress("127.0.0.13", 0));
                 comm.connect(server.commAddress());

@@ -9,6 +9,7 @@ import io.xstunt.api.XstuntSession;
 import io.xstunt.examples.ConnectWithLanFallback;
 import io.xstunt.examples.GameLoopExample;
 import io.xstunt.examples.ListenEcho;
+import io.xstunt.testkit.LoopbackServer;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -29,7 +30,7 @@ class ExamplesTest {
     @TempDir
     Path dir;
 
-    private XstuntOptions.Builder options(TestServer s, String fingerprint) {
+    private XstuntOptions.Builder options(LoopbackServer s, String fingerprint) {
         return XstuntOptions.builder().logPort(s.logPort()).commPort(s.commPort())
                 .fingerprintFile(dir.resolve(fingerprint));
     }
@@ -60,7 +61,7 @@ class ExamplesTest {
 
     @Test
     void listenEchoServesConnectThroughTheTraversal() throws Exception {
-        try (TestServer server = new TestServer()) {
+        try (LoopbackServer server = LoopbackServer.start()) {
             Lines listenOut = new Lines();
             CompletableFuture<Integer> listening = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> listening.complete(ListenEcho.run(
@@ -80,7 +81,7 @@ class ExamplesTest {
 
     @Test
     void sameNatFallsBackToAPlainLanConnection() throws Exception {
-        try (TestServer server = new TestServer();
+        try (LoopbackServer server = LoopbackServer.start();
              XstuntSession bob = Xstunt.xInit("127.0.0.1", "127.0.0.2", "bob",
                      options(server, "bob.fp").localAddress("127.0.0.12").build());
              ServerSocketChannel lan = ServerSocketChannel.open()) {

@@ -3,6 +3,7 @@ package io.xstunt.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.xstunt.testkit.LoopbackServer;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,9 +23,9 @@ class XstuntCliRunTest {
     @TempDir
     Path dir;
 
-    private static List<String> args(TestServer s, String... more) {
+    private static List<String> args(LoopbackServer s, String... more) {
         List<String> a = new ArrayList<>(List.of(more));
-        a.addAll(List.of("--server", "127.0.0.1,127.0.0.2", "--log-port", String.valueOf(s.logPort()),
+        a.addAll(List.of("--server", LoopbackServer.IP1 + "," + LoopbackServer.IP2, "--log-port", String.valueOf(s.logPort()),
                 "--comm-port", String.valueOf(s.commPort()), "--json"));
         return a;
     }
@@ -35,7 +36,7 @@ class XstuntCliRunTest {
 
     @Test
     void listenEchoesWhatConnectSends() throws Exception {
-        try (TestServer server = new TestServer()) {
+        try (LoopbackServer server = LoopbackServer.start()) {
             Lines listenOut = new Lines();
             Lines listenErr = new Lines();
             CompletableFuture<Integer> listening = new CompletableFuture<>();
@@ -80,7 +81,7 @@ class XstuntCliRunTest {
 
     @Test
     void unknownPeerIsErrMatchWithExitOne() throws Exception {
-        try (TestServer server = new TestServer()) {
+        try (LoopbackServer server = LoopbackServer.start()) {
             Lines out = new Lines();
             Lines err = new Lines();
             int code = run(args(server, "connect", "--id", "alice", "--peer", "nobody", "--local", "127.0.0.11",
@@ -94,7 +95,7 @@ class XstuntCliRunTest {
 
     @Test
     void severalPeersAreTriedInTurnAndOneFailureMakesExitOne() throws Exception {
-        try (TestServer server = new TestServer()) {
+        try (LoopbackServer server = LoopbackServer.start()) {
             Lines listenOut = new Lines();
             CompletableFuture<Integer> listening = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> listening.complete(run(args(server, "listen", "--id", "bob",
@@ -126,7 +127,7 @@ class XstuntCliRunTest {
         }
         Lines out = new Lines();
         Lines err = new Lines();
-        int code = XstuntCli.run(new String[] {"probe", "--server", "127.0.0.1,127.0.0.2", "--log-port",
+        int code = XstuntCli.run(new String[] {"probe", "--server", LoopbackServer.IP1 + "," + LoopbackServer.IP2, "--log-port",
             String.valueOf(closedPort), "--local", "127.0.0.11", "--fingerprint", dir.resolve("p.fp").toString()},
                 out.stream(), err.stream());
         assertEquals(XstuntCli.EXIT_FAILURE, code);
@@ -161,7 +162,7 @@ class XstuntCliRunTest {
 
     @Test
     void probePrintsTheFingerprintAsTheReference() throws Exception {
-        try (TestServer server = new TestServer()) {
+        try (LoopbackServer server = LoopbackServer.start()) {
             Lines out = new Lines();
             Lines err = new Lines();
             List<String> a = args(server, "probe", "--local", "127.0.0.13", "--fingerprint", dir.resolve("p.fp").toString());

@@ -164,7 +164,7 @@ final class HandshakeRtt {
     private HandshakeRtt(Plan plan, Path out) throws IOException {
         this.plan = plan;
         this.out = out;
-        this.fingerprints = Files.createTempDirectory("natlab-rtt-fp");
+        this.fingerprints = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "natlab-rtt-fp");
     }
 
     /**
@@ -257,7 +257,7 @@ final class HandshakeRtt {
         for (Event e : c.events()) {
             if (e.is("connected")) {
                 Map<String, Double> phases = new LinkedHashMap<>();
-                e.obj("phases").forEach((k, v) -> phases.put(k, (Double) v));
+                e.obj("phases").forEach((k, v) -> phases.put(k, ((Number) v).doubleValue()));
                 l.add(new Handshake(e.num("totalMs"), phases, e.str("remote"), null, false));
             } else if (e.is("data") && "received".equals(e.str("direction"))) {
                 Handshake h = l.get(l.size() - 1);
@@ -378,9 +378,8 @@ final class HandshakeRtt {
         sb.append("# host: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, kernel ")
                 .append(System.getProperty("os.version")).append("; peers: JDK ").append(System.getProperty("java.version"))
                 .append(" with Peer's flags (C1 only, SerialGC: start-up over peak speed)\n");
-        sb.append("# git: ").append(git("rev-parse", "--short", "HEAD")).append(git("status", "--porcelain",
-                "--untracked-files=no").isBlank() ? "" : " (+ uncommitted changes)").append("; last engine commit: ")
-                .append(git("log", "-1", "--format=%h %cI %<(60,trunc)%s", "--", "../engine/src/main").strip())
+        sb.append("# git: ").append(Lab.commit()).append("; last engine commit: ")
+                .append(Lab.git("log", "-1", "--format=%h %cI %<(60,trunc)%s", "--", "../engine/src/main").strip())
                 .append('\n');
         sb.append("# load average at start: ").append(loadAtStart).append('\n');
         sb.append("# lab: --nat preserve --inbound drop + the topology's delays; h1 listens (behind nat1), h2 connects"
@@ -457,13 +456,6 @@ final class HandshakeRtt {
 
     private static String ping(Ping p) {
         return num1(p.median()) + " " + num1(p.min()) + " " + num1(p.max());
-    }
-
-    private static String git(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("git", "-C", Path.of("").toAbsolutePath().toString()));
-        cmd.addAll(List.of(args));
-        Lab.Result r = Lab.run(cmd, 10);
-        return r.code() == 0 ? r.output().strip() : "unknown";
     }
 
     private static String load() {

@@ -1,11 +1,8 @@
 package io.xstunt.natlab;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -17,18 +14,12 @@ import org.junit.jupiter.api.Timeout;
  * that each row produced a figure; ORIGINAL's failures are recorded, not asserted; speed is
  * reported, never asserted.
  */
+@NatLabGate.NatLab
 @Timeout(value = 45, unit = TimeUnit.MINUTES)
 class HandshakeRttBenchmark {
 
-    @AfterAll
-    static void noLabLeft() {
-        Lab.down();
-        assertEquals(List.of(), Lab.namespaces(), "lab namespaces left behind");
-    }
-
     @Test
     void handshakeInRoundTrips() throws Exception {
-        Lab.requireLab();
         String mode = System.getProperty("natlab.rtt", "full");
         HandshakeRtt.Plan plan = switch (mode) {
             case "full" -> HandshakeRtt.FULL;
@@ -37,7 +28,7 @@ class HandshakeRttBenchmark {
         };
         Path out = Path.of(System.getProperty("natlab.rtt.out", "target/natlab-rtt-" + mode + ".txt"));
         List<HandshakeRtt.Row> rows = HandshakeRtt.run(plan, out);
-        HandshakeRttSmokeTest.assertFigures(plan, rows, false);
+        HandshakeRttSmokeTest.assertFigures(plan, rows);
         System.out.println("natlab rtt: results in " + out.toAbsolutePath());
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * The network-namespace NAT lab, driven through {@code natlab/lab.sh} with bounded waits. The lab
  * needs root and nftables: without them the tests are skipped with the reason, except under CI
- * ({@code CI=true}), where a lab that cannot be built fails the run.
+ * ({@link #inCi}), where a lab that cannot be built fails the run.
  */
 final class Lab {
     /** Server addresses (xl-srv). */
@@ -43,27 +43,41 @@ final class Lab {
     }
 
     /**
-     * The root / nftables gate: returns if the lab can be built here; otherwise fails under CI and
-     * skips (with the reason) elsewhere.
+     * @return true when this run is CI's: the environment variable {@code CI} is set to anything
+     *     but empty or {@code false} (CI services set {@code true}, {@code 1}, {@code yes} or a name)
+     */
+    static boolean inCi() {
+        String ci = System.getenv("CI");
+        return ci != null && !ci.isBlank() && !ci.strip().equalsIgnoreCase("false");
+    }
+
+    /** @return why the lab cannot be built on this machine, or null when it can */
+    static String unavailableReason() {
+        if (!"root".equals(System.getProperty("user.name")) && !isUid0()) {
+            return "not root (the lab creates network namespaces)";
+        } else if (!onPath("nft")) {
+            return "nft (nftables) is not installed: run natlab/install-deps.sh";
+        } else if (!onPath("ip")) {
+            return "ip (iproute2) is not installed: run natlab/install-deps.sh";
+        } else if (!Files.isRegularFile(script())) {
+            return "lab script not found at " + script();
+        }
+        return null;
+    }
+
+    /**
+     * The root / nftables gate: returns if the lab can be built here; otherwise fails under CI
+     * ({@link #inCi}) and skips (with the reason) elsewhere.
      */
     static void requireLab() {
-        String why = null;
-        if (!"root".equals(System.getProperty("user.name")) && !isUid0()) {
-            why = "not root (the lab creates network namespaces)";
-        } else if (!onPath("nft")) {
-            why = "nft (nftables) is not installed: run natlab/install-deps.sh";
-        } else if (!onPath("ip")) {
-            why = "ip (iproute2) is not installed: run natlab/install-deps.sh";
-        } else if (!Files.isRegularFile(script())) {
-            why = "lab script not found at " + script();
-        }
+        String why = unavailableReason();
         if (why == null) {
             return;
         }
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+        if (inCi()) {
             fail("NAT lab cannot be built in CI: " + why + ". The lab must run in CI; it is not skipped there.");
         }
-        Assumptions.abort("NAT lab skipped: " + why + " (set CI=true to make this a failure)");
+        Assumptions.abort("NAT lab skipped: " + why + " (with CI set, this is a failure)");
     }
 
     private static boolean isUid0() {
@@ -113,6 +127,21 @@ final class Lab {
             }
         }
         return l;
+    }
+
+    /** @return {@code git ARGS} in this module's directory, trimmed; "unknown" if git fails */
+    static String git(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("git", "-C", Path.of("").toAbsolutePath().toString()));
+        cmd.addAll(List.of(args));
+        Result r = run(cmd, 10);
+        return r.code() == 0 ? r.output().strip() : "unknown";
+    }
+
+    /** @return the commit under test, "abc1234" or "abc1234 (+ uncommitted changes)" */
+    static String commit() {
+        String status = git("status", "--porcelain", "--untracked-files=no");
+        return git("rev-parse", "--short", "HEAD")
+                + (status.isEmpty() || status.equals("unknown") ? "" : " (+ uncommitted changes)");
     }
 
     record Result(int code, String output) {

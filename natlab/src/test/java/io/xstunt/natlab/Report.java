@@ -4,18 +4,25 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 
 /**
- * Writes docs/NAT-LAB.md from this run's {@link Results}: the table of scenarios x strategies
- * with outcomes and handshake times, scenario 9's success rate, what each strategy needs from a
- * NAT and why, and the command that reproduces it. Only a complete run (every scenario measured)
- * rewrites the document; a partial one (-Dtest=...) leaves it alone.
+ * Writes this run's page, {@code natlab/target/NAT-LAB.md}, from its {@link Results}: the table of
+ * scenarios x strategies with outcomes and handshake times, scenario 9's success rate, what each
+ * strategy needs from a NAT and why, the command that reproduces it, and the commit and date it
+ * measured. A test run never writes docs/NAT-LAB.md: {@code natlab/report.sh} copies a complete
+ * run's page there, deliberately. The page says whether the run was complete ({@link #COMPLETE}).
  */
 final class Report {
     /** Scenario labels (row prefixes) a complete run has. */
     private static final List<String> SCENARIOS = List.of("1 ", "2 ", "3 ", "4a ", "4b ", "5 ", "6 ", "7 ", "8 ",
             "9 ", "1 + be_liberal", "2 + be_liberal");
+    /** The page's line for a run that measured every scenario; natlab/report.sh looks for it. */
+    static final String COMPLETE = "Scenarios: every scenario of the suite was measured in this run.";
+    /** This run's page. */
+    static final Path PAGE = Path.of("target", "NAT-LAB.md");
     private static volatile String scenario9 = "not measured in this run";
 
     private Report() {
@@ -26,15 +33,13 @@ final class Report {
     }
 
     static void write(List<Results.Row> rows, double wallS) throws IOException {
-        String docs = System.getenv("NATLAB_DOCS");
-        Path target = docs != null ? Path.of(docs) : Path.of("..", "docs", "NAT-LAB.md");
-        boolean complete = SCENARIOS.stream().allMatch(s -> rows.stream().anyMatch(r -> r.scenario().startsWith(s)));
-        String text = render(rows, wallS);
-        Files.writeString(Results.FILE.resolveSibling("NAT-LAB.md"), text, StandardCharsets.UTF_8);
-        if (complete) {
-            Files.createDirectories(target.toAbsolutePath().getParent());
-            Files.writeString(target, text, StandardCharsets.UTF_8);
-        }
+        List<String> missing = SCENARIOS.stream()
+                .filter(s -> rows.stream().noneMatch(r -> r.scenario().startsWith(s))).map(String::strip).toList();
+        String scenarios = missing.isEmpty() ? COMPLETE : "Scenarios: a partial run (not measured: "
+                + String.join(", ", missing) + "); natlab/report.sh publishes complete runs only.";
+        String stamp = "Measured on commit " + Lab.commit() + ", " + LocalDate.now(ZoneOffset.UTC) + " (UTC).";
+        Files.createDirectories(PAGE.toAbsolutePath().getParent());
+        Files.writeString(PAGE, render(rows, wallS, stamp, scenarios), StandardCharsets.UTF_8);
     }
 
     /** Scenarios x strategies: "direct, 52.7 ms" / "fails (ERR_X)" / the outcome as measured. */
@@ -60,7 +65,7 @@ final class Report {
         return sb.toString();
     }
 
-    static String render(List<Results.Row> rows, double wallS) {
+    static String render(List<Results.Row> rows, double wallS, String stamp, String scenarios) {
         StringBuilder sb = new StringBuilder();
         sb.append("""
                 # NAT lab: TCP traversal through real Linux NATs
@@ -84,10 +89,13 @@ final class Report {
 
                 (`./xstunt test`, which CI runs, runs it with every other module's tests.)
 
-                The run rewrites this file and `natlab/target/nat-lab-results.md`.
+                A test run writes this page to `natlab/target/NAT-LAB.md` (every row also to
+                `natlab/target/nat-lab-results.md`) and leaves `docs/` alone; `natlab/report.sh` (as root)
+                runs the suite and copies a complete run's page to `docs/NAT-LAB.md`.
 
                 """);
-        sb.append("## Results of the last run\n\n");
+        sb.append("## Results of the run\n\n");
+        sb.append(stamp).append(' ').append(scenarios).append("\n\n");
         sb.append(String.format("Suite wall time: %.0f s (lab up/down per scenario, %d rows).%n%n", wallS,
                 rows.size()));
         sb.append(matrix(rows)).append("\nEvery row of the run:\n\n");

@@ -70,8 +70,8 @@ final class Results {
      */
     static String phases(Map<String, Object> phases, double rttMs) {
         StringJoiner sj = new StringJoiner(", ");
-        phases.forEach((k, v) -> sj.add(k + " " + v + (rttMs > 0 && v instanceof Double d
-                ? String.format(" (%.1f)", d / rttMs) : "")));
+        phases.forEach((k, v) -> sj.add(k + " " + v + (rttMs > 0 && v instanceof Number n
+                ? String.format(" (%.1f)", n.doubleValue() / rttMs) : "")));
         return sj.toString();
     }
 }

@@ -3,18 +3,49 @@ package io.xstunt.engine.loop;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
-/** Bounded waits for loop tests: every wait fails with a clear message instead of hanging. */
+/**
+ * Bounded waits for the engine's tests: every wait fails with a clear message instead of hanging.
+ * {@link #until} is public for the tests of every engine package.
+ */
 public final class LoopTesting {
     public static final long WAIT_SECONDS = 5;
+    /** The pause between two checks of {@link #until}. */
+    private static final Duration PAUSE = Duration.ofMillis(1);
 
     private LoopTesting() {
+    }
+
+    /**
+     * Waits until {@code condition} holds, checking at once and then every millisecond on the
+     * calling thread (Awaitility): the cores stay with the code under test, unlike a spin-wait.
+     * The other modules use testkit's {@code Await}, which the engine's own tests cannot reach
+     * (testkit depends on the engine).
+     *
+     * @throws AssertionError "not within BOUND: WHAT" when the bound passes first
+     */
+    public static void until(String what, Duration bound, BooleanSupplier condition) {
+        try {
+            Awaitility.await(what).atMost(bound).pollDelay(Duration.ZERO).pollInterval(PAUSE).pollInSameThread()
+                    .until(condition::getAsBoolean);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("not within " + bound + ": " + what, e);
+        }
+    }
+
+    /** {@link #until(String, Duration, BooleanSupplier)} within {@link #WAIT_SECONDS}. */
+    public static void until(String what, BooleanSupplier condition) {
+        until(what, Duration.ofSeconds(WAIT_SECONDS), condition);
     }
 
     /** Runs {@code task} on the loop's thread and returns its result. */

@@ -1,9 +1,9 @@
 package io.xstunt.engine.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.loop.LoopTesting;
 import io.xstunt.engine.wire.Ipv4;
 import java.time.Duration;
 import java.util.OptionalInt;
@@ -45,13 +45,7 @@ final class ServerFixture implements AutoCloseable {
 
     /** Waits, bounded, for a condition; each check is a round trip through the loop. */
     static void await(String what, BooleanSupplier cond) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + WAIT + ": " + what);
-            }
-            Thread.onSpinWait();
-        }
+        LoopTesting.until(what, WAIT, cond);
     }
 
     void awaitState(String id, int state) {

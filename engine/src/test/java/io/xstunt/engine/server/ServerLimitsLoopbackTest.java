@@ -233,7 +233,7 @@ class ServerLimitsLoopbackTest {
 
     @Test
     void aSilentOriginalClientIsFreedWithinItsIdleTimeout() throws Exception {
-        long idleMs = 1500;
+        long idleMs = 1500; // alice is watched for 100 ticks of 200 ms: never freed in 13 idle timeouts fails
         try (ServerFixture f = new ServerFixture(b -> b.originalIdleTimeout(Duration.ofMillis(idleMs)));
              Registration talker = idle(f, IP_B, "bob");
              Registration a = idle(f, IP_A, "alice")) {
@@ -254,7 +254,7 @@ class ServerLimitsLoopbackTest {
             long ms = (System.nanoTime() - start) / 1_000_000;
             assertTrue(closed, "alice was never freed");
             f.awaitGone("alice");
-            assertTrue(ms >= idleMs - 100 && ms < idleMs + 5000, "freed at its idle timeout, took " + ms + " ms");
+            assertTrue(ms >= idleMs - 100, "freed before its idle timeout, after " + ms + " ms");
             assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), f.server.stateOf("bob"), "a client that talks stays");
             assertEquals(1, f.server.rejected(Rejection.IDLE_TIMEOUT));
         }

@@ -20,11 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.loop.LoopTesting;
 import io.xstunt.engine.server.OriginalClient.Registration;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
@@ -103,13 +103,7 @@ class StuntServerLoopbackTest {
 
     /** Waits, bounded, for a condition on the server; each check is a round trip through the loop. */
     private static void await(String what, BooleanSupplier cond) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("not within " + WAIT + ": " + what);
-            }
-            Thread.onSpinWait();
-        }
+        LoopTesting.until(what, WAIT, cond);
     }
 
     private void awaitState(String id, int state) {

@@ -147,12 +147,8 @@ class TcpConnectionTest {
 
     /** Cancelled keys leave the selector at its next select; a few passes may be needed. */
     private void awaitRegisteredKeys(int expected) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
-        int keys;
-        while ((keys = onLoop(loop, loop::registeredKeys)) != expected && System.nanoTime() - deadline < 0) {
-            Thread.onSpinWait();
-        }
-        assertEquals(expected, keys, "channels registered with the selector");
+        LoopTesting.until(expected + " channels registered with the selector (have "
+                + onLoop(loop, loop::registeredKeys) + ")", () -> onLoop(loop, loop::registeredKeys) == expected);
     }
 
     /** End of stream, or a reset when the closing side still had unread bytes (Linux sends RST then). */
@@ -334,13 +330,18 @@ class TcpConnectionTest {
         return new Framed(decoder, peer, acceptor.connection());
     }
 
+    /** @return the bytes waiting in {@code ch}'s socket */
+    private static int available(SocketChannel ch) {
+        try {
+            return ch.socket().getInputStream().available();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Waits (bounded) until {@code condition}, evaluated on the loop, holds. */
     private void awaitOnLoop(java.util.concurrent.Callable<Boolean> condition, String what) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
-        while (!onLoop(loop, condition) && System.nanoTime() - deadline < 0) {
-            Thread.onSpinWait();
-        }
-        assertTrue(onLoop(loop, condition), "timed out waiting for " + what);
+        LoopTesting.until(what, () -> onLoop(loop, condition));
     }
 
     /** Writes {@code message[from, to)} and waits until the server keeps all of it as a partial message. */
@@ -400,10 +401,7 @@ class TcpConnectionTest {
             early.getOutputStream().write(new byte[] {1, 'x'});
             SocketChannel arrived = plain.accept();
             cleanup.add(arrived);
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
-            while (arrived.socket().getInputStream().available() < 2 && System.nanoTime() - deadline < 0) {
-                Thread.onSpinWait();
-            }
+            LoopTesting.until("the early bytes in the accepted socket", () -> available(arrived) >= 2);
             LengthPrefixed decoder = new LengthPrefixed();
             List<String> seenDuringReadNow = onLoop(loop, () -> {
                 TcpConnection c = TcpConnection.accepted(loop, arrived, decoder, 16, 64);
@@ -431,9 +429,7 @@ class TcpConnectionTest {
             third.getOutputStream().write(1);
             SocketChannel failing = plain.accept();
             cleanup.add(failing);
-            while (failing.socket().getInputStream().available() < 1 && System.nanoTime() - deadline < 0) {
-                Thread.onSpinWait();
-            }
+            LoopTesting.until("the third peer's byte in the accepted socket", () -> available(failing) >= 1);
             RuntimeException boom = new IllegalStateException("listener failure (expected by the test)");
             Recorder throwing = new Recorder() {
                 @Override
@@ -726,10 +722,7 @@ class TcpConnectionTest {
         Socket peer = plainClient(acceptor.address());
         peer.getOutputStream().write(new byte[] {'H', 'p', 'a', 'y'});
         acceptor.connection();
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(LoopTesting.WAIT_SECONDS);
-        while (next.bytes().length < 3 && System.nanoTime() - deadline < 0) {
-            Thread.onSpinWait();
-        }
+        LoopTesting.until("the next listener's 3 bytes", () -> next.bytes().length >= 3);
         assertEquals("pay", new String(next.bytes(), StandardCharsets.US_ASCII),
                 "the next listener gets the rest without waiting for more bytes");
     }
