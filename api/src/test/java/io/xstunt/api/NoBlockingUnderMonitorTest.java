@@ -31,12 +31,12 @@ class NoBlockingUnderMonitorTest {
     void theScanSeesTheBlockingFacadesWaits() {
         MonitorScan scan = engineAndApi();
         for (String m : List.of("io/xstunt/api/Xstunt.xInit(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;"
-                        + "Lio/xstunt/api/XstuntOptions;)Lio/xstunt/api/XstuntSession;",
-                "io/xstunt/api/Xstunt.xListen(Lio/xstunt/api/XstuntSession;Ljava/time/Duration;)"
-                        + "Lio/xstunt/engine/client/Rendezvous;",
-                "io/xstunt/api/Xstunt.xConnect(Lio/xstunt/api/XstuntSession;Ljava/lang/String;Ljava/time/Duration;)"
-                        + "Lio/xstunt/engine/client/Rendezvous;",
-                "io/xstunt/api/Xstunt.xDeRegister(Lio/xstunt/api/XstuntSession;)V")) {
+                        + "Lio/xstunt/api/XstuntOptions;)Lio/xstunt/api/XstuntClient;",
+                "io/xstunt/api/Xstunt.xListen(Lio/xstunt/api/XstuntClient;Ljava/time/Duration;)"
+                        + "Lio/xstunt/api/XstuntConnection;",
+                "io/xstunt/api/Xstunt.xConnect(Lio/xstunt/api/XstuntClient;Ljava/lang/String;Ljava/time/Duration;)"
+                        + "Lio/xstunt/api/XstuntConnection;",
+                "io/xstunt/api/Xstunt.xDeRegister(Lio/xstunt/api/XstuntClient;)V")) {
             assertTrue(scan.mayBlock().containsKey(m), m + " is not seen as blocking; seen: " + scan.mayBlock().keySet());
         }
     }

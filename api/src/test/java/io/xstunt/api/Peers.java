@@ -18,7 +18,7 @@ final class Peers {
     }
 
     /** XInit of {@code id} from 127.0.0.{@code lastOctet}. */
-    static XstuntSession register(LoopbackServer server, String id, int lastOctet, Path dir) throws Exception {
+    static XstuntClient register(LoopbackServer server, String id, int lastOctet, Path dir) throws Exception {
         return Xstunt.xInit(LoopbackServer.IP1, LoopbackServer.IP2, id, options(server, lastOctet, dir).build());
     }
 }

@@ -53,8 +53,8 @@ class XstuntLoopbackTest {
         try (XstuntClient alice = Peers.register(server, "alice", 11, dir)) {
             assertEquals("alice", alice.id());
             assertEquals("127.0.0.11", alice.publicAddress().getHostAddress());
-            assertTrue(alice.fingerprint().done());
-            assertTrue(alice.fingerprint().describe().startsWith("TCP "), alice.fingerprint().describe());
+            assertEquals(alice.publicAddress(), alice.fingerprint().publicAddress());
+            assertTrue(alice.fingerprint().description().startsWith("TCP "), alice.fingerprint().description());
             assertFalse(alice.fingerprintCached(), "first run probes");
             assertFalse(alice.registrationPhases().isEmpty());
             // XInit returns once LogState(IDLE) is sent; the server applies it right after.
