@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * {@link ListenQueue}, the incoming rendezvous, XDeRegister), the routing of the session
  * announcements the server writes on the log connection, the keepalive, and what happens when the
  * server is lost (every call fails; with {@link ClientConfig#autoReRegister()} the ID is
- * registered again after a delay that doubles up to {@link #MAX_RE_REGISTER_DELAY_NS}).
+ * registered again, {@link ReRegistration}).
  *
  * <p>Calls are numbered ({@link #nextCall()}); the owner runs what the actions ask (a comm
  * request, a rendezvous, a registration) and reports each outcome with its number. The owner's
@@ -43,12 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private static final Logger LOG = LoggerFactory.getLogger(ClientEndpoint.class);
-    /** The first delay before registering again once the server is lost. */
-    static final long MIN_RE_REGISTER_DELAY_NS = 500_000_000L;
-    /** The longest delay between two tries to register again. */
-    static final long MAX_RE_REGISTER_DELAY_NS = 30_000_000_000L;
-    /** Keepalive intervals without a byte from the server after which it counts as gone. */
-    static final int SILENT_INTERVALS = 3;
     private static final byte[] KEEPALIVE = {'\n'};
 
     /** What the owner must do. */
@@ -109,6 +103,8 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private final Set<Long> incoming = new HashSet<>();
     private final ListenQueue listens = new ListenQueue();
     private final EarliestDeadline earliest = new EarliestDeadline();
+    private final Keepalive keepalive = new Keepalive();
+    private final ReRegistration reRegistration = new ReRegistration();
     private Registration.Outcome outcome;
     private InetSocketAddress predictEndpoint;
     private long nextCall = 1;
@@ -117,12 +113,6 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private boolean callback;
     private long deregisterCall = -1;
     private int registrations = 1;
-    private long beatNs;
-    private long nextBeatNs;
-    private long lastHeardNs;
-    private boolean reRegisterDue;
-    private long reRegisterAtNs;
-    private long reRegisterDelayNs = MIN_RE_REGISTER_DELAY_NS;
 
     /** @param outcome the registration that made this client (its log connection is connection 0) */
     ClientEndpoint(String id, ClientConfig config, Registration.Outcome outcome) {
@@ -139,15 +129,8 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     /** Starts: the keepalive, if the server asked for one. */
     void start(long nowNs) {
-        startKeepalive(nowNs);
+        keepalive.start(outcome.serverInfo().keepaliveSec(), nowNs);
         nextDeadline();
-    }
-
-    private void startKeepalive(long nowNs) {
-        int interval = outcome.serverInfo().keepaliveSec();
-        beatNs = interval * 1_000_000_000L;
-        lastHeardNs = nowNs;
-        nextBeatNs = nowNs + beatNs;
     }
 
     /** @return a new call number */
@@ -226,7 +209,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     /** Closes the log connection and every call in flight (no MSG_DEREGISTER). */
     void close(long nowNs) {
         closedByUser = true;
-        reRegisterDue = false;
+        reRegistration.cancel();
         shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client was closed"));
         nextDeadline();
     }
@@ -307,8 +290,8 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         adopt(fresh);
         gone = null;
         registrations++;
-        reRegisterDelayNs = MIN_RE_REGISTER_DELAY_NS;
-        startKeepalive(nowNs);
+        reRegistration.succeeded();
+        keepalive.start(fresh.serverInfo().keepaliveSec(), nowNs);
         LOG.info("client '{}': registered again with the server", id);
         nextDeadline();
     }
@@ -318,9 +301,9 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         if (closedByUser) {
             return;
         }
+        long delayNs = reRegistration.schedule(nowNs);
         LOG.info("client '{}': registering again failed ({}); next try in {} ms", id, error.getMessage(),
-                reRegisterDelayNs / 1_000_000);
-        scheduleReRegister(nowNs);
+                delayNs / 1_000_000);
         nextDeadline();
     }
 
@@ -328,7 +311,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     @Override
     public void handleBytes(int connection, ByteBuffer in, long nowNs) {
-        lastHeardNs = nowNs;
+        keepalive.heard(nowNs);
         while (in.remaining() >= Echo.SIZE) {
             int start = in.position();
             Echo e;
@@ -411,19 +394,15 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             }
             fail(call, c.timedOut());
         }
-        if (gone == null && beatNs > 0 && nowNs - nextBeatNs >= 0) {
-            long silentNs = nowNs - lastHeardNs;
-            if (silentNs > SILENT_INTERVALS * beatNs) {
-                // the server's keepalive records must arrive: silent for three intervals, it is gone
+        switch (keepalive.check(nowNs)) {
+            case BEAT -> log.send(KEEPALIVE.clone());
+            case SILENT -> {
                 log.closeNow();
-                lost("the server has been silent for " + silentNs / 1_000_000 + " ms", nowNs);
-            } else {
-                log.send(KEEPALIVE.clone());
-                nextBeatNs = nowNs + beatNs;
+                lost("the server has been silent for " + keepalive.silentNs(nowNs) / 1_000_000 + " ms", nowNs);
             }
+            case NOTHING -> { }
         }
-        if (reRegisterDue && nowNs - reRegisterAtNs >= 0) {
-            reRegisterDue = false;
+        if (reRegistration.take(nowNs)) {
             emit(new Action.Register());
         }
         nextDeadline();
@@ -437,11 +416,11 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
                 earliest.offer(c.deadlineNs);
             }
         }
-        if (gone == null && beatNs > 0) {
-            earliest.offer(nextBeatNs);
+        if (keepalive.active()) {
+            earliest.offer(keepalive.nextBeatNs());
         }
-        if (reRegisterDue) {
-            earliest.offer(reRegisterAtNs);
+        if (reRegistration.scheduled()) {
+            earliest.offer(reRegistration.atNs());
         }
         if (earliest.any()) {
             deadline(earliest.earliestNs());
@@ -460,15 +439,9 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         shutdown(new Failure(ErrorStat.ERR_RECEIVE, 0, "the log connection to the server was lost"
                 + (cause == null ? "" : ": " + cause)));
         if (config.autoReRegister() && !closedByUser) {
-            scheduleReRegister(nowNs);
+            reRegistration.schedule(nowNs);
         }
         nextDeadline();
-    }
-
-    private void scheduleReRegister(long nowNs) {
-        reRegisterDue = true;
-        reRegisterAtNs = nowNs + reRegisterDelayNs;
-        reRegisterDelayNs = Math.min(MAX_RE_REGISTER_DELAY_NS, reRegisterDelayNs * 2);
     }
 
     /** Fails everything in flight with {@code reason} and closes the log connection. */
@@ -477,7 +450,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             return;
         }
         gone = reason;
-        beatNs = 0;
+        keepalive.stop();
         for (Map.Entry<Long, ConnectCall> en : new ArrayList<>(connects.entrySet())) {
             long call = en.getKey();
             switch (en.getValue().stage()) {

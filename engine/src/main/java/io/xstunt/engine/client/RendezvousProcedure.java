@@ -10,9 +10,6 @@ import io.xstunt.engine.wire.WireFormatException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,70 +22,64 @@ import java.util.Map;
  * <p>The frames each side writes, in this order, are the original's: the initiator OK(one),
  * OK(one), OK(address), OK(port), OK(one) "ready"; the listener OK(one), OK(address), OK(port).
  * Frames are read strictly in that order (a frame that arrives early waits in the socket buffer
- * or here), so each side may write ahead of the other without changing a byte on the wire.
- *
- * <p>Two timings of the same sequence:
- * <ul>
- * <li><b>pipelined</b> (ours, with the RACE punch): the prediction's echo query starts with the
- * procedure, alongside the control connect and the sync; the listener writes its address right
- * after its sync OK(one), and the initiator writes OK(one), its address and (once it has the
- * listener's) "ready" back to back, without the original's half-round-trip pause. Five relayed
- * hops fewer than the original; an original peer reads the same bytes, only earlier.
- * <li><b>sequential</b> (the original's timing, kept with the ORIGINAL punch for comparison): the
- * initiator sends OK(one), measures the round trip to the listener's OK(one), sends OK(one) and
- * waits half that round trip; the listener reads it; only then do both predict (one echo query
- * from a fresh port; predicted port = observed + increment) and send their address.
- * </ul>
- * The initiator starts the punch when it has the listener's address; when armed it sends
- * "ready"; the listener starts its punch on "ready".
+ * or here), so each side may write ahead of the other without changing a byte on the wire. Two
+ * timings of the same sequence (docs/PROTOCOL.md, "Timing: sequential and pipelined"):
+ * <b>pipelined</b> (ours, with the RACE punch: the prediction starts with the procedure and each
+ * side writes its frames as soon as the original's order allows) and <b>sequential</b> (the
+ * original's, with the ORIGINAL punch: sync, half a round trip's pause, then prediction). The
+ * initiator starts the punch when it has the listener's address; when armed it sends "ready";
+ * the listener starts its punch on "ready".
  *
  * <p>An ABORT frame is answered with ACKABORT and fails the procedure (ERR_ASYMCLIENT on the
  * initiator, ERR_ASYMSERVER on the listener); a failure of our own sends ABORT(reason).
  *
- * <p>{@link #state()} names the first step, in the original's order, that is not done yet; a
- * failed prediction fails at once (ERR_PREDICT). Error codes when a state's deadline passes
- * (each state waits at most the echo timeout, and never past the procedure's overall deadline;
- * "ready" and the punch wait until the overall deadline):
- * <table>
- * <caption>timeouts</caption>
- * <tr><td>CONTROL_CONNECTING</td><td>ERR_CONNECT</td></tr>
- * <tr><td>SYNC_*</td><td>ERR_ECHO_TIMEOUT</td></tr>
- * <tr><td>PREDICTING</td><td>ERR_PREDICT</td></tr>
- * <tr><td>EXCHANGING</td><td>ERR_ADDRPORT_RECEIVE</td></tr>
- * <tr><td>AWAIT_READY (listener)</td><td>ERR_TIMEOUT</td></tr>
- * <tr><td>PUNCHING</td><td>ERR_ASYM_TIMEOUT on the initiator (XAsymClient), ERR_TIMEOUT on the listener (XAsymServer)</td></tr>
- * </table>
- * The control channel closing before the punch: a clean close is the state's RECEIVE error
- * (ERR_SYN_RECEIVE, ERR_ADDRPORT_RECEIVE, ERR_RECEIVE), an I/O error its SEND error (ERR_SYN_SEND,
- * ERR_ADDRPORT_SEND, ERR_SEND). During the punch the control channel may close (the peer may have
- * finished first); only the deadline or an ABORT fails it then. Equal public IPs after the
- * exchange: ERR_HAIRPIN.
+ * <p>{@link #state()} names the first step, in the original's order, that is not done yet; each
+ * {@link State} carries the errors of its waits. Each state waits at most the echo timeout, and
+ * never past the procedure's overall deadline; "ready" and the punch wait until the overall
+ * deadline, the punch ending in ERR_ASYM_TIMEOUT on the initiator (XAsymClient) and ERR_TIMEOUT on
+ * the listener (XAsymServer). The control channel closing before the punch: a clean close is the
+ * state's RECEIVE error, an I/O error its SEND error; during the punch the control channel may
+ * close (the peer may have finished first), and only the deadline or an ABORT fails it then. A
+ * failed prediction fails at once (ERR_PREDICT); equal public IPs after the exchange, ERR_HAIRPIN.
  */
 public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Action> {
-    /** The machine's states. */
+    /**
+     * The machine's states, each with the errors of its waits (see the class comment): when its
+     * deadline passes, when the control channel closes cleanly, when it fails with an I/O error.
+     */
     public enum State {
         /** Connecting to the session's control port. */
-        CONTROL_CONNECTING,
+        CONTROL_CONNECTING(ErrorStat.ERR_CONNECT, ErrorStat.ERR_CONNECT, ErrorStat.ERR_CONNECT),
         /** Initiator: sent OK(one), waiting for the listener's (the round trip is measured). */
-        SYNC_AWAIT_ECHO,
+        SYNC_AWAIT_ECHO(ErrorStat.ERR_ECHO_TIMEOUT, ErrorStat.ERR_SYN_RECEIVE, ErrorStat.ERR_SYN_SEND),
         /** Initiator, sequential timing: sent the second OK(one), waiting half the round trip. */
-        SYNC_HALF_RTT,
+        SYNC_HALF_RTT(ErrorStat.ERR_ECHO_TIMEOUT, ErrorStat.ERR_SYN_RECEIVE, ErrorStat.ERR_SYN_SEND),
         /** Listener: waiting for the initiator's first OK(one). */
-        SYNC_AWAIT_FIRST,
+        SYNC_AWAIT_FIRST(ErrorStat.ERR_ECHO_TIMEOUT, ErrorStat.ERR_SYN_RECEIVE, ErrorStat.ERR_SYN_SEND),
         /** Listener: answered, waiting for the initiator's second OK(one). */
-        SYNC_AWAIT_SECOND,
+        SYNC_AWAIT_SECOND(ErrorStat.ERR_ECHO_TIMEOUT, ErrorStat.ERR_SYN_RECEIVE, ErrorStat.ERR_SYN_SEND),
         /** The echo query of the port prediction is in flight. */
-        PREDICTING,
+        PREDICTING(ErrorStat.ERR_PREDICT, ErrorStat.ERR_ADDRPORT_RECEIVE, ErrorStat.ERR_ADDRPORT_SEND),
         /** Waiting for the peer's address and port frames. */
-        EXCHANGING,
+        EXCHANGING(ErrorStat.ERR_ADDRPORT_RECEIVE, ErrorStat.ERR_ADDRPORT_RECEIVE, ErrorStat.ERR_ADDRPORT_SEND),
         /** Listener: waiting for the initiator's "ready". */
-        AWAIT_READY,
-        /** The punch runs. */
-        PUNCHING,
+        AWAIT_READY(ErrorStat.ERR_TIMEOUT, ErrorStat.ERR_RECEIVE, ErrorStat.ERR_SEND),
+        /** The punch runs (its timeout depends on the side: see {@link #handleTimeout}). */
+        PUNCHING(ErrorStat.ERR_TIMEOUT, ErrorStat.ERR_RECEIVE, ErrorStat.ERR_SEND),
         /** Direct connection up. */
-        DONE,
+        DONE(null, null, null),
         /** Failed. */
-        FAILED
+        FAILED(null, null, null);
+
+        private final ErrorStat timeout;
+        private final ErrorStat closed;
+        private final ErrorStat broken;
+
+        State(ErrorStat timeout, ErrorStat closed, ErrorStat broken) {
+            this.timeout = timeout;
+            this.closed = closed;
+            this.broken = broken;
+        }
     }
 
     /** What the owner must do. */
@@ -134,10 +125,6 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private static final Duration MIN_RETRY = Duration.ofMillis(10);
     private static final Duration MAX_RETRY = Duration.ofSeconds(2);
 
-    /** Phase names in the order of the original's steps; comm and announce come from the caller. */
-    private static final List<String> PHASE_ORDER = List.of("comm", "announce", "control", "sync", "predict",
-            "exchange", "punch");
-
     private final Outbound control = outbound(0);
     private final boolean initiator;
     private final boolean pipelined;
@@ -145,14 +132,13 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private final InetSocketAddress echoEndpoint;
     private final long echoTimeoutNs;
     private final long overallDeadlineNs;
-    private final Map<String, Duration> phases;
+    private final RendezvousPhases phases;
     private final ClockSync sync;
     private final AddressExchange exchange;
     private State state = State.CONTROL_CONNECTING;
     private boolean controlOpen;
     /** Listener: the initiator's "ready" is still to be read. */
     private boolean awaitingReady;
-    private long phaseStartNs;
     private long predictStartNs;
     private boolean predictRequested;
 
@@ -176,7 +162,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         this.echoEndpoint = echoEndpoint;
         this.echoTimeoutNs = echoTimeout.toNanos();
         this.overallDeadlineNs = overallDeadlineNs;
-        this.phases = new LinkedHashMap<>(priorPhases);
+        this.phases = new RendezvousPhases(priorPhases);
         this.sync = new ClockSync(initiator, pipelined);
         this.exchange = new AddressExchange(increment);
         this.awaitingReady = !initiator;
@@ -204,7 +190,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
 
     /** Starts: connect to the control channel (pipelined: and start the prediction). */
     public void start(long nowNs) {
-        phaseStartNs = nowNs;
+        phases.start(nowNs);
         emit(new Action.ConnectControl(controlAddress));
         if (pipelined) {
             requestPrediction(nowNs);
@@ -229,7 +215,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             return;
         }
         controlOpen = true;
-        phase("control", nowNs);
+        phases.end("control", nowNs);
         if (sync.start(nowNs)) {
             send(ControlFrame.one());
         }
@@ -315,8 +301,8 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             return;
         }
         boolean syncDone = controlOpen && sync.done();
-        if (syncDone && !phases.containsKey("sync")) {
-            phase("sync", nowNs);
+        if (syncDone && !phases.has("sync")) {
+            phases.end("sync", nowNs);
         }
         if (!predictRequested && syncDone) {
             requestPrediction(nowNs);
@@ -381,7 +367,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             failWith(bad);
             return;
         }
-        phases.put("predict", Duration.ofNanos(nowNs - predictStartNs)); // may overlap other phases
+        phases.alongside("predict", nowNs - predictStartNs);
         advance(nowNs);
     }
 
@@ -393,7 +379,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     }
 
     private void punch(long nowNs) {
-        phase("exchange", nowNs);
+        phases.end("exchange", nowNs);
         state = State.PUNCHING;
         deadline(overallDeadlineNs);
         long rttNs = sync.rttNs();
@@ -421,11 +407,11 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         if (state != State.PUNCHING) {
             return;
         }
-        phase("punch", nowNs);
+        phases.end("punch", nowNs);
         state = State.DONE;
         clearDeadline();
         closeControl();
-        emit(new Action.Succeeded(peerAddress(), Collections.unmodifiableMap(inOrder(phases))));
+        emit(new Action.Succeeded(peerAddress(), phases.inOrder()));
     }
 
     /** The punch failed for good. */
@@ -452,14 +438,8 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             return; // during the punch the peer may have won and closed first
         }
         boolean clean = ioError == null;
-        String why = "the control channel closed" + (clean ? "" : ": " + ioError) + " (state " + state + ")";
-        switch (state) {
-            case SYNC_AWAIT_ECHO, SYNC_HALF_RTT, SYNC_AWAIT_FIRST, SYNC_AWAIT_SECOND ->
-                    fail(clean ? ErrorStat.ERR_SYN_RECEIVE : ErrorStat.ERR_SYN_SEND, why);
-            case PREDICTING, EXCHANGING -> fail(clean ? ErrorStat.ERR_ADDRPORT_RECEIVE : ErrorStat.ERR_ADDRPORT_SEND,
-                    why);
-            default -> fail(clean ? ErrorStat.ERR_RECEIVE : ErrorStat.ERR_SEND, why);
-        }
+        fail(clean ? state.closed : state.broken, "the control channel closed" + (clean ? "" : ": " + ioError)
+                + " (state " + state + ")");
     }
 
     /** A deadline passed: the half-RTT pause ends, or the state's wait timed out (see the table above). */
@@ -473,19 +453,20 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             advance(nowNs);
             return;
         }
-        String why = "timed out in state " + state;
-        switch (state) {
-            case CONTROL_CONNECTING -> fail(ErrorStat.ERR_CONNECT, "connecting to the control channel " + why);
-            case SYNC_AWAIT_ECHO, SYNC_HALF_RTT, SYNC_AWAIT_FIRST, SYNC_AWAIT_SECOND ->
-                    fail(ErrorStat.ERR_ECHO_TIMEOUT, "clock sync through the server " + why);
-            case PREDICTING -> fail(ErrorStat.ERR_PREDICT, "port prediction " + why);
-            case EXCHANGING -> fail(ErrorStat.ERR_ADDRPORT_RECEIVE, "waiting for the peer's address " + why);
-            case AWAIT_READY -> fail(ErrorStat.ERR_TIMEOUT, "waiting for the initiator's \"ready\" " + why);
-            case PUNCHING -> fail(initiator ? ErrorStat.ERR_ASYM_TIMEOUT : ErrorStat.ERR_TIMEOUT,
-                    "no direct connection with " + peerAddress() + " before the deadline");
-            default -> {
-            }
+        if (state == State.DONE || state == State.FAILED) {
+            return;
         }
+        String why = switch (state) {
+            case CONTROL_CONNECTING -> "connecting to the control channel " + controlAddress;
+            case PREDICTING -> "port prediction";
+            case EXCHANGING -> "waiting for the peer's address";
+            case AWAIT_READY -> "waiting for the initiator's \"ready\"";
+            case PUNCHING -> "no direct connection with " + peerAddress() + " before the deadline;";
+            default -> "clock sync through the server";
+        };
+        // XAsymClient's punch ends in ERR_ASYM_TIMEOUT, XAsymServer's in ERR_TIMEOUT
+        ErrorStat code = state == State.PUNCHING && initiator ? ErrorStat.ERR_ASYM_TIMEOUT : state.timeout;
+        fail(code, why + " timed out in state " + state);
     }
 
     /** Gives up from outside (client closing, server gone): sends ABORT if it can. */
@@ -524,24 +505,6 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
 
     private void send(ControlFrame f) {
         control.send(frame(f));
-    }
-
-    private void phase(String name, long nowNs) {
-        phases.put(name, Duration.ofNanos(nowNs - phaseStartNs));
-        phaseStartNs = nowNs;
-    }
-
-    /** @return the phases in the order of the original's steps (the prediction may end before the sync) */
-    private static Map<String, Duration> inOrder(Map<String, Duration> measured) {
-        Map<String, Duration> ordered = new LinkedHashMap<>();
-        for (String name : PHASE_ORDER) {
-            Duration d = measured.get(name);
-            if (d != null) {
-                ordered.put(name, d);
-            }
-        }
-        measured.forEach(ordered::putIfAbsent);
-        return ordered;
     }
 
     /** @return the bytes of one frame */

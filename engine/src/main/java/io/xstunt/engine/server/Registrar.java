@@ -1,5 +1,6 @@
 package io.xstunt.engine.server;
 
+import io.xstunt.engine.proc.EarliestDeadline;
 import io.xstunt.engine.proc.Outbound;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.registry.ClaimOutcome;
@@ -88,11 +89,8 @@ final class Registrar extends Procedure<Registrar.Action> {
     private LogState reported;
     /** Bytes that came while the registry's answer was awaited, and what of them is not read yet. */
     private final HeldBytes early = new HeldBytes(MAX_EARLY_BYTES);
-    private long idleNs;
-    private long idleExpiryNs;
-    /** Interval of the server's own keepalive records to an extension client, 0 for none. */
-    private long beatNs;
-    private long nextBeatNs;
+    private IdleWatch idle;
+    private final EarliestDeadline earliest = new EarliestDeadline();
 
     /**
      * @param infoTemplate the ServerInfo to send, with the real echo ports (its ID is replaced)
@@ -167,7 +165,8 @@ final class Registrar extends Procedure<Registrar.Action> {
             case PROBE -> readLines(in);
             case IDLE -> {
                 if (in.hasRemaining()) {
-                    keepAlive(nowNs);
+                    idle.heard(nowNs);
+                    nextDeadline();
                     readLines(in);
                 }
             }
@@ -280,15 +279,14 @@ final class Registrar extends Procedure<Registrar.Action> {
             return;
         }
         state = State.IDLE;
-        idleNs = extended ? config.idleTimeout().toNanos() : config.originalIdleTimeout().toNanos();
-        beatNs = extended ? config.keepaliveSeconds() * 1_000_000_000L : 0;
-        nextBeatNs = nowNs + beatNs;
+        idle = new IdleWatch(extended ? config.idleTimeout().toNanos() : config.originalIdleTimeout().toNanos(),
+                extended ? config.keepaliveSeconds() * 1_000_000_000L : 0, nowNs);
         if (extended) {
             // acknowledges the IDLE registration (EXT_FLAG_REG_ACK): the client's XInit completes
             // only now, so its next MSG_CONNECT finds it IDLE
             out.send(ByteBuffer.allocate(Echo.SIZE));
         }
-        keepAlive(nowNs);
+        nextDeadline();
     }
 
     @Override
@@ -307,16 +305,17 @@ final class Registrar extends Procedure<Registrar.Action> {
                 out.closeNow();
             }
             case IDLE -> {
-                if (idleNs > 0 && nowNs - idleExpiryNs >= 0) {
-                    reject(Rejection.IDLE_TIMEOUT, id + " silent for " + Duration.ofNanos(idleNs)
-                            + (extended ? " (no keepalive)" : ""));
-                    out.closeNow();
-                } else if (beatNs > 0) {
+                switch (idle.check(nowNs)) {
+                    case EXPIRED -> {
+                        reject(Rejection.IDLE_TIMEOUT, id + " silent for " + Duration.ofNanos(idle.idleNs())
+                                + (extended ? " (no keepalive)" : ""));
+                        out.closeNow();
+                    }
                     // the server's own keepalive: an all-zero record, which no announcement can be
-                    out.send(ByteBuffer.allocate(Echo.SIZE));
-                    nextBeatNs = nowNs + beatNs;
-                    nextDeadline();
+                    case BEAT -> out.send(ByteBuffer.allocate(Echo.SIZE));
+                    case NOTHING -> { }
                 }
+                nextDeadline();
             }
             case REFUSED -> out.closeNow();
             case CLOSED -> clearDeadline();
@@ -353,20 +352,11 @@ final class Registrar extends Procedure<Registrar.Action> {
         }
     }
 
-    /** Any byte from an IDLE client shows it is alive: its idle deadline moves on. */
-    private void keepAlive(long nowNs) {
-        idleExpiryNs = nowNs + idleNs;
-        nextDeadline();
-    }
-
     /** The earlier of the idle expiry and the next keepalive record, if any. */
     private void nextDeadline() {
-        if (idleNs > 0 && beatNs > 0) {
-            deadline(idleExpiryNs - nextBeatNs < 0 ? idleExpiryNs : nextBeatNs);
-        } else if (idleNs > 0) {
-            deadline(idleExpiryNs);
-        } else if (beatNs > 0) {
-            deadline(nextBeatNs);
+        idle.offerDeadlines(earliest.reset());
+        if (earliest.any()) {
+            deadline(earliest.earliestNs());
         } else {
             clearDeadline();
         }
