@@ -30,8 +30,6 @@ public final class EventLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
     /** Bounded per pass so that a flood of commands cannot starve I/O. */
     private static final int MAX_COMMANDS_PER_PASS = 1024;
-    /** The read buffer's least size: larger than any XSTUNT message, log lines included. */
-    private static final int MIN_READ_BUFFER = 4096;
 
     private final String name;
     private final Selector selector;
@@ -53,9 +51,7 @@ public final class EventLoop implements AutoCloseable {
     private int ioEvents;
     private java.util.ArrayList<Runnable> afterSelect = new java.util.ArrayList<>();
     private java.util.ArrayList<Runnable> afterSelectRunning = new java.util.ArrayList<>();
-    /** The read buffer of every connection on this loop (loop thread only): see {@link #lendReadBuffer}. */
-    private java.nio.ByteBuffer readBuffer;
-    private boolean readBufferLent;
+    private final ReadBuffer readBuffer = new ReadBuffer();
 
     private EventLoop(String name, LongSupplier clockNs) throws IOException {
         this.name = Objects.requireNonNull(name, "name");
@@ -287,22 +283,12 @@ public final class EventLoop implements AutoCloseable {
      * callback) gets a buffer of its own, so one read never overwrites another's bytes.
      */
     public java.nio.ByteBuffer lendReadBuffer(int capacity) {
-        if (readBufferLent) {
-            return java.nio.ByteBuffer.allocate(capacity);
-        }
-        if (readBuffer == null || readBuffer.capacity() < capacity) {
-            // direct: the JDK reads a socket into it without copying through a buffer of its own
-            readBuffer = java.nio.ByteBuffer.allocateDirect(Math.max(capacity, MIN_READ_BUFFER));
-        }
-        readBufferLent = true;
-        return readBuffer.clear().limit(capacity);
+        return readBuffer.lend(capacity); // every read calls it: no thread check on this path
     }
 
-    /** Takes back what {@link #lendReadBuffer} lent (a nested loan's own buffer is dropped). */
+    /** Takes back what {@link #lendReadBuffer} lent (a nested loan's own buffer is dropped). Loop thread only. */
     public void returnReadBuffer(java.nio.ByteBuffer b) {
-        if (b == readBuffer) {
-            readBufferLent = false;
-        }
+        readBuffer.giveBack(b);
     }
 
     /** @return the loop's clock, as read at the start of the current pass (loop thread) */
