@@ -242,9 +242,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         Failure refused = CommRequest.connectAnswer(value, c.peerId);
         if (refused != null) {
             fail(call, refused);
-            return;
-        }
-        if (c.answered(nowNs) != null) {
+        } else if (c.answered(nowNs) != null) {
             startRendezvous(call, c, nowNs);
         }
         nextDeadline();
@@ -257,6 +255,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
             emit(new Action.Deregistered(call));
         }
+        nextDeadline();
     }
 
     /** The comm request of {@code call} failed. */
@@ -268,6 +267,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         } else if (connects.containsKey(call)) {
             fail(call, error);
         }
+        nextDeadline();
     }
 
     /** The rendezvous of {@code call} produced its connection. */
