@@ -107,6 +107,8 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private final ClientConfig config;
     private final Map<Long, ConnectCall> connects = new LinkedHashMap<>();
     private final Set<Long> incoming = new HashSet<>();
+    /** XDeRegister calls whose MSG_DEREGISTER is in flight: each ends with its own request. */
+    private final Set<Long> deregisters = new HashSet<>();
     private final ListenQueue listens = new ListenQueue();
     private final EarliestDeadline earliest = new EarliestDeadline();
     private Registration.Outcome outcome;
@@ -115,7 +117,6 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private Failure gone;
     private boolean closedByUser;
     private boolean callback;
-    private long deregisterCall = -1;
     private int registrations = 1;
     private long beatNs;
     private long nextBeatNs;
@@ -219,7 +220,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             return;
         }
         closedByUser = true;
-        deregisterCall = call;
+        deregisters.add(call);
         emit(new Action.Request(call, Msg.deregister(id).withToken(outcome.serverInfo().token())));
     }
 
@@ -250,8 +251,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     /** The comm request of {@code call}, which has no answer, was delivered. */
     void handleDelivered(long call, long nowNs) {
-        if (call == deregisterCall) {
-            deregisterCall = -1;
+        if (deregisters.remove(call)) {
             shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
             emit(new Action.Deregistered(call));
         }
@@ -260,8 +260,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     /** The comm request of {@code call} failed. */
     void handleRequestFailed(long call, Failure error, long nowNs) {
-        if (call == deregisterCall) {
-            deregisterCall = -1;
+        if (deregisters.remove(call)) {
             shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
             emit(new Action.Fail(call, error));
         } else if (connects.containsKey(call)) {
