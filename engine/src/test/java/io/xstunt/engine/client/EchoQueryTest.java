@@ -101,14 +101,8 @@ class EchoQueryTest {
     @Test
     void aMalformedEchoFailsAndClosesAtOnce() {
         connected();
-        ByteBuffer bad = ByteBuffer.allocate(Echo.SIZE);
-        new Echo(PUBLIC, 50001, 7, "bob", PUBLIC, Protocol.ROLE_LISTENER).write(bad);
-        int role = Echo.SIZE - 1;
-        while (bad.get(role) != Protocol.ROLE_LISTENER) {
-            role--; // the role byte comes last but for the union's padding
-        }
-        bad.put(role, (byte) 'Z'); // no such role
-        bad.flip();
+        ByteBuffer bad = ByteBuffer.wrap(ClientEndpointTest.withUnknownRole(
+                ClientEndpointTest.announcement(Protocol.ROLE_LISTENER, "bob", 50001)));
         Outputs<Action> o = hand.bytes(0, bad);
         assertTrue(o.only(Action.Failed.class).reason().startsWith("malformed echo"), o.toString());
         assertEquals(Closing.NOW, o.closing(0));
