@@ -101,6 +101,8 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private final ClientConfig config;
     private final Map<Long, ConnectCall> connects = new LinkedHashMap<>();
     private final Set<Long> incoming = new HashSet<>();
+    /** XDeRegister calls whose MSG_DEREGISTER is in flight: each ends with its own request. */
+    private final Set<Long> deregisters = new HashSet<>();
     private final ListenQueue listens = new ListenQueue();
     private final EarliestDeadline earliest = new EarliestDeadline();
     private final Keepalive keepalive = new Keepalive();
@@ -111,7 +113,6 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private Failure gone;
     private boolean closedByUser;
     private boolean callback;
-    private long deregisterCall = -1;
     private int registrations = 1;
 
     /** @param outcome the registration that made this client (its log connection is connection 0) */
@@ -202,7 +203,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             return;
         }
         closedByUser = true;
-        deregisterCall = call;
+        deregisters.add(call);
         emit(new Action.Request(call, Msg.deregister(id).withToken(outcome.serverInfo().token())));
     }
 
@@ -225,9 +226,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         Failure refused = CommRequest.connectAnswer(value, c.peerId);
         if (refused != null) {
             fail(call, refused);
-            return;
-        }
-        if (c.answered(nowNs) != null) {
+        } else if (c.answered(nowNs) != null) {
             startRendezvous(call, c, nowNs);
         }
         nextDeadline();
@@ -235,22 +234,22 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     /** The comm request of {@code call}, which has no answer, was delivered. */
     void handleDelivered(long call, long nowNs) {
-        if (call == deregisterCall) {
-            deregisterCall = -1;
+        if (deregisters.remove(call)) {
             shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
             emit(new Action.Deregistered(call));
         }
+        nextDeadline();
     }
 
     /** The comm request of {@code call} failed. */
     void handleRequestFailed(long call, Failure error, long nowNs) {
-        if (call == deregisterCall) {
-            deregisterCall = -1;
+        if (deregisters.remove(call)) {
             shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
             emit(new Action.Fail(call, error));
         } else if (connects.containsKey(call)) {
             fail(call, error);
         }
+        nextDeadline();
     }
 
     /** The rendezvous of {@code call} produced its connection. */

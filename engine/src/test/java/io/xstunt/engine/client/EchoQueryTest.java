@@ -1,0 +1,125 @@
+package io.xstunt.engine.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.xstunt.engine.client.ByHand.Outputs;
+import io.xstunt.engine.client.EchoQuery.Action;
+import io.xstunt.engine.nat.NatAnalysis.Observation;
+import io.xstunt.engine.net.SocketSpec;
+import io.xstunt.engine.proc.Outbound.Closing;
+import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+
+/** One echo query driven by hand: connect, read the address reply, wait for the server's close. */
+class EchoQueryTest {
+    static final InetAddress LOCAL = Ipv4.parse("192.168.1.20");
+    static final InetSocketAddress ENDPOINT = new InetSocketAddress("203.0.113.1", 8124);
+    static final int PUBLIC = Ipv4.toInt(Ipv4.parse("198.51.100.4"));
+
+    EchoQuery q;
+    ByHand<Action> hand;
+
+    /** Starts a query from a fresh port; @return the connection it asked for */
+    Action.Open start(int localPort, boolean reusePort) {
+        q = new EchoQuery(LOCAL, localPort, reusePort, ENDPOINT);
+        hand = new ByHand<>(q, 1_000);
+        Action.Open open = hand.feed(q::start).only(Action.Open.class);
+        assertTrue(hand.deadline().isEmpty(), "its owner bounds it");
+        return open;
+    }
+
+    /** Starts a query from a fresh port and connects it from local port 40000. */
+    void connected() {
+        start(0, false);
+        assertTrue(hand.connected(0, new InetSocketAddress(LOCAL, 40000)).quiet(), "the server speaks first");
+    }
+
+    static ByteBuffer echo(int ip, int port) {
+        ByteBuffer b = ByteBuffer.allocate(Echo.SIZE);
+        Echo.address(ip, port).write(b);
+        return b.flip();
+    }
+
+    @Test
+    void opensTheSocketItsOwnerAsksFor() {
+        assertEquals(new Action.Open(SocketSpec.shared(LOCAL, 0, false), ENDPOINT), start(0, false));
+        assertEquals(new Action.Open(SocketSpec.shared(LOCAL, 40000, true), ENDPOINT), start(40000, true),
+                "the prediction's port is bound again by the punch");
+    }
+
+    @Test
+    void theEchoThenTheServersCloseIsTheAnswer() {
+        connected();
+        ByteBuffer reply = echo(PUBLIC, 50001);
+        ByteBuffer half = reply.slice(0, Echo.SIZE / 2);
+        assertTrue(hand.bytes(0, half).quiet());
+        assertEquals(0, half.position(), "a partial echo waits for its rest");
+        assertTrue(hand.bytes(0, reply).quiet(), "no answer before the server closes: it closes first");
+        assertEquals(0, reply.remaining());
+        assertTrue(hand.bytes(0, new byte[] {1, 2, 3}).quiet(), "anything after the one record is ignored");
+        Outputs<Action> o = hand.closed(0, null);
+        assertEquals(new Action.Answered(40000, new Observation(PUBLIC, 50001)), o.only(Action.Answered.class));
+        assertEquals(Closing.OPEN, o.closing(0), "the server closed first: nothing for us to close");
+    }
+
+    @Test
+    void aResetAfterTheEchoDoesNotSpoilIt() {
+        connected();
+        hand.bytes(0, echo(PUBLIC, 50001));
+        assertEquals(new Action.Answered(40000, new Observation(PUBLIC, 50001)),
+                hand.closed(0, "java.io.IOException: Connection reset by peer").only(Action.Answered.class));
+    }
+
+    @Test
+    void aCloseBeforeTheEchoFails() {
+        connected();
+        assertTrue(hand.closed(0, null).only(Action.Failed.class).reason().contains("closed before the echo"));
+
+        connected();
+        hand.bytes(0, echo(PUBLIC, 50001).limit(Echo.SIZE - 1));
+        assertTrue(hand.closed(0, "java.io.IOException: Connection reset by peer").only(Action.Failed.class)
+                .reason().contains("reset"), "half an echo is no echo");
+    }
+
+    @Test
+    void aConnectThatFailsFails() {
+        start(0, false);
+        assertTrue(hand.connectFailed(0, "Connection refused").only(Action.Failed.class).reason()
+                .contains(ENDPOINT.toString()));
+
+        start(40000, true);
+        assertTrue(hand.closed(0, "java.net.ConnectException: Connection refused").only(Action.Failed.class)
+                .reason().contains("cannot connect from port 40000"), "closed before it was up: the connect failed");
+    }
+
+    @Test
+    void aMalformedEchoFailsAndClosesAtOnce() {
+        connected();
+        ByteBuffer bad = ByteBuffer.wrap(ClientEndpointTest.withUnknownRole(
+                ClientEndpointTest.announcement(Protocol.ROLE_LISTENER, "bob", 50001)));
+        Outputs<Action> o = hand.bytes(0, bad);
+        assertTrue(o.only(Action.Failed.class).reason().startsWith("malformed echo"), o.toString());
+        assertEquals(Closing.NOW, o.closing(0));
+        assertEquals(0, bad.remaining(), "the rest of the stream is dropped");
+        assertTrue(hand.closed(0, null).quiet(), "one outcome");
+    }
+
+    @Test
+    void anAbortedQueryClosesAndReportsNothing() {
+        connected();
+        Outputs<Action> o = hand.feed(n -> q.abort());
+        assertTrue(o.actions().isEmpty());
+        assertEquals(Closing.NOW, o.closing(0));
+        ByteBuffer late = echo(PUBLIC, 50001);
+        assertTrue(hand.bytes(0, late).quiet());
+        assertEquals(0, late.remaining(), "what still arrives is dropped");
+        assertTrue(hand.closed(0, null).quiet(), "its owner gave up on it: no outcome");
+        assertTrue(hand.feed(n -> q.abort()).quiet(), "aborting twice is harmless");
+    }
+}
