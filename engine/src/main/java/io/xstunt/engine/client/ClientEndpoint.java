@@ -13,7 +13,6 @@ import io.xstunt.engine.wire.WireFormatException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -108,7 +107,6 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private final Keepalive keepalive = new Keepalive();
     private final ReRegistration reRegistration = new ReRegistration();
     private Registration.Outcome outcome;
-    private InetSocketAddress predictEndpoint;
     private long nextCall = 1;
     private Failure gone;
     private boolean closedByUser;
@@ -125,7 +123,6 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     private void adopt(Registration.Outcome o) {
         this.outcome = o;
-        this.predictEndpoint = EchoProbe.endpoints(o.serverInfo())[0];
     }
 
     /** Starts: the keepalive, if the server asked for one. */
@@ -374,9 +371,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         if (!expired(nowNs)) {
             return;
         }
-        Map<Long, Long> expired = new HashMap<>();
-        listens.expire(nowNs, expired);
-        for (long call : expired.keySet()) {
+        for (long call : listens.expire(nowNs)) {
             emit(new Action.Fail(call, new Failure(ErrorStat.ERR_TIMEOUT, 0,
                     "the incoming connection did not come up within the XListen timeout")));
         }

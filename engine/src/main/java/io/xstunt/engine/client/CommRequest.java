@@ -113,7 +113,8 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         if (in.remaining() < Protocol.COMM_REPLY_LEN) {
             return;
         }
-        int value = in.order(ByteOrder.BIG_ENDIAN).getInt();
+        int value = in.slice(in.position(), Protocol.COMM_REPLY_LEN).order(ByteOrder.BIG_ENDIAN).getInt(0);
+        in.position(in.position() + Protocol.COMM_REPLY_LEN); // the driver's buffer keeps its byte order
         state = State.DONE;
         clearDeadline();
         out.closeNow();

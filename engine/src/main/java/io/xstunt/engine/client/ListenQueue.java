@@ -2,8 +2,9 @@ package io.xstunt.engine.client;
 
 import io.xstunt.engine.proc.EarliestDeadline;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.Map;
+import java.util.List;
 
 /**
  * XListen's side of a {@link ClientEndpoint}: incoming connections that came up and wait to be
@@ -42,15 +43,17 @@ final class ListenQueue {
         }
     }
 
-    /** Removes the waiters whose deadline has passed, into {@code expired} (call to deadline). */
-    void expire(long nowNs, Map<Long, Long> expired) {
+    /** Removes the waiters whose deadline has passed: @return their calls, oldest first */
+    List<Long> expire(long nowNs) {
+        List<Long> expired = new ArrayList<>();
         for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
             Waiter w = it.next();
             if (nowNs - w.deadlineNs() >= 0) {
                 it.remove();
-                expired.put(w.call(), w.deadlineNs());
+                expired.add(w.call());
             }
         }
+        return expired;
     }
 
     /** Empties the queue: @return the connections that waited (to be closed) */

@@ -313,7 +313,10 @@ public final class StuntClient implements AutoCloseable {
             @Override
             public void registered(Registration.Outcome o, Connection log, CompletableFuture<Void> stored) {
                 if (driver.connection(0) != null) {
-                    log.closeSilently(); // the old connection is still there: closed meanwhile
+                    // cannot happen (the endpoint asks only once its connection is gone): say so, not hang
+                    log.closeSilently();
+                    driver.feed(now -> endpoint.handleRegisterFailed(new Failure(ErrorStat.ERR_FAIL, 0,
+                            "registered again while the old log connection was still open"), now));
                     return;
                 }
                 log.listener(driver.listener(0));

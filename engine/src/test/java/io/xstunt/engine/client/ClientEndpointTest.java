@@ -561,7 +561,7 @@ class ClientEndpointTest {
         hand.closed(0, null);
         long lostAt = hand.now();
         long at = lostAt;
-        long delay = ClientEndpoint.MIN_RE_REGISTER_DELAY_NS;
+        long delay = ReRegistration.MIN_DELAY_NS;
         for (int attempt = 1; attempt <= 9; attempt++) {
             assertEquals(at + delay, hand.deadline().orElseThrow(), "attempt " + attempt);
             assertTrue(hand.justBeforeDeadline().quiet());
@@ -570,9 +570,9 @@ class ClientEndpointTest {
             hand.advance(2 * MS); // the registration takes a while
             at = hand.now();
             hand.feed(n -> endpoint.handleRegisterFailed(new Failure(ErrorStat.ERR_CONNECT, 0, "refused"), n));
-            delay = Math.min(2 * delay, ClientEndpoint.MAX_RE_REGISTER_DELAY_NS);
+            delay = Math.min(2 * delay, ReRegistration.MAX_DELAY_NS);
         }
-        assertEquals(ClientEndpoint.MAX_RE_REGISTER_DELAY_NS, hand.deadline().orElseThrow() - at);
+        assertEquals(ReRegistration.MAX_DELAY_NS, hand.deadline().orElseThrow() - at);
         assertEquals(1, endpoint.registrations());
         assertFalse(endpoint.registered());
     }
@@ -599,7 +599,7 @@ class ClientEndpointTest {
 
         long lostAgain = hand.now();
         hand.closed(0, null);
-        assertEquals(lostAgain + ClientEndpoint.MIN_RE_REGISTER_DELAY_NS, hand.deadline().orElseThrow(),
+        assertEquals(lostAgain + ReRegistration.MIN_DELAY_NS, hand.deadline().orElseThrow(),
                 "the delay starts over");
     }
 
