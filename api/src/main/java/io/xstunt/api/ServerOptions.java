@@ -38,6 +38,8 @@ public final class ServerOptions {
     public static final int DEFAULT_MAX_ANNOUNCEMENTS_PER_SECOND = ServerConfig.DEFAULT_MAX_ANNOUNCEMENTS_PER_SECOND;
     /** Default of {@link #idleTimeout}. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = ServerConfig.DEFAULT_IDLE_TIMEOUT;
+    /** Default of {@link #variantWait}. */
+    public static final Duration DEFAULT_VARIANT_WAIT = ServerConfig.DEFAULT_VARIANT_WAIT;
 
     private final ServerConfig.Builder b;
 
@@ -178,6 +180,16 @@ public final class ServerOptions {
     /** @param strict whether MSG_CONNECT and MSG_DEREGISTER must carry the holder token */
     public ServerOptions requireTokens(boolean strict) {
         b.requireTokens(strict);
+        return this;
+    }
+
+    /**
+     * @param wait how long the log and comm services wait for the byte that tells a request of the
+     *     reference's wire variant (MAX_ID_LEN 32) from one of the published XSTUNT client's (31);
+     *     only requests of the published client's variant wait it (docs/PROTOCOL.md, "Wire variants")
+     */
+    public ServerOptions variantWait(Duration wait) {
+        b.variantWait(wait);
         return this;
     }
 

@@ -39,15 +39,16 @@ public final class Xstunt {
      * @param serverIp1 the server's first IPv4 literal ({@code pchIP1}); required, as there is
      *     no default server (the reference's NULL = DEF_SERVER_IP1 is not supported)
      * @param serverIp2 the server's second IPv4 literal ({@code pchIP2}); required
-     * @param id 1 to 32 bytes of UTF-8 without control characters ({@code pchID})
+     * @param id 1 to {@link XstuntOptions#idLength()} (32 by default) bytes of UTF-8 without control
+     *     characters ({@code pchID})
      * @param options ports, local address, fingerprint file, event loop, bounds
      * @return the registered client ({@code psServerLog})
      * @throws XstuntException ERR_CREATE_SOCKET, ERR_CONNECT, ERR_SEND, ERR_RECEIVE,
      *     ERR_VERSION, ERR_PROBE, ERR_DUPLICATE_ID; ERR_TIMEOUT past the bound
      *     ({@link XstuntOptions.Builder#initTimeout})
      * @throws IllegalArgumentException on a missing or malformed IP or a bad ID (empty, longer
-     *     than 32 bytes, control characters): refused before any traffic, where the reference
-     *     answered an empty ID with ERR_DUPLICATE_ID
+     *     than {@link XstuntOptions#idLength()} bytes, control characters): refused before any
+     *     traffic, where the reference answered an empty ID with ERR_DUPLICATE_ID
      */
     public static XstuntClient xInit(String serverIp1, String serverIp2, String id, XstuntOptions options)
             throws XstuntException {

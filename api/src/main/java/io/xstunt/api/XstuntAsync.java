@@ -35,9 +35,9 @@ public final class XstuntAsync {
      * @param serverIp1 the server's first IPv4 literal ({@code pchIP1}). There is no default
      *     server: where the reference took NULL for its DEF_SERVER_IP1, this takes none
      * @param serverIp2 the server's second IPv4 literal ({@code pchIP2})
-     * @param id 1 to 32 bytes of UTF-8, no control characters ({@code pchID}); where the
-     *     reference answered an empty ID with ERR_DUPLICATE_ID, a bad ID is refused here before
-     *     any traffic
+     * @param id 1 to {@link XstuntOptions#idLength()} (32 by default) bytes of UTF-8, no control
+     *     characters ({@code pchID}); where the reference answered an empty ID with
+     *     ERR_DUPLICATE_ID, a bad ID is refused here before any traffic
      * @param options ports, local address, fingerprint file, event loop
      * @return the registered client (the reference's {@code psServerLog})
      * @throws IllegalArgumentException on a missing or malformed IP or a bad ID
@@ -45,7 +45,7 @@ public final class XstuntAsync {
     public static CompletableFuture<XstuntClient> xInit(String serverIp1, String serverIp2, String id,
                                                          XstuntOptions options) {
         ClientConfig config = config(serverIp1, serverIp2, options);
-        ClientId.validate(id);
+        ClientId.validate(id, options.wireVariant());
         EventLoop loop = options.loop();
         return engineCall(() -> StuntClient.register(loop, config, id))
                 .thenApply(client -> new XstuntClient(client, loop, options, config));
@@ -104,7 +104,7 @@ public final class XstuntAsync {
      */
     public static CompletableFuture<XstuntConnection> xConnect(XstuntClient client, String peerId, Duration timeout) {
         Objects.requireNonNull(client, "client");
-        ClientId.validate(peerId);
+        ClientId.validate(peerId, client.options().wireVariant());
         XstuntOptions.checkPositive(timeout, "timeout");
         return engineCall(() -> client.engine().connect(peerId, timeout).thenApply(XstuntConnection::new));
     }

@@ -4,6 +4,7 @@ import io.xstunt.engine.client.ClientConfig;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireVariant;
 import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,7 @@ public final class XstuntOptions {
     private final byte[] sharedSecret;
     private final boolean extensions;
     private final boolean autoReRegister;
+    private final WireVariant wireVariant;
 
     private XstuntOptions(Builder b) {
         this.logPort = b.logPort;
@@ -55,6 +57,7 @@ public final class XstuntOptions {
         this.sharedSecret = b.sharedSecret;
         this.extensions = b.extensions;
         this.autoReRegister = b.autoReRegister;
+        this.wireVariant = b.wireVariant;
     }
 
     /** @return the reference's defaults, on the shared event loop */
@@ -116,6 +119,16 @@ public final class XstuntOptions {
         return punchStrategy;
     }
 
+    /** @return {@code MAX_ID_LEN} of the wire variant spoken: 32 (the reference's) or 31 (the published client's) */
+    public int idLength() {
+        return wireVariant.maxIdLen();
+    }
+
+    /** @return the wire variant spoken (within the API) */
+    WireVariant wireVariant() {
+        return wireVariant;
+    }
+
     /** The engine's configuration for a server: these options. */
     ClientConfig clientConfig(Inet4Address serverIp1, Inet4Address serverIp2) {
         return ClientConfig.builder(serverIp1, serverIp2)
@@ -131,6 +144,7 @@ public final class XstuntOptions {
                 .sharedSecret(sharedSecret)
                 .extensions(extensions)
                 .autoReRegister(autoReRegister)
+                .wireVariant(wireVariant)
                 .build();
     }
 
@@ -151,6 +165,7 @@ public final class XstuntOptions {
         private byte[] sharedSecret;
         private boolean extensions = true;
         private boolean autoReRegister;
+        private WireVariant wireVariant = WireVariant.ID32;
 
         private Builder() {
         }
@@ -292,6 +307,19 @@ public final class XstuntOptions {
          */
         public Builder autoReRegister(boolean on) {
             this.autoReRegister = on;
+            return this;
+        }
+
+        /**
+         * @param maxIdLen {@code MAX_ID_LEN} of the wire variant to speak: 32, the reference's (the
+         *     default), or 31, the published XSTUNT client's (Client.h), for a server built from
+         *     that source; its ID fields are a byte shorter, so IDs are at most 31 bytes, and every
+         *     struct with an ID is smaller (ServerInfo 56, Echo 52, Msg 68 bytes). An xstunt server
+         *     speaks both on the same ports.
+         * @throws IllegalArgumentException for any other value
+         */
+        public Builder idLength(int maxIdLen) {
+            this.wireVariant = WireVariant.ofMaxIdLen(maxIdLen);
             return this;
         }
 

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
-
 import io.xstunt.engine.server.Rejection;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireVariant;
 import io.xstunt.testkit.Await;
 import io.xstunt.testkit.LoopbackServer;
 import java.net.InetSocketAddress;
@@ -171,8 +171,8 @@ class XstuntLoopbackTest {
             try (SocketChannel stranger = SocketChannel.open()) {
                 stranger.bind(new InetSocketAddress("127.0.0.13", 0));
                 stranger.connect(server.server().commAddress());
-                ByteBuffer msg = ByteBuffer.allocate(Msg.SIZE);
-                Msg.deregister("alice").write(msg);
+                ByteBuffer msg = ByteBuffer.allocate(WireVariant.ID32.msgSize());
+                Msg.deregister("alice").write(msg, WireVariant.ID32);
                 stranger.write(msg.flip());
             }
             Await.until("the stranger's MSG_DEREGISTER counted as denied", BOUND,

@@ -12,6 +12,7 @@ import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -69,12 +70,12 @@ public class CodecBenchmark {
     public void setUp() {
         serverInfoBytes = encoded(serverInfo::write);
         announcementBytes = encoded(announcement::write);
-        addressBytes = encoded(b -> Echo.writeAddress(b, IP_A, 40001));
+        addressBytes = encoded(b -> Echo.writeAddress(b, WireVariant.ID32, IP_A, 40001));
         connectBytes = encoded(connect::write);
         fingerprintBytes = encoded(fingerprint::write);
         helloBytes = encoded(hello::write);
         logStateBytes = encoded(logState::write);
-        idBytes = encoded(b -> ClientId.write(b, "alice"));
+        idBytes = encoded(b -> ClientId.write(b, "alice", WireVariant.ID32));
         frameBytes = encoded(ControlFrame.port(40002)::write);
         logLineBytes = ByteBuffer.wrap(LogLine.format(1_700_000_000_123L, "Probe.cpp", 120,
                 "probe 3 of 4 answered from 203.0.113.7:40001"));
@@ -118,7 +119,7 @@ public class CodecBenchmark {
     @Benchmark
     public ByteBuffer echoWriteAddress() {
         ByteBuffer b = cleared();
-        Echo.writeAddress(b, IP_A, 40001);
+        Echo.writeAddress(b, WireVariant.ID32, IP_A, 40001);
         return b;
     }
 
@@ -153,7 +154,7 @@ public class CodecBenchmark {
     @Benchmark
     public ByteBuffer clientIdWrite() {
         ByteBuffer b = cleared();
-        ClientId.write(b, "alice");
+        ClientId.write(b, "alice", WireVariant.ID32);
         return b;
     }
 
@@ -188,27 +189,27 @@ public class CodecBenchmark {
 
     @Benchmark
     public ServerInfo serverInfoRead() {
-        return ServerInfo.read(rewound(serverInfoBytes));
+        return ServerInfo.read(rewound(serverInfoBytes), WireVariant.ID32);
     }
 
     @Benchmark
     public Echo echoAnnouncementRead() {
-        return Echo.read(rewound(announcementBytes));
+        return Echo.read(rewound(announcementBytes), WireVariant.ID32);
     }
 
     @Benchmark
     public Echo echoAddressRead() {
-        return Echo.read(rewound(addressBytes));
+        return Echo.read(rewound(addressBytes), WireVariant.ID32);
     }
 
     @Benchmark
     public Msg msgConnectRead() {
-        return Msg.read(rewound(connectBytes));
+        return Msg.read(rewound(connectBytes), WireVariant.ID32);
     }
 
     @Benchmark
     public Fingerprint fingerprintRead() {
-        return Fingerprint.read(rewound(fingerprintBytes));
+        return Fingerprint.read(rewound(fingerprintBytes), WireVariant.ID32);
     }
 
     @Benchmark
@@ -223,7 +224,7 @@ public class CodecBenchmark {
 
     @Benchmark
     public String clientIdRead() {
-        return ClientId.read(rewound(idBytes));
+        return ClientId.read(rewound(idBytes), WireVariant.ID32);
     }
 
     @Benchmark

@@ -19,6 +19,7 @@ import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import io.xstunt.testkit.Await;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -257,12 +258,12 @@ class LoopNeverBlocksTest {
             log.bind(new InetSocketAddress("127.0.0.13", 0));
             log.connect(server.logAddress());
             readFully(log, LogHello.SIZE);
-            ByteBuffer reg = ByteBuffer.allocate(Protocol.ID_FIELD_LEN + LogState.SIZE);
-            ClientId.write(reg, "carol");
+            ByteBuffer reg = ByteBuffer.allocate(WireVariant.ID32.idFieldSize() + LogState.SIZE);
+            ClientId.write(reg, "carol", WireVariant.ID32);
             new LogState(Protocol.CSTATE_IDLE, Ipv4.toInt(Ipv4.parse("127.0.0.13"))).write(reg);
-            log.write(reg.flip().limit(Protocol.ID_FIELD_LEN));
-            ByteBuffer info = readFully(log, ServerInfo.SIZE);
-            assertEquals("carol", ServerInfo.read(info).id());
+            log.write(reg.flip().limit(WireVariant.ID32.idFieldSize()));
+            ByteBuffer info = readFully(log, WireVariant.ID32.serverInfoSize());
+            assertEquals("carol", ServerInfo.read(info, WireVariant.ID32).id());
             log.write(reg.limit(reg.capacity()));
             for (int i = 0; i < 200; i++) {
                 log.write(ByteBuffer.wrap(LogLine.format(System.currentTimeMillis(), "Bench.java", i, "line " + i)));
@@ -271,7 +272,7 @@ class LoopNeverBlocksTest {
             try (SocketChannel comm = SocketChannel.open()) {
                 comm.bind(new InetSocketAddress("127.0.0.13", 0));
                 comm.connect(server.commAddress());
-                ByteBuffer m = ByteBuffer.allocate(Msg.SIZE);
+                ByteBuffer m = ByteBuffer.allocate(WireVariant.ID32.msgSize());
                 Msg.query("carol").write(m);
                 comm.write(m.flip());
                 assertEquals(Protocol.CSTATE_IDLE, readFully(comm, 4).getInt());

@@ -9,6 +9,7 @@ import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -43,7 +44,8 @@ final class FloorServer implements AutoCloseable {
     private final int ip2Int;
     /** Held log connections by ID (loop thread; size read by {@link #registered()}). */
     private final Map<String, SocketChannel> held = new HashMap<>();
-    private final ByteBuffer out = ByteBuffer.allocateDirect(Math.max(ServerInfo.SIZE, Echo.SIZE));
+    private final ByteBuffer out = ByteBuffer.allocateDirect(Math.max(WireVariant.ID32.serverInfoSize(),
+            WireVariant.ID32.echoSize()));
     private final Thread thread;
     private volatile int registered;
     private volatile long errors;
@@ -150,9 +152,9 @@ final class FloorServer implements AutoCloseable {
                 return;
             }
             in.flip();
-            if (id == null && in.remaining() >= Protocol.ID_FIELD_LEN) {
-                id = ClientId.read(in.slice(in.position(), Protocol.ID_FIELD_LEN));
-                in.position(in.position() + Protocol.ID_FIELD_LEN);
+            if (id == null && in.remaining() >= WireVariant.ID32.idFieldSize()) {
+                id = ClientId.read(in.slice(in.position(), WireVariant.ID32.idFieldSize()));
+                in.position(in.position() + WireVariant.ID32.idFieldSize());
                 new ServerInfo(id, ip1Int, ip2Int, 0, 0).write(out.clear());
                 channel.write(out.flip());
             }
@@ -179,7 +181,7 @@ final class FloorServer implements AutoCloseable {
     /** One comm connection: one Msg, the session's listener and announcements, the answer. */
     private final class CommRequest implements Ready {
         final SocketChannel channel;
-        final ByteBuffer in = ByteBuffer.allocate(Msg.SIZE);
+        final ByteBuffer in = ByteBuffer.allocate(WireVariant.ID32.msgSize());
 
         CommRequest(SocketChannel channel) {
             this.channel = channel;
@@ -194,7 +196,7 @@ final class FloorServer implements AutoCloseable {
                 }
                 return;
             }
-            Msg m = Msg.read(in.flip());
+            Msg m = Msg.read(in.flip(), WireVariant.ID32);
             SocketChannel a = held.get(m.srcId());
             SocketChannel b = held.get(m.dstId());
             if (a == null || b == null) {

@@ -9,6 +9,7 @@ import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -135,12 +136,12 @@ public final class LoadGenerator {
                         failed("server requires build " + h.requiredBuild());
                         return;
                     }
-                    ByteBuffer idField = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
-                    ClientId.write(idField, id);
+                    ByteBuffer idField = ByteBuffer.allocate(WireVariant.ID32.idFieldSize());
+                    ClientId.write(idField, id, WireVariant.ID32);
                     writeAll(channel, idField.flip());
                     step = 2;
-                } else if (step == 2 && in.remaining() >= ServerInfo.SIZE) {
-                    ServerInfo info = ServerInfo.read(in);
+                } else if (step == 2 && in.remaining() >= WireVariant.ID32.serverInfoSize()) {
+                    ServerInfo info = ServerInfo.read(in, WireVariant.ID32);
                     if (!info.id().equals(id)) {
                         failed("ID refused (ERR_DUPLICATE_ID)");
                         return;
@@ -152,8 +153,8 @@ public final class LoadGenerator {
                     Runnable r = onRegistered;
                     onRegistered = null;
                     r.run();
-                } else if (step == 3 && in.remaining() >= Echo.SIZE) {
-                    Echo e = Echo.read(in);
+                } else if (step == 3 && in.remaining() >= WireVariant.ID32.echoSize()) {
+                    Echo e = Echo.read(in, WireVariant.ID32);
                     if (session == null) {
                         failed("announcement without a session");
                         return;
@@ -299,7 +300,7 @@ public final class LoadGenerator {
                         if (!comm.finishConnect()) {
                             return;
                         }
-                        ByteBuffer m = ByteBuffer.allocate(Msg.SIZE);
+                        ByteBuffer m = ByteBuffer.allocate(WireVariant.ID32.msgSize());
                         Msg.connect(a.id, b.id).write(m);
                         writeAll(comm, m.flip());
                         key.interestOps(SelectionKey.OP_READ);
@@ -328,7 +329,7 @@ public final class LoadGenerator {
                 }
             };
             if (comm.connect(commAddress)) {
-                ByteBuffer m = ByteBuffer.allocate(Msg.SIZE);
+                ByteBuffer m = ByteBuffer.allocate(WireVariant.ID32.msgSize());
                 Msg.connect(a.id, b.id).write(m);
                 writeAll(comm, m.flip());
                 comm.register(selector, SelectionKey.OP_READ, h);

@@ -1,6 +1,7 @@
 package io.xstunt.engine.client;
 
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireVariant;
 import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,11 +32,15 @@ import java.util.Objects;
  * @param autoReRegister when the log connection to the server is lost (server restart), register
  *     the same ID again on its own, retrying with a growing delay until it succeeds or the client
  *     is closed; in between, connect and listen fail with ERR_CONNECT
+ * @param wireVariant the wire variant to speak: {@link WireVariant#ID32} (the reference's
+ *     MAX_ID_LEN 32, the default) or {@link WireVariant#ID31} (the published client's, for a
+ *     server built from it); an xstunt server speaks both
  */
 public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int logPort, int commPort,
                            Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
                            Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
-                           byte[] sharedSecret, boolean extensions, boolean autoReRegister) {
+                           byte[] sharedSecret, boolean extensions, boolean autoReRegister,
+                           WireVariant wireVariant) {
     /** Checks every field. */
     public ClientConfig {
         if (sharedSecret != null) {
@@ -47,6 +52,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         Objects.requireNonNull(serverIp1, "serverIp1");
         Objects.requireNonNull(serverIp2, "serverIp2");
         Objects.requireNonNull(punchStrategy, "punchStrategy");
+        Objects.requireNonNull(wireVariant, "wireVariant");
         checkPort(logPort, "logPort");
         checkPort(commPort, "commPort");
         checkPositive(commTimeout, "commTimeout");
@@ -68,7 +74,8 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
     public String toString() {
         return "ClientConfig[server " + serverIp1.getHostAddress() + "/" + serverIp2.getHostAddress() + ", log "
                 + logPort + ", comm " + commPort + ", local " + localAddress + ", " + punchStrategy + ", secret "
-                + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + "]";
+                + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + ", "
+                + wireVariant + "]";
     }
 
     private static void checkPort(int port, String what) {
@@ -103,6 +110,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         b.sharedSecret = sharedSecret;
         b.extensions = extensions;
         b.autoReRegister = autoReRegister;
+        b.wireVariant = wireVariant;
         return b;
     }
 
@@ -122,6 +130,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private byte[] sharedSecret;
         private boolean extensions = true;
         private boolean autoReRegister;
+        private WireVariant wireVariant = WireVariant.ID32;
 
         private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
             this.serverIp1 = serverIp1;
@@ -200,11 +209,17 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             return this;
         }
 
+        /** @param variant the wire variant to speak (default {@link WireVariant#ID32}) */
+        public Builder wireVariant(WireVariant variant) {
+            this.wireVariant = variant;
+            return this;
+        }
+
         /** @return the configuration */
         public ClientConfig build() {
             return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
                     punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret,
-                    extensions, autoReRegister);
+                    extensions, autoReRegister, wireVariant);
         }
     }
 }

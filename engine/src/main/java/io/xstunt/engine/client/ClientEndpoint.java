@@ -9,7 +9,8 @@ import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
-import io.xstunt.engine.wire.WireFormatException;
+import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -159,7 +160,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             return;
         }
         connects.put(call, new ConnectCall(peerId, nowNs, nowNs + timeoutNs));
-        emit(new Action.Request(call, Msg.connect(id, peerId).withToken(outcome.serverInfo().token())));
+        emit(new Action.Request(call, Msg.connect(id, peerId).withToken(holderToken())));
         nextDeadline();
     }
 
@@ -201,7 +202,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         }
         closedByUser = true;
         deregisters.add(call);
-        emit(new Action.Request(call, Msg.deregister(id).withToken(outcome.serverInfo().token())));
+        emit(new Action.Request(call, Msg.deregister(id).withToken(holderToken())));
     }
 
     /** Closes the log connection and every call in flight (no MSG_DEREGISTER). */
@@ -210,6 +211,12 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         reRegistration.cancel();
         shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client was closed"));
         nextDeadline();
+    }
+
+    /** @return the holder token the server issued (xstunt extension), 0 if none or the variant cannot carry it */
+    private long holderToken() {
+        ServerInfo info = outcome.serverInfo();
+        return info.hasToken() && config.wireVariant().msgCarriesToken() ? info.token() : 0;
     }
 
     // ---- what the owner reports
@@ -308,19 +315,9 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     @Override
     public void handleBytes(int connection, ByteBuffer in, long nowNs) {
         keepalive.heard(nowNs);
-        while (in.remaining() >= Echo.SIZE) {
-            int start = in.position();
-            Echo e;
-            try {
-                e = Echo.read(in);
-            } catch (WireFormatException ex) {
-                // the server's stream cannot be trusted any more: drop it like a lost connection
-                in.position(in.limit());
-                log.closeNow();
-                lost("malformed record from the server at offset " + start + ": " + ex.getMessage(), nowNs);
-                return;
-            }
-            onRecord(e, nowNs);
+        WireVariant variant = config.wireVariant();
+        while (in.remaining() >= variant.echoSize()) {
+            onRecord(Echo.read(in, variant), nowNs);
         }
     }
 

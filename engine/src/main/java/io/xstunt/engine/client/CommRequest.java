@@ -7,6 +7,7 @@ import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireVariant;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -57,16 +58,19 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
 
     private final Outbound out = outbound(0);
     private final Msg msg;
+    private final WireVariant variant;
     private final long timeoutNs;
     private State state = State.CONNECTING;
 
     /**
      * @param msg the request
+     * @param variant the wire variant it is written in
      * @param timeout bound of the whole request (COMM_TIMEOUT)
      */
-    public CommRequest(Msg msg, Duration timeout) {
+    public CommRequest(Msg msg, WireVariant variant, Duration timeout) {
         super(1);
         this.msg = msg;
+        this.variant = variant;
         this.timeoutNs = timeout.toNanos();
     }
 
@@ -86,8 +90,8 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
         if (state != State.CONNECTING) {
             return;
         }
-        ByteBuffer b = ByteBuffer.allocate(msg.encodedSize()); // with the holder token, if any
-        msg.write(b);
+        ByteBuffer b = ByteBuffer.allocate(msg.encodedSize(variant)); // with the holder token, if any
+        msg.write(b, variant);
         out.send(b.flip());
         if (msg.type() == Protocol.MSG_CONNECT) {
             state = State.AWAIT_ANSWER;

@@ -4,7 +4,7 @@ import io.xstunt.engine.nat.NatAnalysis.Observation;
 import io.xstunt.engine.net.SocketSpec;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Echo;
-import io.xstunt.engine.wire.WireFormatException;
+import io.xstunt.engine.wire.WireVariant;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -34,6 +34,7 @@ final class EchoQuery extends Procedure<EchoQuery.Action> {
 
     private final SocketSpec local;
     private final InetSocketAddress endpoint;
+    private final WireVariant variant;
     private int boundPort;
     private Echo echo;
     private boolean finished;
@@ -42,11 +43,14 @@ final class EchoQuery extends Procedure<EchoQuery.Action> {
      * @param localAddress the address to bind (null: any)
      * @param localPort the port to bind (0: a fresh one)
      * @param reusePort also SO_REUSEPORT (the prediction's port is bound again by the punch)
+     * @param variant the wire variant: the size of the record to read
      */
-    EchoQuery(InetAddress localAddress, int localPort, boolean reusePort, InetSocketAddress endpoint) {
+    EchoQuery(InetAddress localAddress, int localPort, boolean reusePort, InetSocketAddress endpoint,
+              WireVariant variant) {
         super(1);
         this.local = SocketSpec.shared(localAddress, localPort, reusePort);
         this.endpoint = endpoint;
+        this.variant = variant;
     }
 
     /** Starts: open the connection. */
@@ -70,16 +74,10 @@ final class EchoQuery extends Procedure<EchoQuery.Action> {
             in.position(in.limit()); // the server sends one record; ignore anything after it
             return;
         }
-        if (in.remaining() < Echo.SIZE) {
+        if (in.remaining() < variant.echoSize()) {
             return;
         }
-        try {
-            echo = Echo.read(in);
-        } catch (WireFormatException e) {
-            in.position(in.limit());
-            outbound(0).closeNow();
-            finish(new Action.Failed("malformed echo: " + e.getMessage()));
-        }
+        echo = Echo.read(in, variant);
     }
 
     @Override

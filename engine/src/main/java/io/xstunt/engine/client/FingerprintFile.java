@@ -2,6 +2,7 @@ package io.xstunt.engine.client;
 
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.WireFormatException;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -20,6 +21,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class FingerprintFile {
     private static final Logger LOG = LoggerFactory.getLogger(FingerprintFile.class);
+    /** The file holds the struct with the reference's ID field, whatever variant the client speaks. */
+    private static final WireVariant FORMAT = WireVariant.ID32;
 
     private FingerprintFile() {
     }
@@ -45,12 +48,13 @@ public final class FingerprintFile {
             LOG.info("fingerprint file {} unreadable ({}); probing again", file, e.toString());
             return Optional.empty();
         }
-        if (b.length != Fingerprint.SIZE) {
-            LOG.info("fingerprint file {} has {} bytes, not {}; probing again", file, b.length, Fingerprint.SIZE);
+        if (b.length != FORMAT.fingerprintSize()) {
+            LOG.info("fingerprint file {} has {} bytes, not {}; probing again", file, b.length,
+                    FORMAT.fingerprintSize());
             return Optional.empty();
         }
         try {
-            return Optional.of(Fingerprint.read(ByteBuffer.wrap(b)));
+            return Optional.of(Fingerprint.read(ByteBuffer.wrap(b), FORMAT));
         } catch (WireFormatException e) {
             LOG.info("fingerprint file {} is corrupt ({}); probing again", file, e.getMessage());
             return Optional.empty();
@@ -63,8 +67,8 @@ public final class FingerprintFile {
      * @throws IOException if it cannot be written
      */
     public static void write(Path file, Fingerprint fingerprint) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(Fingerprint.SIZE);
-        fingerprint.write(b);
+        ByteBuffer b = ByteBuffer.allocate(FORMAT.fingerprintSize());
+        fingerprint.write(b, FORMAT);
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) {

@@ -16,6 +16,7 @@ import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireFormatException;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -106,6 +107,7 @@ public final class Registration extends Procedure<Registration.Action> {
     }
 
     private final String id;
+    private final WireVariant variant;
     private final Fingerprint cachedFingerprint;
     private final long replyTimeoutNs;
     private final byte[] secret;
@@ -127,19 +129,21 @@ public final class Registration extends Procedure<Registration.Action> {
      * @param replyTimeout bound of each wait for the server
      */
     public Registration(String id, Fingerprint cachedFingerprint, Duration replyTimeout) {
-        this(id, cachedFingerprint, replyTimeout, false, null);
+        this(id, WireVariant.ID32, cachedFingerprint, replyTimeout, false, null);
     }
 
     /**
+     * @param variant the wire variant to speak
      * @param askExtensions whether to ask an xstunt server for a holder token and keepalive
      *     (docs/PROTOCOL.md "Authentication and ownership"); false: the original bytes exactly
      * @param secret the shared secret to prove if the server asks (xstunt extension), or null
      */
-    public Registration(String id, Fingerprint cachedFingerprint, Duration replyTimeout, boolean askExtensions,
-                        byte[] secret) {
+    public Registration(String id, WireVariant variant, Fingerprint cachedFingerprint, Duration replyTimeout,
+                        boolean askExtensions, byte[] secret) {
         super(2);
         this.askExtensions = askExtensions;
-        this.id = ClientId.validate(id);
+        this.variant = variant;
+        this.id = ClientId.validate(id, variant);
         this.cachedFingerprint = cachedFingerprint;
         this.replyTimeoutNs = replyTimeout.toNanos();
         this.secret = secret == null ? null : secret.clone();
@@ -204,11 +208,11 @@ public final class Registration extends Procedure<Registration.Action> {
             if (state == State.AWAIT_HELLO && in.remaining() >= LogHello.SIZE) {
                 onHello(LogHello.read(in), nowNs);
             }
-            if (state == State.AWAIT_SERVER_INFO && in.remaining() >= ServerInfo.SIZE) {
-                onServerInfo(ServerInfo.read(in), nowNs);
+            if (state == State.AWAIT_SERVER_INFO && in.remaining() >= variant.serverInfoSize()) {
+                onServerInfo(ServerInfo.read(in, variant), nowNs);
             }
-            if (state == State.AWAIT_ACK && in.remaining() >= Echo.SIZE) {
-                onAck(Echo.read(in), nowNs);
+            if (state == State.AWAIT_ACK && in.remaining() >= variant.echoSize()) {
+                onAck(Echo.read(in, variant), nowNs);
             }
         } catch (WireFormatException e) {
             fail(ErrorStat.ERR_RECEIVE, "malformed answer from the log service: " + e.getMessage());
@@ -231,11 +235,11 @@ public final class Registration extends Procedure<Registration.Action> {
         } else {
             registeringState = Protocol.CSTATE_PROBE;
         }
-        ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
-        ClientId.write(b, id);
-        if (askExtensions && id.getBytes(StandardCharsets.UTF_8).length < Protocol.MAX_ID_LEN) {
+        ByteBuffer b = ByteBuffer.allocate(variant.idFieldSize());
+        ClientId.write(b, id, variant);
+        if (askExtensions && id.getBytes(StandardCharsets.UTF_8).length < variant.maxIdLen()) {
             // asks an xstunt server for a holder token (padding after the NUL: an original server ignores it)
-            b.put(Protocol.EXT_REQUEST_OFFSET, Protocol.EXT_REQUEST);
+            b.put(variant.extensionRequestOffset(), Protocol.EXT_REQUEST);
         }
         outbound(connection()).send(b.flip());
         state = State.AWAIT_SERVER_INFO;
@@ -278,7 +282,7 @@ public final class Registration extends Procedure<Registration.Action> {
     }
 
     private void onAck(Echo ack, long nowNs) {
-        if (!ack.isKeepalive()) {
+        if (!ack.hasNoAddress()) {
             fail(ErrorStat.ERR_RECEIVE, "the log service sent a record before acknowledging the registration");
             return;
         }

@@ -53,8 +53,8 @@ final class RegistrationIo {
         this.config = config;
         this.id = id;
         this.outcome = outcome;
-        this.registration = new Registration(id, cached, config.echoTimeout(), config.extensions(),
-                config.sharedSecret());
+        this.registration = new Registration(id, config.wireVariant(), cached, config.echoTimeout(),
+                config.extensions(), config.sharedSecret());
         this.driver = new ProcedureDriver<>(network, registration, this::carryOut);
     }
 
@@ -86,7 +86,8 @@ final class RegistrationIo {
     private void carryOut(EchoProbe.Action a) {
         switch (a) {
             case EchoProbe.Action.Query q -> query = EchoQueryRun.start(network,
-                    new EchoQuery(config.localAddress(), q.localPort(), false, q.endpoint()), outcome -> {
+                    new EchoQuery(config.localAddress(), q.localPort(), false, q.endpoint(), config.wireVariant()),
+                    outcome -> {
                         switch (outcome) {
                             case EchoQuery.Action.Answered r -> probeDriver.feed(now -> probe.handleQueryResult(
                                     q.attempt(), q.seq(), r.boundPort(), r.observation(), now));

@@ -142,7 +142,8 @@ final class RendezvousIo {
     }
 
     private void predict(InetSocketAddress endpoint) {
-        query = EchoQueryRun.start(network, new EchoQuery(localAddress, 0, true, endpoint), o -> {
+        query = EchoQueryRun.start(network, new EchoQuery(localAddress, 0, true, endpoint,
+                config.wireVariant()), o -> {
             query = null;
             switch (o) {
                 case EchoQuery.Action.Answered r -> driver.feed(now -> procedure.handlePredicted(r.boundPort(),

@@ -83,7 +83,7 @@ public final class StuntClient implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         CompletableFuture<StuntClient> result = new CompletableFuture<>();
         try {
-            ClientId.validate(id);
+            ClientId.validate(id, config.wireVariant());
         } catch (IllegalArgumentException e) {
             result.completeExceptionally(new Failure(ErrorStat.ERR_DUPLICATE_ID, 0, e.getMessage()));
             return result;
@@ -127,7 +127,7 @@ public final class StuntClient implements AutoCloseable {
     public CompletableFuture<Rendezvous> connect(String peerId, Duration timeout) {
         CompletableFuture<Rendezvous> result = new CompletableFuture<>();
         try {
-            ClientId.validate(peerId);
+            ClientId.validate(peerId, config.wireVariant());
         } catch (IllegalArgumentException e) {
             result.completeExceptionally(new Failure(ErrorStat.ERR_MATCH, 0, e.getMessage()));
             return result;
@@ -264,7 +264,7 @@ public final class StuntClient implements AutoCloseable {
 
         Request(long call, Msg msg) {
             this.call = call;
-            this.procedure = new CommRequest(msg, config.commTimeout());
+            this.procedure = new CommRequest(msg, config.wireVariant(), config.commTimeout());
             this.driver = new ProcedureDriver<>(network, procedure, this);
         }
 

@@ -5,6 +5,7 @@ import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.WireFormatException;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 
 /**
@@ -16,6 +17,11 @@ import java.nio.ByteBuffer;
  * ({@link Rejection#REGISTRATION_PENDING}) is decided again every {@link #RETRY_NS} for up to
  * {@link #PENDING_WAIT_NS}: an original client's XInit returns once it has <em>written</em>
  * LogState(IDLE), so its first MSG_CONNECT can overtake it (docs/PROTOCOL.md, decision 3).
+ *
+ * <p>The Msg's length tells the client's {@link WireVariant}: more than the published client's
+ * 68 bytes are the reference's 72 (and its token, if marked); exactly 68 are held, and are the
+ * published client's if nothing follows within the variant wait: such a client writes nothing more
+ * before it has read the answer (docs/PROTOCOL.md, "Wire variants").
  */
 final class CommResponder extends Procedure<CommResponder.Action> {
     /** The procedure's states. */
@@ -46,27 +52,53 @@ final class CommResponder extends Procedure<CommResponder.Action> {
 
     private final Outbound out = outbound(0);
     private final long handshakeNs;
+    private final long variantWaitNs;
+    /** A whole Msg of the published client's variant, held while more bytes may still come. */
+    private final HeldBytes shortMsg = new HeldBytes(WireVariant.ID31.msgSize());
+    private long handshakeDeadlineNs;
+    private long variantDeadlineNs;
+    private WireVariant variant = WireVariant.ID32;
+    /** Whether the variant is known: a byte beyond the published client's Msg came, or the wait passed. */
+    private boolean variantKnown;
     private State state = State.AWAIT_MSG;
     private Msg msg;
     private long waitEndNs;
 
-    /** @param handshakeNs the bound of each wait: the Msg, the answer's flush */
-    CommResponder(long handshakeNs) {
+    /**
+     * @param handshakeNs the bound of each wait: the Msg, the answer's flush
+     * @param variantWaitNs how long a Msg of the published client's length waits for more bytes
+     */
+    CommResponder(long handshakeNs, long variantWaitNs) {
         super(1);
         this.handshakeNs = handshakeNs;
+        this.variantWaitNs = variantWaitNs;
     }
 
     State state() {
         return state;
     }
 
+    /** @return the client's wire variant (the reference's until its Msg is read) */
+    WireVariant variant() {
+        return variant;
+    }
+
     /** The connection was accepted. */
     void start(long nowNs) {
-        deadline(nowNs + handshakeNs);
+        handshakeDeadlineNs = nowNs + handshakeNs;
+        deadline(handshakeDeadlineNs);
     }
 
     @Override
     public void handleBytes(int connection, ByteBuffer in, long nowNs) {
+        if (shortMsg.isEmpty()) {
+            read(in, nowNs);
+        } else {
+            shortMsg.readAhead(in, b -> read(b, nowNs));
+        }
+    }
+
+    private void read(ByteBuffer in, long nowNs) {
         if (state != State.AWAIT_MSG) {
             if (in.hasRemaining() && state != State.CLOSED) {
                 emit(new Refused(Rejection.UNEXPECTED_DATA, in.remaining() + " bytes after the Msg"));
@@ -74,12 +106,35 @@ final class CommResponder extends Procedure<CommResponder.Action> {
             in.position(in.limit());
             return;
         }
-        // An xstunt client's Msg may carry its holder token after the struct.
-        if (in.remaining() < Msg.SIZE || in.remaining() < Msg.encodedSizeAt(in)) {
+        int shortSize = WireVariant.ID31.msgSize();
+        if (in.remaining() == shortSize && shortMsg.isEmpty() && !variantKnown) {
+            shortMsg.hold(in);
+            variantDeadlineNs = nowNs + variantWaitNs;
+            deadline(variantDeadlineNs - handshakeDeadlineNs < 0 ? variantDeadlineNs : handshakeDeadlineNs);
             return;
         }
+        if (in.remaining() > shortSize && !variantKnown) {
+            variantKnown = true; // the reference's Msg, maybe not whole yet: only the handshake bounds it now
+            deadline(handshakeDeadlineNs);
+        }
+        // An xstunt client's Msg may carry its holder token after the struct.
+        if (in.remaining() <= shortSize || in.remaining() < variant.msgSize()
+                || in.remaining() < Msg.encodedSizeAt(in, variant)) {
+            return;
+        }
+        readMsg(in, nowNs);
+    }
+
+    /** No byte followed a Msg of the published client's length within the variant wait: it is one. */
+    private void readShortMsg(long nowNs) {
+        variant = WireVariant.ID31;
+        variantKnown = true;
+        shortMsg.readAhead(ByteBuffer.allocate(0), b -> readMsg(b, nowNs));
+    }
+
+    private void readMsg(ByteBuffer in, long nowNs) {
         try {
-            msg = Msg.read(in);
+            msg = Msg.read(in, variant);
         } catch (WireFormatException e) {
             emit(new Refused(Rejection.BAD_BYTES, "bad Msg: " + e.getMessage()));
             out.closeNow();
@@ -88,7 +143,7 @@ final class CommResponder extends Procedure<CommResponder.Action> {
         }
         waitEndNs = nowNs + Math.min(handshakeNs, PENDING_WAIT_NS);
         decide(nowNs);
-        handleBytes(connection, in, nowNs);
+        read(in, nowNs);
     }
 
     private void decide(long nowNs) {
@@ -127,6 +182,10 @@ final class CommResponder extends Procedure<CommResponder.Action> {
         switch (state) {
             case AWAIT_STATE -> decide(nowNs);
             case AWAIT_MSG -> {
+                if (!variantKnown && !shortMsg.isEmpty() && nowNs - variantDeadlineNs >= 0) {
+                    readShortMsg(nowNs);
+                    return;
+                }
                 emit(new Refused(Rejection.HANDSHAKE_TIMEOUT, "no Msg within " + handshakeNs / 1_000_000 + " ms"));
                 out.closeNow();
             }

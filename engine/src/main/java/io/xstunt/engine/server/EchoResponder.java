@@ -3,12 +3,12 @@ package io.xstunt.engine.server;
 import io.xstunt.engine.proc.Outbound;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 
 /**
  * The echo service's procedure for one connection: write the client's public address as an
- * {@link Echo} and close after it, so that the server closes first and the client's probing port
- * is spared a TIME_WAIT. A client that writes anything is closed at once. Sans-IO
+ * {@link Echo} and close after it. A client that writes anything is closed at once. Sans-IO
  * ({@link Procedure}, one connection; its only action is a {@link Refused}).
  */
 final class EchoResponder extends Procedure<Refused> {
@@ -25,10 +25,15 @@ final class EchoResponder extends Procedure<Refused> {
         this.lingerNs = lingerNs;
     }
 
-    /** The connection was accepted: the reply. */
+    /**
+     * The connection was accepted: the reply, in the reference's variant (56 bytes) whatever the
+     * client's, since the client says nothing from which to tell: both variants start with
+     * {@code nIP} and {@code wPort}, and a client of the published variant reads its 52 bytes and
+     * closes, leaving 4 zero bytes of padding unread.
+     */
     void start(long nowNs) {
-        ByteBuffer b = ByteBuffer.allocate(Echo.SIZE);
-        Echo.writeAddress(b, clientIp, clientPort);
+        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.echoSize());
+        Echo.writeAddress(b, WireVariant.ID32, clientIp, clientPort);
         out.send(b.flip());
         out.closeAfterFlush();
         deadline(nowNs + lingerNs);

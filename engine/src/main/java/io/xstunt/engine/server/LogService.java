@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 final class LogService {
     private static final Logger LOG = LoggerFactory.getLogger(LogService.class);
     private static final String SERVICE = "log";
-    /** The server writes only 56-byte announcements here: a small kernel buffer lets a client that
+    /** The server writes only Echo-sized announcements here: a small kernel buffer lets a client that
      * does not read show up at once in {@link ServerConfig#maxPendingAnnouncements()}. */
     private static final SocketSpec LOG_OPTIONS = SocketSpec.DEFAULTS.withSendBuffer(4096);
 
@@ -146,7 +146,7 @@ final class LogService {
     boolean canAnnounce(Holder holder) {
         Entry e = entries.get(holder.registration());
         return e != null && e.registrar.idle()
-                && e.driver.unwrittenBytes(0) <= (config.maxPendingAnnouncements() - 1) * Echo.SIZE;
+                && e.driver.unwrittenBytes(0) <= (config.maxPendingAnnouncements() - 1) * e.registrar.recordSize();
     }
 
     /**

@@ -12,6 +12,7 @@ import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireFormatException;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
@@ -24,6 +25,12 @@ import java.util.function.LongSupplier;
  * ({@link ClientLogReader}) and sending session announcements. A client that asked for the
  * extensions gets one all-zero record as soon as its IDLE state is applied
  * ({@link Protocol#EXT_FLAG_REG_ACK}), and keepalive records while idle.
+ *
+ * <p>The ID field tells the client's {@link WireVariant}, and every struct the registration
+ * writes afterwards (ServerInfo, announcements, all-zero records) is that variant's: 33 bytes are a
+ * field of the reference's variant, and so are 32 without a NUL; 32 with a NUL and no 33rd byte
+ * within {@link ServerConfig#variantWait()} are one of the published client's, which writes
+ * nothing more before it has read its ServerInfo (docs/PROTOCOL.md, "Wire variants").
  *
  * <p>Sans-IO ({@link Procedure}, one connection): the registry is asked through actions
  * ({@link Action.Claim}, {@link Action.CheckClaim}, {@link Action.ReportState}, {@link Action.Release})
@@ -79,13 +86,22 @@ final class Registrar extends Procedure<Registrar.Action> {
     private final ClientLogReader lines;
     private final LongSupplier tokens;
     private State state = State.AWAIT_ID;
+    /** The client's variant: the reference's until its ID field says otherwise. */
+    private WireVariant variant = WireVariant.ID32;
+    /** A whole ID field of the published client's variant, held while a 33rd byte may still come. */
+    private final HeldBytes shortField = new HeldBytes(WireVariant.ID31.idFieldSize());
+    private long handshakeDeadlineNs;
+    private long variantDeadlineNs;
     /** The ID claimed or being claimed; null before the ID field was read. */
     private String id;
     /** Whether {@link #id} is claimed (a shared secret delays the claim until the proof). */
     private boolean claimed;
     /** Whether the client asked for the xstunt extensions (token, keepalive, proof). */
     private boolean extended;
+    /** The holder token issued, 0 if none (a variant whose Msg cannot carry one gets none). */
     private long token;
+    /** What the registration proof signs: the token, or a nonce of its own where no token is issued. */
+    private long nonce;
     private LogState reported;
     /** Bytes that came while the registry's answer was awaited, and what of them is not read yet. */
     private final HeldBytes early = new HeldBytes(MAX_EARLY_BYTES);
@@ -108,7 +124,7 @@ final class Registrar extends Procedure<Registrar.Action> {
 
     /** @return the inbound buffer this procedure needs: a whole log line and its newline */
     static int inboundBytes(ServerConfig config) {
-        return Math.max(config.maxLogLine() + 1, ServerInfo.SIZE);
+        return Math.max(config.maxLogLine() + 1, WireVariant.ID32.serverInfoSize());
     }
 
     State state() {
@@ -125,6 +141,11 @@ final class Registrar extends Procedure<Registrar.Action> {
         return token;
     }
 
+    /** @return the client's wire variant (the reference's until its ID field is read) */
+    WireVariant variant() {
+        return variant;
+    }
+
     /** @return true while announcements may be sent */
     boolean idle() {
         return state == State.IDLE;
@@ -135,26 +156,23 @@ final class Registrar extends Procedure<Registrar.Action> {
         ByteBuffer b = ByteBuffer.allocate(LogHello.SIZE);
         new LogHello(config.requiredBuild(), config.serverVersion(), clientIp).write(b);
         out.send(b.flip());
-        deadline(nowNs + config.handshakeTimeout().toNanos());
+        handshakeDeadlineNs = nowNs + config.handshakeTimeout().toNanos();
+        deadline(handshakeDeadlineNs);
     }
 
     @Override
     public void handleBytes(int connection, ByteBuffer in, long nowNs) {
-        if (early.isEmpty()) {
+        HeldBytes held = state == State.AWAIT_ID ? shortField : early;
+        if (held.isEmpty()) {
             read(in, nowNs); // no allocation on the per-line path
         } else {
-            early.readAhead(in, b -> read(b, nowNs));
+            held.readAhead(in, b -> read(b, nowNs));
         }
     }
 
     private void read(ByteBuffer in, long nowNs) {
         switch (state) {
-            case AWAIT_ID -> {
-                if (in.remaining() >= Protocol.ID_FIELD_LEN) {
-                    readId(in);
-                    read(in, nowNs);
-                }
-            }
+            case AWAIT_ID -> readIdField(in, nowNs);
             case AWAIT_CLAIM -> keepEarly(in);
             case AWAIT_STATE -> {
                 if (in.remaining() >= LogState.SIZE + (claimed ? 0 : Protocol.PROOF_LEN)) {
@@ -174,16 +192,45 @@ final class Registrar extends Procedure<Registrar.Action> {
         }
     }
 
+    /**
+     * The ID field, whose length is the client's variant: 33 bytes (or 32 without a NUL, which no
+     * field of 32 bytes can be) are the reference's; 32 with a NUL are held, and are the published
+     * client's if no 33rd byte follows within the variant wait ({@link #handleTimeout}).
+     */
+    private void readIdField(ByteBuffer in, long nowNs) {
+        int shortSize = WireVariant.ID31.idFieldSize();
+        if (in.remaining() >= WireVariant.ID32.idFieldSize()) {
+            variant = WireVariant.ID32;
+            readId(in);
+            read(in, nowNs);
+        } else if (in.remaining() == shortSize && ClientId.hasTerminator(in, shortSize) && shortField.isEmpty()) {
+            shortField.hold(in);
+            variantDeadlineNs = nowNs + config.variantWait().toNanos();
+            deadline(variantDeadlineNs - handshakeDeadlineNs < 0 ? variantDeadlineNs : handshakeDeadlineNs);
+        }
+        // else: fewer bytes, or 32 of the reference's variant without their 33rd yet; they stay unread
+    }
+
+    /** No 33rd byte came within the variant wait: the held field is the published client's. */
+    private void readShortField(long nowNs) {
+        variant = WireVariant.ID31;
+        deadline(handshakeDeadlineNs);
+        shortField.readAhead(ByteBuffer.allocate(0), b -> {
+            readId(b);
+            read(b, nowNs);
+        });
+    }
+
     private void readId(ByteBuffer in) {
         // The byte after a short ID's NUL asks for the extensions; an original client leaves it 0.
-        extended = in.get(in.position() + Protocol.EXT_REQUEST_OFFSET) == Protocol.EXT_REQUEST;
+        extended = in.get(in.position() + variant.extensionRequestOffset()) == Protocol.EXT_REQUEST;
         String claim;
         try {
-            claim = ClientId.read(in);
+            claim = ClientId.read(in, variant);
             if (claim.isEmpty()) {
                 throw new WireFormatException("empty ID");
             }
-            ClientId.validate(claim);
+            ClientId.validate(claim, variant);
         } catch (WireFormatException | IllegalArgumentException ex) {
             refuse(Rejection.INVALID_ID, "invalid ID field: " + ex.getMessage());
             return;
@@ -195,7 +242,9 @@ final class Registrar extends Procedure<Registrar.Action> {
         }
         id = claim;
         if (extended) {
-            token = nextToken();
+            nonce = nextToken();
+            // a Msg without pad bytes cannot show a token: such a client is served by the public-IP rule
+            token = variant.msgCarriesToken() ? nonce : 0;
         }
         state = State.AWAIT_CLAIM;
         // With a secret the ID is claimed only once proven: a stranger cannot squat it meanwhile.
@@ -261,7 +310,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         }
         byte[] proof = new byte[Protocol.PROOF_LEN];
         in.get(proof);
-        if (!RegistrationProof.verify(config.sharedSecret(), token, id, proof)) {
+        if (!RegistrationProof.verify(config.sharedSecret(), nonce, id, proof)) {
             refuseNow(Rejection.AUTH_FAILED, "wrong registration proof for " + id);
             return;
         }
@@ -284,7 +333,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         if (extended) {
             // acknowledges the IDLE registration (EXT_FLAG_REG_ACK): the client's XInit completes
             // only now, so its next MSG_CONNECT finds it IDLE
-            out.send(ByteBuffer.allocate(Echo.SIZE));
+            out.send(ByteBuffer.allocate(variant.echoSize()));
         }
         nextDeadline();
     }
@@ -295,7 +344,13 @@ final class Registrar extends Procedure<Registrar.Action> {
             return;
         }
         switch (state) {
-            case AWAIT_ID -> timeout("no ID field");
+            case AWAIT_ID -> {
+                if (!shortField.isEmpty() && nowNs - variantDeadlineNs >= 0) {
+                    readShortField(nowNs);
+                } else {
+                    timeout("no ID field");
+                }
+            }
             case AWAIT_CLAIM -> timeout("no answer from the registry for ID " + id);
             case AWAIT_STATE -> timeout(claimed || config.sharedSecret() == null
                     ? "no registration state" : "no registration state and proof");
@@ -312,7 +367,7 @@ final class Registrar extends Procedure<Registrar.Action> {
                         out.closeNow();
                     }
                     // the server's own keepalive: an all-zero record, which no announcement can be
-                    case BEAT -> out.send(ByteBuffer.allocate(Echo.SIZE));
+                    case BEAT -> out.send(ByteBuffer.allocate(variant.echoSize()));
                     case NOTHING -> { }
                 }
                 nextDeadline();
@@ -335,14 +390,27 @@ final class Registrar extends Procedure<Registrar.Action> {
         clearDeadline();
     }
 
-    /** Queues a session announcement; only an IDLE registration gets one. */
+    /**
+     * Queues a session announcement in the client's variant; only an IDLE registration gets one.
+     * A peer ID longer than the variant's field (a 32-byte ID announced to a client of the
+     * published variant) goes as an empty field: the original client never reads it, and ours
+     * takes the announcement without it.
+     */
     void handleAnnouncement(Echo announcement, long nowNs) {
         if (state != State.IDLE) {
             return;
         }
-        ByteBuffer b = ByteBuffer.allocate(Echo.SIZE);
-        announcement.write(b);
+        Echo e = ClientId.fits(announcement.peerId(), variant) ? announcement
+                : new Echo(announcement.ip(), announcement.port(), announcement.connId(), "", announcement.peerIp(),
+                        announcement.role());
+        ByteBuffer b = ByteBuffer.allocate(variant.echoSize());
+        e.write(b, variant);
         out.send(b.flip());
+    }
+
+    /** @return the size of the records written to this client: its variant's Echo */
+    int recordSize() {
+        return variant.echoSize();
     }
 
     /** The registry disconnects this registration (deregistered, or a PROBE registration replaced). */
@@ -379,15 +447,16 @@ final class Registrar extends Procedure<Registrar.Action> {
     }
 
     private void sendInfo(String acceptedId) {
-        ByteBuffer b = ByteBuffer.allocate(ServerInfo.SIZE);
+        ByteBuffer b = ByteBuffer.allocate(variant.serverInfoSize());
         ServerInfo info = infoTemplate.withId(acceptedId);
         if (extended && !acceptedId.isEmpty()) {
-            int flags = Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK
-                    | (config.sharedSecret() != null ? Protocol.EXT_FLAG_PROOF : 0);
+            boolean proof = config.sharedSecret() != null;
+            int flags = (token != 0 ? Protocol.EXT_FLAG_TOKEN : 0) | Protocol.EXT_FLAG_REG_ACK
+                    | (proof ? Protocol.EXT_FLAG_PROOF : 0);
             info = new ServerInfo(acceptedId, info.ip1(), info.ip2(), info.echoPort1(), info.echoPort2(), flags,
-                    config.keepaliveSeconds(), token);
+                    config.keepaliveSeconds(), token != 0 || proof ? nonce : 0);
         }
-        info.write(b);
+        info.write(b, variant);
         out.send(b.flip());
     }
 

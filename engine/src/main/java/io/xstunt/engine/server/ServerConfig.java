@@ -46,13 +46,19 @@ import java.util.Objects;
  *     extension; original clients are then refused); null: anyone may (the original behaviour)
  * @param requireTokens strict mode: MSG_CONNECT and MSG_DEREGISTER must carry the holder token,
  *     the public-IP rule alone is not enough (original clients can then only register and listen)
+ * @param variantWait how long the log and comm services wait for the byte that tells a request
+ *     of the reference's wire variant (MAX_ID_LEN 32) from one of the published client's (31):
+ *     the 33rd byte of an ID field, the 69th of a Msg; without it the request is the published
+ *     client's (docs/PROTOCOL.md, "Wire variants"). Only a 31-variant request waits; it is bounded
+ *     by the handshake timeout too.
  */
 public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int commPort, int echoPort1,
                            int echoPort2, int serverVersion, int requiredBuild, Duration sessionTimeout,
                            Duration handshakeTimeout, Duration probeTimeout, int maxLogLine, int maxRelayBacklog,
                            int backlog, int maxClients, int maxConnectionsPerSource, int maxSessions,
                            int maxPendingAnnouncements, int maxAnnouncementsPerSecond, Duration idleTimeout,
-                           Duration originalIdleTimeout, byte[] sharedSecret, boolean requireTokens) {
+                           Duration originalIdleTimeout, byte[] sharedSecret, boolean requireTokens,
+                           Duration variantWait) {
     /** Default {@link #sessionTimeout()}. */
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
     /** Default {@link #handshakeTimeout()}. */
@@ -75,6 +81,12 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
     public static final int DEFAULT_MAX_PENDING_ANNOUNCEMENTS = 4;
     /** Default {@link #maxAnnouncementsPerSecond()}. */
     public static final int DEFAULT_MAX_ANNOUNCEMENTS_PER_SECOND = 50;
+    /**
+     * Default {@link #variantWait()}: a 32-variant client writes its ID field and its Msg with one
+     * send() each, so their last byte comes with the others; the wait only covers a client that
+     * splits them, whose next piece follows within a round trip.
+     */
+    public static final Duration DEFAULT_VARIANT_WAIT = Duration.ofMillis(200);
     /** Default {@link #idleTimeout()}: keepalives every 20 s. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     /** Smallest {@link #maxLogLine()}: room for the timestamp, file and line prefix. */
@@ -140,6 +152,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         if (!Duration.ZERO.equals(originalIdleTimeout)) {
             checkTimeout(originalIdleTimeout, "originalIdleTimeout (or Duration.ZERO: none)");
         }
+        checkTimeout(variantWait, "variantWait");
         if (sharedSecret != null) {
             if (sharedSecret.length < 8 || sharedSecret.length > 1024) {
                 throw new IllegalArgumentException("sharedSecret must be 8..1024 bytes, got " + sharedSecret.length);
@@ -223,6 +236,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         private Duration originalIdleTimeout = Duration.ZERO;
         private byte[] sharedSecret;
         private boolean requireTokens;
+        private Duration variantWait = DEFAULT_VARIANT_WAIT;
 
         private Builder(Inet4Address ip1, Inet4Address ip2) {
             this.ip1 = ip1;
@@ -356,6 +370,16 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         }
 
         /**
+         * @param wait how long a request of the published client's wire variant (MAX_ID_LEN 31) is
+         *     waited on for the byte that would make it the reference's (32); the handshake timeout
+         *     bounds it too
+         */
+        public Builder variantWait(Duration wait) {
+            this.variantWait = wait;
+            return this;
+        }
+
+        /**
          * @return the configuration
          * @throws IllegalArgumentException naming the first invalid field
          */
@@ -363,7 +387,8 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
             return new ServerConfig(ip1, ip2, logPort, commPort, echoPort1, echoPort2, serverVersion,
                     requiredBuild, sessionTimeout, handshakeTimeout, probeTimeout, maxLogLine, maxRelayBacklog,
                     backlog, maxClients, maxConnectionsPerSource, maxSessions, maxPendingAnnouncements,
-                    maxAnnouncementsPerSecond, idleTimeout, originalIdleTimeout, sharedSecret, requireTokens);
+                    maxAnnouncementsPerSecond, idleTimeout, originalIdleTimeout, sharedSecret, requireTokens,
+                    variantWait);
         }
     }
 }

@@ -7,6 +7,7 @@ import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
@@ -64,8 +65,8 @@ public final class ServerPaths {
                 config.echoPort1(), config.echoPort2()), CLIENT_IP, s, () -> 1L);
         r.start(NOW);
         drain(r.outbound(0));
-        ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
-        ClientId.write(b, id);
+        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.idFieldSize());
+        ClientId.write(b, id, WireVariant.ID32);
         r.handleBytes(0, b.flip(), NOW);
         r.handleClaim(ClaimOutcome.ACCEPTED, NOW);
         ByteBuffer st = ByteBuffer.allocate(LogState.SIZE);

@@ -17,8 +17,8 @@ import io.xstunt.engine.tcp.NioNetwork;
 import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
-import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
@@ -147,7 +147,7 @@ public final class StuntServer implements AutoCloseable {
             return;
         }
         CommExchange exchange = new CommExchange(remote);
-        if (adopt(in, exchange.driver, "comm", 2 * Msg.SIZE)) {
+        if (adopt(in, exchange.driver, "comm", 2 * WireVariant.ID32.msgSize())) {
             exchange.driver.feed(exchange.responder::start);
             // The client speaks first: its request is read at once (Connection.readNow), through
             // execute (on the loop thread: at once) so that a procedure's failure is logged and
@@ -161,7 +161,8 @@ public final class StuntServer implements AutoCloseable {
 
     /** One comm connection: its responder, driven, asking the {@link CommService}. */
     private final class CommExchange implements Consumer<CommResponder.Action> {
-        final CommResponder responder = new CommResponder(config.handshakeTimeout().toNanos());
+        final CommResponder responder = new CommResponder(config.handshakeTimeout().toNanos(),
+                config.variantWait().toNanos());
         final ProcedureDriver<CommResponder.Action> driver = new ProcedureDriver<>(network, responder, this);
         final InetSocketAddress remote;
 

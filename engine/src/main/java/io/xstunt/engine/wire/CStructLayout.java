@@ -3,7 +3,8 @@ package io.xstunt.engine.wire;
 /**
  * Computes field offsets and the size of a C struct with natural x86 alignment (each field on
  * a multiple of its alignment, the whole struct padded to its largest alignment), so that every
- * struct size on the wire is derived from {@link Protocol#MAX_ID_LEN} and nothing else.
+ * struct size on the wire is derived from a {@link WireVariant}'s {@code MAX_ID_LEN} and nothing
+ * else.
  */
 final class CStructLayout {
     private int offset;

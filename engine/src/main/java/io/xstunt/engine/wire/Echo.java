@@ -7,40 +7,57 @@ import java.nio.ByteOrder;
  * {@code Echo}: the echo service's reply (the client's public address as seen by the server)
  * and the log service's session announcement (reference: struct Echo).
  *
- * <p>Layout: {@code INT32 nIP; INT16 wPort; INT16 wPadding;} then a 48-byte union whose Conn
- * variant is {@code INT32 nConnID; CHAR chPeerID[33]; INT32 nPeerIP; CHAR chRole}. Decision:
- * nConnID travels in network order like every other INT32 of the protocol; an address reply
- * has the union all zero.
+ * <p>Layout: {@code INT32 nIP; INT16 wPort; INT16 wPadding;} then a union whose largest variant is
+ * Conn, {@code INT32 nConnID; CHAR chPeerID[MAX_ID_LEN + 1]; INT32 nPeerIP; CHAR chRole}; its size
+ * and offsets are the {@link WireVariant}'s (the union is 48 bytes in {@link WireVariant#ID32}, 44
+ * in {@link WireVariant#ID31}). Decision: nConnID travels in network order like every other INT32
+ * of the protocol; an address reply has the union all zero.
+ *
+ * <p>Reading is as liberal as the original client, which reads only {@code nIP} and {@code wPort}
+ * of any Echo: it never fails. The role byte is kept as it came ({@link Protocol#ROLE_INITIATOR},
+ * {@link Protocol#ROLE_LISTENER} from an xstunt server, anything from another), and a peer ID
+ * field that is not a valid ID reads as "" ({@link #peerIdValid()} false). Whether a record is an
+ * address reply or an announcement is the connection's to say (the echo service answers; the log
+ * connection announces), not the record's.
  *
  * @param ip the address (client's public IP in a reply; control channel IP in an announcement)
  * @param port the port, likewise
  * @param connId the session id (0 in an address reply)
- * @param peerId the other side's ID ("" in an address reply)
+ * @param peerId the other side's ID ("" in an address reply, or when the field was not a valid ID)
  * @param peerIp the other side's public IP (0 in an address reply)
- * @param role {@link Protocol#ROLE_INITIATOR} or {@link Protocol#ROLE_LISTENER} (0 in a reply)
+ * @param role the role byte: {@link Protocol#ROLE_INITIATOR} or {@link Protocol#ROLE_LISTENER} from
+ *     an xstunt server, 0 in a reply; written only when not 0
+ * @param peerIdValid false when the peer ID field read was not a valid ID field (no NUL, not UTF-8,
+ *     a control character)
  */
-public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte role) {
-    private static final CStructLayout CONN = new CStructLayout();
-    private static final int CONN_ID = CONN.field(4, 4);
-    private static final int CONN_PEER_ID = CONN.field(Protocol.ID_FIELD_LEN, 1);
-    private static final int CONN_PEER_IP = CONN.field(4, 4);
-    private static final int CONN_ROLE = CONN.field(1, 1);
-    private static final CStructLayout TCP = new CStructLayout();
-    static {
-        TCP.field(4, 4); // nSeq
-        TCP.field(1, 1); // chResponse
+public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte role, boolean peerIdValid) {
+    /** Where each field of one variant's Echo lies (offsets from the start of the Echo). */
+    record Layout(int ip, int port, int padding, int union, int connId, int peerId, int peerIp, int role, int size) {
+        static Layout of(int idField) {
+            CStructLayout conn = new CStructLayout();
+            int connId = conn.field(4, 4);
+            int peerId = conn.field(idField, 1);
+            int peerIp = conn.field(4, 4);
+            int role = conn.field(1, 1);
+            CStructLayout tcp = new CStructLayout();
+            tcp.field(4, 4); // nSeq
+            tcp.field(1, 1); // chResponse
+            CStructLayout data = new CStructLayout();
+            data.field(24, 1); // chData[24]
+            CStructLayout l = new CStructLayout();
+            int ip = l.field(4, 4);
+            int port = l.field(2, 2);
+            int padding = l.field(2, 2);
+            int union = l.nested(CStructLayout.union(data, tcp, conn));
+            return new Layout(ip, port, padding, union, union + connId, union + peerId, union + peerIp, union + role,
+                    l.size());
+        }
     }
-    private static final CStructLayout DATA = new CStructLayout();
-    static {
-        DATA.field(24, 1); // chData[24]
+
+    /** An Echo whose peer ID field, if any, is a valid one. */
+    public Echo(int ip, int port, int connId, String peerId, int peerIp, byte role) {
+        this(ip, port, connId, peerId, peerIp, role, true);
     }
-    private static final CStructLayout L = new CStructLayout();
-    static final int OFF_IP = L.field(4, 4);
-    static final int OFF_PORT = L.field(2, 2);
-    static final int OFF_PADDING = L.field(2, 2);
-    static final int OFF_UNION = L.nested(CStructLayout.union(DATA, TCP, CONN));
-    /** Size on the wire (56 with MAX_ID_LEN 32). */
-    public static final int SIZE = L.size();
 
     /** @return an address reply of the echo service */
     public static Echo address(int ip, int port) {
@@ -48,68 +65,71 @@ public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte
     }
 
     /**
-     * @return true if this is the server's all-zero record on a log connection (xstunt
-     *     extension): its keepalive, and its acknowledgement of an IDLE registration; no
-     *     announcement or address reply can be all zero
+     * @return true if the record carries no address (0.0.0.0:0): on a log connection, the xstunt
+     *     server's all-zero record (its keepalive, and its acknowledgement of an IDLE
+     *     registration), which no announcement can be, since an announcement names the address of
+     *     its control channel
      */
-    public boolean isKeepalive() {
-        return role == 0 && ip == 0 && port == 0;
+    public boolean hasNoAddress() {
+        return ip == 0 && port == 0;
     }
 
-    /** @return true if this is a session announcement (has a role) */
-    public boolean isAnnouncement() {
-        return role != 0;
-    }
-
-    /** Writes the struct at the buffer's position and advances it by {@link #SIZE}. */
-    public void write(ByteBuffer dst) {
-        ByteBuffer b = dst.slice(dst.position(), SIZE).order(ByteOrder.BIG_ENDIAN);
-        for (int i = 0; i < SIZE; i++) {
+    /** Writes the struct in {@code variant} at the buffer's position and advances it by its size. */
+    public void write(ByteBuffer dst, WireVariant variant) {
+        Layout l = variant.echo();
+        ByteBuffer b = dst.slice(dst.position(), l.size()).order(ByteOrder.BIG_ENDIAN);
+        for (int i = 0; i < l.size(); i++) {
             b.put(i, (byte) 0);
         }
-        b.putInt(OFF_IP, ip).putShort(OFF_PORT, (short) port);
+        b.putInt(l.ip(), ip).putShort(l.port(), (short) port);
         if (role != 0) {
-            b.putInt(OFF_UNION + CONN_ID, connId);
-            ClientId.write(b.position(OFF_UNION + CONN_PEER_ID), peerId);
-            b.putInt(OFF_UNION + CONN_PEER_IP, peerIp);
-            b.put(OFF_UNION + CONN_ROLE, role);
+            b.putInt(l.connId(), connId);
+            ClientId.write(b.position(l.peerId()), peerId, variant);
+            b.putInt(l.peerIp(), peerIp);
+            b.put(l.role(), role);
         }
-        dst.position(dst.position() + SIZE);
+        dst.position(dst.position() + l.size());
     }
 
     /**
-     * Writes an address reply without allocating (the echo service's hot path).
+     * Writes an address reply in {@code variant} without allocating (the echo service's hot path).
      */
-    public static void writeAddress(ByteBuffer dst, int ip, int port) {
+    public static void writeAddress(ByteBuffer dst, WireVariant variant, int ip, int port) {
+        Layout l = variant.echo();
         int p = dst.position();
-        for (int i = 0; i < SIZE; i++) {
+        for (int i = 0; i < l.size(); i++) {
             dst.put(p + i, (byte) 0);
         }
         ByteOrder order = dst.order();
-        dst.order(ByteOrder.BIG_ENDIAN).putInt(p + OFF_IP, ip).putShort(p + OFF_PORT, (short) port);
-        dst.order(order).position(p + SIZE);
+        dst.order(ByteOrder.BIG_ENDIAN).putInt(p + l.ip(), ip).putShort(p + l.port(), (short) port);
+        dst.order(order).position(p + l.size());
     }
 
     /**
-     * Reads the struct at the buffer's position and advances it by {@link #SIZE}.
-     *
-     * @throws WireFormatException on a malformed peer ID field
+     * Reads the struct in {@code variant} at the buffer's position and advances it by its size. Never
+     * fails (see the class comment): a record whose role byte is 0 is read as an address reply,
+     * anything else with its union.
      */
-    public static Echo read(ByteBuffer src) {
-        ByteBuffer b = src.slice(src.position(), SIZE).order(ByteOrder.BIG_ENDIAN);
-        byte role = b.get(OFF_UNION + CONN_ROLE);
+    public static Echo read(ByteBuffer src, WireVariant variant) {
+        Layout l = variant.echo();
+        ByteBuffer b = src.slice(src.position(), l.size()).order(ByteOrder.BIG_ENDIAN);
+        byte role = b.get(l.role());
+        int ip = b.getInt(l.ip());
+        int port = b.getShort(l.port()) & 0xffff;
         Echo e;
         if (role == 0) {
-            e = address(b.getInt(OFF_IP), b.getShort(OFF_PORT) & 0xffff);
+            e = address(ip, port);
         } else {
-            if (role != Protocol.ROLE_INITIATOR && role != Protocol.ROLE_LISTENER) {
-                throw new WireFormatException("Echo has an unknown role byte " + (role & 0xff));
+            String peer = "";
+            boolean valid = true;
+            try {
+                peer = ClientId.read(b.position(l.peerId()), variant);
+            } catch (WireFormatException bad) {
+                valid = false; // the original never reads chPeerID: what is in it changes nothing
             }
-            String peer = ClientId.read(b.position(OFF_UNION + CONN_PEER_ID));
-            e = new Echo(b.getInt(OFF_IP), b.getShort(OFF_PORT) & 0xffff, b.getInt(OFF_UNION + CONN_ID),
-                    peer, b.getInt(OFF_UNION + CONN_PEER_IP), role);
+            e = new Echo(ip, port, b.getInt(l.connId()), peer, b.getInt(l.peerIp()), role, valid);
         }
-        src.position(src.position() + SIZE);
+        src.position(src.position() + l.size());
         return e;
     }
 }

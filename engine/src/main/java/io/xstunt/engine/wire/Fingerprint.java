@@ -6,7 +6,13 @@ import java.nio.ByteOrder;
 /**
  * {@code Fingerprint}: the NAT's TCP mapping behaviour as probed, stored in
  * {@code fingerprint.dat} (reference: struct Fingerprint, XWriteFingerprint, XReadFingerprint).
- * Decision: every INT32 is stored in network order, as on the wire.
+ * Its size and offsets are the {@link WireVariant}'s.
+ *
+ * <p>Two encodings. Ours ({@link #write}, {@link #read}; decision 8 of docs/PROTOCOL.md): every
+ * INT32 in network order, as on the wire. The original's ({@link #readX86}): XWriteFingerprint
+ * dumps the struct from memory, so on x86 its INT32s are little-endian, except {@code nGAddr},
+ * which holds an {@code s_addr} (the address bytes in network order), and its increment is the
+ * port difference modulo 65536 (a delta of -1 is stored as 65535).
  *
  * @param clientVersion the build that probed ({@link Protocol#BUILD_VERSION})
  * @param serverVersion the server version at probing time
@@ -19,18 +25,27 @@ import java.nio.ByteOrder;
  */
 public record Fingerprint(int clientVersion, int serverVersion, String id, boolean done, int publicIp,
                           int increment, boolean portPreserving) {
-    private static final CStructLayout CONNECTION = new CStructLayout();
-    private static final int INCREMENT = CONNECTION.field(4, 4);
-    private static final int PRESERVING = CONNECTION.field(1, 1);
-    private static final CStructLayout L = new CStructLayout();
-    static final int OFF_CLIENT_VER = L.field(4, 4);
-    static final int OFF_SERVER_VER = L.field(4, 4);
-    static final int OFF_ID = L.field(Protocol.ID_FIELD_LEN, 1);
-    static final int OFF_DONE = L.field(4, 4);
-    static final int OFF_GADDR = L.field(4, 4);
-    static final int OFF_CONNECTION = L.nested(CONNECTION);
-    /** Size in the file (60 with MAX_ID_LEN 32). */
-    public static final int SIZE = L.size();
+    /** Where each field of one variant's Fingerprint lies. */
+    record Layout(int clientVer, int serverVer, int id, int done, int gAddr, int increment, int preserving,
+                  int size) {
+        static Layout of(int idField) {
+            CStructLayout tcp = new CStructLayout();
+            int increment = tcp.field(4, 4);
+            int preserving = tcp.field(1, 1);
+            CStructLayout l = new CStructLayout();
+            int clientVer = l.field(4, 4);
+            int serverVer = l.field(4, 4);
+            int id = l.field(idField, 1);
+            int done = l.field(4, 4);
+            int gAddr = l.field(4, 4);
+            int connection = l.nested(tcp);
+            return new Layout(clientVer, serverVer, id, done, gAddr, connection + increment, connection + preserving,
+                    l.size());
+        }
+    }
+
+    /** The largest port difference that is a step up; the original's larger ones are steps down. */
+    private static final int MAX_STEP_UP = 32767;
 
     /** @return true if the NAT maps every connection from one local port to one public port */
     public boolean isCone() {
@@ -52,36 +67,62 @@ public record Fingerprint(int clientVersion, int serverVersion, String id, boole
         return "TCP " + preserving + " " + mapping;
     }
 
-    /** Writes the struct at the buffer's position and advances it by {@link #SIZE}. */
-    public void write(ByteBuffer dst) {
-        ByteBuffer b = dst.slice(dst.position(), SIZE).order(ByteOrder.BIG_ENDIAN);
-        for (int i = 0; i < SIZE; i++) {
+    /** Writes the struct in {@code variant}, network order, at the buffer's position; advances it by its size. */
+    public void write(ByteBuffer dst, WireVariant variant) {
+        Layout l = variant.fingerprint();
+        ByteBuffer b = dst.slice(dst.position(), l.size()).order(ByteOrder.BIG_ENDIAN);
+        for (int i = 0; i < l.size(); i++) {
             b.put(i, (byte) 0);
         }
-        b.putInt(OFF_CLIENT_VER, clientVersion).putInt(OFF_SERVER_VER, serverVersion);
-        ClientId.write(b.position(OFF_ID), id);
-        b.putInt(OFF_DONE, done ? 1 : 0).putInt(OFF_GADDR, publicIp);
-        b.putInt(OFF_CONNECTION + INCREMENT, increment);
-        b.put(OFF_CONNECTION + PRESERVING, (byte) (portPreserving ? 1 : 0));
-        dst.position(dst.position() + SIZE);
+        b.putInt(l.clientVer(), clientVersion).putInt(l.serverVer(), serverVersion);
+        ClientId.write(b.position(l.id()), id, variant);
+        b.putInt(l.done(), done ? 1 : 0).putInt(l.gAddr(), publicIp);
+        b.putInt(l.increment(), increment);
+        b.put(l.preserving(), (byte) (portPreserving ? 1 : 0));
+        dst.position(dst.position() + l.size());
     }
 
     /**
-     * Reads the struct at the buffer's position and advances it by {@link #SIZE}.
+     * Reads the struct in {@code variant}, network order (ours), at the buffer's position and
+     * advances it by its size.
      *
      * @throws WireFormatException on a malformed ID field or flag
      */
-    public static Fingerprint read(ByteBuffer src) {
-        ByteBuffer b = src.slice(src.position(), SIZE).order(ByteOrder.BIG_ENDIAN);
-        int done = b.getInt(OFF_DONE);
-        byte preserving = b.get(OFF_CONNECTION + PRESERVING);
+    public static Fingerprint read(ByteBuffer src, WireVariant variant) {
+        return read(src, variant, ByteOrder.BIG_ENDIAN);
+    }
+
+    /**
+     * Reads the original's file: the struct in {@code variant} as XWriteFingerprint dumped it on x86
+     * (see the class comment), at the buffer's position; advances it by its size. Its increment is
+     * turned into ours: a stored difference above 32767 is the step down it stands for.
+     *
+     * @throws WireFormatException on a malformed ID field or flag
+     */
+    public static Fingerprint readX86(ByteBuffer src, WireVariant variant) {
+        Fingerprint f = read(src, variant, ByteOrder.LITTLE_ENDIAN);
+        int step = f.increment;
+        if (step > MAX_STEP_UP && step <= 0xffff) {
+            step -= 0x10000;
+        }
+        return new Fingerprint(f.clientVersion, f.serverVersion, f.id, f.done, f.publicIp, step, f.portPreserving);
+    }
+
+    private static Fingerprint read(ByteBuffer src, WireVariant variant, ByteOrder ints) {
+        Layout l = variant.fingerprint();
+        ByteBuffer b = src.slice(src.position(), l.size()).order(ints);
+        int done = b.getInt(l.done());
+        byte preserving = b.get(l.preserving());
         if ((done & ~1) != 0 || (preserving & ~1) != 0) {
             throw new WireFormatException("fingerprint flags are not 0/1");
         }
-        Fingerprint f = new Fingerprint(b.getInt(OFF_CLIENT_VER), b.getInt(OFF_SERVER_VER),
-                ClientId.read(b.position(OFF_ID)), done == 1, b.getInt(OFF_GADDR),
-                b.getInt(OFF_CONNECTION + INCREMENT), preserving == 1);
-        src.position(src.position() + SIZE);
+        // nGAddr is an s_addr: its bytes are the address in network order in either encoding
+        int gAddr = b.order(ByteOrder.BIG_ENDIAN).getInt(l.gAddr());
+        b.order(ints);
+        Fingerprint f = new Fingerprint(b.getInt(l.clientVer()), b.getInt(l.serverVer()),
+                ClientId.read(b.position(l.id()), variant), done == 1, gAddr, b.getInt(l.increment()),
+                preserving == 1);
+        src.position(src.position() + l.size());
         return f;
     }
 }

@@ -10,10 +10,8 @@ public final class Protocol {
 
     /** {@code BUILDVER}: the client build the server requires; a mismatch is ERR_VERSION. */
     public static final int BUILD_VERSION = 10;
-    /** {@code MAX_ID_LEN}: the longest client ID in bytes. */
-    public static final int MAX_ID_LEN = 32;
-    /** An ID field on the wire: {@code CHAR chID[MAX_ID_LEN + 1]}, NUL-terminated and padded. */
-    public static final int ID_FIELD_LEN = MAX_ID_LEN + 1;
+    // MAX_ID_LEN and the sizes that follow from it are a WireVariant's: 31 in the published
+    // client, 32 in the reference.
 
     /** {@code SERVER_LOG_PORT}: the log (registration) service. */
     public static final int SERVER_LOG_PORT = 8123;
@@ -89,9 +87,11 @@ public final class Protocol {
     // ---- xstunt extensions (docs/PROTOCOL.md, "Authentication and ownership"): never sent to or
     // by an original peer, whose bytes stay exactly the reference's.
 
-    /** Offset in the 33-byte ID field of the byte that asks an xstunt server for the extensions. */
-    public static final int EXT_REQUEST_OFFSET = MAX_ID_LEN;
-    /** The value of that byte ('X'); an ID of {@link #MAX_ID_LEN} bytes has no room to ask. */
+    /**
+     * The value of the last byte of the ID field ({@link WireVariant#extensionRequestOffset()}) that
+     * asks an xstunt server for the extensions ('X'); an ID of {@code MAX_ID_LEN} bytes has no room
+     * to ask.
+     */
     public static final byte EXT_REQUEST = 'X';
     /** ServerInfo {@code wPort3} flag: {@code wPort5..wPort8} carry this registration's holder token. */
     public static final int EXT_FLAG_TOKEN = 1;
@@ -99,7 +99,7 @@ public final class Protocol {
     public static final int EXT_FLAG_PROOF = 2;
     /**
      * ServerInfo {@code wPort3} flag: the server acknowledges an IDLE registration with one
-     * all-zero 56-byte record (the keepalive record) right after it has applied LogState(IDLE);
+     * all-zero Echo-sized record (the keepalive record) right after it has applied LogState(IDLE);
      * the client's XInit completes only then.
      */
     public static final int EXT_FLAG_REG_ACK = 4;

@@ -5,7 +5,8 @@ import java.nio.ByteOrder;
 
 /**
  * {@code ServerInfo}: what the log service tells a registering client (reference: struct
- * ServerInfo). An empty {@link #id()} means the ID is taken (ERR_DUPLICATE_ID).
+ * ServerInfo). An empty {@link #id()} means the ID is taken (ERR_DUPLICATE_ID). Its size and
+ * offsets are the {@link WireVariant}'s: {@code nIP1} follows the ID field on a 4-byte boundary.
  *
  * <p>The reference's reserved {@code wPort3..wPort8} (12 bytes, zero from an original server and
  * ignored by an original client) carry the xstunt extensions, only for a client that asked for
@@ -25,17 +26,21 @@ import java.nio.ByteOrder;
  */
 public record ServerInfo(String id, int ip1, int ip2, int echoPort1, int echoPort2, int extFlags, int keepaliveSec,
                          long token) {
-    private static final CStructLayout L = new CStructLayout();
-    static final int OFF_ID = L.field(Protocol.ID_FIELD_LEN, 1);
-    static final int OFF_IP1 = L.field(4, 4);
-    static final int OFF_IP2 = L.field(4, 4);
-    static final int OFF_PORT1 = L.field(2, 2);
-    static final int OFF_PORT2 = L.field(2, 2);
-    static final int OFF_PORT3 = L.field(2, 2);
-    static final int OFF_PORT4 = L.field(2, 2);
-    static final int OFF_PORT5 = L.field(2 * 4, 2); // wPort5..wPort8
-    /** Size on the wire (60 with MAX_ID_LEN 32). */
-    public static final int SIZE = L.size();
+    /** Where each field of one variant's ServerInfo lies. */
+    record Layout(int id, int ip1, int ip2, int port1, int port2, int port3, int port4, int port5, int size) {
+        static Layout of(int idField) {
+            CStructLayout l = new CStructLayout();
+            int id = l.field(idField, 1);
+            int ip1 = l.field(4, 4);
+            int ip2 = l.field(4, 4);
+            int port1 = l.field(2, 2);
+            int port2 = l.field(2, 2);
+            int port3 = l.field(2, 2);
+            int port4 = l.field(2, 2);
+            int port5 = l.field(2 * 4, 2); // wPort5..wPort8
+            return new Layout(id, ip1, ip2, port1, port2, port3, port4, port5, l.size());
+        }
+    }
 
     /** A ServerInfo as the reference has it: the reserved ports are zero. */
     public ServerInfo(String id, int ip1, int ip2, int echoPort1, int echoPort2) {
@@ -62,32 +67,34 @@ public record ServerInfo(String id, int ip1, int ip2, int echoPort1, int echoPor
         return new ServerInfo(acceptedId, ip1, ip2, echoPort1, echoPort2, extFlags, keepaliveSec, token);
     }
 
-    /** Writes the struct at the buffer's position and advances it by {@link #SIZE}. */
-    public void write(ByteBuffer dst) {
-        ByteBuffer b = dst.slice(dst.position(), SIZE).order(ByteOrder.BIG_ENDIAN);
-        ClientId.write(b.position(OFF_ID), id);
-        b.putInt(OFF_IP1, ip1).putInt(OFF_IP2, ip2);
-        b.putShort(OFF_PORT1, (short) echoPort1).putShort(OFF_PORT2, (short) echoPort2);
-        b.putShort(OFF_PORT3, (short) extFlags).putShort(OFF_PORT4, (short) keepaliveSec);
-        b.putLong(OFF_PORT5, token);
-        for (int i = OFF_ID + Protocol.ID_FIELD_LEN; i < OFF_IP1; i++) {
+    /** Writes the struct in {@code variant} at the buffer's position and advances it by its size. */
+    public void write(ByteBuffer dst, WireVariant variant) {
+        Layout l = variant.serverInfo();
+        ByteBuffer b = dst.slice(dst.position(), l.size()).order(ByteOrder.BIG_ENDIAN);
+        ClientId.write(b.position(l.id()), id, variant);
+        b.putInt(l.ip1(), ip1).putInt(l.ip2(), ip2);
+        b.putShort(l.port1(), (short) echoPort1).putShort(l.port2(), (short) echoPort2);
+        b.putShort(l.port3(), (short) extFlags).putShort(l.port4(), (short) keepaliveSec);
+        b.putLong(l.port5(), token);
+        for (int i = l.id() + variant.idFieldSize(); i < l.ip1(); i++) {
             b.put(i, (byte) 0);
         }
-        dst.position(dst.position() + SIZE);
+        dst.position(dst.position() + l.size());
     }
 
     /**
-     * Reads the struct at the buffer's position and advances it by {@link #SIZE}.
+     * Reads the struct in {@code variant} at the buffer's position and advances it by its size.
      *
      * @throws WireFormatException on a malformed ID field
      */
-    public static ServerInfo read(ByteBuffer src) {
-        ByteBuffer b = src.slice(src.position(), SIZE).order(ByteOrder.BIG_ENDIAN);
-        String id = ClientId.read(b.position(OFF_ID));
-        ServerInfo s = new ServerInfo(id, b.getInt(OFF_IP1), b.getInt(OFF_IP2),
-                b.getShort(OFF_PORT1) & 0xffff, b.getShort(OFF_PORT2) & 0xffff, b.getShort(OFF_PORT3) & 0xffff,
-                b.getShort(OFF_PORT4) & 0xffff, b.getLong(OFF_PORT5));
-        src.position(src.position() + SIZE);
+    public static ServerInfo read(ByteBuffer src, WireVariant variant) {
+        Layout l = variant.serverInfo();
+        ByteBuffer b = src.slice(src.position(), l.size()).order(ByteOrder.BIG_ENDIAN);
+        String id = ClientId.read(b.position(l.id()), variant);
+        ServerInfo s = new ServerInfo(id, b.getInt(l.ip1()), b.getInt(l.ip2()),
+                b.getShort(l.port1()) & 0xffff, b.getShort(l.port2()) & 0xffff, b.getShort(l.port3()) & 0xffff,
+                b.getShort(l.port4()) & 0xffff, b.getLong(l.port5()));
+        src.position(src.position() + l.size());
         return s;
     }
 }

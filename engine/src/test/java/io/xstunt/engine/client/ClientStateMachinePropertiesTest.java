@@ -14,6 +14,7 @@ import io.xstunt.engine.wire.LogHello;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -80,13 +81,13 @@ class ClientStateMachinePropertiesTest {
                 Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK, Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_PROOF);
         Arbitrary<byte[]> info = Arbitraries.oneOf(
                 Combinators.combine(Arbitraries.of("alice", "", "bob"), flags).as((id, f) -> {
-                    ByteBuffer b = ByteBuffer.allocate(ServerInfo.SIZE);
-                    new ServerInfo(id, 1, 2, 3, 4, f, 20, 99L).write(b);
+                    ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.serverInfoSize());
+                    new ServerInfo(id, 1, 2, 3, 4, f, 20, 99L).write(b, WireVariant.ID32);
                     return b.array();
                 }),
-                Arbitraries.bytes().array(byte[].class).ofSize(ServerInfo.SIZE));
-        Arbitrary<byte[]> ack = Arbitraries.oneOf(Arbitraries.just(new byte[Echo.SIZE]),
-                Arbitraries.bytes().array(byte[].class).ofSize(Echo.SIZE));
+                Arbitraries.bytes().array(byte[].class).ofSize(WireVariant.ID32.serverInfoSize()));
+        Arbitrary<byte[]> ack = Arbitraries.oneOf(Arbitraries.just(new byte[WireVariant.ID32.echoSize()]),
+                Arbitraries.bytes().array(byte[].class).ofSize(WireVariant.ID32.echoSize()));
         Arbitrary<byte[]> tail = Arbitraries.bytes().array(byte[].class).ofMaxSize(200);
         return Combinators.combine(hello, info, ack, tail).as(ClientStateMachinePropertiesTest::concat);
     }
@@ -105,7 +106,7 @@ class ClientStateMachinePropertiesTest {
             @ForAll @Size(min = 1, max = 3) List<@IntRange(min = 0, max = 2) Integer> events) {
         Fingerprint reusable = cached ? new Fingerprint(Protocol.BUILD_VERSION, 1, "alice", true, 0x7F00000B, 0, true)
                 : null;
-        Registration r = new Registration("alice", reusable, Duration.ofSeconds(7), extensions, null);
+        Registration r = new Registration("alice", WireVariant.ID32, reusable, Duration.ofSeconds(7), extensions, null);
         ByHand<Registration.Action> hand = new ByHand<>(r, 0);
         int outcomes = 0;
         hand.feed(r::start);
@@ -233,7 +234,7 @@ class ClientStateMachinePropertiesTest {
             @ForAll @Size(min = 1, max = 3) List<@IntRange(min = 1, max = 5) Integer> chunks,
             @ForAll boolean timeoutFirst) {
         CommRequest r = new CommRequest(connect ? Msg.connect("alice", "bob") : Msg.deregister("alice"),
-                Duration.ofSeconds(2));
+                WireVariant.ID32, Duration.ofSeconds(2));
         ByHand<CommRequest.Action> hand = new ByHand<>(r, 0);
         hand.feed(r::start);
         int outcomes = commOutcomes(hand.connected(0, LOCAL));

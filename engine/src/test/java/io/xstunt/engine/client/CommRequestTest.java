@@ -13,6 +13,7 @@ import io.xstunt.engine.client.CommRequest.Action;
 import io.xstunt.engine.proc.Outbound.Closing;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
+import io.xstunt.engine.wire.WireVariant;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -28,14 +29,14 @@ class CommRequestTest {
     ByHand<Action> hand;
 
     static byte[] bytes(Msg m) {
-        ByteBuffer b = ByteBuffer.allocate(m.encodedSize());
-        m.write(b);
+        ByteBuffer b = ByteBuffer.allocate(m.encodedSize(WireVariant.ID32));
+        m.write(b, WireVariant.ID32);
         return b.array();
     }
 
     /** Starts a request for {@code m}: it asks for its connection. */
     void start(Msg m) {
-        r = new CommRequest(m, TIMEOUT);
+        r = new CommRequest(m, WireVariant.ID32, TIMEOUT);
         hand = new ByHand<>(r, START);
         assertEquals(new Action.Connect(), hand.feed(r::start).only(Action.Connect.class));
         assertEquals(START + TIMEOUT.toNanos(), hand.deadline().orElseThrow(), "the whole request is bounded");

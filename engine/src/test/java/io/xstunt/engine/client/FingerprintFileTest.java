@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ class FingerprintFileTest {
         Path file = dir.resolve("sub/fingerprint.dat");
         FingerprintFile.write(file, F);
         byte[] b = Files.readAllBytes(file);
-        assertEquals(Fingerprint.SIZE, b.length);
+        assertEquals(WireVariant.ID32.fingerprintSize(), b.length);
         assertEquals(60, b.length);
         assertEquals(Protocol.BUILD_VERSION, ByteBuffer.wrap(b).getInt(0), "INT32 in network order");
         assertEquals(Optional.of(F), FingerprintFile.read(file));
@@ -52,13 +53,13 @@ class FingerprintFileTest {
         Path file = dir.resolve("fingerprint.dat");
         Files.write(file, new byte[] {1, 2, 3});
         assertTrue(FingerprintFile.read(file).isEmpty());
-        ByteBuffer b = ByteBuffer.allocate(Fingerprint.SIZE);
-        F.write(b);
+        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.fingerprintSize());
+        F.write(b, WireVariant.ID32);
         byte[] bad = b.array();
         bad[bad.length - 4] = 7; // bPortPreserving must be 0/1
         Files.write(file, bad);
         assertTrue(FingerprintFile.read(file).isEmpty());
-        Files.write(file, new byte[Fingerprint.SIZE * 2]);
+        Files.write(file, new byte[WireVariant.ID32.fingerprintSize() * 2]);
         assertTrue(FingerprintFile.read(file).isEmpty());
         assertTrue(FingerprintFile.read(dir).isEmpty(), "a directory is unreadable, not an error");
     }

@@ -1,11 +1,12 @@
 package io.xstunt.engine.client;
 
+import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.net.Connection;
 import io.xstunt.engine.net.ConnectionListener;
-import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.tcp.TcpAcceptor;
 import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -66,7 +67,7 @@ final class LaggingLogProxy implements AutoCloseable {
     private final class Pair {
         TcpConnection client;
         TcpConnection upstream;
-        int idBytesLeft = Protocol.ID_FIELD_LEN;
+        int idBytesLeft = WireVariant.ID32.idFieldSize();
         /** Lagging chunks in order; {@link #CLOSE} stands for the client's close. */
         final ArrayDeque<byte[]> lagging = new ArrayDeque<>();
 

@@ -14,6 +14,7 @@ import io.xstunt.engine.loop.LoopTesting;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
 import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.nio.ByteBuffer;
@@ -146,6 +147,46 @@ class LoopbackEndToEndTest {
     }
 
     /**
+     * A client of the published XSTUNT's wire variant (MAX_ID_LEN 31: ID fields of 32 bytes, Echo
+     * 52, Msg 68) and one of the reference's (32) through one server, each way: the server tells
+     * them apart on the same ports, announces to each in its own layout, and relays the control
+     * frames, which carry no ID, unchanged.
+     */
+    @Test
+    void clientsOfBothWireVariantsConnectThroughOneServer() throws Exception {
+        StuntClient published = register(config(PEER_A, "p.dat").wireVariant(WireVariant.ID31).build(), "published");
+        StuntClient reference = register(config(PEER_B, "r.dat").build(), "reference");
+        assertEquals("published", published.serverInfo().id());
+        assertFalse(published.serverInfo().hasToken(), "its Msg has no pad bytes to carry a token");
+        assertTrue(reference.serverInfo().hasToken());
+
+        Rendezvous out = published.connect("reference", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(out.socketChannel());
+        Rendezvous in = reference.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(in.socketChannel());
+        assertEquals("published", in.peerId(), "the announcement to the reference's client names its peer");
+        assertEquals("31 -> 32", roundTrip(out.socketChannel(), in.socketChannel(), "31 -> 32"));
+        assertEquals("32 -> 31", roundTrip(in.socketChannel(), out.socketChannel(), "32 -> 31"));
+
+        Rendezvous back = reference.connect("published", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(back.socketChannel());
+        Rendezvous taken = published.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(taken.socketChannel());
+        assertEquals("reference", taken.peerId());
+        assertEquals("again", roundTrip(back.socketChannel(), taken.socketChannel(), "again"));
+    }
+
+    @Test
+    void aThirtyTwoByteIdIsTooLongForThePublishedVariant() throws Exception {
+        StuntClient published = register(config(PEER_A, "p.dat").wireVariant(WireVariant.ID31).build(), "published");
+        Failure e = failure(published.connect("r".repeat(32), Duration.ofSeconds(3)));
+        assertEquals(ErrorStat.ERR_MATCH, e.code(), "its Msg cannot name it: refused before any traffic");
+        Failure init = failure(StuntClient.register(clientLoop, config(PEER_B, "q.dat").wireVariant(WireVariant.ID31)
+                .build(), "q".repeat(32)));
+        assertEquals(ErrorStat.ERR_DUPLICATE_ID, init.code());
+    }
+
+    /**
      * XInit then XConnect at once, 200 times, with the registration's LogState held back on its
      * way to the server (as a lossy path's retransmission does): the MSG_CONNECT must never
      * overtake it (ERR_MATCH "source is not IDLE"). An xstunt client waits for the server's
@@ -184,12 +225,12 @@ class LoopbackEndToEndTest {
         ch.connect(server.logAddress());
         ByteBuffer hello = ByteBuffer.allocate(io.xstunt.engine.wire.LogHello.SIZE);
         readFully(ch, hello);
-        ByteBuffer idField = ByteBuffer.allocate(io.xstunt.engine.wire.Protocol.ID_FIELD_LEN);
-        io.xstunt.engine.wire.ClientId.write(idField, id);
+        ByteBuffer idField = ByteBuffer.allocate(WireVariant.ID32.idFieldSize());
+        io.xstunt.engine.wire.ClientId.write(idField, id, WireVariant.ID32);
         ch.write(idField.flip());
-        ByteBuffer info = ByteBuffer.allocate(io.xstunt.engine.wire.ServerInfo.SIZE);
+        ByteBuffer info = ByteBuffer.allocate(WireVariant.ID32.serverInfoSize());
         readFully(ch, info);
-        assertEquals(id, io.xstunt.engine.wire.ServerInfo.read(info.flip()).id());
+        assertEquals(id, io.xstunt.engine.wire.ServerInfo.read(info.flip(), WireVariant.ID32).id());
         ByteBuffer state = ByteBuffer.allocate(io.xstunt.engine.wire.LogState.SIZE);
         new io.xstunt.engine.wire.LogState(io.xstunt.engine.wire.Protocol.CSTATE_IDLE, Ipv4.toInt(local)).write(state);
         ch.write(state.flip());
@@ -309,9 +350,9 @@ class LoopbackEndToEndTest {
         Duration connectTimeout = Duration.ofSeconds(10);
         CompletableFuture<Rendezvous> pending = a.connect("mute", connectTimeout);
         // the session exists once the listener side got its announcement
-        ByteBuffer announcement = ByteBuffer.allocate(io.xstunt.engine.wire.Echo.SIZE);
+        ByteBuffer announcement = ByteBuffer.allocate(WireVariant.ID32.echoSize());
         readFully(mute, announcement);
-        assertEquals("alice", io.xstunt.engine.wire.Echo.read(announcement.flip()).peerId());
+        assertEquals("alice", io.xstunt.engine.wire.Echo.read(announcement.flip(), WireVariant.ID32).peerId());
         long t0 = System.nanoTime();
         server.close();
         Failure e = failure(pending);
@@ -361,15 +402,15 @@ class LoopbackEndToEndTest {
         channels.add(comm);
         comm.bind(new java.net.InetSocketAddress(rawIp, 0));
         comm.connect(server.commAddress());
-        ByteBuffer msg = ByteBuffer.allocate(io.xstunt.engine.wire.Msg.SIZE);
-        io.xstunt.engine.wire.Msg.connect("raw", "bob").write(msg);
+        ByteBuffer msg = ByteBuffer.allocate(WireVariant.ID32.msgSize());
+        io.xstunt.engine.wire.Msg.connect("raw", "bob").write(msg, WireVariant.ID32);
         comm.write(msg.flip());
         ByteBuffer answer = ByteBuffer.allocate(4);
         readFully(comm, answer);
         assertEquals(0, answer.getInt(0));
-        ByteBuffer echo = ByteBuffer.allocate(io.xstunt.engine.wire.Echo.SIZE);
+        ByteBuffer echo = ByteBuffer.allocate(WireVariant.ID32.echoSize());
         readFully(rawLog, echo);
-        io.xstunt.engine.wire.Echo announcement = io.xstunt.engine.wire.Echo.read(echo.flip());
+        io.xstunt.engine.wire.Echo announcement = io.xstunt.engine.wire.Echo.read(echo.flip(), WireVariant.ID32);
         assertEquals(io.xstunt.engine.wire.Protocol.ROLE_INITIATOR, announcement.role());
         SocketChannel control = SocketChannel.open();
         channels.add(control);

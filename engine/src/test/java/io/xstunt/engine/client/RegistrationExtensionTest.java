@@ -13,6 +13,7 @@ import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class RegistrationExtensionTest {
     /** A registration asking for the extensions, with a reusable fingerprint, that has read the greeting; @return the ID field it wrote */
     private byte[] atServerInfo(String id, byte[] secret) {
         Fingerprint cached = RegistrationTest.fingerprint(1, RegistrationTest.PUBLIC, id, true);
-        r = new Registration(id, cached, RegistrationTest.TIMEOUT, true, secret);
+        r = new Registration(id, WireVariant.ID32, cached, RegistrationTest.TIMEOUT, true, secret);
         hand = RegistrationTest.connected(r);
         Outputs<Action> o = hand.bytes(FIRST, RegistrationTest.hello(Protocol.BUILD_VERSION, 1, RegistrationTest.PUBLIC));
         assertTrue(o.actions().isEmpty(), o.toString());
@@ -42,7 +43,7 @@ class RegistrationExtensionTest {
     @Test
     void asksWithTheByteAfterTheNulExceptForA32ByteId() {
         byte[] expected = RegistrationTest.idField("alice");
-        expected[Protocol.EXT_REQUEST_OFFSET] = 'X';
+        expected[WireVariant.ID32.extensionRequestOffset()] = 'X';
         assertArrayEquals(expected, atServerInfo("alice", null));
         String longId = "y".repeat(32);
         assertArrayEquals(RegistrationTest.idField(longId), atServerInfo(longId, null), "no room to ask");
@@ -84,12 +85,12 @@ class RegistrationExtensionTest {
         assertEquals(Registration.State.AWAIT_ACK, r.state());
         assertEquals(hand.now() + RegistrationTest.TIMEOUT.toNanos(), hand.deadline().orElseThrow());
 
-        ByteBuffer in = ByteBuffer.allocate(Echo.SIZE + 3);
-        in.limit(Echo.SIZE - 1);
+        ByteBuffer in = ByteBuffer.allocate(WireVariant.ID32.echoSize() + 3);
+        in.limit(WireVariant.ID32.echoSize() - 1);
         hand.advance(1);
         assertTrue(hand.bytes(FIRST, in).quiet(), "a partial record waits");
         assertEquals(0, in.position());
-        in.limit(Echo.SIZE + 3);
+        in.limit(WireVariant.ID32.echoSize() + 3);
         hand.advance(1);
         Action.Registered done = hand.bytes(FIRST, in).only(Action.Registered.class);
         assertEquals(ACKED, done.outcome().serverInfo().extFlags());
@@ -112,8 +113,8 @@ class RegistrationExtensionTest {
         assertEquals(ErrorStat.ERR_RECEIVE, RegistrationTest.failure(hand.closed(FIRST, "reset")).code());
 
         afterIdleState(ACKED);
-        ByteBuffer b = ByteBuffer.allocate(Echo.SIZE);
-        new Echo(1, 2, 3, "bob", 4, Protocol.ROLE_LISTENER).write(b);
+        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.echoSize());
+        new Echo(1, 2, 3, "bob", 4, Protocol.ROLE_LISTENER).write(b, WireVariant.ID32);
         assertEquals(ErrorStat.ERR_RECEIVE, RegistrationTest.failure(hand.bytes(FIRST, b.flip())).code());
     }
 

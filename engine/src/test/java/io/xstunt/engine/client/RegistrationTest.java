@@ -22,6 +22,7 @@ import io.xstunt.engine.wire.LogHello;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -50,14 +51,14 @@ class RegistrationTest {
     }
 
     static ByteBuffer info(ServerInfo i) {
-        ByteBuffer b = ByteBuffer.allocate(ServerInfo.SIZE);
-        i.write(b);
+        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.serverInfoSize());
+        i.write(b, WireVariant.ID32);
         return b.flip();
     }
 
     static byte[] idField(String id) {
-        ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
-        ClientId.write(b, id);
+        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.idFieldSize());
+        ClientId.write(b, id, WireVariant.ID32);
         return b.array();
     }
 
@@ -204,8 +205,8 @@ class RegistrationTest {
     void malformedServerInfoIsErrReceive() {
         start(null);
         hand.bytes(FIRST, hello(Protocol.BUILD_VERSION, 1, PUBLIC));
-        ByteBuffer garbage = ByteBuffer.allocate(ServerInfo.SIZE);
-        for (int i = 0; i < ServerInfo.SIZE; i++) {
+        ByteBuffer garbage = ByteBuffer.allocate(WireVariant.ID32.serverInfoSize());
+        for (int i = 0; i < WireVariant.ID32.serverInfoSize(); i++) {
             garbage.put(i, (byte) 'x'); // no NUL in the ID field
         }
         assertEquals(ErrorStat.ERR_RECEIVE, failure(hand.bytes(FIRST, garbage)).code());

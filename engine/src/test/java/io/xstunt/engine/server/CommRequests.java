@@ -9,6 +9,7 @@ import io.xstunt.engine.registry.InMemoryRegistry;
 import io.xstunt.engine.registry.RecordingEffects;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -36,6 +37,7 @@ final class CommRequests extends HandDriven<CommResponder, CommResponder.Action>
     private final Map<CommResponder, Integer> sourceIps = new IdentityHashMap<>();
     private final List<Runnable> withheld = new ArrayList<>();
     private boolean withholding;
+    private int decisionsAsked;
 
     /**
      * @param handshakeNs each responder's bound on the Msg, the decision and the answer's flush
@@ -51,7 +53,7 @@ final class CommRequests extends HandDriven<CommResponder, CommResponder.Action>
 
     /** A comm connection from {@code sourceIp} was accepted: its responder, started. */
     CommResponder open(int sourceIp) {
-        CommResponder r = drive(new CommResponder(handshakeNs));
+        CommResponder r = drive(new CommResponder(handshakeNs, ServerConfig.DEFAULT_VARIANT_WAIT.toNanos()));
         sourceIps.put(r, sourceIp);
         r.start(now);
         settle(r);
@@ -94,6 +96,11 @@ final class CommRequests extends HandDriven<CommResponder, CommResponder.Action>
         withholding = true;
     }
 
+    /** @return how many decisions the responders asked for */
+    int decisionsAsked() {
+        return decisionsAsked;
+    }
+
     /** Decides what was withheld, in order; the answers reach their responders at {@link #now}. */
     void decide() {
         List<Runnable> all = List.copyOf(withheld);
@@ -102,8 +109,8 @@ final class CommRequests extends HandDriven<CommResponder, CommResponder.Action>
     }
 
     static ByteBuffer bytes(Msg m) {
-        ByteBuffer b = ByteBuffer.allocate(m.encodedSize());
-        m.write(b);
+        ByteBuffer b = ByteBuffer.allocate(m.encodedSize(WireVariant.ID32));
+        m.write(b, WireVariant.ID32);
         return b.flip();
     }
 
@@ -111,6 +118,7 @@ final class CommRequests extends HandDriven<CommResponder, CommResponder.Action>
     protected void carryOut(CommResponder r, CommResponder.Action a) {
         switch (a) {
             case CommResponder.Action.Decide d -> {
+                decisionsAsked++;
                 Runnable decision = () -> service.handle(d.msg(), sourceIps.get(r), answer -> {
                     r.handleAnswer(answer, now);
                     carryOutActions(r);

@@ -11,6 +11,7 @@ import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -150,7 +151,7 @@ class CommResponderTest {
     @Test
     void badMsgClosesAtOnce() {
         CommResponder s = comm.open(IP_A);
-        comm.feed(s, ByteBuffer.allocate(Msg.SIZE).putInt(0, 4242));
+        comm.feed(s, ByteBuffer.allocate(WireVariant.ID32.msgSize()).putInt(0, 4242));
         assertEquals(Closing.NOW, s.outbound(0).closing());
         assertEquals(List.of(Rejection.BAD_BYTES), comm.refusals(s));
         assertFalse(s.outbound(0).hasTransmit());
@@ -162,10 +163,10 @@ class CommResponderTest {
     void partialMsgWaitsThenTimesOut() {
         CommResponder s = comm.open(IP_A);
         long start = comm.now;
-        ByteBuffer part = ByteBuffer.allocate(Msg.SIZE - 1);
+        ByteBuffer part = ByteBuffer.allocate(WireVariant.ID32.msgSize() - 1);
         comm.now += 5;
         comm.feed(s, part);
-        assertEquals(Msg.SIZE - 1, part.remaining(), "nothing consumed");
+        assertEquals(WireVariant.ID32.msgSize() - 1, part.remaining(), "nothing consumed");
         assertEquals(Closing.OPEN, s.outbound(0).closing());
         comm.timeout(s, start + HANDSHAKE_NS);
         assertEquals(Closing.NOW, s.outbound(0).closing());
@@ -189,8 +190,8 @@ class CommResponderTest {
     void bytesAfterTheMsgAreCounted() {
         comm.clients.idle("a", IP_A, 11);
         CommResponder s = comm.open(IP_B);
-        ByteBuffer b = ByteBuffer.allocate(Msg.SIZE + 3);
-        Msg.query("a").write(b);
+        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.msgSize() + 3);
+        Msg.query("a").write(b, WireVariant.ID32);
         comm.feed(s, b.position(b.capacity()).flip());
         assertEquals(0, b.remaining());
         assertEquals(List.of(Rejection.UNEXPECTED_DATA), comm.refusals(s));
@@ -203,7 +204,7 @@ class CommResponderTest {
         comm.clients.idle("b", IP_B, 12);
         CommResponder s = comm.open(IP_A);
         ByteBuffer withToken = CommRequests.bytes(Msg.connect("t", "b").withToken(7L));
-        ByteBuffer structOnly = withToken.slice(0, Msg.SIZE);
+        ByteBuffer structOnly = withToken.slice(0, WireVariant.ID32.msgSize());
         comm.feed(s, structOnly);
         assertEquals(CommResponder.State.AWAIT_MSG, s.state(), "waits for the token its type field announces");
         comm.feed(s, withToken);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.xstunt.engine.proc.Outbound.Closing;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -26,8 +27,8 @@ class EchoResponderTest {
     void repliesTheAddressAndClosesFirst() {
         EchoResponder r = started(50123);
         ByteBuffer b = r.outbound(0).pollTransmit();
-        assertEquals(Echo.SIZE, b.remaining());
-        assertEquals(Echo.address(IP, 50123), Echo.read(b));
+        assertEquals(WireVariant.ID32.echoSize(), b.remaining());
+        assertEquals(Echo.address(IP, 50123), Echo.read(b, WireVariant.ID32));
         assertNull(r.outbound(0).pollTransmit());
         assertEquals(Closing.AFTER_FLUSH, r.outbound(0).closing());
         hand.timeout(r, 999);

@@ -21,6 +21,7 @@ import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.LogHello;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -95,7 +96,7 @@ class LogServiceTest {
         FakeConnection c = arrive(ip).connection();
         assertEquals(LogHello.SIZE, c.takeRead().length);
         c.receive(idField(id));
-        assertEquals(id, ServerInfo.read(ByteBuffer.wrap(c.takeRead())).id());
+        assertEquals(id, ServerInfo.read(ByteBuffer.wrap(c.takeRead()), WireVariant.ID32).id());
         c.receive(state(st, 11));
         return c;
     }
@@ -119,7 +120,7 @@ class LogServiceTest {
         assertFalse(log.canAnnounce(holder(1)), "two unwritten: the limit");
         c.peerReads(true);
         assertTrue(log.canAnnounce(holder(1)), "written once the client reads");
-        assertEquals(2 * Echo.SIZE, c.takeRead().length);
+        assertEquals(2 * WireVariant.ID32.echoSize(), c.takeRead().length);
 
         registered(IP_B, "pat", Protocol.CSTATE_PROBE);
         assertFalse(log.canAnnounce(holder(2)), "a PROBE registration is not announced to");
@@ -130,7 +131,8 @@ class LogServiceTest {
     void theRegistrysAnnouncementIsWrittenAtOnce() {
         FakeConnection c = registered(IP_A, "alice", Protocol.CSTATE_IDLE);
         registry.announce(holder(1), ANNOUNCEMENT);
-        assertEquals(ANNOUNCEMENT, Echo.read(ByteBuffer.wrap(c.takeRead())), "no input of the client needed");
+        assertEquals(ANNOUNCEMENT, Echo.read(ByteBuffer.wrap(c.takeRead()), WireVariant.ID32),
+                "no input of the client needed");
     }
 
     @Test
@@ -193,7 +195,7 @@ class LogServiceTest {
         FakeConnection c = arrive(IP_A).connection();
         c.takeRead();
         c.receive(idField(""));
-        assertEquals("", ServerInfo.read(ByteBuffer.wrap(c.takeRead())).id());
+        assertEquals("", ServerInfo.read(ByteBuffer.wrap(c.takeRead()), WireVariant.ID32).id());
         assertTrue(c.isClosed(), "the empty ServerInfo flushed, then closed");
         assertEquals(1, stats.count(Rejection.INVALID_ID));
         assertEquals(1, stats.total());

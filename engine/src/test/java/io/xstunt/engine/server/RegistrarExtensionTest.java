@@ -15,6 +15,7 @@ import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -56,17 +57,17 @@ class RegistrarExtensionTest {
         Registrations regs = registrations(config(base()), answers);
         Registrar s = regs.greeted(CLIENT_IP);
         regs.feed(s, idField("alice", true));
-        ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(s)));
+        ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(s)), WireVariant.ID32);
         assertEquals(new ServerInfo("alice", 1, 2, 5001, 5002, Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK,
                 10, TOKEN), info);
         assertEquals(TOKEN, s.token());
         regs.feed(s, idle());
         assertEquals(Registrar.State.IDLE, s.state());
-        assertArrayEquals(new byte[Echo.SIZE], regs.sent(s), "the registration's acknowledgement");
+        assertArrayEquals(new byte[WireVariant.ID32.echoSize()], regs.sent(s), "the registration's acknowledgement");
         long start = regs.now;
         assertEquals(start + 10 * SEC, s.deadlineNs(), "the server's own keepalive comes first");
         regs.timeout(s, start + 10 * SEC);
-        assertArrayEquals(new byte[Echo.SIZE], regs.sent(s), "an all-zero record");
+        assertArrayEquals(new byte[WireVariant.ID32.echoSize()], regs.sent(s), "an all-zero record");
         assertEquals(start + 20 * SEC, s.deadlineNs());
         regs.now = start + 15 * SEC;
         regs.feed(s, new byte[] {'\n'}); // the client's keepalive
@@ -76,7 +77,7 @@ class RegistrarExtensionTest {
         regs.timeout(s, start + 30 * SEC);
         regs.sent(s);
         regs.timeout(s, start + 40 * SEC);
-        assertEquals(Echo.SIZE, regs.sent(s).length, "records every 10 s");
+        assertEquals(WireVariant.ID32.echoSize(), regs.sent(s).length, "records every 10 s");
         assertEquals(Closing.OPEN, s.outbound(0).closing(), "alive: 30 s since its last byte not yet");
         assertEquals(alive + 30 * SEC, s.deadlineNs(), "the idle expiry comes before the next record");
         regs.timeout(s, alive + 30 * SEC);
@@ -92,7 +93,8 @@ class RegistrarExtensionTest {
         Registrations regs = registrations(config(base()), answers);
         Registrar s = regs.greeted(CLIENT_IP);
         regs.feed(s, idField("bob", false));
-        assertEquals(new ServerInfo("bob", 1, 2, 5001, 5002), ServerInfo.read(ByteBuffer.wrap(regs.sent(s))));
+        assertEquals(new ServerInfo("bob", 1, 2, 5001, 5002), ServerInfo.read(ByteBuffer.wrap(regs.sent(s)),
+                WireVariant.ID32));
         regs.feed(s, idle());
         assertEquals(Registrar.State.IDLE, s.state());
         assertFalse(s.hasDeadline());
@@ -115,7 +117,7 @@ class RegistrarExtensionTest {
         st.limit(LogState.SIZE);
         regs.feed(s, st);
         assertEquals(Protocol.CSTATE_IDLE, regs.query("alice"), "IDLE applied when the record is queued");
-        assertArrayEquals(new byte[Echo.SIZE], regs.sent(s));
+        assertArrayEquals(new byte[WireVariant.ID32.echoSize()], regs.sent(s));
 
         Registrar probe = regs.greeted(CLIENT_IP);
         regs.feed(probe, idField("carol", true));
@@ -138,7 +140,7 @@ class RegistrarExtensionTest {
         Registrations regs = registrations(config(base()), answers);
         Registrar s = regs.greeted(CLIENT_IP);
         regs.feed(s, idField("x".repeat(32), false));
-        ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(s)));
+        ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(s)), WireVariant.ID32);
         assertEquals("x".repeat(32), info.id());
         assertEquals(0, info.extFlags());
     }
@@ -149,7 +151,7 @@ class RegistrarExtensionTest {
         Registrations regs = registrations(config(base().sharedSecret(SECRET)), answers);
         Registrar s = regs.greeted(CLIENT_IP);
         regs.feed(s, idField("alice", true));
-        ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(s)));
+        ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(s)), WireVariant.ID32);
         assertTrue(info.proofRequired() && info.hasToken());
         assertEquals(-1, regs.query("alice"), "not held before the proof");
         ByteBuffer in = state(Protocol.CSTATE_IDLE, LOCAL_IP, RegistrationProof.compute(SECRET, TOKEN, "alice"));
@@ -174,7 +176,8 @@ class RegistrarExtensionTest {
 
         Registrar orig = regs.greeted(CLIENT_IP);
         regs.feed(orig, idField("carol", false));
-        assertEquals("", ServerInfo.read(ByteBuffer.wrap(regs.sent(orig))).id(), "refused like a taken ID");
+        assertEquals("", ServerInfo.read(ByteBuffer.wrap(regs.sent(orig)), WireVariant.ID32).id(),
+                "refused like a taken ID");
         assertEquals(List.of(Rejection.AUTH_FAILED), regs.refusals(orig));
     }
 
@@ -187,7 +190,8 @@ class RegistrarExtensionTest {
         regs.sent(first);
         Registrar second = regs.greeted(CLIENT_IP);
         regs.feed(second, idField("alice", true));
-        assertEquals("alice", ServerInfo.read(ByteBuffer.wrap(regs.sent(second))).id(), "free while unproven");
+        assertEquals("alice", ServerInfo.read(ByteBuffer.wrap(regs.sent(second)), WireVariant.ID32).id(),
+                "free while unproven");
         regs.feed(first, state(Protocol.CSTATE_IDLE, LOCAL_IP, RegistrationProof.compute(SECRET, TOKEN, "alice")));
         assertEquals(Registrar.State.IDLE, first.state());
         regs.feed(second, state(Protocol.CSTATE_IDLE, LOCAL_IP, RegistrationProof.compute(SECRET, TOKEN, "alice")));

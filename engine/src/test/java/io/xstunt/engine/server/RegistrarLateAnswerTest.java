@@ -13,6 +13,7 @@ import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RegistrationProof;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,7 +77,7 @@ class RegistrarLateAnswerTest {
         assertEquals(Registrar.State.AWAIT_CLAIM, r.state());
 
         regs.answer();
-        assertEquals("alice", ServerInfo.read(ByteBuffer.wrap(regs.sent(r))).id());
+        assertEquals("alice", ServerInfo.read(ByteBuffer.wrap(regs.sent(r)), WireVariant.ID32).id());
         assertEquals(Registrar.State.IDLE, r.state(), "the kept LogState read once the answer came");
         regs.answer();
         assertEquals(Protocol.CSTATE_IDLE, regs.query("alice"));
@@ -111,7 +112,7 @@ class RegistrarLateAnswerTest {
         Registrar r = regs.greeted(CLIENT_IP);
         ByteBuffer st = state(Protocol.CSTATE_IDLE, LOCAL_IP);
         regs.feed(r, concat(idField("carol"), st.slice(0, 3)));
-        assertEquals("carol", ServerInfo.read(ByteBuffer.wrap(regs.sent(r))).id());
+        assertEquals("carol", ServerInfo.read(ByteBuffer.wrap(regs.sent(r)), WireVariant.ID32).id());
         ByteBuffer rest = st.slice(3, LogState.SIZE - 3);
         regs.feed(r, rest);
         assertFalse(rest.hasRemaining());

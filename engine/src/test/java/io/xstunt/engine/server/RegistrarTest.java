@@ -15,6 +15,7 @@ import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -50,7 +51,7 @@ class RegistrarTest {
     private static Registrar registered(Registrations regs, String id, int st) {
         Registrar r = regs.greeted(CLIENT_IP);
         regs.feed(r, idField(id));
-        assertEquals(id, ServerInfo.read(ByteBuffer.wrap(regs.sent(r))).id());
+        assertEquals(id, ServerInfo.read(ByteBuffer.wrap(regs.sent(r)), WireVariant.ID32).id());
         regs.feed(r, state(st, LOCAL_IP));
         return r;
     }
@@ -79,7 +80,7 @@ class RegistrarTest {
             in.compact();
         }
         assertEquals(0, in.position(), "the whole ID field is consumed once complete");
-        ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(r)));
+        ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(r)), WireVariant.ID32);
         assertEquals(new ServerInfo("alice", TEMPLATE.ip1(), TEMPLATE.ip2(), 5001, 5002), info);
         assertEquals(Protocol.CSTATE_PROBE, regs.query("alice"), "held, but not reachable before its state");
         regs.feed(r, state(Protocol.CSTATE_IDLE, LOCAL_IP));
@@ -161,7 +162,7 @@ class RegistrarTest {
         registered(regs, "dave", Protocol.CSTATE_IDLE);
         Registrar other = regs.greeted(Ipv4.toInt(Ipv4.parse("203.0.113.99")));
         regs.feed(other, idField("dave"));
-        assertEquals("", ServerInfo.read(ByteBuffer.wrap(regs.sent(other))).id());
+        assertEquals("", ServerInfo.read(ByteBuffer.wrap(regs.sent(other)), WireVariant.ID32).id());
         assertEquals(Closing.AFTER_FLUSH, other.outbound(0).closing());
         assertEquals(List.of(Rejection.DUPLICATE_ID), regs.refusals(other));
         regs.close(other);
@@ -174,17 +175,17 @@ class RegistrarTest {
     void invalidIdGetsEmptyServerInfo(Answers answers) {
         Registrations regs = registrations(answers);
         Registrar s = regs.greeted(CLIENT_IP);
-        byte[] field = new byte[Protocol.ID_FIELD_LEN];
+        byte[] field = new byte[WireVariant.ID32.idFieldSize()];
         Arrays.fill(field, (byte) 'z'); // no NUL terminator
         regs.feed(s, field);
-        assertEquals("", ServerInfo.read(ByteBuffer.wrap(regs.sent(s))).id());
+        assertEquals("", ServerInfo.read(ByteBuffer.wrap(regs.sent(s)), WireVariant.ID32).id());
         assertEquals(List.of(Rejection.INVALID_ID), regs.refusals(s));
         assertEquals(Registrar.State.REFUSED, s.state());
         assertEquals(0, regs.registered());
 
         Registrar empty = regs.greeted(CLIENT_IP);
         regs.feed(empty, idField(""));
-        assertEquals("", ServerInfo.read(ByteBuffer.wrap(regs.sent(empty))).id());
+        assertEquals("", ServerInfo.read(ByteBuffer.wrap(regs.sent(empty)), WireVariant.ID32).id());
         assertEquals(List.of(Rejection.INVALID_ID), regs.refusals(empty));
         assertEquals(0, regs.registered());
     }
@@ -254,7 +255,7 @@ class RegistrarTest {
         regs.announce(s, e);
         assertEquals(List.of(new RecordingEffects.Announce(regs.holder(s), e)), regs.effects.all(),
                 "through the registry's announce effect");
-        assertEquals(e, Echo.read(ByteBuffer.wrap(regs.sent(s))));
+        assertEquals(e, Echo.read(ByteBuffer.wrap(regs.sent(s)), WireVariant.ID32));
 
         Registrar probing = registered(regs, "ivan", Protocol.CSTATE_PROBE);
         regs.announce(probing, e);

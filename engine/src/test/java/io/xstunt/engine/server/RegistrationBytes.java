@@ -3,6 +3,7 @@ package io.xstunt.engine.server;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 
 /** What a client writes on its log connection to register (XInit), as buffers in read mode. */
@@ -17,10 +18,15 @@ final class RegistrationBytes {
 
     /** @return the ID field, asking for the xstunt extensions if {@code ask} */
     static ByteBuffer idField(String id, boolean ask) {
-        ByteBuffer b = ByteBuffer.allocate(Protocol.ID_FIELD_LEN);
-        ClientId.write(b, id);
+        return idField(id, ask, WireVariant.ID32);
+    }
+
+    /** @return the ID field in {@code variant}, asking for the xstunt extensions if {@code ask} */
+    static ByteBuffer idField(String id, boolean ask, WireVariant variant) {
+        ByteBuffer b = ByteBuffer.allocate(variant.idFieldSize());
+        ClientId.write(b, id, variant);
         if (ask) {
-            b.put(Protocol.EXT_REQUEST_OFFSET, Protocol.EXT_REQUEST);
+            b.put(variant.extensionRequestOffset(), Protocol.EXT_REQUEST);
         }
         return b.flip();
     }

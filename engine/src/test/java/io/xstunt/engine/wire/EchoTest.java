@@ -2,7 +2,6 @@ package io.xstunt.engine.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -12,19 +11,30 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code struct Echo { INT32 nIP; INT16 wPort; INT16 wPadding; union Data; }} with the union's
- * largest member {@code Conn { INT32 nConnID; CHAR chPeerID[33]; INT32 nPeerIP; CHAR chRole; }}:
- * nConnID at 0, chPeerID 4..36, 3 pad, nPeerIP at 40, chRole at 44, 3 pad = 48 bytes. In the Echo:
- * nIP 0, wPort 4, wPadding 6, union 8 (nConnID 8, chPeerID 12, nPeerIP 48, chRole 52), size 56.
+ * largest member {@code Conn { INT32 nConnID; CHAR chPeerID[MAX_ID_LEN + 1]; INT32 nPeerIP; CHAR
+ * chRole; }}. Reference (32): nConnID 8, chPeerID 12..44, 3 pad, nPeerIP 48, chRole 52, 3 pad =
+ * 56. Published client (31): nConnID 8, chPeerID 12..43, nPeerIP 44, chRole 48, 3 pad = 52.
  */
 class EchoTest {
+    private static final WireVariant V32 = WireVariant.ID32;
+    private static final WireVariant V31 = WireVariant.ID31;
+
     /** Address reply: 203.0.113.7 port 40000 (9c 40), everything else zero. */
     static final String REPLY = "cb 00 71 07  9c 40  00 00  00*48";
+    static final String REPLY_31 = "cb 00 71 07  9c 40  00 00  00*44";
 
     /** Announcement to the initiator: control channel 127.0.0.1:45678 (b2 6e), session 1, peer "bob" at 127.0.0.12. */
     static final String ANNOUNCE_C = """
             7f 00 00 01  b2 6e  00 00
             00 00 00 01
             "bob" 00*30  00 00 00
+            7f 00 00 0c
+            43  00 00 00
+            """;
+    static final String ANNOUNCE_C_31 = """
+            7f 00 00 01  b2 6e  00 00
+            00 00 00 01
+            "bob" 00*29
             7f 00 00 0c
             43  00 00 00
             """;
@@ -37,18 +47,22 @@ class EchoTest {
             7f 00 00 0b
             53  00 00 00
             """;
+    static final String ANNOUNCE_S_31 = """
+            7f 00 00 01  b2 6e  00 00
+            00 00 00 01
+            "alice" 00*27
+            7f 00 00 0b
+            53  00 00 00
+            """;
 
     @Test
-    void sizeAndOffsets() {
-        assertEquals(56, Echo.SIZE);
-        assertEquals(0, Echo.OFF_IP);
-        assertEquals(4, Echo.OFF_PORT);
-        assertEquals(6, Echo.OFF_PADDING);
-        assertEquals(8, Echo.OFF_UNION);
-        assertEquals(48, Echo.SIZE - Echo.OFF_UNION, "the union is 48 bytes");
-        assertEquals(56, Hex.bytes(REPLY).length);
-        assertEquals(56, Hex.bytes(ANNOUNCE_C).length);
-        assertEquals(56, Hex.bytes(ANNOUNCE_S).length);
+    void vectorsHaveTheVariantsSizes() {
+        for (String v : new String[] {REPLY, ANNOUNCE_C, ANNOUNCE_S}) {
+            assertEquals(56, Hex.bytes(v).length);
+        }
+        for (String v : new String[] {REPLY_31, ANNOUNCE_C_31, ANNOUNCE_S_31}) {
+            assertEquals(52, Hex.bytes(v).length);
+        }
     }
 
     @Test
@@ -60,52 +74,88 @@ class EchoTest {
     @Test
     void addressReplyRoundTrip() {
         Echo e = Echo.address(0xCB007107, 40000);
-        assertFalse(e.isAnnouncement());
-        Codec.roundTrip(REPLY, e, Echo::write, Echo::read);
+        assertFalse(e.hasNoAddress());
+        Codec.roundTrip(REPLY, e, (x, b) -> x.write(b, V32), b -> Echo.read(b, V32));
+        Codec.roundTrip(REPLY_31, e, (x, b) -> x.write(b, V31), b -> Echo.read(b, V31));
     }
 
     @Test
     void writeAddressMatchesWrite() {
-        assertEquals(Hex.of(Hex.bytes(REPLY)), Hex.of(Codec.encode(56, b -> Echo.writeAddress(b, 0xCB007107, 40000))));
+        assertEquals(Hex.of(Hex.bytes(REPLY)),
+                Hex.of(Codec.encode(56, b -> Echo.writeAddress(b, V32, 0xCB007107, 40000))));
+        assertEquals(Hex.of(Hex.bytes(REPLY_31)),
+                Hex.of(Codec.encode(52, b -> Echo.writeAddress(b, V31, 0xCB007107, 40000))));
+    }
+
+    @Test
+    void theAllZeroRecordHasNoAddress() {
+        assertTrue(Codec.decode(Hex.bytes("00*56"), b -> Echo.read(b, V32)).hasNoAddress());
+        assertTrue(Codec.decode(Hex.bytes("00*52"), b -> Echo.read(b, V31)).hasNoAddress());
     }
 
     @Test
     void initiatorAnnouncementRoundTrip() {
         Echo e = new Echo(0x7F000001, 45678, 1, "bob", 0x7F00000C, Protocol.ROLE_INITIATOR);
-        assertTrue(e.isAnnouncement());
-        Codec.roundTrip(ANNOUNCE_C, e, Echo::write, Echo::read);
+        Codec.roundTrip(ANNOUNCE_C, e, (x, b) -> x.write(b, V32), b -> Echo.read(b, V32));
+        Codec.roundTrip(ANNOUNCE_C_31, e, (x, b) -> x.write(b, V31), b -> Echo.read(b, V31));
     }
 
     @Test
     void listenerAnnouncementRoundTrip() {
-        Codec.roundTrip(ANNOUNCE_S, new Echo(0x7F000001, 45678, 1, "alice", 0x7F00000B, Protocol.ROLE_LISTENER),
-                Echo::write, Echo::read);
+        Echo e = new Echo(0x7F000001, 45678, 1, "alice", 0x7F00000B, Protocol.ROLE_LISTENER);
+        Codec.roundTrip(ANNOUNCE_S, e, (x, b) -> x.write(b, V32), b -> Echo.read(b, V32));
+        Codec.roundTrip(ANNOUNCE_S_31, e, (x, b) -> x.write(b, V31), b -> Echo.read(b, V31));
     }
 
     @Test
     void sessionIdIsNetworkOrder() {
         byte[] v = Hex.bytes("7f 00 00 01 b2 6e 00 00  12 34 56 78  \"bob\" 00*30 00 00 00  7f 00 00 0c  43 00 00 00");
-        assertEquals(0x12345678, Codec.decode(v, Echo::read).connId());
+        assertEquals(0x12345678, Codec.decode(v, b -> Echo.read(b, V32)).connId());
     }
 
     @Test
-    void peerIdOfExactly32Bytes() {
-        String id = "p".repeat(32);
+    void peerIdOfTheVariantsFullLength() {
         Codec.roundTrip("7f 00 00 01 b2 6e 00 00  00 00 00 07  70*32 00 00 00 00  7f 00 00 0c  53 00 00 00",
-                new Echo(0x7F000001, 45678, 7, id, 0x7F00000C, Protocol.ROLE_LISTENER), Echo::write, Echo::read);
+                new Echo(0x7F000001, 45678, 7, "p".repeat(32), 0x7F00000C, Protocol.ROLE_LISTENER),
+                (x, b) -> x.write(b, V32), b -> Echo.read(b, V32));
+        Codec.roundTrip("7f 00 00 01 b2 6e 00 00  00 00 00 07  70*31 00  7f 00 00 0c  53 00 00 00",
+                new Echo(0x7F000001, 45678, 7, "p".repeat(31), 0x7F00000C, Protocol.ROLE_LISTENER),
+                (x, b) -> x.write(b, V31), b -> Echo.read(b, V31));
     }
 
+    /** The original client reads only nIP and wPort: any role byte is read as it came, never refused. */
     @ParameterizedTest
     @ValueSource(strings = {"01", "41", "63", "73", "ff"})
-    void unknownRoleIsAWireFormatError(String role) {
+    void anyRoleByteIsKept(String role) {
         byte[] v = Hex.bytes("7f 00 00 01 b2 6e 00 00  00 00 00 01  \"bob\" 00*30 00 00 00  7f 00 00 0c  "
                 + role + " 00 00 00");
-        assertThrows(WireFormatException.class, () -> Echo.read(ByteBuffer.wrap(v)));
+        Echo e = Codec.decode(v, b -> Echo.read(b, V32));
+        assertEquals((byte) Integer.parseInt(role, 16), e.role());
+        assertEquals("bob", e.peerId());
+        assertEquals(45678, e.port());
     }
 
     @Test
-    void announcementWithBadPeerIdIsAWireFormatError() {
+    void aPeerIdThatIsNoValidFieldReadsAsEmptyAndSaysSo() {
         byte[] v = Hex.bytes("7f 00 00 01 b2 6e 00 00  00 00 00 01  62*33 00 00 00  7f 00 00 0c  43 00 00 00");
-        assertThrows(WireFormatException.class, () -> Echo.read(ByteBuffer.wrap(v)));
+        Echo e = Codec.decode(v, b -> Echo.read(b, V32));
+        assertEquals("", e.peerId());
+        assertFalse(e.peerIdValid());
+        assertEquals(0x7F000001, e.ip(), "the control address is all the original reads");
+        byte[] v31 = Hex.bytes("7f 00 00 01 b2 6e 00 00  00 00 00 01  c3 28 00*30  7f 00 00 0c  53 00 00 00");
+        assertFalse(Codec.decode(v31, b -> Echo.read(b, V31)).peerIdValid());
+    }
+
+    @Test
+    void aRecordWithRoleZeroIsReadAsAnAddressWhateverElseItHolds() {
+        byte[] v = Hex.bytes("7f 00 00 01 b2 6e 00 00  00 00 00 09  \"bob\" 00*30 00 00 00  7f 00 00 0c  00 00 00 00");
+        assertEquals(Echo.address(0x7F000001, 45678), Codec.decode(v, b -> Echo.read(b, V32)));
+    }
+
+    @Test
+    void readingNeedsOnlyTheVariantsSize() {
+        ByteBuffer b = ByteBuffer.wrap(Hex.bytes(ANNOUNCE_C_31));
+        Echo.read(b, V31);
+        assertEquals(52, b.position());
     }
 }

@@ -11,7 +11,6 @@ class ProtocolTest {
         assertEquals(10, Protocol.BUILD_VERSION);
         assertEquals(8123, Protocol.SERVER_LOG_PORT);
         assertEquals(8132, Protocol.SERVER_COMM_PORT);
-        assertEquals(32, Protocol.MAX_ID_LEN);
         assertEquals(2, Protocol.COMM_TIMEOUT_SEC);
         assertEquals(2, Protocol.RCV_PEER_DATA_TIMEOUT_SEC);
         assertEquals(7, Protocol.RCV_ECHO_TIMEOUT_SEC);
