@@ -21,7 +21,8 @@ import java.nio.ByteBuffer;
  * <p>The Msg's length tells the client's {@link WireVariant}: more than the published client's
  * 68 bytes are the reference's 72 (and its token, if marked); exactly 68 are held, and are the
  * published client's if nothing follows within the variant wait: such a client writes nothing more
- * before it has read the answer (docs/PROTOCOL.md, "Wire variants").
+ * before it has read the answer (docs/PROTOCOL.md, "Wire variants"). From a source whose
+ * registrations on this server are all of the published variant, 68 bytes are its Msg at once.
  */
 final class CommResponder extends Procedure<CommResponder.Action> {
     /** The procedure's states. */
@@ -53,6 +54,8 @@ final class CommResponder extends Procedure<CommResponder.Action> {
     private final Outbound out = outbound(0);
     private final long handshakeNs;
     private final long variantWaitNs;
+    /** The variant of every registration this server holds from the source, or null. */
+    private final WireVariant expected;
     /** A whole Msg of the published client's variant, held while more bytes may still come. */
     private final HeldBytes shortMsg = new HeldBytes(WireVariant.ID31.msgSize());
     private long handshakeDeadlineNs;
@@ -67,11 +70,14 @@ final class CommResponder extends Procedure<CommResponder.Action> {
     /**
      * @param handshakeNs the bound of each wait: the Msg, the answer's flush
      * @param variantWaitNs how long a Msg of the published client's length waits for more bytes
+     * @param expected the wire variant of every registration the server holds from the source
+     *     (null: none, or both): {@link WireVariant#ID31} takes a Msg of its length without waiting
      */
-    CommResponder(long handshakeNs, long variantWaitNs) {
+    CommResponder(long handshakeNs, long variantWaitNs, WireVariant expected) {
         super(1);
         this.handshakeNs = handshakeNs;
         this.variantWaitNs = variantWaitNs;
+        this.expected = expected;
     }
 
     State state() {
@@ -107,6 +113,12 @@ final class CommResponder extends Procedure<CommResponder.Action> {
             return;
         }
         int shortSize = WireVariant.ID31.msgSize();
+        if (in.remaining() == shortSize && !variantKnown && expected == WireVariant.ID31) {
+            variant = WireVariant.ID31; // the source's clients speak the published variant: no wait
+            variantKnown = true;
+            readMsg(in, nowNs);
+            return;
+        }
         if (in.remaining() == shortSize && shortMsg.isEmpty() && !variantKnown) {
             shortMsg.hold(in);
             variantDeadlineNs = nowNs + variantWaitNs;

@@ -11,8 +11,10 @@ import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -38,6 +40,8 @@ final class LogService {
         final Registrar registrar;
         final ProcedureDriver<Registrar.Action> driver;
         final InetSocketAddress remote;
+        /** The wire variant counted in {@link #variantsBySource}, once its ID field told it; null before. */
+        WireVariant counted;
         /** The announcement budget: a token bucket refilled at the configured rate. */
         double budget;
         long budgetStartNs;
@@ -60,6 +64,8 @@ final class LogService {
     private final ClientLogSink sink;
     private final LongSupplier tokens;
     private final Map<Long, Entry> entries = new HashMap<>();
+    /** Per source IP, the registrations held whose ID field told their wire variant, by variant. */
+    private final Map<Integer, int[]> variantsBySource = new HashMap<>();
     private ServerInfo infoTemplate;
     private long nextRegistration = 1;
 
@@ -106,12 +112,16 @@ final class LogService {
         driver.watchCloses((n, conn, cause) -> {
             admission.closed(conn, cause, SERVICE);
             entries.remove(holder.registration());
+            uncount(e);
         });
         driver.feed(registrar::start);
     }
 
     private void carryOut(Entry e, Registrar.Action a) {
         int clientIp = Ipv4.toInt(e.remote.getAddress());
+        if (e.counted == null && (a instanceof Registrar.Action.Claim || a instanceof Registrar.Action.CheckClaim)) {
+            count(e, clientIp); // the ID field is read: its variant is known
+        }
         switch (a) {
             case Registrar.Action.Claim c -> registry.claim(c.id(), clientIp, c.token(), e.holder,
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
@@ -175,6 +185,46 @@ final class LogService {
         }
         e.budget -= 1;
         return true;
+    }
+
+    private void count(Entry e, int clientIp) {
+        e.counted = e.registrar.variant();
+        variantsBySource.computeIfAbsent(clientIp, ip -> new int[WireVariant.values().length])[e.counted.ordinal()]++;
+    }
+
+    private void uncount(Entry e) {
+        if (e.counted == null) {
+            return;
+        }
+        int ip = Ipv4.toInt(e.remote.getAddress());
+        int[] n = variantsBySource.get(ip);
+        n[e.counted.ordinal()]--;
+        if (Arrays.stream(n).allMatch(c -> c == 0)) {
+            variantsBySource.remove(ip);
+        }
+        e.counted = null;
+    }
+
+    /**
+     * @return the one wire variant of every registration this server holds from {@code sourceIp},
+     *     or null if it holds none or registrations of both variants: what a comm request from
+     *     there most likely speaks
+     */
+    WireVariant variantFrom(int sourceIp) {
+        int[] n = variantsBySource.get(sourceIp);
+        if (n == null) {
+            return null;
+        }
+        WireVariant only = null;
+        for (WireVariant v : WireVariant.values()) {
+            if (n[v.ordinal()] > 0) {
+                if (only != null) {
+                    return null;
+                }
+                only = v;
+            }
+        }
+        return only;
     }
 
     /** @return the registrations held (their log connections) */

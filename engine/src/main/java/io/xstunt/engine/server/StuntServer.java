@@ -146,7 +146,7 @@ public final class StuntServer implements AutoCloseable {
         if (remote == null) {
             return;
         }
-        CommExchange exchange = new CommExchange(remote);
+        CommExchange exchange = new CommExchange(remote, log.variantFrom(Ipv4.toInt(remote.getAddress())));
         if (adopt(in, exchange.driver, "comm", 2 * WireVariant.ID32.msgSize())) {
             exchange.driver.feed(exchange.responder::start);
             // The client speaks first: its request is read at once (Connection.readNow), through
@@ -161,13 +161,16 @@ public final class StuntServer implements AutoCloseable {
 
     /** One comm connection: its responder, driven, asking the {@link CommService}. */
     private final class CommExchange implements Consumer<CommResponder.Action> {
-        final CommResponder responder = new CommResponder(config.handshakeTimeout().toNanos(),
-                config.variantWait().toNanos());
-        final ProcedureDriver<CommResponder.Action> driver = new ProcedureDriver<>(network, responder, this);
+        final CommResponder responder;
+        final ProcedureDriver<CommResponder.Action> driver;
         final InetSocketAddress remote;
 
-        CommExchange(InetSocketAddress remote) {
+        /** @param expected the wire variant of the registrations held from there, or null */
+        CommExchange(InetSocketAddress remote, WireVariant expected) {
             this.remote = remote;
+            this.responder = new CommResponder(config.handshakeTimeout().toNanos(), config.variantWait().toNanos(),
+                    expected);
+            this.driver = new ProcedureDriver<>(network, responder, this);
         }
 
         @Override

@@ -53,7 +53,15 @@ final class CommRequests extends HandDriven<CommResponder, CommResponder.Action>
 
     /** A comm connection from {@code sourceIp} was accepted: its responder, started. */
     CommResponder open(int sourceIp) {
-        CommResponder r = drive(new CommResponder(handshakeNs, ServerConfig.DEFAULT_VARIANT_WAIT.toNanos()));
+        return open(sourceIp, null);
+    }
+
+    /**
+     * Like {@link #open(int)}, from a source whose registrations on the server are all of
+     * {@code expected} (null: none, or of both variants).
+     */
+    CommResponder open(int sourceIp, WireVariant expected) {
+        CommResponder r = drive(new CommResponder(handshakeNs, ServerConfig.DEFAULT_VARIANT_WAIT.toNanos(), expected));
         sourceIps.put(r, sourceIp);
         r.start(now);
         settle(r);

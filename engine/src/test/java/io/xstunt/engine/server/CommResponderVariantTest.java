@@ -83,6 +83,20 @@ class CommResponderVariantTest {
     }
 
     @Test
+    void fromASourceOfPublishedClientsSixtyEightBytesAreDecidedAtOnce() {
+        comm.clients.idle("alice", IP_A, 11);
+        comm.clients.idle("bob", IP_B, 12);
+        CommResponder s = comm.open(IP_A, WireVariant.ID31);
+        comm.feed(s, published(Msg.connect("alice", "bob")));
+        assertEquals(WireVariant.ID31, s.variant());
+        assertEquals(0, CommRequests.reply(s).getInt(), "no variant wait");
+        CommResponder fromReference = comm.open(IP_B, WireVariant.ID32);
+        long start = comm.now;
+        comm.feed(fromReference, published(Msg.query("alice")));
+        assertEquals(start + WAIT_NS, fromReference.deadlineNs(), "68 bytes from there: still the wait");
+    }
+
+    @Test
     void thePublishedClientsDeregisterIsDecidedAfterTheWait() {
         comm.clients.idle("alice", IP_A, 11);
         CommResponder s = comm.open(IP_A);

@@ -102,6 +102,25 @@ class LogServiceTest {
     }
 
     @Test
+    void theVariantOfASourcesRegistrationsIsKnownWhileTheyAreHeld() {
+        assertEquals(null, log.variantFrom(Ipv4.toInt(Ipv4.parse(IP_A))), "nothing held from there");
+        FakeConnection published = arrive(IP_A).connection();
+        published.takeRead();
+        published.receive(idField("pub", false, WireVariant.ID31));
+        net.advance(config.variantWait().toNanos());
+        assertEquals("pub", ServerInfo.read(ByteBuffer.wrap(published.takeRead()), WireVariant.ID31).id());
+        assertEquals(WireVariant.ID31, log.variantFrom(Ipv4.toInt(Ipv4.parse(IP_A))));
+        FakeConnection reference = registered(IP_A, "ref", Protocol.CSTATE_IDLE);
+        assertEquals(null, log.variantFrom(Ipv4.toInt(Ipv4.parse(IP_A))), "both variants from there");
+        registered(IP_B, "other", Protocol.CSTATE_IDLE);
+        assertEquals(WireVariant.ID32, log.variantFrom(Ipv4.toInt(Ipv4.parse(IP_B))));
+        published.peerCloses();
+        assertEquals(WireVariant.ID32, log.variantFrom(Ipv4.toInt(Ipv4.parse(IP_A))));
+        reference.peerCloses();
+        assertEquals(null, log.variantFrom(Ipv4.toInt(Ipv4.parse(IP_A))));
+    }
+
+    @Test
     void aLogConnectionIsAdoptedWithASmallSendBuffer() {
         FakeIncoming in = arrive(IP_A);
         assertEquals(4096, in.options().sendBuffer(), "a client that does not read shows at once");
