@@ -36,10 +36,13 @@ import org.slf4j.LoggerFactory;
  * futures and callbacks hear the results through {@link Action.Complete}, {@link Action.Fail},
  * {@link Action.Deregistered}, {@link Action.Deliver} and {@link Action.DeliverFailure}.
  *
- * <p>Announcements: role 'C' goes to the XConnect call for that peer that waits for one; role 'S'
- * starts the listener side of a rendezvous at once, bounded by {@link ClientConfig#listenTimeout()};
- * an all-zero record is the server's keepalive. Its outcome goes to the callback if one is set
- * ({@link #useCallback}), else to the queue that XListen polls.
+ * <p>Announcements are read as the original reads them: any record with a control address is one,
+ * whatever its role byte and peer ID (odd values are logged, never fatal); a record without an
+ * address is the server's keepalive. An announcement goes to the call it is made for: an XConnect
+ * that waits for one, else the listener side of a rendezvous, started at once and bounded by
+ * {@link ClientConfig#listenTimeout()}, whose outcome goes to the callback if one is set
+ * ({@link #useCallback}), else to the queue that XListen polls. With several calls in flight, the
+ * role and peer fields choose ({@link #callFor}; docs/PROTOCOL.md, "Announcements").
  */
 final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private static final Logger LOG = LoggerFactory.getLogger(ClientEndpoint.class);
@@ -229,7 +232,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         }
         Failure refused = CommRequest.connectAnswer(value, c.peerId);
         if (refused != null) {
-            fail(call, refused);
+            failBeforeRendezvous(call, refused, nowNs);
         } else if (c.answered(nowNs) != null) {
             startRendezvous(call, c, nowNs);
         }
@@ -251,7 +254,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             shutdown(new Failure(ErrorStat.ERR_FAIL, 0, "the client deregistered"));
             emit(new Action.Fail(call, error));
         } else if (connects.containsKey(call)) {
-            fail(call, error);
+            failBeforeRendezvous(call, error, nowNs);
         }
         nextDeadline();
     }
@@ -322,32 +325,89 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     }
 
     private void onRecord(Echo e, long nowNs) {
-        if (gone != null) {
+        if (gone != null || e.hasNoAddress()) {
+            return; // the server's keepalive record (or its acknowledgement): no control channel to go to
+        }
+        Long call = callFor(e);
+        if (call == null && e.role() == Protocol.ROLE_INITIATOR && rolesMarked()) {
+            LOG.warn("client '{}': announcement of session {} with '{}' for an XConnect that waits for none (it"
+                    + " gave up); ignored", id, e.connId(), e.peerId());
             return;
         }
-        if (e.role() == Protocol.ROLE_INITIATOR) {
-            for (Map.Entry<Long, ConnectCall> en : connects.entrySet()) {
-                ConnectCall c = en.getValue();
-                if (c.awaitsAnnouncement() && c.peerId.equals(e.peerId())) {
-                    if (c.announced(e)) {
-                        startRendezvous(en.getKey(), c, nowNs);
-                        nextDeadline();
-                    }
-                    return;
-                }
+        if (call == null) {
+            if (e.role() != Protocol.ROLE_LISTENER || !e.peerIdValid()) {
+                LOG.info("client '{}': announcement of session {} with role byte {} and peer '{}'{} taken for an"
+                        + " incoming session, as XListen reads it", id, e.connId(), e.role() & 0xff, e.peerId(),
+                        e.peerIdValid() ? "" : " (no valid ID field)");
             }
-            LOG.warn("client '{}': announcement of session {} with '{}' matches no XConnect; ignored", id, e.connId(),
-                    e.peerId());
-        } else if (e.role() == Protocol.ROLE_LISTENER) {
-            long call = nextCall();
-            incoming.add(call);
-            InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port());
-            LOG.debug("client '{}': session {} from '{}', control {}", id, e.connId(), e.peerId(), control);
-            emit(new Action.StartRendezvous(call, false, e.peerId(), control,
-                    nowNs + config.listenTimeout().toNanos(), Map.of()));
-        } else if (e.ip() != 0 || e.port() != 0) {
-            LOG.warn("client '{}': record without a role on the log connection; ignored", id);
-        } // else: the server's keepalive record
+            listen(e, nowNs);
+            return;
+        }
+        ConnectCall c = connects.get(call);
+        if (e.role() != Protocol.ROLE_INITIATOR || !c.peerId.equals(e.peerId())) {
+            LOG.info("client '{}': announcement of session {} with role byte {} and peer '{}'{} taken for XConnect"
+                    + " to '{}', as XConnect reads it", id, e.connId(), e.role() & 0xff, e.peerId(),
+                    e.peerIdValid() ? "" : " (no valid ID field)", c.peerId);
+        }
+        if (c.announced(e)) {
+            startRendezvous(call, c, nowNs);
+            nextDeadline();
+        }
+    }
+
+    /**
+     * The XConnect call an announcement is for, or null for the listener side. Among the calls
+     * that wait for one: the call to the peer the record names, else the oldest the server
+     * accepted (MSG_CONNECT answered 0), else the oldest. A record marked 'S' is the listener
+     * side's from a server that marks roles ({@link #rolesMarked}); from any other server, only
+     * while no waiting call is accepted yet: a server announces nothing but a client's own
+     * session once it has accepted its MSG_CONNECT, and before that an incoming session may cross it.
+     */
+    private Long callFor(Echo e) {
+        if (e.role() == Protocol.ROLE_LISTENER && rolesMarked()) {
+            return null;
+        }
+        Long byPeer = null;
+        Long accepted = null;
+        Long oldest = null;
+        for (Map.Entry<Long, ConnectCall> en : connects.entrySet()) {
+            ConnectCall c = en.getValue();
+            if (!c.awaitsAnnouncement()) {
+                continue;
+            }
+            if (byPeer == null && e.peerIdValid() && c.peerId.equals(e.peerId())) {
+                byPeer = en.getKey();
+            }
+            if (accepted == null && c.stage() == ConnectCall.Stage.ANNOUNCE) {
+                accepted = en.getKey();
+            }
+            if (oldest == null) {
+                oldest = en.getKey();
+            }
+        }
+        if (oldest == null || e.role() == Protocol.ROLE_LISTENER && accepted == null) {
+            return null;
+        }
+        return byPeer != null ? byPeer : accepted != null ? accepted : oldest;
+    }
+
+    /**
+     * @return true if the server marks the role of its announcements ('C' to the initiator, 'S' to
+     *     the listener): an xstunt server, which answered the request for the extensions. What
+     *     another server writes there is unknown; the original client never reads it.
+     */
+    private boolean rolesMarked() {
+        return outcome.serverInfo().extFlags() != 0;
+    }
+
+    /** Starts the listener side of the rendezvous that {@code e} announces (XListen, XAsymServer). */
+    private void listen(Echo e, long nowNs) {
+        long call = nextCall();
+        incoming.add(call);
+        InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port());
+        LOG.debug("client '{}': session {} from '{}', control {}", id, e.connId(), e.peerId(), control);
+        emit(new Action.StartRendezvous(call, false, e.peerId(), control,
+                nowNs + config.listenTimeout().toNanos(), Map.of()));
     }
 
     private void startRendezvous(long call, ConnectCall c, long nowNs) {
@@ -383,7 +443,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             if (c.stage() == ConnectCall.Stage.COMM) {
                 emit(new Action.AbortRequest(call, c.timedOut()));
             }
-            fail(call, c.timedOut());
+            failBeforeRendezvous(call, c.timedOut(), nowNs);
         }
         switch (keepalive.check(nowNs)) {
             case BEAT -> log.send(KEEPALIVE.clone());
@@ -492,6 +552,22 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private void fail(long call, Failure error) {
         connects.remove(call);
         emit(new Action.Fail(call, error));
+    }
+
+    /**
+     * Fails an XConnect before its rendezvous. An announcement it took early (before its comm
+     * answer) that does not say 'C' goes to the listener side: the original's XConnect would have
+     * left it unread on the log connection, for XListen.
+     */
+    private void failBeforeRendezvous(long call, Failure error, long nowNs) {
+        ConnectCall c = connects.get(call);
+        fail(call, error);
+        Echo early = c == null ? null : c.heldAnnouncement();
+        if (early != null && early.role() != Protocol.ROLE_INITIATOR) {
+            LOG.info("client '{}': announcement of session {} held for the failed XConnect to '{}' goes to the"
+                    + " listener side", id, early.connId(), c.peerId);
+            listen(early, nowNs);
+        }
     }
 
     @Override

@@ -46,7 +46,7 @@ final class ConnectCall {
         return stage;
     }
 
-    /** @return true while a 'C' announcement for this call would be taken */
+    /** @return true while an announcement for this call would be taken */
     boolean awaitsAnnouncement() {
         return stage != Stage.RENDEZVOUS && announcement == null;
     }
@@ -69,13 +69,18 @@ final class ConnectCall {
     }
 
     /**
-     * The 'C' announcement for this call.
+     * The announcement for this call.
      *
      * @return true if the rendezvous may start now (the comm answer is in)
      */
     boolean announced(Echo e) {
         announcement = e;
         return stage == Stage.ANNOUNCE;
+    }
+
+    /** @return the announcement taken before the comm answer and not used yet, or null */
+    Echo heldAnnouncement() {
+        return stage == Stage.RENDEZVOUS ? null : announcement;
     }
 
     /** The rendezvous starts now; @return the announcement it starts from */

@@ -14,11 +14,11 @@ import java.nio.ByteOrder;
  * of the protocol; an address reply has the union all zero.
  *
  * <p>Reading is as liberal as the original client, which reads only {@code nIP} and {@code wPort}
- * of any Echo: it never fails. The role byte is kept as it came ({@link Protocol#ROLE_INITIATOR},
- * {@link Protocol#ROLE_LISTENER} from an xstunt server, anything from another), and a peer ID
- * field that is not a valid ID reads as "" ({@link #peerIdValid()} false). Whether a record is an
- * address reply or an announcement is the connection's to say (the echo service answers; the log
- * connection announces), not the record's.
+ * of any Echo: it never fails. The union is read as Conn whatever the role byte, which is kept as
+ * it came ({@link Protocol#ROLE_INITIATOR}, {@link Protocol#ROLE_LISTENER} from an xstunt server,
+ * anything from another), and a peer ID field that is not a valid ID reads as ""
+ * ({@link #peerIdValid()} false). Whether a record is an address reply or an announcement is the
+ * connection's to say (the echo service answers; the log connection announces), not the record's.
  *
  * @param ip the address (client's public IP in a reply; control channel IP in an announcement)
  * @param port the port, likewise
@@ -26,7 +26,7 @@ import java.nio.ByteOrder;
  * @param peerId the other side's ID ("" in an address reply, or when the field was not a valid ID)
  * @param peerIp the other side's public IP (0 in an address reply)
  * @param role the role byte: {@link Protocol#ROLE_INITIATOR} or {@link Protocol#ROLE_LISTENER} from
- *     an xstunt server, 0 in a reply; written only when not 0
+ *     an xstunt server, 0 in a reply
  * @param peerIdValid false when the peer ID field read was not a valid ID field (no NUL, not UTF-8,
  *     a control character)
  */
@@ -82,12 +82,10 @@ public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte
             b.put(i, (byte) 0);
         }
         b.putInt(l.ip(), ip).putShort(l.port(), (short) port);
-        if (role != 0) {
-            b.putInt(l.connId(), connId);
-            ClientId.write(b.position(l.peerId()), peerId, variant);
-            b.putInt(l.peerIp(), peerIp);
-            b.put(l.role(), role);
-        }
+        b.putInt(l.connId(), connId);
+        ClientId.write(b.position(l.peerId()), peerId, variant);
+        b.putInt(l.peerIp(), peerIp);
+        b.put(l.role(), role);
         dst.position(dst.position() + l.size());
     }
 
@@ -107,28 +105,21 @@ public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte
 
     /**
      * Reads the struct in {@code variant} at the buffer's position and advances it by its size. Never
-     * fails (see the class comment): a record whose role byte is 0 is read as an address reply,
-     * anything else with its union.
+     * fails (see the class comment); an address reply, whose union is zero, reads as
+     * {@link #address}.
      */
     public static Echo read(ByteBuffer src, WireVariant variant) {
         Layout l = variant.echo();
         ByteBuffer b = src.slice(src.position(), l.size()).order(ByteOrder.BIG_ENDIAN);
-        byte role = b.get(l.role());
-        int ip = b.getInt(l.ip());
-        int port = b.getShort(l.port()) & 0xffff;
-        Echo e;
-        if (role == 0) {
-            e = address(ip, port);
-        } else {
-            String peer = "";
-            boolean valid = true;
-            try {
-                peer = ClientId.read(b.position(l.peerId()), variant);
-            } catch (WireFormatException bad) {
-                valid = false; // the original never reads chPeerID: what is in it changes nothing
-            }
-            e = new Echo(ip, port, b.getInt(l.connId()), peer, b.getInt(l.peerIp()), role, valid);
+        String peer = "";
+        boolean valid = true;
+        try {
+            peer = ClientId.read(b.position(l.peerId()), variant);
+        } catch (WireFormatException bad) {
+            valid = false; // the original never reads chPeerID: what is in it changes nothing
         }
+        Echo e = new Echo(b.getInt(l.ip()), b.getShort(l.port()) & 0xffff, b.getInt(l.connId()), peer,
+                b.getInt(l.peerIp()), b.get(l.role()), valid);
         src.position(src.position() + l.size());
         return e;
     }

@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -328,13 +329,102 @@ class ClientEndpointTest {
         assertTrue(endpoint.registered());
     }
 
+    // ---- announcements as the original reads them: its control address, whatever else it says
+
+    /** An endpoint on a server that did not answer the extensions: its role bytes mean nothing here. */
+    void startOnAnOriginalServer() {
+        ServerInfo original = new ServerInfo("alice", SERVER_IP, Ipv4.toInt(Ipv4.parse("203.0.113.2")), 8124, 8125);
+        endpoint = new ClientEndpoint("alice", config(false), registered(original));
+        hand = started(endpoint);
+    }
+
+    /** An announcement with any role byte and peer field: the control address is all the original reads. */
+    static byte[] record(int role, String peerId, int controlPort) {
+        byte[] b = announcement(Protocol.ROLE_LISTENER, peerId, controlPort);
+        b[52] = (byte) role;
+        return b;
+    }
+
     @Test
-    void aRecordWithoutARoleButWithAnAddressIsIgnored() {
-        start(0, false);
-        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.echoSize());
-        Echo.address(SERVER_IP, 8124).write(b, WireVariant.ID32);
-        assertTrue(hand.bytes(0, b.flip()).quiet());
+    void aRecordWithAnAddressIsAnAnnouncementWhateverItsRoleByte() {
+        startOnAnOriginalServer();
+        for (int role : new int[] {0, 'x', 0xff, 'C'}) {
+            Action.StartRendezvous s = hand.bytes(0, record(role, "carol", 40020 + role))
+                    .only(Action.StartRendezvous.class);
+            assertFalse(s.initiator(), "no XConnect waits: the listener side, as XListen reads it");
+            assertEquals(control(40020 + role), s.control());
+            assertEquals("carol", s.peerId());
+        }
         assertTrue(endpoint.registered());
+        assertTrue(hand.bytes(0, keepaliveRecord()).quiet(), "no address: the keepalive, not an announcement");
+    }
+
+    @Test
+    void anXConnectTakesTheAnnouncementWhateverItsRoleAndPeer() {
+        startOnAnOriginalServer();
+        long call = connect("bob");
+        answered(call, Protocol.COMM_ACCEPTED);
+        Action.StartRendezvous s = hand.bytes(0, record('S', "somebody", 40001)).only(Action.StartRendezvous.class);
+        assertEquals(call, s.call(), "accepted, so the server announces nothing else to it: its own");
+        assertTrue(s.initiator());
+        assertEquals("bob", s.peerId(), "the peer is the one XConnect named");
+        long second = connect("carol");
+        answered(second, Protocol.COMM_ACCEPTED);
+        byte[] noValidPeer = record(0, "x", 40002);
+        Arrays.fill(noValidPeer, 12, 45, (byte) 'z');
+        assertEquals(second, hand.bytes(0, noValidPeer).only(Action.StartRendezvous.class).call());
+    }
+
+    @Test
+    void withSeveralXConnectsThePeerTheRecordNamesChoosesThenTheOldestAccepted() {
+        startOnAnOriginalServer();
+        long toBob = connect("bob");
+        long toCarol = connect("carol");
+        long toDave = connect("dave");
+        answered(toDave, Protocol.COMM_ACCEPTED);
+        assertTrue(hand.bytes(0, record(0, "carol", 40001)).quiet(), "carol's, kept until its comm answer");
+        assertEquals(toCarol, answered(toCarol, Protocol.COMM_ACCEPTED).only(Action.StartRendezvous.class).call());
+        assertEquals(toDave, hand.bytes(0, record(0, "", 40002)).only(Action.StartRendezvous.class).call(),
+                "no name: the oldest the server accepted, not the oldest in flight");
+        assertTrue(hand.bytes(0, record(0, "", 40003)).quiet(), "bob's comm answer is not in: kept for it");
+        assertEquals(toBob, answered(toBob, Protocol.COMM_ACCEPTED).only(Action.StartRendezvous.class).call());
+    }
+
+    @Test
+    void aRecordMarkedSWhileNoXConnectIsAcceptedIsAnIncomingSessionThatCrossedIt() {
+        startOnAnOriginalServer();
+        long call = connect("bob");
+        Action.StartRendezvous s = hand.bytes(0, record('S', "erin", 40010)).only(Action.StartRendezvous.class);
+        assertFalse(s.initiator());
+        assertTrue(s.call() != call);
+        assertEquals(ErrorStat.ERR_MATCH, failed(answered(call, Protocol.COMM_NO_MATCH), call).code(),
+                "the server refused bob: erin's session made alice BUSY");
+    }
+
+    @Test
+    void anAnnouncementHeldByAnXConnectThatFailsGoesToTheListenerSide() {
+        startOnAnOriginalServer();
+        long call = connect("bob");
+        assertTrue(hand.bytes(0, record(0, "erin", 40010)).quiet(), "kept until the comm answer");
+        Outputs<Action> o = answered(call, Protocol.COMM_NO_MATCH);
+        assertEquals(ErrorStat.ERR_MATCH, o.all(Action.Fail.class).getFirst().error().code());
+        Action.StartRendezvous s = o.all(Action.StartRendezvous.class).getFirst();
+        assertEquals(2, o.actions().size(), o.toString());
+        assertFalse(s.initiator(), "the original's XConnect leaves it unread, for XListen");
+        assertEquals(control(40010), s.control());
+    }
+
+    @Test
+    void anXstuntServersRolesRouteAnnouncementsAndALateOneForTheInitiatorIsIgnored() {
+        start(0, false);
+        long call = connect("bob");
+        answered(call, Protocol.COMM_ACCEPTED);
+        Action.StartRendezvous in = announce(Protocol.ROLE_LISTENER, "bob", 40010).only(Action.StartRendezvous.class);
+        assertFalse(in.initiator(), "'S' from an xstunt server is an incoming session");
+        assertEquals(call, announce(Protocol.ROLE_INITIATOR, "bob", 40001).only(Action.StartRendezvous.class).call());
+        assertTrue(announce(Protocol.ROLE_INITIATOR, "bob", 40002).quiet(), "'C' for no XConnect: a late one");
+        Action.StartRendezvous odd = hand.bytes(0, record('x', "carol", 40003)).only(Action.StartRendezvous.class);
+        assertFalse(odd.initiator(), "an unknown role: read as the original reads it");
     }
 
     // ---- XListen
