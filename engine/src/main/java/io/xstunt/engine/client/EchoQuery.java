@@ -12,9 +12,12 @@ import java.nio.ByteBuffer;
 /**
  * One echo query (XCheckConeTCPProbe; also XPredict's query) as a sans-IO state machine
  * ({@link Procedure}, one connection): from a given local port, connect to an echo endpoint, read
- * the {@link Echo} address reply, and wait for the server to close first (so that the client's
- * port is spared a TIME_WAIT). Its only deadline is its owner's: the probe and the rendezvous
- * bound it and abort it.
+ * one {@link Echo} address reply and close, as the original does: the query is answered as soon
+ * as the record is in, whether or not the server closes. The close is a reset (SO_LINGER 0), so
+ * that neither side keeps the connection in TIME_WAIT: the client's probing port stays free (the
+ * probe's next query and the punch bind it again) and no TIME_WAIT piles up on the client's address
+ * or the server's. Its only deadline is its owner's: the probe and the rendezvous bound it and
+ * abort it.
  */
 final class EchoQuery extends Procedure<EchoQuery.Action> {
     /** What the owner must do. */
@@ -23,7 +26,7 @@ final class EchoQuery extends Procedure<EchoQuery.Action> {
         record Open(SocketSpec local, InetSocketAddress endpoint) implements Action {
         }
 
-        /** The echo arrived (and the server closed): from {@code boundPort}, the server saw {@code observation}. */
+        /** The echo arrived: from {@code boundPort}, the server saw {@code observation}. */
         record Answered(int boundPort, Observation observation) implements Action {
         }
 
@@ -36,7 +39,6 @@ final class EchoQuery extends Procedure<EchoQuery.Action> {
     private final InetSocketAddress endpoint;
     private final WireVariant variant;
     private int boundPort;
-    private Echo echo;
     private boolean finished;
 
     /**
@@ -70,22 +72,25 @@ final class EchoQuery extends Procedure<EchoQuery.Action> {
 
     @Override
     public void handleBytes(int connection, ByteBuffer in, long nowNs) {
-        if (echo != null || finished) {
-            in.position(in.limit()); // the server sends one record; ignore anything after it
+        if (finished) {
+            in.position(in.limit()); // the server sends one record; anything after it is of no interest
             return;
         }
         if (in.remaining() < variant.echoSize()) {
             return;
         }
-        echo = Echo.read(in, variant);
+        Echo echo = Echo.read(in, variant);
+        in.position(in.limit());
+        outbound(0).resetNow();
+        finish(new Action.Answered(boundPort, new Observation(echo.ip(), echo.port())));
     }
 
     @Override
     public void handleClosed(int connection, String ioError, long nowNs) {
-        if (echo != null) {
-            // the echo arrived; an error on the way out (e.g. a reset) does not spoil it
-            finish(new Action.Answered(boundPort, new Observation(echo.ip(), echo.port())));
-        } else if (boundPort == 0) {
+        if (finished) {
+            return; // our own close after the record, or an abort
+        }
+        if (boundPort == 0) {
             handleConnectFailed(connection, ioError == null ? "closed" : ioError, nowNs);
         } else {
             finish(new Action.Failed(ioError == null ? "closed before the echo" : ioError));

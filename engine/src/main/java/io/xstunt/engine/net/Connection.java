@@ -25,6 +25,12 @@ public interface Connection {
     /** Closes now; the listener hears it (cause null). */
     void close();
 
+    /**
+     * Closes now with a reset (SO_LINGER 0) instead of a FIN: neither side keeps a TIME_WAIT; bytes
+     * not yet written are dropped. The listener hears the close (cause null).
+     */
+    void reset();
+
     /** Closes now without telling the listener. */
     void closeSilently();
 

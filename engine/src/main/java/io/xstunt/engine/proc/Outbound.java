@@ -16,7 +16,12 @@ public final class Outbound {
         /** Close once the queued bytes are written. */
         AFTER_FLUSH,
         /** Close now; bytes not yet written are dropped. */
-        NOW
+        NOW,
+        /**
+         * Close now with a reset (SO_LINGER 0): neither side keeps the connection in TIME_WAIT, so
+         * its local port is free for the same remote again at once; bytes not yet written are dropped.
+         */
+        RESET
     }
 
     private final ArrayDeque<ByteBuffer> transmit = new ArrayDeque<>();
@@ -78,6 +83,12 @@ public final class Outbound {
     /** Asks for a close now; bytes not yet polled are dropped. */
     public void closeNow() {
         closing = Closing.NOW;
+        transmit.clear();
+    }
+
+    /** Asks for a close now with a reset ({@link Closing#RESET}); bytes not yet polled are dropped. */
+    public void resetNow() {
+        closing = Closing.RESET;
         transmit.clear();
     }
 

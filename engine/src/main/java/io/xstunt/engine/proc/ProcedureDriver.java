@@ -239,6 +239,7 @@ public final class ProcedureDriver<A> {
         }
         switch (procedure.outbound(i).closing()) {
             case NOW -> c.close();
+            case RESET -> c.reset();
             case AFTER_FLUSH -> c.closeAfterFlush();
             case OPEN -> { }
         }

@@ -357,6 +357,25 @@ public final class TcpConnection implements Connection, IoHandler {
         close(null, true);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>SO_LINGER 0 makes the close send a RST; no output shutdown before it, which would send a
+     * FIN and leave this side in FIN_WAIT/TIME_WAIT.
+     */
+    @Override
+    public void reset() {
+        if (closed) {
+            return;
+        }
+        try {
+            channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | RuntimeException e) {
+            // already reset or never connected: the close releases it all the same
+        }
+        close(null, false);
+    }
+
     private void close(Throwable cause, boolean finNow) {
         if (closed) {
             return;

@@ -85,6 +85,14 @@ public final class FakeConnection implements Connection {
     }
 
     @Override
+    public void reset() {
+        if (!closed) {
+            network.note(name + " reset");
+            closeWith(null);
+        }
+    }
+
+    @Override
     public void closeSilently() {
         if (!closed) {
             network.note(name + " closeSilently");

@@ -257,6 +257,20 @@ class ProcedureDriverTest {
     }
 
     @Test
+    void aResetIsCarriedOutAsAResetAndDropsWhatWasQueued() throws Exception {
+        FakeConnection c = attached(0);
+        net.journal();
+        proc.reaction = p -> {
+            p.outbound(0).send(bytes(3));
+            p.outbound(0).resetNow();
+        };
+        driver.feed(proc::poke);
+        assertEquals(List.of("c0 reset"), net.journal(), "nothing sent: a reset drops the queued bytes");
+        assertTrue(c.isClosed());
+        assertEquals(List.of("poke at " + START, "closed 0"), proc.inputs, "the procedure hears its close");
+    }
+
+    @Test
     void aNumberReopenedByTheProcedureServesItsNewConnection() throws Exception {
         FakeConnection first = attached(0);
         proc.reaction = p -> p.outbound(0).closeNow();

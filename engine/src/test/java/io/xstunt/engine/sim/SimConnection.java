@@ -224,6 +224,17 @@ final class SimConnection implements Connection, SimSocket.Owner {
     }
 
     @Override
+    public void reset() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        partial = null;
+        socket.abort();
+        listener.onClosed(this, null);
+    }
+
+    @Override
     public void closeSilently() {
         if (!closed) {
             closed = true;

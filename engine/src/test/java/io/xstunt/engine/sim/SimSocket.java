@@ -201,7 +201,7 @@ final class SimSocket {
         }
     }
 
-    /** Resets the connection from this side (a listener closed with it still unaccepted). */
+    /** Resets the connection from this side (a close with SO_LINGER 0, or a listener closed with it unaccepted). */
     void abort() {
         if (state != State.CLOSED) {
             transmit(Segment.control(local, remote, Segment.RST, sndNxt, 0));

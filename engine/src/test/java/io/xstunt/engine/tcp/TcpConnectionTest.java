@@ -531,6 +531,37 @@ class TcpConnectionTest {
         assertEquals(-1, peer.getInputStream().read());
     }
 
+    /**
+     * A reset closes with a RST: the peer sees "reset", and this side keeps no TIME_WAIT, so its
+     * port is bound again at once, without SO_REUSEADDR, even after closing first (which a FIN
+     * would have made a TIME_WAIT of).
+     */
+    @Test
+    void resetClosesWithARstAndLeavesNoTimeWait() throws Exception {
+        Recorder serverSide = new Recorder();
+        Listening acceptor = listen(serverSide);
+        int keys = onLoop(loop, loop::registeredKeys);
+        Recorder clientSide = new Recorder();
+        TcpConnection client = onLoop(loop, () -> TcpConnection.connect(loop, ANY_LOOPBACK, acceptor.address(),
+                clientSide));
+        await(clientSide.connected, "the connect");
+        TcpConnection server = acceptor.connection();
+        InetSocketAddress local = onLoop(loop, client::localAddress);
+        runOnLoop(loop, () -> server.send("hi".getBytes(StandardCharsets.US_ASCII)));
+        LoopTesting.until("the client read the server's bytes", () -> clientSide.bytes().length == 2);
+        runOnLoop(loop, client::reset);
+        assertNull(clientSide.awaitClosed(), "the listener hears the close, without a cause");
+        Throwable seen = serverSide.awaitClosed();
+        assertTrue(seen != null && String.valueOf(seen.getMessage()).contains("reset"), "the peer sees a RST: "
+                + seen);
+        awaitRegisteredKeys(keys); // the reset channel and the server's are gone from the selector
+        try (java.nio.channels.SocketChannel again = java.nio.channels.SocketChannel.open()) {
+            again.bind(local); // no SO_REUSEADDR: a TIME_WAIT on the port would refuse it
+            again.connect(acceptor.address());
+            assertTrue(again.isConnected(), "the same local port to the same remote at once");
+        }
+    }
+
     @Test
     void peerCloseDeliversTheLastBytesThenOnClosedWithoutCause() throws Exception {
         Recorder serverSide = new Recorder();
