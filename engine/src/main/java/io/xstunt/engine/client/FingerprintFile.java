@@ -1,10 +1,12 @@
 package io.xstunt.engine.client;
 
 import io.xstunt.engine.wire.Fingerprint;
+import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.WireFormatException;
 import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,10 +16,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * XReadFingerprint / XWriteFingerprint: the {@link Fingerprint} struct (60 bytes, network
- * order) in a file. Writes are atomic (a temporary file in the same directory, then a move), so
- * a crash never leaves half a fingerprint; a missing, unreadable or corrupt file just means
- * "probe again" (one log line, no error).
+ * XReadFingerprint / XWriteFingerprint: the {@link Fingerprint} struct in a file. Ours is written
+ * as the reference's struct (60 bytes, ID field of 33) in network order, whatever variant the client
+ * speaks. Read are ours and the original's: XWriteFingerprint's x86 memory dump, 56 bytes (the
+ * published client, MAX_ID_LEN 31) or 60 (32), told from ours by {@code nClientVer}, which reads
+ * as the build in one byte order only. Writes are atomic (a temporary file in the same directory,
+ * then a move), so a crash never leaves half a fingerprint; a missing, unreadable or corrupt file
+ * just means "probe again" (one log line, no error).
  */
 public final class FingerprintFile {
     private static final Logger LOG = LoggerFactory.getLogger(FingerprintFile.class);
@@ -48,13 +53,21 @@ public final class FingerprintFile {
             LOG.info("fingerprint file {} unreadable ({}); probing again", file, e.toString());
             return Optional.empty();
         }
-        if (b.length != FORMAT.fingerprintSize()) {
-            LOG.info("fingerprint file {} has {} bytes, not {}; probing again", file, b.length,
-                    FORMAT.fingerprintSize());
-            return Optional.empty();
-        }
         try {
-            return Optional.of(Fingerprint.read(ByteBuffer.wrap(b), FORMAT));
+            if (b.length == FORMAT.fingerprintSize() && !x86(b)) {
+                return Optional.of(Fingerprint.read(ByteBuffer.wrap(b), FORMAT));
+            }
+            for (WireVariant v : WireVariant.values()) {
+                if (b.length == v.fingerprintSize()) {
+                    Fingerprint f = Fingerprint.readX86(ByteBuffer.wrap(b), v);
+                    LOG.info("fingerprint file {} is the original's ({} bytes, MAX_ID_LEN {}): {}", file, b.length,
+                            v.maxIdLen(), f.describe());
+                    return Optional.of(f);
+                }
+            }
+            LOG.info("fingerprint file {} has {} bytes, neither ours ({}) nor the original's; probing again", file,
+                    b.length, FORMAT.fingerprintSize());
+            return Optional.empty();
         } catch (WireFormatException e) {
             LOG.info("fingerprint file {} is corrupt ({}); probing again", file, e.getMessage());
             return Optional.empty();
@@ -62,7 +75,15 @@ public final class FingerprintFile {
     }
 
     /**
-     * XWriteFingerprint: replaces the file atomically. Blocking file I/O: call it off the loop thread.
+     * @return true if the file's {@code nClientVer} reads as this build little-endian, as the
+     *     original's x86 dump has it (ours has it in network order: {@code 00 00 00 0a})
+     */
+    private static boolean x86(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt(0) == Protocol.BUILD_VERSION;
+    }
+
+    /**
+     * XWriteFingerprint: replaces the file atomically, in our format. Blocking file I/O: call it off the loop thread.
      *
      * @throws IOException if it cannot be written
      */

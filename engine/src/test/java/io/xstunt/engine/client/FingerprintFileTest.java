@@ -64,6 +64,47 @@ class FingerprintFileTest {
         assertTrue(FingerprintFile.read(dir).isEmpty(), "a directory is unreadable, not an error");
     }
 
+    /**
+     * The original's file as XWriteFingerprint dumps it from an x86 process: INT32s little-endian,
+     * nGAddr an s_addr, padding and the ID field's tail as memory had them.
+     */
+    static byte[] originalFile(WireVariant v, String id, int serverVersion, byte[] publicIp, int increment,
+                               boolean preserving) {
+        ByteBuffer b = ByteBuffer.allocate(v.fingerprintSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, Protocol.BUILD_VERSION).putInt(4, serverVersion);
+        byte[] text = id.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        b.put(8, text);
+        int done = 8 + v.idFieldSize() + (v == WireVariant.ID32 ? 3 : 0); // chID, then the pad to 4
+        b.putInt(done, 1).put(done + 4, publicIp).putInt(done + 8, increment);
+        b.put(done + 12, (byte) (preserving ? 1 : 0));
+        return b.array();
+    }
+
+    @Test
+    void theOriginalsFileIsReadInBothVariants() throws IOException {
+        Path file = dir.resolve("fingerprint.dat");
+        byte[] ip = {(byte) 198, 51, 100, 4};
+        Files.write(file, originalFile(WireVariant.ID31, "alice", 1, ip, 2, false));
+        assertEquals(56, Files.size(file), "the published client's struct");
+        assertEquals(Optional.of(F), FingerprintFile.read(file));
+        Files.write(file, originalFile(WireVariant.ID32, "alice", 1, ip, 2, false));
+        assertEquals(60, Files.size(file), "the reference's struct, as long as ours");
+        assertEquals(Optional.of(F), FingerprintFile.read(file));
+        Files.write(file, originalFile(WireVariant.ID31, "alice", 1, ip, 65534, true));
+        assertEquals(-2, FingerprintFile.read(file).orElseThrow().increment(), "65534: a step of -2");
+    }
+
+    @Test
+    void anOriginalFileOfAnotherBuildIsReadButNotReusable() throws IOException {
+        Path file = dir.resolve("fingerprint.dat");
+        byte[] b = originalFile(WireVariant.ID31, "alice", 1, new byte[] {1, 2, 3, 4}, 0, true);
+        b[0] = 9; // build 9, little-endian
+        Files.write(file, b);
+        Fingerprint f = FingerprintFile.read(file).orElseThrow();
+        assertEquals(9, f.clientVersion());
+        assertFalse(FingerprintFile.reusable(f, Protocol.BUILD_VERSION, 1, 0x01020304, "alice"));
+    }
+
     @Test
     void reusableOnlyWhenEveryFieldMatches() {
         int ip = F.publicIp();

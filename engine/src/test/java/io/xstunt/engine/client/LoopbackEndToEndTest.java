@@ -306,6 +306,19 @@ class LoopbackEndToEndTest {
         assertFalse(a.registrationPhases().containsKey("probe"));
     }
 
+    /** The original client's fingerprint.dat (an x86 dump, 56 or 60 bytes) spares the probe as ours does. */
+    @ParameterizedTest
+    @EnumSource(WireVariant.class)
+    void theOriginalsFingerprintFileIsReused(WireVariant variant) throws Exception {
+        Path file = dir.resolve("fingerprint.dat");
+        java.nio.file.Files.write(file, FingerprintFileTest.originalFile(variant, "alice", 1, PEER_A.getAddress(), 0,
+                true));
+        StuntClient a = register(config(PEER_A, "fingerprint.dat").wireVariant(variant).build(), "alice");
+        assertTrue(a.fingerprintCached(), "no probe");
+        assertEquals("TCP PORT-PRESERVING CONE", a.fingerprint().describe());
+        assertFalse(a.registrationPhases().containsKey("probe"));
+    }
+
     @Test
     void probedFingerprintIsStoredAndMatchesTheClient() throws Exception {
         StuntClient a = register(config(PEER_A, "a.dat").build(), "alice");
