@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -95,7 +96,7 @@ class HandshakeRoundTripsTest {
 
     @ParameterizedTest(name = "{0}, one-way {1} ms")
     @DisplayName("RACE: 8 peer-server round trips in nat-links, 7 in equal-paths, whatever the delay")
-    @org.junit.jupiter.params.provider.CsvSource({"NAT_LINKS, 5", "NAT_LINKS, 10", "NAT_LINKS, 25", "NAT_LINKS, 50",
+    @CsvSource({"NAT_LINKS, 5", "NAT_LINKS, 10", "NAT_LINKS, 25", "NAT_LINKS, 50",
         "EQUAL_PATHS, 10", "EQUAL_PATHS, 25", "EQUAL_PATHS, 50"})
     void raceRoundTrips(Topology topology, int oneWayMs) {
         Duration unit = Duration.ofMillis(2L * oneWayMs);
@@ -110,7 +111,7 @@ class HandshakeRoundTripsTest {
 
     @ParameterizedTest(name = "{0}, one-way {1} ms")
     @DisplayName("ORIGINAL (be_liberal): its 1 s XTryConnect wait plus 13 round trips in nat-links, 11.5 in equal-paths")
-    @org.junit.jupiter.params.provider.CsvSource({"NAT_LINKS, 10", "NAT_LINKS, 25", "NAT_LINKS, 50", "EQUAL_PATHS, 10",
+    @CsvSource({"NAT_LINKS, 10", "NAT_LINKS, 25", "NAT_LINKS, 50", "EQUAL_PATHS, 10",
         "EQUAL_PATHS, 50"})
     void originalRoundTrips(Topology topology, int oneWayMs) {
         Duration unit = Duration.ofMillis(2L * oneWayMs);
@@ -148,6 +149,24 @@ class HandshakeRoundTripsTest {
         // initiator: OK(one) twice (sync), its address and port, OK(one) "ready"; listener: OK(one), address, port
         assertEquals(3 * one + address + port, a.session().bytesFromInitiator(), a.session().toString());
         assertEquals(one + address + port, a.session().bytesFromListener(), a.session().toString());
+    }
+
+    @ParameterizedTest(name = "listener {0} ms, initiator {1} ms from the server")
+    @CsvSource({"0, 5", "4, 5", "10, 5", "16, 5", "30, 5", "76, 5", "20, 0", "5, 30"})
+    @DisplayName("RACE through two RST-answering NATs when the peers' links differ: the SYNs cross at the first attempt")
+    void raceGridWithUnequalLinks(int listenerMs, int initiatorMs) {
+        NatLab lab = NatLab.builder().seed(SEED).nat(NatMapping.PRESERVE).inbound(InboundPolicy.RST)
+                .delay1(Duration.ofMillis(listenerMs)).delay2(Duration.ofMillis(initiatorMs)).build();
+        Attempt a = directAttempt(lab, RACE);
+        // a SYN that reaches a NAT before that NAT's own side's SYN left is refused, and the RST
+        // deletes the sender's hole: the grid's origin must be the same instant on both sides
+        assertEquals(0, a.nat1().unsolicited() + a.nat2().unsolicited(), "a NAT refused a SYN: " + a.describe());
+        // so the punch is its three hops: "ready" relayed, the SYNs crossing, the SYN-ACKs, each
+        // across both NAT links (the server's link has no delay)
+        Duration hop = Duration.ofMillis(listenerMs + initiatorMs);
+        assertEquals(hop.multipliedBy(3), a.connector().connection().phases().get("punch"), a.describe());
+        REPORT.add("RST both, listener link " + listenerMs + " ms, initiator " + initiatorMs + " ms", "race",
+                a.options(), a.outcome(), a.handshake().toMillis() + " ms", phasesMs(a), Double.NaN);
     }
 
     // ------------------------------------------------------------------ helpers
