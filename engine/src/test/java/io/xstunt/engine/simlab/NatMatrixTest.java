@@ -28,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -441,41 +442,93 @@ class NatMatrixTest {
     @DisplayName("9: both NATs answer unsolicited SYNs with RST, 10 ms: 20 XConnects in one registration, all direct, the SYNs cross each time")
     void scenario9BothRstTwentyRuns(long seed) {
         long t0 = System.nanoTime();
-        int runs = 20;
+        BothRstRuns r = bothRstRuns(S9.lab(seed), seed);
+        assertEquals(List.of(), r.failures(), "20 of 20 direct");
+        // without jitter the two SYNs leave at the grid origin together and cross between the
+        // NATs: neither NAT ever sees a SYN before its own side's went out, so none is refused,
+        // and each handshake is the protocol's 8 peer-server round trips
+        assertEquals(0, r.refused(), "a NAT refused a SYN");
+        Duration eight = S9.peerServerRtt().multipliedBy(8);
+        assertEquals(Collections.nCopies(BothRstRuns.RUNS, eight), r.handshakes(), "8 peer-server round trips each");
+        REPORT.add(S9.name() + " (seed " + seed + ")", "race", r.options(), r.direct() + "/" + BothRstRuns.RUNS
+                + " direct, no SYN refused", "each " + eight.toMillis() + " ms (8.0 RTTs)", "-", ms(t0));
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5})
+    @DisplayName("9 with 1 % loss: the retry grid after refused SYNs; natlab's bar, at least 18 of 20 direct")
+    void scenario9WithLoss(long seed) {
+        long t0 = System.nanoTime();
+        BothRstRuns r = bothRstRuns(S9.options().apply(NatLab.builder().seed(seed).delay(S9.delay()).loss(1)).build(),
+                seed);
+        assertTrue(r.direct() >= BothRstRuns.RUNS - 2, r.direct() + "/" + BothRstRuns.RUNS + " direct: " + r.failures());
+        for (String f : r.failures()) {
+            // the known limit: a segment of a control connect or of the clock sync lost and resent
+            // makes the initiator's round-trip sample an RTO too long, its grid late and sparse,
+            // and two RST-answering NATs may then close each other's holes until the deadline
+            assertTrue(f.startsWith(ErrorStat.ERR_ASYM_TIMEOUT.name()), f);
+        }
+        List<Duration> sorted = r.handshakes().stream().sorted().toList();
+        REPORT.add(S9.name() + ", 1 % loss (seed " + seed + ")", "race", r.options(), r.direct() + "/" + BothRstRuns.RUNS
+                + " direct, " + r.refused() + " SYNs refused" + (r.failures().isEmpty() ? "" : "; " + r.failures()),
+                "median " + sorted.get(sorted.size() / 2).toMillis() + ", max " + sorted.get(sorted.size() - 1).toMillis()
+                        + " ms", "-", ms(t0));
+    }
+
+    /**
+     * natlab's scenario 9 on one lab: one registration each, {@link #RUNS} XConnects in turn
+     * (the CLI's {@code connect --peer bob,bob,...}), every connection that comes up checked
+     * direct, with its payload.
+     *
+     * @param handshakes the direct runs' XConnect durations, virtual
+     * @param failures the other runs' "CODE: message"
+     * @param refused SYNs the NATs refused (RST) during the runs
+     */
+    record BothRstRuns(String options, List<Duration> handshakes, List<String> failures, long refused) {
+        static final int RUNS = 20;
+
+        int direct() {
+            return handshakes.size();
+        }
+    }
+
+    private static BothRstRuns bothRstRuns(NatLab lab, long seed) {
         Duration timeout = S9.raceTimeout();
-        NatLab lab = S9.lab(seed);
         StuntLab stunt = StuntLab.start(lab, seed);
         StuntClient bob = stunt.register(lab.h1(), "bob", RACE, timeout);
         StuntClient alice = stunt.register(lab.h2(), "alice", RACE, timeout);
+        long refusedBefore = lab.nat1().inboundTcp() + lab.nat2().inboundTcp();
         List<Duration> handshakes = new ArrayList<>();
-        for (int run = 1; run <= runs; run++) {
+        List<String> failures = new ArrayList<>();
+        for (int run = 1; run <= BothRstRuns.RUNS; run++) {
             CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
             bob.onIncoming(incoming::complete, incoming::completeExceptionally);
-            long refusedBefore = lab.nat1().inboundTcp() + lab.nat2().inboundTcp();
             long start = stunt.net().nowNs();
-            Rendezvous r = stunt.net().await("XConnect " + run + " alice -> bob (" + lab.options() + ")",
-                    alice.connect("bob", timeout), timeout.plusSeconds(5));
-            handshakes.add(Duration.ofNanos(stunt.net().nowNs() - start));
-            Rendezvous atBob = stunt.net().await("bob's connection " + run, incoming, Duration.ofSeconds(5));
-            assertEquals(NatLab.NAT1_IP, r.peerAddress().getAddress().getHostAddress(), "direct: " + r);
-            assertTrue(StuntLab.echo(r.channel(), atBob.channel(), stunt.payload()).complete(), "run " + run);
-            r.closeQuietly();
-            atBob.closeQuietly();
-            // without jitter the two SYNs leave at the grid origin together and cross between the
-            // NATs: neither NAT ever sees a SYN before its own side's went out, so none is refused
-            assertEquals(refusedBefore, lab.nat1().inboundTcp() + lab.nat2().inboundTcp(), "run " + run
-                    + ": a NAT refused a SYN; last events:\n" + lab.net().trace().tail());
+            CompletableFuture<Rendezvous> call = alice.connect("bob", timeout);
+            stunt.net().runUntil("XConnect " + run + " alice -> bob (" + lab.options() + ")", call::isDone,
+                    timeout.plusSeconds(5));
+            Duration took = Duration.ofNanos(stunt.net().nowNs() - start);
+            if (call.isCompletedExceptionally()) {
+                Failure f = assertFailure(stunt.net().awaitFailure("XConnect " + run, call, Duration.ZERO));
+                failures.add(f.code() + ": " + f.reason());
+            } else {
+                Rendezvous r = call.join();
+                Rendezvous atBob = stunt.net().await("bob's connection " + run, incoming, Duration.ofSeconds(5));
+                assertEquals(NatLab.NAT1_IP, r.peerAddress().getAddress().getHostAddress(), "direct: " + r);
+                assertEquals(NatLab.NAT2_IP, atBob.peerAddress().getAddress().getHostAddress(), "direct: " + atBob);
+                assertTrue(StuntLab.echo(r.channel(), atBob.channel(), stunt.payload()).complete(), "run " + run);
+                r.closeQuietly();
+                atBob.closeQuietly();
+                handshakes.add(took);
+            }
             final int sessions = run;
             stunt.net().runUntil("session " + run + " to end", () -> stunt.sessions().size() == sessions,
                     StuntLab.SESSION_TIMEOUT);
-            assertTrue(stunt.sessions().get(run - 1).bytesFromInitiator() < StuntLab.PAYLOAD);
+            SessionSummary session = stunt.sessions().get(run - 1);
+            assertTrue(session.bytesFromInitiator() + session.bytesFromListener() < StuntLab.PAYLOAD, session.toString());
         }
-        Duration eight = S9.peerServerRtt().multipliedBy(8);
-        for (int run = 1; run <= runs; run++) {
-            assertEquals(eight, handshakes.get(run - 1), "run " + run + ": 8 peer-server round trips");
-        }
-        REPORT.add(S9.name() + " (seed " + seed + ")", "race", lab.options(), runs + "/" + runs
-                + " direct, no SYN refused", "each " + eight.toMillis() + " ms (8.0 RTTs)", "-", ms(t0));
+        return new BothRstRuns(lab.options(), handshakes, failures,
+                lab.nat1().inboundTcp() + lab.nat2().inboundTcp() - refusedBefore);
     }
 
     // ------------------------------------------------------------------ small things
