@@ -39,11 +39,11 @@ need_root() { [[ $EUID -eq 0 ]] || { echo "try.sh: run as root (network namespac
 java_cmd() {
   local jh
   jh="$("$ROOT/xstunt" java-home)"
-  if [[ ! -f "$ROOT/examples/target/classes/io/xstunt/cli/XstuntCli.class" || ! -d "$ROOT/examples/target/lib" ]]; then
+  if [[ ! -f "$ROOT/cli/target/classes/io/xstunt/cli/XstuntCli.class" || ! -d "$ROOT/cli/target/lib" ]]; then
     echo "try.sh: building the CLI (./xstunt build)" >&2
     "$ROOT/xstunt" build >&2
   fi
-  JAVA=("$jh/bin/java" -XX:TieredStopAtLevel=1 -Xshare:auto -cp "$ROOT/examples/target/classes:$ROOT/examples/target/lib/*"
+  JAVA=("$jh/bin/java" -XX:TieredStopAtLevel=1 -Xshare:auto -cp "$ROOT/cli/target/classes:$ROOT/cli/target/lib/*"
         io.xstunt.cli.XstuntCli)
 }
 
