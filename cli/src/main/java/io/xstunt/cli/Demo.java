@@ -23,9 +23,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code ./xstunt demo}: a STUNT server on 127.0.0.1 + 127.0.0.2 and two peers, alice on
@@ -34,25 +37,30 @@ import java.util.stream.Stream;
  * shortcut), they exchange data both ways, deregister (XDeRegister), and every phase is printed
  * with its time. Exit 0 when all of it worked, 1 with the error otherwise.
  */
-public final class Demo {
+@Command(name = "demo",
+        description = "Run a STUNT server on 127.0.0.1 + 127.0.0.2 and two peers, alice (127.0.0.11) and bob"
+                + " (127.0.0.12), through the full traversal, printing each phase with its time."
+                + " Ends with 'demo OK' (exit 0) or 'demo FAILED: <error>' (exit 1).")
+public final class Demo implements Callable<Integer> {
     private static final String SERVER_IP1 = "127.0.0.1";
     private static final String SERVER_IP2 = "127.0.0.2";
     private static final Duration TIMEOUT = Duration.ofSeconds(12);
     private static final long WAIT_S = 20;
 
-    private final PrintStream out;
+    /** The program, for its output stream. */
+    @ParentCommand
+    private XstuntCli cli;
 
-    private Demo(PrintStream out) {
-        this.out = out;
+    private PrintStream out;
+
+    /** Made by picocli for {@code xstunt demo}, or by {@link #run}. */
+    Demo() {
     }
 
-    /**
-     * Runs the demo and exits with its result.
-     *
-     * @param args none
-     */
-    public static void main(String[] args) {
-        System.exit(run(System.out));
+    /** {@code xstunt demo}. */
+    @Override
+    public Integer call() {
+        return run(cli.out());
     }
 
     /**
@@ -62,7 +70,8 @@ public final class Demo {
      * @return 0 if every step worked, 1 otherwise
      */
     public static int run(PrintStream out) {
-        Demo d = new Demo(out);
+        Demo d = new Demo();
+        d.out = out;
         try {
             d.runAll();
             out.println();

@@ -1,5 +1,6 @@
 package io.xstunt.cli;
 
+import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.ServerConfig;
@@ -10,48 +11,152 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
 
 /** {@code xstunt server}: a STUNT server on its own event loop until Ctrl-C or {@code --duration}. */
-final class ServerCommand {
-    static final Set<String> OPTIONS = Set.of("ip1", "ip2", "log-port", "comm-port", "echo-ports",
-            "server-version", "session-timeout", "duration", "secret-file", "max-clients", "max-per-source",
-            "max-sessions", "idle-timeout");
-    /** The flags of {@code xstunt server}. */
-    static final Set<String> FLAGS = Set.of("json", "require-tokens");
+@Command(name = "server",
+        defaultValueProvider = ServerCommand.EngineDefaults.class,
+        description = "Run a STUNT server until Ctrl-C (or --duration). Port 0 means any free port; the"
+                + " server line says which it got.")
+final class ServerCommand extends EventCommand {
     /** Binding is quick; past this the loop is stuck. */
     private static final long START_WAIT_S = 10;
     /** How long a SIGTERM waits for the server to close its clients. */
     private static final long SHUTDOWN_WAIT_S = 5;
 
-    private ServerCommand() {
+    @Option(names = "--ip1", paramLabel = "IP", defaultValue = "127.0.0.1", converter = OptionTypes.Ipv4Literal.class,
+            description = "The server's first IP (default: ${DEFAULT-VALUE}).")
+    private Inet4Address ip1;
+
+    @Option(names = "--ip2", paramLabel = "IP", defaultValue = "127.0.0.2", converter = OptionTypes.Ipv4Literal.class,
+            description = "Its second IP, for the NAT probe (default: ${DEFAULT-VALUE}).")
+    private Inet4Address ip2;
+
+    private int logPort;
+    private int commPort;
+
+    @Option(names = "--echo-ports", paramLabel = "P1,P2",
+            defaultValue = Protocol.DEFAULT_ECHO_PORT1 + "," + Protocol.DEFAULT_ECHO_PORT2,
+            converter = OptionTypes.EchoPorts.class,
+            description = "The two echo ports of the NAT probe (default: ${DEFAULT-VALUE}).")
+    private OptionTypes.PortPair echoPorts;
+
+    private int serverVersion;
+
+    @Option(names = "--session-timeout", paramLabel = "SEC", converter = OptionTypes.Seconds.class,
+            description = "The bound of one rendezvous session (default: ${DEFAULT-VALUE}).")
+    private Duration sessionTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "SEC", converter = OptionTypes.Seconds.class,
+            description = "The silence allowed to a client that keeps alive (default: ${DEFAULT-VALUE}).")
+    private Duration idleTimeout;
+
+    @Option(names = "--duration", paramLabel = "SEC", converter = OptionTypes.Seconds.class,
+            description = "Stop after this long (default: run until Ctrl-C).")
+    private Duration duration;
+
+    @Option(names = "--secret-file", paramLabel = "FILE", converter = OptionTypes.SecretFile.class,
+            description = "Admit only clients that prove this shared secret (at least 8 bytes; a trailing"
+                    + " newline is dropped) (default: none).")
+    private OptionTypes.SharedSecret secret;
+
+    @Option(names = "--require-tokens",
+            description = "Require the holder token to connect or deregister.")
+    private boolean requireTokens;
+
+    private int maxClients;
+    private int maxPerSource;
+    private int maxSessions;
+
+    @Option(names = "--log-port", paramLabel = "N", defaultValue = "" + Protocol.SERVER_LOG_PORT,
+            description = "The log (registration) port (default: ${DEFAULT-VALUE}).")
+    void logPort(int port) {
+        logPort = OptionTypes.inRange(spec, "--log-port", port, 0, 65535);
     }
 
-    static int run(CliArgs a, EventOutput o) throws UsageException, XstuntException, InterruptedException {
-        Inet4Address ip1 = a.ip("ip1", "127.0.0.1");
-        Inet4Address ip2 = a.ip("ip2", "127.0.0.2");
-        if (ip1.equals(ip2)) {
-            throw new UsageException("--ip1 and --ip2 must differ (the NAT probe compares them)");
+    @Option(names = "--comm-port", paramLabel = "N", defaultValue = "" + Protocol.SERVER_COMM_PORT,
+            description = "The communication port (default: ${DEFAULT-VALUE}).")
+    void commPort(int port) {
+        commPort = OptionTypes.inRange(spec, "--comm-port", port, 0, 65535);
+    }
+
+    @Option(names = "--server-version", paramLabel = "N", defaultValue = "1",
+            description = "The server version it announces (default: ${DEFAULT-VALUE}).")
+    void serverVersion(int version) {
+        serverVersion = OptionTypes.inRange(spec, "--server-version", version, 0, Integer.MAX_VALUE);
+    }
+
+    @Option(names = "--max-clients", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_CLIENTS,
+            description = "The most registered clients (default: ${DEFAULT-VALUE}).")
+    void maxClients(int n) {
+        maxClients = OptionTypes.inRange(spec, "--max-clients", n, 1, 10_000_000);
+    }
+
+    @Option(names = "--max-per-source", paramLabel = "N",
+            defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+            description = "The most connections from one source IP (default: ${DEFAULT-VALUE}).")
+    void maxPerSource(int n) {
+        maxPerSource = OptionTypes.inRange(spec, "--max-per-source", n, 1, 1_000_000);
+    }
+
+    @Option(names = "--max-sessions", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_SESSIONS,
+            description = "The most rendezvous sessions at once (default: ${DEFAULT-VALUE}).")
+    void maxSessions(int n) {
+        maxSessions = OptionTypes.inRange(spec, "--max-sessions", n, 1, 1_000_000);
+    }
+
+    /** The defaults that are durations in the engine's configuration, in seconds for the options. */
+    static final class EngineDefaults implements IDefaultValueProvider {
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            if (!(arg instanceof OptionSpec option)) {
+                return null;
+            }
+            return switch (option.longestName()) {
+                case "--session-timeout" -> String.valueOf(ServerConfig.DEFAULT_SESSION_TIMEOUT.toSeconds());
+                case "--idle-timeout" -> String.valueOf(ServerConfig.DEFAULT_IDLE_TIMEOUT.toSeconds());
+                default -> null;
+            };
         }
-        int[] echo = a.portPair("echo-ports", Protocol.DEFAULT_ECHO_PORT1, Protocol.DEFAULT_ECHO_PORT2, 0);
-        ServerConfig config = ServerConfig.builder(ip1, ip2)
-                .logPort(a.intValue("log-port", Protocol.SERVER_LOG_PORT, 0, 65535))
-                .commPort(a.intValue("comm-port", Protocol.SERVER_COMM_PORT, 0, 65535))
-                .echoPort1(echo[0])
-                .echoPort2(echo[1])
-                .serverVersion(a.intValue("server-version", 1, 0, Integer.MAX_VALUE))
-                .sessionTimeout(a.seconds("session-timeout", ServerConfig.DEFAULT_SESSION_TIMEOUT))
-                .maxClients(a.intValue("max-clients", ServerConfig.DEFAULT_MAX_CLIENTS, 1, 10_000_000))
-                .maxConnectionsPerSource(a.intValue("max-per-source", ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
-                        1, 1_000_000))
-                .maxSessions(a.intValue("max-sessions", ServerConfig.DEFAULT_MAX_SESSIONS, 1, 1_000_000))
-                .idleTimeout(a.seconds("idle-timeout", ServerConfig.DEFAULT_IDLE_TIMEOUT))
-                .sharedSecret(secret(a))
-                .requireTokens(a.flag("require-tokens"))
-                .build();
-        Duration duration = a.seconds("duration", null);
+    }
+
+    /**
+     * @return the server's configuration from the options
+     * @throws picocli.CommandLine.ParameterException a usage error when the options do not make a
+     *     valid configuration together (the engine checks it: the same port twice, ip1 = ip2, ...)
+     */
+    ServerConfig config() {
+        try {
+            return ServerConfig.builder(ip1, ip2)
+                    .logPort(logPort)
+                    .commPort(commPort)
+                    .echoPort1(echoPorts.first())
+                    .echoPort2(echoPorts.second())
+                    .serverVersion(serverVersion)
+                    .sessionTimeout(sessionTimeout)
+                    .maxClients(maxClients)
+                    .maxConnectionsPerSource(maxPerSource)
+                    .maxSessions(maxSessions)
+                    .idleTimeout(idleTimeout)
+                    .sharedSecret(secret == null ? null : secret.bytes())
+                    .requireTokens(requireTokens)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw usageError("not a valid server configuration: " + e.getMessage());
+        }
+    }
+
+    @Override
+    int run(EventOutput o) throws XstuntException, InterruptedException {
+        ServerConfig config = config();
         EventLoop loop = EventLoop.open("xstunt-server").start();
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
@@ -92,40 +197,18 @@ final class ServerCommand {
         return 0;
     }
 
-    /** The shared secret from {@code --secret-file} (its bytes, a trailing newline dropped), or null. */
-    private static byte[] secret(CliArgs a) throws UsageException {
-        java.nio.file.Path file = a.path("secret-file", null);
-        if (file == null) {
-            return null;
-        }
-        byte[] b;
-        try {
-            b = java.nio.file.Files.readAllBytes(file);
-        } catch (java.io.IOException e) {
-            throw new UsageException("--secret-file " + file + ": " + e.getMessage());
-        }
-        int n = b.length;
-        while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) {
-            n--;
-        }
-        if (n < 8) {
-            throw new UsageException("--secret-file " + file + ": the secret must be at least 8 bytes");
-        }
-        return java.util.Arrays.copyOf(b, n);
-    }
-
     /** Starts the server and waits (bounded) for its services to be bound. */
     static StuntServer start(EventLoop loop, ServerConfig config) throws XstuntException, InterruptedException {
         try {
             return StuntServer.start(loop, config).get(START_WAIT_S, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof XstuntException x) {
                 throw x;
             }
-            throw new XstuntException(io.xstunt.engine.ErrorCode.ERR_FAIL, 0, "server start failed: " + e.getCause(),
+            throw new XstuntException(ErrorCode.ERR_FAIL, 0, "server start failed: " + e.getCause(),
                     e.getCause());
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new XstuntException(io.xstunt.engine.ErrorCode.ERR_TIMEOUT, 0,
+        } catch (TimeoutException e) {
+            throw new XstuntException(ErrorCode.ERR_TIMEOUT, 0,
                     "server did not bind its services within " + START_WAIT_S + " s");
         }
     }

@@ -7,13 +7,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** {@code ./xstunt demo} runs to its end and says what it did. */
+/** {@code xstunt demo} (what {@code ./xstunt demo} runs) goes to its end and says what it did. */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class DemoTest {
     @Test
     void demoRunsTheWholeTraversal() {
         Lines out = new Lines();
-        assertEquals(0, Demo.run(out.stream()), out.text());
+        Lines err = new Lines();
+        assertEquals(0, XstuntCli.run(new String[] {"demo"}, out.stream(), err.stream()), out.text() + err.text());
         String text = out.text();
         assertTrue(text.contains("[alice] XInit: registered as 127.0.0.11"), text);
         assertTrue(text.contains("[bob]   XInit: registered as 127.0.0.12"), text);
