@@ -1,12 +1,20 @@
 package io.xstunt.cli;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.jr.ob.JSON;
+import com.fasterxml.jackson.jr.ob.JSONComposer;
+import com.fasterxml.jackson.jr.ob.comp.ObjectComposer;
 import io.xstunt.api.XstuntSession;
 import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.server.SessionSummary;
 import io.xstunt.engine.wire.Fingerprint;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -16,7 +24,8 @@ import java.util.StringJoiner;
 /**
  * What the CLI reports: with {@code --json} one JSON object per line per event on stdout
  * (registered, fingerprint, connected, data, error, server, session), otherwise lines for people
- * (errors on stderr). Safe from several threads: a line is printed whole.
+ * (errors on stderr). Safe from several threads: a line is printed whole. The JSON is written by
+ * jackson-jr; milliseconds are numbers with at most two decimals and no trailing zeros.
  */
 public final class EventOutput {
     private final boolean json;
@@ -43,10 +52,10 @@ public final class EventOutput {
     public void registered(XstuntSession s) {
         Fingerprint f = s.fingerprint();
         if (json) {
-            emit(Json.object().put("event", "registered").put("id", s.id())
+            emit("registered", e -> e.put("id", s.id())
                     .put("publicIp", s.publicAddress().getHostAddress())
                     .put("fingerprint", f.describe()).put("cached", s.fingerprintCached())
-                    .put("phases", phasesMs(s.registrationPhases())));
+                    .putObject("phases", phasesMs(s.registrationPhases())));
         } else {
             line("registered '" + s.id() + "' as " + s.publicAddress().getHostAddress() + ", "
                     + f.describe() + (s.fingerprintCached() ? " (from fingerprint file)" : " (probed)")
@@ -58,7 +67,7 @@ public final class EventOutput {
     public void fingerprint(XstuntSession s) {
         Fingerprint f = s.fingerprint();
         if (json) {
-            emit(Json.object().put("event", "fingerprint").put("id", s.id())
+            emit("fingerprint", e -> e.put("id", s.id())
                     .put("publicIp", s.publicAddress().getHostAddress())
                     .put("fingerprint", f.describe()).put("portPreserving", f.portPreserving())
                     .put("increment", f.increment()).put("cached", s.fingerprintCached()));
@@ -71,10 +80,10 @@ public final class EventOutput {
     public void connected(String id, Rendezvous r, Duration total) throws java.io.IOException {
         InetSocketAddress local = (InetSocketAddress) r.channel().getLocalAddress();
         if (json) {
-            emit(Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
+            emit("connected", e -> e.put("id", id).put("peer", r.peerId())
                     .put("role", r.initiator() ? "connect" : "listen")
                     .put("local", address(local)).put("remote", address(r.peerAddress()))
-                    .put("phases", phasesMs(r.phases())).put("totalMs", ms(total)));
+                    .putObject("phases", phasesMs(r.phases())).putObject("totalMs", jsonMs(total)));
         } else {
             line("connected '" + id + "' " + address(local) + " <-> '" + r.peerId() + "' "
                     + address(r.peerAddress()) + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
@@ -88,8 +97,8 @@ public final class EventOutput {
     public void connectedLan(String id, String peer, String role, InetSocketAddress local, InetSocketAddress remote,
                              Duration total) {
         if (json) {
-            emit(Json.object().put("event", "connected").put("id", id).put("peer", peer).put("role", role)
-                    .put("local", address(local)).put("remote", address(remote)).put("totalMs", ms(total))
+            emit("connected", e -> e.put("id", id).put("peer", peer).put("role", role)
+                    .put("local", address(local)).put("remote", address(remote)).putObject("totalMs", jsonMs(total))
                     .put("via", "lan"));
         } else {
             line("connected '" + id + "' " + address(local) + " <-> " + (peer == null ? "" : "'" + peer + "' ")
@@ -104,10 +113,10 @@ public final class EventOutput {
      */
     public void session(SessionSummary s, int sessionsInFlight, int registered) {
         if (json) {
-            emit(Json.object().put("event", "session").put("session", s.sessionId())
+            emit("session", e -> e.put("session", s.sessionId())
                     .put("initiator", s.initiatorId()).put("listener", s.listenerId())
-                    .put("relayedBytes", Json.object().put("fromInitiator", s.bytesFromInitiator())
-                            .put("fromListener", s.bytesFromListener()))
+                    .startObjectField("relayedBytes").put("fromInitiator", s.bytesFromInitiator())
+                            .put("fromListener", s.bytesFromListener()).end()
                     .put("reason", s.endReason()).put("sessionsInFlight", sessionsInFlight)
                     .put("registered", registered));
         } else {
@@ -120,7 +129,7 @@ public final class EventOutput {
     /** Bytes went over a direct connection ({@code direction}: "sent" or "received"). */
     public void data(String id, String peer, String direction, String text, int bytes) {
         if (json) {
-            emit(Json.object().put("event", "data").put("id", id).put("peer", peer)
+            emit("data", e -> e.put("id", id).put("peer", peer)
                     .put("direction", direction).put("bytes", bytes).put("text", text));
         } else {
             line(("sent".equals(direction) ? "> " : "< ") + text);
@@ -130,9 +139,11 @@ public final class EventOutput {
     /** A STUNT server is serving. */
     public void server(Map<String, Object> fields) {
         if (json) {
-            Json j = Json.object().put("event", "server");
-            fields.forEach(j::put);
-            emit(j);
+            emit("server", e -> {
+                for (Map.Entry<String, Object> f : fields.entrySet()) {
+                    e.putObject(f.getKey(), f.getValue());
+                }
+            });
         } else {
             StringJoiner sj = new StringJoiner(", ", "server up: ", "");
             fields.forEach((k, v) -> sj.add(k + " " + v));
@@ -143,12 +154,13 @@ public final class EventOutput {
     /** An XSTUNT failure: code name, value, detail ({@code pnErrCode}) and message. */
     public void error(XstuntException e) {
         if (json) {
-            Json j = Json.object().put("event", "error").put("code", e.code().name())
-                    .put("value", e.code().value()).put("detail", e.detail()).put("message", reason(e));
-            if (e.code() == ErrorCode.ERR_SAME_NAT) {
-                j.put("peerLocalAddress", e.peerLocalAddress().getHostAddress());
-            }
-            emit(j);
+            emit("error", j -> {
+                j.put("code", e.code().name()).put("value", e.code().value()).put("detail", e.detail())
+                        .put("message", reason(e));
+                if (e.code() == ErrorCode.ERR_SAME_NAT) {
+                    j.put("peerLocalAddress", e.peerLocalAddress().getHostAddress());
+                }
+            });
         } else {
             String more = e.code() == ErrorCode.ERR_SAME_NAT
                     ? " (the peer's LAN address is " + e.peerLocalAddress().getHostAddress() + "; connect to it directly)"
@@ -168,7 +180,7 @@ public final class EventOutput {
     /** A failure that is not an XSTUNT error code (I/O on the direct connection, for one). */
     public void failure(String what, Exception e) {
         if (json) {
-            emit(Json.object().put("event", "error").put("code", ErrorCode.ERR_FAIL.name())
+            emit("error", j -> j.put("code", ErrorCode.ERR_FAIL.name())
                     .put("value", ErrorCode.ERR_FAIL.value()).put("detail", 0).put("message", what + ": " + e));
         } else {
             err.println("error: " + what + ": " + e);
@@ -183,8 +195,32 @@ public final class EventOutput {
         }
     }
 
-    private void emit(Json j) {
-        line(j.toString());
+    /** The fields of one JSON event after its "event" name, written in order. */
+    @FunctionalInterface
+    private interface Fields {
+        void write(ObjectComposer<JSONComposer<String>> event) throws IOException;
+    }
+
+    /** Writes one event as a line of JSON: {"event":name, fields...}. */
+    private void emit(String name, Fields fields) {
+        String text;
+        try {
+            ObjectComposer<JSONComposer<String>> event = JsonLines.WRITER.composeString().startObject().put("event", name);
+            fields.write(event);
+            text = event.end().finish();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to a string", e); // a string does not fail to grow
+        }
+        line(text);
+    }
+
+    /** The JSON writer, made on first use: text mode does not load it. */
+    private static final class JsonLines {
+        /** Plain BigDecimals (12.5, not 1.25E+1) so that milliseconds read as written; null fields kept. */
+        static final JSON WRITER = JSON.builder(JsonFactory.builder()
+                        .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN).build())
+                .enable(JSON.Feature.WRITE_NULL_PROPERTIES)
+                .build();
     }
 
     private void line(String s) {
@@ -197,10 +233,15 @@ public final class EventOutput {
         return Math.round(d.toNanos() / 10_000.0) / 100.0;
     }
 
-    /** @return each phase's duration in ms, in order */
-    public static Map<String, Object> phasesMs(Map<String, Duration> phases) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        phases.forEach((k, v) -> m.put(k, ms(v)));
+    /** @return {@link #ms} as JSON writes it: 12.5, 12 (not 12.0), 0.07 */
+    static BigDecimal jsonMs(Duration d) {
+        return BigDecimal.valueOf(ms(d)).stripTrailingZeros();
+    }
+
+    /** @return each phase's duration in ms ({@link #jsonMs}), in order */
+    static Map<String, BigDecimal> phasesMs(Map<String, Duration> phases) {
+        Map<String, BigDecimal> m = new LinkedHashMap<>();
+        phases.forEach((k, v) -> m.put(k, jsonMs(v)));
         return m;
     }
 
