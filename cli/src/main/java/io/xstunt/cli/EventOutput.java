@@ -1,20 +1,12 @@
 package io.xstunt.cli;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.jr.ob.JSON;
-import com.fasterxml.jackson.jr.ob.JSONComposer;
-import com.fasterxml.jackson.jr.ob.comp.ObjectComposer;
 import io.xstunt.api.XstuntSession;
 import io.xstunt.engine.ErrorCode;
 import io.xstunt.engine.XstuntException;
 import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.server.SessionSummary;
 import io.xstunt.engine.wire.Fingerprint;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -24,8 +16,7 @@ import java.util.StringJoiner;
 /**
  * What the CLI reports: with {@code --json} one JSON object per line per event on stdout
  * (registered, fingerprint, connected, data, error, server, session), otherwise lines for people
- * (errors on stderr). Safe from several threads: a line is printed whole. The JSON is written by
- * jackson-jr; milliseconds are numbers with at most two decimals and no trailing zeros.
+ * (errors on stderr). Safe from several threads: a line is printed whole.
  */
 public final class EventOutput {
     private final boolean json;
@@ -52,10 +43,10 @@ public final class EventOutput {
     public void registered(XstuntSession s) {
         Fingerprint f = s.fingerprint();
         if (json) {
-            emit("registered", e -> e.put("id", s.id())
+            emit(Json.object().put("event", "registered").put("id", s.id())
                     .put("publicIp", s.publicAddress().getHostAddress())
                     .put("fingerprint", f.describe()).put("cached", s.fingerprintCached())
-                    .putObject("phases", phasesMs(s.registrationPhases())));
+                    .put("phases", phasesMs(s.registrationPhases())));
         } else {
             line("registered '" + s.id() + "' as " + s.publicAddress().getHostAddress() + ", "
                     + f.describe() + (s.fingerprintCached() ? " (from fingerprint file)" : " (probed)")
@@ -67,7 +58,7 @@ public final class EventOutput {
     public void fingerprint(XstuntSession s) {
         Fingerprint f = s.fingerprint();
         if (json) {
-            emit("fingerprint", e -> e.put("id", s.id())
+            emit(Json.object().put("event", "fingerprint").put("id", s.id())
                     .put("publicIp", s.publicAddress().getHostAddress())
                     .put("fingerprint", f.describe()).put("portPreserving", f.portPreserving())
                     .put("increment", f.increment()).put("cached", s.fingerprintCached()));
@@ -80,10 +71,10 @@ public final class EventOutput {
     public void connected(String id, Rendezvous r, Duration total) throws java.io.IOException {
         InetSocketAddress local = (InetSocketAddress) r.channel().getLocalAddress();
         if (json) {
-            emit("connected", e -> e.put("id", id).put("peer", r.peerId())
+            emit(Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
                     .put("role", r.initiator() ? "connect" : "listen")
                     .put("local", address(local)).put("remote", address(r.peerAddress()))
-                    .putObject("phases", phasesMs(r.phases())).putObject("totalMs", jsonMs(total)));
+                    .put("phases", phasesMs(r.phases())).put("totalMs", ms(total)));
         } else {
             line("connected '" + id + "' " + address(local) + " <-> '" + r.peerId() + "' "
                     + address(r.peerAddress()) + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
@@ -97,8 +88,8 @@ public final class EventOutput {
     public void connectedLan(String id, String peer, String role, InetSocketAddress local, InetSocketAddress remote,
                              Duration total) {
         if (json) {
-            emit("connected", e -> e.put("id", id).put("peer", peer).put("role", role)
-                    .put("local", address(local)).put("remote", address(remote)).putObject("totalMs", jsonMs(total))
+            emit(Json.object().put("event", "connected").put("id", id).put("peer", peer).put("role", role)
+                    .put("local", address(local)).put("remote", address(remote)).put("totalMs", ms(total))
                     .put("via", "lan"));
         } else {
             line("connected '" + id + "' " + address(local) + " <-> " + (peer == null ? "" : "'" + peer + "' ")
@@ -113,10 +104,10 @@ public final class EventOutput {
      */
     public void session(SessionSummary s, int sessionsInFlight, int registered) {
         if (json) {
-            emit("session", e -> e.put("session", s.sessionId())
+            emit(Json.object().put("event", "session").put("session", s.sessionId())
                     .put("initiator", s.initiatorId()).put("listener", s.listenerId())
-                    .startObjectField("relayedBytes").put("fromInitiator", s.bytesFromInitiator())
-                            .put("fromListener", s.bytesFromListener()).end()
+                    .put("relayedBytes", Json.object().put("fromInitiator", s.bytesFromInitiator())
+                            .put("fromListener", s.bytesFromListener()))
                     .put("reason", s.endReason()).put("sessionsInFlight", sessionsInFlight)
                     .put("registered", registered));
         } else {
@@ -129,7 +120,7 @@ public final class EventOutput {
     /** Bytes went over a direct connection ({@code direction}: "sent" or "received"). */
     public void data(String id, String peer, String direction, String text, int bytes) {
         if (json) {
-            emit("data", e -> e.put("id", id).put("peer", peer)
+            emit(Json.object().put("event", "data").put("id", id).put("peer", peer)
                     .put("direction", direction).put("bytes", bytes).put("text", text));
         } else {
             line(("sent".equals(direction) ? "> " : "< ") + text);
@@ -139,11 +130,9 @@ public final class EventOutput {
     /** A STUNT server is serving. */
     public void server(Map<String, Object> fields) {
         if (json) {
-            emit("server", e -> {
-                for (Map.Entry<String, Object> f : fields.entrySet()) {
-                    e.putObject(f.getKey(), f.getValue());
-                }
-            });
+            Json j = Json.object().put("event", "server");
+            fields.forEach(j::put);
+            emit(j);
         } else {
             StringJoiner sj = new StringJoiner(", ", "server up: ", "");
             fields.forEach((k, v) -> sj.add(k + " " + v));
@@ -154,13 +143,12 @@ public final class EventOutput {
     /** An XSTUNT failure: code name, value, detail ({@code pnErrCode}) and message. */
     public void error(XstuntException e) {
         if (json) {
-            emit("error", j -> {
-                j.put("code", e.code().name()).put("value", e.code().value()).put("detail", e.detail())
-                        .put("message", reason(e));
-                if (e.code() == ErrorCode.ERR_SAME_NAT) {
-                    j.put("peerLocalAddress", e.peerLocalAddress().getHostAddress());
-                }
-            });
+            Json j = Json.object().put("event", "error").put("code", e.code().name())
+                    .put("value", e.code().value()).put("detail", e.detail()).put("message", reason(e));
+            if (e.code() == ErrorCode.ERR_SAME_NAT) {
+                j.put("peerLocalAddress", e.peerLocalAddress().getHostAddress());
+            }
+            emit(j);
         } else {
             String more = e.code() == ErrorCode.ERR_SAME_NAT
                     ? " (the peer's LAN address is " + e.peerLocalAddress().getHostAddress() + "; connect to it directly)"
@@ -180,7 +168,7 @@ public final class EventOutput {
     /** A failure that is not an XSTUNT error code (I/O on the direct connection, for one). */
     public void failure(String what, Exception e) {
         if (json) {
-            emit("error", j -> j.put("code", ErrorCode.ERR_FAIL.name())
+            emit(Json.object().put("event", "error").put("code", ErrorCode.ERR_FAIL.name())
                     .put("value", ErrorCode.ERR_FAIL.value()).put("detail", 0).put("message", what + ": " + e));
         } else {
             err.println("error: " + what + ": " + e);
@@ -195,32 +183,8 @@ public final class EventOutput {
         }
     }
 
-    /** The fields of one JSON event after its "event" name, written in order. */
-    @FunctionalInterface
-    private interface Fields {
-        void write(ObjectComposer<JSONComposer<String>> event) throws IOException;
-    }
-
-    /** Writes one event as a line of JSON: {"event":name, fields...}. */
-    private void emit(String name, Fields fields) {
-        String text;
-        try {
-            ObjectComposer<JSONComposer<String>> event = JsonLines.WRITER.composeString().startObject().put("event", name);
-            fields.write(event);
-            text = event.end().finish();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to a string", e); // a string does not fail to grow
-        }
-        line(text);
-    }
-
-    /** The JSON writer, made on first use: text mode does not load it. */
-    private static final class JsonLines {
-        /** Plain BigDecimals (12.5, not 1.25E+1) so that milliseconds read as written; null fields kept. */
-        static final JSON WRITER = JSON.builder(JsonFactory.builder()
-                        .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN).build())
-                .enable(JSON.Feature.WRITE_NULL_PROPERTIES)
-                .build();
+    private void emit(Json j) {
+        line(j.toString());
     }
 
     private void line(String s) {
@@ -233,15 +197,10 @@ public final class EventOutput {
         return Math.round(d.toNanos() / 10_000.0) / 100.0;
     }
 
-    /** @return {@link #ms} as JSON writes it: 12.5, 12 (not 12.0), 0.07 */
-    static BigDecimal jsonMs(Duration d) {
-        return BigDecimal.valueOf(ms(d)).stripTrailingZeros();
-    }
-
-    /** @return each phase's duration in ms ({@link #jsonMs}), in order */
-    static Map<String, BigDecimal> phasesMs(Map<String, Duration> phases) {
-        Map<String, BigDecimal> m = new LinkedHashMap<>();
-        phases.forEach((k, v) -> m.put(k, jsonMs(v)));
+    /** @return each phase's duration in ms, in order */
+    public static Map<String, Object> phasesMs(Map<String, Duration> phases) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        phases.forEach((k, v) -> m.put(k, ms(v)));
         return m;
     }
 
