@@ -9,18 +9,13 @@ import io.xstunt.engine.wire.Protocol;
 import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.time.Duration;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * The options every peer command ({@code listen}, {@code connect}, {@code probe}) takes: where the
  * server is, how to reach it, which local address and fingerprint file to use.
  */
 final class ClientOptions {
-    @Spec(Spec.Target.MIXEE)
-    private CommandSpec spec;
-
     @Option(names = "--server", paramLabel = "IP1[,IP2]", defaultValue = "127.0.0.1,127.0.0.2",
             converter = OptionTypes.ServerPair.class,
             description = "The STUNT server's two IPs; one IP serves as both (default: ${DEFAULT-VALUE}).")
@@ -35,24 +30,19 @@ final class ClientOptions {
                     + " (default: ${DEFAULT-VALUE}).")
     Path fingerprint;
 
-    int logPort;
-    int commPort;
-
     @Option(names = "--timeout", paramLabel = "SEC", defaultValue = "12", converter = OptionTypes.Seconds.class,
             description = "The rendezvous bound, XListen/XConnect's nTimeoutSec (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--log-port", paramLabel = "N", defaultValue = "" + Protocol.SERVER_LOG_PORT,
+            converter = OptionTypes.Port.class,
             description = "The server's log (registration) port (default: ${DEFAULT-VALUE}).")
-    void logPort(int port) {
-        logPort = OptionTypes.inRange(spec, "--log-port", port, 1, 65535);
-    }
+    int logPort;
 
     @Option(names = "--comm-port", paramLabel = "N", defaultValue = "" + Protocol.SERVER_COMM_PORT,
+            converter = OptionTypes.Port.class,
             description = "The server's communication port (default: ${DEFAULT-VALUE}).")
-    void commPort(int port) {
-        commPort = OptionTypes.inRange(spec, "--comm-port", port, 1, 65535);
-    }
+    int commPort;
 
     /** @return the session options these command-line options ask for */
     XstuntOptions sessionOptions(PunchStrategy strategy) {

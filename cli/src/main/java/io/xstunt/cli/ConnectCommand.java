@@ -44,16 +44,12 @@ final class ConnectCommand extends EventCommand {
     @Mixin
     private StrategyOption punch;
 
+    @Option(names = "--lan-port", paramLabel = "N", converter = OptionTypes.Port.class,
+            description = "On ERR_SAME_NAT connect to the peer's LAN address on port N instead (default: none).")
     private int lanPort;
 
     @Mixin
     private ClientOptions client;
-
-    @Option(names = "--lan-port", paramLabel = "N",
-            description = "On ERR_SAME_NAT connect to the peer's LAN address on port N instead (default: none).")
-    void lanPort(int port) {
-        lanPort = OptionTypes.inRange(spec, "--lan-port", port, 1, 65535);
-    }
 
     /** @return 0 if every peer answered, {@link XstuntCli#EXIT_FAILURE} otherwise */
     @Override

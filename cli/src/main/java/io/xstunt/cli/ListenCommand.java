@@ -35,28 +35,20 @@ final class ListenCommand extends EventCommand {
             description = "The ID to register (at most 32 bytes of UTF-8).")
     private String id;
 
-    private int count;
-
     @Mixin
     private StrategyOption punch;
 
+    @Option(names = "--count", paramLabel = "N", converter = OptionTypes.Positive.class,
+            description = "Exit after N connections (default: serve until Ctrl-C).")
+    private int count;
+
+    @Option(names = "--lan-port", paramLabel = "N", converter = OptionTypes.Port.class,
+            description = "Also echo plain TCP connections from the LAN on port N: the other end of connect"
+                    + " --lan-port (default: none).")
     private int lanPort;
 
     @Mixin
     private ClientOptions client;
-
-    @Option(names = "--count", paramLabel = "N",
-            description = "Exit after N connections (default: serve until Ctrl-C).")
-    void count(int n) {
-        count = OptionTypes.inRange(spec, "--count", n, 1, Integer.MAX_VALUE);
-    }
-
-    @Option(names = "--lan-port", paramLabel = "N",
-            description = "Also echo plain TCP connections from the LAN on port N: the other end of connect"
-                    + " --lan-port (default: none).")
-    void lanPort(int port) {
-        lanPort = OptionTypes.inRange(spec, "--lan-port", port, 1, 65535);
-    }
 
     @Override
     int run(EventOutput o) throws XstuntException, InterruptedException {

@@ -14,8 +14,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -30,18 +28,56 @@ final class OptionTypes {
     private OptionTypes() {
     }
 
-    /**
-     * Checks an integer option against its range (picocli has already made sure it is an int).
-     *
-     * @return {@code value}
-     * @throws ParameterException a usage error naming the option, its range and the value
-     */
-    static int inRange(CommandSpec spec, String option, int value, int min, int max) {
-        if (value < min || value > max) {
-            throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option
-                    + "': must be an integer in [" + min + ", " + max + "], got '" + value + "'");
+    /** An integer in a range. */
+    abstract static class IntRange implements ITypeConverter<Integer> {
+        private final int min;
+        private final int max;
+
+        IntRange(int min, int max) {
+            this.min = min;
+            this.max = max;
         }
-        return value;
+
+        @Override
+        public Integer convert(String value) {
+            try {
+                int n = Integer.parseInt(value);
+                if (n >= min && n <= max) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // said below
+            }
+            throw new TypeConversionException("must be an integer in [" + min + ", " + max + "], got '" + value + "'");
+        }
+    }
+
+    /** A TCP port to connect to or listen on: 1 to 65535. */
+    static final class Port extends IntRange {
+        Port() {
+            super(1, 65535);
+        }
+    }
+
+    /** A port to listen on, or 0 for any free one. */
+    static final class PortOrAny extends IntRange {
+        PortOrAny() {
+            super(0, 65535);
+        }
+    }
+
+    /** A count or a limit: at least 1 (a limit's own upper bound is the server configuration's). */
+    static final class Positive extends IntRange {
+        Positive() {
+            super(1, Integer.MAX_VALUE);
+        }
+    }
+
+    /** At least 0. */
+    static final class NonNegative extends IntRange {
+        NonNegative() {
+            super(0, Integer.MAX_VALUE);
+        }
     }
 
     /** An IPv4 literal (no name lookup). */

@@ -40,7 +40,14 @@ final class ServerCommand extends EventCommand {
             description = "Its second IP, for the NAT probe (default: ${DEFAULT-VALUE}).")
     private Inet4Address ip2;
 
+    @Option(names = "--log-port", paramLabel = "N", defaultValue = "" + Protocol.SERVER_LOG_PORT,
+            converter = OptionTypes.PortOrAny.class,
+            description = "The log (registration) port (default: ${DEFAULT-VALUE}).")
     private int logPort;
+
+    @Option(names = "--comm-port", paramLabel = "N", defaultValue = "" + Protocol.SERVER_COMM_PORT,
+            converter = OptionTypes.PortOrAny.class,
+            description = "The communication port (default: ${DEFAULT-VALUE}).")
     private int commPort;
 
     @Option(names = "--echo-ports", paramLabel = "P1,P2",
@@ -49,6 +56,8 @@ final class ServerCommand extends EventCommand {
             description = "The two echo ports of the NAT probe (default: ${DEFAULT-VALUE}).")
     private OptionTypes.PortPair echoPorts;
 
+    @Option(names = "--server-version", paramLabel = "N", defaultValue = "1", converter = OptionTypes.NonNegative.class,
+            description = "The server version it announces (default: ${DEFAULT-VALUE}).")
     private int serverVersion;
 
     @Option(names = "--session-timeout", paramLabel = "SEC", converter = OptionTypes.Seconds.class,
@@ -64,7 +73,7 @@ final class ServerCommand extends EventCommand {
     private Duration duration;
 
     @Option(names = "--secret-file", paramLabel = "FILE", converter = OptionTypes.SecretFile.class,
-            description = "Admit only clients that prove this shared secret (at least 8 bytes; a trailing"
+            description = "Admit only clients that prove this shared secret (8 to 1024 bytes; a trailing"
                     + " newline is dropped) (default: none).")
     private OptionTypes.SharedSecret secret;
 
@@ -72,46 +81,20 @@ final class ServerCommand extends EventCommand {
             description = "Require the holder token to connect or deregister.")
     private boolean requireTokens;
 
-    private int maxClients;
-    private int maxPerSource;
-    private int maxSessions;
-
-    @Option(names = "--log-port", paramLabel = "N", defaultValue = "" + Protocol.SERVER_LOG_PORT,
-            description = "The log (registration) port (default: ${DEFAULT-VALUE}).")
-    void logPort(int port) {
-        logPort = OptionTypes.inRange(spec, "--log-port", port, 0, 65535);
-    }
-
-    @Option(names = "--comm-port", paramLabel = "N", defaultValue = "" + Protocol.SERVER_COMM_PORT,
-            description = "The communication port (default: ${DEFAULT-VALUE}).")
-    void commPort(int port) {
-        commPort = OptionTypes.inRange(spec, "--comm-port", port, 0, 65535);
-    }
-
-    @Option(names = "--server-version", paramLabel = "N", defaultValue = "1",
-            description = "The server version it announces (default: ${DEFAULT-VALUE}).")
-    void serverVersion(int version) {
-        serverVersion = OptionTypes.inRange(spec, "--server-version", version, 0, Integer.MAX_VALUE);
-    }
-
     @Option(names = "--max-clients", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_CLIENTS,
+            converter = OptionTypes.Positive.class,
             description = "The most registered clients (default: ${DEFAULT-VALUE}).")
-    void maxClients(int n) {
-        maxClients = OptionTypes.inRange(spec, "--max-clients", n, 1, 10_000_000);
-    }
+    private int maxClients;
 
     @Option(names = "--max-per-source", paramLabel = "N",
-            defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+            defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_SOURCE, converter = OptionTypes.Positive.class,
             description = "The most connections from one source IP (default: ${DEFAULT-VALUE}).")
-    void maxPerSource(int n) {
-        maxPerSource = OptionTypes.inRange(spec, "--max-per-source", n, 1, 1_000_000);
-    }
+    private int maxPerSource;
 
     @Option(names = "--max-sessions", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_SESSIONS,
+            converter = OptionTypes.Positive.class,
             description = "The most rendezvous sessions at once (default: ${DEFAULT-VALUE}).")
-    void maxSessions(int n) {
-        maxSessions = OptionTypes.inRange(spec, "--max-sessions", n, 1, 1_000_000);
-    }
+    private int maxSessions;
 
     /** The defaults that are durations in the engine's configuration, in seconds for the options. */
     static final class EngineDefaults implements IDefaultValueProvider {
