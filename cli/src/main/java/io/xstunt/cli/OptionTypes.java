@@ -117,24 +117,13 @@ final class OptionTypes {
             if (parts.length != 2) {
                 throw new TypeConversionException("takes two ports P1,P2, got '" + value + "'");
             }
-            int p1 = port(parts[0].trim());
-            int p2 = port(parts[1].trim());
+            PortOrAny port = new PortOrAny();
+            int p1 = port.convert(parts[0].trim());
+            int p2 = port.convert(parts[1].trim());
             if (p1 == p2 && p1 != 0) {
                 throw new TypeConversionException("needs two different ports, got " + p1 + " twice");
             }
             return new PortPair(p1, p2);
-        }
-
-        private static int port(String text) {
-            try {
-                int p = Integer.parseInt(text);
-                if (p >= 0 && p <= 65535) {
-                    return p;
-                }
-            } catch (NumberFormatException e) {
-                // said below
-            }
-            throw new TypeConversionException("each port must be an integer in [0, 65535], got '" + text + "'");
         }
     }
 

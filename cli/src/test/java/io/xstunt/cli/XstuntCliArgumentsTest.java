@@ -69,7 +69,7 @@ class XstuntCliArgumentsTest {
         "connect --id a --peer b --count 1 => Unknown options: '--count', '1'",
         "server --echo-ports 8124 => Invalid value for option '--echo-ports': takes two ports P1,P2, got '8124'",
         "server --echo-ports 9,9 => Invalid value for option '--echo-ports': needs two different ports, got 9 twice",
-        "server --echo-ports 9,70000 => each port must be an integer in [0, 65535], got '70000'",
+        "server --echo-ports 9,70000 => Invalid value for option '--echo-ports': must be an integer in [0, 65535], got '70000'",
         "server --log-port -1 => Invalid value for option '--log-port': must be an integer in [0, 65535], got '-1'",
         "server --max-clients 0 => Invalid value for option '--max-clients': must be an integer in [1, 2147483647], got '0'",
         "server --max-clients 20000000 => not a valid server configuration: maxClients",
