@@ -53,7 +53,7 @@ import reactor.blockhound.BlockHound;
  * </ul>
  * Neither sees a blocking-mode NIO read or connect (the JDK does it in a native call, state
  * RUNNABLE); that one is excluded by construction: {@code EventLoop.register} puts every channel
- * in nonblocking mode, and {@code TcpConnection.detach} switches to blocking only after the
+ * in nonblocking mode, and {@code TcpConnection.handOver} switches to blocking only after the
  * channel has left the selector. A canary per check proves that it reports a wait on a loop thread.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
