@@ -46,7 +46,7 @@ import reactor.blockhound.BlockHound;
  * <ul>
  *   <li>BlockHound instruments the JDK's blocking primitives (park, so every lock and latch wait;
  *       Object.wait; sleep; file streams; process waits) and reports each call on a loop thread,
- *       except the loop's own {@code Selector.select} in {@code EventLoop.idle}. Deterministic.</li>
+ *       except the loop's own {@code Selector.select} in {@code EventLoop.awaitWork}. Deterministic.</li>
  *   <li>A sampler reads the loop threads' state through ThreadMXBean every 100 us and reports a
  *       loop thread seen BLOCKED (monitor contention, which BlockHound does not instrument),
  *       WAITING or TIMED_WAITING outside the JDK selector's own internals. Probabilistic.</li>
@@ -70,7 +70,7 @@ class LoopNeverBlocksTest {
         BlockHound.builder()
                 .nonBlockingThreadPredicate(p -> p.or(t -> t.getName().startsWith(LOOP_PREFIX)))
                 // the loop's one legitimate wait: select() until the next deadline or command
-                .allowBlockingCallsInside("io.xstunt.engine.loop.EventLoop", "idle")
+                .allowBlockingCallsInside("io.xstunt.engine.loop.EventLoop", "awaitWork")
                 .blockingMethodCallback(m -> VIOLATIONS.add(m + " on " + Thread.currentThread().getName()
                         + " at " + stackOf(new Throwable())))
                 .install();
