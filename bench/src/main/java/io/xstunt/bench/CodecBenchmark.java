@@ -68,11 +68,11 @@ public class CodecBenchmark {
 
     @Setup
     public void setUp() {
-        serverInfoBytes = encoded(serverInfo::write);
-        announcementBytes = encoded(announcement::write);
+        serverInfoBytes = encoded(b -> serverInfo.write(b, WireVariant.ID32));
+        announcementBytes = encoded(b -> announcement.write(b, WireVariant.ID32));
         addressBytes = encoded(b -> Echo.writeAddress(b, WireVariant.ID32, IP_A, 40001));
-        connectBytes = encoded(connect::write);
-        fingerprintBytes = encoded(fingerprint::write);
+        connectBytes = encoded(b -> connect.write(b, WireVariant.ID32));
+        fingerprintBytes = encoded(b -> fingerprint.write(b, WireVariant.ID32));
         helloBytes = encoded(hello::write);
         logStateBytes = encoded(logState::write);
         idBytes = encoded(b -> ClientId.write(b, "alice", WireVariant.ID32));
@@ -104,14 +104,14 @@ public class CodecBenchmark {
     @Benchmark
     public ByteBuffer serverInfoWrite() {
         ByteBuffer b = cleared();
-        serverInfo.write(b);
+        serverInfo.write(b, WireVariant.ID32);
         return b;
     }
 
     @Benchmark
     public ByteBuffer echoAnnouncementWrite() {
         ByteBuffer b = cleared();
-        announcement.write(b);
+        announcement.write(b, WireVariant.ID32);
         return b;
     }
 
@@ -126,14 +126,14 @@ public class CodecBenchmark {
     @Benchmark
     public ByteBuffer msgConnectWrite() {
         ByteBuffer b = cleared();
-        connect.write(b);
+        connect.write(b, WireVariant.ID32);
         return b;
     }
 
     @Benchmark
     public ByteBuffer fingerprintWrite() {
         ByteBuffer b = cleared();
-        fingerprint.write(b);
+        fingerprint.write(b, WireVariant.ID32);
         return b;
     }
 

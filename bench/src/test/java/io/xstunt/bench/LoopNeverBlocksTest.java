@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.api.XstuntAsync;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntConnection;
 import io.xstunt.api.XstuntOptions;
-import io.xstunt.api.XstuntSession;
-import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
@@ -47,14 +47,14 @@ import reactor.blockhound.BlockHound;
  * <ul>
  *   <li>BlockHound instruments the JDK's blocking primitives (park, so every lock and latch wait;
  *       Object.wait; sleep; file streams; process waits) and reports each call on a loop thread,
- *       except the loop's own {@code Selector.select} in {@code EventLoop.idle}. Deterministic.</li>
+ *       except the loop's own {@code Selector.select} in {@code EventLoop.awaitWork}. Deterministic.</li>
  *   <li>A sampler reads the loop threads' state through ThreadMXBean every 100 us and reports a
  *       loop thread seen BLOCKED (monitor contention, which BlockHound does not instrument),
  *       WAITING or TIMED_WAITING outside the JDK selector's own internals. Probabilistic.</li>
  * </ul>
  * Neither sees a blocking-mode NIO read or connect (the JDK does it in a native call, state
  * RUNNABLE); that one is excluded by construction: {@code EventLoop.register} puts every channel
- * in nonblocking mode, and {@code TcpConnection.detach} switches to blocking only after the
+ * in nonblocking mode, and {@code TcpConnection.handOver} switches to blocking only after the
  * channel has left the selector. A canary per check proves that it reports a wait on a loop thread.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -71,7 +71,7 @@ class LoopNeverBlocksTest {
         BlockHound.builder()
                 .nonBlockingThreadPredicate(p -> p.or(t -> t.getName().startsWith(LOOP_PREFIX)))
                 // the loop's one legitimate wait: select() until the next deadline or command
-                .allowBlockingCallsInside("io.xstunt.engine.loop.EventLoop", "idle")
+                .allowBlockingCallsInside("io.xstunt.engine.loop.EventLoop", "awaitWork")
                 .blockingMethodCallback(m -> VIOLATIONS.add(m + " on " + Thread.currentThread().getName()
                         + " at " + stackOf(new Throwable())))
                 .install();
@@ -220,13 +220,13 @@ class LoopNeverBlocksTest {
         XstuntOptions aliceOpts = base.localAddress("127.0.0.11").fingerprintFile(dir.resolve("a.dat")).build();
         XstuntOptions bobOpts = base.localAddress("127.0.0.12").fingerprintFile(dir.resolve("b.dat")).build();
         // probing (echo service, client log lines), then the cached fingerprint
-        XstuntSession first = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
+        XstuntClient first = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
         assertFalse(first.fingerprintCached());
         first.close();
         Await.until("alice freed", TIMEOUT, () -> server.stateOf("alice").isEmpty());
-        XstuntSession alice = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
+        XstuntClient alice = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
         assertTrue(alice.fingerprintCached());
-        XstuntSession bob = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "bob", bobOpts).get(20, TimeUnit.SECONDS);
+        XstuntClient bob = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "bob", bobOpts).get(20, TimeUnit.SECONDS);
         // More registrations, so that anything the server draws per registration in small amounts
         // (e.g. a buffered random source refilled from a file) is drawn past any buffer.
         for (int i = 0; i < 12; i++) {
@@ -237,12 +237,12 @@ class LoopNeverBlocksTest {
             for (int i = 0; i < 3; i++) {
                 Await.until("both IDLE", TIMEOUT, () -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
                         && server.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
-                CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+                CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
                 XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
-                Rendezvous a = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(20, TimeUnit.SECONDS);
-                Rendezvous b = incoming.get(20, TimeUnit.SECONDS);
-                a.socketChannel().close();
-                b.socketChannel().close();
+                XstuntConnection a = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(20, TimeUnit.SECONDS);
+                XstuntConnection b = incoming.get(20, TimeUnit.SECONDS);
+                a.channel().close();
+                b.channel().close();
             }
             rawClientPaths(server);
             XstuntAsync.xDeRegister(bob).get(20, TimeUnit.SECONDS);
@@ -273,7 +273,7 @@ class LoopNeverBlocksTest {
                 comm.bind(new InetSocketAddress("127.0.0.13", 0));
                 comm.connect(server.commAddress());
                 ByteBuffer m = ByteBuffer.allocate(WireVariant.ID32.msgSize());
-                Msg.query("carol").write(m);
+                Msg.query("carol").write(m, WireVariant.ID32);
                 comm.write(m.flip());
                 assertEquals(Protocol.CSTATE_IDLE, readFully(comm, 4).getInt());
             }

@@ -153,9 +153,9 @@ final class FloorServer implements AutoCloseable {
             }
             in.flip();
             if (id == null && in.remaining() >= WireVariant.ID32.idFieldSize()) {
-                id = ClientId.read(in.slice(in.position(), WireVariant.ID32.idFieldSize()));
+                id = ClientId.read(in.slice(in.position(), WireVariant.ID32.idFieldSize()), WireVariant.ID32);
                 in.position(in.position() + WireVariant.ID32.idFieldSize());
-                new ServerInfo(id, ip1Int, ip2Int, 0, 0).write(out.clear());
+                new ServerInfo(id, ip1Int, ip2Int, 0, 0).write(out.clear(), WireVariant.ID32);
                 channel.write(out.flip());
             }
             if (id != null && !idle && in.remaining() >= LogState.SIZE) {
@@ -208,9 +208,9 @@ final class FloorServer implements AutoCloseable {
             control.configureBlocking(false);
             control.register(selector, SelectionKey.OP_ACCEPT, new Control(control));
             int port = control.socket().getLocalPort();
-            new Echo(ip1Int, port, 1, m.dstId(), 0, Protocol.ROLE_INITIATOR).write(out.clear());
+            new Echo(ip1Int, port, 1, m.dstId(), 0, Protocol.ROLE_INITIATOR).write(out.clear(), WireVariant.ID32);
             a.write(out.flip());
-            new Echo(ip1Int, port, 1, m.srcId(), 0, Protocol.ROLE_LISTENER).write(out.clear());
+            new Echo(ip1Int, port, 1, m.srcId(), 0, Protocol.ROLE_LISTENER).write(out.clear(), WireVariant.ID32);
             b.write(out.flip());
             channel.write(out.clear().putInt(Protocol.COMM_ACCEPTED).flip());
             close(channel);

@@ -301,7 +301,7 @@ public final class LoadGenerator {
                             return;
                         }
                         ByteBuffer m = ByteBuffer.allocate(WireVariant.ID32.msgSize());
-                        Msg.connect(a.id, b.id).write(m);
+                        Msg.connect(a.id, b.id).write(m, WireVariant.ID32);
                         writeAll(comm, m.flip());
                         key.interestOps(SelectionKey.OP_READ);
                         return;
@@ -330,7 +330,7 @@ public final class LoadGenerator {
             };
             if (comm.connect(commAddress)) {
                 ByteBuffer m = ByteBuffer.allocate(WireVariant.ID32.msgSize());
-                Msg.connect(a.id, b.id).write(m);
+                Msg.connect(a.id, b.id).write(m, WireVariant.ID32);
                 writeAll(comm, m.flip());
                 comm.register(selector, SelectionKey.OP_READ, h);
             } else {

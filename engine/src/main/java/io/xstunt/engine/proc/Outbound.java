@@ -24,7 +24,8 @@ public final class Outbound {
         RESET
     }
 
-    private final ArrayDeque<ByteBuffer> transmit = new ArrayDeque<>();
+    // Polled empty after every input: small, as Procedure's action queue (held once per client).
+    private final ArrayDeque<ByteBuffer> transmit = new ArrayDeque<>(3);
     private Closing closing = Closing.OPEN;
 
     Outbound() {

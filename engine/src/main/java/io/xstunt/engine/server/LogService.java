@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,12 +35,15 @@ final class LogService {
      * does not read show up at once in {@link ServerConfig#maxPendingAnnouncements()}. */
     private static final SocketSpec LOG_OPTIONS = SocketSpec.DEFAULTS.withSendBuffer(4096);
 
-    /** A registration this server holds. */
-    private static final class Entry {
+    /**
+     * A registration this server holds; also its driver's action sink and close watcher, so that a
+     * held client costs no lambdas of its own (these objects are multiplied by every client held).
+     */
+    private final class Entry implements Consumer<Registrar.Action>, ProcedureDriver.CloseWatcher {
         final Holder holder;
         final Registrar registrar;
-        final ProcedureDriver<Registrar.Action> driver;
         final InetSocketAddress remote;
+        ProcedureDriver<Registrar.Action> driver;
         /** The wire variant counted in {@link #variantsBySource}, once its ID field told it; null before. */
         WireVariant counted;
         /** The announcement budget: a token bucket refilled at the configured rate. */
@@ -47,11 +51,22 @@ final class LogService {
         long budgetStartNs;
         boolean budgetStarted;
 
-        Entry(Holder holder, Registrar registrar, ProcedureDriver<Registrar.Action> driver, InetSocketAddress remote) {
+        Entry(Holder holder, Registrar registrar, InetSocketAddress remote) {
             this.holder = holder;
             this.registrar = registrar;
-            this.driver = driver;
             this.remote = remote;
+        }
+
+        @Override
+        public void accept(Registrar.Action a) {
+            carryOut(this, a);
+        }
+
+        @Override
+        public void closed(int connection, Connection c, Throwable cause) {
+            admission.closed(c, cause, SERVICE);
+            entries.remove(holder.registration());
+            uncount(this);
         }
     }
 
@@ -94,10 +109,9 @@ final class LogService {
         }
         Holder holder = new Holder(server, nextRegistration++);
         Registrar registrar = new Registrar(config, infoTemplate, Ipv4.toInt(remote.getAddress()), sink, tokens);
-        Entry[] self = new Entry[1];
-        ProcedureDriver<Registrar.Action> driver = new ProcedureDriver<>(network, registrar, a -> carryOut(self[0], a));
-        Entry e = new Entry(holder, registrar, driver, remote);
-        self[0] = e;
+        Entry e = new Entry(holder, registrar, remote);
+        ProcedureDriver<Registrar.Action> driver = new ProcedureDriver<>(network, registrar, e);
+        e.driver = driver;
         Connection c;
         try {
             c = in.adopt(driver.listener(0), Registrar.inboundBytes(config), TcpConnection.DEFAULT_MAX_OUTBOUND,
@@ -109,11 +123,7 @@ final class LogService {
         driver.attach(0, c);
         admission.opened(c);
         entries.put(holder.registration(), e);
-        driver.watchCloses((n, conn, cause) -> {
-            admission.closed(conn, cause, SERVICE);
-            entries.remove(holder.registration());
-            uncount(e);
-        });
+        driver.watchCloses(e);
         driver.feed(registrar::start);
     }
 
