@@ -44,6 +44,13 @@ final class ClientOptions {
             description = "The server's communication port (default: ${DEFAULT-VALUE}).")
     int commPort;
 
+    @Option(names = "--id-length", paramLabel = "31|32", defaultValue = "" + Xstunt.MAX_ID_BYTES,
+            converter = OptionTypes.IdLength.class,
+            description = "MAX_ID_LEN of the wire variant to speak: 32, the reference's, or 31, the published"
+                    + " XSTUNT client's, for a server built from it; IDs are then at most 31 bytes"
+                    + " (default: ${DEFAULT-VALUE}). An xstunt server speaks both.")
+    int idLength;
+
     /** @return the session options these command-line options ask for */
     XstuntOptions sessionOptions(PunchStrategy strategy) {
         return XstuntOptions.builder()
@@ -53,6 +60,7 @@ final class ClientOptions {
                 .fingerprintFile(fingerprint)
                 .punchStrategy(strategy)
                 .listenTimeout(timeout)
+                .idLength(idLength)
                 .build();
     }
 

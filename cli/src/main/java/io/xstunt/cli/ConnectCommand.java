@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
                 + " reply (XInit, XConnect). Exit code 1 if any peer did not answer.")
 final class ConnectCommand extends EventCommand {
     @Option(names = "--id", required = true, paramLabel = "ID", converter = OptionTypes.ClientIdText.class,
-            description = "The ID to register (at most 32 bytes of UTF-8).")
+            description = "The ID to register (at most 32 bytes of UTF-8; 31 with --id-length 31).")
     private String id;
 
     @Option(names = "--peer", required = true, paramLabel = "ID", split = "\\s*,\\s*", splitSynopsisLabel = ",",
@@ -57,6 +57,8 @@ final class ConnectCommand extends EventCommand {
         if (peers.isEmpty()) {
             throw usageError("--peer needs at least one ID");
         }
+        fitting(client, id);
+        peers.forEach(p -> fitting(client, p));
         String text = message == null ? "hello from " + id : message;
         if (text.isEmpty()) {
             throw usageError("--message must not be empty");

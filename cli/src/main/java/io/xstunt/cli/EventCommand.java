@@ -1,5 +1,6 @@
 package io.xstunt.cli;
 
+import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,6 +47,18 @@ abstract class EventCommand implements Callable<Integer> {
      * @return the exit code
      */
     abstract int run(EventOutput o) throws XstuntException, InterruptedException;
+
+    /**
+     * @return {@code id}, which fits the wire variant {@code client} asks for ({@code --id-length})
+     * @throws ParameterException a usage error if it does not
+     */
+    final String fitting(ClientOptions client, String id) {
+        try {
+            return Xstunt.checkId(id, client.idLength);
+        } catch (IllegalArgumentException e) {
+            throw usageError("--id-length " + client.idLength + ": " + e.getMessage());
+        }
+    }
 
     /** @return a usage error (exit code 2, with this command's usage) for a check across options */
     final ParameterException usageError(String message) {

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
         description = "Register an ID and echo back what connecting peers send (XInit, XListen).")
 final class ListenCommand extends EventCommand {
     @Option(names = "--id", required = true, paramLabel = "ID", converter = OptionTypes.ClientIdText.class,
-            description = "The ID to register (at most 32 bytes of UTF-8).")
+            description = "The ID to register (at most 32 bytes of UTF-8; 31 with --id-length 31).")
     private String id;
 
     @Mixin
@@ -52,6 +52,7 @@ final class ListenCommand extends EventCommand {
 
     @Override
     int run(EventOutput o) throws XstuntException, InterruptedException {
+        fitting(client, id);
         XstuntOptions options = client.sessionOptions(punch.strategy);
         Duration timeout = client.timeout;
         try (XstuntClient s = client.register(id, options);

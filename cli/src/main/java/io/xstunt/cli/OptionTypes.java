@@ -81,6 +81,13 @@ final class OptionTypes {
         }
     }
 
+    /** {@code MAX_ID_LEN} of a wire variant: 31 (the published XSTUNT client) or 32 (the reference). */
+    static final class IdLength extends IntRange {
+        IdLength() {
+            super(31, 32);
+        }
+    }
+
     /** An IPv4 literal (no name lookup). */
     static final class Ipv4Literal implements ITypeConverter<Inet4Address> {
         @Override

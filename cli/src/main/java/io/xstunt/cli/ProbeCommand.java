@@ -25,7 +25,7 @@ final class ProbeCommand extends EventCommand {
 
     @Override
     int run(EventOutput o) throws XstuntException {
-        String name = id == null ? "probe-" + ProcessHandle.current().pid() : id;
+        String name = fitting(client, id == null ? "probe-" + ProcessHandle.current().pid() : id);
         try (XstuntClient s = client.register(name, client.sessionOptions(PunchStrategy.RACE))) {
             o.fingerprint(s);
             Xstunt.xDeRegister(s);

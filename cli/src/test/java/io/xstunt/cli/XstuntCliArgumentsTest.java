@@ -60,6 +60,11 @@ class XstuntCliArgumentsTest {
         "listen --id= => Invalid value for option '--id': a client ID must not be empty",
         "listen --id 123456789012345678901234567890123 => client ID '123456789012345678901234567890123' is 33 bytes",
         "listen --id a --peer b => Unknown options: '--peer', 'b'",
+        "listen --id a --id-length 33 => Invalid value for option '--id-length': must be an integer in [31, 32], got '33'",
+        "listen --id a --id-length 16 => Invalid value for option '--id-length': must be an integer in [31, 32], got '16'",
+        "listen --id 12345678901234567890123456789012 --id-length 31 => --id-length 31: client ID '12345678901234567890123456789012' is 32 bytes",
+        "connect --id a --peer 12345678901234567890123456789012 --id-length 31 => --id-length 31: client ID",
+        "probe --id 12345678901234567890123456789012 --id-length 31 => --id-length 31: client ID",
         "connect --id a => Missing required option: '--peer=ID'",
         "connect --id a --peer b,,c => Invalid value for option '--peer' (ID): a client ID must not be empty",
         "connect --id a --peer= => Invalid value for option '--peer' (ID): a client ID must not be empty",
@@ -137,7 +142,8 @@ class XstuntCliArgumentsTest {
     @Test
     void everyCommandTakesItsOptionsAndNoOthers() {
         Set<String> common = Set.of("--json", "--help", "-h", "--version", "-V");
-        Set<String> client = Set.of("--server", "--local", "--fingerprint", "--log-port", "--comm-port", "--timeout");
+        Set<String> client = Set.of("--server", "--local", "--fingerprint", "--log-port", "--comm-port", "--timeout",
+                "--id-length");
         Map<String, Set<String>> expected = Map.of(
                 "server", Set.of("--ip1", "--ip2", "--log-port", "--comm-port", "--echo-ports", "--server-version",
                         "--session-timeout", "--duration", "--secret-file", "--require-tokens", "--max-clients",
@@ -172,11 +178,21 @@ class XstuntCliArgumentsTest {
         assertEquals("10.0.0.1", client.server.ip2().getHostAddress(), "one IP serves as both");
         assertEquals(8123, client.logPort);
         assertEquals(8132, client.commPort);
+        assertEquals(32, client.idLength, "the reference's wire variant");
         XstuntOptions options = client.sessionOptions(PunchStrategy.ORIGINAL);
+        assertEquals(32, options.idLength());
         assertEquals(Path.of("fingerprint.dat"), options.fingerprintFile());
         assertNull(options.localAddress());
         assertEquals(PunchStrategy.ORIGINAL, parsed.subcommand().matchedOptionValue("--strategy", null));
         assertTrue(((EventCommand) listen.userObject()).json);
+    }
+
+    @Test
+    void idLength31AsksForThePublishedClientsWireVariant() {
+        ParseResult parsed = XstuntCli.commandLine(System.out, System.err).parseArgs("connect", "--id", "a",
+                "--peer", "b", "--id-length", "31");
+        ClientOptions client = (ClientOptions) parsed.subcommand().commandSpec().mixins().get("client").userObject();
+        assertEquals(31, client.sessionOptions(PunchStrategy.RACE).idLength());
     }
 
     @Test

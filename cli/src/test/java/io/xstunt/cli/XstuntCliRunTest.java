@@ -80,6 +80,29 @@ class XstuntCliRunTest {
         }
     }
 
+    /** A listener of the published client's wire variant and a connector of the reference's, through one server. */
+    @Test
+    void aListenerOfIdLength31AndAConnectorOf32Meet() throws Exception {
+        try (LoopbackServer server = LoopbackServer.start()) {
+            Lines listenOut = new Lines();
+            Lines listenErr = new Lines();
+            CompletableFuture<Integer> listening = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> listening.complete(run(args(server, "listen", "--id", "short",
+                    "--local", "127.0.0.12", "--fingerprint", dir.resolve("s.fp").toString(), "--count", "1",
+                    "--id-length", "31"), listenOut, listenErr)));
+            listenOut.await(l -> l.startsWith("{\"event\":\"registered\""), BOUND);
+            server.awaitIdle("short", BOUND);
+            Lines out = new Lines();
+            Lines err = new Lines();
+            int code = run(args(server, "connect", "--id", "long", "--peer", "short", "--local", "127.0.0.11",
+                    "--fingerprint", dir.resolve("l.fp").toString(), "--message", "31 and 32"), out, err);
+            assertEquals(0, code, out.text() + err.text());
+            assertTrue(out.text().contains("\"direction\":\"received\",\"bytes\":9,\"text\":\"31 and 32\""),
+                    out.text());
+            assertEquals(0, listening.get(BOUND.toSeconds(), TimeUnit.SECONDS), listenOut.text() + listenErr.text());
+        }
+    }
+
     @Test
     void unknownPeerIsErrMatchWithExitOne() throws Exception {
         try (LoopbackServer server = LoopbackServer.start()) {
