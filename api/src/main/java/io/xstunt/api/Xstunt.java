@@ -98,9 +98,16 @@ public final class Xstunt {
      *     characters ({@code pchID})
      * @param options ports, local address, fingerprint file, event loop, bounds
      * @return the registered client ({@code psServerLog})
-     * @throws XstuntException ERR_CREATE_SOCKET, ERR_CONNECT, ERR_SEND, ERR_RECEIVE,
-     *     ERR_VERSION, ERR_PROBE, ERR_DUPLICATE_ID; ERR_TIMEOUT past the bound
-     *     ({@link XstuntOptions.Builder#initTimeout})
+     * @throws XstuntException with one of these codes, detail 0: ERR_CONNECT (the log service
+     *     cannot be reached; also a socket that cannot be made, the reference's
+     *     ERR_CREATE_SOCKET), ERR_RECEIVE (the log service closed the connection or answered
+     *     anything but the next message of the registration; also a failed write, the reference's
+     *     ERR_SEND), ERR_VERSION (the server requires another client build), ERR_DUPLICATE_ID (the
+     *     ID is taken, or the server refused it: full, or its shared secret is missing),
+     *     ERR_PROBE (the NAT probe failed every attempt), ERR_TIMEOUT (the log service did not
+     *     answer within the echo timeout, or this call's bound,
+     *     {@link XstuntOptions.Builder#initTimeout}, passed), ERR_FAIL (the event loop is closed, or
+     *     the calling thread was interrupted)
      * @throws IllegalArgumentException on a missing or malformed IP or a bad ID (empty, longer
      *     than {@link XstuntOptions#idLength()} bytes, control characters): refused before any
      *     traffic, where the reference answered an empty ID with ERR_DUPLICATE_ID
@@ -123,8 +130,23 @@ public final class Xstunt {
      *     connecting side's
      * @return the connection ({@code psListen}: a connected {@link java.nio.channels.SocketChannel}
      *     in blocking mode, owned by the caller) with the peer's address ({@code pAddrPeer})
-     * @throws XstuntException ERR_TIMEOUT, ERR_SELECT, ERR_RECEIVE, ERR_CREATE_SOCKET,
-     *     ERR_CONNECT, ERR_ECHO_TIMEOUT, ERR_SYN_RECEIVE, ERR_SYN_SEND, ERR_ASYMSERVER
+     * @throws XstuntException with one of these codes: ERR_TIMEOUT (at once: no connection request
+     *     is pending; or the procedure under way did not come up within {@code timeout}),
+     *     ERR_CONNECT (not registered any more, the server was lost; or the session's control
+     *     channel cannot be reached), ERR_RECEIVE (the log connection was lost while it waited),
+     *     ERR_ECHO_TIMEOUT (the clock sync through the server timed out), ERR_SYN_RECEIVE (a sync
+     *     frame did not come: the control channel closed, or the peer sent another frame or an
+     *     ABORT), ERR_SYN_SEND (the control channel failed with an I/O error during the sync),
+     *     ERR_ASYMSERVER (the asymmetric phase failed, XAsymServer in the reference; its
+     *     {@link XstuntException#detail() detail} is the failing step's code, as the reference's
+     *     pnErrCode, and {@link XstuntException#asymmetricCause()} the same as an ErrorCode:
+     *     ERR_PREDICT, ERR_ADDRPORT_RECEIVE, ERR_ADDRPORT_SEND, ERR_TIMEOUT (no "ready" or no
+     *     connection before the timeout), ERR_RECEIVE (the channel closed or the peer aborted
+     *     while it waited for "ready" or the connection), ERR_SEND, ERR_HAIRPIN, ERR_CONNECT (the
+     *     ORIGINAL strategy's one connect was refused, or the connection could not be handed
+     *     over), ERR_ACCEPT, ERR_LISTEN), ERR_FAIL (the client was closed or deregistered, the
+     *     event loop is closed, or the calling thread was interrupted). Detail 0 but for
+     *     ERR_ASYMSERVER. The reference's ERR_SELECT and ERR_CREATE_SOCKET do not occur.
      */
     public static XstuntConnection xListen(XstuntClient client, Duration timeout) throws XstuntException {
         Objects.requireNonNull(client, "client");
@@ -141,11 +163,24 @@ public final class Xstunt {
      * @param timeout bound of the procedure ({@code nTimeoutSec})
      * @return the connection ({@code psConnect}: a connected {@link java.nio.channels.SocketChannel}
      *     in blocking mode, owned by the caller) with the peer's address ({@code pAddrPeer})
-     * @throws XstuntException ERR_MATCH (peer unknown, not idle, or this client itself),
-     *     ERR_SAME_NAT (same public IP: {@link XstuntException#peerLocalAddress()} is the peer's
-     *     LAN address, {@link XstuntException#detail()} the same as an int, as pnErrCode),
-     *     ERR_TIMEOUT, ERR_COMM_TIMEOUT, ERR_ECHO_TIMEOUT, ERR_CREATE_SOCKET, ERR_CONNECT,
-     *     ERR_RECEIVE, ERR_SYN_RECEIVE, ERR_SYN_SEND, ERR_ASYMCLIENT
+     * @throws XstuntException with one of these codes: ERR_MATCH (peer unknown, not idle, or this
+     *     client itself), ERR_SAME_NAT (same public IP: {@link XstuntException#peerLocalAddress()}
+     *     is the peer's LAN address, {@link XstuntException#detail()} the same as the reference's
+     *     pnErrCode on x86), ERR_COMM_TIMEOUT (no answer from the communication service within the
+     *     comm timeout), ERR_TIMEOUT (no answer or no session announcement before {@code timeout},
+     *     or this call's bound passed), ERR_CONNECT (the communication service or the control
+     *     channel cannot be reached, or not registered any more), ERR_RECEIVE (the communication
+     *     service closed without an answer, or the log connection was lost), ERR_ECHO_TIMEOUT,
+     *     ERR_SYN_RECEIVE, ERR_SYN_SEND (the clock sync, as for {@link #xListen}), ERR_ASYMCLIENT
+     *     (the asymmetric phase failed, XAsymClient in the reference; its detail is the failing
+     *     step's code, {@link XstuntException#asymmetricCause()} the same as an ErrorCode:
+     *     ERR_PREDICT, ERR_ADDRPORT_RECEIVE, ERR_ADDRPORT_SEND, ERR_HAIRPIN, ERR_ASYM_TIMEOUT (no
+     *     direct connection before {@code timeout}), ERR_TRYCONNECT (the ORIGINAL strategy's first
+     *     connect succeeded), ERR_RECEIVE (the peer aborted during the punch), ERR_CONNECT,
+     *     ERR_ACCEPT (the connection could not be handed over), ERR_LISTEN), ERR_FAIL (the client
+     *     was closed, the event loop is closed, or the calling thread was interrupted). Detail 0
+     *     but for ERR_SAME_NAT and ERR_ASYMCLIENT. The reference's ERR_CREATE_SOCKET and ERR_SEND do
+     *     not occur.
      * @throws IllegalArgumentException on a bad peer ID or timeout
      */
     public static XstuntConnection xConnect(XstuntClient client, String peerId, Duration timeout)
@@ -161,8 +196,12 @@ public final class Xstunt {
      * log connection; the client is unusable afterwards.
      *
      * @param client from {@link #xInit} ({@code sServerLog}; its ID is the reference's {@code pchID})
-     * @throws XstuntException ERR_CREATE_SOCKET, ERR_CONNECT (the ID is still freed when the
-     *     log connection closes); ERR_TIMEOUT past the bound
+     * @throws XstuntException with one of these codes, detail 0: ERR_CONNECT (the communication
+     *     service cannot be reached, or the client is not registered any more), ERR_SEND (the
+     *     request could not be delivered), ERR_COMM_TIMEOUT (it was not delivered within the comm
+     *     timeout), ERR_TIMEOUT (this call's bound passed), ERR_FAIL (the event loop is closed, or
+     *     the calling thread was interrupted). The log connection closes either way, which frees
+     *     the ID.
      */
     public static void xDeRegister(XstuntClient client) throws XstuntException {
         Objects.requireNonNull(client, "client");

@@ -17,8 +17,12 @@ import java.util.function.Consumer;
  * Nothing here blocks, so it may be called on the event loop's own thread (the game-loop case).
  *
  * <p>Bad arguments throw {@link IllegalArgumentException} at once. Every other failure completes
- * the future exceptionally with an {@link XstuntException} carrying the
- * reference's error code and {@code pnErrCode} detail. Futures complete on the event loop's
+ * the future exceptionally with an {@link XstuntException} carrying the reference's error code and
+ * {@code pnErrCode} detail, exactly as {@link Xstunt} throws it: a failure of the asymmetric phase
+ * is ERR_ASYMCLIENT (XConnect) or ERR_ASYMSERVER (XListen) with the failing step's code as its
+ * detail, and {@link XstuntException#asymmetricCause()} gives that step's code directly. Why the
+ * same: one exception to read whichever API made it, and code written against the reference's
+ * return values keeps working. Futures complete on the event loop's
  * thread: callbacks must not block (hand blocking work to another thread).
  */
 public final class XstuntAsync {
@@ -29,8 +33,13 @@ public final class XstuntAsync {
      * XInit: connects to the server's log service, probes the NAT unless the fingerprint file
      * holds a valid fingerprint, and registers {@code id}.
      *
-     * <p>Failures: ERR_CREATE_SOCKET, ERR_CONNECT, ERR_SEND, ERR_RECEIVE, ERR_VERSION (the
-     * server requires another client build), ERR_PROBE, ERR_DUPLICATE_ID (the ID is taken).
+     * <p>Failures, detail 0: ERR_CONNECT (the log service cannot be reached; also a socket that
+     * cannot be made, the reference's ERR_CREATE_SOCKET), ERR_RECEIVE (the log service closed the
+     * connection or answered anything but the next message of the registration; also a failed
+     * write, the reference's ERR_SEND), ERR_VERSION (the server requires another client build),
+     * ERR_DUPLICATE_ID (the ID is taken, or the server refused it: full, or its shared secret is
+     * missing), ERR_PROBE (the NAT probe failed every attempt), ERR_TIMEOUT (the log service did
+     * not answer within the echo timeout), ERR_FAIL (the event loop is closed).
      *
      * @param serverIp1 the server's first IPv4 literal ({@code pchIP1}). There is no default
      *     server: where the reference took NULL for its DEF_SERVER_IP1, this takes none
@@ -56,8 +65,15 @@ public final class XstuntAsync {
      * procedure is under way within {@code timeout}; fails at once with ERR_TIMEOUT when no
      * connection request is pending (poll it, or use {@link #onIncoming}).
      *
-     * <p>Failures: ERR_TIMEOUT, ERR_SELECT, ERR_RECEIVE, ERR_CREATE_SOCKET, ERR_CONNECT,
-     * ERR_ECHO_TIMEOUT, ERR_SYN_RECEIVE, ERR_SYN_SEND, ERR_ASYMSERVER.
+     * <p>Failures: ERR_TIMEOUT (at once: no connection request is pending; or the procedure under
+     * way did not come up within {@code timeout}), ERR_CONNECT (not registered any more; or the
+     * session's control channel cannot be reached), ERR_RECEIVE (the log connection was lost
+     * while it waited), ERR_ECHO_TIMEOUT, ERR_SYN_RECEIVE, ERR_SYN_SEND (the clock sync through
+     * the server: timed out, frame missing, I/O error), ERR_ASYMSERVER (the asymmetric phase
+     * failed; detail and {@link XstuntException#asymmetricCause()}: ERR_PREDICT,
+     * ERR_ADDRPORT_RECEIVE, ERR_ADDRPORT_SEND, ERR_TIMEOUT, ERR_RECEIVE, ERR_SEND, ERR_HAIRPIN,
+     * ERR_CONNECT, ERR_ACCEPT, ERR_LISTEN; see {@link Xstunt#xListen}), ERR_FAIL (the client was
+     * closed or deregistered, or the event loop is closed). Not ERR_SELECT nor ERR_CREATE_SOCKET.
      *
      * @param client from {@link #xInit} ({@code sServerLog})
      * @param timeout bound of a procedure under way ({@code nTimeoutSec}); keep it equal to the
@@ -72,8 +88,11 @@ public final class XstuntAsync {
 
     /**
      * The callback form of XListen: {@code onConnected} gets every incoming connection as it
-     * comes up, {@code onError} every incoming procedure that failed (with its error code).
-     * Both run on the event loop's thread. Null for both removes the callback.
+     * comes up, {@code onError} every incoming procedure that failed, as an {@link XstuntException}
+     * with XListen's codes but for the ERR_TIMEOUT of "nothing pending": ERR_CONNECT,
+     * ERR_RECEIVE, ERR_ECHO_TIMEOUT, ERR_SYN_RECEIVE, ERR_SYN_SEND, ERR_ASYMSERVER (with its
+     * step's code as detail), ERR_FAIL. Both run on the event loop's thread. Null for both removes
+     * the callback.
      *
      * @param client from {@link #xInit}
      * @param onConnected takes ownership of each connection
@@ -92,9 +111,15 @@ public final class XstuntAsync {
      *
      * <p>Failures: ERR_MATCH (the peer is not registered, not idle, or is this client itself),
      * ERR_SAME_NAT (the peer has the same public IP: {@link XstuntException#peerLocalAddress()}
-     * is its LAN address; connect to it directly), ERR_TIMEOUT, ERR_COMM_TIMEOUT,
-     * ERR_ECHO_TIMEOUT, ERR_CREATE_SOCKET, ERR_CONNECT, ERR_RECEIVE, ERR_SYN_RECEIVE,
-     * ERR_SYN_SEND, ERR_ASYMCLIENT.
+     * is its LAN address; connect to it directly), ERR_COMM_TIMEOUT, ERR_TIMEOUT (no answer or no
+     * announcement before {@code timeout}), ERR_CONNECT (the communication service or the control
+     * channel cannot be reached, or not registered any more), ERR_RECEIVE (the communication
+     * service closed without an answer, or the log connection was lost), ERR_ECHO_TIMEOUT,
+     * ERR_SYN_RECEIVE, ERR_SYN_SEND (the clock sync), ERR_ASYMCLIENT (the asymmetric phase failed;
+     * detail and {@link XstuntException#asymmetricCause()}: ERR_PREDICT, ERR_ADDRPORT_RECEIVE,
+     * ERR_ADDRPORT_SEND, ERR_HAIRPIN, ERR_ASYM_TIMEOUT, ERR_TRYCONNECT, ERR_RECEIVE, ERR_CONNECT,
+     * ERR_ACCEPT, ERR_LISTEN; see {@link Xstunt#xConnect}), ERR_FAIL (the client was closed, or
+     * the event loop is closed). Not ERR_CREATE_SOCKET nor ERR_SEND.
      *
      * @param client from {@link #xInit} ({@code sServerLog})
      * @param peerId the peer's ID ({@code pchPeerID}), same rules as XInit's
@@ -113,8 +138,10 @@ public final class XstuntAsync {
      * XDeRegister: asks the server to forget this client's ID (MSG_DEREGISTER) and closes the
      * log connection. The client is unusable afterwards.
      *
-     * <p>Failures: ERR_CREATE_SOCKET, ERR_CONNECT (the communication service is unreachable;
-     * the ID is still freed when the log connection closes).
+     * <p>Failures, detail 0: ERR_CONNECT (the communication service cannot be reached, or the
+     * client is not registered any more), ERR_SEND (the request could not be delivered),
+     * ERR_COMM_TIMEOUT (not delivered within the comm timeout), ERR_FAIL (the event loop is
+     * closed). The log connection closes either way, which frees the ID.
      *
      * @param client from {@link #xInit}
      * @return completes once the request is sent

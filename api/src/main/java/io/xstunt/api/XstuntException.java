@@ -9,11 +9,15 @@ import java.util.Objects;
  * A failed XSTUNT call: the reference's return value ({@link #code()}) and its {@code pnErrCode}
  * out-parameter ({@link #detail()}).
  *
- * <p>For {@link ErrorCode#ERR_SAME_NAT} the detail is the peer's local IPv4 address as the
- * reference passes it (the four address bytes read as a big-endian int); {@link #peerLocalAddress()}
- * reads it as an address. For {@link ErrorCode#ERR_ASYMCLIENT} and {@link ErrorCode#ERR_ASYMSERVER}
- * the detail may be the value of the code that failed inside the asymmetric phase. Otherwise the
- * detail is 0.
+ * <p>For {@link ErrorCode#ERR_SAME_NAT} the detail is the peer's local IPv4 address as XSTUNT 1.0
+ * passes it in {@code pnErrCode}: the comm answer's four address bytes read as an INT32 in x86
+ * host order (little-endian), so {@code detail & 0xff} is the address's first byte, as the
+ * reference's example, {@code sin_addr.s_addr = nErr}, takes it; {@link #peerLocalAddress()} reads
+ * it as an address. For {@link ErrorCode#ERR_ASYMCLIENT} (XConnect) and
+ * {@link ErrorCode#ERR_ASYMSERVER} (XListen) the detail is the value of the code the asymmetric
+ * phase (prediction, address exchange, "ready", the direct connection) failed with, as the
+ * original's {@code pnErrCode}; {@link #asymmetricCause()} reads it as an {@link ErrorCode}. The
+ * blocking and the asynchronous API report the same. Otherwise the detail is 0.
  */
 public final class XstuntException extends Exception {
     private static final long serialVersionUID = 1L;
@@ -65,6 +69,22 @@ public final class XstuntException extends Exception {
      *     to directly; otherwise null
      */
     public Inet4Address peerLocalAddress() {
-        return code == ErrorCode.ERR_SAME_NAT ? Ipv4.toAddress(detail) : null;
+        return code == ErrorCode.ERR_SAME_NAT ? Ipv4.toAddress(Integer.reverseBytes(detail)) : null;
+    }
+
+    /**
+     * @return for {@link ErrorCode#ERR_ASYMCLIENT} and {@link ErrorCode#ERR_ASYMSERVER}, the code
+     *     the asymmetric phase failed with (its {@link #detail()}: ERR_PREDICT, ERR_ADDRPORT_RECEIVE,
+     *     ERR_HAIRPIN, ERR_ASYM_TIMEOUT, ...), or null if the detail names no code; otherwise null
+     */
+    public ErrorCode asymmetricCause() {
+        if (code != ErrorCode.ERR_ASYMCLIENT && code != ErrorCode.ERR_ASYMSERVER || detail == 0) {
+            return null;
+        }
+        try {
+            return ErrorCode.ofValue(detail);
+        } catch (IllegalArgumentException notACode) {
+            return null;
+        }
     }
 }

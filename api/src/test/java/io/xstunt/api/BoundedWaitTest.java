@@ -2,12 +2,15 @@ package io.xstunt.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
+import io.xstunt.engine.ErrorStat;
+import io.xstunt.engine.Failure;
 import io.xstunt.engine.wire.Ipv4;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -24,7 +27,7 @@ class BoundedWaitTest {
 
     @Test
     void engineFailureKeepsCodeDetailAndReason() {
-        int lan = Ipv4.toInt(Ipv4.parse("192.168.1.7"));
+        int lan = Integer.reverseBytes(Ipv4.toInt(Ipv4.parse("192.168.1.7"))); // as the original reads it
         XstuntException original = new XstuntException(ErrorCode.ERR_SAME_NAT, lan, "peer bob is behind your NAT");
         XstuntException e = assertThrows(XstuntException.class, () -> BoundedWait.await(
                 CompletableFuture.failedFuture(original), Duration.ofSeconds(1), "XConnect", r -> { }));
@@ -33,6 +36,25 @@ class BoundedWaitTest {
         assertEquals("192.168.1.7", e.peerLocalAddress().getHostAddress());
         assertEquals(original.getMessage(), e.getMessage());
         assertSame(original, e.getCause());
+    }
+
+    /** A failure of the asymmetric phase reads the same from either API: ERR_ASYMCLIENT, the step in the detail. */
+    @Test
+    void anAsymmetricFailureCarriesItsStepInTheDetail() {
+        Failure engine = new Failure(ErrorStat.ERR_ASYMCLIENT, ErrorStat.ERR_HAIRPIN.value(), "both public IPs equal");
+        XstuntException blocking = assertThrows(XstuntException.class, () -> BoundedWait.await(
+                CompletableFuture.failedFuture(engine), Duration.ofSeconds(1), "XConnect", r -> { }));
+        XstuntException async = assertInstanceOf(XstuntException.class, assertThrows(
+                java.util.concurrent.ExecutionException.class,
+                () -> BoundedWait.translated(CompletableFuture.failedFuture(engine)).get()).getCause());
+        for (XstuntException e : new XstuntException[] {blocking, async}) {
+            assertEquals(ErrorCode.ERR_ASYMCLIENT, e.code());
+            assertEquals(ErrorCode.ERR_HAIRPIN.value(), e.detail(), "pnErrCode: the inner code");
+            assertEquals(ErrorCode.ERR_HAIRPIN, e.asymmetricCause());
+        }
+        assertEquals(null, new XstuntException(ErrorCode.ERR_MATCH, 0, "x").asymmetricCause());
+        assertEquals(null, new XstuntException(ErrorCode.ERR_ASYMSERVER, 12345, "x").asymmetricCause(),
+                "a detail that names no code");
     }
 
     @Test

@@ -147,7 +147,9 @@ class XstuntLoopbackTest {
             XstuntException e = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "bob", TIMEOUT));
             assertEquals(ErrorCode.ERR_SAME_NAT, e.code());
             assertEquals("127.0.0.11", e.peerLocalAddress().getHostAddress());
-            assertEquals(0x7f00000b, e.detail(), "pnErrCode carries the address as the reference did");
+            // pnErrCode as the original (x86) reads the answer 7f 00 00 0b, and as the reference's example
+            // stores it into sin_addr.s_addr: little-endian, the address's first byte lowest
+            assertEquals(0x0b00007f, e.detail(), "pnErrCode carries the address as the original did");
         }
     }
 

@@ -148,6 +148,9 @@ public final class EventOutput {
             if (e.code() == ErrorCode.ERR_SAME_NAT) {
                 j.put("peerLocalAddress", e.peerLocalAddress().getHostAddress());
             }
+            if (e.asymmetricCause() != null) {
+                j.put("cause", e.asymmetricCause().name()); // the asymmetric phase's failing step: the detail
+            }
             emit(j);
         } else {
             String more = e.code() == ErrorCode.ERR_SAME_NAT

@@ -97,11 +97,14 @@ class EventOutputJsonTest {
     void errorEventsCarryTheCodeItsValueAndTheDetail() {
         o.error(new XstuntException(ErrorCode.ERR_MATCH, 0, "no match for peer 'nobody'"));
         o.failure("I/O on the connection to 'bob'", new IOException("Connection reset"));
+        o.error(new XstuntException(ErrorCode.ERR_ASYMCLIENT, ErrorCode.ERR_ASYM_TIMEOUT.value(), "no direct connection"));
         assertEquals(List.of(
                 "{\"event\":\"error\",\"code\":\"ERR_MATCH\",\"value\":-3976,\"detail\":0,"
                         + "\"message\":\"no match for peer 'nobody'\"}",
                 "{\"event\":\"error\",\"code\":\"ERR_FAIL\",\"value\":" + ErrorCode.ERR_FAIL.value() + ",\"detail\":0,"
-                        + "\"message\":\"I/O on the connection to 'bob': java.io.IOException: Connection reset\"}"),
+                        + "\"message\":\"I/O on the connection to 'bob': java.io.IOException: Connection reset\"}",
+                "{\"event\":\"error\",\"code\":\"ERR_ASYMCLIENT\",\"value\":-3985,\"detail\":-3978,"
+                        + "\"message\":\"no direct connection\",\"cause\":\"ERR_ASYM_TIMEOUT\"}"),
                 out.all());
     }
 

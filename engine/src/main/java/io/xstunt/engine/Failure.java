@@ -8,9 +8,11 @@ import java.util.Objects;
  * applications an {@code io.xstunt.api.XstuntException} with the same code, detail and message.
  *
  * <p>For {@link ErrorStat#ERR_SAME_NAT} the detail is the peer's local IPv4 address as the
- * reference passes it (the four address bytes read as a big-endian int); use
- * {@link #peerLocalAddress()} to read it as an address. For other codes the detail is 0 unless
- * the operation says otherwise.
+ * original passes it in {@code pnErrCode}: the comm answer's four bytes (the address bytes) read as
+ * an INT32 in x86 host order, little-endian, so that {@code detail & 0xff} is the address's first
+ * byte; {@link #peerLocalAddress()} reads it as an address. For {@link ErrorStat#ERR_ASYMCLIENT}
+ * and {@link ErrorStat#ERR_ASYMSERVER} it is the value of the code the asymmetric phase failed
+ * with. For other codes the detail is 0 unless the operation says otherwise.
  */
 public final class Failure extends Exception {
     private static final long serialVersionUID = 1L;
@@ -60,6 +62,22 @@ public final class Failure extends Exception {
     }
 
     /**
+     * @return for {@link ErrorStat#ERR_ASYMCLIENT} and {@link ErrorStat#ERR_ASYMSERVER}, the code the
+     *     asymmetric phase failed with (its {@link #detail()}), or null if the detail names none;
+     *     otherwise null
+     */
+    public ErrorStat asymmetricCause() {
+        if (code != ErrorStat.ERR_ASYMCLIENT && code != ErrorStat.ERR_ASYMSERVER || detail == 0) {
+            return null;
+        }
+        try {
+            return ErrorStat.ofValue(detail);
+        } catch (IllegalArgumentException notACode) {
+            return null;
+        }
+    }
+
+    /**
      * @return for {@link ErrorStat#ERR_SAME_NAT}, the peer's local (LAN) IPv4 address;
      *     otherwise null
      */
@@ -67,6 +85,6 @@ public final class Failure extends Exception {
         if (code != ErrorStat.ERR_SAME_NAT) {
             return null;
         }
-        return io.xstunt.engine.wire.Ipv4.toAddress(detail);
+        return io.xstunt.engine.wire.Ipv4.toAddress(Integer.reverseBytes(detail));
     }
 }

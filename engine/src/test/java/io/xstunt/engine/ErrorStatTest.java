@@ -69,10 +69,15 @@ class ErrorStatTest {
 
     @Test
     void exceptionCarriesCodeAndDetail() {
-        Failure e = new Failure(ErrorStat.ERR_SAME_NAT, 0xC0A80114, "same NAT");
+        // pnErrCode of ERR_SAME_NAT as the original reads the answer c0 a8 01 14 on x86: little-endian
+        Failure e = new Failure(ErrorStat.ERR_SAME_NAT, 0x1401A8C0, "same NAT");
         assertSame(ErrorStat.ERR_SAME_NAT, e.code());
-        assertEquals(0xC0A80114, e.detail());
+        assertEquals(0x1401A8C0, e.detail());
         assertEquals("192.168.1.20", e.peerLocalAddress().getHostAddress());
+        Failure asym = new Failure(ErrorStat.ERR_ASYMCLIENT, ErrorStat.ERR_HAIRPIN.value(), "hairpin");
+        assertSame(ErrorStat.ERR_HAIRPIN, asym.asymmetricCause());
+        assertNull(new Failure(ErrorStat.ERR_ASYMSERVER, 0, "no detail").asymmetricCause());
+        assertNull(new Failure(ErrorStat.ERR_TIMEOUT, ErrorStat.ERR_HAIRPIN.value(), "not asym").asymmetricCause());
         assertEquals("ERR_SAME_NAT (-3975): same NAT", e.getMessage());
         assertNull(new Failure(ErrorStat.ERR_MATCH, 0, "x").peerLocalAddress());
         assertThrows(IllegalArgumentException.class, () -> new Failure(ErrorStat.ERR_NONE, 0, "ok"));

@@ -218,7 +218,7 @@ class NatLabTest {
         assertEquals(Lab.NAT1_IP, host(pc.str("remote")), pc.toString());
         assertEquals(payload, received(p));
         Results.add(new Results.Row("5 random / random", RACE, lab,
-                "failed as expected: " + e1.str("code") + " after " + secs(first) + " s, again " + e2.str("code")
+                "failed as expected: " + code(e1) + " after " + secs(first) + " s, again " + code(e2)
                         + " after " + secs(second) + " s (timeout " + timeoutS + " s); sessions in flight after: 0;"
                         + " listener then reached from pub", "-", "-", "-"));
     }
@@ -556,7 +556,7 @@ class NatLabTest {
 
     /** "ERR_X / listener ERR_Y, nat2 dropped N invalid" or "..., listener half-open". */
     private static String failure(Attempt a, long invalid) {
-        return a.cError.str("code") + (a.listener.events("error").isEmpty() ? ""
+        return code(a.cError) + (a.listener.events("error").isEmpty() ? ""
                 : " / listener " + codes(a.listener.events("error"))) + (invalid > 0 ? ", nat2 dropped "
                 + invalid + " invalid" : "") + (a.lConnected != null ? ", listener half-open (its connect"
                 + " completed, the initiator never accepted)" : "");
@@ -648,8 +648,14 @@ class NatLabTest {
         return Long.parseLong(m.group(1));
     }
 
+    /** @return an error event's code, with the asymmetric phase's failing step: "ERR_ASYMCLIENT(ERR_ASYM_TIMEOUT)" */
+    private static String code(Event error) {
+        String cause = error.str("cause");
+        return error.str("code") + (cause == null ? "" : "(" + cause + ")");
+    }
+
     private static String codes(List<Event> errors) {
-        return String.join(", ", errors.stream().map(e -> e.str("code")).toList());
+        return String.join(", ", errors.stream().map(NatLabTest::code).toList());
     }
 
     static String host(String address) {

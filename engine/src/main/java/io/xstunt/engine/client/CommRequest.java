@@ -167,8 +167,11 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
 
     /**
      * Reads XConnect's answer: 0 accepted (null); -1 ERR_MATCH; any other value is the peer's
-     * local IPv4, ERR_SAME_NAT with that value as detail.
+     * local IPv4, ERR_SAME_NAT, whose detail is the answer as the original reads it: its four bytes
+     * as an INT32 in x86 host order (little-endian), which is what its example stores into
+     * {@code sin_addr.s_addr} (see {@link Failure#peerLocalAddress()}).
      *
+     * @param value the answer read in network order
      * @return null if accepted, else the error
      */
     public static Failure connectAnswer(int value, String peerId) {
@@ -179,7 +182,7 @@ public final class CommRequest extends Procedure<CommRequest.Action> {
             return new Failure(ErrorStat.ERR_MATCH, 0, "the server found no match for peer '" + peerId
                     + "' (unknown, busy, or this client itself)");
         }
-        return new Failure(ErrorStat.ERR_SAME_NAT, value, "peer '" + peerId
+        return new Failure(ErrorStat.ERR_SAME_NAT, Integer.reverseBytes(value), "peer '" + peerId
                 + "' is behind the same NAT; its local address is " + Ipv4.toString(value));
     }
 }

@@ -228,18 +228,23 @@ final class RendezvousIo {
             Connection t = wonConnection;
             wonConnection = null;
             InetSocketAddress remote = t.remoteAddress();
-            t.handOver(ch -> deliver(ch, remote, s), e -> outcome.failed(new Failure(procedure.initiator()
-                    ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, 0, "cannot hand the connection over: " + e,
-                    e)));
+            t.handOver(ch -> deliver(ch, remote, s), e -> outcome.failed(asymmetric(ErrorStat.ERR_CONNECT,
+                    "cannot hand the connection over: " + e, e)));
         } else if (wonIncoming != null) {
             Incoming in = wonIncoming;
             wonIncoming = null;
             InetSocketAddress remote = in.remoteAddress();
-            in.handOver(ch -> deliver(ch, remote, s), e -> outcome.failed(new Failure(ErrorStat.ERR_ACCEPT, 0,
+            in.handOver(ch -> deliver(ch, remote, s), e -> outcome.failed(asymmetric(ErrorStat.ERR_ACCEPT,
                     "cannot hand the accepted connection over: " + e, e)));
         } else {
             outcome.failed(new Failure(ErrorStat.ERR_FAIL, 0, "punch won without a connection"));
         }
+    }
+
+    /** @return a failure of the punch's last step as the original reports it: XAsymClient's or XAsymServer's */
+    private Failure asymmetric(ErrorStat inner, String message, Exception cause) {
+        return new Failure(procedure.initiator() ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, inner.value(),
+                message, cause);
     }
 
     private void deliver(ByteChannel ch, InetSocketAddress remote, RendezvousProcedure.Action.Succeeded s) {

@@ -10,7 +10,9 @@ import io.xstunt.engine.wire.WireFormatException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The rendezvous after an announcement (wire notes, rendezvous steps 2-8; XAsymClient on the
@@ -30,8 +32,14 @@ import java.util.Map;
  * initiator starts the punch when it has the listener's address; when armed it sends "ready";
  * the listener starts its punch on "ready".
  *
- * <p>An ABORT frame is answered with ACKABORT and fails the procedure (ERR_ASYMCLIENT on the
- * initiator, ERR_ASYMSERVER on the listener); a failure of our own sends ABORT(reason).
+ * <p>Errors are the original's: a failure in the asymmetric phase (from the prediction on: XPredict,
+ * the address exchange, "ready", the punch, XAsymClient and XAsymServer in the original) is
+ * ERR_ASYMCLIENT on the initiator and ERR_ASYMSERVER on the listener, with the failing step's own
+ * code as its detail ({@code pnErrCode}); a failure before it (the control channel, the clock
+ * sync) is that step's code. An ABORT frame is answered with ACKABORT and fails the procedure as
+ * a failed read of the frame it came in place of (the original reads it so); a failure of our own
+ * sends ABORT(reason), except the hairpin case, which follows the original's sequence (see
+ * {@link #advance}).
  *
  * <p>{@link #state()} names the first step, in the original's order, that is not done yet; each
  * {@link State} carries the errors of its waits. Each state waits at most the echo timeout, and
@@ -123,6 +131,14 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
      * these bounds.
      */
     private static final Duration MIN_RETRY = Duration.ofMillis(10);
+    /**
+     * Codes that only a step of the asymmetric phase can fail with, whatever state the procedure
+     * names (the pipelined prediction runs alongside the sync; the peer's address may come during
+     * the sequential initiator's pause).
+     */
+    private static final Set<ErrorStat> ASYMMETRIC_ONLY = EnumSet.of(ErrorStat.ERR_PREDICT,
+            ErrorStat.ERR_ADDRPORT_RECEIVE, ErrorStat.ERR_ADDRPORT_SEND, ErrorStat.ERR_HAIRPIN,
+            ErrorStat.ERR_ASYM_TIMEOUT, ErrorStat.ERR_TRYCONNECT, ErrorStat.ERR_LISTEN, ErrorStat.ERR_ACCEPT);
     private static final Duration MAX_RETRY = Duration.ofSeconds(2);
 
     private final Outbound control = outbound(0);
@@ -246,8 +262,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             while ((f = ControlFrame.tryRead(in)) != null) {
                 if (f.tag() == Protocol.TAG_ABORT) {
                     send(ControlFrame.ackAbort());
-                    failNoAbort(new Failure(initiator ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, 0,
-                            "the peer aborted the rendezvous: " + f.text()));
+                    failNoAbort(inPhase(new Failure(state.closed, 0, "the peer aborted the rendezvous: " + f.text())));
                     in.position(in.limit());
                     return;
                 }
@@ -259,7 +274,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             }
         } catch (WireFormatException e) {
             in.position(in.limit());
-            fail(ErrorStat.ERR_RECEIVE, "malformed control frame: " + e.getMessage());
+            fail(state.closed, "malformed control frame: " + e.getMessage());
             return;
         }
         advance(nowNs);
@@ -321,11 +336,14 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
         if (exchange.sent() && exchange.peerKnown()) {
             Failure bad = exchange.check();
-            if (bad != null) {
-                failWith(bad);
+            if (bad != null && bad.code() == ErrorStat.ERR_HAIRPIN) {
+                if (hairpin(bad)) {
+                    return;
+                }
+            } else if (bad != null) {
+                failWith(inPhase(bad));
                 return;
-            }
-            if (syncDone && !awaitingReady) {
+            } else if (syncDone && !awaitingReady) {
                 punch(nowNs);
                 return;
             }
@@ -357,6 +375,40 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     }
 
     /**
+     * Equal public IPs: the hairpin case, in the original's sequence, so that an original peer fails
+     * with ERR_HAIRPIN as it would with its own kind, not with the ERR_RECEIVE an ABORT would make
+     * of its read of "ready": the initiator sends "ready" and fails (XAsymClient checks after
+     * sending it), the listener fails once it has read "ready" (XAsymServer checks after reading
+     * it); no ABORT, no punch.
+     *
+     * @return true if the procedure failed now; false while the listener waits for "ready"
+     */
+    private boolean hairpin(Failure bad) {
+        if (initiator && controlOpen) {
+            send(ControlFrame.one());
+        } else if (awaitingReady) {
+            return false;
+        }
+        failNoAbort(inPhase(bad));
+        return true;
+    }
+
+    /**
+     * @return {@code inner} as the original reports it: in the asymmetric phase (from the
+     *     prediction on), ERR_ASYMCLIENT on the initiator or ERR_ASYMSERVER on the listener with the
+     *     inner code's value as its detail; before it, {@code inner} itself
+     */
+    private Failure inPhase(Failure inner) {
+        boolean asymmetric = ASYMMETRIC_ONLY.contains(inner.code()) || state == State.PREDICTING
+                || state == State.EXCHANGING || state == State.AWAIT_READY || state == State.PUNCHING;
+        if (!asymmetric) {
+            return inner;
+        }
+        return new Failure(initiator ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, inner.code().value(),
+                (initiator ? "XAsymClient" : "XAsymServer") + ": " + inner.getMessage(), inner);
+    }
+
+    /**
      * The prediction's echo query answered.
      *
      * @param boundLocalPort the local port it connected from (bound again for the punch)
@@ -369,7 +421,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
         Failure bad = exchange.predicted(boundLocalPort, publicIp, publicPort);
         if (bad != null) {
-            failWith(bad);
+            failWith(inPhase(bad));
             return;
         }
         phases.alongside("predict", nowNs - predictStartNs);
@@ -442,7 +494,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     /** The punch failed for good. */
     public void handlePunchFailed(Failure error) {
         if (state == State.PUNCHING) {
-            failWith(error);
+            failWith(inPhase(error));
         }
     }
 
@@ -500,7 +552,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     }
 
     private void fail(ErrorStat code, String message) {
-        failWith(new Failure(code, 0, message));
+        failWith(inPhase(new Failure(code, 0, message)));
     }
 
     private void failWith(Failure error) {

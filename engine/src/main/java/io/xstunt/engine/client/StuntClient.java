@@ -120,9 +120,10 @@ public final class StuntClient implements AutoCloseable {
      * answer is also bounded by the comm timeout). Errors: ERR_MATCH (unknown, busy or self),
      * ERR_SAME_NAT (detail: the peer's local IPv4, see {@link Failure#peerLocalAddress()}),
      * ERR_COMM_TIMEOUT, ERR_CONNECT, ERR_TIMEOUT (no announcement), then the rendezvous errors of
-     * {@link RendezvousProcedure} (ERR_ECHO_TIMEOUT, ERR_SYN_*, ERR_PREDICT, ERR_ADDRPORT_*,
-     * ERR_HAIRPIN, ERR_ASYMCLIENT on a peer's ABORT, ERR_ASYM_TIMEOUT if the punch does not
-     * complete before the deadline, ERR_TRYCONNECT with the ORIGINAL strategy).
+     * {@link RendezvousProcedure}: before its asymmetric phase ERR_CONNECT, ERR_ECHO_TIMEOUT,
+     * ERR_SYN_*; in it ERR_ASYMCLIENT with the step's code as detail (ERR_PREDICT, ERR_ADDRPORT_*,
+     * ERR_HAIRPIN, ERR_ASYM_TIMEOUT if the punch does not complete before the deadline,
+     * ERR_TRYCONNECT with the ORIGINAL strategy, ERR_RECEIVE on a peer's ABORT, ...).
      */
     public CompletableFuture<Rendezvous> connect(String peerId, Duration timeout) {
         CompletableFuture<Rendezvous> result = new CompletableFuture<>();
@@ -144,9 +145,10 @@ public final class StuntClient implements AutoCloseable {
      * XListen: completes with an incoming connection that has come up, or waits up to
      * {@code timeout} for one whose procedure is under way; fails at once with ERR_TIMEOUT when
      * no request is pending. An incoming procedure that fails while this call waits fails it
-     * with that procedure's error (ERR_ECHO_TIMEOUT, ERR_SYN_*, ERR_PREDICT, ERR_ADDRPORT_*,
-     * ERR_HAIRPIN, ERR_ASYMSERVER on a peer's ABORT, ERR_TIMEOUT if the punch does not complete
-     * within the listen timeout, ERR_CONNECT with the ORIGINAL strategy).
+     * with that procedure's error: ERR_CONNECT, ERR_ECHO_TIMEOUT, ERR_SYN_* before its asymmetric
+     * phase; in it ERR_ASYMSERVER with the step's code as detail (ERR_PREDICT, ERR_ADDRPORT_*,
+     * ERR_HAIRPIN, ERR_TIMEOUT if the punch does not complete within the listen timeout,
+     * ERR_CONNECT with the ORIGINAL strategy, ERR_RECEIVE on a peer's ABORT, ...).
      */
     public CompletableFuture<Rendezvous> listen(Duration timeout) {
         CompletableFuture<Rendezvous> result = new CompletableFuture<>();

@@ -78,7 +78,9 @@ class CommRequestTest {
         int lan = Ipv4.toInt(Ipv4.parse("192.168.0.7"));
         Failure same = CommRequest.connectAnswer(lan, "bob");
         assertEquals(ErrorStat.ERR_SAME_NAT, same.code());
-        assertEquals(lan, same.detail());
+        // pnErrCode as the original reads the answer on x86: c0 a8 00 07 as a little-endian INT32
+        assertEquals(0x0700A8C0, same.detail());
+        assertEquals(192, same.detail() & 0xff, "the address's first byte in the low byte");
         assertEquals(Ipv4.parse("192.168.0.7"), same.peerLocalAddress());
     }
 

@@ -49,6 +49,16 @@ class RendezvousProcedureTest {
         return l;
     }
 
+    /**
+     * Asserts a failure of the asymmetric phase as the original reports it: ERR_ASYMCLIENT on the
+     * initiator, ERR_ASYMSERVER on the listener, the failing step's code in the detail.
+     */
+    static void assertAsymmetric(boolean initiator, ErrorStat step, Failure f) {
+        assertEquals(initiator ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, f.code(), f.toString());
+        assertEquals(step.value(), f.detail(), f.toString());
+        assertEquals(step, f.asymmetricCause());
+    }
+
     /** @return the control frames an input wrote */
     static List<ControlFrame> sentFrames(Outputs<Action> o) {
         return frames(o.sentBytes(0));
@@ -77,6 +87,7 @@ class RendezvousProcedureTest {
             boolean controlOpen;
             Long predictAt;
             Action.Punch punch;
+            int punches;
             Action.Succeeded succeeded;
             long succeededAt;
             Failure failed;
@@ -122,6 +133,7 @@ class RendezvousProcedureTest {
                         }
                         case Action.Punch pu -> {
                             punch = pu;
+                            punches++;
                             if (p.initiator()) {
                                 feed(p::handlePunchArmed); // RACE: armed at once
                             } else { // the listener's connect meets the initiator's listener one hop later
@@ -262,21 +274,32 @@ class RendezvousProcedureTest {
         Pair pair = new Pair(false, 5 * MS, IP_I, IP_L, 0, Duration.ofSeconds(12).toNanos());
         pair.listenerPredictFails = true;
         pair.run();
-        assertEquals(ErrorStat.ERR_PREDICT, pair.listener.failed.code());
+        assertAsymmetric(false, ErrorStat.ERR_PREDICT, pair.listener.failed);
         assertEquals(Protocol.TAG_ABORT, pair.listener.sent.get(pair.listener.sent.size() - 1).tag());
-        assertEquals(ErrorStat.ERR_ASYMCLIENT, pair.initiator.failed.code());
+        // the ABORT, read in place of the address the initiator waited for
+        assertAsymmetric(true, ErrorStat.ERR_ADDRPORT_RECEIVE, pair.initiator.failed);
         assertTrue(pair.initiator.failed.getMessage().contains("ERR_PREDICT"), pair.initiator.failed.getMessage());
         assertEquals(ControlFrame.ackAbort(), pair.initiator.sent.get(pair.initiator.sent.size() - 1));
         assertEquals(State.FAILED, pair.initiator.p.state());
     }
 
+    /**
+     * Equal public IPs in the original's sequence: the initiator sends "ready" and fails, the
+     * listener fails once it has read "ready"; no ABORT (an original peer would read it in place of
+     * "ready" and fail with ERR_RECEIVE), no punch.
+     */
     @Test
-    void equalPublicAddressesAreHairpin() {
+    void equalPublicAddressesAreHairpinInTheOriginalsSequence() {
         for (boolean pipelined : new boolean[] {false, true}) {
             Pair pair = new Pair(pipelined, MS, IP_I, IP_I, 0, Duration.ofSeconds(12).toNanos());
             pair.run();
-            assertEquals(ErrorStat.ERR_HAIRPIN, pair.initiator.failed.code());
-            assertEquals(ErrorStat.ERR_HAIRPIN, pair.listener.failed.code(), "the address came before the ABORT");
+            assertAsymmetric(true, ErrorStat.ERR_HAIRPIN, pair.initiator.failed);
+            assertAsymmetric(false, ErrorStat.ERR_HAIRPIN, pair.listener.failed);
+            assertEquals(ControlFrame.one(), pair.initiator.sent.get(pair.initiator.sent.size() - 1),
+                    "the initiator's last frame is \"ready\"");
+            assertTrue(pair.initiator.sent.stream().noneMatch(f -> f.tag() == Protocol.TAG_ABORT), "no ABORT");
+            assertTrue(pair.listener.sent.stream().noneMatch(f -> f.tag() == Protocol.TAG_ABORT), "no ABORT");
+            assertEquals(0, pair.initiator.punches + pair.listener.punches, "no punch");
         }
     }
 
@@ -357,11 +380,11 @@ class RendezvousProcedureTest {
         listenerIn(State.SYNC_AWAIT_FIRST);
         assertEquals(ErrorStat.ERR_ECHO_TIMEOUT, timeoutIn().code());
         listenerIn(State.PREDICTING);
-        assertEquals(ErrorStat.ERR_PREDICT, timeoutIn().code());
+        assertAsymmetric(false, ErrorStat.ERR_PREDICT, timeoutIn());
         listenerIn(State.EXCHANGING);
-        assertEquals(ErrorStat.ERR_ADDRPORT_RECEIVE, timeoutIn().code());
+        assertAsymmetric(false, ErrorStat.ERR_ADDRPORT_RECEIVE, timeoutIn());
         listenerIn(State.AWAIT_READY);
-        assertEquals(ErrorStat.ERR_TIMEOUT, timeoutIn().code());
+        assertAsymmetric(false, ErrorStat.ERR_TIMEOUT, timeoutIn());
 
         listenerIn(State.PUNCHING);
         assertEquals(START + Duration.ofSeconds(30).toNanos(), hand.deadline().orElseThrow(),
@@ -369,7 +392,7 @@ class RendezvousProcedureTest {
         Outputs<Action> o = hand.atDeadline();
         assertTrue(o.actions().contains(new Action.AbortPunch()), o.toString());
         assertEquals(Protocol.TAG_ABORT, sentFrames(o).get(0).tag());
-        assertEquals(ErrorStat.ERR_TIMEOUT, o.last(Action.Failed.class).error().code());
+        assertAsymmetric(false, ErrorStat.ERR_TIMEOUT, o.last(Action.Failed.class).error());
         assertEquals(Closing.AFTER_FLUSH, o.closing(0));
     }
 
@@ -386,7 +409,7 @@ class RendezvousProcedureTest {
         predicted(IP_I, 50000);
         receive(ControlFrame.address(IP_L), ControlFrame.port(50000));
         assertEquals(State.PUNCHING, p.state());
-        assertEquals(ErrorStat.ERR_ASYM_TIMEOUT, hand.atDeadline().last(Action.Failed.class).error().code());
+        assertAsymmetric(true, ErrorStat.ERR_ASYM_TIMEOUT, hand.atDeadline().last(Action.Failed.class).error());
     }
 
     /** A pipelined machine, started: it asks for the control channel and the prediction at once. */
@@ -438,7 +461,7 @@ class RendezvousProcedureTest {
         assertEquals(List.of(ControlFrame.one()), sentFrames(o),
                 "the second OK(one) answers at once; the address waits for the prediction");
         assertEquals(State.PREDICTING, p.state());
-        assertEquals(ErrorStat.ERR_PREDICT, timeoutIn().code());
+        assertAsymmetric(true, ErrorStat.ERR_PREDICT, timeoutIn());
     }
 
     @Test
@@ -460,7 +483,7 @@ class RendezvousProcedureTest {
         Outputs<Action> o = hand.feed(n -> p.handlePredictFailed("Connection refused", n));
         assertTrue(sentFrames(o).isEmpty(), "no control channel to write ABORT on");
         assertEquals(Closing.AFTER_FLUSH, o.closing(0), "the control connect in flight is dropped");
-        assertEquals(ErrorStat.ERR_PREDICT, o.only(Action.Failed.class).error().code());
+        assertAsymmetric(false, ErrorStat.ERR_PREDICT, o.only(Action.Failed.class).error());
         assertTrue(hand.connected(0, LOCAL).quiet(), "a control channel that comes up late is not used");
     }
 
@@ -503,15 +526,23 @@ class RendezvousProcedureTest {
         assertEquals(State.SYNC_AWAIT_SECOND, p.state());
     }
 
+    /** The original reads an ABORT in place of the frame it expects, and fails as that read fails. */
     @Test
-    void abortFromThePeerIsAcknowledged() {
+    void abortFromThePeerIsAcknowledgedAndFailsTheReadItCameInPlaceOf() {
         listenerIn(State.EXCHANGING);
         Outputs<Action> o = receive(ControlFrame.abort("ERR_PREDICT: no echo"));
         assertEquals(List.of(ControlFrame.ackAbort()), sentFrames(o));
         Failure e = o.last(Action.Failed.class).error();
-        assertEquals(ErrorStat.ERR_ASYMSERVER, e.code());
+        assertAsymmetric(false, ErrorStat.ERR_ADDRPORT_RECEIVE, e);
         assertTrue(e.getMessage().contains("no echo"));
         assertEquals(Closing.AFTER_FLUSH, o.closing(0), "ACKABORT goes out before the close");
+
+        listenerIn(State.SYNC_AWAIT_FIRST);
+        assertEquals(ErrorStat.ERR_SYN_RECEIVE, receive(ControlFrame.abort("busy")).last(Action.Failed.class).error()
+                .code(), "before the asymmetric phase: the sync's own code");
+        listenerIn(State.AWAIT_READY);
+        assertAsymmetric(false, ErrorStat.ERR_RECEIVE, receive(ControlFrame.abort("gone")).last(Action.Failed.class)
+                .error());
     }
 
     @Test
@@ -521,7 +552,7 @@ class RendezvousProcedureTest {
         ControlFrame abort = sentFrames(o).get(0);
         assertEquals(Protocol.TAG_ABORT, abort.tag());
         assertTrue(abort.text().contains("ERR_ADDRPORT_RECEIVE"), abort.text());
-        assertEquals(ErrorStat.ERR_ADDRPORT_RECEIVE, o.last(Action.Failed.class).error().code());
+        assertAsymmetric(false, ErrorStat.ERR_ADDRPORT_RECEIVE, o.last(Action.Failed.class).error());
     }
 
     @Test
@@ -540,10 +571,10 @@ class RendezvousProcedureTest {
                 .last(Action.Failed.class).error().code());
 
         listenerIn(State.EXCHANGING);
-        assertEquals(ErrorStat.ERR_ADDRPORT_RECEIVE, hand.closed(0, null).last(Action.Failed.class).error().code());
+        assertAsymmetric(false, ErrorStat.ERR_ADDRPORT_RECEIVE, hand.closed(0, null).last(Action.Failed.class).error());
 
         listenerIn(State.AWAIT_READY);
-        assertEquals(ErrorStat.ERR_RECEIVE, hand.closed(0, null).last(Action.Failed.class).error().code());
+        assertAsymmetric(false, ErrorStat.ERR_RECEIVE, hand.closed(0, null).last(Action.Failed.class).error());
 
         listenerIn(State.PUNCHING);
         assertTrue(hand.closed(0, null).quiet(), "the peer may have won and closed first");
@@ -569,7 +600,9 @@ class RendezvousProcedureTest {
         listenerIn(State.PUNCHING);
         Failure refused = new Failure(ErrorStat.ERR_CONNECT, 0, "refused");
         Outputs<Action> o = hand.feed(n -> p.handlePunchFailed(refused));
-        assertSame(refused, o.last(Action.Failed.class).error());
+        Failure f = o.last(Action.Failed.class).error();
+        assertAsymmetric(false, ErrorStat.ERR_CONNECT, f);
+        assertSame(refused, f.getCause(), "the punch's own failure is the cause");
         assertEquals(Protocol.TAG_ABORT, sentFrames(o).get(0).tag(), "the peer hears why");
         assertEquals(State.FAILED, p.state());
         assertTrue(hand.deadline().isEmpty());

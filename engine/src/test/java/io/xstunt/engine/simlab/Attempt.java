@@ -46,9 +46,23 @@ record Attempt(String options, PunchStrategy strategy, Side listener, Side conne
      * @param error why its procedure failed, or null (also when nothing came, for a listener)
      */
     record Side(String id, String fingerprint, Rendezvous connection, InetSocketAddress local, Throwable error) {
-        /** @return its error code, or null */
+        /** @return its error code as XConnect or XListen reports it, or null */
         ErrorStat code() {
             return error instanceof Failure f ? f.code() : null;
+        }
+
+        /**
+         * @return the code of the step that failed: in the asymmetric phase the one that
+         *     ERR_ASYMCLIENT or ERR_ASYMSERVER carries in its detail, else {@link #code()}; or null
+         */
+        ErrorStat step() {
+            return error instanceof Failure f && f.asymmetricCause() != null ? f.asymmetricCause() : code();
+        }
+
+        /** @return "CODE" or, in the asymmetric phase, "ERR_ASYMCLIENT(STEP)"; "-" for none */
+        String reported() {
+            ErrorStat c = code();
+            return c == null ? "-" : c == step() ? c.name() : c + "(" + step() + ")";
         }
 
         /** @return the address its direct connection goes to (the peer's public one, if direct) */
@@ -106,7 +120,7 @@ record Attempt(String options, PunchStrategy strategy, Side listener, Side conne
             return "direct (" + address(connector.remote()) + " / " + address(listener.remote()) + "), relayed "
                     + relayed() + " B";
         }
-        return "failed: " + connector.code() + " / listener " + (listener.code() == null ? "-" : listener.code())
+        return "failed: " + connector.reported() + " / listener " + listener.reported()
                 + (nat2.invalid > 0 ? ", nat2 dropped " + nat2.invalid + " invalid" : "")
                 + (nat1.invalid > 0 ? ", nat1 dropped " + nat1.invalid + " invalid" : "");
     }

@@ -103,8 +103,12 @@ class NatMatrixTest {
          * listener's SYN as unsolicited. No invalid packet.
          */
         HOLE_RESET("fails: ERR_ASYM_TIMEOUT, a RST deleted the initiator's hole"),
-        /** ORIGINAL's listener connects once; a RST-answering initiator's NAT refuses it: ERR_CONNECT, the initiator hears the ABORT. */
-        REFUSED("fails: ERR_ASYMCLIENT / listener ERR_CONNECT, the listener's one connect is refused"),
+        /**
+         * ORIGINAL's listener connects once; a RST-answering initiator's NAT refuses it: ERR_CONNECT
+         * in its asymmetric phase, and the initiator reads its ABORT in place of the connection.
+         */
+        REFUSED("fails: ERR_ASYMCLIENT(ERR_RECEIVE) / listener ERR_ASYMSERVER(ERR_CONNECT), the listener's one"
+                + " connect is refused"),
         /** A random-port NAT: the predicted port is wrong, no SYN matches a hole; XConnect times out. */
         UNPREDICTABLE("fails: ERR_ASYM_TIMEOUT, a random NAT's port cannot be predicted");
 
@@ -223,7 +227,9 @@ class NatMatrixTest {
                 case REFUSED -> {
                     assertNull(a.connector().connection(), why);
                     assertEquals(ErrorStat.ERR_ASYMCLIENT, a.connector().code(), why);
-                    assertEquals(ErrorStat.ERR_CONNECT, a.listener().code(), why);
+                    assertEquals(ErrorStat.ERR_RECEIVE, a.connector().step(), "the listener's ABORT; " + why);
+                    assertEquals(ErrorStat.ERR_ASYMSERVER, a.listener().code(), why);
+                    assertEquals(ErrorStat.ERR_CONNECT, a.listener().step(), why);
                     assertTrue(a.handshake().compareTo(row.timeout()) < 0, "refused before the deadline; " + why);
                 }
                 case UNPREDICTABLE -> {
@@ -270,19 +276,23 @@ class NatMatrixTest {
     }
 
     /**
-     * XConnect failed with ERR_ASYM_TIMEOUT at its deadline, exactly, and the listener failed
-     * too: its own deadline (ERR_TIMEOUT) is later than the initiator's by the comm round trip and
-     * the announcement, and the initiator's ABORT needs one relayed hop, so with any delay on the
-     * NAT links the ABORT comes first (ERR_ASYMSERVER); without delay both deadlines are the same
-     * instant and the listener's own timer fires first. natlab saw both (its timing varies).
+     * XConnect failed in its asymmetric phase with ERR_ASYM_TIMEOUT (ERR_ASYMCLIENT with that
+     * detail) at its deadline, exactly, and the listener failed too (ERR_ASYMSERVER): its own
+     * deadline (ERR_TIMEOUT) is later than the initiator's by the comm round trip and the
+     * announcement, and the initiator's ABORT needs one relayed hop, so with any delay on the NAT
+     * links the ABORT comes first (read in place of the direct connection: ERR_RECEIVE); without
+     * delay both deadlines are the same instant and the listener's own timer fires first. natlab saw
+     * both (its timing varies).
      */
     private static void assertTimedOut(Row row, Attempt a, String why) {
         assertNull(a.connector().connection(), "connected, but expected: " + row.expect().label + "; " + why);
-        assertEquals(ErrorStat.ERR_ASYM_TIMEOUT, a.connector().code(), why);
+        assertEquals(ErrorStat.ERR_ASYMCLIENT, a.connector().code(), why);
+        assertEquals(ErrorStat.ERR_ASYM_TIMEOUT, a.connector().step(), why);
         assertEquals(row.timeout(), a.handshake(), "XConnect fails at its deadline; " + why);
         assertNull(a.listener().connection(), "the listener did not connect either; " + why);
-        ErrorStat listener = row.scenario().delay().isZero() ? ErrorStat.ERR_TIMEOUT : ErrorStat.ERR_ASYMSERVER;
-        assertEquals(listener, a.listener().code(), why);
+        assertEquals(ErrorStat.ERR_ASYMSERVER, a.listener().code(), why);
+        ErrorStat listener = row.scenario().delay().isZero() ? ErrorStat.ERR_TIMEOUT : ErrorStat.ERR_RECEIVE;
+        assertEquals(listener, a.listener().step(), why);
         assertNotNull(a.session(), "the server ended the session; " + why);
         assertTrue(a.relayed() < StuntLab.PAYLOAD, why);
     }
@@ -337,7 +347,7 @@ class NatMatrixTest {
         StuntClient alice = stunt.register(lab.h2(), "alice", RACE, timeout);
         assertEquals("TCP NOT-PORT-PRESERVING RANDOM-SYMMETRIC", bob.fingerprint().describe());
         assertEquals("TCP NOT-PORT-PRESERVING RANDOM-SYMMETRIC", alice.fingerprint().describe());
-        List<ErrorStat> codes = new ArrayList<>();
+        List<String> codes = new ArrayList<>();
         // two XConnects in one registration: the second runs the whole rendezvous again (not
         // ERR_MATCH), which proves that the server put both back to IDLE after the first
         for (int n = 1; n <= 2; n++) {
@@ -345,14 +355,15 @@ class NatMatrixTest {
             Failure f = assertFailure(stunt.net().awaitFailure("XConnect " + n + " alice -> bob",
                     alice.connect("bob", timeout), timeout.plusSeconds(5)));
             Duration took = Duration.ofNanos(stunt.net().nowNs() - start);
-            assertEquals(ErrorStat.ERR_ASYM_TIMEOUT, f.code(), "XConnect " + n + ": " + f);
+            assertEquals(ErrorStat.ERR_ASYMCLIENT, f.code(), "XConnect " + n + ": " + f);
+            assertEquals(ErrorStat.ERR_ASYM_TIMEOUT, f.asymmetricCause(), "XConnect " + n + ": " + f);
             assertEquals(timeout, took, "XConnect " + n + " fails at its timeout");
             final int sessions = n;
             stunt.net().runUntil("session " + n + " to end", () -> stunt.sessions().size() == sessions,
                     StuntLab.SESSION_TIMEOUT);
             assertEquals(0, stunt.server().sessionsInFlight(), "the server keeps no state of the failed session");
             assertEquals(2, stunt.server().registeredCount(), "both stay registered");
-            codes.add(f.code());
+            codes.add(f.code() + "(" + f.asymmetricCause() + ")");
         }
         // the listener stays usable: a public peer connects to it
         StuntClient carol = stunt.register(lab.pub(), "carol", RACE, Scenario.RACE_TIMEOUT);
@@ -510,7 +521,7 @@ class NatMatrixTest {
             Duration took = Duration.ofNanos(stunt.net().nowNs() - start);
             if (call.isCompletedExceptionally()) {
                 Failure f = assertFailure(stunt.net().awaitFailure("XConnect " + run, call, Duration.ZERO));
-                failures.add(f.code() + ": " + f.reason());
+                failures.add(f.asymmetricCause() + ": " + f.reason());
             } else {
                 Rendezvous r = call.join();
                 Rendezvous atBob = stunt.net().await("bob's connection " + run, incoming, Duration.ofSeconds(5));
