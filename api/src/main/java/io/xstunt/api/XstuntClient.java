@@ -7,6 +7,7 @@ import java.net.Inet4Address;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A registered client: what XInit returns as {@code psServerLog} (the log connection to the STUNT
@@ -45,6 +46,14 @@ public final class XstuntClient implements AutoCloseable {
     /** @return true if the fingerprint came from the file (XReadFingerprint) rather than a new probe */
     public boolean fingerprintCached() {
         return client.fingerprintCached();
+    }
+
+    /**
+     * @return what this registration's NAT probe saw (XCheckConeTCP's local port and the public
+     *     address of each echo query), empty when the fingerprint came from the file
+     */
+    public Optional<NatProbe> natProbe() {
+        return Optional.ofNullable(client.probeRun()).map(NatProbe::of);
     }
 
     /** @return how long each phase of the registration took, in order: connect, probe (if any), register, total */

@@ -46,7 +46,7 @@ public final class EventOutput {
             emit(Json.object().put("event", "registered").put("id", s.id())
                     .put("publicIp", s.publicAddress().getHostAddress())
                     .put("fingerprint", f.description()).put("cached", s.fingerprintCached())
-                    .put("phases", phasesMs(s.registrationPhases())));
+                    .put("probe", probe(s)).put("phases", phasesMs(s.registrationPhases())));
         } else {
             line("registered '" + s.id() + "' as " + s.publicAddress().getHostAddress() + ", "
                     + f.description() + (s.fingerprintCached() ? " (from fingerprint file)" : " (probed)")
@@ -61,10 +61,19 @@ public final class EventOutput {
             emit(Json.object().put("event", "fingerprint").put("id", s.id())
                     .put("publicIp", s.publicAddress().getHostAddress())
                     .put("fingerprint", f.description()).put("portPreserving", f.portPreserving())
-                    .put("increment", f.increment()).put("cached", s.fingerprintCached()));
+                    .put("increment", f.increment()).put("cached", s.fingerprintCached())
+                    .put("probe", probe(s)));
         } else {
             line(f.description());
         }
+    }
+
+    /** What the NAT probe saw ({@code null} when the fingerprint came from the file): its local port and each echo's answer. */
+    private static Json probe(XstuntClient s) {
+        return s.natProbe().map(p -> Json.object().put("localPort", p.localPort())
+                .put("seen", p.publicAddresses().stream()
+                        .map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()).toList()))
+                .orElse(null);
     }
 
     /** A direct connection came up (XConnect or XListen succeeded). */

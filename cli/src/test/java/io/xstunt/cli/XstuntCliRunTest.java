@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -193,6 +195,25 @@ class XstuntCliRunTest {
             a.remove("--json");
             assertEquals(0, run(a, out, err), err.text());
             assertEquals(List.of("TCP PORT-PRESERVING CONE"), out.all());
+        }
+    }
+
+    @Test
+    void probeInJsonShowsWhatEachEchoSawAndACachedOneShowsNothing() throws Exception {
+        try (LoopbackServer server = LoopbackServer.start()) {
+            List<String> a = args(server, "probe", "--local", "127.0.0.13", "--fingerprint", dir.resolve("j.fp").toString());
+            Lines out = new Lines();
+            Lines err = new Lines();
+            assertEquals(0, run(a, out, err), err.text());
+            String event = out.all().get(0);
+            Matcher m = Pattern.compile("\"probe\":\\{\"localPort\":(\\d+),\"seen\":\\[([^]]*)]}").matcher(event);
+            assertTrue(m.find(), event);
+            // loopback has no NAT: each of the four echoes saw the local address and port
+            String self = "\"127.0.0.13:" + m.group(1) + "\"";
+            assertEquals(String.join(",", self, self, self, self), m.group(2), event);
+            Lines again = new Lines();
+            assertEquals(0, run(a, again, err), err.text());
+            assertTrue(again.all().get(0).contains("\"cached\":true,\"probe\":null"), again.all().get(0));
         }
     }
 }

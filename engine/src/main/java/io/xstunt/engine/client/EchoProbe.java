@@ -19,7 +19,7 @@ import java.util.List;
  * {@link NatAnalysis#analyze analyse} the four public addresses.
  *
  * <p>Each query is bounded by the echo timeout; a failed query, a timeout or an analysis that
- * fails (public IPs disagree) ends the attempt, and the next attempt starts from a fresh local
+ * fails (an echo that reports address or port 0) ends the attempt, and the next attempt starts from a fresh local
  * port after a short backoff timer (no fixed sleeps: XSTUNT 1.0 slept 10 s). After the
  * configured number of attempts: ERR_PROBE.
  */
@@ -54,8 +54,8 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
         record AbortQuery() implements Action {
         }
 
-        /** Probing finished. */
-        record Done(NatAnalysis.Nature nature, List<String> lines) implements Action {
+        /** Probing finished: what the last attempt saw, read by the client's rules, and the log lines. */
+        record Done(NatAnalysis.ProbeRun run, NatAnalysis.Nature nature, List<String> lines) implements Action {
         }
 
         /** Probing failed for good. */
@@ -143,10 +143,15 @@ public final class EchoProbe extends Procedure<EchoProbe.Action> {
             return;
         }
         try {
-            NatAnalysis.Nature nature = NatAnalysis.analyze(observations, localPort);
+            NatAnalysis.ProbeRun run = new NatAnalysis.ProbeRun(localPort, observations);
+            NatAnalysis.Nature nature = run.analyze(NatAnalysis.Rules.XSTUNT_1_0);
+            if (!nature.publicIpsAgree()) {
+                // XAnalyzeNature marks this and goes on: the fingerprint takes the server's view
+                lines.add("echo services disagree on the public IP: " + observations);
+            }
             state = State.DONE;
             clearDeadline();
-            emit(new Action.Done(nature, List.copyOf(lines)));
+            emit(new Action.Done(run, nature, List.copyOf(lines)));
         } catch (Failure e) {
             attemptFailed(e.getMessage(), nowNs);
         }

@@ -101,9 +101,10 @@ public final class Registration extends Procedure<Registration.Action> {
      * @param publicIp this client's public IP per the server's greeting
      * @param localIp the local IP sent in LogState
      * @param phases elapsed time of each phase: connect, probe (if any), register
+     * @param probeRun what this registration's NAT probe saw; null when the fingerprint was cached
      */
     public record Outcome(ServerInfo serverInfo, Fingerprint fingerprint, boolean cached, int publicIp, int localIp,
-                          Map<String, Duration> phases) {
+                          Map<String, Duration> phases, NatAnalysis.ProbeRun probeRun) {
     }
 
     private final String id;
@@ -115,6 +116,7 @@ public final class Registration extends Procedure<Registration.Action> {
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private State state = State.CONNECTING;
     private boolean probed;
+    private NatAnalysis.ProbeRun probeRun;
     private Fingerprint fingerprint;
     private int registeringState;
     private int localIp;
@@ -295,29 +297,34 @@ public final class Registration extends Procedure<Registration.Action> {
         phase("register", nowNs);
         phases.put("total", Duration.ofNanos(nowNs - startNs));
         emit(new Action.Registered(new Outcome(info, fingerprint, !probed, hello.clientPublicIp(), localIp,
-                Collections.unmodifiableMap(phases))));
+                Collections.unmodifiableMap(phases), probeRun)));
     }
 
     /**
      * The probe finished: writes its log lines on the PROBE connection, stores the fingerprint,
      * and registers again as IDLE.
      *
-     * @param nature the analysis
+     * @param run what the probe saw
+     * @param nature its analysis
      * @param lines what the probe saw, one message per line
      * @param epochMillis wall-clock time stamped on the log lines
      */
-    public void handleProbeDone(NatAnalysis.Nature nature, List<String> lines, long epochMillis, long nowNs) {
+    public void handleProbeDone(NatAnalysis.ProbeRun run, NatAnalysis.Nature nature, List<String> lines,
+                                long epochMillis, long nowNs) {
         if (state != State.PROBING) {
             return;
         }
-        fingerprint = nature.toFingerprint(Protocol.BUILD_VERSION, hello.serverVersion(), id);
+        // XProbe records the server's view of the client's IP (g_nClientIP), whatever the echoes
+        // said: the next XInit compares the fingerprint with exactly that view
+        fingerprint = nature.toFingerprint(Protocol.BUILD_VERSION, hello.serverVersion(), id, hello.clientPublicIp());
+        probeRun = run;
         int n = 0;
         Outbound probeLog = outbound(FIRST);
         for (String line : lines) {
             probeLog.send(LogLine.format(epochMillis, "EchoProbe", ++n, line));
         }
         probeLog.send(LogLine.format(epochMillis, "EchoProbe", ++n, "ID " + id + " build "
-                + Protocol.BUILD_VERSION + " public " + Ipv4.toString(nature.publicIp()) + " fingerprint "
+                + Protocol.BUILD_VERSION + " public " + Ipv4.toString(fingerprint.publicIp()) + " fingerprint "
                 + fingerprint.describe()));
         probeLog.closeAfterFlush();
         emit(new Action.StoreFingerprint(fingerprint));

@@ -102,7 +102,7 @@ final class RegistrationIo {
                     query.abort();
                 }
             }
-            case EchoProbe.Action.Done d -> driver.feed(now -> registration.handleProbeDone(d.nature(), d.lines(),
+            case EchoProbe.Action.Done d -> driver.feed(now -> registration.handleProbeDone(d.run(), d.nature(), d.lines(),
                     network.epochMillis(), now));
             case EchoProbe.Action.Failed f -> driver.feed(now -> registration.handleProbeFailed(f.error()));
         }

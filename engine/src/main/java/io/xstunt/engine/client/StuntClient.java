@@ -3,6 +3,7 @@ package io.xstunt.engine.client;
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.net.Connection;
 import io.xstunt.engine.net.Network;
 import io.xstunt.engine.net.SocketSpec;
@@ -346,6 +347,14 @@ public final class StuntClient implements AutoCloseable {
     /** @return true if the fingerprint was read from the file instead of probed */
     public boolean fingerprintCached() {
         return ask(() -> endpoint.outcome().cached());
+    }
+
+    /**
+     * @return what the NAT probe of this registration saw (XCheckConeTCP's local port and public
+     *     addresses), or null when the fingerprint came from the file
+     */
+    public NatAnalysis.ProbeRun probeRun() {
+        return ask(() -> endpoint.outcome().probeRun());
     }
 
     /** @return the server's ServerInfo as received at registration */

@@ -56,7 +56,8 @@ class ClientEndpointTest {
     static Registration.Outcome registered(ServerInfo info) {
         Fingerprint f = new Fingerprint(Protocol.BUILD_VERSION, 1, "alice", true,
                 Ipv4.toInt(Ipv4.parse("198.51.100.4")), 2, false);
-        return new Registration.Outcome(info, f, true, f.publicIp(), Ipv4.toInt(Ipv4.parse("192.168.1.20")), Map.of());
+        return new Registration.Outcome(info, f, true, f.publicIp(), Ipv4.toInt(Ipv4.parse("192.168.1.20")), Map.of(),
+                null);
     }
 
     static ClientConfig config(boolean autoReRegister) {

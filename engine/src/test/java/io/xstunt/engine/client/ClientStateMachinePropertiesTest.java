@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
 import io.xstunt.engine.client.ByHand.Outputs;
+import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.proc.Outbound.Closing;
 import io.xstunt.engine.wire.ControlFrame;
 import io.xstunt.engine.wire.Echo;
@@ -131,8 +132,8 @@ class ClientStateMachinePropertiesTest {
                     if (r.state() == Registration.State.PROBING) {
                         outcomes += registrationOutcomes(probeFails
                                 ? hand.feed(now -> r.handleProbeFailed(new Failure(ErrorStat.ERR_PROBE, 0, "no echo")))
-                                : hand.feed(now -> r.handleProbeDone(new io.xstunt.engine.nat.NatAnalysis.Nature(
-                                        0x7F00000B, 0, true), List.of(), 0, now)));
+                                : hand.feed(now -> r.handleProbeDone(new NatAnalysis.ProbeRun(1, List.of()),
+                                        new NatAnalysis.Nature(0x7F00000B, 0, true), List.of(), 0, now)));
                         outcomes += registrationOutcomes(hand.connected(r.connection(), LOCAL));
                     }
                 }

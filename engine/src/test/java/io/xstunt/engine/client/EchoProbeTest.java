@@ -54,6 +54,9 @@ class EchoProbeTest {
             } else {
                 Action.Done d = o.only(Action.Done.class);
                 assertEquals(new NatAnalysis.Nature(PUBLIC, 3, false), d.nature());
+                assertEquals(new NatAnalysis.ProbeRun(40000, List.of(new Observation(PUBLIC, 50000),
+                        new Observation(PUBLIC, 50003), new Observation(PUBLIC, 50006), new Observation(PUBLIC, 50009))),
+                        d.run());
                 assertEquals(4, d.lines().size());
             }
         }
@@ -92,12 +95,25 @@ class EchoProbeTest {
     }
 
     @Test
-    void disagreeingPublicIpsFailTheAttemptAndExhaustedAttemptsAreErrProbe() {
+    void disagreeingPublicIpsAreLoggedAndTheProbeStillDecides() {
+        start(2);
+        Outputs<Action> last = null;
+        for (int seq = 0; seq < 4; seq++) {
+            last = answer(1, seq, 40000, new Observation(PUBLIC + (seq == 3 ? 1 : 0), 40000));
+        }
+        Action.Done d = last.only(Action.Done.class);
+        assertEquals(new NatAnalysis.Nature(PUBLIC, 0, true, false), d.nature());
+        assertTrue(d.lines().get(d.lines().size() - 1).contains("disagree on the public IP"), d.lines().toString());
+        assertEquals(EchoProbe.State.DONE, p.state());
+    }
+
+    @Test
+    void anEchoOfAddressZeroFailsTheAttemptAndExhaustedAttemptsAreErrProbe() {
         start(2);
         Outputs<Action> last = null;
         for (int attempt = 1; attempt <= 2; attempt++) {
             for (int seq = 0; seq < 4; seq++) {
-                last = answer(attempt, seq, 40000, new Observation(PUBLIC + (seq == 3 ? 1 : 0), 40000));
+                last = answer(attempt, seq, 40000, new Observation(seq == 3 ? 0 : PUBLIC, 40000));
             }
             if (attempt == 1) {
                 assertTrue(last.quiet(), "the first attempt's failure only waits out the backoff");
@@ -106,7 +122,7 @@ class EchoProbeTest {
         }
         Action.Failed f = last.only(Action.Failed.class);
         assertEquals(ErrorStat.ERR_PROBE, f.error().code());
-        assertTrue(f.error().getMessage().contains("disagree"), f.error().getMessage());
+        assertTrue(f.error().getMessage().contains("invalid address"), f.error().getMessage());
         assertEquals(EchoProbe.State.FAILED, p.state());
         assertTrue(hand.deadline().isEmpty());
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,6 +111,7 @@ class RegistrationTest {
         assertArrayEquals(logState(Protocol.CSTATE_IDLE, LOCAL), o.sentBytes(FIRST));
         Registration.Outcome outcome = o.only(Action.Registered.class).outcome();
         assertTrue(outcome.cached());
+        assertNull(outcome.probeRun(), "no probe ran");
         assertEquals(cached, outcome.fingerprint());
         assertEquals(PUBLIC, outcome.publicIp());
         assertEquals(LOCAL, outcome.localIp());
@@ -149,8 +151,12 @@ class RegistrationTest {
         assertTrue(hand.deadline().isEmpty(), "the probe bounds itself");
 
         hand.advance(200_000_000L);
-        NatAnalysis.Nature nature = new NatAnalysis.Nature(PUBLIC, 2, false);
-        o = hand.feed(n -> r.handleProbeDone(nature, List.of("probe 1.0 saw x"), 1_700_000_000_123L, n));
+        // the echoes disagreed and most saw another IP: the fingerprint keeps the server's view (XProbe)
+        NatAnalysis.Nature nature = new NatAnalysis.Nature(PUBLIC + 1, 2, false, false);
+        NatAnalysis.ProbeRun run = new NatAnalysis.ProbeRun(40000, List.of(new NatAnalysis.Observation(PUBLIC + 1, 1000),
+                new NatAnalysis.Observation(PUBLIC + 1, 1002), new NatAnalysis.Observation(PUBLIC, 1004),
+                new NatAnalysis.Observation(PUBLIC + 1, 1006)));
+        o = hand.feed(n -> r.handleProbeDone(run, nature, List.of("probe 1.0 saw x"), 1_700_000_000_123L, n));
         List<byte[]> lines = o.sent(FIRST);
         assertEquals(2, lines.size(), o.toString());
         assertEquals("1700000000.123:EchoProbe:1:probe 1.0 saw x\n", new String(lines.get(0), StandardCharsets.UTF_8));
@@ -175,6 +181,7 @@ class RegistrationTest {
         Registration.Outcome outcome = o.only(Action.Registered.class).outcome();
         assertFalse(outcome.cached());
         assertEquals(stored, outcome.fingerprint());
+        assertEquals(run, outcome.probeRun());
         assertEquals(Duration.ofMillis(200), outcome.phases().get("probe"));
         assertEquals(Closing.OPEN, o.closing(IDLE_ROUND));
     }

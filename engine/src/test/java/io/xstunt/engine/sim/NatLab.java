@@ -176,6 +176,13 @@ public final class NatLab {
             return this;
         }
 
+        /** {@code --seq-step N}: the port step of {@link NatMapping#SEQUENTIAL}, both routers. */
+        public Builder seqStep(int step) {
+            nat1 = nat1.withSeqStep(step);
+            nat2 = nat2.withSeqStep(step);
+            return this;
+        }
+
         /** {@code --liberal}: nf_conntrack_tcp_be_liberal=1 on both routers. */
         public Builder liberal() {
             nat1 = nat1.withLiberal(true);
@@ -239,8 +246,11 @@ public final class NatLab {
             o.append("--nat1 ").append(nat1.mapping().label()).append(" --nat2 ").append(nat2.mapping().label())
                     .append(" --inbound1 ").append(nat1.inbound().label())
                     .append(" --inbound2 ").append(nat2.inbound().label());
-            if (nat1.mapping() == NatMapping.OFFSET || nat2.mapping() == NatMapping.OFFSET) {
+            if (nat1.usesRange() || nat2.usesRange()) {
                 o.append(" --offset-range ").append(nat1.offsetLow()).append('-').append(nat1.offsetHigh());
+            }
+            if (nat1.mapping() == NatMapping.SEQUENTIAL || nat2.mapping() == NatMapping.SEQUENTIAL) {
+                o.append(" --seq-step ").append(nat1.seqStep());
             }
             appendDelay(o, "--delay1", delay1);
             appendDelay(o, "--delay2", delay2);

@@ -15,7 +15,16 @@ public enum NatMapping {
      * random port of the range. Not port-preserving, but endpoint-independent (cone), as natlab's
      * "What offset really does" found.
      */
-    OFFSET;
+    OFFSET,
+    /**
+     * {@code snat to PUB : numgen inc mod N map { 0 : LO, 1 : LO+STEP, ... }} over the offset
+     * range: the i-th new connection through the router, from any LAN host to anywhere, gets port
+     * LO + (i mod N)·STEP ({@code --seq-step}), even from the same local port. A delta-STEP
+     * symmetric NAT, whose sequence every other connection through it advances: the disturbed
+     * mapping of issue 11. If that port is taken towards the same remote, the SYN is dropped (a
+     * one-port range leaves Linux no other choice).
+     */
+    SEQUENTIAL;
 
     /** @return natlab's name of the mode */
     public String label() {

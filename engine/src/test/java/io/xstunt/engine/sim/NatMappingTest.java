@@ -71,6 +71,17 @@ class NatMappingTest {
                 lab.nat1().conntrackEntries().toString());
     }
 
+    @Test
+    void sequentialGivesEveryNewConnectionTheNextPortOfTheRangeWhicheverHostMakesIt() throws IOException {
+        NatLab lab = NatLab.builder().nat(NatMapping.SEQUENTIAL).seqStep(2).build();
+        List<Integer> ports = probe(lab).stream().map(InetSocketAddress::getPort).toList();
+        assertEquals(List.of(20000, 20002, 20004, 20006, 20008), ports, "step 2 from the range's start, even from one local port");
+        InetSocketAddress echo = lab.srv().socketAddress(0, 8124);
+        assertEquals(20010, observe(lab, lab.h3(), LOCAL, echo).getPort(), "another host takes the next port");
+        assertEquals(20012, observe(lab, lab.h1(), LOCAL, echo).getPort(), "so h1's next one skips it");
+        assertEquals("sequential+2/drop/20000-29999", lab.nat1().config().toString());
+    }
+
     /** The four probes and the prediction from h1's {@link #LOCAL}. */
     private static List<InetSocketAddress> probe(NatLab lab) throws IOException {
         start(lab);

@@ -2,7 +2,10 @@ package io.xstunt.engine.sim;
 
 import io.xstunt.engine.wire.Ipv4;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A NAT router as natlab builds one from Linux conntrack and nftables: a public address on the
@@ -26,8 +29,10 @@ public final class NatRouter implements Node {
     private final Conntrack conntrack;
     private final Bridge.Port wanPort;
     private final Bridge.Port lanPort;
+    private final List<Consumer<NewMapping>> mappingWatchers = new ArrayList<>();
     private long inboundTcp;
     private long invalidDrops;
+    private long sequence;
 
     NatRouter(SimNetwork sim, String name, NatConfig config, Bridge wan, Link wanLink, int publicIp, Prefix lanPrefix) {
         this.sim = sim;
@@ -71,6 +76,24 @@ public final class NatRouter implements Node {
         return invalidDrops;
     }
 
+    /**
+     * A connection got its public address: what natlab sees with {@code conntrack -E -e NEW}.
+     *
+     * @param source the LAN host's address and port
+     * @param destination where it connects to
+     * @param mapped the public address it got
+     */
+    public record NewMapping(InetSocketAddress source, InetSocketAddress destination, InetSocketAddress mapped) {
+    }
+
+    /**
+     * Calls {@code watcher} with every new mapping, when the router creates it (in the SYN's
+     * event, before the SYN goes on): a test can act between two connections of a host.
+     */
+    public void onNewMapping(Consumer<NewMapping> watcher) {
+        mappingWatchers.add(watcher);
+    }
+
     /** @return the live conntrack entries, one line each */
     public List<String> conntrackEntries() {
         return conntrack.describe();
@@ -112,13 +135,18 @@ public final class NatRouter implements Node {
                 trace("drop-untracked", s);
                 return;
             }
-            Endpoint mapped = PortMapping.choose(config, publicIp, original, conntrack, sim.random());
+            Endpoint mapped = config.mapping() == NatMapping.SEQUENTIAL
+                    ? PortMapping.sequential(config, publicIp, original, conntrack, sequence++)
+                    : PortMapping.choose(config, publicIp, original, conntrack, sim.random());
             if (mapped == null) {
                 trace("drop-no-port", s);
                 return;
             }
             e = conntrack.create(original, mapped);
             trace("new-mapping", e.toString());
+            NewMapping m = new NewMapping(original.src().toSocketAddress(), original.dst().toSocketAddress(),
+                    mapped.toSocketAddress());
+            List.copyOf(mappingWatchers).forEach(w -> w.accept(m));
         }
         if (tracked(e, s, false)) {
             wanPort.send(s.dstIp(), s.withSource(e.mapped()));

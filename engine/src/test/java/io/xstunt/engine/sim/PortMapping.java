@@ -10,7 +10,8 @@ import java.util.random.RandomGenerator;
  * a local port that lies in the range is kept; else the mapping an existing entry gives the same
  * local address and port (find_appropriate_src), if it lies in the range; for
  * {@link NatMapping#PRESERVE}, whose range does not restrict ports, the local port itself. Last, a
- * random port of the range.
+ * random port of the range. {@link NatMapping#SEQUENTIAL} is {@link #sequential}: the rule's
+ * counter decides alone.
  */
 final class PortMapping {
     /** Random ports tried before giving up (Linux tries at most 128). */
@@ -48,6 +49,17 @@ final class PortMapping {
             }
         }
         return null;
+    }
+
+    /**
+     * natlab's {@code numgen inc mod N map {...}}: the {@code sequence}-th new connection's port,
+     * LO + (sequence mod N)·STEP over the offset range; a one-port range, so a port taken towards
+     * the same remote leaves no choice (null: the SYN is dropped).
+     */
+    static Endpoint sequential(NatConfig config, int publicIp, Flow original, Conntrack conntrack, long sequence) {
+        int slots = (config.offsetHigh() - config.offsetLow()) / config.seqStep() + 1;
+        int port = config.offsetLow() + (int) (sequence % slots) * config.seqStep();
+        return free(conntrack, original.dst(), publicIp, port) ? new Endpoint(publicIp, port) : null;
     }
 
     private static boolean free(Conntrack conntrack, Endpoint remote, int publicIp, int port) {

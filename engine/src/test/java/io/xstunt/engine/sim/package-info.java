@@ -93,7 +93,10 @@
  *     existing entry's mapping for the same source, else random in the range: natlab's "What offset
  *     really does"); a mapping found for a source is reused for every destination while any entry
  *     (TIME_WAIT included) holds it. Two hosts on the same local port and destination get different
- *     public ports.</li>
+ *     public ports. {@code sequential} ({@code snat to PUB : numgen inc mod N map {...}}, issue 11):
+ *     the i-th new connection through the router, from any host, gets the range's start + i·STEP
+ *     ({@code --seq-step}); other hosts' connections disturb a prober's sequence
+ *     ({@code NatRouter.onNewMapping} lets a test place them between two probes).</li>
  * <li>conntrack: an entry per outbound SYN, with Linux's timeouts (SYN_SENT 120 s, ESTABLISHED 5
  *     days, TIME_WAIT 120 s, ...); a new SYN on a TIME_WAIT or CLOSE entry starts a new one; return
  *     traffic and ICMP errors (RELATED, translated back) come in only from the exact remote

@@ -59,7 +59,7 @@ enum Site {
      * @return the fingerprint STUNT probing must find here (natlab's checks of scenarios 1, 5, 6):
      *     a public host or a port-preserving NAT maps every connection of a local port to that
      *     port; offset keeps one public port per local port (a cone, not preserving); random picks
-     *     a new port per connection
+     *     a new port per connection; sequential (undisturbed) steps by its {@code --seq-step}
      */
     String fingerprint(NatLab lab) {
         NatRouter nat = nat(lab);
@@ -68,6 +68,7 @@ enum Site {
             case PRESERVE -> "TCP PORT-PRESERVING CONE";
             case OFFSET -> "TCP NOT-PORT-PRESERVING CONE";
             case RANDOM -> "TCP NOT-PORT-PRESERVING RANDOM-SYMMETRIC";
+            case SEQUENTIAL -> "TCP NOT-PORT-PRESERVING DELTA-" + nat.config().seqStep() + "-SYMMETRIC";
         };
     }
 }

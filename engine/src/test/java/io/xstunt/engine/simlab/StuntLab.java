@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * natlab's lab with the real STUNT server on {@code srv} and real clients on its hosts: the
@@ -91,8 +92,13 @@ final class StuntLab {
 
     /** XInit of {@code id} on {@code host}: probes the NAT and registers, within {@link #REGISTRATION}. */
     StuntClient register(SimHost host, String id, PunchStrategy strategy, Duration timeout) {
+        return register(host, id, clientConfig(strategy, timeout));
+    }
+
+    /** XInit of {@code id} on {@code host} with {@code config}, within {@link #REGISTRATION}. */
+    StuntClient register(SimHost host, String id, ClientConfig config) {
         return net().await("XInit of '" + id + "' on " + host + " (" + lab.options() + ")",
-                StuntClient.register(host.network(), clientConfig(strategy, timeout), id), REGISTRATION);
+                StuntClient.register(host.network(), config, id), REGISTRATION);
     }
 
     /** @return a fresh pair number: IDs l{n} and c{n}, as natlab names its attempts' peers */
@@ -118,10 +124,19 @@ final class StuntLab {
      * connection the payload there and back. Both clients deregister afterwards.
      */
     Attempt attempt(SimHost listenerHost, SimHost connectorHost, PunchStrategy strategy, Duration timeout) {
+        return attempt(listenerHost, id -> clientConfig(strategy, timeout), connectorHost, strategy, timeout);
+    }
+
+    /**
+     * {@link #attempt(SimHost, SimHost, PunchStrategy, Duration)} with the listener's configuration
+     * from {@code listenerConfig}, given the listener's ID (a fingerprint file must name it).
+     */
+    Attempt attempt(SimHost listenerHost, Function<String, ClientConfig> listenerConfig, SimHost connectorHost,
+                    PunchStrategy strategy, Duration timeout) {
         int n = nextPair();
         String lid = "l" + n;
         String cid = "c" + n;
-        StuntClient listener = register(listenerHost, lid, strategy, timeout);
+        StuntClient listener = register(listenerHost, lid, listenerConfig.apply(lid));
         StuntClient connector = register(connectorHost, cid, strategy, timeout);
         Attempt.Builder a = new Attempt.Builder(lab, strategy, listener, connector);
         CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
