@@ -42,7 +42,13 @@ later flags override earlier ones):
                      for the first connection from a local ip:port, then the SAME
                      public port for every later connection from it to any
                      destination while one conntrack entry of it exists (cone)
-  --offset-range LO-HI   range used by offset (default 20000-29999)
+      sequential     nft `snat to PUB : numgen inc mod N map { 0 : LO, 1 : LO+STEP,
+                     ... }` over the offset range: the i-th new connection
+                     through the router, from any host, gets LO + i*STEP (mod
+                     the range): a delta-STEP symmetric NAT whose sequence other
+                     hosts' connections advance (issue 11's disturbed mapping)
+  --offset-range LO-HI   range used by offset and sequential (default 20000-29999)
+  --seq-step N       port step of sequential, 1-1000 (default 2)
   --inboundN POLICY  answer to unsolicited inbound packets on the public side
                      (new connections, and packets conntrack finds invalid)
       drop           silently dropped (default)
@@ -61,6 +67,7 @@ later flags override earlier ones):
 Examples:
   lab.sh up --nat1 preserve --nat2 preserve --inbound1 drop --inbound2 rst
   lab.sh up --nat1 random --nat2 offset --delay 25 --loss 1
+  lab.sh up --nat1 sequential --seq-step 2 --nat2 preserve --delay1 20
   lab.sh exec h1 java -cp ... ; lab.sh selftest ; lab.sh down
 EOF
 }
@@ -192,12 +199,28 @@ private_link() {
   nsip "$h" link set eth0 up
 }
 
+# sequential_map: the numgen map of --natN sequential, "0 : LO, 1 : LO+STEP, ...". A map, not
+# `numgen inc ... offset LO`: nft hands the counter to snat in host byte order as the port's
+# network-order bytes (numgen 20000 came out as port 8270 here, the next as 8526), while a map's
+# values are typed inet_service and stored in network order.
+sequential_map() {
+  local lo=${OFFSET_RANGE%-*} hi=${OFFSET_RANGE#*-}
+  awk -v lo="$lo" -v hi="$hi" -v step="$SEQ_STEP" 'BEGIN {
+    n = int((hi - lo) / step) + 1
+    printf "numgen inc mod %d map { ", n
+    for (i = 0; i < n; i++) printf "%s%d : %d", (i ? ", " : ""), i, lo + i * step
+    printf " }"
+  }'
+}
+
 router_ruleset() { # N MODE INBOUND PUBIP LANNET
   local mode=$2 inb=$3 pub=$4 lan=$5 nat tcp_pol other_pol
   case $mode in
     preserve) nat="oifname \"wan0\" ip saddr $lan masquerade" ;;
     random)   nat="oifname \"wan0\" ip saddr $lan masquerade fully-random" ;;
     offset)   nat="oifname \"wan0\" ip saddr $lan meta l4proto { tcp, udp } snat ip to $pub:$OFFSET_RANGE
+    oifname \"wan0\" ip saddr $lan snat ip to $pub" ;;
+    sequential) nat="oifname \"wan0\" ip saddr $lan meta l4proto { tcp, udp } snat ip to $pub : $(sequential_map)
     oifname \"wan0\" ip saddr $lan snat ip to $pub" ;;
   esac
   case $inb in
@@ -253,7 +276,7 @@ EOF
 
 do_up() {
   NAT1=preserve NAT2=preserve IN1=drop IN2=drop
-  D1=0 D2=0 DSRV=0 DPUB=0 L1=0 L2=0 LIBERAL=0 OFFSET_RANGE=20000-29999
+  D1=0 D2=0 DSRV=0 DPUB=0 L1=0 L2=0 LIBERAL=0 OFFSET_RANGE=20000-29999 SEQ_STEP=2
   while (($#)); do
     local opt=$1
     case $opt in
@@ -277,12 +300,13 @@ do_up() {
       --loss1)      L1=$v ;;
       --loss2)      L2=$v ;;
       --offset-range) OFFSET_RANGE=$v ;;
+      --seq-step)   SEQ_STEP=$v ;;
       *) die "unknown option $opt (see lab.sh help)" ;;
     esac
   done
   local x
   for x in "$NAT1" "$NAT2"; do
-    [[ $x =~ ^(preserve|random|offset)$ ]] || die "bad NAT mode '$x' (preserve|random|offset)"
+    [[ $x =~ ^(preserve|random|offset|sequential)$ ]] || die "bad NAT mode '$x' (preserve|random|offset|sequential)"
   done
   for x in "$IN1" "$IN2"; do
     [[ $x =~ ^(drop|rst|icmp|icmp-admin)$ ]] || die "bad inbound policy '$x' (drop|rst|icmp|icmp-admin)"
@@ -293,6 +317,7 @@ do_up() {
   done
   [[ $OFFSET_RANGE =~ ^([0-9]+)-([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1024 && BASH_REMATCH[1] <= BASH_REMATCH[2] \
      && BASH_REMATCH[2] < 32768)) || die "bad --offset-range '$OFFSET_RANGE' (LO-HI within 1024-32767)"
+  [[ $SEQ_STEP =~ ^[0-9]+$ ]] && ((SEQ_STEP >= 1 && SEQ_STEP <= 1000)) || die "bad --seq-step '$SEQ_STEP' (1-1000)"
   # "0.0" -> 0 so that public_link picks a veth
   D1=$(awk -v d="$D1" 'BEGIN{print d+0}'); D2=$(awk -v d="$D2" 'BEGIN{print d+0}')
   DSRV=$(awk -v d="$DSRV" 'BEGIN{print d+0}'); DPUB=$(awk -v d="$DPUB" 'BEGIN{print d+0}')
@@ -318,6 +343,7 @@ L1=$L1
 L2=$L2
 LIBERAL=$LIBERAL
 OFFSET_RANGE=$OFFSET_RANGE
+SEQ_STEP=$SEQ_STEP
 SRV_IP1=$SRV_IP1
 SRV_IP2=$SRV_IP2
 PUB_IP=$PUB_IP
@@ -385,7 +411,7 @@ EOF
     sysctl_ns "$n" net.ipv4.ip_local_port_range "32768 60999"
   done
 
-  say "NAT rules: nat1=$NAT1/$IN1 nat2=$NAT2/$IN2 offset-range=$OFFSET_RANGE"
+  say "NAT rules: nat1=$NAT1/$IN1 nat2=$NAT2/$IN2 offset-range=$OFFSET_RANGE seq-step=$SEQ_STEP"
   router_ruleset 1 "$NAT1" "$IN1" "$NAT1_PUB" 10.0.1.0/24 | nsx nat1 nft -f -
   router_ruleset 2 "$NAT2" "$IN2" "$NAT2_PUB" 10.0.2.0/24 | nsx nat2 nft -f -
   for i in 1 2; do
@@ -425,7 +451,7 @@ do_status() {
   fi
   if [[ -f $STATE/config.env ]]; then
     echo "config ($STATE/config.env):"
-    grep -E '^(NAT[12]|IN[12]|D[12]|DSRV|DPUB|L[12]|LIBERAL|OFFSET_RANGE)=' "$STATE/config.env" | paste -sd' ' | sed 's/^/  /'
+    grep -E '^(NAT[12]|IN[12]|D[12]|DSRV|DPUB|L[12]|LIBERAL|OFFSET_RANGE|SEQ_STEP)=' "$STATE/config.env" | paste -sd' ' | sed 's/^/  /'
   else
     echo "no state dir $STATE"
   fi

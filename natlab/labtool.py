@@ -15,6 +15,18 @@ Helpers, run inside a namespace with `ip netns exec NS /usr/bin/python3 labtool.
   hold     --to IP:PORT --local-port L --ready FILE --stop FILE [--max-seconds N]
            Keep one connection open (writes the echo line to FILE) until FILE
            --stop exists.
+  disturb  --watch-src IP --watch-dport P ... --after K ... --from NS --to IP:PORT
+           --stop FILE [--max-seconds N]
+           Run in a NAT router's namespace: follow its new TCP connections
+           (conntrack -E -e NEW) and right after the K-th connection (0-based)
+           from IP to one of the ports P, open one connection from namespace NS
+           to IP:PORT (through the same NAT: it takes the next mapping). Prints
+           JSON lines: {"event": "ready", "from": IP} once a first connection
+           from NS was seen (the watch is live), then {"event": "new", "src",
+           "dst", "mapped"} per new connection; ends when FILE --stop exists.
+  connector --to IP:PORT
+           One connection attempt to IP:PORT per line read on stdin, each left
+           open (or refused) until stdin closes; for disturb.
 
 Driver (root namespace): labtool.py selftest --state DIR --prefix xl-
 """
@@ -208,6 +220,88 @@ def cmd_hold(a):
     s.close()
 
 
+def cmd_connector(a):
+    held = []
+    for _ in sys.stdin:
+        c = socket.socket()
+        c.setblocking(False)
+        c.connect_ex(hostport(a.to))  # the SYN leaves now; the answer does not matter
+        held.append(c)
+    for c in held:
+        c.close()
+
+
+def parse_conntrack_new(line):
+    """One `conntrack -E -e NEW -p tcp` line: (src ip, sport, dst ip, dport, mapped sport) or None."""
+    if "[NEW]" not in line:
+        return None
+    f = {}
+    reply = {}
+    for tok in line.split():
+        if "=" not in tok:
+            continue
+        k, v = tok.split("=", 1)
+        (reply if k in f else f)[k] = v
+    try:
+        return f["src"], int(f["sport"]), f["dst"], int(f["dport"]), int(reply["dport"])
+    except (KeyError, ValueError):
+        return None
+
+
+def cmd_disturb(a):
+    after = set(a.after)
+    ct = subprocess.Popen(["conntrack", "-E", "-e", "NEW", "-p", "tcp"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, bufsize=0)
+    conn = subprocess.Popen(["ip", "netns", "exec", a.from_ns, PY, os.path.abspath(__file__), "connector",
+                             "--to", a.to], stdin=subprocess.PIPE, text=True, bufsize=1)
+    seen = 0
+    ready = False
+    pending = b""
+    end = time.monotonic() + a.max_seconds
+    warmed = 0.0
+    try:
+        while time.monotonic() < end and not os.path.exists(a.stop):
+            if not ready and time.monotonic() - warmed > 0.2:
+                # a connection from NS: once its event shows, the watch is live (conntrack -E
+                # may not have subscribed yet when the first one leaves: then another)
+                conn.stdin.write("\n")
+                warmed = time.monotonic()
+            # raw reads: a buffered reader could hold a line back while select() waits
+            r, _, _ = select.select([ct.stdout], [], [], 0.1)
+            if not r:
+                continue
+            chunk = os.read(ct.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                ev = parse_conntrack_new(line.decode(errors="replace"))
+                if ev is None:
+                    continue
+                src, sport, dst, dport, mapped = ev
+                if not ready and "%s:%d" % (dst, dport) == a.to:
+                    print(json.dumps({"event": "ready", "from": src}), flush=True)
+                    ready = True
+                print(json.dumps({"event": "new", "src": "%s:%d" % (src, sport), "dst": "%s:%d" % (dst, dport),
+                                  "mapped": mapped}), flush=True)
+                if ready and src == a.watch_src and dport in a.watch_dport:
+                    if seen in after:
+                        conn.stdin.write("\n")
+                    seen += 1
+    finally:
+        ct.terminate()
+        try:
+            conn.stdin.close()
+        except OSError:
+            pass
+        for p in (ct, conn):
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 # --------------------------------------------------------------------------
 # selftest driver (root namespace)
 # --------------------------------------------------------------------------
@@ -293,6 +387,7 @@ class Selftest:
         mode = {1: c["NAT1"], 2: c["NAT2"]}
         inbound = {1: c["IN1"], 2: c["IN2"]}
         lo, hi = map(int, c["OFFSET_RANGE"].split("-"))
+        step = int(c.get("SEQ_STEP", "2"))
         P1, P2, P3, PH = 17001, 17002, 17003, 17004
         print("natlab selftest: nat1=%s/%s nat2=%s/%s delay1=%s delay2=%s delay-srv=%s delay-pub=%s "
               "loss1=%s%% loss2=%s%% liberal=%s" % (mode[1], inbound[1], mode[2], inbound[2], c["D1"],
@@ -347,6 +442,12 @@ class Selftest:
             elif mode[i] == "random":
                 ok = ip_ok and len(set(ports)) >= 4 and ports.count(L) <= 1
                 self.check(ok, "mapping nat%d random" % i, desc + "; want distinct, != local")
+            elif mode[i] == "sequential":
+                # nothing else crosses the NAT meanwhile: each connection takes the next port
+                ok = ip_ok and all(lo <= p <= hi for p in ports) and all(
+                    b - a == step for a, b in zip(ports, ports[1:]))
+                self.check(ok, "mapping nat%d sequential" % i,
+                           desc + "; want each port %d above the last, in %d-%d" % (step, lo, hi))
             else:
                 L2 = random.randint(40000, 59999)
                 res2 = self.tool(host, "probe", "--local-port", str(L2), "--to", targets[0], "--to", targets[3])
@@ -437,7 +538,7 @@ class Selftest:
         # 8. TCP simultaneous open through both NATs, and the close-and-relisten variant
         cone = all(mode[i] in ("preserve", "offset") for i in (1, 2))
         if not cone:
-            self.skip("simopen", "a NAT is in random mode: the peer's public port cannot be predicted")
+            self.skip("simopen", "a NAT is random or sequential: simopen.py does not predict the peer's next port")
         else:
             for variant in ("simultaneous", "relisten"):
                 r = subprocess.run([PY, os.path.join(HERE, "simopen.py"), "run", "--prefix", self.P,
@@ -508,12 +609,22 @@ def main():
     p.add_argument("--ready", required=True)
     p.add_argument("--stop", required=True)
     p.add_argument("--max-seconds", type=float, default=60)
+    p = sub.add_parser("disturb")
+    p.add_argument("--watch-src", required=True)
+    p.add_argument("--watch-dport", type=int, action="append", required=True)
+    p.add_argument("--after", type=int, action="append", default=[])
+    p.add_argument("--from", dest="from_ns", required=True)
+    p.add_argument("--to", required=True)
+    p.add_argument("--stop", required=True)
+    p.add_argument("--max-seconds", type=float, default=120)
+    p = sub.add_parser("connector")
+    p.add_argument("--to", required=True)
     p = sub.add_parser("selftest")
     p.add_argument("--state", required=True)
     p.add_argument("--prefix", default="xl-")
     a = ap.parse_args()
     {"echo": cmd_echo, "probe": cmd_probe, "synclass": cmd_synclass, "hold": cmd_hold,
-     "selftest": cmd_selftest}[a.cmd](a)
+     "disturb": cmd_disturb, "connector": cmd_connector, "selftest": cmd_selftest}[a.cmd](a)
 
 
 if __name__ == "__main__":

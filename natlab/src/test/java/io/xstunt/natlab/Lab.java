@@ -59,6 +59,8 @@ final class Lab {
             return "nft (nftables) is not installed: run natlab/install-deps.sh";
         } else if (!onPath("ip")) {
             return "ip (iproute2) is not installed: run natlab/install-deps.sh";
+        } else if (!onPath("conntrack")) {
+            return "conntrack (conntrack-tools) is not installed: run natlab/install-deps.sh";
         } else if (!Files.isRegularFile(script())) {
             return "lab script not found at " + script();
         }

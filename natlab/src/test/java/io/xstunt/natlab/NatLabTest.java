@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.xstunt.engine.client.FingerprintFile;
+import io.xstunt.engine.nat.NatAnalysis;
+import io.xstunt.engine.wire.Fingerprint;
+import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.natlab.Peer.Event;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,6 +57,9 @@ class NatLabTest {
     static final int PAYLOAD = 1200;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final AtomicInteger SEQ = new AtomicInteger();
+    /** The echo services' ports (the CLI's server defaults): what the probes go to. */
+    private static final int ECHO_PORT1 = 8124;
+    private static final int ECHO_PORT2 = 8125;
 
     private static boolean labUsable;
     private static long suiteStartNs;
@@ -360,6 +368,99 @@ class NatLabTest {
                 "0 / 0"));
     }
 
+    /** Where h3's connections fall in h1's probe (after which of its four probes, 0-based), and what that makes of it. */
+    enum Disturbance {
+        NONE("undisturbed", List.of(), List.of(2, 2, 2)),
+        ONCE("once (after probe 2)", List.of(1), List.of(2, 4, 2)),
+        TWICE("twice (after probes 1 and 3)", List.of(0, 2), List.of(4, 2, 4));
+
+        final String label;
+        final List<Integer> afterProbes;
+        final List<Integer> deltas;
+
+        Disturbance(String label, List<Integer> afterProbes, List<Integer> deltas) {
+            this.label = label;
+            this.afterProbes = afterProbes;
+            this.deltas = deltas;
+        }
+    }
+
+    @Test
+    @Order(12)
+    @DisplayName("10: a sequential NAT (step 2) disturbed by h3's connections while h1 probes: XSTUNT 1.0's analysis rules and the unanimous ones side by side, a traversal with each")
+    void scenario10DisturbedSequentialMapping() throws Exception {
+        String lab = "--nat1 sequential --seq-step 2 --nat2 preserve --inbound drop --delay1 20";
+        Lab.up(lab.split(" "));
+        startServer();
+        for (Disturbance d : Disturbance.values()) {
+            String prober = "p" + SEQ.incrementAndGet();
+            Peer probe;
+            List<Disturber.NewConnection> seen;
+            // h3 connects to pub's discard port: refused or not, its SYN takes nat1's next port
+            try (Disturber disturber = Disturber.start(testName + "-disturb-" + prober, "nat1", Lab.H1_IP, List.of(ECHO_PORT1, ECHO_PORT2),
+                    d.afterProbes, "h3", Lab.PUB_IP + ":9")) {
+                probe = client("h1", prober, List.of("probe", "--id", prober));
+                assertEquals(0, probe.awaitExit(START), probe.describe());
+                seen = disturber.stop();
+            }
+            Event f = probe.await("fingerprint", Duration.ZERO);
+            Map<String, Object> run = f.obj("probe");
+            int localPort = ((Number) run.get("localPort")).intValue();
+            List<NatAnalysis.Observation> observations = new ArrayList<>();
+            for (Object a : (List<?>) run.get("seen")) {
+                String addr = (String) a;
+                observations.add(new NatAnalysis.Observation(Ipv4.toInt(Ipv4.parse(host(addr))), port(addr)));
+            }
+            List<Integer> deltas = new ArrayList<>();
+            for (int i = 1; i < observations.size(); i++) {
+                deltas.add(observations.get(i).publicPort() - observations.get(i - 1).publicPort());
+            }
+            assertEquals(d.deltas, deltas, "h3's connections fell between h1's probes as planned; nat1 saw: " + seen);
+            NatAnalysis.Nature original = NatAnalysis.analyze(observations, localPort, NatAnalysis.Rules.XSTUNT_1_0);
+            NatAnalysis.Nature unanimous = NatAnalysis.analyze(observations, localPort, NatAnalysis.Rules.UNANIMOUS);
+            Fingerprint probed = FingerprintFile.read(fingerprintPath(prober)).orElseThrow(
+                    () -> new AssertionError("the probe wrote no fingerprint file: " + probe.describe()));
+            assertEquals(description(original, probed), f.str("fingerprint"), "the client reads by XSTUNT 1.0's rules");
+
+            List<String> outcomes = new ArrayList<>();
+            for (NatAnalysis.Nature nature : List.of(original, unanimous)) {
+                Attempt a = attemptOnce("h1", "h2", RACE, 8, lid -> writeFingerprint(lid, nature, probed));
+                assertTrue(a.lRegistered.bool("cached"), "the listener used the fingerprint written for it: "
+                        + a.lRegistered);
+                boolean realStep = nature.increment() == 2;
+                if (realStep) {
+                    assertDirect(a, Lab.NAT1_IP, Lab.NAT2_IP);
+                } else {
+                    assertNull(a.cConnected, "a fingerprint of increment " + nature.increment()
+                            + " predicts a port nat1 does not give:\n" + a.describe());
+                }
+                outcomes.add(a.cConnected != null ? "**direct**, " + ms(a.cConnected.num("totalMs")) + " ms"
+                        : "fails (" + code(a.cError) + ")");
+            }
+            Report.disturbed(new Report.DisturbedRow(d.label, lab, observations.stream()
+                    .map(o -> String.valueOf(o.publicPort())).collect(java.util.stream.Collectors.joining(", ")),
+                    seen.stream().filter(c -> c.source().startsWith(Lab.H3_IP + ":")
+                                    && c.mappedPort() > observations.get(0).publicPort()
+                                    && c.mappedPort() < observations.get(3).publicPort())
+                            .map(c -> String.valueOf(c.mappedPort())).collect(java.util.stream.Collectors.joining(", ")),
+                    description(original, probed), outcomes.get(0), description(unanimous, probed), outcomes.get(1)));
+        }
+    }
+
+    private static String description(NatAnalysis.Nature n, Fingerprint probed) {
+        return n.toFingerprint(probed.clientVersion(), probed.serverVersion(), probed.id(), probed.publicIp()).describe();
+    }
+
+    /** The file a client of ID {@code id} would have written had it read its probe as {@code nature}. */
+    private void writeFingerprint(String id, NatAnalysis.Nature nature, Fingerprint probed) {
+        try {
+            FingerprintFile.write(fingerprintPath(id), nature.toFingerprint(probed.clientVersion(),
+                    probed.serverVersion(), id, probed.publicIp()));
+        } catch (java.io.IOException e) {
+            throw new AssertionError("cannot write the fingerprint file of " + id + ": " + e, e);
+        }
+    }
+
     // ------------------------------------------------------------------ one attempt
 
     /**
@@ -480,10 +581,17 @@ class NatLabTest {
     }
 
     private Attempt attemptOnce(String listenerNs, String connectorNs, String strategy, int timeoutS) {
+        return attemptOnce(listenerNs, connectorNs, strategy, timeoutS, lid -> { });
+    }
+
+    /** {@link #attemptOnce(String, String, String, int)}; {@code beforeListener} gets the listener's ID before it starts. */
+    private Attempt attemptOnce(String listenerNs, String connectorNs, String strategy, int timeoutS,
+                                Consumer<String> beforeListener) {
         Attempt a = new Attempt();
         int n = SEQ.incrementAndGet();
         String lid = "l" + n;
         String cid = "c" + n;
+        beforeListener.accept(lid);
         a.payload = payload();
         a.connectorId = cid;
         a.listener = listen(listenerNs, lid, "--count", "1", "--strategy", strategy, "--timeout",
@@ -607,9 +715,12 @@ class NatLabTest {
     private Peer client(String ns, String id, List<String> args) {
         List<String> all = new ArrayList<>(args);
         // a fresh fingerprint file per peer and test: a cached one would hide the NAT under test
-        all.addAll(List.of("--server", SERVER, "--fingerprint",
-                fingerprints.resolve(testName + "-" + id + ".fp").toString()));
+        all.addAll(List.of("--server", SERVER, "--fingerprint", fingerprintPath(id).toString()));
         return start(ns, id, all);
+    }
+
+    private Path fingerprintPath(String id) {
+        return fingerprints.resolve(testName + "-" + id + ".fp");
     }
 
     private Peer start(String ns, String name, List<String> args) {

@@ -46,6 +46,14 @@ final class Peer implements AutoCloseable {
             return n.doubleValue();
         }
 
+        boolean bool(String name) {
+            Object v = fields.get(name);
+            if (!(v instanceof Boolean b)) {
+                throw new AssertionError("no boolean '" + name + "' in " + fields);
+            }
+            return b;
+        }
+
         @SuppressWarnings("unchecked")
         Map<String, Object> obj(String name) {
             Object v = fields.get(name);
@@ -92,6 +100,16 @@ final class Peer implements AutoCloseable {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.xstunt.cli.XstuntCli"));
         cmd.addAll(args);
         cmd.add("--json");
+        return run(name, cmd);
+    }
+
+    /**
+     * Starts {@code cmd}, a process that prints one JSON object per line on stdout (its events);
+     * its stderr goes to the log file.
+     *
+     * @param name for messages and the log file
+     */
+    static Peer run(String name, List<String> cmd) {
         try {
             Files.createDirectories(LOGS);
             Path log = LOGS.resolve(name + ".log");
@@ -225,10 +243,11 @@ final class Peer implements AutoCloseable {
         return sb.toString();
     }
 
-    /** Kills the process (and waits, bounded, for it to go). */
+    /** Kills the process and what it started (and waits, bounded, for it to go). */
     @Override
     public void close() {
         if (process.isAlive()) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
         }
         try {

@@ -24,6 +24,24 @@ final class Report {
     /** This run's page. */
     static final Path PAGE = Path.of("target", "NAT-LAB.md");
     private static volatile String scenario9 = "not measured in this run";
+    private static final List<DisturbedRow> DISTURBED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * One run of scenario 10: how h3's connections fell into h1's probe, and what each rule set
+     * made of it.
+     *
+     * @param disturbance where h3's connections fell
+     * @param lab the lab's options
+     * @param probePorts the public ports of h1's four probes
+     * @param h3Ports the public ports h3's connections took between h1's first and last probe
+     * @param original the fingerprint by XSTUNT 1.0's rules (the client's)
+     * @param originalTraversal the traversal with it
+     * @param unanimous the fingerprint by the unanimous rules (the client's before issue 11)
+     * @param unanimousTraversal the traversal with it
+     */
+    record DisturbedRow(String disturbance, String lab, String probePorts, String h3Ports, String original,
+                        String originalTraversal, String unanimous, String unanimousTraversal) {
+    }
 
     private Report() {
     }
@@ -32,9 +50,16 @@ final class Report {
         scenario9 = ok + " of " + runs;
     }
 
+    static void disturbed(DisturbedRow row) {
+        DISTURBED.add(row);
+    }
+
     static void write(List<Results.Row> rows, double wallS) throws IOException {
-        List<String> missing = SCENARIOS.stream()
-                .filter(s -> rows.stream().noneMatch(r -> r.scenario().startsWith(s))).map(String::strip).toList();
+        List<String> missing = new java.util.ArrayList<>(SCENARIOS.stream()
+                .filter(s -> rows.stream().noneMatch(r -> r.scenario().startsWith(s))).map(String::strip).toList());
+        if (DISTURBED.size() < 3) {
+            missing.add("10");
+        }
         String scenarios = missing.isEmpty() ? COMPLETE : "Scenarios: a partial run (not measured: "
                 + String.join(", ", missing) + "); natlab/report.sh publishes complete runs only.";
         String stamp = "Measured on commit " + Lab.commit() + ", " + LocalDate.now(ZoneOffset.UTC) + " (UTC).";
@@ -62,6 +87,48 @@ final class Report {
                 + "| --- | --- | --- | --- |\n");
         cells.forEach((k, v) -> sb.append("| ").append(k).append(" | ").append(v.getOrDefault("race", "-"))
                 .append(" | ").append(v.getOrDefault("original", "not run")).append(" |\n"));
+        return sb.toString();
+    }
+
+    /** Scenario 10's table: both rule sets of XAnalyzeNature side by side on the disturbed sequential NAT. */
+    static String disturbedSection() {
+        StringBuilder sb = new StringBuilder("""
+                ## Scenario 10: a disturbed mapping, XSTUNT 1.0's analysis rules and the unanimous ones
+
+                nat1 is a sequential NAT (`--nat1 sequential --seq-step 2`: nft `snat to 203.0.113.1 : numgen inc
+                mod N map { 0 : 20000, 1 : 20002, ... }`, every new connection through it, from any host, gets
+                the next port), nat2 preserves ports. While h1 registers and probes its NAT (four echo queries
+                from one local port), h3, behind the same NAT, opens connections right after chosen probes
+                (`labtool.py disturb` follows nat1's `conntrack -E` and connects from h3 to pub): each takes a
+                port out of h1's sequence. The four observed ports are read by both rule sets of
+                XAnalyzeNature: **XSTUNT 1.0's** (the client's now: the difference that occurs at least twice,
+                else RANDOM) and the **unanimous** ones (the client's before issue 11: every difference must
+                agree). Then h1 listens with each rule set's fingerprint (written to its fingerprint file, as a
+                client that probed with those rules would have kept it) and h2 connects (RACE, no background
+                connections): the prediction, the port XPredict saw plus the increment, holds only with the
+                NAT's real step of 2; RANDOM predicts +1.
+
+                | h3's connections | h1's probe: public ports | h3's ports meanwhile | XSTUNT 1.0 rules | traversal | unanimous rules | traversal |
+                | --- | --- | --- | --- | --- | --- | --- |
+                """);
+        if (DISTURBED.isEmpty()) {
+            sb.append("| not measured in this run | | | | | | |\n");
+        }
+        for (DisturbedRow r : DISTURBED) {
+            sb.append("| ").append(String.join(" | ", r.disturbance(), r.probePorts(), r.h3Ports().isEmpty() ? "-"
+                    : r.h3Ports(), "`" + r.original() + "`", r.originalTraversal(), "`" + r.unanimous() + "`",
+                    r.unanimousTraversal())).append(" |\n");
+        }
+        sb.append("""
+
+                Lab: `%s`. Disturbed once, XSTUNT 1.0's rules still read the step (two of three differences
+                are 2) and the traversal connects; the unanimous rules call the NAT random, and it fails.
+                Disturbed twice in the pattern 4, 2, 4, XSTUNT 1.0's rules read DELTA-4, which is wrong, and
+                fail too: the rules are the original's, guesses included. The engine's
+                `NatAnalysisTest` checks over random runs that they find every increment the unanimous rules
+                find, and the simulated lab (`DisturbedMappingTest`) runs the same three cases.
+
+                """.formatted(DISTURBED.isEmpty() ? "-" : DISTURBED.get(0).lab()));
         return sb.toString();
     }
 
@@ -110,6 +177,7 @@ final class Report {
                 + " initial retransmission timeout, which shows up as one long phase.\n\n");
         sb.append("Scenario 9 (both NATs answer unsolicited SYNs with RST, 10 ms one-way delay): ")
                 .append(scenario9).append(" rendezvous got a direct connection.\n\n");
+        sb.append(disturbedSection());
         sb.append("""
                 ## Which strategy works on which NAT, and why
 
