@@ -31,7 +31,9 @@ import java.util.function.UnaryOperator;
  * the real server from the client's own address (so the server sees the client's public IP), with
  * ServerInfo's echo ports pointing to this front's echo service and its reserved ports zeroed, as an
  * original server leaves them. Runs on its own loop; nothing blocks. Clients of the reference's
- * variant that do not ask for the extensions (an original server answers none).
+ * variant that do not ask for the extensions (an original server answers none). With
+ * {@code poolOnIp2}, the echo service on IP2 reports the client's address 100 higher in its last
+ * byte: what probes through a NAT with a pool of public addresses see.
  */
 final class QuirkyServerFront implements AutoCloseable {
     private static final WireVariant V = WireVariant.ID32;
@@ -43,6 +45,7 @@ final class QuirkyServerFront implements AutoCloseable {
     private final EventLoop loop;
     private final InetSocketAddress logService;
     private final UnaryOperator<byte[]> announcement;
+    private final boolean poolOnIp2;
     private final List<TcpAcceptor> acceptors = new ArrayList<>();
     private final List<Connection> echoConnections = new ArrayList<>();
     private final TcpAcceptor log;
@@ -50,10 +53,11 @@ final class QuirkyServerFront implements AutoCloseable {
     private int echoConnectionsOpened;
 
     QuirkyServerFront(InetAddress ip1, InetAddress ip2, InetSocketAddress logService,
-                      UnaryOperator<byte[]> announcement) throws Exception {
+                      UnaryOperator<byte[]> announcement, boolean poolOnIp2) throws Exception {
         this.loop = EventLoop.open("quirky-server").start();
         this.logService = logService;
         this.announcement = announcement;
+        this.poolOnIp2 = poolOnIp2;
         CompletableFuture<TcpAcceptor> f = new CompletableFuture<>();
         loop.execute(() -> {
             try {
@@ -84,10 +88,10 @@ final class QuirkyServerFront implements AutoCloseable {
     /** Binds one echo port on IP1 and the same port on IP2 (tries again if IP2 has it taken). */
     private int echoOnBoth(InetAddress ip1, InetAddress ip2) throws IOException {
         for (int attempt = 0; ; attempt++) {
-            TcpAcceptor first = TcpAcceptor.open(loop, new InetSocketAddress(ip1, 0), 64, (a, in) -> echo(in));
+            TcpAcceptor first = TcpAcceptor.open(loop, new InetSocketAddress(ip1, 0), 64, (a, in) -> echo(in, 0));
             try {
                 acceptors.add(TcpAcceptor.open(loop, new InetSocketAddress(ip2, first.address().getPort()), 64,
-                        (a, in) -> echo(in)));
+                        (a, in) -> echo(in, poolOnIp2 ? 100 : 0)));
                 acceptors.add(first);
                 return first.address().getPort();
             } catch (BindException taken) {
@@ -99,14 +103,14 @@ final class QuirkyServerFront implements AutoCloseable {
         }
     }
 
-    /** The reply, and the connection left open for as long as the client keeps it. */
-    private void echo(Incoming in) {
+    /** The reply ({@code ipShift} added to the address seen), and the connection left open for as long as the client keeps it. */
+    private void echo(Incoming in, int ipShift) {
         try {
             Connection c = in.adopt(ConnectionListener.DISCARD, 64, TcpConnection.DEFAULT_MAX_OUTBOUND,
                     SocketSpec.DEFAULTS);
             InetSocketAddress from = in.remoteAddress();
             ByteBuffer reply = ByteBuffer.allocate(V.echoSize());
-            Echo.writeAddress(reply, V, Ipv4.toInt(from.getAddress()), from.getPort());
+            Echo.writeAddress(reply, V, Ipv4.toInt(from.getAddress()) + ipShift, from.getPort());
             c.send(reply.flip());
             echoConnections.add(c);
             echoConnectionsOpened++;

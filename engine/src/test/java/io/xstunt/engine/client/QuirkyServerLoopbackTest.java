@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
 import io.xstunt.engine.wire.Ipv4;
@@ -13,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,10 +50,9 @@ class QuirkyServerLoopbackTest {
     void aServerWhoseEchoNeverClosesAndWhoseRolesAreOthersServesOurClients() throws Exception {
         try (EventLoop serverLoop = EventLoop.open("server").start();
              EventLoop clientLoop = EventLoop.open("clients").start()) {
-            StuntServer server = StuntServer.start(serverLoop, ServerConfig.builder(IP1, IP2).logPort(0).commPort(0)
-                    .echoPort1(0).echoPort2(0).build()).get(WAIT_S, TimeUnit.SECONDS);
+            StuntServer server = startServer(serverLoop);
             try (QuirkyServerFront front = new QuirkyServerFront(IP1, IP2, server.logAddress(),
-                    QuirkyServerLoopbackTest::otherRoles)) {
+                    QuirkyServerLoopbackTest::otherRoles, false)) {
                 StuntClient alice = register(clientLoop, server, front, "127.0.0.71", "alice");
                 StuntClient bob = register(clientLoop, server, front, "127.0.0.72", "bob");
                 assertEquals(2 * EchoProbe.QUERIES, front.echoConnectionsOpened(),
@@ -77,6 +78,44 @@ class QuirkyServerLoopbackTest {
                 server.close();
             }
         }
+    }
+
+    /**
+     * The original does not fail when its probes saw different public IPs (a NAT with a pool of
+     * addresses): it records the log service's view of the client. Neither does ours, and a
+     * rendezvous still works (XPredict asks IP1's echo, which sees the pool's first address).
+     */
+    @Test
+    void probesThatSeeTwoPublicAddressesStillRegisterWithTheLogServicesView() throws Exception {
+        try (EventLoop serverLoop = EventLoop.open("server").start();
+             EventLoop clientLoop = EventLoop.open("clients").start()) {
+            StuntServer server = startServer(serverLoop);
+            try (QuirkyServerFront front = new QuirkyServerFront(IP1, IP2, server.logAddress(), r -> r, true)) {
+                StuntClient alice = register(clientLoop, server, front, "127.0.0.73", "alice");
+                StuntClient bob = register(clientLoop, server, front, "127.0.0.74", "bob");
+                NatAnalysis.ProbeRun run = alice.probeRun();
+                assertEquals(List.of("127.0.0.73", "127.0.0.73", "127.0.0.173", "127.0.0.173"), run.observations()
+                        .stream().map(o -> Ipv4.toString(o.publicIp())).toList(), run.toString());
+                assertEquals(Ipv4.toInt(Ipv4.parse("127.0.0.73")), alice.fingerprint().publicIp(),
+                        "the log service's view, as XProbe records g_nClientIP");
+                assertEquals("TCP PORT-PRESERVING CONE", alice.fingerprint().describe());
+
+                Rendezvous out = alice.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+                Rendezvous in = bob.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+                try (SocketChannel a = out.socketChannel(); SocketChannel b = in.socketChannel()) {
+                    assertEquals("across", LoopbackEndToEndTest.roundTrip(a, b, "across"));
+                }
+                alice.close();
+                bob.close();
+            } finally {
+                server.close();
+            }
+        }
+    }
+
+    private static StuntServer startServer(EventLoop loop) throws Exception {
+        return StuntServer.start(loop, ServerConfig.builder(IP1, IP2).logPort(0).commPort(0).echoPort1(0).echoPort2(0)
+                .build()).get(WAIT_S, TimeUnit.SECONDS);
     }
 
     private StuntClient register(EventLoop loop, StuntServer server, QuirkyServerFront front, String local, String id)
