@@ -31,11 +31,16 @@ import java.util.Objects;
  * @param autoReRegister when the log connection to the server is lost (server restart), register
  *     the same ID again on its own, retrying with a growing delay until it succeeds or the client
  *     is closed; in between, connect and listen fail with ERR_CONNECT
+ * @param relayMode whether a pair that cannot punch is relayed through the server (relay
+ *     extension, only with an xstunt server and an xstunt peer that both agree; with anyone else
+ *     the rendezvous is XSTUNT 1.0's): {@code DIRECT_ONLY} never, {@code RELAY_ALLOWED} (the
+ *     default) when both NATs are random or the punch gave up, {@code RELAY_ONLY} at once (tests)
  */
 public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int logPort, int commPort,
                            Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
                            Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
-                           byte[] sharedSecret, boolean extensions, boolean autoReRegister) {
+                           byte[] sharedSecret, boolean extensions, boolean autoReRegister,
+                           io.xstunt.engine.wire.RelayFrame.Mode relayMode) {
     /** Checks every field. */
     public ClientConfig {
         if (sharedSecret != null) {
@@ -47,6 +52,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         Objects.requireNonNull(serverIp1, "serverIp1");
         Objects.requireNonNull(serverIp2, "serverIp2");
         Objects.requireNonNull(punchStrategy, "punchStrategy");
+        Objects.requireNonNull(relayMode, "relayMode");
         checkPort(logPort, "logPort");
         checkPort(commPort, "commPort");
         checkPositive(commTimeout, "commTimeout");
@@ -68,7 +74,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
     public String toString() {
         return "ClientConfig[server " + serverIp1.getHostAddress() + "/" + serverIp2.getHostAddress() + ", log "
                 + logPort + ", comm " + commPort + ", local " + localAddress + ", " + punchStrategy + ", secret "
-                + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + "]";
+                + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + ", " + relayMode + "]";
     }
 
     private static void checkPort(int port, String what) {
@@ -103,6 +109,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         b.sharedSecret = sharedSecret;
         b.extensions = extensions;
         b.autoReRegister = autoReRegister;
+        b.relayMode = relayMode;
         return b;
     }
 
@@ -122,6 +129,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private byte[] sharedSecret;
         private boolean extensions = true;
         private boolean autoReRegister;
+        private io.xstunt.engine.wire.RelayFrame.Mode relayMode = io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ALLOWED;
 
         private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
             this.serverIp1 = serverIp1;
@@ -200,11 +208,17 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             return this;
         }
 
+        /** @param mode whether a pair that cannot punch is relayed (default RELAY_ALLOWED) */
+        public Builder relayMode(io.xstunt.engine.wire.RelayFrame.Mode mode) {
+            this.relayMode = mode;
+            return this;
+        }
+
         /** @return the configuration */
         public ClientConfig build() {
             return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
                     punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret,
-                    extensions, autoReRegister);
+                    extensions, autoReRegister, relayMode);
         }
     }
 }

@@ -32,11 +32,20 @@ final class ConnectCall {
     final long startNs;
     final long deadlineNs;
     final Map<String, Duration> phases = new LinkedHashMap<>();
+    /** The relayed session this call is the way back to direct from (the client's own call), else 0. */
+    final int upgradeOf;
+    /** The announcement said the server relays this pair (relay extension). */
+    boolean relayOffered;
     private Stage stage = Stage.COMM;
     private Echo announcement;
     private long answeredNs;
 
     ConnectCall(String peerId, long startNs, long deadlineNs) {
+        this(peerId, startNs, deadlineNs, 0);
+    }
+
+    ConnectCall(String peerId, long startNs, long deadlineNs, int upgradeOf) {
+        this.upgradeOf = upgradeOf;
         this.peerId = peerId;
         this.startNs = startNs;
         this.deadlineNs = deadlineNs;
@@ -76,6 +85,11 @@ final class ConnectCall {
     boolean announced(Echo e) {
         announcement = e;
         return stage == Stage.ANNOUNCE;
+    }
+
+    /** @return the announcement (once it arrived) */
+    Echo announcement() {
+        return announcement;
     }
 
     /** The rendezvous starts now; @return the announcement it starts from */

@@ -337,12 +337,30 @@ final class Registrar extends Procedure<Registrar.Action> {
 
     /** Queues a session announcement; only an IDLE registration gets one. */
     void handleAnnouncement(Echo announcement, long nowNs) {
+        handleAnnouncement(announcement, 0, nowNs);
+    }
+
+    /**
+     * Queues a session announcement with the relay extension's flags, which only a client that
+     * asked for the extensions gets (an original client's padding stays 0).
+     */
+    void handleAnnouncement(Echo announcement, int relayFlags, long nowNs) {
         if (state != State.IDLE) {
             return;
         }
         ByteBuffer b = ByteBuffer.allocate(Echo.SIZE);
         announcement.write(b);
+        if (extended && relayFlags != 0) {
+            io.xstunt.engine.wire.RelayFrame.writeAnnouncementFlags(b, 0, relayFlags);
+        }
         out.send(b.flip());
+    }
+
+    /** Queues a relay's end notice; only an IDLE registration that asked for the extensions gets one. */
+    void handleRelayNotice(io.xstunt.engine.wire.RelayNotice notice, long nowNs) {
+        if (state == State.IDLE && extended) {
+            out.send(notice.encode());
+        }
     }
 
     /** The registry disconnects this registration (deregistered, or a PROBE registration replaced). */

@@ -46,13 +46,16 @@ import java.util.Objects;
  *     extension; original clients are then refused); null: anyone may (the original behaviour)
  * @param requireTokens strict mode: MSG_CONNECT and MSG_DEREGISTER must carry the holder token,
  *     the public-IP rule alone is not enough (original clients can then only register and listen)
+ * @param relay whether and within which limits the server relays pairs that cannot punch (relay
+ *     extension, between extension clients only)
  */
 public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int commPort, int echoPort1,
                            int echoPort2, int serverVersion, int requiredBuild, Duration sessionTimeout,
                            Duration handshakeTimeout, Duration probeTimeout, int maxLogLine, int maxRelayBacklog,
                            int backlog, int maxClients, int maxConnectionsPerSource, int maxSessions,
                            int maxPendingAnnouncements, int maxAnnouncementsPerSecond, Duration idleTimeout,
-                           Duration originalIdleTimeout, byte[] sharedSecret, boolean requireTokens) {
+                           Duration originalIdleTimeout, byte[] sharedSecret, boolean requireTokens,
+                           RelayLimits relay) {
     /** Default {@link #sessionTimeout()}. */
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
     /** Default {@link #handshakeTimeout()}. */
@@ -86,6 +89,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
     /** Checks every field; the message names the field and the value. */
     public ServerConfig {
         Objects.requireNonNull(ip1, "ip1");
+        Objects.requireNonNull(relay, "relay");
         Objects.requireNonNull(ip2, "ip2");
         if (ip1.equals(ip2)) {
             throw new IllegalArgumentException("ip1 and ip2 must differ (NAT probing compares mappings"
@@ -165,7 +169,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         return "ServerConfig[" + ip1.getHostAddress() + "/" + ip2.getHostAddress() + ", log " + logPort + ", comm "
                 + commPort + ", echo " + echoPort1 + "/" + echoPort2 + ", maxClients " + maxClients
                 + ", maxConnectionsPerSource " + maxConnectionsPerSource + ", maxSessions " + maxSessions
-                + ", secret " + (sharedSecret == null ? "off" : "on") + ", requireTokens " + requireTokens + "]";
+                + ", secret " + (sharedSecret == null ? "off" : "on") + ", requireTokens " + requireTokens + ", " + relay + "]";
     }
 
     private static void checkRange(int v, int min, int max, String what) {
@@ -223,6 +227,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         private Duration originalIdleTimeout = Duration.ZERO;
         private byte[] sharedSecret;
         private boolean requireTokens;
+        private RelayLimits relay = RelayLimits.DEFAULTS;
 
         private Builder(Inet4Address ip1, Inet4Address ip2) {
             this.ip1 = ip1;
@@ -355,6 +360,12 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
             return this;
         }
 
+        /** @param limits whether and within which limits pairs that cannot punch are relayed */
+        public Builder relay(RelayLimits limits) {
+            this.relay = limits;
+            return this;
+        }
+
         /**
          * @return the configuration
          * @throws IllegalArgumentException naming the first invalid field
@@ -363,7 +374,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
             return new ServerConfig(ip1, ip2, logPort, commPort, echoPort1, echoPort2, serverVersion,
                     requiredBuild, sessionTimeout, handshakeTimeout, probeTimeout, maxLogLine, maxRelayBacklog,
                     backlog, maxClients, maxConnectionsPerSource, maxSessions, maxPendingAnnouncements,
-                    maxAnnouncementsPerSecond, idleTimeout, originalIdleTimeout, sharedSecret, requireTokens);
+                    maxAnnouncementsPerSecond, idleTimeout, originalIdleTimeout, sharedSecret, requireTokens, relay);
         }
     }
 }

@@ -69,7 +69,7 @@ class LogServiceTest {
 
             @Override
             public void announce(Holder holder, Echo announcement) {
-                log.announce(holder, announcement);
+                log.announce(holder, announcement, 0);
             }
         });
     }
