@@ -38,8 +38,10 @@ public final class XstuntOptions {
     private final byte[] sharedSecret;
     private final boolean extensions;
     private final boolean autoReRegister;
+    private final RelayMode relayMode;
 
     private XstuntOptions(Builder b) {
+        this.relayMode = b.relayMode;
         this.logPort = b.logPort;
         this.commPort = b.commPort;
         this.localAddress = b.localAddress;
@@ -116,6 +118,11 @@ public final class XstuntOptions {
         return punchStrategy;
     }
 
+    /** @return whether a pair that cannot punch is relayed through the server */
+    public RelayMode relayMode() {
+        return relayMode;
+    }
+
     /** The engine's configuration for a server: these options. */
     ClientConfig clientConfig(Inet4Address serverIp1, Inet4Address serverIp2) {
         return ClientConfig.builder(serverIp1, serverIp2)
@@ -131,6 +138,7 @@ public final class XstuntOptions {
                 .sharedSecret(sharedSecret)
                 .extensions(extensions)
                 .autoReRegister(autoReRegister)
+                .relayMode(relayMode.engine())
                 .build();
     }
 
@@ -151,8 +159,19 @@ public final class XstuntOptions {
         private byte[] sharedSecret;
         private boolean extensions = true;
         private boolean autoReRegister;
+        private RelayMode relayMode = RelayMode.RELAY_ALLOWED;
 
         private Builder() {
+        }
+
+        /**
+         * @param mode whether a pair that cannot punch is relayed through the server (default
+         *     {@link RelayMode#RELAY_ALLOWED}; needs an xstunt server that relays and a peer that
+         *     allows it, and {@link #extensions} on)
+         */
+        public Builder relayMode(RelayMode mode) {
+            this.relayMode = Objects.requireNonNull(mode, "mode");
+            return this;
         }
 
         /** @param port the server's log service port ({@code SERVER_LOG_PORT}, default 8123) */
