@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The I/O of XInit's registration: a {@link Registration} and, when it probes, an
  * {@link EchoProbe} and its {@link EchoQuery}s, each on its driver, and the fingerprint file write
- * (on a virtual thread: file I/O never runs on the network's thread). Ends with the registered log
- * connection handed to the owner, or a failure. Network thread only, except the fingerprint write.
+ * ({@link Network#executeBlocking}: file I/O never runs on the network's thread). Ends with the
+ * registered log connection handed to the owner, or a failure. Network thread only, except the
+ * fingerprint write.
  */
 final class RegistrationIo {
     private static final Logger LOG = LoggerFactory.getLogger(RegistrationIo.class);
@@ -111,7 +112,7 @@ final class RegistrationIo {
             stored.complete(null);
             return;
         }
-        Thread.ofVirtual().name("xstunt-fingerprint-write").start(() -> {
+        network.executeBlocking("xstunt-fingerprint-write", () -> {
             try {
                 FingerprintFile.write(config.fingerprintFile(), f);
             } catch (IOException | RuntimeException e) {

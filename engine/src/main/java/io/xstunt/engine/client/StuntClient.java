@@ -91,7 +91,7 @@ public final class StuntClient implements AutoCloseable {
             return result;
         }
         // XReadFingerprint is file I/O: never on the network's thread
-        Thread.ofVirtual().name("xstunt-fingerprint-read").start(() -> {
+        network.executeBlocking("xstunt-fingerprint-read", () -> {
             Fingerprint cached = FingerprintFile.read(config.fingerprintFile()).orElse(null);
             try {
                 network.execute(() -> RegistrationIo.start(network, config, id, cached, new RegistrationIo.Outcome() {

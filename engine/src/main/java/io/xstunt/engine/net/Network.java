@@ -9,7 +9,7 @@ import java.net.InetSocketAddress;
  * sockets. {@code io.xstunt.engine.tcp.NioNetwork} runs it on an {@code EventLoop} with real
  * sockets; the engine's tests run the very same client and server code on a simulated network
  * with NATs and a fake clock. Every method runs on the network's own thread, except
- * {@link #execute}.
+ * {@link #execute} and {@link #executeBlocking}.
  */
 public interface Network {
     /** @return the clock every deadline is on, in nanoseconds (monotonic, wraps safely: compare with {@code a - b < 0}) */
@@ -29,6 +29,18 @@ public interface Network {
 
     /** Runs {@code task} on this network's thread: at once if called there, else soon. Safe from any thread. */
     void execute(Runnable task);
+
+    /**
+     * Runs {@code task}, which may block (file I/O), off this network's thread; the task hands
+     * what it found back with {@link #execute}. Safe from any thread. By default on a new virtual
+     * thread; a simulated network runs it at once on its own thread, so that its virtual clock
+     * cannot move on while the task runs (a seed then replays the run).
+     *
+     * @param name the thread's name, for dumps
+     */
+    default void executeBlocking(String name, Runnable task) {
+        Thread.ofVirtual().name(name).start(task);
+    }
 
     /** @return true if the caller is this network's thread */
     boolean inThread();

@@ -61,6 +61,17 @@ final class HostNetwork implements Network {
         sim.execute(task);
     }
 
+    /**
+     * Runs {@code task} at once, on the caller's thread (the simulation's: a task it hands to
+     * another thread would report back at a real instant the virtual clock does not know, and the
+     * simulation might fall idle or move on first); what it hands back with {@link #execute} then
+     * runs at once too.
+     */
+    @Override
+    public void executeBlocking(String name, Runnable task) {
+        task.run();
+    }
+
     @Override
     public boolean inThread() {
         return sim.inThread();
