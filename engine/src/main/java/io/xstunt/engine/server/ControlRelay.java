@@ -358,6 +358,9 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 end += next;
             }
             in.position(end);
+            if (relayStep == STEP_STARTING) {
+                continue; // START is out: the traversal's frames are moot, and the other side may already read data
+            }
             pass(side, in.slice(start, end - start), nowNs);
         }
     }
