@@ -37,14 +37,10 @@ USAGE
 need_root() { [[ $EUID -eq 0 ]] || { echo "try.sh: run as root (network namespaces)" >&2; exit 1; }; }
 
 java_cmd() {
-  local jh
+  local jh jar
   jh="$("$ROOT/xstunt" java-home)"
-  if [[ ! -f "$ROOT/examples/target/classes/io/xstunt/cli/XstuntCli.class" || ! -d "$ROOT/examples/target/lib" ]]; then
-    echo "try.sh: building the CLI (./xstunt build)" >&2
-    "$ROOT/xstunt" build >&2
-  fi
-  JAVA=("$jh/bin/java" -XX:TieredStopAtLevel=1 -Xshare:auto -cp "$ROOT/examples/target/classes:$ROOT/examples/target/lib/*"
-        io.xstunt.cli.XstuntCli)
+  jar="$("$ROOT/xstunt" cli-jar)"    # builds the CLI first if needed
+  JAVA=("$jh/bin/java" -XX:TieredStopAtLevel=1 -Xshare:auto -jar "$jar")
 }
 
 ns_name() { [[ "$1" == xl-* ]] && echo "$1" || echo "xl-$1"; }

@@ -2,6 +2,7 @@ package io.xstunt.api;
 
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.wire.Ipv4;
+import java.net.Inet4Address;
 import java.time.Duration;
 
 /**
@@ -54,6 +55,26 @@ public final class ServerOptions {
      */
     public static ServerOptions of(String ip1, String ip2) {
         return new ServerOptions(ServerConfig.builder(Ipv4.parse(ip1), Ipv4.parse(ip2)));
+    }
+
+    /**
+     * @param ip1 the server's first public IPv4: log, comm, control and two echo services
+     * @param ip2 the server's second public IPv4: two echo services (must differ from ip1)
+     * @return options with the reference's defaults
+     */
+    public static ServerOptions of(Inet4Address ip1, Inet4Address ip2) {
+        return new ServerOptions(ServerConfig.builder(ip1, ip2));
+    }
+
+    /**
+     * Checks every option together, as {@link XstuntServer#start} will.
+     *
+     * @return these options
+     * @throws IllegalArgumentException naming the first invalid option
+     */
+    public ServerOptions check() {
+        b.build();
+        return this;
     }
 
     /** @param port the log service's port ({@code SERVER_LOG_PORT}); 0 for any free one */
@@ -209,6 +230,128 @@ public final class ServerOptions {
                 bytesPerSecond, maxRelays, maxRelaysPerClient);
         b.relay(relay);
         return this;
+    }
+
+    /** @return whether the server relays pairs of xstunt clients that cannot punch */
+    public boolean relayEnabled() {
+        return relay.enabled();
+    }
+
+    // ---- what the options say (each read checks all of them together, as {@link #check()} does)
+
+    /** @return the server's first public IPv4: log, comm, control and two echo services */
+    public Inet4Address ip1() {
+        return b.build().ip1();
+    }
+
+    /** @return the server's second public IPv4: two echo services */
+    public Inet4Address ip2() {
+        return b.build().ip2();
+    }
+
+    /** @return the log (registration) service's port ({@code SERVER_LOG_PORT}, 8123) */
+    public int logPort() {
+        return b.build().logPort();
+    }
+
+    /** @return the communication service's port ({@code SERVER_COMM_PORT}, 8132) */
+    public int commPort() {
+        return b.build().commPort();
+    }
+
+    /** @return the first echo port, on both IPs (ServerInfo {@code wPort1}) */
+    public int echoPort1() {
+        return b.build().echoPort1();
+    }
+
+    /** @return the second echo port, on both IPs (ServerInfo {@code wPort2}) */
+    public int echoPort2() {
+        return b.build().echoPort2();
+    }
+
+    /** @return the version sent in the log greeting ({@code nServerVer}) */
+    public int serverVersion() {
+        return b.build().serverVersion();
+    }
+
+    /** @return the client build the log greeting requires ({@code BUILDVER}, 10) */
+    public int requiredBuild() {
+        return b.build().requiredBuild();
+    }
+
+    /** @return bound of one rendezvous session, from MSG_CONNECT to the end of the relay */
+    public Duration sessionTimeout() {
+        return b.build().sessionTimeout();
+    }
+
+    /** @return bound for a connection that must send something (ID field, state, * Msg) and for flushing a final answer */
+    public Duration handshakeTimeout() {
+        return b.build().handshakeTimeout();
+    }
+
+    /** @return how long a PROBE registration may hold its ID */
+    public Duration probeTimeout() {
+        return b.build().probeTimeout();
+    }
+
+    /** @return the longest client log line in bytes; a longer one closes that client */
+    public int maxLogLine() {
+        return b.build().maxLogLine();
+    }
+
+    /** @return bytes buffered on the control channel for a side that is not connected yet */
+    public int maxRelayBacklog() {
+        return b.build().maxRelayBacklog();
+    }
+
+    /** @return the accept queue length of every listening socket */
+    public int backlog() {
+        return b.build().backlog();
+    }
+
+    /** @return the most registered IDs; a registration beyond is refused (empty ServerInfo) */
+    public int maxClients() {
+        return b.build().maxClients();
+    }
+
+    /** @return the most connections the server holds from one source IP, all * services together; one more is closed at once */
+    public int maxConnectionsPerSource() {
+        return b.build().maxConnectionsPerSource();
+    }
+
+    /** @return the most rendezvous sessions in flight; a MSG_CONNECT beyond is answered -1 */
+    public int maxSessions() {
+        return b.build().maxSessions();
+    }
+
+    /** @return the most session announcements a log connection may have * unwritten (its client does not read); a MSG_CONNECT that would add one more is answered -1 */
+    public int maxPendingAnnouncements() {
+        return b.build().maxPendingAnnouncements();
+    }
+
+    /** @return the most sessions announced to one client a second (a token * bucket of one second's worth); a MSG_CONNECT beyond is answered -1 */
+    public int maxAnnouncementsPerSecond() {
+        return b.build().maxAnnouncementsPerSecond();
+    }
+
+    /** @return how long a registered client that asked for the extensions may stay silent * on its log connection before its ID is freed; it is told to send a keepalive every third of it */
+    public Duration idleTimeout() {
+        return b.build().idleTimeout();
+    }
+
+    /** @return the same for original clients (which send no keepalive); * {@link Duration#ZERO}: none (the default: an original client may stay silent for ever) */
+    public Duration originalIdleTimeout() {
+        return b.build().originalIdleTimeout();
+    }
+
+    /** @return when not null, only clients that prove they know it may register (xstunt * extension; original clients are then refused); null: anyone may (the original behaviour) */
+    public byte[] sharedSecret() {
+        return b.build().sharedSecret();
+    }
+
+    /** @return strict mode: MSG_CONNECT and MSG_DEREGISTER must carry the holder token, * the public-IP rule alone is not enough (original clients can then only register and listen) */
+    public boolean requireTokens() {
+        return b.build().requireTokens();
     }
 
     /** @return the engine's configuration (checked) */

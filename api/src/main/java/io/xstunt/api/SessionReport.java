@@ -22,4 +22,10 @@ package io.xstunt.api;
 public record SessionReport(int sessionId, String initiatorId, String listenerId, long bytesFromInitiator,
                             long bytesFromListener, String endReason, String path, String relayReason,
                             long relayedFromInitiator, long relayedFromListener) {
+    /** A session without the relay extension's news (the original protocol): path "unreported", nothing relayed. */
+    public SessionReport(int sessionId, String initiatorId, String listenerId, long bytesFromInitiator,
+                         long bytesFromListener, String endReason) {
+        this(sessionId, initiatorId, listenerId, bytesFromInitiator, bytesFromListener, endReason, "unreported", null,
+                0, 0);
+    }
 }

@@ -1,6 +1,10 @@
 package io.xstunt.api;
 
 import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.wire.ClientId;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
+import java.net.Inet4Address;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -19,7 +23,42 @@ import java.util.concurrent.CompletableFuture;
  * use {@link XstuntAsync} there.
  */
 public final class Xstunt {
+    /** {@code SERVER_LOG_PORT}: the log (registration) service's port, 8123. */
+    public static final int SERVER_LOG_PORT = Protocol.SERVER_LOG_PORT;
+    /** {@code SERVER_COMM_PORT}: the communication service's port, 8132. */
+    public static final int SERVER_COMM_PORT = Protocol.SERVER_COMM_PORT;
+    /** The echo service's first port (the reference leaves it to the server), 8124. */
+    public static final int DEFAULT_ECHO_PORT1 = Protocol.DEFAULT_ECHO_PORT1;
+    /** The echo service's second port, 8125. */
+    public static final int DEFAULT_ECHO_PORT2 = Protocol.DEFAULT_ECHO_PORT2;
+    /** {@code BUILDVER}: the client build of the protocol spoken, 10. */
+    public static final int BUILD_VERSION = Protocol.BUILD_VERSION;
+    /** {@code MAX_ID_LEN}: the longest ID in bytes of UTF-8, 32. */
+    public static final int MAX_ID_BYTES = Protocol.MAX_ID_LEN;
+    /** {@code FINGERPRINT_FILE}: the fingerprint file's default name. */
+    public static final String FINGERPRINT_FILE = Protocol.FINGERPRINT_FILE;
+
     private Xstunt() {
+    }
+
+    /**
+     * Checks an ID as XInit and XConnect will: 1 to {@link #MAX_ID_BYTES} bytes of UTF-8, no NUL,
+     * no control characters.
+     *
+     * @return {@code id}
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    public static String checkId(String id) {
+        return ClientId.validate(id);
+    }
+
+    /**
+     * Reads an IPv4 literal (dotted quad, no name lookup).
+     *
+     * @throws IllegalArgumentException if it is not one
+     */
+    public static Inet4Address ipv4(String literal) {
+        return Ipv4.parse(literal);
     }
 
     /**

@@ -2,8 +2,8 @@ package io.xstunt.bench;
 
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntAsync;
-import io.xstunt.api.XstuntSession;
-import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntConnection;
 import io.xstunt.engine.wire.Protocol;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -62,15 +62,15 @@ public class HandshakeBenchmark {
 
     private Path dir;
     private LoopbackRig rig;
-    private XstuntSession[] initiators;
-    private XstuntSession[] listeners;
+    private XstuntClient[] initiators;
+    private XstuntClient[] listeners;
     private int turn;
-    private XstuntSession alice;
-    private XstuntSession bob;
+    private XstuntClient alice;
+    private XstuntClient bob;
     private String sourceIp;
-    private volatile CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
-    private Rendezvous atAlice;
-    private Rendezvous atBob;
+    private volatile CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
+    private XstuntConnection atAlice;
+    private XstuntConnection atBob;
 
     private ServerSocketChannel plainServer;
     private Thread plainAcceptor;
@@ -81,8 +81,8 @@ public class HandshakeBenchmark {
     public void setUp() throws Exception {
         dir = Files.createTempDirectory("xstunt-bench-handshake");
         rig = LoopbackRig.start();
-        initiators = new XstuntSession[pairs];
-        listeners = new XstuntSession[pairs];
+        initiators = new XstuntClient[pairs];
+        listeners = new XstuntClient[pairs];
         for (int k = 0; k < pairs; k++) {
             String a = pairs == 1 ? "127.0.0.11" : "127.0.2." + (k + 1);
             String b = pairs == 1 ? "127.0.0.12" : "127.0.3." + (k + 1);
@@ -128,7 +128,7 @@ public class HandshakeBenchmark {
 
     /** XConnect until both sides hold the direct connection. */
     @Benchmark
-    public Rendezvous xconnect() throws Exception {
+    public XstuntConnection xconnect() throws Exception {
         atAlice = XstuntAsync.xConnect(alice, bob.id(), TIMEOUT).get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
         atBob = incoming.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
         return atBob;
@@ -151,9 +151,9 @@ public class HandshakeBenchmark {
 
     @TearDown(Level.Invocation)
     public void closeChannels() throws IOException {
-        for (Rendezvous r : new Rendezvous[] {atAlice, atBob}) {
+        for (XstuntConnection r : new XstuntConnection[] {atAlice, atBob}) {
             if (r != null) {
-                r.socketChannel().close();
+                r.channel().close();
             }
         }
         atAlice = null;

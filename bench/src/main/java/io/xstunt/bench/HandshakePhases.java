@@ -2,8 +2,8 @@ package io.xstunt.bench;
 
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntAsync;
-import io.xstunt.api.XstuntSession;
-import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntConnection;
 import io.xstunt.engine.wire.Protocol;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +19,7 @@ import org.HdrHistogram.Histogram;
 /**
  * What the handshake's time is made of: runs XConnect on the loopback rig of
  * {@link HandshakeBenchmark} and prints, per phase the client reports in
- * {@link Rendezvous#phases()} (comm, announce, sync, predict, exchange, punch, ...), the p50 and
+ * {@link XstuntConnection#phases()} (comm, announce, sync, predict, exchange, punch, ...), the p50 and
  * p99 on each side. Usage: {@code HandshakePhases [count]} (default 2000, after 500 warm-up).
  */
 public final class HandshakePhases {
@@ -35,21 +35,21 @@ public final class HandshakePhases {
         Map<String, Histogram> samples = new LinkedHashMap<>();
         Histogram total = histogram();
         try (LoopbackRig rig = LoopbackRig.start()) {
-            XstuntSession alice = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "alice", rig.options(11, dir.resolve("a")));
-            XstuntSession bob = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "bob", rig.options(12, dir.resolve("b")));
-            CompletableFuture<?>[] incoming = {new CompletableFuture<Rendezvous>()};
+            XstuntClient alice = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "alice", rig.options(11, dir.resolve("a")));
+            XstuntClient bob = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "bob", rig.options(12, dir.resolve("b")));
+            CompletableFuture<?>[] incoming = {new CompletableFuture<XstuntConnection>()};
             XstuntAsync.onIncoming(bob, r -> cast(incoming[0]).complete(r), e -> incoming[0].completeExceptionally(e));
             for (int i = -warmup; i < count; i++) {
                 rig.awaitState("alice", OptionalInt.of(Protocol.CSTATE_IDLE), bound);
                 rig.awaitState("bob", OptionalInt.of(Protocol.CSTATE_IDLE), bound);
-                CompletableFuture<Rendezvous> in = new CompletableFuture<>();
+                CompletableFuture<XstuntConnection> in = new CompletableFuture<>();
                 incoming[0] = in;
                 long t0 = System.nanoTime();
-                Rendezvous a = XstuntAsync.xConnect(alice, "bob", timeout).get(15, TimeUnit.SECONDS);
-                Rendezvous b = in.get(15, TimeUnit.SECONDS);
+                XstuntConnection a = XstuntAsync.xConnect(alice, "bob", timeout).get(15, TimeUnit.SECONDS);
+                XstuntConnection b = in.get(15, TimeUnit.SECONDS);
                 long t = System.nanoTime() - t0;
-                a.socketChannel().close();
-                b.socketChannel().close();
+                a.channel().close();
+                b.channel().close();
                 if (i < 0) {
                     continue;
                 }
@@ -68,8 +68,8 @@ public final class HandshakePhases {
     }
 
     @SuppressWarnings("unchecked")
-    private static CompletableFuture<Rendezvous> cast(CompletableFuture<?> f) {
-        return (CompletableFuture<Rendezvous>) f;
+    private static CompletableFuture<XstuntConnection> cast(CompletableFuture<?> f) {
+        return (CompletableFuture<XstuntConnection>) f;
     }
 
     /** Nanoseconds, four significant digits (a figure off by at most 0.01 %). */

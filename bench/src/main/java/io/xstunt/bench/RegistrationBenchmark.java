@@ -1,7 +1,7 @@
 package io.xstunt.bench;
 
 import io.xstunt.api.Xstunt;
-import io.xstunt.api.XstuntSession;
+import io.xstunt.api.XstuntClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ public class RegistrationBenchmark {
 
     private Path dir;
     private LoopbackRig rig;
-    private XstuntSession session;
+    private XstuntClient session;
     private io.xstunt.api.XstuntOptions[] cached;
     private io.xstunt.api.XstuntOptions[] probing;
     private int turn;
@@ -61,7 +61,7 @@ public class RegistrationBenchmark {
                     dir.resolve("fingerprint-" + k + ".dat"));
             probing[k] = rig.options(addresses == 1 ? "127.0.0.22" : "127.0.5." + (k + 1), null);
             // the first registration probes and writes the file that the cached runs reuse
-            try (XstuntSession first = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached[k])) {
+            try (XstuntClient first = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached[k])) {
                 if (first.fingerprintCached()) {
                     throw new IllegalStateException("fresh directory, yet the fingerprint was cached");
                 }
@@ -78,7 +78,7 @@ public class RegistrationBenchmark {
     }
 
     @Benchmark
-    public XstuntSession cachedFingerprint() throws Exception {
+    public XstuntClient cachedFingerprint() throws Exception {
         session = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "carol", cached[turn % addresses]);
         if (!session.fingerprintCached()) {
             throw new IllegalStateException("expected the cached fingerprint to be used");
@@ -87,7 +87,7 @@ public class RegistrationBenchmark {
     }
 
     @Benchmark
-    public XstuntSession fullProbing() throws Exception {
+    public XstuntClient fullProbing() throws Exception {
         session = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, "dave", probing[turn % addresses]);
         if (session.fingerprintCached()) {
             throw new IllegalStateException("expected probing without a fingerprint file");

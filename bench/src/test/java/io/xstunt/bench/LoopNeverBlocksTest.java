@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.api.XstuntAsync;
 import io.xstunt.api.XstuntOptions;
-import io.xstunt.api.XstuntSession;
-import io.xstunt.engine.client.Rendezvous;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntConnection;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
@@ -219,13 +219,13 @@ class LoopNeverBlocksTest {
         XstuntOptions aliceOpts = base.localAddress("127.0.0.11").fingerprintFile(dir.resolve("a.dat")).build();
         XstuntOptions bobOpts = base.localAddress("127.0.0.12").fingerprintFile(dir.resolve("b.dat")).build();
         // probing (echo service, client log lines), then the cached fingerprint
-        XstuntSession first = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
+        XstuntClient first = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
         assertFalse(first.fingerprintCached());
         first.close();
         Await.until("alice freed", TIMEOUT, () -> server.stateOf("alice").isEmpty());
-        XstuntSession alice = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
+        XstuntClient alice = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "alice", aliceOpts).get(20, TimeUnit.SECONDS);
         assertTrue(alice.fingerprintCached());
-        XstuntSession bob = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "bob", bobOpts).get(20, TimeUnit.SECONDS);
+        XstuntClient bob = XstuntAsync.xInit("127.0.0.1", "127.0.0.2", "bob", bobOpts).get(20, TimeUnit.SECONDS);
         // More registrations, so that anything the server draws per registration in small amounts
         // (e.g. a buffered random source refilled from a file) is drawn past any buffer.
         for (int i = 0; i < 12; i++) {
@@ -236,12 +236,12 @@ class LoopNeverBlocksTest {
             for (int i = 0; i < 3; i++) {
                 Await.until("both IDLE", TIMEOUT, () -> server.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
                         && server.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
-                CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+                CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
                 XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
-                Rendezvous a = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(20, TimeUnit.SECONDS);
-                Rendezvous b = incoming.get(20, TimeUnit.SECONDS);
-                a.socketChannel().close();
-                b.socketChannel().close();
+                XstuntConnection a = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(20, TimeUnit.SECONDS);
+                XstuntConnection b = incoming.get(20, TimeUnit.SECONDS);
+                a.channel().close();
+                b.channel().close();
             }
             rawClientPaths(server);
             XstuntAsync.xDeRegister(bob).get(20, TimeUnit.SECONDS);

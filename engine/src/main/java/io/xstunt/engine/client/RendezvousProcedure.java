@@ -173,6 +173,9 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private boolean controlOpen;
     /** Listener: the initiator's "ready" is still to be read. */
     private boolean awaitingReady;
+    private long startNs;
+    /** How long the control channel's connect took: a round trip to the server (set before the punch). */
+    private long controlConnectNs;
     private long predictStartNs;
     private boolean predictRequested;
     private final RelayPlan relay;
@@ -259,6 +262,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
 
     /** Starts: connect to the control channel (pipelined: and start the prediction). */
     public void start(long nowNs) {
+        startNs = nowNs;
         phases.start(nowNs);
         emit(new Action.ConnectControl(controlAddress));
         if (pipelined && !relayOnly()) {
@@ -284,6 +288,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             return;
         }
         controlOpen = true;
+        controlConnectNs = nowNs - startNs;
         phases.end("control", nowNs);
         if (relay.offered()) {
             control.send(RelayFrame.hello(relay.mode(), relay.randomNat(), upgradeOf).encode());
@@ -478,7 +483,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         phases.end("exchange", nowNs);
         state = State.PUNCHING;
         deadline(overallDeadlineNs);
-        long rttNs = sync.rttNs();
+        long rttNs = gridRoundTripNs();
         long period = Math.min(Math.max(rttNs + rttNs / 4 + MIN_RETRY.toNanos() / 5, MIN_RETRY.toNanos()),
                 MAX_RETRY.toNanos());
         // the grid origin: when the listener reads "ready", which the initiator sends right now
@@ -492,6 +497,26 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             deadline(punchEndNs - nowNs > 0 ? punchEndNs : nowNs);
         }
         emit(new Action.Punch(exchange.localPort(), peerAddress(), Duration.ofNanos(period), origin));
+    }
+
+    /**
+     * The round trip through the server that places and spaces the retry grid of the punch. The
+     * listener's sync sample is that round trip. The initiator's is too, unless the listener's
+     * control connection came up after its own: its first OK(one) then waited in the relay, and
+     * the sample holds the wait. Both sides connect on announcements the server writes at one
+     * instant, so with the initiator's leg to the server {@code i} (half its control connect) and
+     * the listener's {@code l > i} the sample is {@code 6l - 2i}, not {@code 2i + 2l}: the round
+     * trip is at most {@code (sample + 8i) / 3}, which is the sample itself when {@code l <= i}
+     * and is never below the true round trip when the initiator connected at once. Without this
+     * the initiator placed the grid's origin late by half the wait (2(l - i)); through two NATs
+     * that answer unsolicited SYNs with RST, SYNs that do not cross close each other's holes, so
+     * once l exceeded 3i the first attempts failed and the grids met only by the chance of their
+     * different periods, or never.
+     */
+    private long gridRoundTripNs() {
+        long sample = sync.rttNs();
+        // 8i is four times the control connect's 2i
+        return initiator ? Math.min(sample, (sample + 4 * controlConnectNs) / 3) : sample;
     }
 
     /** @return the peer's predicted public address (after the exchange) */

@@ -23,7 +23,9 @@
  * directly), then calls a {@code run} method, which jumps the clock from one due event to the next
  * (never a real sleep). Every run is bounded in virtual time and in events and fails with what it
  * waited for and the trace's last lines; an exception that escapes a simulated callback fails the
- * run. {@code Network.execute} from another thread queues the task for the next step. Blocking
+ * run. {@code Network.execute} from another thread queues the task for the next step;
+ * {@code Network.executeBlocking} (the engine's file I/O) runs at once on the simulation's thread,
+ * so that the clock cannot move on while it runs. Blocking
  * facades (a {@code CompletableFuture.get} on the test thread) would stall the simulation: use the
  * asynchronous API and {@code await}. One seed fixes every random choice (fresh ports, NAT ports,
  * ISN keys, losses), drawn in event order, so a seed replays a run event for event.
@@ -48,7 +50,8 @@
  *     {@code ConntrackEntry}: one tracked connection (state table, sequence tracking);
  *     {@code PortMapping}: the choice of a public port; {@code NatConfig}, {@code NatMapping},
  *     {@code InboundPolicy}: natlab's router options.</li>
- * <li>{@code NatLab}: natlab's topology and {@code lab.sh up} options.</li>
+ * <li>{@code NatLab}: natlab's topology and {@code lab.sh up} options; its NAT matrix, with the
+ *     real server and clients, is in {@code io.xstunt.engine.simlab}.</li>
  * <li>Test procedures over the raw interfaces: {@code EchoService} (echo, or report the source seen),
  *     {@code Recorder} (one connection's events), {@code SimOpen} (natlab's simopen.py).</li>
  * </ul>

@@ -1,11 +1,11 @@
 package io.xstunt.cli;
 
-import io.xstunt.api.XstuntSession;
+import io.xstunt.api.XstuntClient;
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
-import io.xstunt.engine.client.Rendezvous;
-import io.xstunt.engine.server.SessionSummary;
-import io.xstunt.engine.wire.Fingerprint;
+import io.xstunt.api.XstuntConnection;
+import io.xstunt.api.SessionReport;
+import io.xstunt.api.NatFingerprint;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -40,44 +40,49 @@ public final class EventOutput {
     }
 
     /** A client registered (XInit succeeded). */
-    public void registered(XstuntSession s) {
-        Fingerprint f = s.fingerprint();
+    public void registered(XstuntClient s) {
+        NatFingerprint f = s.fingerprint();
         if (json) {
             emit(Json.object().put("event", "registered").put("id", s.id())
                     .put("publicIp", s.publicAddress().getHostAddress())
-                    .put("fingerprint", f.describe()).put("cached", s.fingerprintCached())
+                    .put("fingerprint", f.description()).put("cached", s.fingerprintCached())
                     .put("phases", phasesMs(s.registrationPhases())));
         } else {
             line("registered '" + s.id() + "' as " + s.publicAddress().getHostAddress() + ", "
-                    + f.describe() + (s.fingerprintCached() ? " (from fingerprint file)" : " (probed)")
+                    + f.description() + (s.fingerprintCached() ? " (from fingerprint file)" : " (probed)")
                     + ", " + phasesText(s.registrationPhases()));
         }
     }
 
     /** The NAT fingerprint (XGenFingerprint's text): for {@code probe}. */
-    public void fingerprint(XstuntSession s) {
-        Fingerprint f = s.fingerprint();
+    public void fingerprint(XstuntClient s) {
+        NatFingerprint f = s.fingerprint();
         if (json) {
             emit(Json.object().put("event", "fingerprint").put("id", s.id())
                     .put("publicIp", s.publicAddress().getHostAddress())
-                    .put("fingerprint", f.describe()).put("portPreserving", f.portPreserving())
+                    .put("fingerprint", f.description()).put("portPreserving", f.portPreserving())
                     .put("increment", f.increment()).put("cached", s.fingerprintCached()));
         } else {
-            line(f.describe());
+            line(f.description());
         }
     }
 
     /** A direct connection came up (XConnect or XListen succeeded). */
-    public void connected(String id, Rendezvous r, Duration total) throws java.io.IOException {
-        InetSocketAddress local = (InetSocketAddress) r.socketChannel().getLocalAddress();
+    public void connected(String id, XstuntConnection r, Duration total) throws java.io.IOException {
+        InetSocketAddress local = (InetSocketAddress) r.channel().getLocalAddress();
         if (json) {
-            emit(Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
+            Json j = Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
                     .put("role", r.initiator() ? "connect" : "listen")
                     .put("local", address(local)).put("remote", address(r.peerAddress()))
-                    .put("phases", phasesMs(r.phases())).put("totalMs", ms(total)));
+                    .put("path", r.path().name().toLowerCase(java.util.Locale.ROOT));
+            if (r.relayReason() != null) {
+                j.put("relayReason", r.relayReason());
+            }
+            emit(j.put("phases", phasesMs(r.phases())).put("totalMs", ms(total)));
         } else {
             line("connected '" + id + "' " + address(local) + " <-> '" + r.peerId() + "' "
-                    + address(r.peerAddress()) + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
+                    + address(r.peerAddress()) + (r.relayReason() == null ? "" : ", relayed by the server ("
+                    + r.relayReason() + ")") + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
         }
     }
 
@@ -89,8 +94,8 @@ public final class EventOutput {
                              Duration total) {
         if (json) {
             emit(Json.object().put("event", "connected").put("id", id).put("peer", peer).put("role", role)
-                    .put("local", address(local)).put("remote", address(remote)).put("totalMs", ms(total))
-                    .put("via", "lan"));
+                    .put("local", address(local)).put("remote", address(remote)).put("path", "lan")
+                    .put("totalMs", ms(total)).put("via", "lan"));
         } else {
             line("connected '" + id + "' " + address(local) + " <-> " + (peer == null ? "" : "'" + peer + "' ")
                     + address(remote) + " in the LAN in " + ms(total) + " ms");
@@ -102,13 +107,16 @@ public final class EventOutput {
      * data of a direct connection never passes the server), why it ended, and what the server
      * still holds.
      */
-    public void session(SessionSummary s, int sessionsInFlight, int registered) {
+    public void session(SessionReport s, int sessionsInFlight, int registered) {
         if (json) {
             emit(Json.object().put("event", "session").put("session", s.sessionId())
                     .put("initiator", s.initiatorId()).put("listener", s.listenerId())
                     .put("relayedBytes", Json.object().put("fromInitiator", s.bytesFromInitiator())
                             .put("fromListener", s.bytesFromListener()))
-                    .put("reason", s.endReason()).put("sessionsInFlight", sessionsInFlight)
+                    .put("reason", s.endReason()).put("path", s.path())
+                    .put("relayedData", Json.object().put("fromInitiator", s.relayedFromInitiator())
+                            .put("fromListener", s.relayedFromListener()))
+                    .put("sessionsInFlight", sessionsInFlight)
                     .put("registered", registered));
         } else {
             line("session " + s.sessionId() + " '" + s.initiatorId() + "' -> '" + s.listenerId() + "' ended ("

@@ -3,15 +3,14 @@ package io.xstunt.cli;
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntAsync;
 import io.xstunt.api.XstuntOptions;
-import io.xstunt.api.XstuntSession;
+import io.xstunt.api.XstuntClient;
 import io.xstunt.api.ErrorCode;
+import io.xstunt.api.ServerOptions;
 import io.xstunt.api.XstuntException;
-import io.xstunt.engine.client.Rendezvous;
-import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.server.ServerConfig;
-import io.xstunt.engine.server.StuntServer;
-import io.xstunt.engine.wire.Ipv4;
-import io.xstunt.engine.wire.Protocol;
+import io.xstunt.api.XstuntServer;
+import io.xstunt.api.XstuntConnection;
+
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -23,9 +22,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code ./xstunt demo}: a STUNT server on 127.0.0.1 + 127.0.0.2 and two peers, alice on
@@ -34,25 +36,30 @@ import java.util.stream.Stream;
  * shortcut), they exchange data both ways, deregister (XDeRegister), and every phase is printed
  * with its time. Exit 0 when all of it worked, 1 with the error otherwise.
  */
-public final class Demo {
+@Command(name = "demo",
+        description = "Run a STUNT server on 127.0.0.1 + 127.0.0.2 and two peers, alice (127.0.0.11) and bob"
+                + " (127.0.0.12), through the full traversal, printing each phase with its time."
+                + " Ends with 'demo OK' (exit 0) or 'demo FAILED: <error>' (exit 1).")
+public final class Demo implements Callable<Integer> {
     private static final String SERVER_IP1 = "127.0.0.1";
     private static final String SERVER_IP2 = "127.0.0.2";
     private static final Duration TIMEOUT = Duration.ofSeconds(12);
     private static final long WAIT_S = 20;
 
-    private final PrintStream out;
+    /** The program, for its output stream. */
+    @ParentCommand
+    private XstuntCli cli;
 
-    private Demo(PrintStream out) {
-        this.out = out;
+    private PrintStream out;
+
+    /** Made by picocli for {@code xstunt demo}, or by {@link #run}. */
+    Demo() {
     }
 
-    /**
-     * Runs the demo and exits with its result.
-     *
-     * @param args none
-     */
-    public static void main(String[] args) {
-        System.exit(run(System.out));
+    /** {@code xstunt demo}. */
+    @Override
+    public Integer call() {
+        return run(cli.out());
     }
 
     /**
@@ -62,7 +69,8 @@ public final class Demo {
      * @return 0 if every step worked, 1 otherwise
      */
     public static int run(PrintStream out) {
-        Demo d = new Demo(out);
+        Demo d = new Demo();
+        d.out = out;
         try {
             d.runAll();
             out.println();
@@ -84,14 +92,13 @@ public final class Demo {
         out.println("  server 127.0.0.1 + 127.0.0.2, peers alice 127.0.0.11 and bob 127.0.0.12");
         out.println();
         Path tmp = Files.createTempDirectory("xstunt-demo");
-        try (EventLoop serverLoop = EventLoop.open("demo-server").start();
-             StuntServer server = startServer(serverLoop)) {
+        try (XstuntServer server = startServer()) {
             out.printf("[server] log %s, comm %s, echo ports %d and %d on both IPs%n",
                     EventOutput.address(server.logAddress()), EventOutput.address(server.commAddress()),
                     server.echoPorts()[0], server.echoPorts()[1]);
             out.println();
-            try (XstuntSession alice = register("alice", "127.0.0.11", server, tmp);
-                 XstuntSession bob = register("bob", "127.0.0.12", server, tmp)) {
+            try (XstuntClient alice = register("alice", "127.0.0.11", server, tmp);
+                 XstuntClient bob = register("bob", "127.0.0.12", server, tmp)) {
                 out.println();
                 connectAndTalk(alice, bob);
                 out.println();
@@ -108,22 +115,22 @@ public final class Demo {
     }
 
     /** The server on the reference's ports, or on free ones (said so) if those are taken. */
-    private StuntServer startServer(EventLoop loop) throws XstuntException, InterruptedException {
-        ServerConfig.Builder b = ServerConfig.builder(Ipv4.parse(SERVER_IP1), Ipv4.parse(SERVER_IP2));
+    private XstuntServer startServer() throws XstuntException {
         try {
-            return ServerCommand.start(loop, b.build());
+            return XstuntServer.start(ServerOptions.of(SERVER_IP1, SERVER_IP2));
         } catch (XstuntException e) {
             if (e.code() != ErrorCode.ERR_BIND) {
                 throw e;
             }
             out.printf("[server] default ports %d/%d/%d/%d are taken (%s); using free ports instead%n",
-                    Protocol.SERVER_LOG_PORT, Protocol.SERVER_COMM_PORT, Protocol.DEFAULT_ECHO_PORT1,
-                    Protocol.DEFAULT_ECHO_PORT2, e.getMessage());
-            return ServerCommand.start(loop, b.logPort(0).commPort(0).echoPort1(0).echoPort2(0).build());
+                    Xstunt.SERVER_LOG_PORT, Xstunt.SERVER_COMM_PORT, Xstunt.DEFAULT_ECHO_PORT1,
+                    Xstunt.DEFAULT_ECHO_PORT2, e.getMessage());
+            return XstuntServer.start(ServerOptions.of(SERVER_IP1, SERVER_IP2).logPort(0).commPort(0).echoPort1(0)
+                    .echoPort2(0));
         }
     }
 
-    private XstuntSession register(String id, String local, StuntServer server, Path tmp) throws XstuntException {
+    private XstuntClient register(String id, String local, XstuntServer server, Path tmp) throws XstuntException {
         XstuntOptions options = XstuntOptions.builder()
                 .logPort(server.logAddress().getPort())
                 .commPort(server.commAddress().getPort())
@@ -132,25 +139,25 @@ public final class Demo {
                 .listenTimeout(TIMEOUT)
                 .build();
         long t0 = System.nanoTime();
-        XstuntSession s = Xstunt.xInit(SERVER_IP1, SERVER_IP2, id, options);
+        XstuntClient s = Xstunt.xInit(SERVER_IP1, SERVER_IP2, id, options);
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         out.printf("%-7s XInit: registered as %s, NAT %s (%s) in %s ms%n", "[" + id + "]",
-                s.publicAddress().getHostAddress(), s.fingerprint().describe(),
+                s.publicAddress().getHostAddress(), s.fingerprint().description(),
                 s.fingerprintCached() ? "fingerprint file" : "probed", EventOutput.ms(took));
         phases(s.registrationPhases());
         return s;
     }
 
-    private void connectAndTalk(XstuntSession alice, XstuntSession bob) throws Exception {
-        CompletableFuture<Rendezvous> incoming = new CompletableFuture<>();
+    private void connectAndTalk(XstuntClient alice, XstuntClient bob) throws Exception {
+        CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
         XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
         out.println("[bob]   waiting for connections (XListen callback)");
         long t0 = System.nanoTime();
-        Rendezvous atAlice = Xstunt.xConnect(alice, "bob", TIMEOUT);
+        XstuntConnection atAlice = Xstunt.xConnect(alice, "bob", TIMEOUT);
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
-        Rendezvous atBob = incoming.get(WAIT_S, TimeUnit.SECONDS);
+        XstuntConnection atBob = incoming.get(WAIT_S, TimeUnit.SECONDS);
         XstuntAsync.onIncoming(bob, null, null);
-        try (SocketChannel a = atAlice.socketChannel(); SocketChannel b = atBob.socketChannel()) {
+        try (SocketChannel a = atAlice.channel(); SocketChannel b = atBob.channel()) {
             out.printf("[alice] XConnect to bob: %s -> %s in %s ms%n",
                     EventOutput.address((InetSocketAddress) a.getLocalAddress()),
                     EventOutput.address(atAlice.peerAddress()), EventOutput.ms(took));
@@ -158,8 +165,8 @@ public final class Demo {
             out.printf("[bob]   XListen: connection from %s at %s%n", atBob.peerId(),
                     EventOutput.address(atBob.peerAddress()));
             phases(atBob.phases());
-            if (!atAlice.peerAddress().getAddress().equals(Ipv4.parse("127.0.0.12"))
-                    || !atBob.peerAddress().getAddress().equals(Ipv4.parse("127.0.0.11"))) {
+            if (!atAlice.peerAddress().getAddress().equals(Xstunt.ipv4("127.0.0.12"))
+                    || !atBob.peerAddress().getAddress().equals(Xstunt.ipv4("127.0.0.11"))) {
                 throw new IOException("the connection does not join 127.0.0.11 and 127.0.0.12: "
                         + atAlice.peerAddress() + " / " + atBob.peerAddress());
             }
@@ -189,13 +196,17 @@ public final class Demo {
         phases.forEach((name, d) -> out.printf("          %-10s %8s ms%n", name, EventOutput.ms(d)));
     }
 
-    private static void awaitRegistrations(StuntServer server, int expected) throws IOException {
+    /** The pause between two questions to the server while the demo waits for it (each is a loop round trip). */
+    private static final long POLL_NS = 1_000_000L;
+
+    private static void awaitRegistrations(XstuntServer server, int expected) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
         while (server.registeredCount() != expected) {
             if (System.nanoTime() - deadline > 0) {
                 throw new IOException("server still holds " + server.registeredCount() + " IDs after " + WAIT_S + " s");
             }
-            Thread.onSpinWait();
+            // XDeRegister returns once its message is sent; the server frees the IDs as it reads them
+            java.util.concurrent.locks.LockSupport.parkNanos(POLL_NS);
         }
     }
 

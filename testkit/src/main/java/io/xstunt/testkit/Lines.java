@@ -1,4 +1,4 @@
-package io.xstunt.cli;
+package io.xstunt.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /** An output stream that collects lines, so a test can wait (bounded) for one to appear. */
-final class Lines extends OutputStream {
+public final class Lines extends OutputStream {
     private final ByteArrayOutputStream current = new ByteArrayOutputStream();
     private final LinkedBlockingQueue<String> fresh = new LinkedBlockingQueue<>();
     private final List<String> all = new ArrayList<>();
@@ -29,20 +29,23 @@ final class Lines extends OutputStream {
         }
     }
 
-    PrintStream stream() {
+    /** @return a UTF-8 print stream into this collector, flushed on every line */
+    public PrintStream stream() {
         return new PrintStream(this, true, StandardCharsets.UTF_8);
     }
 
-    synchronized List<String> all() {
+    /** @return every complete line so far */
+    public synchronized List<String> all() {
         return List.copyOf(new ArrayList<>(all));
     }
 
-    synchronized String text() {
+    /** @return everything so far, for failure messages */
+    public synchronized String text() {
         return String.join("\n", all) + "\n" + current.toString(StandardCharsets.UTF_8);
     }
 
     /** Waits up to {@code bound} for a new line that matches. */
-    String await(Predicate<String> match, Duration bound) throws InterruptedException {
+    public String await(Predicate<String> match, Duration bound) throws InterruptedException {
         long deadline = System.nanoTime() + bound.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();

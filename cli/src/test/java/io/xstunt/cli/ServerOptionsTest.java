@@ -1,5 +1,6 @@
 package io.xstunt.cli;
 
+import io.xstunt.testkit.Lines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,8 +38,10 @@ class ServerOptionsTest {
         Path secret = Files.writeString(dir.resolve("short"), "abc\n", StandardCharsets.UTF_8);
         Lines err = new Lines();
         assertEquals(XstuntCli.EXIT_USAGE, server(new Lines(), err, "--secret-file", secret.toString()));
-        assertTrue(err.text().contains("at least 8 bytes"), err.text());
-        assertEquals(XstuntCli.EXIT_USAGE, server(new Lines(), new Lines(), "--secret-file",
+        assertTrue(err.text().contains("sharedSecret must be 8..1024 bytes, got 3"), err.text());
+        Lines missing = new Lines();
+        assertEquals(XstuntCli.EXIT_USAGE, server(new Lines(), missing, "--secret-file",
                 dir.resolve("missing").toString()));
+        assertTrue(missing.text().contains("cannot read " + dir.resolve("missing") + ": no such file"), missing.text());
     }
 }

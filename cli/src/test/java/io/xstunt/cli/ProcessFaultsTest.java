@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.xstunt.engine.client.ClientConfig;
-import io.xstunt.engine.client.Rendezvous;
-import io.xstunt.engine.client.StuntClient;
-import io.xstunt.engine.loop.EventLoop;
-import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntAsync;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntConnection;
+import io.xstunt.api.XstuntException;
+import io.xstunt.api.XstuntOptions;
+
 import io.xstunt.testkit.Await;
 import io.xstunt.testkit.LoopbackServer;
 import java.io.BufferedReader;
@@ -154,16 +156,13 @@ class ProcessFaultsTest {
     @Test
     void sigkillOfTheServerMidHandshakeIsReportedAndARestartedServerIsFoundAgain() throws Exception {
         int[] ports = serverProcess(new int[4]);
-        EventLoop loop = EventLoop.open("process-faults-client").start();
-        closeables.add(loop);
-        ClientConfig config = ClientConfig.builder(Ipv4.parse("127.0.0.1"), Ipv4.parse("127.0.0.2"))
-                .logPort(ports[0]).commPort(ports[1]).localAddress(Ipv4.parse("127.0.0.84"))
+        XstuntOptions options = XstuntOptions.builder().logPort(ports[0]).commPort(ports[1]).localAddress("127.0.0.84")
                 .fingerprintFile(dir.resolve("a.fp")).echoTimeout(Duration.ofSeconds(3)).autoReRegister(true).build();
-        StuntClient alice = StuntClient.register(loop, config, "alice").get(WAIT_S, TimeUnit.SECONDS);
+        XstuntClient alice = Xstunt.xInit("127.0.0.1", "127.0.0.2", "alice", options);
         closeables.add(alice);
         Socket mallory = registered("127.0.0.85", ports[0], "mallory");
         Duration connectTimeout = Duration.ofSeconds(10);
-        CompletableFuture<Rendezvous> out = alice.connect("mallory", connectTimeout);
+        CompletableFuture<XstuntConnection> out = XstuntAsync.xConnect(alice, "mallory", connectTimeout);
         byte[] e = read(mallory, 56);
         int controlPort = (e[4] & 0xff) << 8 | (e[5] & 0xff);
         Socket control = socket("127.0.0.85", controlPort);
@@ -172,7 +171,7 @@ class ProcessFaultsTest {
         long start = System.nanoTime();
         processes.get(0).destroyForcibly(); // SIGKILL
         ExecutionException x = assertThrows(ExecutionException.class, () -> out.get(WAIT_S, TimeUnit.SECONDS));
-        assertInstanceOf(io.xstunt.engine.Failure.class, x.getCause());
+        assertInstanceOf(XstuntException.class, x.getCause());
         long ms = (System.nanoTime() - start) / 1_000_000;
         // failed because the server went away, not by running out its timeout
         assertTrue(ms < connectTimeout.toMillis(), "the client's XConnect failed after " + ms + " ms, not at once: "

@@ -1,5 +1,6 @@
 package io.xstunt.cli;
 
+import io.xstunt.testkit.Lines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

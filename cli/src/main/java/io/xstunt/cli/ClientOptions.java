@@ -1,0 +1,70 @@
+package io.xstunt.cli;
+
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.RelayMode;
+import io.xstunt.api.XstuntOptions;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntException;
+import io.xstunt.api.PunchStrategy;
+
+import java.net.Inet4Address;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every peer command ({@code listen}, {@code connect}, {@code probe}) takes: where the
+ * server is, how to reach it, which local address and fingerprint file to use.
+ */
+final class ClientOptions {
+    @Option(names = "--server", paramLabel = "IP1[,IP2]", defaultValue = "127.0.0.1,127.0.0.2",
+            converter = OptionTypes.ServerPair.class,
+            description = "The STUNT server's two IPs; one IP serves as both (default: ${DEFAULT-VALUE}).")
+    OptionTypes.ServerAddresses server;
+
+    @Option(names = "--local", paramLabel = "ADDR", converter = OptionTypes.Ipv4Literal.class,
+            description = "The local address to bind (default: any).")
+    Inet4Address local;
+
+    @Option(names = "--fingerprint", paramLabel = "FILE", defaultValue = Xstunt.FINGERPRINT_FILE,
+            description = "This host's NAT fingerprint file, read instead of probing when it fits"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Path fingerprint;
+
+    @Option(names = "--timeout", paramLabel = "SEC", defaultValue = "12", converter = OptionTypes.Seconds.class,
+            description = "The rendezvous bound, XListen/XConnect's nTimeoutSec (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--log-port", paramLabel = "N", defaultValue = "" + Xstunt.SERVER_LOG_PORT,
+            converter = OptionTypes.Port.class,
+            description = "The server's log (registration) port (default: ${DEFAULT-VALUE}).")
+    int logPort;
+
+    @Option(names = "--comm-port", paramLabel = "N", defaultValue = "" + Xstunt.SERVER_COMM_PORT,
+            converter = OptionTypes.Port.class,
+            description = "The server's communication port (default: ${DEFAULT-VALUE}).")
+    int commPort;
+
+    /** @return the session options these command-line options ask for */
+    XstuntOptions sessionOptions(PunchStrategy strategy) {
+        return sessionOptions(strategy, RelayMode.RELAY_ALLOWED);
+    }
+
+    /** @return the session options these command-line options ask for, with {@code relay} */
+    XstuntOptions sessionOptions(PunchStrategy strategy, RelayMode relay) {
+        return XstuntOptions.builder()
+                .logPort(logPort)
+                .commPort(commPort)
+                .localAddress(local)
+                .fingerprintFile(fingerprint)
+                .punchStrategy(strategy)
+                .listenTimeout(timeout)
+                .relayMode(relay)
+                .build();
+    }
+
+    /** XInit: registers {@code id} with the server. */
+    XstuntClient register(String id, XstuntOptions options) throws XstuntException {
+        return Xstunt.xInit(server.ip1().getHostAddress(), server.ip2().getHostAddress(), id, options);
+    }
+}

@@ -1,0 +1,124 @@
+package io.xstunt.cli;
+
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntOptions;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.ErrorCode;
+import io.xstunt.api.XstuntException;
+import io.xstunt.api.XstuntConnection;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code xstunt connect}: XInit, then for each peer in turn XConnect, send the message, print the
+ * reply; XDeRegister. A failure with one peer is reported and the next is tried; on ERR_SAME_NAT
+ * with {@code --lan-port} a plain TCP connection to the peer's LAN address.
+ */
+@Command(name = "connect",
+        description = "Register an ID, connect to a peer through the traversal, send a message and print the"
+                + " reply (XInit, XConnect). Exit code 1 if any peer did not answer.")
+final class ConnectCommand extends EventCommand {
+    @Option(names = "--id", required = true, paramLabel = "ID", converter = OptionTypes.ClientIdText.class,
+            description = "The ID to register (at most 32 bytes of UTF-8).")
+    private String id;
+
+    @Option(names = "--peer", required = true, paramLabel = "ID", split = "\\s*,\\s*", splitSynopsisLabel = ",",
+            converter = OptionTypes.ClientIdText.class,
+            description = "The peer to connect to; several (comma-separated or repeated) are tried in turn"
+                    + " within one registration.")
+    private List<String> peers;
+
+    @Option(names = "--message", paramLabel = "TEXT",
+            description = "What to send (default: \"hello from ID\").")
+    private String message;
+
+    @Mixin
+    private StrategyOption punch;
+
+    @Option(names = "--lan-port", paramLabel = "N", converter = OptionTypes.Port.class,
+            description = "On ERR_SAME_NAT connect to the peer's LAN address on port N instead (default: none).")
+    private int lanPort;
+
+    @Mixin
+    private ClientOptions client;
+
+    /** @return 0 if every peer answered, {@link XstuntCli#EXIT_FAILURE} otherwise */
+    @Override
+    int run(EventOutput o) throws XstuntException {
+        if (peers.isEmpty()) {
+            throw usageError("--peer needs at least one ID");
+        }
+        String text = message == null ? "hello from " + id : message;
+        if (text.isEmpty()) {
+            throw usageError("--message must not be empty");
+        }
+        XstuntOptions options = client.sessionOptions(punch.strategy, punch.relay);
+        boolean allOk = true;
+        try (XstuntClient s = client.register(id, options)) {
+            o.registered(s);
+            for (String peer : peers) {
+                allOk &= connectOnce(s, peer, text, options.localAddress(), o);
+            }
+            Xstunt.xDeRegister(s);
+        }
+        return allOk ? 0 : XstuntCli.EXIT_FAILURE;
+    }
+
+    private boolean connectOnce(XstuntClient s, String peer, String text, Inet4Address local, EventOutput o) {
+        Duration timeout = client.timeout;
+        long t0 = System.nanoTime();
+        SocketChannel ch;
+        try {
+            XstuntConnection r = Xstunt.xConnect(s, peer, timeout);
+            o.connected(id, r, Duration.ofNanos(System.nanoTime() - t0));
+            ch = r.channel();
+        } catch (XstuntException e) {
+            o.error(e);
+            if (e.code() != ErrorCode.ERR_SAME_NAT || lanPort == 0) {
+                return false;
+            }
+            // Behind the same NAT: the error carries the peer's LAN address (the reference's advice).
+            try {
+                ch = SocketChannel.open();
+                if (local != null) {
+                    ch.bind(new InetSocketAddress(local, 0));
+                }
+                ch.socket().connect(new InetSocketAddress(e.peerLocalAddress(), lanPort), (int) timeout.toMillis());
+                o.connectedLan(id, peer, "connect", (InetSocketAddress) ch.getLocalAddress(),
+                        (InetSocketAddress) ch.getRemoteAddress(), Duration.ofNanos(System.nanoTime() - t0));
+            } catch (IOException io) {
+                o.failure("LAN connection to " + e.peerLocalAddress().getHostAddress() + ":" + lanPort, io);
+                return false;
+            }
+        } catch (IOException e) {
+            o.failure("direct connection to '" + peer + "'", e);
+            return false;
+        }
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        try (SocketChannel c = ch) {
+            Socket socket = c.socket();
+            socket.setSoTimeout((int) timeout.toMillis());
+            socket.getOutputStream().write(bytes);
+            o.data(id, peer, "sent", text, bytes.length);
+            byte[] reply = socket.getInputStream().readNBytes(bytes.length);
+            if (reply.length == 0) {
+                o.error(new XstuntException(ErrorCode.ERR_RECEIVE, 0, "'" + peer + "' closed without a reply"));
+                return false;
+            }
+            o.data(id, peer, "received", new String(reply, StandardCharsets.UTF_8), reply.length);
+            return true;
+        } catch (IOException e) {
+            o.failure("I/O on the connection to '" + peer + "'", e);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package io.xstunt.cli;
+
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntAsync;
+import io.xstunt.api.XstuntOptions;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.ErrorCode;
+import io.xstunt.api.XstuntException;
+import io.xstunt.api.XstuntConnection;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code xstunt listen}: XInit, then echo every incoming connection (XListen) until {@code --count} are done. */
+@Command(name = "listen",
+        description = "Register an ID and echo back what connecting peers send (XInit, XListen).")
+final class ListenCommand extends EventCommand {
+    @Option(names = "--id", required = true, paramLabel = "ID", converter = OptionTypes.ClientIdText.class,
+            description = "The ID to register (at most 32 bytes of UTF-8).")
+    private String id;
+
+    @Mixin
+    private StrategyOption punch;
+
+    @Option(names = "--count", paramLabel = "N", converter = OptionTypes.Positive.class,
+            description = "Exit after N connections (default: serve until Ctrl-C).")
+    private int count;
+
+    @Option(names = "--lan-port", paramLabel = "N", converter = OptionTypes.Port.class,
+            description = "Also echo plain TCP connections from the LAN on port N: the other end of connect"
+                    + " --lan-port (default: none).")
+    private int lanPort;
+
+    @Mixin
+    private ClientOptions client;
+
+    @Override
+    int run(EventOutput o) throws XstuntException, InterruptedException {
+        XstuntOptions options = client.sessionOptions(punch.strategy, punch.relay);
+        Duration timeout = client.timeout;
+        try (XstuntClient s = client.register(id, options);
+             LanEcho lan = lanPort == 0 ? null : LanEcho.open(id, options.localAddress(), lanPort, timeout, o)) {
+            o.registered(s);
+            o.info("listening as '" + id + "'" + (count > 0 ? " for " + count + " connection(s)" : "")
+                    + "; Ctrl-C to stop");
+            // The callback runs on the event loop: it only queues; the echoing runs on virtual threads.
+            BlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
+            XstuntAsync.onIncoming(s, incoming::add, incoming::add);
+            int accepted = 0;
+            try (ExecutorService echoes = Executors.newVirtualThreadPerTaskExecutor()) {
+                while (count == 0 || accepted < count) {
+                    Object next = incoming.poll(1, TimeUnit.SECONDS);
+                    if (next instanceof XstuntConnection r) {
+                        accepted++;
+                        echoes.submit(() -> echo(id, r, timeout, o));
+                    } else if (next instanceof Throwable t) {
+                        reportIncomingFailure(t, o);
+                    }
+                }
+            } // waits for the echoes in flight, each bounded by its read timeout
+            XstuntAsync.onIncoming(s, null, null);
+            // Connections that came up after the last one counted are not served: close them.
+            for (Object late : incoming) {
+                if (late instanceof XstuntConnection r) {
+                    closeQuietly(r);
+                }
+            }
+            Xstunt.xDeRegister(s);
+        }
+        return 0;
+    }
+
+    /**
+     * {@code --lan-port}: echoes plain TCP connections from the LAN, the other end of
+     * {@code connect --lan-port}'s fallback after ERR_SAME_NAT. Each connection on a virtual thread.
+     */
+    private static final class LanEcho implements AutoCloseable {
+        private final ServerSocket server;
+        private final Thread acceptor;
+
+        private LanEcho(ServerSocket server, String id, Duration idle, EventOutput o) {
+            this.server = server;
+            this.acceptor = Thread.ofVirtual().name("lan-echo").start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket c = server.accept();
+                        Thread.ofVirtual().start(() -> echoLan(id, c, idle, o));
+                    } catch (IOException e) {
+                        if (!server.isClosed()) {
+                            o.failure("LAN accept", e);
+                        }
+                        return;
+                    }
+                }
+            });
+        }
+
+        static LanEcho open(String id, Inet4Address local, int port, Duration idle, EventOutput o)
+                throws XstuntException {
+            try {
+                ServerSocket s = new ServerSocket();
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(local, port));
+                return new LanEcho(s, id, idle, o);
+            } catch (IOException e) {
+                throw new XstuntException(ErrorCode.ERR_LISTEN, 0, "cannot listen on LAN port " + port + ": " + e, e);
+            }
+        }
+
+        private static void echoLan(String id, Socket c, Duration idle, EventOutput o) {
+            try (c) {
+                o.connectedLan(id, null, "listen", (InetSocketAddress) c.getLocalSocketAddress(),
+                        (InetSocketAddress) c.getRemoteSocketAddress(), Duration.ZERO);
+                c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idle.toMillis()));
+                pump(id, null, c, o);
+            } catch (SocketTimeoutException e) {
+                o.info("LAN peer " + c.getRemoteSocketAddress() + " was silent for " + idle.toSeconds() + " s; closed");
+            } catch (IOException e) {
+                o.failure("LAN echo to " + c.getRemoteSocketAddress(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+            } catch (IOException e) {
+                // nothing was accepted on it any more
+            }
+            try {
+                acceptor.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Echoes what {@code socket} receives until the peer closes it. */
+    private static void pump(String id, String peer, Socket socket, EventOutput o) throws IOException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        byte[] buf = new byte[4096];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            String text = new String(buf, 0, n, StandardCharsets.UTF_8);
+            o.data(id, peer, "received", text, n);
+            out.write(buf, 0, n);
+            out.flush();
+            o.data(id, peer, "sent", text, n);
+        }
+    }
+
+    private static void closeQuietly(XstuntConnection r) {
+        try {
+            r.channel().close();
+        } catch (IOException e) {
+            // it was never used
+        }
+    }
+
+    private static void reportIncomingFailure(Throwable t, EventOutput o) {
+        Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        if (c instanceof XstuntException x) {
+            o.error(x);
+        } else {
+            o.failure("incoming connection", new Exception(c));
+        }
+    }
+
+    /** Echoes one connection until the peer closes it or stays silent for {@code idle}. */
+    private static void echo(String id, XstuntConnection r, Duration idle, EventOutput o) {
+        try (var ch = r.channel()) {
+            o.connected(id, r, sum(r.phases().values()));
+            Socket socket = ch.socket();
+            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idle.toMillis()));
+            pump(id, r.peerId(), socket, o);
+        } catch (SocketTimeoutException e) {
+            o.info("'" + r.peerId() + "' was silent for " + idle.toSeconds() + " s; closed");
+        } catch (IOException e) {
+            o.failure("echo to '" + r.peerId() + "'", e);
+        }
+    }
+
+    private static Duration sum(Iterable<Duration> ds) {
+        Duration t = Duration.ZERO;
+        for (Duration d : ds) {
+            t = t.plus(d);
+        }
+        return t;
+    }
+}

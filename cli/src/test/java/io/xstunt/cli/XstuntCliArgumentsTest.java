@@ -1,0 +1,201 @@
+package io.xstunt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.xstunt.api.XstuntOptions;
+import io.xstunt.api.PunchStrategy;
+import io.xstunt.api.ServerOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.ParseResult;
+
+/** Bad arguments end with what is wrong and the command's usage on stderr and exit code 2, before any traffic. */
+class XstuntCliArgumentsTest {
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = XstuntCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiterString = " => ", value = {
+        "'' => no command given",
+        "bogus => unknown command 'bogus'",
+        "--colour => Unknown option: '--colour'",
+        "listen => Missing required option: '--id=ID'",
+        "listen --id => Missing required parameter for option '--id'",
+        "listen --id --json => Expected parameter for option '--id' but found '--json'",
+        "listen --id a --id b => option '--id' (ID) should be specified only once",
+        "listen --id a --colour red => Unknown options: '--colour', 'red'",
+        "listen --id a stray => Unmatched argument at index 3: 'stray'",
+        "listen --id a --count 0 => Invalid value for option '--count': must be an integer in [1, 2147483647], got '0'",
+        "listen --id a --count many => Invalid value for option '--count': must be an integer in [1, 2147483647], got 'many'",
+        "listen --id a --timeout -3 => Invalid value for option '--timeout': must be a number of seconds in (0, 86400], got '-3'",
+        "listen --id a --timeout 86401 => must be a number of seconds in (0, 86400], got '86401'",
+        "listen --id a --timeout soon => must be a number of seconds in (0, 86400], got 'soon'",
+        "listen --id a --server 127.0.0.1,127.0.0.2,127.0.0.3 => Invalid value for option '--server': takes IP1[,IP2], got",
+        "listen --id a --server example.org => Invalid value for option '--server': not an IPv4 address: 'example.org'",
+        "listen --id a --local 300.0.0.1 => Invalid value for option '--local': not an IPv4 address: '300.0.0.1'",
+        "listen --id a --log-port 70000 => Invalid value for option '--log-port': must be an integer in [1, 65535], got '70000'",
+        "listen --id a --comm-port 0 => Invalid value for option '--comm-port': must be an integer in [1, 65535], got '0'",
+        "listen --id a --lan-port 0 => Invalid value for option '--lan-port': must be an integer in [1, 65535], got '0'",
+        "listen --id= => Invalid value for option '--id': a client ID must not be empty",
+        "listen --id 123456789012345678901234567890123 => client ID '123456789012345678901234567890123' is 33 bytes",
+        "listen --id a --peer b => Unknown options: '--peer', 'b'",
+        "connect --id a => Missing required option: '--peer=ID'",
+        "connect --id a --peer b,,c => Invalid value for option '--peer' (ID): a client ID must not be empty",
+        "connect --id a --peer= => Invalid value for option '--peer' (ID): a client ID must not be empty",
+        "connect --id a --peer b --strategy fast => Invalid value for option '--strategy': must be one of race|original, got 'fast'",
+        "connect --id a --peer b --message= => --message must not be empty",
+        "connect --id a --peer b --json=yes => Invalid value for option '--json': 'yes' is not a boolean",
+        "connect --id a --peer b --count 1 => Unknown options: '--count', '1'",
+        "server --echo-ports 8124 => Invalid value for option '--echo-ports': takes two ports P1,P2, got '8124'",
+        "server --echo-ports 9,9 => Invalid value for option '--echo-ports': needs two different ports, got 9 twice",
+        "server --echo-ports 9,70000 => Invalid value for option '--echo-ports': must be an integer in [0, 65535], got '70000'",
+        "server --log-port -1 => Invalid value for option '--log-port': must be an integer in [0, 65535], got '-1'",
+        "server --max-clients 0 => Invalid value for option '--max-clients': must be an integer in [1, 2147483647], got '0'",
+        "server --max-clients 20000000 => not a valid server configuration: maxClients",
+        "server --server-version -1 => Invalid value for option '--server-version': must be an integer in [0, 2147483647]",
+        "server --ip1 127.0.0.5 --ip2 127.0.0.5 => not a valid server configuration: ip1 and ip2 must differ",
+        "server --log-port 9000 --comm-port 9000 => not a valid server configuration:",
+        "server --idle-timeout 1 => not a valid server configuration: idleTimeout must be 3 s",
+        "server --id a => Unknown options: '--id', 'a'",
+        "probe --peer b => Unknown options: '--peer', 'b'",
+        "demo --json => Unknown option: '--json'",
+    })
+    void badArgumentsPrintWhatIsWrongAndTheUsageAndExitTwo(String line, String expected) {
+        String[] args = line.isEmpty() ? new String[0] : line.split(" ");
+        Run r = run(args);
+        assertEquals(XstuntCli.EXIT_USAGE, r.code(), r.err());
+        assertTrue(r.err().startsWith("xstunt: "), r.err());
+        assertTrue(r.err().contains(expected), "stderr: " + r.err());
+        String command = args.length == 0 || args[0].equals("bogus") || args[0].startsWith("-") ? "" : args[0] + " ";
+        assertTrue(r.err().contains("Usage: xstunt " + command + "[OPTIONS]"), "the command's usage: " + r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void controlCharacterInIdIsAUsageError() {
+        Run r = run("connect", "--id", "a\u0007b", "--peer", "b");
+        assertEquals(XstuntCli.EXIT_USAGE, r.code());
+        assertTrue(r.err().contains("control character"), r.err());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"server", "listen", "connect", "probe", "demo"})
+    void everyCommandHasItsHelpOnStdoutWithExitZero(String command) {
+        for (String[] args : new String[][] {{command, "--help"}, {command, "-h"}, {"help", command}}) {
+            Run r = run(args);
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().startsWith("Usage: xstunt " + command + " [OPTIONS]"), r.out());
+            assertEquals("", r.err());
+        }
+    }
+
+    @Test
+    void theProgramsHelpListsEveryCommand() {
+        for (String[] args : new String[][] {{"--help"}, {"-h"}, {"help"}}) {
+            Run r = run(args);
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().startsWith("Usage: xstunt [OPTIONS] [COMMAND]"), r.out());
+            for (String command : new String[] {"server", "listen", "connect", "probe", "demo"}) {
+                assertTrue(r.out().contains("\n  " + command + " "), command + " in\n" + r.out());
+            }
+            assertEquals("", r.err());
+        }
+    }
+
+    @Test
+    void versionNamesTheBuildAndTheProtocol() {
+        for (String[] args : new String[][] {{"--version"}, {"-V"}, {"connect", "--version"}}) {
+            Run r = run(args);
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().matches("xstunt \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(XSTUNT 1\\.0 wire protocol, client build 10\\)\\R"),
+                    r.out());
+        }
+    }
+
+    /** The options of each command: the CLI's surface, which scripts and the NAT lab rely on. */
+    @Test
+    void everyCommandTakesItsOptionsAndNoOthers() {
+        Set<String> common = Set.of("--json", "--help", "-h", "--version", "-V");
+        Set<String> client = Set.of("--server", "--local", "--fingerprint", "--log-port", "--comm-port", "--timeout");
+        Map<String, Set<String>> expected = Map.of(
+                "server", Set.of("--ip1", "--ip2", "--log-port", "--comm-port", "--echo-ports", "--server-version",
+                        "--session-timeout", "--duration", "--secret-file", "--require-tokens", "--max-clients",
+                        "--max-per-source", "--max-sessions", "--idle-timeout", "--no-relay", "--relay-max-bytes",
+                        "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client"),
+                "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port"),
+                "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port"),
+                "probe", union(client, "--id"),
+                "demo", Set.of());
+        CommandLine cl = XstuntCli.commandLine(System.out, System.err);
+        expected.forEach((command, options) -> {
+            Set<String> want = new TreeSet<>(options);
+            want.addAll(command.equals("demo") ? Set.of("--help", "-h", "--version", "-V") : common);
+            Set<String> got = new TreeSet<>(cl.getSubcommands().get(command).getCommandSpec().optionsMap().keySet());
+            assertEquals(want, got, command);
+        });
+    }
+
+    private static Set<String> union(Set<String> base, String... more) {
+        Set<String> s = new TreeSet<>(base);
+        s.addAll(Set.of(more));
+        return s;
+    }
+
+    @Test
+    void clientOptionsTakeValuesInBothFormsAndHaveTheReferenceDefaults() {
+        ParseResult parsed = XstuntCli.commandLine(System.out, System.err).parseArgs("listen", "--id=bob",
+                "--timeout=2.5", "--server", "10.0.0.1", "--json", "--strategy", "ORIGINAL");
+        CommandLine.Model.CommandSpec listen = parsed.subcommand().commandSpec();
+        ClientOptions client = (ClientOptions) listen.mixins().get("client").userObject();
+        assertEquals(Duration.ofMillis(2500), client.timeout);
+        assertEquals("10.0.0.1", client.server.ip1().getHostAddress());
+        assertEquals("10.0.0.1", client.server.ip2().getHostAddress(), "one IP serves as both");
+        assertEquals(8123, client.logPort);
+        assertEquals(8132, client.commPort);
+        XstuntOptions options = client.sessionOptions(PunchStrategy.ORIGINAL);
+        assertEquals(Path.of("fingerprint.dat"), options.fingerprintFile());
+        assertNull(options.localAddress());
+        assertEquals(PunchStrategy.ORIGINAL, parsed.subcommand().matchedOptionValue("--strategy", null));
+        assertTrue(((EventCommand) listen.userObject()).json);
+    }
+
+    @Test
+    void serverOptionsMakeTheConfigurationWithTheEnginesDefaults() {
+        ParseResult parsed = XstuntCli.commandLine(System.out, System.err).parseArgs("server", "--echo-ports", "7,8",
+                "--log-port", "0", "--session-timeout", "0.5", "--require-tokens");
+        ServerOptions config = ((ServerCommand) parsed.subcommand().commandSpec().userObject()).options();
+        assertEquals("127.0.0.1", config.ip1().getHostAddress());
+        assertEquals("127.0.0.2", config.ip2().getHostAddress());
+        assertEquals(0, config.logPort());
+        assertEquals(8132, config.commPort());
+        assertEquals(7, config.echoPort1());
+        assertEquals(8, config.echoPort2());
+        assertEquals(Duration.ofMillis(500), config.sessionTimeout());
+        assertEquals(ServerOptions.DEFAULT_IDLE_TIMEOUT, config.idleTimeout());
+        assertEquals(ServerOptions.DEFAULT_MAX_CLIENTS, config.maxClients());
+        assertEquals(1, config.serverVersion());
+        assertTrue(config.requireTokens());
+        assertNull(config.sharedSecret());
+    }
+}
