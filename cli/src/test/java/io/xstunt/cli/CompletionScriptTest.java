@@ -50,7 +50,7 @@ class CompletionScriptTest {
 
     @ParameterizedTest
     @CsvSource(delimiterString = " => ", value = {
-        "./xstunt| => demo test build cli-jar bench java-home cli",
+        "./xstunt| => demo test natlab-report build cli-jar bench java-home cli",
         "./xstunt|c => cli-jar cli",
         "./xstunt|cli| => server listen connect probe demo help",
         "./xstunt|cli|con => connect",

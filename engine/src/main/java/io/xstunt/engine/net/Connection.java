@@ -79,4 +79,27 @@ public interface Connection {
      * @param onError gets the failure if it cannot be handed over (the connection is then closed)
      */
     void handOver(Consumer<ByteChannel> onDone, Consumer<IOException> onError);
+
+    /**
+     * Offers bytes read to {@code c}'s listener as {@link #listener(ConnectionListener)} promises:
+     * a listener that hands the connection over within {@code onRead} leaves the rest for the next
+     * one now, not when more bytes happen to arrive (they may never: the peer waits for an answer).
+     * Every {@link Network}'s connections read through here, so real and simulated ones keep the
+     * same contract.
+     *
+     * @param in the bytes read, flipped; on return what no listener consumed
+     * @param cap the most bytes a read may hold (the inbound cap)
+     * @return true if the connection is still open and the listener took nothing from a read
+     *     already at the cap: a message larger than the cap, which can never complete
+     */
+    static boolean offer(Connection c, ByteBuffer in, int cap) {
+        int before;
+        ConnectionListener offered;
+        do {
+            offered = c.listener();
+            before = in.remaining();
+            offered.onRead(c, in);
+        } while (!c.isClosed() && c.listener() != offered && in.hasRemaining());
+        return !c.isClosed() && in.remaining() == before && in.limit() == cap;
+    }
 }

@@ -267,20 +267,11 @@ public final class TcpConnection implements Connection, IoHandler {
         if (n > 0) {
             inbound.consumed();
             in.flip();
-            int before;
-            ConnectionListener offered;
-            do {
-                // A listener that hands the connection over leaves the rest for the next one now,
-                // not when more bytes happen to arrive (they may never: the peer waits for an answer).
-                offered = listener;
-                before = in.remaining();
-                offered.onRead(this, in);
-            } while (!closed && listener != offered && in.hasRemaining());
-            if (closed) {
+            if (Connection.offer(this, in, inbound.max())) {
+                close(new IOException("inbound message larger than " + inbound.max() + " bytes"), true);
                 return;
             }
-            if (in.remaining() == before && in.limit() == inbound.max()) {
-                close(new IOException("inbound message larger than " + inbound.max() + " bytes"), true);
+            if (closed) {
                 return;
             }
             inbound.keep(in);

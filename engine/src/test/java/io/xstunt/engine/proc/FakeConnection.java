@@ -203,9 +203,7 @@ public final class FakeConnection implements Connection {
 
     private void offer() {
         inbound.flip();
-        int before = inbound.remaining();
-        listener.onRead(this, inbound);
-        boolean stuck = inbound.remaining() == before && before == inbound.capacity();
+        boolean stuck = Connection.offer(this, inbound, inbound.capacity());
         inbound.compact();
         if (stuck) {
             fails(new IOException("a message larger than the inbound buffer"));

@@ -154,18 +154,11 @@ final class SimConnection implements Connection, SimSocket.Owner {
         }
         partial = null;
         in.flip();
-        int before;
-        ConnectionListener offered;
-        do {
-            offered = listener;
-            before = in.remaining();
-            offered.onRead(this, in);
-        } while (!closed && listener != offered && in.hasRemaining());
-        if (closed) {
+        if (Connection.offer(this, in, maxInbound)) {
+            close(new IOException("inbound message larger than " + maxInbound + " bytes"));
             return false;
         }
-        if (in.remaining() == before && in.limit() == maxInbound) {
-            close(new IOException("inbound message larger than " + maxInbound + " bytes"));
+        if (closed) {
             return false;
         }
         if (in.hasRemaining()) {
