@@ -50,7 +50,7 @@ public final class RelayBench {
         Result c = measure(copy[0], copy[1], bytes, trips);
         closeAll(copy);
         try (LoopbackServer server = LoopbackServer.start(b -> b.relay(new RelayLimits(true, 0, Duration.ZERO, 0,
-                1000, 16)))) {
+                1000, 16)).maxAnnouncementsPerSecond(1_000_000))) {
             XstuntOptions.Builder base = XstuntOptions.builder().logPort(server.logPort()).commPort(server.commPort())
                     .fingerprintFile(null).relayMode(RelayMode.RELAY_ONLY);
             try (XstuntClient a = Xstunt.xInit(LoopbackServer.IP1, LoopbackServer.IP2, "bench-a",
@@ -92,8 +92,107 @@ public final class RelayBench {
                         (double) r.p50Ns / c.p50Ns);
                 System.out.printf("server loop CPU per relayed MiB: %.1f us (%d MiB one way + %d round trips)%n",
                         cpu / 1e3 / mib, mib, trips);
+                handshakesUnderLoad(server, base, mib);
             }
         }
+    }
+
+    /**
+     * Other clients' XConnect (direct, loopback) while the server is idle and while a relay runs at
+     * full speed, alternating rounds in the same run: their p50 and p99.
+     */
+    private static void handshakesUnderLoad(LoopbackServer server, XstuntOptions.Builder base, int mib)
+            throws Exception {
+        XstuntOptions.Builder direct = XstuntOptions.builder().logPort(server.logPort()).commPort(server.commPort())
+                .fingerprintFile(null).relayMode(RelayMode.DIRECT_ONLY);
+        try (XstuntClient ra = Xstunt.xInit(LoopbackServer.IP1, LoopbackServer.IP2, "load-a",
+                base.localAddress(LoopbackServer.peerAddress(21)).build());
+             XstuntClient rb = Xstunt.xInit(LoopbackServer.IP1, LoopbackServer.IP2, "load-b",
+                     base.localAddress(LoopbackServer.peerAddress(22)).build());
+             XstuntClient c = Xstunt.xInit(LoopbackServer.IP1, LoopbackServer.IP2, "hs-c",
+                     direct.localAddress(LoopbackServer.peerAddress(31)).build());
+             XstuntClient d = Xstunt.xInit(LoopbackServer.IP1, LoopbackServer.IP2, "hs-d",
+                     direct.localAddress(LoopbackServer.peerAddress(32)).build())) {
+            io.xstunt.api.XstuntAsync.onIncoming(d, x -> {
+                try {
+                    x.close();
+                } catch (IOException e) {
+                    // nothing to do
+                }
+            }, e -> { });
+            XstuntConnection[] relay = relayedPair(ra, rb, "load-b");
+            java.util.concurrent.atomic.AtomicBoolean load = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread pump = Thread.ofPlatform().start(() -> {
+                ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
+                try {
+                    while (!stop.get()) {
+                        if (load.get()) {
+                            relay[0].channel().write(buf.clear());
+                        } else {
+                            Thread.onSpinWait();
+                        }
+                    }
+                } catch (IOException e) {
+                    // closed at the end
+                }
+            });
+            Thread drain = Thread.ofPlatform().daemon().start(() -> {
+                ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
+                try {
+                    while (relay[1].channel().read(buf.clear()) >= 0) {
+                        // discard
+                    }
+                } catch (IOException e) {
+                    // closed at the end
+                }
+            });
+            int rounds = 10;
+            int perRound = 20;
+            long[] idle = new long[rounds * perRound];
+            long[] loaded = new long[rounds * perRound];
+            for (int r = 0; r < rounds; r++) {
+                load.set(false);
+                for (int i = 0; i < perRound; i++) {
+                    idle[r * perRound + i] = handshake(server, c);
+                }
+                load.set(true);
+                for (int i = 0; i < perRound; i++) {
+                    loaded[r * perRound + i] = handshake(server, c);
+                }
+            }
+            stop.set(true);
+            relay[0].close();
+            relay[1].close();
+            pump.join();
+            Arrays.sort(idle);
+            Arrays.sort(loaded);
+            int n = idle.length;
+            System.out.printf("other clients' XConnect, idle server: p50 %.2f ms, p99 %.2f ms; while a relay runs"
+                    + " at full speed: p50 %.2f ms, p99 %.2f ms; p99 ratio %.2f (%d each, alternating rounds)%n",
+                    idle[n / 2] / 1e6, idle[n * 99 / 100] / 1e6, loaded[n / 2] / 1e6, loaded[n * 99 / 100] / 1e6,
+                    (double) loaded[n * 99 / 100] / idle[n * 99 / 100], n);
+            drain.join(5_000);
+        }
+    }
+
+    /** One XConnect until the initiator holds its connection; then both are IDLE again before the next. */
+    private static long handshake(LoopbackServer server, XstuntClient c) throws Exception {
+        long t = System.nanoTime();
+        long took;
+        try (XstuntConnection x = Xstunt.xConnect(c, "hs-d", Duration.ofSeconds(10))) {
+            took = System.nanoTime() - t;
+        }
+        server.awaitIdle("hs-c", Duration.ofSeconds(10));
+        server.awaitIdle("hs-d", Duration.ofSeconds(10));
+        return took;
+    }
+
+    private static XstuntConnection[] relayedPair(XstuntClient a, XstuntClient b, String bId) throws Exception {
+        CompletableFuture<XstuntConnection> in = new CompletableFuture<>();
+        io.xstunt.api.XstuntAsync.onIncoming(b, in::complete, in::completeExceptionally);
+        XstuntConnection out = Xstunt.xConnect(a, bId, Duration.ofSeconds(10));
+        return new XstuntConnection[] {out, in.get(15, TimeUnit.SECONDS)};
     }
 
     /** One path's figures. */

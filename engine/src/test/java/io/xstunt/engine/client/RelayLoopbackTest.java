@@ -39,8 +39,9 @@ class RelayLoopbackTest extends LoopbackFixture {
 
     private void restartServer(RelayLimits limits) throws Exception {
         server.close();
+        // many sessions a second between the same two clients on purpose: no announcement rate limit
         server = StuntServer.start(serverLoop, ServerConfig.builder(IP1, IP2).logPort(0).commPort(0).echoPort1(0)
-                .echoPort2(0).relay(limits).build()).get(WAIT_S, TimeUnit.SECONDS);
+                .echoPort2(0).maxAnnouncementsPerSecond(1_000_000).relay(limits).build()).get(WAIT_S, TimeUnit.SECONDS);
         server.onSessionFinished(summary::complete);
     }
 
@@ -219,6 +220,50 @@ class RelayLoopbackTest extends LoopbackFixture {
         for (Thread t : writers) {
             t.join(Duration.ofSeconds(WAIT_S));
         }
+    }
+
+    @Test
+    void manyRelayedSessionsThatEndEveryWayLeaveNothingOnTheServer() throws Exception {
+        restartServer(new RelayLimits(true, 0, Duration.ZERO, 0, 10, 10));
+        StuntClient a = register(config(PEER_A, "a.fp").relayMode(RelayFrame.Mode.RELAY_ONLY).build(), "alice");
+        StuntClient b = register(config(PEER_B, "b.fp").relayMode(RelayFrame.Mode.RELAY_ALLOWED).build(), "bob");
+        int[] baseline = serverCounts();
+        // 150 in every build; the 10,000 with -Drelay.leak.sessions=10000 (about 25 s)
+        int sessions = Integer.getInteger("relay.leak.sessions", 150);
+        for (int i = 0; i < sessions; i++) {
+            CompletableFuture<Rendezvous> in = new CompletableFuture<>();
+            b.onIncoming(in::complete, in::completeExceptionally);
+            Rendezvous out = a.connect("bob", Duration.ofSeconds(8)).get(WAIT_S, TimeUnit.SECONDS);
+            Rendezvous got = in.get(WAIT_S, TimeUnit.SECONDS);
+            assertEquals(ConnectionPath.RELAYED, out.path());
+            out.socketChannel().write(ByteBuffer.wrap(new byte[100 + i]));
+            switch (i % 3) {
+                case 0 -> out.socketChannel().close(); // the initiator closes
+                case 1 -> got.socketChannel().close(); // the listener closes
+                default -> { // the listener vanishes with a reset
+                    got.socketChannel().setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+                    got.socketChannel().close();
+                }
+            }
+            out.relay().ended().get(WAIT_S, TimeUnit.SECONDS);
+            got.relay().ended().get(WAIT_S, TimeUnit.SECONDS);
+            out.closeQuietly();
+            got.closeQuietly();
+        }
+        assertEquals(0, server.relaysInFlight());
+        assertEquals(0, server.sessionsInFlight());
+        int[] after = serverCounts();
+        assertArrayEquals(baseline, after, "connections, sources, keys and timers of the server after " + sessions
+                + " relayed sessions (before: " + java.util.Arrays.toString(baseline) + ")");
+    }
+
+    /** @return the server's connections, sources, selection keys and timers, once closes have settled */
+    private int[] serverCounts() throws Exception {
+        CompletableFuture<int[]> keys = new CompletableFuture<>();
+        serverLoop.execute(() -> serverLoop.afterNextSelect(
+                () -> keys.complete(new int[] {serverLoop.registeredKeys(), serverLoop.pendingTimers()})));
+        int[] k = keys.get(WAIT_S, TimeUnit.SECONDS);
+        return new int[] {server.openConnections(), server.sourcesTracked(), k[0], k[1]};
     }
 
     private SessionSummary awaitSummary() throws Exception {
