@@ -202,6 +202,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
         if (relayOffered && state != State.DRAINING && state != State.FINISHED && state != State.PIPED) {
             bytesFrom[connection] += in.remaining();
             readFrames(connection, in, nowNs);
+            dropIfEnded(in);
             return;
         }
         Side side = SIDES[connection];
@@ -365,6 +366,13 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
         }
     }
 
+    /** After the loop of {@link #readFrames}: an ended session takes no more bytes (the peer is going away). */
+    private void dropIfEnded(ByteBuffer in) {
+        if (state == State.DRAINING || state == State.FINISHED) {
+            in.position(in.limit());
+        }
+    }
+
     private void malformed(long nowNs, String why, ByteBuffer in) {
         in.position(in.limit());
         emit(new Refused(Rejection.BAD_BYTES, "control channel with the relay offered: " + why));
@@ -410,7 +418,13 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                     toSide(side.other(), RelayFrame.gaveUp(RelayFrame.TAG_PEER_GAVE_UP, f.reason(), f.attempts()).encode());
                 }
             }
-            case RelayFrame.TAG_PUNCHED -> punched[s] = true;
+            case RelayFrame.TAG_PUNCHED -> {
+                // the side holds its direct connection and closes its control connection right after:
+                // end now, as its close would (the close may come a loop turn later, after a new
+                // MSG_CONNECT of the same client that must find it IDLE)
+                punched[s] = true;
+                end(nowNs, Outbound.Closing.AFTER_FLUSH, side + " connected directly");
+            }
             case RelayFrame.TAG_READY -> {
                 if (relayStep != STEP_STARTING || ready[s]) {
                     return;
