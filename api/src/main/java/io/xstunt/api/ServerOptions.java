@@ -43,6 +43,7 @@ public final class ServerOptions {
     public static final Duration DEFAULT_VARIANT_WAIT = ServerConfig.DEFAULT_VARIANT_WAIT;
 
     private final ServerConfig.Builder b;
+    private io.xstunt.engine.server.RelayLimits relay = io.xstunt.engine.server.RelayLimits.DEFAULTS;
 
     private ServerOptions(ServerConfig.Builder b) {
         this.b = b;
@@ -212,6 +213,40 @@ public final class ServerOptions {
     public ServerOptions variantWait(Duration wait) {
         b.variantWait(wait);
         return this;
+    }
+
+    /**
+     * @param on whether the server relays pairs of xstunt clients that cannot punch (default on;
+     *     original clients are never relayed)
+     */
+    public ServerOptions relay(boolean on) {
+        relay = relay.withEnabled(on);
+        b.relay(relay);
+        return this;
+    }
+
+    /**
+     * The relay's limits (docs/RELIABILITY.md, "Relay"). Defaults: 8 GiB each way, 24 h, 16 MiB/s
+     * each way, 1000 relayed connections, 16 per client.
+     *
+     * @param maxBytesPerDirection bytes one relayed connection carries each way; 0: none
+     * @param maxDuration how long one lasts; {@link Duration#ZERO}: no limit
+     * @param bytesPerSecond its rate each way; 0: none
+     * @param maxRelays relayed connections at once
+     * @param maxRelaysPerClient relayed connections at once that one client takes part in
+     * @throws IllegalArgumentException naming the first invalid value
+     */
+    public ServerOptions relayLimits(long maxBytesPerDirection, Duration maxDuration, int bytesPerSecond,
+                                     int maxRelays, int maxRelaysPerClient) {
+        relay = new io.xstunt.engine.server.RelayLimits(relay.enabled(), maxBytesPerDirection, maxDuration,
+                bytesPerSecond, maxRelays, maxRelaysPerClient);
+        b.relay(relay);
+        return this;
+    }
+
+    /** @return whether the server relays pairs of xstunt clients that cannot punch */
+    public boolean relayEnabled() {
+        return relay.enabled();
     }
 
     // ---- what the options say (each read checks all of them together, as {@link #check()} does)

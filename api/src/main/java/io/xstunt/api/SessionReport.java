@@ -2,8 +2,9 @@ package io.xstunt.api;
 
 /**
  * A finished rendezvous session as the server saw it ({@link XstuntServer#onSessionFinished}): the
- * bytes each side sent on its control connection (all the server ever relays: the data of a
- * direct connection never passes it) and why the session ended. Not in XSTUNT 1.0; it lets an
+ * bytes each side sent on its control connection (the data of a direct connection never passes
+ * the server), why the session ended, and with the relay extension whether the pair was relayed
+ * and how many bytes the relay carried. Not in XSTUNT 1.0; it lets an
  * operator or a test see that a connection was direct.
  *
  * @param sessionId the session id announced to both sides ({@code Echo.Conn.nConnID})
@@ -11,8 +12,20 @@ package io.xstunt.api;
  * @param listenerId the XListen side's ID
  * @param bytesFromInitiator control bytes received from the initiator
  * @param bytesFromListener control bytes received from the listener
- * @param endReason why the session ended (a side closed, timeout, abort)
+ * @param endReason why the session ended (a side closed, timeout, abort; a relay's end)
+ * @param path what it ended in as far as the server knows: "direct" (a side said its punch won),
+ *     "relayed" (the server relayed the pair), "unreported" (original clients never say)
+ * @param relayReason why the pair was relayed, or null
+ * @param relayedFromInitiator bytes the relay carried from the initiator (0 if not relayed)
+ * @param relayedFromListener bytes the relay carried from the listener (0 if not relayed)
  */
 public record SessionReport(int sessionId, String initiatorId, String listenerId, long bytesFromInitiator,
-                            long bytesFromListener, String endReason) {
+                            long bytesFromListener, String endReason, String path, String relayReason,
+                            long relayedFromInitiator, long relayedFromListener) {
+    /** A session without the relay extension's news (the original protocol): path "unreported", nothing relayed. */
+    public SessionReport(int sessionId, String initiatorId, String listenerId, long bytesFromInitiator,
+                         long bytesFromListener, String endReason) {
+        this(sessionId, initiatorId, listenerId, bytesFromInitiator, bytesFromListener, endReason, "unreported", null,
+                0, 0);
+    }
 }

@@ -7,11 +7,17 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * A direct TCP connection to a peer that came out of a rendezvous: what XConnect returns in
+ * A TCP connection to a peer that came out of a rendezvous: what XConnect returns in
  * {@code psConnect} and XListen in {@code psListen}, with the peer's address ({@code pAddrPeer}).
  * The application owns it; {@link #close()} closes the channel.
+ *
+ * <p>Its {@link #path()} is {@link ConnectionPath#DIRECT} (the punch won) or, with the relay
+ * extension, {@link ConnectionPath#RELAYED}: the channel then goes to the STUNT server, which
+ * relays it to the peer, {@link #relayReason()} says why, {@link #relayEnd()} how it ended, and
+ * {@link #directOffer()} / {@link #tryDirect()} are the way back to a direct connection.
  */
 public final class XstuntConnection implements AutoCloseable {
     private final Rendezvous rendezvous;
@@ -50,6 +56,59 @@ public final class XstuntConnection implements AutoCloseable {
         return rendezvous.phases();
     }
 
+    /** @return how the connection runs: DIRECT, or RELAYED through the server */
+    public ConnectionPath path() {
+        return ConnectionPath.of(rendezvous.path());
+    }
+
+    /** @return why it is relayed ("both NATs random-symmetric", "punch timed out after 12 tries"), or null when direct */
+    public String relayReason() {
+        return rendezvous.relayReason();
+    }
+
+    /**
+     * @return completes when a relayed connection has ended, with the reason the server gave
+     *     (a limit, the peer's close); fails at once with {@link IllegalStateException} for a
+     *     connection that is not relayed. Completes on the event loop's thread.
+     */
+    public CompletableFuture<RelayEnd> relayEnd() {
+        if (rendezvous.relay() == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("not a relayed connection"));
+        }
+        return rendezvous.relay().ended().thenApply(RelayEnd::of);
+    }
+
+    /**
+     * The way back to direct: from this call on the client looks for a direct connection to the
+     * same peer (first after 10 s, then with a doubling interval up to 5 min; the XListen side
+     * waits half as long again, so both rarely look at once), and offers it here while this
+     * relayed connection stays open, so that the application can move its traffic without a gap
+     * and then close this one. Fails at once with {@link IllegalStateException} for a connection
+     * that is not relayed.
+     *
+     * @return completes with the direct connection (owned by the caller), at most once; never if
+     *     the relay ends first
+     */
+    public CompletableFuture<XstuntConnection> directOffer() {
+        if (rendezvous.relay() == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("not a relayed connection"));
+        }
+        return rendezvous.relay().directOffer().thenApply(XstuntConnection::new);
+    }
+
+    /**
+     * Looks for a direct connection to the same peer now (besides the schedule of
+     * {@link #directOffer()}); what it finds is offered there.
+     *
+     * @throws IllegalStateException if this connection is not relayed
+     */
+    public void tryDirect() {
+        if (rendezvous.relay() == null) {
+            throw new IllegalStateException("not a relayed connection");
+        }
+        rendezvous.relay().tryDirect();
+    }
+
     /** Closes the channel. */
     @Override
     public void close() throws IOException {
@@ -64,6 +123,6 @@ public final class XstuntConnection implements AutoCloseable {
     @Override
     public String toString() {
         return "XstuntConnection[" + peerId() + " at " + peerAddress() + (initiator() ? ", initiator" : ", listener")
-                + "]";
+                + ", " + path() + "]";
     }
 }

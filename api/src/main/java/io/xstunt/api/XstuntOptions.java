@@ -40,8 +40,10 @@ public final class XstuntOptions {
     private final boolean extensions;
     private final boolean autoReRegister;
     private final WireVariant wireVariant;
+    private final RelayMode relayMode;
 
     private XstuntOptions(Builder b) {
+        this.relayMode = b.relayMode;
         this.logPort = b.logPort;
         this.commPort = b.commPort;
         this.localAddress = b.localAddress;
@@ -129,6 +131,11 @@ public final class XstuntOptions {
         return wireVariant;
     }
 
+    /** @return whether a pair that cannot punch is relayed through the server */
+    public RelayMode relayMode() {
+        return relayMode;
+    }
+
     /** The engine's configuration for a server: these options. */
     ClientConfig clientConfig(Inet4Address serverIp1, Inet4Address serverIp2) {
         return ClientConfig.builder(serverIp1, serverIp2)
@@ -145,6 +152,7 @@ public final class XstuntOptions {
                 .extensions(extensions)
                 .autoReRegister(autoReRegister)
                 .wireVariant(wireVariant)
+                .relayMode(relayMode.engine())
                 .build();
     }
 
@@ -166,8 +174,19 @@ public final class XstuntOptions {
         private boolean extensions = true;
         private boolean autoReRegister;
         private WireVariant wireVariant = WireVariant.ID32;
+        private RelayMode relayMode = RelayMode.RELAY_ALLOWED;
 
         private Builder() {
+        }
+
+        /**
+         * @param mode whether a pair that cannot punch is relayed through the server (default
+         *     {@link RelayMode#RELAY_ALLOWED}; needs an xstunt server that relays and a peer that
+         *     allows it, and {@link #extensions} on)
+         */
+        public Builder relayMode(RelayMode mode) {
+            this.relayMode = Objects.requireNonNull(mode, "mode");
+            return this;
         }
 
         /** @param port the server's log service port ({@code SERVER_LOG_PORT}, default 8123) */

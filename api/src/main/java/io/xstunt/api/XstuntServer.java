@@ -140,7 +140,9 @@ public final class XstuntServer implements AutoCloseable {
      */
     public void onSessionFinished(Consumer<SessionReport> listener) {
         server.onSessionFinished(listener == null ? null : s -> listener.accept(new SessionReport(s.sessionId(),
-                s.initiatorId(), s.listenerId(), s.bytesFromInitiator(), s.bytesFromListener(), s.endReason())));
+                s.initiatorId(), s.listenerId(), s.bytesFromInitiator(), s.bytesFromListener(), s.endReason(),
+                s.path().name().toLowerCase(java.util.Locale.ROOT), s.relayReason(), s.relayedFromInitiator(),
+                s.relayedFromListener())));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.xstunt.cli;
 
 import io.xstunt.api.Xstunt;
+import io.xstunt.api.RelayMode;
 import io.xstunt.api.XstuntOptions;
 import io.xstunt.api.XstuntClient;
 import io.xstunt.api.XstuntException;
@@ -53,6 +54,11 @@ final class ClientOptions {
 
     /** @return the session options these command-line options ask for */
     XstuntOptions sessionOptions(PunchStrategy strategy) {
+        return sessionOptions(strategy, RelayMode.RELAY_ALLOWED);
+    }
+
+    /** @return the session options these command-line options ask for, with {@code relay} */
+    XstuntOptions sessionOptions(PunchStrategy strategy, RelayMode relay) {
         return XstuntOptions.builder()
                 .logPort(logPort)
                 .commPort(commPort)
@@ -61,6 +67,7 @@ final class ClientOptions {
                 .punchStrategy(strategy)
                 .listenTimeout(timeout)
                 .idLength(idLength)
+                .relayMode(relay)
                 .build();
     }
 

@@ -63,7 +63,7 @@ final class ConnectCommand extends EventCommand {
         if (text.isEmpty()) {
             throw usageError("--message must not be empty");
         }
-        XstuntOptions options = client.sessionOptions(punch.strategy);
+        XstuntOptions options = client.sessionOptions(punch.strategy, punch.relay);
         boolean allOk = true;
         try (XstuntClient s = client.register(id, options)) {
             o.registered(s);

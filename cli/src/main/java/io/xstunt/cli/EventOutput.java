@@ -80,13 +80,18 @@ public final class EventOutput {
     public void connected(String id, XstuntConnection r, Duration total) throws java.io.IOException {
         InetSocketAddress local = (InetSocketAddress) r.channel().getLocalAddress();
         if (json) {
-            emit(Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
+            Json j = Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
                     .put("role", r.initiator() ? "connect" : "listen")
                     .put("local", address(local)).put("remote", address(r.peerAddress()))
-                    .put("phases", phasesMs(r.phases())).put("totalMs", ms(total)));
+                    .put("path", r.path().name().toLowerCase(java.util.Locale.ROOT));
+            if (r.relayReason() != null) {
+                j.put("relayReason", r.relayReason());
+            }
+            emit(j.put("phases", phasesMs(r.phases())).put("totalMs", ms(total)));
         } else {
             line("connected '" + id + "' " + address(local) + " <-> '" + r.peerId() + "' "
-                    + address(r.peerAddress()) + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
+                    + address(r.peerAddress()) + (r.relayReason() == null ? "" : ", relayed by the server ("
+                    + r.relayReason() + ")") + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
         }
     }
 
@@ -98,8 +103,8 @@ public final class EventOutput {
                              Duration total) {
         if (json) {
             emit(Json.object().put("event", "connected").put("id", id).put("peer", peer).put("role", role)
-                    .put("local", address(local)).put("remote", address(remote)).put("totalMs", ms(total))
-                    .put("via", "lan"));
+                    .put("local", address(local)).put("remote", address(remote)).put("path", "lan")
+                    .put("totalMs", ms(total)).put("via", "lan"));
         } else {
             line("connected '" + id + "' " + address(local) + " <-> " + (peer == null ? "" : "'" + peer + "' ")
                     + address(remote) + " in the LAN in " + ms(total) + " ms");
@@ -117,7 +122,10 @@ public final class EventOutput {
                     .put("initiator", s.initiatorId()).put("listener", s.listenerId())
                     .put("relayedBytes", Json.object().put("fromInitiator", s.bytesFromInitiator())
                             .put("fromListener", s.bytesFromListener()))
-                    .put("reason", s.endReason()).put("sessionsInFlight", sessionsInFlight)
+                    .put("reason", s.endReason()).put("path", s.path())
+                    .put("relayedData", Json.object().put("fromInitiator", s.relayedFromInitiator())
+                            .put("fromListener", s.relayedFromListener()))
+                    .put("sessionsInFlight", sessionsInFlight)
                     .put("registered", registered));
         } else {
             line("session " + s.sessionId() + " '" + s.initiatorId() + "' -> '" + s.listenerId() + "' ended ("

@@ -53,7 +53,7 @@ final class ListenCommand extends EventCommand {
     @Override
     int run(EventOutput o) throws XstuntException, InterruptedException {
         fitting(client, id);
-        XstuntOptions options = client.sessionOptions(punch.strategy);
+        XstuntOptions options = client.sessionOptions(punch.strategy, punch.relay);
         Duration timeout = client.timeout;
         try (XstuntClient s = client.register(id, options);
              LanEcho lan = lanPort == 0 ? null : LanEcho.open(id, options.localAddress(), lanPort, timeout, o)) {

@@ -91,6 +91,30 @@ final class ServerCommand extends EventCommand {
             description = "The most rendezvous sessions at once (default: ${DEFAULT-VALUE}).")
     private int maxSessions;
 
+    @Option(names = "--no-relay", description = "Never relay: pairs that cannot punch fail as with XSTUNT 1.0.")
+    private boolean noRelay;
+
+    @Option(names = "--relay-max-bytes", paramLabel = "BYTES", defaultValue = "8589934592",
+            description = "Bytes one relayed connection carries each way, 0: no limit (default: ${DEFAULT-VALUE}).")
+    private long relayMaxBytes;
+
+    @Option(names = "--relay-max-duration", paramLabel = "SEC", defaultValue = "86400",
+            description = "How long one relayed connection lasts, 0: no limit (default: ${DEFAULT-VALUE}).")
+    private long relayMaxDuration;
+
+    @Option(names = "--relay-rate", paramLabel = "BYTES/S", defaultValue = "16777216",
+            description = "The rate of one relayed connection each way, 0: no limit (default: ${DEFAULT-VALUE}).")
+    private int relayRate;
+
+    @Option(names = "--relay-max", paramLabel = "N", defaultValue = "1000", converter = OptionTypes.Positive.class,
+            description = "Relayed connections at once (default: ${DEFAULT-VALUE}).")
+    private int relayMax;
+
+    @Option(names = "--relay-max-per-client", paramLabel = "N", defaultValue = "16",
+            converter = OptionTypes.Positive.class,
+            description = "Relayed connections at once that one client takes part in (default: ${DEFAULT-VALUE}).")
+    private int relayMaxPerClient;
+
     /** The defaults that are durations in the engine's configuration, in seconds for the options. */
     static final class EngineDefaults implements IDefaultValueProvider {
         @Override
@@ -126,6 +150,9 @@ final class ServerCommand extends EventCommand {
                     .idleTimeout(idleTimeout)
                     .sharedSecret(secret == null ? null : secret.bytes())
                     .requireTokens(requireTokens)
+                    .relayLimits(relayMaxBytes, Duration.ofSeconds(relayMaxDuration), relayRate, relayMax,
+                            relayMaxPerClient)
+                    .relay(!noRelay)
                     .check();
         } catch (IllegalArgumentException e) {
             throw usageError("not a valid server configuration: " + e.getMessage());

@@ -68,7 +68,8 @@ class EventOutputJsonTest {
         o.connectedLan("bob", null, "listen", new InetSocketAddress("10.0.1.10", 7000),
                 new InetSocketAddress("10.0.1.11", 50000), Duration.ZERO);
         assertEquals("{\"event\":\"connected\",\"id\":\"bob\",\"peer\":null,\"role\":\"listen\","
-                + "\"local\":\"10.0.1.10:7000\",\"remote\":\"10.0.1.11:50000\",\"totalMs\":0,\"via\":\"lan\"}", only());
+                + "\"local\":\"10.0.1.10:7000\",\"remote\":\"10.0.1.11:50000\",\"path\":\"lan\",\"totalMs\":0,"
+                + "\"via\":\"lan\"}", only());
     }
 
     @Test
@@ -90,6 +91,7 @@ class EventOutputJsonTest {
         o.session(new SessionReport(7, "alice", "bob", 1L << 40, 96, "done"), 0, 2);
         assertEquals("{\"event\":\"session\",\"session\":7,\"initiator\":\"alice\",\"listener\":\"bob\","
                 + "\"relayedBytes\":{\"fromInitiator\":1099511627776,\"fromListener\":96},\"reason\":\"done\","
+                + "\"path\":\"unreported\",\"relayedData\":{\"fromInitiator\":0,\"fromListener\":0},"
                 + "\"sessionsInFlight\":0,\"registered\":2}", only());
     }
 

@@ -147,9 +147,10 @@ class XstuntCliArgumentsTest {
         Map<String, Set<String>> expected = Map.of(
                 "server", Set.of("--ip1", "--ip2", "--log-port", "--comm-port", "--echo-ports", "--server-version",
                         "--session-timeout", "--duration", "--secret-file", "--require-tokens", "--max-clients",
-                        "--max-per-source", "--max-sessions", "--idle-timeout"),
-                "listen", union(client, "--id", "--count", "--strategy", "--lan-port"),
-                "connect", union(client, "--id", "--peer", "--message", "--strategy", "--lan-port"),
+                        "--max-per-source", "--max-sessions", "--idle-timeout", "--no-relay", "--relay-max-bytes",
+                        "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client"),
+                "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port"),
+                "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port"),
                 "probe", union(client, "--id"),
                 "demo", Set.of());
         CommandLine cl = XstuntCli.commandLine(System.out, System.err);

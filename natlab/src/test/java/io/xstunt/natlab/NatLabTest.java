@@ -225,10 +225,40 @@ class NatLabTest {
         Event pc = p.await("connected", Duration.ZERO);
         assertEquals(Lab.NAT1_IP, host(pc.str("remote")), pc.toString());
         assertEquals(payload, received(p));
-        Results.add(new Results.Row("5 random / random", RACE, lab,
+        Results.add(new Results.Row("5 random / random, --relay direct-only", RACE, lab,
                 "failed as expected: " + code(e1) + " after " + secs(first) + " s, again " + code(e2)
                         + " after " + secs(second) + " s (timeout " + timeoutS + " s); sessions in flight after: 0;"
                         + " listener then reached from pub", "-", "-", "-"));
+    }
+
+    @Test
+    @Order(7)
+    @DisplayName("5r: random-port NATs both sides with the relay (the default): every pair connects, relayed at once through the server, the payload intact (20 runs)")
+    void scenario5RelayedEveryTime() {
+        String lab = "--nat random --inbound drop";
+        Lab.up(lab.split(" "));
+        startServer();
+        int runs = 20;
+        List<Double> totals = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            Attempt a = attemptOnce("h1", "h2", RACE, 12, new String[] {"--relay", "allowed"});
+            assertNotNull(a.cConnected, "run " + (i + 1) + " did not connect:\n" + a.describe());
+            assertEquals("relayed", a.cConnected.str("path"), a.cConnected.toString());
+            assertEquals("relayed", a.lConnected.str("path"), a.lConnected.toString());
+            assertEquals("both NATs random-symmetric", a.cConnected.str("relayReason"), a.cConnected.toString());
+            assertEquals(Lab.SRV_IP1, host(a.cConnected.str("remote")), "a relayed connection goes to the server");
+            assertEquals(a.payload, a.received, "the payload came back through the relay");
+            assertEquals("relayed", a.session.str("path"), a.session.toString());
+            Map<String, Object> data = a.session.obj("relayedData");
+            assertTrue(((Number) data.get("fromInitiator")).longValue() >= PAYLOAD, a.session.toString());
+            assertTrue(((Number) data.get("fromListener")).longValue() >= PAYLOAD, a.session.toString());
+            totals.add(a.cConnected.num("totalMs"));
+        }
+        List<Double> sorted = new ArrayList<>(totals);
+        Collections.sort(sorted);
+        Results.add(new Results.Row("5r random / random, relay (default)", RACE, lab, runs + "/" + runs
+                + " relayed (both NATs random-symmetric), payload back through the server",
+                "median " + ms(sorted.get(runs / 2)) + ", max " + ms(sorted.get(runs - 1)), "-", "-"));
     }
 
     @Test
@@ -581,12 +611,24 @@ class NatLabTest {
     }
 
     private Attempt attemptOnce(String listenerNs, String connectorNs, String strategy, int timeoutS) {
-        return attemptOnce(listenerNs, connectorNs, strategy, timeoutS, lid -> { });
+        return attemptOnce(listenerNs, connectorNs, strategy, timeoutS, lid -> { }, new String[0]);
     }
 
-    /** {@link #attemptOnce(String, String, String, int)}; {@code beforeListener} gets the listener's ID before it starts. */
+    private Attempt attemptOnce(String listenerNs, String connectorNs, String strategy, int timeoutS, String[] more) {
+        return attemptOnce(listenerNs, connectorNs, strategy, timeoutS, lid -> { }, more);
+    }
+
     private Attempt attemptOnce(String listenerNs, String connectorNs, String strategy, int timeoutS,
                                 Consumer<String> beforeListener) {
+        return attemptOnce(listenerNs, connectorNs, strategy, timeoutS, beforeListener, new String[0]);
+    }
+
+    /**
+     * One attempt: a listener in {@code listenerNs}, a connector in {@code connectorNs};
+     * {@code beforeListener} gets the listener's ID before it starts, {@code more} goes to both peers.
+     */
+    private Attempt attemptOnce(String listenerNs, String connectorNs, String strategy, int timeoutS,
+                                Consumer<String> beforeListener, String[] more) {
         Attempt a = new Attempt();
         int n = SEQ.incrementAndGet();
         String lid = "l" + n;
@@ -594,11 +636,14 @@ class NatLabTest {
         beforeListener.accept(lid);
         a.payload = payload();
         a.connectorId = cid;
-        a.listener = listen(listenerNs, lid, "--count", "1", "--strategy", strategy, "--timeout",
-                String.valueOf(timeoutS));
+        List<String> lArgs = new ArrayList<>(List.of("--count", "1", "--strategy", strategy, "--timeout",
+                String.valueOf(timeoutS)));
+        lArgs.addAll(List.of(more));
+        a.listener = listen(listenerNs, lid, lArgs.toArray(new String[0]));
         a.lRegistered = a.listener.await("registered", START);
-        a.connector = connect(connectorNs, cid, lid, a.payload, "--strategy", strategy, "--timeout",
-                String.valueOf(timeoutS));
+        List<String> cArgs = new ArrayList<>(List.of("--strategy", strategy, "--timeout", String.valueOf(timeoutS)));
+        cArgs.addAll(List.of(more));
+        a.connector = connect(connectorNs, cid, lid, a.payload, cArgs.toArray(new String[0]));
         a.cRegistered = a.connector.await("registered", START);
         int code = a.connector.awaitExit(Duration.ofSeconds(timeoutS + 30L));
         if (code == 0) {
@@ -714,6 +759,10 @@ class NatLabTest {
 
     private Peer client(String ns, String id, List<String> args) {
         List<String> all = new ArrayList<>(args);
+        if (!all.contains("--relay")) {
+            // the scenarios measure the traversal: a pair that cannot punch must fail, not be relayed
+            all.addAll(List.of("--relay", "direct-only"));
+        }
         // a fresh fingerprint file per peer and test: a cached one would hide the NAT under test
         all.addAll(List.of("--server", SERVER, "--fingerprint", fingerprintPath(id).toString()));
         return start(ns, id, all);

@@ -35,12 +35,16 @@ import java.util.Objects;
  * @param wireVariant the wire variant to speak: {@link WireVariant#ID32} (the reference's
  *     MAX_ID_LEN 32, the default) or {@link WireVariant#ID31} (the published client's, for a
  *     server built from it); an xstunt server speaks both
+ * @param relayMode whether a pair that cannot punch is relayed through the server (relay
+ *     extension, only with an xstunt server and an xstunt peer that both agree; with anyone else
+ *     the rendezvous is XSTUNT 1.0's): {@code DIRECT_ONLY} never, {@code RELAY_ALLOWED} (the
+ *     default) when both NATs are random or the punch gave up, {@code RELAY_ONLY} at once (tests)
  */
 public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int logPort, int commPort,
                            Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
                            Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
                            byte[] sharedSecret, boolean extensions, boolean autoReRegister,
-                           WireVariant wireVariant) {
+                           WireVariant wireVariant, io.xstunt.engine.wire.RelayFrame.Mode relayMode) {
     /** Checks every field. */
     public ClientConfig {
         if (sharedSecret != null) {
@@ -53,6 +57,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         Objects.requireNonNull(serverIp2, "serverIp2");
         Objects.requireNonNull(punchStrategy, "punchStrategy");
         Objects.requireNonNull(wireVariant, "wireVariant");
+        Objects.requireNonNull(relayMode, "relayMode");
         checkPort(logPort, "logPort");
         checkPort(commPort, "commPort");
         checkPositive(commTimeout, "commTimeout");
@@ -75,7 +80,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         return "ClientConfig[server " + serverIp1.getHostAddress() + "/" + serverIp2.getHostAddress() + ", log "
                 + logPort + ", comm " + commPort + ", local " + localAddress + ", " + punchStrategy + ", secret "
                 + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + ", "
-                + wireVariant + "]";
+                + wireVariant + ", " + relayMode + "]";
     }
 
     private static void checkPort(int port, String what) {
@@ -111,6 +116,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         b.extensions = extensions;
         b.autoReRegister = autoReRegister;
         b.wireVariant = wireVariant;
+        b.relayMode = relayMode;
         return b;
     }
 
@@ -131,6 +137,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private boolean extensions = true;
         private boolean autoReRegister;
         private WireVariant wireVariant = WireVariant.ID32;
+        private io.xstunt.engine.wire.RelayFrame.Mode relayMode = io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ALLOWED;
 
         private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
             this.serverIp1 = serverIp1;
@@ -215,11 +222,17 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             return this;
         }
 
+        /** @param mode whether a pair that cannot punch is relayed (default RELAY_ALLOWED) */
+        public Builder relayMode(io.xstunt.engine.wire.RelayFrame.Mode mode) {
+            this.relayMode = mode;
+            return this;
+        }
+
         /** @return the configuration */
         public ClientConfig build() {
             return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
                     punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret,
-                    extensions, autoReRegister, wireVariant);
+                    extensions, autoReRegister, wireVariant, relayMode);
         }
     }
 }

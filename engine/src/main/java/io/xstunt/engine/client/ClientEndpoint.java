@@ -9,6 +9,8 @@ import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.RelayFrame;
+import io.xstunt.engine.wire.RelayNotice;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireVariant;
 import java.net.InetSocketAddress;
@@ -63,7 +65,16 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
          * session's {@code control} channel, until {@code deadlineNs}; report its outcome.
          */
         record StartRendezvous(long call, boolean initiator, String peerId, InetSocketAddress control,
-                               long deadlineNs, Map<String, java.time.Duration> priorPhases) implements Action {
+                               long deadlineNs, Map<String, java.time.Duration> priorPhases, boolean relayOffered,
+                               int session, int upgradeOf) implements Action {
+        }
+
+        /** A relayed connection ended (the server's notice, or the log connection is gone). */
+        record RelayEnded(RelayNotice notice) implements Action {
+        }
+
+        /** A direct connection to the peer of relayed session {@code session} came up: offer it. */
+        record Offer(int session, Rendezvous result) implements Action {
         }
 
         /** Fail the rendezvous of {@code call} (it reports its failure as usual). */
@@ -112,10 +123,41 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private final ReRegistration reRegistration = new ReRegistration();
     private Registration.Outcome outcome;
     private long nextCall = 1;
+    /** The latest time an input brought (for a failure reported without one). */
+    private long lastNowNs;
     private Failure gone;
     private boolean closedByUser;
     private boolean callback;
     private int registrations = 1;
+    /** The relayed connections this client holds, by session id: the way back to direct. */
+    private final Map<Integer, RelayedPeer> relays = new LinkedHashMap<>();
+    /** An announcement's relay flags, read before its Echo. */
+    private int announceFlags;
+
+    /**
+     * The back-to-direct schedule: the first look this long after the application asks for
+     * offers (the XListen side half as long again, so that both sides rarely ask at once), then
+     * doubling up to {@link #DIRECT_RETRY_MAX}.
+     */
+    static final long DIRECT_RETRY_FIRST_NS = 10_000_000_000L;
+    /** The longest wait between two looks for a direct path. */
+    static final long DIRECT_RETRY_MAX_NS = 300_000_000_000L;
+
+    /** A relayed connection's way back to direct. */
+    private static final class RelayedPeer {
+        final String peerId;
+        final boolean initiator;
+        boolean wanted;
+        boolean inFlight;
+        boolean offered;
+        long nextNs;
+        long backoffNs;
+
+        RelayedPeer(String peerId, boolean initiator) {
+            this.peerId = peerId;
+            this.initiator = initiator;
+        }
+    }
 
     /** @param outcome the registration that made this client (its log connection is connection 0) */
     ClientEndpoint(String id, ClientConfig config, Registration.Outcome outcome) {
@@ -261,7 +303,17 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     /** The rendezvous of {@code call} produced its connection. */
     void handleRendezvousDone(long call, Rendezvous result, long nowNs) {
-        if (connects.remove(call) != null) {
+        lastNowNs = nowNs;
+        ConnectCall own = connects.get(call);
+        if (own != null && own.upgradeOf != 0 && result.replaces() == 0) {
+            // our own way back: the procedure was started with it (its result names it)
+            result = new Rendezvous(result.channel(), result.peerId(), result.peerAddress(), result.initiator(),
+                    result.phases(), result.path(), result.relayReason(), result.relay(), own.upgradeOf);
+        }
+        if (routedUpgrade(result)) {
+            connects.remove(call);
+            incoming.remove(call);
+        } else if (connects.remove(call) != null) {
             emit(new Action.Complete(call, result));
         } else if (incoming.remove(call)) {
             incomingUp(result);
@@ -273,9 +325,23 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     /** The rendezvous of {@code call} failed. */
     void handleRendezvousFailed(long call, Failure error, long nowNs) {
-        if (connects.remove(call) != null) {
-            emit(new Action.Fail(call, error));
-        } else if (incoming.remove(call)) {
+        handleRendezvousFailed(call, error, 0, nowNs);
+    }
+
+    /**
+     * The rendezvous of {@code call} failed.
+     *
+     * @param upgradeOf the relayed session it was a way back to direct from (0: none): such a
+     *     failure goes to the schedule, never to XListen
+     */
+    void handleRendezvousFailed(long call, Failure error, int upgradeOf, long nowNs) {
+        lastNowNs = nowNs;
+        if (connects.containsKey(call)) {
+            fail(call, error);
+        } else if (upgradeOf != 0 && incoming.remove(call)) {
+            LOG.debug("client '{}': a way back to direct for relayed session {} failed: {}", id, upgradeOf,
+                    error.getMessage());
+        } else if (incomingFailed(call)) {
             ListenQueue.Waiter w = listens.pollWaiter();
             if (w != null) {
                 emit(new Action.Fail(w.call(), error));
@@ -284,6 +350,11 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             }
         }
         nextDeadline();
+    }
+
+    /** @return true (a failure to deliver) if {@code call} was an incoming rendezvous; it is removed */
+    private boolean incomingFailed(long call) {
+        return incoming.remove(call);
     }
 
     /** Registered again after the server was lost; the new log connection is connection 0 already. */
@@ -320,6 +391,11 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         keepalive.heard(nowNs);
         WireVariant variant = config.wireVariant();
         while (in.remaining() >= variant.echoSize()) {
+            if (RelayNotice.at(in)) {
+                relayEnded(RelayNotice.read(in, variant));
+                continue;
+            }
+            announceFlags = RelayFrame.announcementFlags(in);
             onRecord(Echo.read(in, variant), nowNs);
         }
     }
@@ -340,7 +416,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
                         + " incoming session, as XListen reads it", id, e.connId(), e.role() & 0xff, e.peerId(),
                         e.peerIdValid() ? "" : " (no valid ID field)");
             }
-            listen(e, nowNs);
+            listen(e, announceFlags, nowNs);
             return;
         }
         ConnectCall c = connects.get(call);
@@ -349,6 +425,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
                     + " to '{}', as XConnect reads it", id, e.connId(), e.role() & 0xff, e.peerId(),
                     e.peerIdValid() ? "" : " (no valid ID field)", c.peerId);
         }
+        c.relayOffered = (announceFlags & RelayFrame.ANNOUNCE_RELAY) != 0;
         if (c.announced(e)) {
             startRendezvous(call, c, nowNs);
             nextDeadline();
@@ -400,20 +477,31 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         return outcome.serverInfo().extFlags() != 0;
     }
 
-    /** Starts the listener side of the rendezvous that {@code e} announces (XListen, XAsymServer). */
-    private void listen(Echo e, long nowNs) {
+    /**
+     * Starts the listener side of the rendezvous that {@code e} announces (XListen, XAsymServer);
+     * {@code flags}: the announcement's relay extension flags.
+     */
+    private void listen(Echo e, int flags, long nowNs) {
         long call = nextCall();
         incoming.add(call);
         InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port());
         LOG.debug("client '{}': session {} from '{}', control {}", id, e.connId(), e.peerId(), control);
         emit(new Action.StartRendezvous(call, false, e.peerId(), control,
-                nowNs + config.listenTimeout().toNanos(), Map.of()));
+                nowNs + config.listenTimeout().toNanos(), Map.of(), (flags & RelayFrame.ANNOUNCE_RELAY) != 0,
+                e.connId(), 0));
     }
 
     private void startRendezvous(long call, ConnectCall c, long nowNs) {
         Echo a = c.startRendezvous(nowNs);
         InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(a.ip()), a.port());
-        emit(new Action.StartRendezvous(call, true, c.peerId, control, c.deadlineNs, c.phases));
+        emit(new Action.StartRendezvous(call, true, c.peerId, control, c.deadlineNs, c.phases, c.relayOffered,
+                a.connId(), c.upgradeOf));
+    }
+
+    private void relayEnded(RelayNotice n) {
+        if (relays.remove(n.session()) != null) {
+            emit(new Action.RelayEnded(n));
+        }
     }
 
     @Override
@@ -425,9 +513,11 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     @Override
     public void handleTimeout(long nowNs) {
+        lastNowNs = nowNs;
         if (!expired(nowNs)) {
             return;
         }
+        lookForDirect(nowNs);
         for (long call : listens.expire(nowNs)) {
             emit(new Action.Fail(call, new Failure(ErrorStat.ERR_TIMEOUT, 0,
                     "the incoming connection did not come up within the XListen timeout")));
@@ -472,6 +562,13 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         }
         if (reRegistration.scheduled()) {
             earliest.offer(reRegistration.atNs());
+        }
+        if (gone == null) {
+            for (RelayedPeer p : relays.values()) {
+                if (p.wanted && !p.inFlight && !p.offered) {
+                    earliest.offer(p.nextNs);
+                }
+            }
         }
         if (earliest.any()) {
             deadline(earliest.earliestNs());
@@ -522,6 +619,10 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         for (Rendezvous r : listens.drainCompleted()) {
             emit(new Action.Discard(r));
         }
+        // the server's notices come on the log connection: without it, nobody will say how relays end
+        for (int session : new ArrayList<>(relays.keySet())) {
+            relayEnded(new RelayNotice(session, RelayNotice.End.UNKNOWN, 0, 0));
+        }
         log.closeNow();
     }
 
@@ -550,7 +651,11 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     }
 
     private void fail(long call, Failure error) {
-        connects.remove(call);
+        ConnectCall c = connects.remove(call);
+        if (c != null && c.upgradeOf != 0) {
+            upgradeFailed(c.upgradeOf, error);
+            return;
+        }
         emit(new Action.Fail(call, error));
     }
 
@@ -566,8 +671,84 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         if (early != null && early.role() != Protocol.ROLE_INITIATOR) {
             LOG.info("client '{}': announcement of session {} held for the failed XConnect to '{}' goes to the"
                     + " listener side", id, early.connId(), c.peerId);
-            listen(early, nowNs);
+            listen(early, c.relayOffered ? RelayFrame.ANNOUNCE_RELAY : 0, nowNs);
         }
+    }
+
+
+    // ---- the relay extension: relayed connections and their way back to direct
+
+    /** The application wants direct offers for relayed session {@code session}: the schedule starts. */
+    void wantOffers(int session, long nowNs) {
+        RelayedPeer p = relays.get(session);
+        if (p == null || p.wanted || p.offered) {
+            return;
+        }
+        p.wanted = true;
+        p.backoffNs = DIRECT_RETRY_FIRST_NS;
+        p.nextNs = nowNs + (p.initiator ? DIRECT_RETRY_FIRST_NS : DIRECT_RETRY_FIRST_NS * 3 / 2);
+        nextDeadline();
+    }
+
+    /** Looks for a direct path for relayed session {@code session} now. */
+    void tryDirect(int session, long nowNs) {
+        wantOffers(session, nowNs);
+        RelayedPeer p = relays.get(session);
+        if (p != null && !p.inFlight && !p.offered) {
+            p.nextNs = nowNs;
+            lookForDirect(nowNs);
+        }
+        nextDeadline();
+    }
+
+    private void lookForDirect(long nowNs) {
+        if (gone != null) {
+            return;
+        }
+        for (Map.Entry<Integer, RelayedPeer> en : relays.entrySet()) {
+            RelayedPeer p = en.getValue();
+            if (p.wanted && !p.inFlight && !p.offered && nowNs - p.nextNs >= 0) {
+                p.inFlight = true;
+                long call = nextCall();
+                connects.put(call, new ConnectCall(p.peerId, nowNs, nowNs + config.listenTimeout().toNanos(),
+                        en.getKey()));
+                LOG.debug("client '{}': looking for a direct path to '{}' (relayed session {})", id, p.peerId,
+                        en.getKey());
+                emit(new Action.Request(call, Msg.connect(id, p.peerId).withToken(outcome.serverInfo().token())));
+            }
+        }
+    }
+
+    private void upgradeFailed(int session, Failure error) {
+        RelayedPeer p = relays.get(session);
+        if (p == null) {
+            return;
+        }
+        p.inFlight = false;
+        p.backoffNs = Math.min(DIRECT_RETRY_MAX_NS, Math.max(DIRECT_RETRY_FIRST_NS, p.backoffNs * 2));
+        p.nextNs = lastNowNs + p.backoffNs;
+        LOG.debug("client '{}': no direct path to '{}' yet ({}); next look in {} s", id, p.peerId,
+                error.getMessage(), p.backoffNs / 1_000_000_000L);
+    }
+
+    /** @return true if the result or failure of {@code r} belongs to the way back to direct, and was routed there */
+    private boolean routedUpgrade(Rendezvous r) {
+        if (r.relay() != null) {
+            relays.put(r.relay().session(), new RelayedPeer(r.peerId(), r.initiator()));
+            return false;
+        }
+        if (r.replaces() == 0) {
+            return false;
+        }
+        RelayedPeer p = relays.get(r.replaces());
+        if (p == null || p.offered) {
+            emit(new Action.Discard(r)); // the relayed connection is gone, or has its offer: nobody wants it
+            return true;
+        }
+        p.offered = true;
+        p.inFlight = false;
+        emit(new Action.Offer(r.replaces(), r));
+        return true;
     }
 
     @Override

@@ -32,11 +32,20 @@ final class ConnectCall {
     final long startNs;
     final long deadlineNs;
     final Map<String, Duration> phases = new LinkedHashMap<>();
+    /** The relayed session this call is the way back to direct from (the client's own call), else 0. */
+    final int upgradeOf;
+    /** The announcement said the server relays this pair (relay extension). */
+    boolean relayOffered;
     private Stage stage = Stage.COMM;
     private Echo announcement;
     private long answeredNs;
 
     ConnectCall(String peerId, long startNs, long deadlineNs) {
+        this(peerId, startNs, deadlineNs, 0);
+    }
+
+    ConnectCall(String peerId, long startNs, long deadlineNs, int upgradeOf) {
+        this.upgradeOf = upgradeOf;
         this.peerId = peerId;
         this.startNs = startNs;
         this.deadlineNs = deadlineNs;
@@ -82,6 +91,7 @@ final class ConnectCall {
     Echo heldAnnouncement() {
         return stage == Stage.RENDEZVOUS ? null : announcement;
     }
+
 
     /** The rendezvous starts now; @return the announcement it starts from */
     Echo startRendezvous(long nowNs) {

@@ -100,12 +100,43 @@ final class RendezvousIo {
             }
             case RendezvousProcedure.Action.Succeeded s -> succeeded(s);
             case RendezvousProcedure.Action.Failed f -> failed(f.error());
+            case RendezvousProcedure.Action.Relayed r -> relayed(r);
         }
+    }
+
+    /**
+     * The server relays the pair: the control connection (READY is written) becomes the
+     * connection. Nothing after START was read, so nothing is lost in the hand-over.
+     */
+    private void relayed(RendezvousProcedure.Action.Relayed r) {
+        finished = true;
+        if (race != null) {
+            raceDriver.feed(now -> race.abort());
+        }
+        releaseAll();
+        Connection c = driver.release(0);
+        if (c == null || c.isClosed()) {
+            outcome.failed(new Failure(procedure.initiator() ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, 0,
+                    "the control connection closed as the relay started"));
+            return;
+        }
+        InetSocketAddress server = c.remoteAddress();
+        RelayLink link = new RelayLink(procedure.relayPlan().session());
+        c.handOver(ch -> {
+            LOG.info("relayed connection with '{}' through {} ({}): {}, phases {}", peerId, server,
+                    procedure.initiator() ? "initiator" : "listener", r.reason(), r.phases());
+            outcome.connected(new Rendezvous(ch, peerId, server, procedure.initiator(), r.phases(),
+                    ConnectionPath.RELAYED, r.reason(), link, 0));
+        }, e -> outcome.failed(new Failure(procedure.initiator() ? ErrorStat.ERR_ASYMCLIENT
+                : ErrorStat.ERR_ASYMSERVER, 0, "cannot hand the relayed connection over: " + e, e)));
     }
 
     private void carryOut(PunchRace.Action a) {
         switch (a) {
-            case PunchRace.Action.Connect c -> punchConnect(c.attempt(), c.localPort(), c.peer());
+            case PunchRace.Action.Connect c -> {
+                procedure.notePunchAttempt(c.attempt());
+                punchConnect(c.attempt(), c.localPort(), c.peer());
+            }
             case PunchRace.Action.Listen l -> punchListen(l.localPort());
             case PunchRace.Action.CloseConnect c -> {
                 Connection t = attempts.remove(c.attempt());
@@ -250,7 +281,8 @@ final class RendezvousIo {
     private void deliver(ByteChannel ch, InetSocketAddress remote, RendezvousProcedure.Action.Succeeded s) {
         LOG.info("direct connection with '{}' at {} ({}), phases {}", peerId, remote,
                 procedure.initiator() ? "initiator" : "listener", s.phases());
-        outcome.connected(new Rendezvous(ch, peerId, remote, procedure.initiator(), s.phases()));
+        outcome.connected(new Rendezvous(ch, peerId, remote, procedure.initiator(), s.phases(), ConnectionPath.DIRECT,
+                null, null, procedure.upgradeOf()));
     }
 
     private void failed(Failure error) {

@@ -6,6 +6,7 @@ import io.xstunt.engine.proc.Outbound;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.ControlFrame;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.RelayFrame;
 import io.xstunt.engine.wire.WireFormatException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -49,6 +50,16 @@ import java.util.Set;
  * state's RECEIVE error, an I/O error its SEND error; during the punch the control channel may
  * close (the peer may have finished first), and only the deadline or an ABORT fails it then. A
  * failed prediction fails at once (ERR_PREDICT); equal public IPs after the exchange, ERR_HAIRPIN.
+ *
+ * <p>The relay extension ({@link RelayPlan}, docs/PROTOCOL.md "Relay"), only when the
+ * announcement said the server relays this pair: HELLO goes first on the control channel; the
+ * punch then runs within a window ({@link #punchEndNs}) that both sides derive from the punch's
+ * shared grid origin, so that they give up at about the same moment and the relay still fits in
+ * the procedure's deadline; giving up (or a punch that failed, or the server's PEER_GAVE_UP) sends
+ * REQUEST and waits ({@link State#RELAY_WAIT}); START makes this side answer READY and hand its
+ * control connection over as the relayed connection ({@link Action.Relayed}). A punch that wins
+ * says PUNCHED before the control channel closes. REFUSED, or no START by the deadline, fails as
+ * the punch would have (ERR_ASYM_TIMEOUT on the initiator, ERR_TIMEOUT on the listener).
  */
 public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Action> {
     /**
@@ -74,6 +85,10 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         AWAIT_READY(ErrorStat.ERR_TIMEOUT, ErrorStat.ERR_RECEIVE, ErrorStat.ERR_SEND),
         /** The punch runs (its timeout depends on the side: see {@link #handleTimeout}). */
         PUNCHING(ErrorStat.ERR_TIMEOUT, ErrorStat.ERR_RECEIVE, ErrorStat.ERR_SEND),
+        /** Relay extension: asked for the relay (or wants it only); waiting for the server's START. */
+        RELAY_WAIT(ErrorStat.ERR_TIMEOUT, ErrorStat.ERR_RECEIVE, ErrorStat.ERR_SEND),
+        /** Relayed: the control connection is the connection. */
+        RELAYED(null, null, null),
         /** Direct connection up. */
         DONE(null, null, null),
         /** Failed. */
@@ -123,7 +138,26 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         /** The procedure failed. */
         record Failed(Failure error) implements Action {
         }
+
+        /**
+         * Relayed (READY is sent): hand the control connection over as the connection.
+         *
+         * @param reason why, as people read it
+         * @param limits the relay's limits
+         * @param phases the phases so far, "relay" last
+         */
+        record Relayed(String reason, RelayFrame.Limits limits, Map<String, Duration> phases) implements Action {
+        }
     }
+
+    /** The least time the punch gets before a side gives up and asks for the relay. */
+    static final Duration MIN_PUNCH_WINDOW = Duration.ofSeconds(2);
+    /** The most: a pair that has not punched by then will not. */
+    static final Duration MAX_PUNCH_WINDOW = Duration.ofSeconds(8);
+    /** Punch retry periods in the window (it is at least {@link #MIN_PUNCH_WINDOW}). */
+    static final int PUNCH_WINDOW_PERIODS = 16;
+    /** What is kept of the deadline for the relay to start (at least; 4 round trips if more). */
+    static final Duration RELAY_RESERVE = Duration.ofSeconds(1);
 
     /**
      * The punch's retry period: a little over one measured round trip through the server (so an
@@ -160,6 +194,12 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private long controlConnectNs;
     private long predictStartNs;
     private boolean predictRequested;
+    private final RelayPlan relay;
+    /** The relay may still be asked for (offered, allowed, not refused, not an upgrade). */
+    private boolean relayPossible;
+    private int upgradeOf;
+    private int punchAttempts;
+    private long punchEndNs;
 
     /**
      * @param initiator true on the XConnect side ("asymmetric client"), false on the listener
@@ -174,7 +214,21 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     public RendezvousProcedure(boolean initiator, boolean pipelined, InetSocketAddress control,
                                InetSocketAddress echoEndpoint, int increment, Duration echoTimeout,
                                long overallDeadlineNs, Map<String, Duration> priorPhases) {
+        this(initiator, pipelined, control, echoEndpoint, increment, echoTimeout, overallDeadlineNs, priorPhases,
+                RelayPlan.NONE);
+    }
+
+    /**
+     * @param relay what the relay extension allows this rendezvous ({@link RelayPlan#NONE}: the original's)
+     * @see #RendezvousProcedure(boolean, boolean, InetSocketAddress, InetSocketAddress, int, Duration, long, Map)
+     */
+    public RendezvousProcedure(boolean initiator, boolean pipelined, InetSocketAddress control,
+                               InetSocketAddress echoEndpoint, int increment, Duration echoTimeout,
+                               long overallDeadlineNs, Map<String, Duration> priorPhases, RelayPlan relay) {
         super(1);
+        this.relay = relay;
+        this.upgradeOf = relay.upgradeOf();
+        this.relayPossible = relay.offered() && relay.mode() != RelayFrame.Mode.DIRECT_ONLY && upgradeOf == 0;
         this.initiator = initiator;
         this.pipelined = pipelined;
         this.controlAddress = control;
@@ -207,12 +261,27 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         return Duration.ofNanos(sync.rttNs());
     }
 
+    /** @return the relayed session this rendezvous replaces (an upgrade's), else 0 */
+    public int upgradeOf() {
+        return upgradeOf;
+    }
+
+    /** @return the relay extension's plan */
+    public RelayPlan relayPlan() {
+        return relay;
+    }
+
+    /** @return true when this side wants the relay only: it does not punch */
+    private boolean relayOnly() {
+        return relay.offered() && relay.mode() == RelayFrame.Mode.RELAY_ONLY && upgradeOf == 0;
+    }
+
     /** Starts: connect to the control channel (pipelined: and start the prediction). */
     public void start(long nowNs) {
         startNs = nowNs;
         phases.start(nowNs);
         emit(new Action.ConnectControl(controlAddress));
-        if (pipelined) {
+        if (pipelined && !relayOnly()) {
             requestPrediction(nowNs);
         }
         waitAtMostEcho(nowNs);
@@ -237,6 +306,14 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         controlOpen = true;
         controlConnectNs = nowNs - startNs;
         phases.end("control", nowNs);
+        if (relay.offered()) {
+            control.send(RelayFrame.hello(relay.mode(), relay.randomNat(), upgradeOf).encode());
+        }
+        if (relayOnly()) {
+            state = State.RELAY_WAIT;
+            deadline(overallDeadlineNs);
+            return;
+        }
         if (sync.start(nowNs)) {
             send(ControlFrame.one());
         }
@@ -253,13 +330,30 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     /** Bytes on the control channel: consumes every whole frame. */
     @Override
     public void handleBytes(int connection, ByteBuffer in, long nowNs) {
-        if (state == State.DONE || state == State.FAILED) {
+        if (state == State.DONE || state == State.FAILED || state == State.RELAYED) {
             in.position(in.limit());
             return;
         }
         try {
             ControlFrame f;
-            while ((f = ControlFrame.tryRead(in)) != null) {
+            while (true) {
+                if (relay.offered() && RelayFrame.startsRelayFrame(in)) {
+                    RelayFrame r = RelayFrame.tryRead(in);
+                    if (r == null) {
+                        break;
+                    }
+                    onRelayFrame(r, in, nowNs);
+                    if (state == State.RELAYED || state == State.DONE || state == State.FAILED) {
+                        return;
+                    }
+                    continue;
+                }
+                if ((f = ControlFrame.tryRead(in)) == null) {
+                    break;
+                }
+                if (state == State.RELAY_WAIT && f.tag() == Protocol.TAG_OK) {
+                    continue; // the peer's frames from before it asked for the relay too
+                }
                 if (f.tag() == Protocol.TAG_ABORT) {
                     send(ControlFrame.ackAbort());
                     failNoAbort(inPhase(new Failure(state.closed, 0, "the peer aborted the rendezvous: " + f.text())));
@@ -317,7 +411,8 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
      * the punch; then names the state and sets its deadline.
      */
     private void advance(long nowNs) {
-        if (state == State.PUNCHING || state == State.DONE || state == State.FAILED) {
+        if (state == State.PUNCHING || state == State.DONE || state == State.FAILED || state == State.RELAY_WAIT
+                || state == State.RELAYED) {
             return;
         }
         boolean syncDone = controlOpen && sync.done();
@@ -416,7 +511,8 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
      * @param publicPort the public port the echo service saw
      */
     public void handlePredicted(int boundLocalPort, int publicIp, int publicPort, long nowNs) {
-        if (!predictRequested || exchange.isPredicted() || state == State.DONE || state == State.FAILED) {
+        if (!predictRequested || exchange.isPredicted() || state == State.DONE || state == State.FAILED
+                || state == State.RELAY_WAIT || state == State.RELAYED) {
             return;
         }
         Failure bad = exchange.predicted(boundLocalPort, publicIp, publicPort);
@@ -430,7 +526,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
 
     /** The prediction failed: ERR_PREDICT. */
     public void handlePredictFailed(String reason, long nowNs) {
-        if (predictRequested && !exchange.isPredicted()) {
+        if (predictRequested && !exchange.isPredicted() && state != State.RELAY_WAIT && state != State.RELAYED) {
             fail(ErrorStat.ERR_PREDICT, "port prediction against " + echoEndpoint + " failed: " + reason);
         }
     }
@@ -444,6 +540,14 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
                 MAX_RETRY.toNanos());
         // the grid origin: when the listener reads "ready", which the initiator sends right now
         long origin = initiator ? nowNs + rttNs / 2 : nowNs;
+        if (relayPossible) {
+            // both sides count the window from the grid origin they share, so they give up together
+            long window = Math.min(Math.max(PUNCH_WINDOW_PERIODS * period, MIN_PUNCH_WINDOW.toNanos()),
+                    MAX_PUNCH_WINDOW.toNanos());
+            long reserve = Math.max(RELAY_RESERVE.toNanos(), 4 * rttNs);
+            punchEndNs = Math.min(origin + window, overallDeadlineNs - reserve);
+            deadline(punchEndNs - nowNs > 0 ? punchEndNs : nowNs);
+        }
         emit(new Action.Punch(exchange.localPort(), peerAddress(), Duration.ofNanos(period), origin));
     }
 
@@ -479,6 +583,16 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
     }
 
+    /** The punch made connect attempt {@code n} (the relay's reason counts them). */
+    public void notePunchAttempt(int n) {
+        punchAttempts = Math.max(punchAttempts, n);
+    }
+
+    /** @return when the punch gives up for the relay (meaningful while punching with the relay possible) */
+    long punchEndNs() {
+        return punchEndNs;
+    }
+
     /** The punch produced the direct connection. */
     public void handlePunched(long nowNs) {
         if (state != State.PUNCHING) {
@@ -487,6 +601,9 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         phases.end("punch", nowNs);
         state = State.DONE;
         clearDeadline();
+        if (relay.offered() && controlOpen) {
+            control.send(RelayFrame.empty(RelayFrame.TAG_PUNCHED).encode()); // so the peer does not ask for a relay
+        }
         closeControl();
         emit(new Action.Succeeded(peerAddress(), phases.inOrder()));
     }
@@ -494,7 +611,72 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     /** The punch failed for good. */
     public void handlePunchFailed(Failure error) {
         if (state == State.PUNCHING) {
-            failWith(inPhase(error));
+            if (relayPossible && controlOpen) {
+                askRelay(RelayFrame.Reason.PUNCH_FAILED);
+            } else {
+                failWith(inPhase(error));
+            }
+        }
+    }
+
+    /** Gives up punching (the race's sockets close) and asks the server for the relay. */
+    private void askRelay(RelayFrame.Reason reason) {
+        if (state == State.PUNCHING) {
+            emit(new Action.AbortPunch());
+        }
+        relayPossible = false;
+        state = State.RELAY_WAIT;
+        deadline(overallDeadlineNs);
+        control.send(RelayFrame.gaveUp(RelayFrame.TAG_REQUEST, reason, punchAttempts).encode());
+    }
+
+    /** A frame of the relay extension from the server. */
+    private void onRelayFrame(RelayFrame f, ByteBuffer in, long nowNs) {
+        switch (f.tag()) {
+            case RelayFrame.TAG_START -> {
+                if (state == State.DONE || state == State.FAILED || state == State.RELAYED) {
+                    return;
+                }
+                RelayFrame.Limits limits;
+                try {
+                    limits = f.limits();
+                } catch (WireFormatException e) {
+                    in.position(in.limit());
+                    fail(ErrorStat.ERR_RECEIVE, "malformed relay START: " + e.getMessage());
+                    return;
+                }
+                if (in.hasRemaining()) {
+                    // the server writes nothing after START before our READY: such bytes would be lost
+                    in.position(in.limit());
+                    fail(ErrorStat.ERR_RECEIVE, "bytes after the relay's START");
+                    return;
+                }
+                if (state == State.PUNCHING) {
+                    emit(new Action.AbortPunch());
+                }
+                state = State.RELAYED;
+                clearDeadline();
+                phases.end("relay", nowNs);
+                control.send(RelayFrame.empty(RelayFrame.TAG_READY).encode());
+                emit(new Action.Relayed(f.reason().describe(f.attempts()), limits, phases.inOrder()));
+            }
+            case RelayFrame.TAG_REFUSED -> {
+                relayPossible = false;
+                if (state == State.RELAY_WAIT) {
+                    fail(initiator ? ErrorStat.ERR_ASYM_TIMEOUT : ErrorStat.ERR_TIMEOUT, "no direct connection, and"
+                            + " the server refused to relay: " + f.text());
+                }
+            }
+            case RelayFrame.TAG_PEER_GAVE_UP -> {
+                if (relayPossible && state != State.RELAY_WAIT && state != State.DONE && state != State.FAILED) {
+                    askRelay(f.reason());
+                }
+            }
+            case RelayFrame.TAG_UPGRADE -> {
+                upgradeOf = f.session();
+                relayPossible = false; // a way back to direct is never relayed itself
+            }
+            default -> { } // a client's tag: not for us
         }
     }
 
@@ -511,7 +693,9 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         }
         boolean wasOpen = controlOpen;
         controlOpen = false;
-        if (!wasOpen || state == State.PUNCHING || state == State.DONE || state == State.FAILED) {
+        relayPossible = false;
+        if (!wasOpen || state == State.PUNCHING || state == State.DONE || state == State.FAILED
+                || state == State.RELAYED) {
             return; // during the punch the peer may have won and closed first
         }
         boolean clean = ioError == null;
@@ -530,7 +714,11 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             advance(nowNs);
             return;
         }
-        if (state == State.DONE || state == State.FAILED) {
+        if (state == State.DONE || state == State.FAILED || state == State.RELAYED) {
+            return;
+        }
+        if (state == State.PUNCHING && relayPossible && overallDeadlineNs - nowNs > 0) {
+            askRelay(RelayFrame.Reason.PUNCH_TIMED_OUT); // the window is over: both sides give up about now
             return;
         }
         String why = switch (state) {
@@ -539,10 +727,12 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             case EXCHANGING -> "waiting for the peer's address";
             case AWAIT_READY -> "waiting for the initiator's \"ready\"";
             case PUNCHING -> "no direct connection with " + peerAddress() + " before the deadline;";
+            case RELAY_WAIT -> "no direct connection, and no relay started before the deadline;";
             default -> "clock sync through the server";
         };
         // XAsymClient's punch ends in ERR_ASYM_TIMEOUT, XAsymServer's in ERR_TIMEOUT
-        ErrorStat code = state == State.PUNCHING && initiator ? ErrorStat.ERR_ASYM_TIMEOUT : state.timeout;
+        ErrorStat code = (state == State.PUNCHING || state == State.RELAY_WAIT) && initiator
+                ? ErrorStat.ERR_ASYM_TIMEOUT : state.timeout;
         fail(code, why + " timed out in state " + state);
     }
 
@@ -556,7 +746,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     }
 
     private void failWith(Failure error) {
-        if (state == State.DONE || state == State.FAILED) {
+        if (state == State.DONE || state == State.FAILED || state == State.RELAYED) {
             return;
         }
         if (controlOpen) {

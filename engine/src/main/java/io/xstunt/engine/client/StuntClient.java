@@ -53,6 +53,8 @@ public final class StuntClient implements AutoCloseable {
     private final Map<Long, CompletableFuture<?>> calls = new HashMap<>();
     private final Map<Long, Request> requests = new HashMap<>();
     private final Map<Long, RendezvousIo> rendezvous = new HashMap<>();
+    /** The relayed connections' links, by relayed session id. */
+    private final Map<Integer, RelayLink> links = new HashMap<>();
     private volatile Consumer<Rendezvous> onConnected;
     private volatile Consumer<Throwable> onError;
 
@@ -256,6 +258,18 @@ public final class StuntClient implements AutoCloseable {
             }
             case ClientEndpoint.Action.Discard d -> d.result().closeQuietly();
             case ClientEndpoint.Action.Register r -> registerAgain();
+            case ClientEndpoint.Action.RelayEnded e -> {
+                RelayLink link = links.remove(e.notice().session());
+                if (link != null) {
+                    link.endedFuture().complete(e.notice());
+                }
+            }
+            case ClientEndpoint.Action.Offer o -> {
+                RelayLink link = links.get(o.session());
+                if (link == null || !link.offer().complete(o.result())) {
+                    o.result().closeQuietly();
+                }
+            }
         }
     }
 
@@ -290,21 +304,30 @@ public final class StuntClient implements AutoCloseable {
 
     private void startRendezvous(ClientEndpoint.Action.StartRendezvous s) {
         Registration.Outcome o = endpoint.outcome();
+        RelayPlan plan = new RelayPlan(s.relayOffered(), config.relayMode(),
+                o.fingerprint().increment() == io.xstunt.engine.wire.Protocol.RANDOM_INCREMENT, s.upgradeOf(),
+                s.session());
         RendezvousProcedure p = new RendezvousProcedure(s.initiator(), config.punchStrategy().pipelined(), s.control(),
                 EchoProbe.endpoints(o.serverInfo())[0], o.fingerprint().increment(), config.echoTimeout(),
-                s.deadlineNs(), s.priorPhases());
+                s.deadlineNs(), s.priorPhases(), plan);
         long call = s.call();
         rendezvous.put(call, RendezvousIo.start(network, config, s.peerId(), p, new RendezvousIo.Outcome() {
             @Override
             public void connected(Rendezvous r) {
                 rendezvous.remove(call);
+                if (r.relay() != null) {
+                    RelayLink link = r.relay();
+                    links.put(link.session(), link);
+                    link.wire(() -> network.execute(() -> driver.feed(now -> endpoint.wantOffers(link.session(), now))),
+                            () -> network.execute(() -> driver.feed(now -> endpoint.tryDirect(link.session(), now))));
+                }
                 driver.feed(now -> endpoint.handleRendezvousDone(call, r, now));
             }
 
             @Override
             public void failed(Failure error) {
                 rendezvous.remove(call);
-                driver.feed(now -> endpoint.handleRendezvousFailed(call, error, now));
+                driver.feed(now -> endpoint.handleRendezvousFailed(call, error, p.upgradeOf(), now));
             }
         }));
     }

@@ -43,6 +43,17 @@ public interface Connection {
     /** @return bytes queued for the peer that the socket has not taken yet */
     int pendingOutbound();
 
+    /**
+     * Stops ({@code false}) or resumes ({@code true}) reading. While off, arriving bytes stay in the
+     * socket, so TCP's window slows the peer's sender (a relay's backpressure); on again, what
+     * arrived meanwhile is offered. A new connection reads. Idempotent.
+     *
+     * @throws UnsupportedOperationException on a network that cannot hold bytes back
+     */
+    default void reading(boolean on) {
+        throw new UnsupportedOperationException("reading on/off is not supported by " + this);
+    }
+
     /** @return the local address (known once bound: for a connect, at once) */
     InetSocketAddress localAddress();
 

@@ -21,6 +21,15 @@ public interface ConnectionListener {
     }
 
     /**
+     * Everything queued for the peer has been written to the socket, after some had to wait
+     * ({@link Connection#pendingOutbound()} went from above 0 to 0): a relay that stopped reading
+     * the other side because of this connection may read again. Never called for a send that the
+     * socket took at once.
+     */
+    default void onDrained(Connection c) {
+    }
+
+    /**
      * Bytes arrived. {@code in} is in read mode; consume what forms whole messages and leave the
      * rest, which is kept and offered again with more bytes (a decoder that lacks bytes returns
      * without consuming any). If the buffer is full and nothing is consumed, the connection is

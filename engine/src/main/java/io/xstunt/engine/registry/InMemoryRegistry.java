@@ -42,7 +42,7 @@ public final class InMemoryRegistry implements Registry {
         }
 
         Peer peer() {
-            return new Peer(id, publicIp, localIp, holder);
+            return new Peer(id, publicIp, localIp, holder, token != 0);
         }
     }
 

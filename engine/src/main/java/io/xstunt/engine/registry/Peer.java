@@ -7,6 +7,12 @@ package io.xstunt.engine.registry;
  * @param publicIp its public IPv4 as its server saw it (big-endian int)
  * @param localIp the local IPv4 it reported in LogState
  * @param holder its log connection
+ * @param extended whether it asked for the xstunt extensions at registration (it holds a token):
+ *     only then may it be relayed
  */
-public record Peer(String id, int publicIp, int localIp, Holder holder) {
+public record Peer(String id, int publicIp, int localIp, Holder holder, boolean extended) {
+    /** A client that did not ask for the extensions. */
+    public Peer(String id, int publicIp, int localIp, Holder holder) {
+        this(id, publicIp, localIp, holder, false);
+    }
 }

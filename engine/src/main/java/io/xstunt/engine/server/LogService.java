@@ -143,11 +143,23 @@ final class LogService {
         }
     }
 
-    /** The registry's effect: writes {@code announcement} on {@code holder}'s log connection. */
-    void announce(Holder holder, Echo announcement) {
+    /**
+     * The registry's effect: writes {@code announcement} on {@code holder}'s log connection.
+     *
+     * @param relayFlags the relay extension's flags for an extension client (0: none)
+     */
+    void announce(Holder holder, Echo announcement, int relayFlags) {
         Entry e = entries.get(holder.registration());
         if (e != null) {
-            e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, now));
+            e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, relayFlags, now));
+        }
+    }
+
+    /** Writes a relay's end notice on {@code holder}'s log connection, if this server holds it. */
+    void notice(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+        Entry e = entries.get(holder.registration());
+        if (e != null) {
+            e.driver.feed(now -> e.registrar.handleRelayNotice(notice, now));
         }
     }
 

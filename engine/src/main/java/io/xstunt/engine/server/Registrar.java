@@ -397,6 +397,14 @@ final class Registrar extends Procedure<Registrar.Action> {
      * takes the announcement without it.
      */
     void handleAnnouncement(Echo announcement, long nowNs) {
+        handleAnnouncement(announcement, 0, nowNs);
+    }
+
+    /**
+     * Queues a session announcement with the relay extension's flags, which only a client that
+     * asked for the extensions gets (an original client's padding stays 0).
+     */
+    void handleAnnouncement(Echo announcement, int relayFlags, long nowNs) {
         if (state != State.IDLE) {
             return;
         }
@@ -405,12 +413,22 @@ final class Registrar extends Procedure<Registrar.Action> {
                         announcement.role());
         ByteBuffer b = ByteBuffer.allocate(variant.echoSize());
         e.write(b, variant);
+        if (extended && relayFlags != 0) {
+            io.xstunt.engine.wire.RelayFrame.writeAnnouncementFlags(b, 0, relayFlags);
+        }
         out.send(b.flip());
     }
 
     /** @return the size of the records written to this client: its variant's Echo */
     int recordSize() {
         return variant.echoSize();
+    }
+
+    /** Queues a relay's end notice; only an IDLE registration that asked for the extensions gets one. */
+    void handleRelayNotice(io.xstunt.engine.wire.RelayNotice notice, long nowNs) {
+        if (state == State.IDLE && extended) {
+            out.send(notice.encode(variant));
+        }
     }
 
     /** The registry disconnects this registration (deregistered, or a PROBE registration replaced). */

@@ -53,5 +53,10 @@ public enum Rejection {
     /** A peer that closed in the middle of a handshake (a registration or a request cut short). */
     TRUNCATED,
     /** A peer that did not read what the server had to send (its outbound cap was exceeded). */
-    SLOW_READER
+    SLOW_READER,
+    /**
+     * A relay that was asked for and not granted (relay extension): a limit of
+     * {@link ServerConfig#relay()} reached, or an upgrade naming no relay of its clients.
+     */
+    RELAY_REFUSED
 }

@@ -11,6 +11,8 @@ import io.xstunt.engine.registry.Registry;
 import io.xstunt.engine.registry.SessionRef;
 import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.RelayFrame;
+import io.xstunt.engine.wire.RelayNotice;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.function.Consumer;
@@ -31,6 +33,15 @@ final class RendezvousSession {
     private final SessionRef ref;
     private final String initiatorId;
     private final String listenerId;
+    private final Peer initiator;
+    private final Peer listener;
+    private final ServerConfig config;
+    private final Sessions.RelayBook relays;
+    /** The data path once the pair is relayed, else null. */
+    private RelayPipe pipe;
+    private String relayReason;
+    private String pipeEnd;
+    private boolean slotHeld;
     private final ControlRelay relay;
     private final ProcedureDriver<ControlRelay.Action> driver;
     private final Registry registry;
@@ -43,9 +54,13 @@ final class RendezvousSession {
     private InetSocketAddress arriving;
 
     private RendezvousSession(Network network, SessionRef ref, Peer initiator, Peer listener, ServerConfig config,
-                              Registry registry, Admission admission, ServerStats stats,
+                              Registry registry, Admission admission, ServerStats stats, Sessions.RelayBook relays,
                               Consumer<RendezvousSession> onFinished) {
         this.ref = ref;
+        this.initiator = initiator;
+        this.listener = listener;
+        this.config = config;
+        this.relays = relays;
         this.initiatorId = initiator.id();
         this.listenerId = listener.id();
         this.registry = registry;
@@ -53,8 +68,12 @@ final class RendezvousSession {
         this.stats = stats;
         this.onFinished = onFinished;
         this.network = network;
+        RelayLimits r = config.relay();
+        boolean offered = r.enabled() && initiator.extended() && listener.extended();
         this.relay = new ControlRelay(initiator.publicIp(), listener.publicIp(), config.maxRelayBacklog(),
-                network.nowNs(), config.sessionTimeout().toNanos(), config.handshakeTimeout().toNanos());
+                network.nowNs(), config.sessionTimeout().toNanos(), config.handshakeTimeout().toNanos(), offered,
+                new RelayFrame.Limits(r.maxBytesPerDirection(), (int) r.maxDuration().toSeconds(), r.bytesPerSecond()),
+                n -> relays.isRelayBetween(n, initiatorId, listenerId));
         this.driver = new ProcedureDriver<>(network, relay, this::carryOut);
         driver.watchCloses((n, c, cause) -> admission.closed(c, cause, label()));
     }
@@ -66,10 +85,10 @@ final class RendezvousSession {
      * @throws IOException if the listener cannot be bound
      */
     static RendezvousSession open(Network network, SessionRef ref, Peer initiator, Peer listener, ServerConfig config,
-                                  Registry registry, Admission admission, ServerStats stats,
+                                  Registry registry, Admission admission, ServerStats stats, Sessions.RelayBook relays,
                                   Consumer<RendezvousSession> onFinished) throws IOException {
         RendezvousSession s = new RendezvousSession(network, ref, initiator, listener, config, registry, admission,
-                stats, onFinished);
+                stats, relays, onFinished);
         s.acceptor = network.listen(SocketSpec.listener(new InetSocketAddress(config.ip1(), 0)), config.backlog(),
                 s::onAccept);
         s.driver.pump();
@@ -89,8 +108,29 @@ final class RendezvousSession {
 
     /** @return what the session carried and why it ended (once ended) */
     SessionSummary summary() {
-        return new SessionSummary(ref.id(), initiatorId, listenerId, relay.bytesFrom(ControlRelay.Side.INITIATOR),
-                relay.bytesFrom(ControlRelay.Side.LISTENER), relay.endReason());
+        long fromI = relay.bytesFrom(ControlRelay.Side.INITIATOR);
+        long fromL = relay.bytesFrom(ControlRelay.Side.LISTENER);
+        if (pipe != null) {
+            return new SessionSummary(ref.id(), initiatorId, listenerId, fromI, fromL, pipeEnd,
+                    SessionSummary.Path.RELAYED, relayReason, pipe.bytesFrom(0), pipe.bytesFrom(1));
+        }
+        return new SessionSummary(ref.id(), initiatorId, listenerId, fromI, fromL, relay.endReason(),
+                relay.punchedDirect() ? SessionSummary.Path.DIRECT : SessionSummary.Path.UNREPORTED, null, 0, 0);
+    }
+
+    /** @return the two clients' IDs */
+    String[] members() {
+        return new String[] {initiatorId, listenerId};
+    }
+
+    /** @return true while the session's clients are relayed (its pipe runs) */
+    boolean relaying() {
+        return pipe != null && !pipe.ended();
+    }
+
+    /** @return true if the relay extension runs on the session's control channel (its announcements say so) */
+    boolean relayOffered() {
+        return relay.relayOffered();
     }
 
     /** @return the session's state (tests) */
@@ -98,9 +138,20 @@ final class RendezvousSession {
         return relay.state();
     }
 
-    /** Ends the session at once: control listener and connections closed. */
+    /** Ends the session at once: control listener and connections closed (a relay too). */
     void abort(String reason) {
+        if (pipe != null) {
+            pipe.abort();
+            return;
+        }
         driver.feed(now -> relay.handleAbort(reason, now));
+    }
+
+    /** Ends the session's relay, if it runs (the server closes); a rendezvous still going on is not touched. */
+    void abortRelay() {
+        if (pipe != null) {
+            pipe.abort();
+        }
     }
 
     private void onAccept(Acceptor a, Incoming in) {
@@ -121,8 +172,11 @@ final class RendezvousSession {
         }
         int n = side.ordinal();
         try {
-            Connection c = in.adopt(driver.listener(n), TcpConnection.DEFAULT_INBOUND,
-                    TcpConnection.DEFAULT_MAX_OUTBOUND, CONTROL_OPTIONS);
+            // a session that may become a relay reads and queues relay-sized amounts (the loop's read
+            // buffer grows once; a connection still owns storage only for what it holds)
+            boolean big = relay.relayOffered();
+            Connection c = in.adopt(driver.listener(n), big ? RelayPipe.READ_BYTES : TcpConnection.DEFAULT_INBOUND,
+                    big ? RelayPipe.MAX_OUTBOUND : TcpConnection.DEFAULT_MAX_OUTBOUND, CONTROL_OPTIONS);
             driver.attach(n, c);
             admission.opened(c);
         } catch (IOException | RuntimeException e) {
@@ -140,9 +194,46 @@ final class RendezvousSession {
                 registry.endSession(ref, initiatorId, listenerId);
                 LOG.debug("session {} ended: {}", ref.id(), e.reason());
             }
-            case ControlRelay.Action.Finished f -> onFinished.accept(this);
+            case ControlRelay.Action.Finished f -> finished();
+            case ControlRelay.Action.ReserveRelay r -> {
+                String why = relays.reserve(initiatorId, listenerId);
+                slotHeld = why == null;
+                driver.feed(now -> relay.handleRelayReserved(why, now));
+            }
+            case ControlRelay.Action.Pipe p -> startPipe(p);
             case Refused r -> stats.refused(r, label(), arriving);
         }
+    }
+
+    private void finished() {
+        if (slotHeld) {
+            slotHeld = false;
+            relays.release(initiatorId, listenerId);
+        }
+        onFinished.accept(this);
+    }
+
+    /** Both are READY: the session's control connections become the relayed connection. */
+    private void startPipe(ControlRelay.Action.Pipe p) {
+        relayReason = p.reason();
+        Connection a = driver.release(0);
+        Connection b = driver.release(1);
+        driver.closeAll(); // the session's own timer: the pipe has its limits
+        RelayLimits r = config.relay();
+        RelayBudget budget = new RelayBudget(r.maxBytesPerDirection(), r.bytesPerSecond(), r.maxDuration().toNanos(),
+                network.nowNs());
+        LOG.info("session {}: relaying {} <-> {} ({})", ref.id(), initiatorId, listenerId, relayReason);
+        pipe = new RelayPipe(network, a, b, budget, config.handshakeTimeout().toNanos(), p.early(),
+                (c, cause) -> admission.closed(c, cause, label()), this::pipeEnded);
+    }
+
+    private void pipeEnded(RelayNotice.End[] ends, long[] bytesFrom) {
+        pipeEnd = "relay ended: " + ends[0] + " / " + ends[1];
+        LOG.info("session {}: relay {} <-> {} ended ({} / {}), {} and {} bytes", ref.id(), initiatorId, listenerId,
+                ends[0], ends[1], bytesFrom[0], bytesFrom[1]);
+        relays.notify(initiator, new RelayNotice(ref.id(), ends[0], bytesFrom[0], bytesFrom[1]));
+        relays.notify(listener, new RelayNotice(ref.id(), ends[1], bytesFrom[1], bytesFrom[0]));
+        finished();
     }
 
     private String label() {

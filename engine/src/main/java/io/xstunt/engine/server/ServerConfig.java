@@ -51,6 +51,8 @@ import java.util.Objects;
  *     the 33rd byte of an ID field, the 69th of a Msg; without it the request is the published
  *     client's (docs/PROTOCOL.md, "Wire variants"). Only a 31-variant request waits; it is bounded
  *     by the handshake timeout too.
+ * @param relay whether and within which limits the server relays pairs that cannot punch (relay
+ *     extension, between extension clients only)
  */
 public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int commPort, int echoPort1,
                            int echoPort2, int serverVersion, int requiredBuild, Duration sessionTimeout,
@@ -58,7 +60,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
                            int backlog, int maxClients, int maxConnectionsPerSource, int maxSessions,
                            int maxPendingAnnouncements, int maxAnnouncementsPerSecond, Duration idleTimeout,
                            Duration originalIdleTimeout, byte[] sharedSecret, boolean requireTokens,
-                           Duration variantWait) {
+                           Duration variantWait, RelayLimits relay) {
     /** Default {@link #sessionTimeout()}. */
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
     /** Default {@link #handshakeTimeout()}. */
@@ -98,6 +100,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
     /** Checks every field; the message names the field and the value. */
     public ServerConfig {
         Objects.requireNonNull(ip1, "ip1");
+        Objects.requireNonNull(relay, "relay");
         Objects.requireNonNull(ip2, "ip2");
         if (ip1.equals(ip2)) {
             throw new IllegalArgumentException("ip1 and ip2 must differ (NAT probing compares mappings"
@@ -178,7 +181,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         return "ServerConfig[" + ip1.getHostAddress() + "/" + ip2.getHostAddress() + ", log " + logPort + ", comm "
                 + commPort + ", echo " + echoPort1 + "/" + echoPort2 + ", maxClients " + maxClients
                 + ", maxConnectionsPerSource " + maxConnectionsPerSource + ", maxSessions " + maxSessions
-                + ", secret " + (sharedSecret == null ? "off" : "on") + ", requireTokens " + requireTokens + "]";
+                + ", secret " + (sharedSecret == null ? "off" : "on") + ", requireTokens " + requireTokens + ", " + relay + "]";
     }
 
     private static void checkRange(int v, int min, int max, String what) {
@@ -237,6 +240,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         private byte[] sharedSecret;
         private boolean requireTokens;
         private Duration variantWait = DEFAULT_VARIANT_WAIT;
+        private RelayLimits relay = RelayLimits.DEFAULTS;
 
         private Builder(Inet4Address ip1, Inet4Address ip2) {
             this.ip1 = ip1;
@@ -369,6 +373,12 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
             return this;
         }
 
+        /** @param limits whether and within which limits pairs that cannot punch are relayed */
+        public Builder relay(RelayLimits limits) {
+            this.relay = limits;
+            return this;
+        }
+
         /**
          * @param wait how long a request of the published client's wire variant (MAX_ID_LEN 31) is
          *     waited on for the byte that would make it the reference's (32); the handshake timeout
@@ -388,7 +398,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
                     requiredBuild, sessionTimeout, handshakeTimeout, probeTimeout, maxLogLine, maxRelayBacklog,
                     backlog, maxClients, maxConnectionsPerSource, maxSessions, maxPendingAnnouncements,
                     maxAnnouncementsPerSecond, idleTimeout, originalIdleTimeout, sharedSecret, requireTokens,
-                    variantWait);
+                    variantWait, relay);
         }
     }
 }

@@ -2,16 +2,38 @@ package io.xstunt.engine.server;
 
 /**
  * A finished rendezvous session as the server saw it: the bytes each side sent on its control
- * connection (all the server ever relays: the data of a direct connection never passes it) and
- * why the session ended. Reported by {@link StuntServer#onSessionFinished}.
+ * connection, why the session ended, and, with the relay extension, whether it ended up relayed and
+ * how many bytes the relay carried each way. Reported by {@link StuntServer#onSessionFinished}.
  *
  * @param sessionId the session id announced in the Echo's Conn.nConnID
  * @param initiatorId the XConnect side's ID
  * @param listenerId the XListen side's ID
- * @param bytesFromInitiator control bytes received from the initiator
- * @param bytesFromListener control bytes received from the listener
- * @param endReason why the session ended (a side closed, timeout, abort)
+ * @param bytesFromInitiator control bytes received from the initiator (before any relay)
+ * @param bytesFromListener control bytes received from the listener (before any relay)
+ * @param endReason why the session ended (a side closed, timeout, abort; for a relayed one, why
+ *     the relay ended)
+ * @param path what the session ended in, as far as the server knows
+ * @param relayReason why it was relayed (e.g. "both NATs random-symmetric"), or null
+ * @param relayedFromInitiator bytes the relay carried from the initiator (0 if not relayed)
+ * @param relayedFromListener bytes the relay carried from the listener (0 if not relayed)
  */
 public record SessionSummary(int sessionId, String initiatorId, String listenerId, long bytesFromInitiator,
-                             long bytesFromListener, String endReason) {
+                             long bytesFromListener, String endReason, Path path, String relayReason,
+                             long relayedFromInitiator, long relayedFromListener) {
+    /** What a session ended in, as the server knows it. */
+    public enum Path {
+        /** A side said (relay extension) that its punch won: a direct connection. */
+        DIRECT,
+        /** The server relayed the pair's data. */
+        RELAYED,
+        /** Not told: original clients never say, and a failed rendezvous looks the same. */
+        UNREPORTED
+    }
+
+    /** A session without the relay extension's news (the original protocol). */
+    public SessionSummary(int sessionId, String initiatorId, String listenerId, long bytesFromInitiator,
+                          long bytesFromListener, String endReason) {
+        this(sessionId, initiatorId, listenerId, bytesFromInitiator, bytesFromListener, endReason, Path.UNREPORTED,
+                null, 0, 0);
+    }
 }

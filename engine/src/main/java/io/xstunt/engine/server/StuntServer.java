@@ -130,7 +130,8 @@ public final class StuntServer implements AutoCloseable {
         // the name in the registry's holders and sessions: unique among servers sharing a registry
         String name = listeners.logAddress().getAddress().getHostAddress() + ":" + listeners.logAddress().getPort();
         log = new LogService(name, network, config, registry, admission, stats, clientLog, HolderTokens.secure());
-        sessions = new Sessions(network, config, registry, admission, stats);
+        sessions = new Sessions(network, config, registry, admission, stats, (holder, notice) -> log.notice(holder,
+                notice));
         comm = new CommService(name, registry, new CommEffects(), Ipv4.toInt(config.ip1()), config.maxSessions(),
                 config.maxAnnouncementsPerSecond());
         registry.attach(name, new RegistryEffects());
@@ -244,9 +245,14 @@ public final class StuntServer implements AutoCloseable {
         return state < 0 ? OptionalInt.empty() : OptionalInt.of(state);
     }
 
-    /** @return the number of rendezvous sessions with anything still open */
+    /** @return the number of rendezvous sessions with anything still open (relays not counted) */
     public int sessionsInFlight() {
         return ask(answer -> answer.accept(sessions.size()));
+    }
+
+    /** @return the number of relayed connections held (starting or running) */
+    public int relaysInFlight() {
+        return ask(answer -> answer.accept(sessions.relays()));
     }
 
 
@@ -348,7 +354,7 @@ public final class StuntServer implements AutoCloseable {
 
         @Override
         public void announce(Holder holder, Echo announcement) {
-            log.announce(holder, announcement);
+            log.announce(holder, announcement, sessions.announceFlags(announcement.connId()));
         }
     }
 

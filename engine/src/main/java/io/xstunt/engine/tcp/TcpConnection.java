@@ -42,6 +42,8 @@ public final class TcpConnection implements Connection, IoHandler {
     private boolean connected;
     private boolean closed;
     private boolean closeWhenFlushed;
+    /** Reading stopped by {@link #reading(boolean)}: OP_READ stays off. */
+    private boolean readingOff;
     private InetSocketAddress local;
     private InetSocketAddress remote;
 
@@ -187,7 +189,7 @@ public final class TcpConnection implements Connection, IoHandler {
                 close(e, true);
                 return;
             }
-            k.interestOps(SelectionKey.OP_READ | (pendingOutbound() > 0 ? SelectionKey.OP_WRITE : 0));
+            k.interestOps((readingOff ? 0 : SelectionKey.OP_READ) | (pendingOutbound() > 0 ? SelectionKey.OP_WRITE : 0));
             onConnectDone();
             return;
         }
@@ -197,8 +199,19 @@ public final class TcpConnection implements Connection, IoHandler {
                 return;
             }
         }
-        if ((ready & SelectionKey.OP_READ) != 0) {
+        if ((ready & SelectionKey.OP_READ) != 0 && !readingOff) {
             read();
+        }
+    }
+
+    @Override
+    public void reading(boolean on) {
+        if (readingOff != on || closed) {
+            return;
+        }
+        readingOff = !on;
+        if (key != null && key.isValid() && connected) {
+            key.interestOps(on ? key.interestOps() | SelectionKey.OP_READ : key.interestOps() & ~SelectionKey.OP_READ);
         }
     }
 
@@ -313,6 +326,8 @@ public final class TcpConnection implements Connection, IoHandler {
             }
             if (closeWhenFlushed) {
                 close(null, true);
+            } else if (connected) {
+                listener.onDrained(this);
             }
         } else if (key.isValid()) {
             key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);

@@ -54,6 +54,12 @@ public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte
         }
     }
 
+    /**
+     * Offset of {@code wPadding}, where the relay extension's flags and marker go: it comes before
+     * the union, so it is the same in both variants.
+     */
+    public static final int OFF_PADDING = Layout.of(1).padding();
+
     /** An Echo whose peer ID field, if any, is a valid one. */
     public Echo(int ip, int port, int connId, String peerId, int peerIp, byte role) {
         this(ip, port, connId, peerId, peerIp, role, true);

@@ -310,6 +310,9 @@ class ClientStateMachinePropertiesTest {
                     case ClientEndpoint.Action.Deregistered d -> ended(d.call(), "deregister");
                     case ClientEndpoint.Action.Deliver d -> handedOver(d.result());
                     case ClientEndpoint.Action.DeliverFailure d -> { }
+                    // no relayed connection in these properties (no announcement carries the relay flag)
+                    case ClientEndpoint.Action.RelayEnded e -> throw new AssertionError("relay ended: " + e);
+                    case ClientEndpoint.Action.Offer x -> throw new AssertionError("direct offer: " + x);
                     case ClientEndpoint.Action.Discard d -> handedOver(d.result());
                     case ClientEndpoint.Action.Register r -> {
                         assertTrue(!registering, "one registration at a time");

@@ -149,6 +149,7 @@ class RendezvousProcedureTest {
                             succeededAt = now;
                         }
                         case Action.Failed f -> failed = f.error();
+                        case Action.Relayed r -> throw new AssertionError("relayed without the relay offered: " + r);
                     }
                 }
                 if (o.closed(0) && controlOpen) {

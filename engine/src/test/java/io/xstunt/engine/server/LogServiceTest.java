@@ -70,7 +70,7 @@ class LogServiceTest {
 
             @Override
             public void announce(Holder holder, Echo announcement) {
-                log.announce(holder, announcement);
+                log.announce(holder, announcement, 0);
             }
         });
     }

@@ -46,7 +46,7 @@ class RendezvousSessionTest {
         clients.idle("b", Ipv4.toInt(Ipv4.parse(IP_B)), 12);
         ConnectDecision d = clients.checkConnect("a", "b", Ipv4.toInt(Ipv4.parse(IP_A)), 0L);
         session = RendezvousSession.open(net, ref, d.source(), d.destination(), config, registry, admission, stats,
-                s -> finished.add(s.summary()));
+                null, s -> finished.add(s.summary())); // original clients: no relay book is ever asked
         registry.beginSession(d.source(), d.destination(), ref);
         control = net.acceptor(0);
     }

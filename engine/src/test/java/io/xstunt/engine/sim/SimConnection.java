@@ -35,6 +35,8 @@ final class SimConnection implements Connection, SimSocket.Owner {
     private boolean connected;
     private boolean closed;
     private boolean closeWhenFlushed;
+    /** Reading stopped ({@link #reading(boolean)}): bytes wait in the socket. */
+    private boolean readingOff;
     private InetSocketAddress local;
     private InetSocketAddress remote;
 
@@ -96,8 +98,29 @@ final class SimConnection implements Connection, SimSocket.Owner {
 
     @Override
     public void readable(SimSocket s) {
-        if (!closed) {
+        if (!closed && !readingOff) {
             readAll();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Bytes that arrive meanwhile wait in the simulated socket (which has no window: the
+     * sender is not slowed); on again, they are offered after the current event.
+     */
+    @Override
+    public void reading(boolean on) {
+        if (readingOff != on || closed) {
+            return;
+        }
+        readingOff = !on;
+        if (on) {
+            network.simulation().events().after(0, () -> {
+                if (!closed && !readingOff) {
+                    readAll();
+                }
+            });
         }
     }
 
@@ -107,7 +130,7 @@ final class SimConnection implements Connection, SimSocket.Owner {
     }
 
     private void readAll() {
-        while (!closed && (socket.available() > 0 || socket.atEof())) {
+        while (!closed && !readingOff && (socket.available() > 0 || socket.atEof())) {
             if (!readOnce()) {
                 return;
             }

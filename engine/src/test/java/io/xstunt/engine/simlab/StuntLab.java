@@ -58,10 +58,14 @@ final class StuntLab {
         server.onSessionFinished(sessions::add);
     }
 
-    /** Starts the STUNT server on {@code lab}'s srv (198.51.100.10 and .11) with the reference's ports. */
+    /**
+     * Starts the STUNT server on {@code lab}'s srv (198.51.100.10 and .11) with the reference's
+     * ports, without the relay: the matrix is the traversal's (what punches and what does not);
+     * the relay of the pairs that cannot punch has its own test ({@code sim.RelayOnSimTest}).
+     */
     static StuntLab start(NatLab lab, long seed) {
         ServerConfig config = ServerConfig.builder(ip(NatLab.SRV_IP1), ip(NatLab.SRV_IP2))
-                .sessionTimeout(SESSION_TIMEOUT).build();
+                .sessionTimeout(SESSION_TIMEOUT).relay(io.xstunt.engine.server.RelayLimits.OFF).build();
         StuntServer server = lab.net().await("the STUNT server's start on srv",
                 StuntServer.start(lab.srv().network(), config), Duration.ofSeconds(1));
         return new StuntLab(lab, server, seed);
