@@ -172,18 +172,34 @@ class RelayLoopbackTest extends LoopbackFixture {
     void wayBackToDirectOffersADirectConnectionWhileTheRelayedOneStaysOpen() throws Exception {
         restartServer(RelayLimits.DEFAULTS);
         Rendezvous[] r = relayedPair(RelayFrame.Mode.RELAY_ONLY, RelayFrame.Mode.RELAY_ALLOWED);
-        CompletableFuture<Rendezvous> listenerOffer = r[1].relay().directOffer();
-        r[0].relay().tryDirect();
-        Rendezvous da = r[0].relay().directOffer().get(WAIT_S, TimeUnit.SECONDS);
-        Rendezvous db = listenerOffer.get(WAIT_S, TimeUnit.SECONDS);
-        channels.add(da.socketChannel());
-        channels.add(db.socketChannel());
+        Rendezvous[] d = offeredOnDemand(r);
+        Rendezvous da = d[0];
+        Rendezvous db = d[1];
         assertEquals(ConnectionPath.DIRECT, da.path());
         assertEquals(ConnectionPath.DIRECT, db.path());
         assertEquals(r[0].relay().session(), da.replaces());
         assertEquals(r[1].relay().session(), db.replaces());
         assertEquals("direct", roundTrip(da.socketChannel(), db.socketChannel(), "direct"));
         assertEquals("still relayed", roundTrip(r[0].socketChannel(), r[1].socketChannel(), "still relayed"));
+    }
+
+    @Test
+    void wayBackToDirectWorksWhenBothSidesAskedForTheRelayOnly() throws Exception {
+        restartServer(RelayLimits.DEFAULTS);
+        Rendezvous[] d = offeredOnDemand(relayedPair(RelayFrame.Mode.RELAY_ONLY, RelayFrame.Mode.RELAY_ONLY));
+        assertEquals(ConnectionPath.DIRECT, d[1].path(), "the relay-only listener punched for the way back");
+        assertEquals("direct", roundTrip(d[0].socketChannel(), d[1].socketChannel(), "direct"));
+    }
+
+    /** The initiator looks for a direct path now; both sides' offers (initiator's first). */
+    private Rendezvous[] offeredOnDemand(Rendezvous[] r) throws Exception {
+        CompletableFuture<Rendezvous> listenerOffer = r[1].relay().directOffer();
+        r[0].relay().tryDirect();
+        Rendezvous da = r[0].relay().directOffer().get(WAIT_S, TimeUnit.SECONDS);
+        Rendezvous db = listenerOffer.get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(da.socketChannel());
+        channels.add(db.socketChannel());
+        return new Rendezvous[] {da, db};
     }
 
     @Test
