@@ -11,7 +11,9 @@ import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.RelayLimits;
 import io.xstunt.engine.server.Rejection;
 import io.xstunt.engine.server.RelayBuffering;
+import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.SessionSummary;
 import io.xstunt.engine.server.StuntServer;
@@ -191,6 +193,36 @@ class RelayLoopbackTest extends LoopbackFixture {
         Rendezvous[] d = offeredOnDemand(relayedPair(RelayFrame.Mode.RELAY_ONLY, RelayFrame.Mode.RELAY_ONLY));
         assertEquals(ConnectionPath.DIRECT, d[1].path(), "the relay-only listener punched for the way back");
         assertEquals("direct", roundTrip(d[0].socketChannel(), d[1].socketChannel(), "direct"));
+    }
+
+    /**
+     * A client whose fingerprint says random probes its NAT again before it looks for a direct
+     * path (the NAT may have become predictable while it was relayed, and the old fingerprint
+     * would mispredict: natlab's RelayLabBenchmark shows a pair that never got its offer), and
+     * uses the new reading from then on.
+     */
+    @Test
+    void aClientWithARandomFingerprintProbesAgainBeforeTheWayBack() throws Exception {
+        restartServer(RelayLimits.DEFAULTS);
+        // a cached fingerprint that says random (what a random NAT left in the file)
+        StuntClient probing = register(config(PEER_A, "a.fp").build(), "alice");
+        probing.close();
+        Fingerprint real = FingerprintFile.read(dir.resolve("a.fp")).orElseThrow();
+        FingerprintFile.write(dir.resolve("a.fp"), new Fingerprint(real.clientVersion(), real.serverVersion(), real.id(),
+                true, real.publicIp(), Protocol.RANDOM_INCREMENT, false));
+        StuntClient a = register(config(PEER_A, "a.fp").relayMode(RelayFrame.Mode.RELAY_ONLY).build(), "alice");
+        assertTrue(a.fingerprint().isRandom(), a.fingerprint().describe());
+        StuntClient b = register(config(PEER_B, "b.fp").relayMode(RelayFrame.Mode.RELAY_ALLOWED).build(), "bob");
+        CompletableFuture<Rendezvous> in = new CompletableFuture<>();
+        b.onIncoming(in::complete, in::completeExceptionally);
+        Rendezvous out = a.connect("bob", Duration.ofSeconds(8)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(out.socketChannel());
+        channels.add(in.get(WAIT_S, TimeUnit.SECONDS).socketChannel());
+        out.relay().tryDirect();
+        Rendezvous direct = out.relay().directOffer().get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(direct.socketChannel());
+        assertEquals(ConnectionPath.DIRECT, direct.path());
+        assertEquals(real.describe(), a.fingerprint().describe(), "probed again: loopback has no NAT");
     }
 
     /** The initiator looks for a direct path now; both sides' offers (initiator's first). */
