@@ -21,6 +21,7 @@ lab.sh - network-namespace NAT lab (run as root)
   lab.sh up [options]     tear down any old lab, then build a new one
   lab.sh down             remove namespaces, wire processes, state (idempotent)
   lab.sh status           what exists now
+  lab.sh nat N MODE       router N maps ports by MODE from now on (open connections keep theirs)
   lab.sh selftest         check the running lab (PASS/FAIL per check, rc!=0 on failure)
   lab.sh exec NS CMD...   run CMD inside namespace NS (h1 or xl-h1)
   lab.sh shell NS         interactive shell inside NS
@@ -471,6 +472,26 @@ do_status() {
   done
 }
 
+# lab.sh nat N MODE: router N maps ports by MODE from now on (its inbound policy kept); the
+# conntrack entries that exist keep their mapping, as a router whose firmware changed its NAT
+# would keep its open connections (issue 12: a pair relayed because nat2 is random, nat2 then
+# port-preserving while relayed, the way back to direct timed).
+do_nat() {
+  (($# == 2)) || die "usage: lab.sh nat 1|2 preserve|random|offset|sequential"
+  local n=$1 mode=$2
+  [[ $n =~ ^[12]$ ]] || die "router must be 1 or 2, got '$n'"
+  [[ $mode =~ ^(preserve|random|offset|sequential)$ ]] || die "bad NAT mode '$mode' (preserve|random|offset|sequential)"
+  [[ -f $STATE/config.env ]] || die "lab is not up ($STATE/config.env missing)"
+  # shellcheck disable=SC1091
+  source "$STATE/config.env"
+  local inb pub lan
+  if [[ $n == 1 ]]; then inb=$IN1 pub=$NAT1_PUB lan=10.0.1.0/24; else inb=$IN2 pub=$NAT2_PUB lan=10.0.2.0/24; fi
+  # one nft transaction: the table is never missing in between
+  { echo "delete table inet xlnat"; router_ruleset "$n" "$mode" "$inb" "$pub" "$lan"; } | nsx "nat$n" nft -f -
+  sed -i "s/^NAT$n=.*/NAT$n=$mode/" "$STATE/config.env"
+  say "nat$n: $mode"
+}
+
 # ------------------------------------------------------------------ main
 
 cmd=${1:-help}
@@ -479,6 +500,7 @@ case $cmd in
   up)       need_root; need_tools; lock; do_up "$@" ;;
   down)     need_root; lock; do_down; say "down: no ${P}* namespaces, no wires, $STATE removed" ;;
   status)   do_status ;;
+  nat)      need_root; need_tools; lock; do_nat "$@" ;;
   selftest)
     need_root; need_tools; lock
     [[ -f $STATE/config.env ]] || die "lab is not up ($STATE/config.env missing)"

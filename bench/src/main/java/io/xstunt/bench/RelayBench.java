@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * relay must at least do: read, write), and xstunt's relay through a {@code StuntServer} (two
  * {@code RELAY_ONLY} clients, limits off). For each: throughput of one bulk transfer, the median
  * and p99 round trip of small messages; for the relay also the server loop's CPU time per MiB.
- * Ratios are against the references of the same run. {@code RelayBench [MiB] [round trips]}.
+ * Ratios are against the references of the same run. Then the server's capacity for relays
+ * ({@link io.xstunt.bench.load.RelayCapacity}: relayed sessions held at once, heap per relayed
+ * session, a server in its own JVM). {@code RelayBench [MiB] [round trips] [relays held]}.
  */
 public final class RelayBench {
     private static final int CHUNK = 64 * 1024;
@@ -37,11 +39,13 @@ public final class RelayBench {
     /**
      * Runs the benchmark and prints its table.
      *
-     * @param args MiB to transfer (default 256), round trips (default 2000)
+     * @param args MiB to transfer (default 256), round trips (default 2000), relayed sessions to
+     *     hold (default 1,000, the server's default limit)
      */
     public static void main(String[] args) throws Exception {
         int mib = args.length > 0 ? Integer.parseInt(args[0]) : 256;
         int trips = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
+        int held = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
         long bytes = (long) mib << 20;
         SocketChannel[] direct = directPair();
         Result d = measure(direct[0], direct[1], bytes, trips);
@@ -95,6 +99,7 @@ public final class RelayBench {
                 handshakesUnderLoad(server, base, mib);
             }
         }
+        io.xstunt.bench.load.RelayCapacity.run(held, System.out);
     }
 
     /**

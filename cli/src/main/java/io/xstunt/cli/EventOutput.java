@@ -4,6 +4,7 @@ import io.xstunt.api.XstuntClient;
 import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
 import io.xstunt.api.XstuntConnection;
+import io.xstunt.api.RelayEnd;
 import io.xstunt.api.SessionReport;
 import io.xstunt.api.NatFingerprint;
 import java.io.PrintStream;
@@ -15,7 +16,8 @@ import java.util.StringJoiner;
 
 /**
  * What the CLI reports: with {@code --json} one JSON object per line per event on stdout
- * (registered, fingerprint, connected, data, error, server, session), otherwise lines for people
+ * (registered, fingerprint, connected, data, transfer, relayEnded, directOffer, error, server,
+ * session), otherwise lines for people
  * (errors on stderr). Safe from several threads: a line is printed whole.
  */
 public final class EventOutput {
@@ -131,6 +133,71 @@ public final class EventOutput {
             line("session " + s.sessionId() + " '" + s.initiatorId() + "' -> '" + s.listenerId() + "' ended ("
                     + s.endReason() + "), relayed " + s.bytesFromInitiator() + " + " + s.bytesFromListener()
                     + " control bytes");
+        }
+    }
+
+    /**
+     * A bulk transfer ended ({@code connect --send-bytes}, {@code listen --sha256}): bytes and
+     * SHA-256 of each direction as this end saw them, whether it ran to its end, its rate;
+     * {@code r} null for a LAN connection.
+     */
+    void transfer(String id, String peer, XstuntConnection r, BulkTransfer.Outcome t, boolean complete) {
+        String path = r == null ? "lan" : r.path().name().toLowerCase(java.util.Locale.ROOT);
+        double s = t.took().toNanos() / 1e9;
+        double mib = Math.max(t.sent().bytes(), t.received().bytes()) / (double) (1 << 20);
+        double rate = s > 0 ? Math.round(mib / s * 10) / 10.0 : 0;
+        if (json) {
+            Json j = Json.object().put("event", "transfer").put("id", id).put("peer", peer).put("path", path)
+                    .put("sent", Json.object().put("bytes", t.sent().bytes()).put("sha256", t.sent().sha256()))
+                    .put("received", Json.object().put("bytes", t.received().bytes())
+                            .put("sha256", t.received().sha256()))
+                    .put("complete", complete).put("ms", ms(t.took())).put("mibPerS", rate);
+            if (t.failure() != null) {
+                j.put("failure", String.valueOf(t.failure()));
+            }
+            emit(j);
+        } else {
+            line("transfer with '" + peer + "': sent " + t.sent().bytes() + " B (sha256 " + t.sent().sha256()
+                    + "), received " + t.received().bytes() + " B (sha256 " + t.received().sha256() + ") in "
+                    + ms(t.took()) + " ms, " + rate + " MiB/s" + (complete ? "" : ", INCOMPLETE")
+                    + (t.failure() == null ? "" : ": " + t.failure()));
+        }
+    }
+
+    /** A relayed connection ended, with the reason the server gave this side (a limit, a close). */
+    public void relayEnded(String id, String peer, RelayEnd end) {
+        if (json) {
+            emit(Json.object().put("event", "relayEnded").put("id", id).put("peer", peer)
+                    .put("reason", end.reason().name()).put("bytesSent", end.bytesSent())
+                    .put("bytesReceived", end.bytesReceived()));
+        } else {
+            line("relay to '" + peer + "' ended: " + end.reason() + " (" + end.bytesSent() + " B sent, "
+                    + end.bytesReceived() + " B received)");
+        }
+    }
+
+    /**
+     * The way back to direct: a direct connection to the peer of a relayed one was offered
+     * ({@code direct} non-null, {@code after} since the relayed connection came up), or none was
+     * within {@code after}.
+     */
+    public void directOffer(String id, XstuntConnection relayed, XstuntConnection direct, Duration after)
+            throws java.io.IOException {
+        if (json) {
+            Json j = Json.object().put("event", "directOffer").put("id", id).put("peer", relayed.peerId())
+                    .put("role", relayed.initiator() ? "connect" : "listen").put("offered", direct != null);
+            if (direct != null) {
+                j.put("local", address((InetSocketAddress) direct.channel().getLocalAddress()))
+                        .put("remote", address(direct.peerAddress()))
+                        .put("path", direct.path().name().toLowerCase(java.util.Locale.ROOT));
+            }
+            emit(j.put("afterMs", ms(after)));
+        } else if (direct != null) {
+            line("direct connection to '" + relayed.peerId() + "' offered " + ms(after) + " ms after the relayed one: "
+                    + address(direct.peerAddress()));
+        } else {
+            line("no direct connection to '" + relayed.peerId() + "' offered within " + ms(after) + " ms: staying"
+                    + " relayed");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.xstunt.cli;
 
+import io.xstunt.api.ConnectionPath;
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntAsync;
 import io.xstunt.api.XstuntOptions;
@@ -18,6 +19,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,6 +49,11 @@ final class ListenCommand extends EventCommand {
                     + " --lan-port (default: none).")
     private int lanPort;
 
+    @Option(names = "--sha256",
+            description = "Echo in bulk: no \"data\" event per read, a \"transfer\" event per connection at its end"
+                    + " with the bytes and SHA-256 of each direction (the other end of connect --send-bytes).")
+    private boolean sha256;
+
     @Mixin
     private ClientOptions client;
 
@@ -69,7 +76,7 @@ final class ListenCommand extends EventCommand {
                     Object next = incoming.poll(1, TimeUnit.SECONDS);
                     if (next instanceof XstuntConnection r) {
                         accepted++;
-                        echoes.submit(() -> echo(id, r, timeout, o));
+                        echoes.submit(() -> serve(r, timeout, o));
                     } else if (next instanceof Throwable t) {
                         reportIncomingFailure(t, o);
                     }
@@ -184,13 +191,55 @@ final class ListenCommand extends EventCommand {
         }
     }
 
-    /** Echoes one connection until the peer closes it or stays silent for {@code idle}. */
-    private static void echo(String id, XstuntConnection r, Duration idle, EventOutput o) {
+    /**
+     * Echoes one connection that XListen returned. A relayed one also takes the way back to direct:
+     * a direct connection to the same peer offered meanwhile is echoed as well (event
+     * "directOffer"), and how the relay ended is reported once its stream ended.
+     */
+    private void serve(XstuntConnection r, Duration idle, EventOutput o) {
+        long connectedAt = System.nanoTime();
+        CompletableFuture<XstuntConnection> offer = null;
+        CompletableFuture<Void> direct = null;
+        if (r.path() == ConnectionPath.RELAYED) {
+            offer = r.directOffer();
+            // the offer completes on the event loop: the echo of the direct connection gets its own thread
+            direct = offer.thenAcceptAsync(d -> {
+                try {
+                    o.directOffer(id, r, d, Duration.ofNanos(System.nanoTime() - connectedAt));
+                } catch (IOException e) {
+                    o.failure("direct offer from '" + r.peerId() + "'", e);
+                }
+                echo(d, idle, o, false);
+            }, runnable -> Thread.ofVirtual().name("direct-echo").start(runnable));
+        }
+        echo(r, idle, o, true);
+        if (direct != null) {
+            if (offer.isDone()) {
+                // the peer moved to the direct connection: serve it to its end before leaving
+                direct.orTimeout(idle.toMillis() + RelayWatch.END_NOTICE_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                        .exceptionally(e -> null).join();
+            }
+            RelayWatch.reportEnd(id, r, o);
+        }
+    }
+
+    /**
+     * Echoes one connection until the peer closes it or stays silent for {@code idle};
+     * {@code announce}: report it as "connected" first (an offered direct one has its "directOffer").
+     */
+    private void echo(XstuntConnection r, Duration idle, EventOutput o, boolean announce) {
         try (var ch = r.channel()) {
-            o.connected(id, r, sum(r.phases().values()));
+            if (announce) {
+                o.connected(id, r, sum(r.phases().values()));
+            }
             Socket socket = ch.socket();
             socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idle.toMillis()));
-            pump(id, r.peerId(), socket, o);
+            if (sha256) {
+                BulkTransfer.Outcome t = BulkTransfer.echo(socket);
+                o.transfer(id, r.peerId(), r, t, t.failure() == null && t.sent().sha256().equals(t.received().sha256()));
+            } else {
+                pump(id, r.peerId(), socket, o);
+            }
         } catch (SocketTimeoutException e) {
             o.info("'" + r.peerId() + "' was silent for " + idle.toSeconds() + " s; closed");
         } catch (IOException e) {

@@ -152,6 +152,29 @@ final class OptionTypes {
         }
     }
 
+    /** A number of bytes in [1, 1 TiB]: digits with an optional binary suffix, "100MiB", "64KiB", "1GiB". */
+    static final class ByteCount implements ITypeConverter<Long> {
+        private static final long MAX = 1L << 40;
+
+        @Override
+        public Long convert(String value) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,13})(KiB|MiB|GiB)?").matcher(value);
+            if (m.matches()) {
+                int shift = m.group(2) == null ? 0 : switch (m.group(2)) {
+                    case "KiB" -> 10;
+                    case "MiB" -> 20;
+                    default -> 30;
+                };
+                long n = Long.parseLong(m.group(1));
+                if (n >= 1 && n <= MAX >> shift) {
+                    return n << shift;
+                }
+            }
+            throw new TypeConversionException("must be a number of bytes in [1, 1TiB], optionally with KiB, MiB or"
+                    + " GiB (\"100MiB\"), got '" + value + "'");
+        }
+    }
+
     /** A client ID, checked with the protocol's rules (not empty, at most 32 bytes, no control characters). */
     static final class ClientIdText implements ITypeConverter<String> {
         @Override

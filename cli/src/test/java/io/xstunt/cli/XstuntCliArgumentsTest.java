@@ -72,6 +72,11 @@ class XstuntCliArgumentsTest {
         "connect --id a --peer b --message= => --message must not be empty",
         "connect --id a --peer b --json=yes => Invalid value for option '--json': 'yes' is not a boolean",
         "connect --id a --peer b --count 1 => Unknown options: '--count', '1'",
+        "connect --id a --peer b --send-bytes 1.5MiB => Invalid value for option '--send-bytes': must be a number of bytes in [1, 1TiB]",
+        "connect --id a --peer b --send-bytes 0 => Invalid value for option '--send-bytes': must be a number of bytes in [1, 1TiB]",
+        "connect --id a --peer b --send-bytes 1025GiB => Invalid value for option '--send-bytes': must be a number of bytes in [1, 1TiB]",
+        "connect --id a --peer b --send-bytes 1KiB --message hi => --send-bytes and --message exclude each other",
+        "connect --id a --peer b --wait-direct 0 => Invalid value for option '--wait-direct': must be a number of seconds",
         "server --echo-ports 8124 => Invalid value for option '--echo-ports': takes two ports P1,P2, got '8124'",
         "server --echo-ports 9,9 => Invalid value for option '--echo-ports': needs two different ports, got 9 twice",
         "server --echo-ports 9,70000 => Invalid value for option '--echo-ports': must be an integer in [0, 65535], got '70000'",
@@ -149,8 +154,9 @@ class XstuntCliArgumentsTest {
                         "--session-timeout", "--duration", "--secret-file", "--require-tokens", "--max-clients",
                         "--max-per-source", "--max-sessions", "--idle-timeout", "--no-relay", "--relay-max-bytes",
                         "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client"),
-                "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port"),
-                "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port"),
+                "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port", "--sha256"),
+                "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port",
+                        "--send-bytes", "--wait-direct"),
                 "probe", union(client, "--id"),
                 "demo", Set.of());
         CommandLine cl = XstuntCli.commandLine(System.out, System.err);

@@ -261,6 +261,104 @@ class NatLabTest {
                 "median " + ms(sorted.get(runs / 2)) + ", max " + ms(sorted.get(runs - 1)), "-", "-"));
     }
 
+    /** The bulk transfer through the relay: the 100 MiB each way. */
+    static final long BULK_BYTES = 100L << 20;
+    /** Connections of the server's other clients while a relay runs at full speed (the test: functional). */
+    private static final int OTHER_CONNECTS = 3;
+
+    @Test
+    @Order(7)
+    @DisplayName("5r bulk: random/random, relayed at full speed: 100 MiB each way intact (SHA-256); another client registers and connects while a relay runs; the duration and byte limits end a relay with their reason on both sides")
+    void scenario5RelayedBulkAndLimits() {
+        String lab = "--nat random --inbound drop";
+        Lab.up(lab.split(" "));
+        String[] relay = {"--relay", "allowed", "--timeout", "30"};
+
+        // 1. 100 MiB each way through the relay, no rate limit: what arrived is what was sent
+        startServer("--relay-rate", "0");
+        Bulk b = bulk(String.valueOf(BULK_BYTES), relay);
+        assertEquals(0, b.connector.awaitExit(Duration.ofSeconds(120)), b.connector.describe());
+        Event ct = b.connector.await("transfer", Duration.ZERO);
+        Event lt = b.listener.await("transfer", Duration.ofSeconds(30));
+        assertEquals("relayed", ct.str("path"), ct.toString());
+        assertTrue(ct.bool("complete"), ct.toString());
+        assertEquals(BULK_BYTES, ((Number) ct.obj("sent").get("bytes")).longValue(), ct.toString());
+        assertEquals(BULK_BYTES, ((Number) lt.obj("received").get("bytes")).longValue(), lt.toString());
+        assertEquals(ct.obj("sent").get("sha256"), lt.obj("received").get("sha256"), "h1 got what h2 sent");
+        assertEquals(lt.obj("sent").get("sha256"), ct.obj("received").get("sha256"), "h2 got what h1 sent back");
+        assertEquals(BULK_BYTES, ((Number) ct.obj("received").get("bytes")).longValue(), ct.toString());
+        Event s = server.await("session", 1, Duration.ofSeconds(30));
+        assertEquals(BULK_BYTES, ((Number) s.obj("relayedData").get("fromInitiator")).longValue(), s.toString());
+        assertEquals(BULK_BYTES, ((Number) s.obj("relayedData").get("fromListener")).longValue(), s.toString());
+        assertEquals("CLOSED_HERE", b.connector.await("relayEnded", Duration.ZERO).str("reason"));
+        assertEquals("PEER_CLOSED", b.listener.await("relayEnded", Duration.ofSeconds(15)).str("reason"));
+        String bulkRow = "100 MiB each way relayed, SHA-256 equal both ways, " + ct.num("mibPerS") + " MiB/s ("
+                + ms(ct.num("ms")) + " ms, echo running alongside)";
+        cleanup();
+
+        // 2. a relay at full speed for its whole duration limit; meanwhile pub registers and
+        //    connects (direct: pub has no NAT) several times to h3, registered before
+        Lab.up(lab.split(" "));
+        int limitS = 20;
+        startServer("--relay-rate", "0", "--relay-max-duration", String.valueOf(limitS));
+        Peer other = listen("h3", "other", "--count", String.valueOf(OTHER_CONNECTS));
+        other.await("registered", START);
+        b = bulk("1024GiB", relay);
+        Event relayUp = b.connector.await("connected", START);
+        Peer caller = connect("pub", "caller", String.join(",", Collections.nCopies(OTHER_CONNECTS, "other")),
+                payload());
+        assertEquals(0, caller.awaitExit(START), caller.describe());
+        List<Event> calls = caller.events("connected");
+        assertEquals(OTHER_CONNECTS, calls.size(), caller.describe());
+        Event cEnd = b.connector.await("relayEnded", Duration.ofSeconds(limitS + 30L));
+        Event lEnd = b.listener.await("relayEnded", Duration.ofSeconds(30));
+        assertEquals("DURATION_LIMIT", cEnd.str("reason"), cEnd.toString());
+        assertEquals("DURATION_LIMIT", lEnd.str("reason"), lEnd.toString());
+        for (Event c : calls) {
+            assertEquals(Lab.NAT1_IP, host(c.str("remote")), "direct to h3's NAT: " + c);
+            assertTrue(c.atNs() > relayUp.atNs() && c.atNs() < cEnd.atNs(), "connected while the relay ran: " + c);
+        }
+        Event cut = b.connector.await("transfer", Duration.ofSeconds(30));
+        assertTrue(!cut.bool("complete") && ((Number) cut.obj("received").get("bytes")).longValue() > 0, cut.toString());
+        String loadRow = "a relay at full speed until its " + limitS + " s limit (" + cut.num("mibPerS") + " MiB/s): "
+                + "pub registered meanwhile and connected to h3 " + OTHER_CONNECTS + "/" + OTHER_CONNECTS
+                + " times (" + String.join(", ", calls.stream().map(c -> ms(c.num("totalMs")) + " ms").toList())
+                + "); DURATION_LIMIT on both sides";
+        cleanup();
+
+        // 3. the byte limit
+        Lab.up(lab.split(" "));
+        startServer("--relay-rate", "0", "--relay-max-bytes", String.valueOf(1 << 20));
+        b = bulk("4MiB", relay);
+        assertEquals(1, b.connector.awaitExit(START), "the transfer was cut: " + b.connector.describe());
+        assertEquals("BYTES_LIMIT", b.connector.await("relayEnded", Duration.ZERO).str("reason"));
+        assertEquals("BYTES_LIMIT", b.listener.await("relayEnded", Duration.ofSeconds(30)).str("reason"));
+        long back = ((Number) b.connector.await("transfer", Duration.ZERO).obj("received").get("bytes")).longValue();
+        assertTrue(back <= 1 << 20, "at most the limit came back: " + back);
+        Results.add(new Results.Row("5r random / random, relay: bulk and limits", RACE, lab, bulkRow + "; " + loadRow
+                + "; --relay-max-bytes 1 MiB: BYTES_LIMIT on both sides after " + back + " B back", "-", "-", "-"));
+    }
+
+    /** A relayed bulk pair: h1 listens with --sha256, h2 connects with --send-bytes {@code bytes}. */
+    private Bulk bulk(String bytes, String... more) {
+        List<String> l = new ArrayList<>(List.of("--count", "1", "--sha256"));
+        l.addAll(List.of(more));
+        Bulk b = new Bulk();
+        int n = SEQ.incrementAndGet();
+        b.listener = listen("h1", "bl" + n, l.toArray(String[]::new));
+        b.listener.await("registered", START);
+        List<String> c = new ArrayList<>(List.of("connect", "--id", "bc" + n, "--peer", "bl" + n, "--send-bytes", bytes));
+        c.addAll(List.of(more));
+        b.connector = client("h2", "bc" + n, c);
+        return b;
+    }
+
+    /** The two ends of a bulk transfer. */
+    private static final class Bulk {
+        Peer listener;
+        Peer connector;
+    }
+
     @Test
     @Order(7)
     @DisplayName("6: NATs that do not preserve ports (cone, random port per local port): NOT-PORT-PRESERVING CONE, prediction works")
@@ -738,9 +836,11 @@ class NatLabTest {
 
     // ------------------------------------------------------------------ peers
 
-    private void startServer() {
-        server = start("srv", "server-" + testName, List.of("server", "--ip1", Lab.SRV_IP1, "--ip2", Lab.SRV_IP2,
+    private void startServer(String... extra) {
+        List<String> args = new ArrayList<>(List.of("server", "--ip1", Lab.SRV_IP1, "--ip2", Lab.SRV_IP2,
                 "--session-timeout", "30"));
+        args.addAll(List.of(extra));
+        server = start("srv", "server-" + testName + "-" + SEQ.incrementAndGet(), args);
         server.await("server", START);
         sessions = 0;
     }

@@ -666,7 +666,7 @@ public final class LoadGenerator {
     // ------------------------------------------------------------------ server process
 
     /** A {@link ServerProcess} in its own JVM, talked to over stdin/stdout. */
-    private static final class ServerJvm implements AutoCloseable {
+    static final class ServerJvm implements AutoCloseable {
         final Process process;
         final BufferedReader out;
         final PrintStream in;

@@ -1,6 +1,7 @@
 package io.xstunt.bench.load;
 
 import io.xstunt.engine.loop.EventLoop;
+import io.xstunt.engine.server.RelayLimits;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
 import io.xstunt.engine.wire.Ipv4;
@@ -53,6 +54,8 @@ public final class ServerProcess {
                 // the capacity test is the point: lift the server's protective limits above the load
                 .maxClients(1_000_000).maxConnectionsPerSource(1_000_000).maxSessions(100_000)
                 .maxAnnouncementsPerSecond(1_000_000)
+                .relay(new RelayLimits(true, RelayLimits.DEFAULT_MAX_BYTES, RelayLimits.DEFAULT_MAX_DURATION,
+                        RelayLimits.DEFAULT_BYTES_PER_SECOND, 1_000_000, RelayLimits.DEFAULT_MAX_RELAYS_PER_CLIENT))
                 .build();
         StuntServer server = StuntServer.start(loop, config).get(10, TimeUnit.SECONDS);
         java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();

@@ -2,10 +2,12 @@ package io.xstunt.engine.client;
 
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
+import io.xstunt.engine.nat.NatAnalysis;
 import io.xstunt.engine.proc.EarliestDeadline;
 import io.xstunt.engine.proc.Outbound;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
@@ -54,6 +56,15 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     sealed interface Action {
         /** Run a {@link CommRequest} for {@code msg}; report its outcome for {@code call}. */
         record Request(long call, Msg msg) implements Action {
+        }
+
+        /**
+         * Probe the NAT again before a try of the way back to direct for relayed session
+         * {@code session} (this client's fingerprint says random: a NAT that became predictable
+         * since would be mispredicted with it); report {@link #handleReprobed} or
+         * {@link #handleReprobeFailed}.
+         */
+        record Reprobe(int session) implements Action {
         }
 
         /** Give up the comm request of {@code call} (its outcome is not wanted). */
@@ -709,14 +720,60 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             RelayedPeer p = en.getValue();
             if (p.wanted && !p.inFlight && !p.offered && nowNs - p.nextNs >= 0) {
                 p.inFlight = true;
-                long call = nextCall();
-                connects.put(call, new ConnectCall(p.peerId, nowNs, nowNs + config.listenTimeout().toNanos(),
-                        en.getKey()));
-                LOG.debug("client '{}': looking for a direct path to '{}' (relayed session {})", id, p.peerId,
-                        en.getKey());
-                emit(new Action.Request(call, Msg.connect(id, p.peerId).withToken(outcome.serverInfo().token())));
+                if (outcome.fingerprint().increment() == Protocol.RANDOM_INCREMENT) {
+                    emit(new Action.Reprobe(en.getKey()));
+                } else {
+                    requestDirect(en.getKey(), p, nowNs);
+                }
             }
         }
+    }
+
+    /** The way back's MSG_CONNECT to the peer of relayed session {@code session}. */
+    private void requestDirect(int session, RelayedPeer p, long nowNs) {
+        long call = nextCall();
+        connects.put(call, new ConnectCall(p.peerId, nowNs, nowNs + config.listenTimeout().toNanos(), session));
+        LOG.debug("client '{}': looking for a direct path to '{}' (relayed session {})", id, p.peerId, session);
+        emit(new Action.Request(call, Msg.connect(id, p.peerId).withToken(outcome.serverInfo().token())));
+        nextDeadline();
+    }
+
+    /**
+     * The NAT was probed again for relayed session {@code session}: its new reading is this
+     * client's fingerprint from now on (every later prediction uses it; the file and the server's
+     * record keep the registration's), then the way back is tried.
+     */
+    void handleReprobed(int session, NatAnalysis.Nature nature, long nowNs) {
+        lastNowNs = nowNs;
+        Fingerprint old = outcome.fingerprint();
+        Fingerprint now = nature.toFingerprint(old.clientVersion(), old.serverVersion(), old.id(), old.publicIp());
+        if (!now.describe().equals(old.describe())) {
+            LOG.info("client '{}': the NAT probed again before a direct try: {} (was {})", id, now.describe(),
+                    old.describe());
+            outcome = new Registration.Outcome(outcome.serverInfo(), now, outcome.cached(), outcome.publicIp(),
+                    outcome.localIp(), outcome.phases(), outcome.probeRun());
+        }
+        directAfterReprobe(session, nowNs);
+    }
+
+    /** Probing again failed: the way back is tried with the fingerprint in use. */
+    void handleReprobeFailed(int session, Failure error, long nowNs) {
+        lastNowNs = nowNs;
+        LOG.info("client '{}': probing the NAT again failed ({}); trying the way back with the fingerprint in use",
+                id, error.getMessage());
+        directAfterReprobe(session, nowNs);
+    }
+
+    private void directAfterReprobe(int session, long nowNs) {
+        RelayedPeer p = relays.get(session);
+        if (p == null || p.offered || gone != null) {
+            if (p != null) {
+                p.inFlight = false;
+            }
+            nextDeadline();
+            return;
+        }
+        requestDirect(session, p, nowNs);
     }
 
     private void upgradeFailed(int session, Failure error) {

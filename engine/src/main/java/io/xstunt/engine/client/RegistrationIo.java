@@ -45,9 +45,7 @@ final class RegistrationIo {
     private final Registration registration;
     private final ProcedureDriver<Registration.Action> driver;
     private final CompletableFuture<Void> stored = new CompletableFuture<>();
-    private EchoProbe probe;
-    private ProcedureDriver<EchoProbe.Action> probeDriver;
-    private EchoQueryRun query;
+    private EchoProbeIo probe;
 
     private RegistrationIo(Network network, ClientConfig config, String id, Fingerprint cached, Outcome outcome) {
         this.network = network;
@@ -79,33 +77,18 @@ final class RegistrationIo {
     }
 
     private void startProbe(Registration.Action.StartProbe s) {
-        probe = new EchoProbe(s.serverInfo(), config.probeRetries(), config.echoTimeout());
-        probeDriver = new ProcedureDriver<>(network, probe, this::carryOut);
-        probeDriver.feed(probe::start);
-    }
-
-    private void carryOut(EchoProbe.Action a) {
-        switch (a) {
-            case EchoProbe.Action.Query q -> query = EchoQueryRun.start(network,
-                    new EchoQuery(config.localAddress(), q.localPort(), false, q.endpoint(), config.wireVariant()),
-                    outcome -> {
-                        switch (outcome) {
-                            case EchoQuery.Action.Answered r -> probeDriver.feed(now -> probe.handleQueryResult(
-                                    q.attempt(), q.seq(), r.boundPort(), r.observation(), now));
-                            case EchoQuery.Action.Failed f -> probeDriver.feed(now -> probe.handleQueryFailed(
-                                    q.attempt(), q.seq(), f.reason(), now));
-                            case EchoQuery.Action.Open o -> throw new IllegalStateException("opened by its run");
-                        }
-                    });
-            case EchoProbe.Action.AbortQuery q -> {
-                if (query != null) {
-                    query.abort();
-                }
+        probe = EchoProbeIo.start(network, config, s.serverInfo(), new EchoProbeIo.Outcome() {
+            @Override
+            public void done(EchoProbe.Action.Done d) {
+                driver.feed(now -> registration.handleProbeDone(d.run(), d.nature(), d.lines(), network.epochMillis(),
+                        now));
             }
-            case EchoProbe.Action.Done d -> driver.feed(now -> registration.handleProbeDone(d.run(), d.nature(), d.lines(),
-                    network.epochMillis(), now));
-            case EchoProbe.Action.Failed f -> driver.feed(now -> registration.handleProbeFailed(f.error()));
-        }
+
+            @Override
+            public void failed(Failure error) {
+                driver.feed(now -> registration.handleProbeFailed(error));
+            }
+        });
     }
 
     private void store(Fingerprint f) {
@@ -140,11 +123,8 @@ final class RegistrationIo {
     }
 
     private void failed(Failure error) {
-        if (query != null) {
-            query.abort();
-        }
         if (probe != null) {
-            probeDriver.feed(now -> probe.abort());
+            probe.abort();
         }
         driver.closeAll();
         LOG.info("registration of '{}' failed: {}", id, error.getMessage());

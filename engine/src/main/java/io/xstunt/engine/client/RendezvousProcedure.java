@@ -673,8 +673,21 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
                 }
             }
             case RelayFrame.TAG_UPGRADE -> {
+                boolean waitedForRelayOnly = state == State.RELAY_WAIT && relayOnly();
                 upgradeOf = f.session();
                 relayPossible = false; // a way back to direct is never relayed itself
+                if (waitedForRelayOnly) {
+                    // this side wants the relay only, and so waited for START; a way back to direct
+                    // punches like any rendezvous (the peer's sync is already on its way)
+                    state = State.CONTROL_CONNECTING; // named again by advance
+                    if (pipelined) {
+                        requestPrediction(nowNs);
+                    }
+                    if (sync.start(nowNs)) {
+                        send(ControlFrame.one());
+                    }
+                    advance(nowNs);
+                }
             }
             default -> { } // a client's tag: not for us
         }

@@ -216,6 +216,19 @@ public final class StuntClient implements AutoCloseable {
                 }
             }
             case ClientEndpoint.Action.StartRendezvous s -> startRendezvous(s);
+            // bounded by the probe's own timeouts; a client closed meanwhile ignores the result
+            case ClientEndpoint.Action.Reprobe r -> EchoProbeIo.start(network, config, endpoint.outcome().serverInfo(),
+                    new EchoProbeIo.Outcome() {
+                        @Override
+                        public void done(EchoProbe.Action.Done d) {
+                            driver.feed(now -> endpoint.handleReprobed(r.session(), d.nature(), now));
+                        }
+
+                        @Override
+                        public void failed(Failure error) {
+                            driver.feed(now -> endpoint.handleReprobeFailed(r.session(), error, now));
+                        }
+                    });
             case ClientEndpoint.Action.AbortRendezvous r -> {
                 RendezvousIo io = rendezvous.get(r.call());
                 if (io != null) {

@@ -53,6 +53,8 @@ final class RelayPipe {
     private final DeadlineTimers.Timer[] rateTimers = new DeadlineTimers.Timer[2];
     private final boolean[] open = {true, true};
     private DeadlineTimers.Timer timer;
+    /** The most a side's connection held unwritten, right after a send (where it peaks). */
+    private long peakBuffered;
     private RelayNotice.End[] ends;
     private boolean reported;
 
@@ -102,6 +104,29 @@ final class RelayPipe {
         return budget.passed(s);
     }
 
+    /** @return bytes the two connections hold unwritten now */
+    long buffered() {
+        long n = 0;
+        for (int s = 0; s < 2; s++) {
+            n += open[s] ? sides[s].pendingOutbound() : 0;
+        }
+        return n;
+    }
+
+    /** @return the most one connection held unwritten so far: at most {@link RelayBuffering#BOUND} */
+    long peakBuffered() {
+        return peakBuffered;
+    }
+
+    /** @return how many sides are not read now because the other side holds too much unwritten */
+    int pausedForBackpressure() {
+        int n = 0;
+        for (int p : paused) {
+            n += (p & PAUSED_BACKPRESSURE) != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
     /** @return true once the relay has ended */
     boolean ended() {
         return ends != null;
@@ -117,6 +142,7 @@ final class RelayPipe {
             in.limit(in.position() + allowed);
             to.send(in); // consumes all it is given: written now, or the rest copied into its outbound buffer
             in.limit(limit);
+            peakBuffered = Math.max(peakBuffered, to.pendingOutbound());
         }
         in.position(in.limit());
         if (budget.exhausted(s)) {

@@ -128,6 +128,11 @@ final class RendezvousSession {
         return pipe != null && !pipe.ended();
     }
 
+    /** @return the session's pipe while it relays, else null */
+    RelayPipe runningPipe() {
+        return relaying() ? pipe : null;
+    }
+
     /** @return true if the relay extension runs on the session's control channel (its announcements say so) */
     boolean relayOffered() {
         return relay.relayOffered();

@@ -101,6 +101,22 @@ final class Sessions {
         return relays;
     }
 
+    /** @return what the running relays hold unwritten, the most one connection held, the sides paused for it */
+    RelayBuffering relayBuffering() {
+        long now = 0;
+        long peak = 0;
+        int paused = 0;
+        for (RendezvousSession s : open.values()) {
+            RelayPipe p = s.runningPipe();
+            if (p != null) {
+                now += p.buffered();
+                peak = Math.max(peak, p.peakBuffered());
+                paused += p.pausedForBackpressure();
+            }
+        }
+        return new RelayBuffering(now, peak, paused);
+    }
+
     /** @return the announcement flags of session {@code id} for an extension client ({@link RelayFrame#ANNOUNCE_RELAY}) */
     int announceFlags(int id) {
         RendezvousSession s = open.get(id);

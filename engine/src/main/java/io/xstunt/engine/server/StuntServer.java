@@ -255,6 +255,11 @@ public final class StuntServer implements AutoCloseable {
         return ask(answer -> answer.accept(sessions.relays()));
     }
 
+    /** @return what the running relays hold unwritten now, and the backpressure that bounds it */
+    public RelayBuffering relayBuffering() {
+        return ask(answer -> answer.accept(sessions.relayBuffering()));
+    }
+
 
     /**
      * Tells {@code listener} (on the loop thread) about every rendezvous session once nothing of

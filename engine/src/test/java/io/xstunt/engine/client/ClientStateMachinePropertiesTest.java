@@ -313,6 +313,7 @@ class ClientStateMachinePropertiesTest {
                     // no relayed connection in these properties (no announcement carries the relay flag)
                     case ClientEndpoint.Action.RelayEnded e -> throw new AssertionError("relay ended: " + e);
                     case ClientEndpoint.Action.Offer x -> throw new AssertionError("direct offer: " + x);
+                    case ClientEndpoint.Action.Reprobe x -> throw new AssertionError("probe again: " + x);
                     case ClientEndpoint.Action.Discard d -> handedOver(d.result());
                     case ClientEndpoint.Action.Register r -> {
                         assertTrue(!registering, "one registration at a time");

@@ -10,6 +10,10 @@ import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.RelayLimits;
 import io.xstunt.engine.server.Rejection;
+import io.xstunt.engine.server.RelayBuffering;
+import io.xstunt.engine.wire.Fingerprint;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.SessionSummary;
 import io.xstunt.engine.server.StuntServer;
@@ -172,18 +176,148 @@ class RelayLoopbackTest extends LoopbackFixture {
     void wayBackToDirectOffersADirectConnectionWhileTheRelayedOneStaysOpen() throws Exception {
         restartServer(RelayLimits.DEFAULTS);
         Rendezvous[] r = relayedPair(RelayFrame.Mode.RELAY_ONLY, RelayFrame.Mode.RELAY_ALLOWED);
-        CompletableFuture<Rendezvous> listenerOffer = r[1].relay().directOffer();
-        r[0].relay().tryDirect();
-        Rendezvous da = r[0].relay().directOffer().get(WAIT_S, TimeUnit.SECONDS);
-        Rendezvous db = listenerOffer.get(WAIT_S, TimeUnit.SECONDS);
-        channels.add(da.socketChannel());
-        channels.add(db.socketChannel());
+        Rendezvous[] d = offeredOnDemand(r);
+        Rendezvous da = d[0];
+        Rendezvous db = d[1];
         assertEquals(ConnectionPath.DIRECT, da.path());
         assertEquals(ConnectionPath.DIRECT, db.path());
         assertEquals(r[0].relay().session(), da.replaces());
         assertEquals(r[1].relay().session(), db.replaces());
         assertEquals("direct", roundTrip(da.socketChannel(), db.socketChannel(), "direct"));
         assertEquals("still relayed", roundTrip(r[0].socketChannel(), r[1].socketChannel(), "still relayed"));
+    }
+
+    @Test
+    void wayBackToDirectWorksWhenBothSidesAskedForTheRelayOnly() throws Exception {
+        restartServer(RelayLimits.DEFAULTS);
+        Rendezvous[] d = offeredOnDemand(relayedPair(RelayFrame.Mode.RELAY_ONLY, RelayFrame.Mode.RELAY_ONLY));
+        assertEquals(ConnectionPath.DIRECT, d[1].path(), "the relay-only listener punched for the way back");
+        assertEquals("direct", roundTrip(d[0].socketChannel(), d[1].socketChannel(), "direct"));
+    }
+
+    /**
+     * A client whose fingerprint says random probes its NAT again before it looks for a direct
+     * path (the NAT may have become predictable while it was relayed, and the old fingerprint
+     * would mispredict: natlab's RelayLabBenchmark shows a pair that never got its offer), and
+     * uses the new reading from then on.
+     */
+    @Test
+    void aClientWithARandomFingerprintProbesAgainBeforeTheWayBack() throws Exception {
+        restartServer(RelayLimits.DEFAULTS);
+        // a cached fingerprint that says random (what a random NAT left in the file)
+        StuntClient probing = register(config(PEER_A, "a.fp").build(), "alice");
+        probing.close();
+        Fingerprint real = FingerprintFile.read(dir.resolve("a.fp")).orElseThrow();
+        FingerprintFile.write(dir.resolve("a.fp"), new Fingerprint(real.clientVersion(), real.serverVersion(), real.id(),
+                true, real.publicIp(), Protocol.RANDOM_INCREMENT, false));
+        StuntClient a = register(config(PEER_A, "a.fp").relayMode(RelayFrame.Mode.RELAY_ONLY).build(), "alice");
+        assertTrue(a.fingerprint().isRandom(), a.fingerprint().describe());
+        StuntClient b = register(config(PEER_B, "b.fp").relayMode(RelayFrame.Mode.RELAY_ALLOWED).build(), "bob");
+        CompletableFuture<Rendezvous> in = new CompletableFuture<>();
+        b.onIncoming(in::complete, in::completeExceptionally);
+        Rendezvous out = a.connect("bob", Duration.ofSeconds(8)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(out.socketChannel());
+        channels.add(in.get(WAIT_S, TimeUnit.SECONDS).socketChannel());
+        out.relay().tryDirect();
+        Rendezvous direct = out.relay().directOffer().get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(direct.socketChannel());
+        assertEquals(ConnectionPath.DIRECT, direct.path());
+        assertEquals(real.describe(), a.fingerprint().describe(), "probed again: loopback has no NAT");
+    }
+
+    /** The initiator looks for a direct path now; both sides' offers (initiator's first). */
+    private Rendezvous[] offeredOnDemand(Rendezvous[] r) throws Exception {
+        CompletableFuture<Rendezvous> listenerOffer = r[1].relay().directOffer();
+        r[0].relay().tryDirect();
+        Rendezvous da = r[0].relay().directOffer().get(WAIT_S, TimeUnit.SECONDS);
+        Rendezvous db = listenerOffer.get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(da.socketChannel());
+        channels.add(db.socketChannel());
+        return new Rendezvous[] {da, db};
+    }
+
+    /**
+     * Backpressure, proven with the server's own accounting and no clock: a reader that reads
+     * nothing makes the server stop reading the writer (a side paused) while the connection to
+     * the reader holds at most {@link RelayBuffering#BOUND}; the writer cannot have finished then
+     * (it writes more than every socket buffer on the way can hold); the loop meanwhile serves
+     * two other clients' whole rendezvous; then a reader that reads in small pieces gets every
+     * byte, and no relayed connection ever held more than the bound.
+     */
+    @Test
+    void aSlowReaderSlowsTheWriterAndTheServerHoldsAtMostItsBound() throws Exception {
+        restartServer(new RelayLimits(true, 0, Duration.ZERO, 0, 10, 10));
+        Rendezvous[] r = relayedPair(RelayFrame.Mode.RELAY_ONLY, RelayFrame.Mode.RELAY_ONLY);
+        // more than the kernel may buffer on the way: four sockets (writer, server in, server
+        // out, reader) at their largest send and receive buffers, plus the server's bound
+        long kernelMost = 4 * (tcpBufferMax("tcp_wmem") + tcpBufferMax("tcp_rmem"));
+        long total = kernelMost + 2 * RelayBuffering.BOUND + (1 << 20);
+        byte[] chunk = new byte[64 * 1024];
+        MessageDigest sent = MessageDigest.getInstance("SHA-256");
+        SocketChannel out = r[0].socketChannel();
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            Random random = new Random(4);
+            try {
+                for (long done = 0; done < total; done += chunk.length) {
+                    random.nextBytes(chunk);
+                    int len = (int) Math.min(chunk.length, total - done);
+                    sent.update(chunk, 0, len);
+                    ByteBuffer b = ByteBuffer.wrap(chunk, 0, len);
+                    while (b.hasRemaining()) {
+                        out.write(b);
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, runnable -> Thread.ofVirtual().start(runnable));
+
+        io.xstunt.engine.loop.LoopTesting.until("the server stops reading the writer while the reader reads nothing",
+                Duration.ofSeconds(WAIT_S), () -> server.relayBuffering().pausedSides() == 1);
+        RelayBuffering held = server.relayBuffering();
+        assertTrue(held.bufferedBytes() <= RelayBuffering.BOUND, held.toString());
+        assertTrue(!writer.isDone(), "the writer finished " + total + " bytes while nobody read: the server buffered"
+                + " them (" + held + ")");
+
+        // the loop serves other clients meanwhile: a whole rendezvous and data both ways
+        StuntClient c = register(config(Ipv4.parse("127.0.0.13"), "c.fp").build(), "carol");
+        StuntClient d = register(config(Ipv4.parse("127.0.0.14"), "d.fp").build(), "dave");
+        CompletableFuture<Rendezvous> in = new CompletableFuture<>();
+        d.onIncoming(in::complete, in::completeExceptionally);
+        Rendezvous cd = c.connect("dave", Duration.ofSeconds(8)).get(WAIT_S, TimeUnit.SECONDS);
+        Rendezvous dc = in.get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(cd.socketChannel());
+        channels.add(dc.socketChannel());
+        assertEquals("while a relay waits", roundTrip(cd.socketChannel(), dc.socketChannel(), "while a relay waits"));
+        assertTrue(!writer.isDone(), "the writer is still held back");
+
+        // a slow reader: small reads; everything arrives, in order
+        MessageDigest got = MessageDigest.getInstance("SHA-256");
+        ByteBuffer small = ByteBuffer.allocate(4096);
+        long read = 0;
+        while (read < total) {
+            small.clear();
+            int n = r[1].socketChannel().read(small);
+            if (n < 0) {
+                break;
+            }
+            got.update(small.array(), 0, n);
+            read += n;
+        }
+        writer.get(WAIT_S, TimeUnit.SECONDS);
+        assertEquals(total, read);
+        assertArrayEquals(sent.digest(), got.digest(), "every byte, in order");
+        RelayBuffering after = server.relayBuffering();
+        assertTrue(after.peakBytes() <= RelayBuffering.BOUND && after.peakBytes() > 0, after.toString());
+    }
+
+    /** @return the largest TCP buffer the kernel gives a socket ({@code /proc/sys/net/ipv4/NAME}'s third field) */
+    private static long tcpBufferMax(String name) throws IOException {
+        // read as a stream: a /proc file reports size 0
+        try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of("/proc/sys/net/ipv4", name))) {
+            String[] f = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim().split("\\s+");
+            return Long.parseLong(f[2]);
+        }
     }
 
     @Test
