@@ -102,8 +102,13 @@ public final class DeferredRegistry implements Registry {
     }
 
     @Override
-    public void announce(Holder holder, Echo announcement) {
-        queued.add(() -> store.announce(holder, announcement));
+    public void announce(Holder holder, Echo announcement, int relayFlags) {
+        queued.add(() -> store.announce(holder, announcement, relayFlags));
+    }
+
+    @Override
+    public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+        queued.add(() -> store.relayEnded(holder, notice));
     }
 
     @Override

@@ -195,7 +195,16 @@ final class Registrations extends HandDriven<Registrar, Registrar.Action> {
         }
 
         @Override
-        public void announce(Holder holder, Echo announcement) {
+        public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+        }
+
+        @Override
+        public boolean admitAnnouncement(Holder holder) {
+            return true;
+        }
+
+        @Override
+        public void announce(Holder holder, Echo announcement, int relayFlags) {
             Registrar r = byHolder.get(holder);
             if (r != null) {
                 r.handleAnnouncement(announcement, now);
