@@ -136,7 +136,8 @@ final class RedisRegistry implements Registry {
     private boolean closed;
     private DeadlineTimers.Timer timer;
     private long nextRefreshNs;
-    private String downWhy = "not connected yet";
+    /** Why Redis was last unreachable; null before the first connection and while reachable. */
+    private String downWhy;
 
     RedisRegistry(RedisSettings settings, RegistrySettings limits, Network network) {
         this.settings = Objects.requireNonNull(settings, "settings");

@@ -77,8 +77,8 @@ final class RedisStore {
         this.network = network;
         this.channel = channel;
         this.events = events;
-        // one I/O thread: a registry's traffic is small, and the machine's cores belong to the loop
-        this.resources = ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
+        // Lettuce's smallest pools: a registry's traffic is small, and the machine's cores belong to the loop
+        this.resources = ClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
                 .reconnectDelay(Delay.constant(RECONNECT_DELAY)).build();
         this.client = RedisClient.create(resources, RedisURI.create(settings.redisUri()));
         client.setOptions(ClientOptions.builder()
@@ -242,7 +242,11 @@ final class RedisStore {
         try {
             network.execute(r);
         } catch (RejectedExecutionException e) {
-            // the server's loop is closed: nobody is waiting for this answer any more
+            // the server's loop is closed without closing its registry (the process is going away):
+            // nobody waits for answers any more, so the connections go too
+            if (!closed) {
+                close(CompletableFuture.completedFuture(null));
+            }
         }
     }
 
