@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.xstunt.api.ConnectionPath;
 import io.xstunt.api.ErrorCode;
+import io.xstunt.api.RelayEnd;
+import io.xstunt.api.RelayMode;
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntAsync;
 import io.xstunt.api.XstuntClient;
@@ -107,6 +110,31 @@ class CrossServerTest {
             XstuntException same = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "carol", TIMEOUT));
             assertEquals(ErrorCode.ERR_SAME_NAT, same.code());
             carol.close();
+        }
+    }
+
+    @Test
+    void aRelayedConnectionAcrossServersRunsOnTheSessionsServerAndBothEndsHearItsEnd() throws Exception {
+        try (TwoServers t = new TwoServers(redis.uri(30_000), dir)) {
+            XstuntClient alice = t.register(TwoServers.S1, "alice", t.options(11).relayMode(RelayMode.RELAY_ONLY).build());
+            XstuntClient bob = t.register(TwoServers.S2, "bob", t.options(12).relayMode(RelayMode.RELAY_ALLOWED).build());
+            CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
+            XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
+            XstuntConnection atAlice = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(BOUND.toSeconds(),
+                    TimeUnit.SECONDS);
+            XstuntConnection atBob = incoming.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(ConnectionPath.RELAYED, atAlice.path());
+            assertEquals(ConnectionPath.RELAYED, atBob.path(), "bob (server 2) was announced the relay offer");
+            assertEquals(1, t.s1.relaysInFlight(), "the relay runs on the session's server");
+            assertEquals(0, t.s2.relaysInFlight());
+            sendLine(atAlice.channel(), "through server 1");
+            assertEquals("through server 1", readLine(atBob.channel()));
+            atAlice.close();
+            // bob's end notice comes from server 1 through server 2's channel
+            RelayEnd atBobEnd = atBob.relayEnd().get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(RelayEnd.Reason.PEER_CLOSED, atBobEnd.reason());
+            assertEquals("through server 1\n".length(), atBobEnd.bytesReceived());
+            atBob.close();
         }
     }
 
