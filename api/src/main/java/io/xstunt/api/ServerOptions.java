@@ -254,7 +254,8 @@ public final class ServerOptions {
      * and a client whose server died registers on another (README, "Several servers").
      *
      * @param uri the registry's URI, or null for in memory
-     * @throws IllegalArgumentException if it is not a URI with a scheme
+     * @throws IllegalArgumentException if it is not a URI with a scheme and host, no backend on the
+     *     class path serves its scheme, or the backend refuses it (an unknown parameter, ...)
      */
     public ServerOptions registry(String uri) {
         if (uri == null) {
@@ -270,6 +271,7 @@ public final class ServerOptions {
         if (u.getScheme() == null || u.getHost() == null) {
             throw new IllegalArgumentException("registry: expected SCHEME://HOST:PORT (redis://HOST:PORT), got " + uri);
         }
+        io.xstunt.engine.registry.Registries.check(u);
         registry = u;
         return this;
     }

@@ -163,6 +163,11 @@ public final class XstuntOptions {
                 .build();
     }
 
+    /** @return whether a client that lost its server registers again on its own ({@link Builder#autoReRegister}) */
+    public boolean autoReRegister() {
+        return autoReRegister;
+    }
+
     /** @return the failover servers as {@code {ip1, ip2}} literal pairs, in the order they are tried */
     public List<String[]> failoverServers() {
         return failoverServers.stream().map(p -> new String[] {p.ip1().getHostAddress(), p.ip2().getHostAddress()})

@@ -18,10 +18,23 @@ public final class Registries {
         if (uri == null) {
             return new InMemoryRegistry(settings.maxClients(), settings.requireTokens());
         }
+        return provider(uri).open(uri, settings, network);
+    }
+
+    /**
+     * Checks that a backend serves {@code uri} and takes it, opening nothing.
+     *
+     * @throws IllegalArgumentException saying why not
+     */
+    public static void check(URI uri) {
+        provider(uri).check(uri);
+    }
+
+    private static RegistryProvider provider(URI uri) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         for (RegistryProvider p : ServiceLoader.load(RegistryProvider.class, Registries.class.getClassLoader())) {
             if (p.scheme().equals(scheme)) {
-                return p.open(uri, settings, network);
+                return p;
             }
         }
         throw new IllegalArgumentException("no registry backend for \"" + uri + "\": the scheme \"" + scheme

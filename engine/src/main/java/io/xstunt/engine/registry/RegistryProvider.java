@@ -13,6 +13,13 @@ public interface RegistryProvider {
     String scheme();
 
     /**
+     * Checks {@code uri} without opening anything (a server's options are checked before it starts).
+     *
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    void check(URI uri);
+
+    /**
      * Opens a registry on {@code uri} for one server. Must not block the loop: connecting to the
      * store happens in the background, and the registry answers from the server's own records
      * until the store is reachable.

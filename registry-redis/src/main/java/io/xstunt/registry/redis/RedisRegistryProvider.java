@@ -14,6 +14,11 @@ public final class RedisRegistryProvider implements RegistryProvider {
     }
 
     @Override
+    public void check(URI uri) {
+        RedisSettings.parse(uri);
+    }
+
+    @Override
     public Registry open(URI uri, RegistrySettings settings, Network network) {
         return new RedisRegistry(RedisSettings.parse(uri), settings, network);
     }

@@ -65,6 +65,8 @@ final class RedisStore {
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
     private volatile boolean connecting;
     private volatile boolean closed;
+    /** Set when the registry closes: commands after its last ones are not sent. */
+    private volatile boolean closing;
     private volatile RegistryListener listener;
     private volatile boolean reachable;
     private final AtomicLong completed = new AtomicLong();
@@ -170,7 +172,7 @@ final class RedisStore {
      */
     <T> void call(Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command, BiConsumer<T, Throwable> done) {
         StatefulRedisConnection<String, String> c = commands;
-        if (c == null || closed) {
+        if (c == null || closed || closing) {
             toLoop(() -> done.accept(null, new IllegalStateException("not connected to " + settings.redisUri())));
             return;
         }
@@ -255,6 +257,7 @@ final class RedisStore {
      * commands) completed or after the command timeout; never blocks the caller.
      */
     void close(CompletableFuture<?> last) {
+        closing = true;
         last.completeOnTimeout(null, settings.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((v, e) -> {
                     closed = true;

@@ -18,6 +18,7 @@ import io.xstunt.api.XstuntException;
 import io.xstunt.engine.server.SessionSummary;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.testkit.Await;
+import io.xstunt.testkit.RedisServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,7 +50,7 @@ class CrossServerTest {
 
     @TempDir
     Path dir;
-    private RedisProcess redis;
+    private RedisServer redis;
 
     @BeforeEach
     void startRedis() throws Exception {

@@ -1,43 +1,20 @@
 package io.xstunt.registry.redis;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.file.Files;
+import io.xstunt.testkit.RedisServer;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real {@code redis-server} (the Debian package) for the tests: started on a free loopback port
- * with a data directory of its own and nothing persisted, stopped (and started again on the same
- * port: Redis returning after an outage) by the test. Where it is not installed the tests are
+ * The tests' real Redis ({@link RedisServer}). Where redis-server is not installed the tests are
  * skipped with a message, except under CI (env CI set to anything but "" or "false"), where they
  * fail: CI installs it (.ci/run).
  */
-final class RedisProcess implements AutoCloseable {
-    private static final Duration START_BOUND = Duration.ofSeconds(10);
-    private static final Duration STOP_BOUND = Duration.ofSeconds(10);
-    private static final List<String> BINARIES = List.of("/usr/bin/redis-server", "/usr/local/bin/redis-server");
-
-    private final Path binary;
-    private final Path dir;
-    private final int port;
-    private Process process;
-
-    private RedisProcess(Path binary, Path dir, int port) {
-        this.binary = binary;
-        this.dir = dir;
-        this.port = port;
+final class RedisProcess {
+    private RedisProcess() {
     }
 
-    /** Starts one in {@code dir}, or skips (fails under CI) without redis-server. */
-    static RedisProcess start(Path dir) throws IOException, InterruptedException {
-        Path binary = BINARIES.stream().map(Path::of).filter(Files::isExecutable).findFirst().orElse(null);
-        if (binary == null) {
+    static RedisServer start(Path dir) throws Exception {
+        if (RedisServer.binary() == null) {
             String ci = System.getenv("CI");
             String msg = "redis-server is not installed (apt-get install redis-server): the shared registry's tests"
                     + " need a real one";
@@ -46,78 +23,6 @@ final class RedisProcess implements AutoCloseable {
             }
             Assumptions.abort(msg);
         }
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        RedisProcess r = new RedisProcess(binary, dir, port);
-        r.start();
-        return r;
-    }
-
-    /** Starts (again) on the same port: an empty Redis, as after a restart without persistence. */
-    void start() throws IOException, InterruptedException {
-        if (process != null && process.isAlive()) {
-            throw new IllegalStateException("redis-server is running");
-        }
-        process = new ProcessBuilder(binary.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                "--dir", dir.toString(), "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--loglevel", "warning")
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("redis.log").toFile())
-                .start();
-        long end = System.nanoTime() + START_BOUND.toNanos();
-        while (true) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                if (ping(s)) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            if (!process.isAlive()) {
-                throw new IOException("redis-server exited with " + process.exitValue() + ": "
-                        + Files.readString(dir.resolve("redis.log")));
-            }
-            if (System.nanoTime() - end > 0) {
-                throw new IOException("redis-server did not answer PING within " + START_BOUND);
-            }
-            // the next try: waiting on the process bounds the pause and notices an early exit at once
-            process.waitFor(20, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    private static boolean ping(Socket s) throws IOException {
-        s.setSoTimeout(1000);
-        s.getOutputStream().write("PING\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        byte[] b = new byte[7];
-        int n = s.getInputStream().readNBytes(b, 0, 7);
-        return n == 7 && new String(b, java.nio.charset.StandardCharsets.US_ASCII).equals("+PONG\r\n");
-    }
-
-    /** Stops it (SIGKILL: Redis dies, as a crashed host's would) and waits, bounded, until it is gone. */
-    void stop() throws InterruptedException {
-        if (process == null) {
-            return;
-        }
-        process.destroyForcibly();
-        if (!process.waitFor(STOP_BOUND.toSeconds(), TimeUnit.SECONDS)) {
-            throw new AssertionError("redis-server did not exit within " + STOP_BOUND);
-        }
-    }
-
-    int port() {
-        return port;
-    }
-
-    /** @return the registry URI of this Redis, with a lease of {@code leaseMs} */
-    String uri(long leaseMs) {
-        return "redis://127.0.0.1:" + port + "?lease-ms=" + leaseMs + "&timeout-ms=1000";
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-        stop();
+        return RedisServer.start(dir);
     }
 }

@@ -17,6 +17,7 @@ import io.xstunt.engine.tcp.NioNetwork;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.RelayNotice;
 import io.xstunt.testkit.Await;
+import io.xstunt.testkit.RedisServer;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,7 +43,7 @@ class SharedRegistryTest {
 
     @TempDir
     Path dir;
-    private RedisProcess redis;
+    private RedisServer redis;
     private final List<EventLoop> loops = new ArrayList<>();
     private final List<Server> servers = new ArrayList<>();
 

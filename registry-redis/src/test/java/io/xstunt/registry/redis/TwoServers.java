@@ -7,9 +7,7 @@ import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.server.ServerConfig;
 import io.xstunt.engine.server.StuntServer;
 import io.xstunt.engine.wire.Ipv4;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import io.xstunt.testkit.SharedPorts;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,30 +36,44 @@ final class TwoServers implements AutoCloseable {
 
     TwoServers(String registry, Path dir) throws Exception {
         this.dir = dir;
-        int[] ports = freePorts();
-        this.logPort = ports[0];
-        this.commPort = ports[1];
         this.loop1 = EventLoop.open("server-1").start();
         this.loop2 = EventLoop.open("server-2").start();
-        this.s1 = StuntServer.start(loop1, config(S1), URI.create(registry)).get(START_BOUND.toSeconds(),
-                TimeUnit.SECONDS);
-        this.s2 = StuntServer.start(loop2, config(S2), URI.create(registry)).get(START_BOUND.toSeconds(),
-                TimeUnit.SECONDS);
+        StuntServer[] both = null;
+        int[] ports = null;
+        for (int attempt = 1; both == null; attempt++) {
+            ports = SharedPorts.pair();
+            try {
+                both = startBoth(registry, ports);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (attempt == 3) {
+                    throw e; // not a port taken meanwhile: say what it is
+                }
+            }
+        }
+        this.logPort = ports[0];
+        this.commPort = ports[1];
+        this.s1 = both[0];
+        this.s2 = both[1];
         io.xstunt.testkit.Await.until("both servers reaching Redis", START_BOUND,
                 () -> s1.registryHealth().reachable() && s2.registryHealth().reachable());
     }
 
-    private ServerConfig config(String[] ips) {
-        return ServerConfig.builder(Ipv4.parse(ips[0]), Ipv4.parse(ips[1])).logPort(logPort).commPort(commPort)
-                .echoPort1(0).echoPort2(0).build();
+    /** Both servers on {@code ports}; fails (nothing left bound) if either cannot bind. */
+    private StuntServer[] startBoth(String registry, int[] ports) throws Exception {
+        StuntServer a = StuntServer.start(loop1, config(S1, ports), URI.create(registry)).get(
+                START_BOUND.toSeconds(), TimeUnit.SECONDS);
+        try {
+            return new StuntServer[] {a, StuntServer.start(loop2, config(S2, ports), URI.create(registry)).get(
+                    START_BOUND.toSeconds(), TimeUnit.SECONDS)};
+        } catch (java.util.concurrent.ExecutionException e) {
+            a.close();
+            throw e;
+        }
     }
 
-    /** Two ports free on every address (bound on the wildcard), for both servers. */
-    private static int[] freePorts() throws IOException {
-        try (ServerSocket a = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"));
-             ServerSocket b = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
-            return new int[] {a.getLocalPort(), b.getLocalPort()};
-        }
+    private static ServerConfig config(String[] ips, int[] ports) {
+        return ServerConfig.builder(Ipv4.parse(ips[0]), Ipv4.parse(ips[1])).logPort(ports[0]).commPort(ports[1])
+                .echoPort1(0).echoPort2(0).build();
     }
 
     /** Options for a client bound to 127.0.0.{@code lastOctet}. */
