@@ -80,6 +80,18 @@ public interface Registry {
     void reportState(String id, Holder holder, int state, int localIp);
 
     /**
+     * Like {@link #reportState(String, Holder, int, int)}; {@code stored} runs (on the loop thread)
+     * once every server sharing the registry reads the new state: at once in memory, after the
+     * store's answer in a shared registry (or at once while the store is unreachable). The
+     * registration acknowledgement waits for it, so that a client's XInit returns only when a
+     * MSG_CONNECT to it, on any server, finds it IDLE.
+     */
+    default void reportState(String id, Holder holder, int state, int localIp, Runnable stored) {
+        reportState(id, holder, state, localIp);
+        stored.run();
+    }
+
+    /**
      * The log connection {@code holder} is gone: if it still holds {@code id}, the ID is freed and
      * its session, if any, aborted.
      */

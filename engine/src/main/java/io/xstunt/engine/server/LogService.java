@@ -137,7 +137,8 @@ final class LogService {
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
             case Registrar.Action.CheckClaim c -> registry.checkClaim(c.id(), clientIp,
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
-            case Registrar.Action.ReportState r -> registry.reportState(r.id(), e.holder, r.state(), r.localIp());
+            case Registrar.Action.ReportState r -> registry.reportState(r.id(), e.holder, r.state(), r.localIp(),
+                    () -> e.driver.feed(e.registrar::handleStateStored));
             case Registrar.Action.Release r -> registry.release(r.id(), e.holder);
             case Refused r -> stats.refused(r, SERVICE, e.remote);
         }

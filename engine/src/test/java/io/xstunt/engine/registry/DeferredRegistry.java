@@ -72,6 +72,11 @@ public final class DeferredRegistry implements Registry {
     }
 
     @Override
+    public void reportState(String id, Holder holder, int state, int localIp, Runnable stored) {
+        queued.add(() -> store.reportState(id, holder, state, localIp, stored));
+    }
+
+    @Override
     public void release(String id, Holder holder) {
         queued.add(() -> store.release(id, holder));
     }

@@ -85,13 +85,13 @@ final class RedisRegistry implements Registry {
             local s = redis.call('HGET', KEYS[1], 'ses') or ''
             redis.call('DEL', KEYS[1])
             return {1, s}""";
-    /** The owner's lease again (1); 2 if the record is gone, 0 if another owns it. */
+    /** The owner's lease again (1, and its session); 2 if the record is gone, 0 if another owns it. */
     private static final String REFRESH = """
             local cur = redis.call('HGET', KEYS[1], 'own')
             if not cur then return {2} end
             if cur ~= ARGV[1] then return {0} end
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            return {1}""";
+            return {1, redis.call('HGET', KEYS[1], 'ses') or ''}""";
     /** IDLE again if still in session ARGV[1]. */
     private static final String END_SESSION = """
             if redis.call('HGET', KEYS[1], 'ses') ~= ARGV[1] then return {0} end
@@ -168,6 +168,11 @@ final class RedisRegistry implements Registry {
 
     private String channel(String serverIdentity) {
         return settings.prefix() + ":srv:" + serverIdentity;
+    }
+
+    /** A server's liveness key: renewed with its records, gone one lease after it died. */
+    private String alive(String serverIdentity) {
+        return settings.prefix() + ":alive:" + serverIdentity;
     }
 
     /** The identity of the server {@code holderServer} names (this one's name is this run's identity). */
@@ -296,8 +301,14 @@ final class RedisRegistry implements Registry {
 
     @Override
     public void reportState(String id, Holder holder, int state, int localIp) {
+        reportState(id, holder, state, localIp, () -> { });
+    }
+
+    @Override
+    public void reportState(String id, Holder holder, int state, int localIp, Runnable stored) {
         Held h = held.get(id);
         if (h == null || !h.holder.equals(holder)) {
+            stored.run();
             return;
         }
         h.state = state;
@@ -305,9 +316,13 @@ final class RedisRegistry implements Registry {
         h.reported = true;
         if (up && h.synced) {
             store.script(UPDATE_IF_OWNER, key(id), new String[] {owner(holder), "st", String.valueOf(state),
-                "loc", String.valueOf(localIp), "rep", "1"}, this::unlessFailed);
+                "loc", String.valueOf(localIp), "rep", "1"}, (r, e) -> {
+                    unlessFailed(r, e);
+                    stored.run(); // or Redis is away now: this server serves it from its own records
+                });
         } else {
             h.synced = false;
+            stored.run();
         }
     }
 
@@ -511,6 +526,12 @@ final class RedisRegistry implements Registry {
             later(() -> effects.disconnect(h.holder, "server closing"));
         }
         held.clear();
+        if (up) {
+            // sessions of this server that clients of others are BUSY in end with it: say so at once
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            store.call(c -> c.del(alive(identity)), (n, e) -> f.complete(null));
+            last.add(f);
+        }
         store.close(CompletableFuture.allOf(last.toArray(new CompletableFuture[0])));
         store.reachable(false, "closed");
     }
@@ -698,6 +719,7 @@ final class RedisRegistry implements Registry {
             }
         }
         up = true;
+        store.call(c -> c.psetex(alive(identity), settings.lease().toMillis(), "1"), this::unlessFailed);
         LOG.info("registry: Redis at {} is reachable{}: {} records written back, {} deleted, {} taken elsewhere",
                 settings.redisUri(), downWhy == null ? "" : " again", written, deleted, conflicts);
         downWhy = null;
@@ -731,6 +753,7 @@ final class RedisRegistry implements Registry {
 
     private void refresh() {
         String lease = String.valueOf(settings.lease().toMillis());
+        store.call(c -> c.psetex(alive(identity), settings.lease().toMillis(), "1"), this::unlessFailed);
         for (Held h : new ArrayList<>(held.values())) {
             if (!h.synced) {
                 continue;
@@ -741,6 +764,9 @@ final class RedisRegistry implements Registry {
                     return;
                 }
                 long v = ((Number) r.get(0)).longValue();
+                if (v == 1 && r.size() > 1) {
+                    endSessionOfDeadServer(h, String.valueOf(r.get(1)));
+                }
                 if (v == 1 || held.get(h.id) != h) {
                     return;
                 }
@@ -755,6 +781,31 @@ final class RedisRegistry implements Registry {
                 }
             });
         }
+    }
+
+    /**
+     * {@code h} is BUSY in {@code ses}, a session of another server: if that server is gone (its
+     * liveness key expired), the session's end will never come, so it is ended here.
+     */
+    private void endSessionOfDeadServer(Held h, String ses) {
+        if (ses.isEmpty()) {
+            return;
+        }
+        SessionRef session = sessionOf(ses);
+        if (local(session.server())) {
+            return; // this server's sessions end here anyway
+        }
+        store.call(c -> c.exists(alive(session.server())), (n, e) -> {
+            if (e != null || n == null || n != 0) {
+                return;
+            }
+            LOG.info("registry: session {} of {} ended: its server {} is gone", session.id(), h.id, session.server());
+            store.script(END_SESSION, key(h.id), new String[] {ses, String.valueOf(Protocol.CSTATE_IDLE)},
+                    this::unlessFailed);
+            if (held.get(h.id) == h && h.state == Protocol.CSTATE_BUSY) {
+                h.state = Protocol.CSTATE_IDLE;
+            }
+        });
     }
 
     private void rejoinSoon() {

@@ -8,6 +8,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.net.Network;
 import io.xstunt.engine.registry.ClaimOutcome;
+import io.xstunt.engine.registry.ConnectDecision;
 import io.xstunt.engine.registry.Holder;
 import io.xstunt.engine.registry.Registries;
 import io.xstunt.engine.registry.Registry;
@@ -15,6 +16,7 @@ import io.xstunt.engine.registry.RegistrySettings;
 import io.xstunt.engine.registry.SessionRef;
 import io.xstunt.engine.tcp.NioNetwork;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RelayNotice;
 import io.xstunt.testkit.Await;
 import io.xstunt.testkit.RedisServer;
@@ -93,6 +95,20 @@ class SharedRegistryTest {
             return f;
         }
 
+        void idle(String id, long registration) {
+            net.execute(() -> registry.reportState(id, new Holder(name, registration), Protocol.CSTATE_IDLE, 0x0A000001));
+        }
+
+        int query(String id) {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            net.execute(() -> registry.query(id, f::complete));
+            try {
+                return f.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new AssertionError("no answer to MSG_QUERY " + id, e);
+            }
+        }
+
         ClaimOutcome check(String id, int ip) throws Exception {
             CompletableFuture<ClaimOutcome> f = new CompletableFuture<>();
             net.execute(() -> registry.checkClaim(id, ip, f::complete));
@@ -161,6 +177,26 @@ class SharedRegistryTest {
         }
         System.err.printf("claims: %d IDs claimed by two servers at once: %d won on one, %d on the other%n", ids, wonA,
                 wonB);
+    }
+
+    @Test
+    void aClientLeftBusyByASessionOfADeadServerIsIdleAgainAfterOneLease() throws Exception {
+        Server a = server("10.0.0.1:8123");
+        Server b = server("10.0.0.2:8123");
+        assertEquals(ClaimOutcome.ACCEPTED, a.claim("alice", 0x0A000101, 1).get(BOUND.toSeconds(), TimeUnit.SECONDS));
+        assertEquals(ClaimOutcome.ACCEPTED, b.claim("bob", 0x0A000102, 1).get(BOUND.toSeconds(), TimeUnit.SECONDS));
+        a.idle("alice", 1);
+        b.idle("bob", 1);
+        // a accepts alice's MSG_CONNECT to bob and runs the session: bob (b's client) is BUSY in it
+        CompletableFuture<ConnectDecision> d = new CompletableFuture<>();
+        a.net.execute(() -> a.registry.checkConnect("alice", "bob", 0x0A000101, 0, d::complete));
+        ConnectDecision accepted = d.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(ConnectDecision.Verdict.ACCEPTED, accepted.verdict(), accepted.reason());
+        a.net.execute(() -> a.registry.beginSession(accepted.source(), accepted.destination(),
+                new SessionRef(a.name, 7)));
+        Await.until("bob BUSY on b", BOUND, () -> b.query("bob") == Protocol.CSTATE_BUSY);
+        loops.get(0).close(); // a dies with the session: its end never comes
+        Await.until("bob IDLE again on b", Duration.ofMillis(LEASE_MS * 4), () -> b.query("bob") == Protocol.CSTATE_IDLE);
     }
 
     @Test
