@@ -17,6 +17,9 @@ module io.xstunt.engine {
     exports io.xstunt.engine.wire to io.xstunt.api, io.xstunt.bench, io.xstunt.registry.redis;
     exports io.xstunt.engine.registry to io.xstunt.api, io.xstunt.registry.redis;
     exports io.xstunt.engine.nat to io.xstunt.api;
-    exports io.xstunt.engine.net to io.xstunt.api, io.xstunt.bench;
+    exports io.xstunt.engine.net to io.xstunt.api, io.xstunt.bench, io.xstunt.registry.redis;
     exports io.xstunt.engine.tcp to io.xstunt.bench;
+
+    // a shared registry's backend (registry-redis) provides it; the engine names none
+    uses io.xstunt.engine.registry.RegistryProvider;
 }

@@ -45,6 +45,8 @@ public final class ServerOptions {
     private final ServerConfig.Builder b;
     private io.xstunt.engine.server.RelayLimits relay = io.xstunt.engine.server.RelayLimits.DEFAULTS;
 
+    private java.net.URI registry;
+
     private ServerOptions(ServerConfig.Builder b) {
         this.b = b;
     }
@@ -242,6 +244,46 @@ public final class ServerOptions {
                 bytesPerSecond, maxRelays, maxRelaysPerClient);
         b.relay(relay);
         return this;
+    }
+
+    /**
+     * The registry of the registered clients: null (the default) keeps them in this server's
+     * memory; {@code redis://[PASSWORD@]HOST:PORT[/DB][?lease-ms=N&timeout-ms=N&prefix=P]} shares
+     * them with every server that names the same Redis (module {@code xstunt-registry-redis} on
+     * the class path): an ID is unique across them, a client of one reaches a client of another,
+     * and a client whose server died registers on another (README, "Several servers").
+     *
+     * @param uri the registry's URI, or null for in memory
+     * @throws IllegalArgumentException if it is not a URI with a scheme and host, no backend on the
+     *     class path serves its scheme, or the backend refuses it (an unknown parameter, ...)
+     */
+    public ServerOptions registry(String uri) {
+        if (uri == null) {
+            registry = null;
+            return this;
+        }
+        java.net.URI u;
+        try {
+            u = new java.net.URI(uri);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("registry: not a URI: " + e.getMessage(), e);
+        }
+        if (u.getScheme() == null || u.getHost() == null) {
+            throw new IllegalArgumentException("registry: expected SCHEME://HOST:PORT (redis://HOST:PORT), got " + uri);
+        }
+        io.xstunt.engine.registry.Registries.check(u);
+        registry = u;
+        return this;
+    }
+
+    /** @return the registry's URI ({@link #registry(String)}), or null for in memory */
+    public String registry() {
+        return registry == null ? null : registry.toString();
+    }
+
+    /** @return the registry's URI, or null (within the API) */
+    java.net.URI registryUri() {
+        return registry;
     }
 
     /** @return whether the server relays pairs of xstunt clients that cannot punch */

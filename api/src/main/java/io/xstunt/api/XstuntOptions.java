@@ -1,5 +1,9 @@
 package io.xstunt.api;
 
+import java.util.ArrayList;
+
+import java.util.List;
+
 import io.xstunt.engine.client.ClientConfig;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.wire.Ipv4;
@@ -39,6 +43,7 @@ public final class XstuntOptions {
     private final byte[] sharedSecret;
     private final boolean extensions;
     private final boolean autoReRegister;
+    private final List<ClientConfig.ServerPair> failoverServers;
     private final WireVariant wireVariant;
     private final RelayMode relayMode;
 
@@ -59,6 +64,7 @@ public final class XstuntOptions {
         this.sharedSecret = b.sharedSecret;
         this.extensions = b.extensions;
         this.autoReRegister = b.autoReRegister;
+        this.failoverServers = List.copyOf(b.failoverServers);
         this.wireVariant = b.wireVariant;
     }
 
@@ -153,7 +159,19 @@ public final class XstuntOptions {
                 .autoReRegister(autoReRegister)
                 .wireVariant(wireVariant)
                 .relayMode(relayMode.engine())
+                .failoverServers(failoverServers)
                 .build();
+    }
+
+    /** @return whether a client that lost its server registers again on its own ({@link Builder#autoReRegister}) */
+    public boolean autoReRegister() {
+        return autoReRegister;
+    }
+
+    /** @return the failover servers as {@code {ip1, ip2}} literal pairs, in the order they are tried */
+    public List<String[]> failoverServers() {
+        return failoverServers.stream().map(p -> new String[] {p.ip1().getHostAddress(), p.ip2().getHostAddress()})
+                .toList();
     }
 
     /** Builds {@link XstuntOptions}. Every setter checks its argument at once. */
@@ -173,6 +191,7 @@ public final class XstuntOptions {
         private byte[] sharedSecret;
         private boolean extensions = true;
         private boolean autoReRegister;
+        private final List<ClientConfig.ServerPair> failoverServers = new ArrayList<>();
         private WireVariant wireVariant = WireVariant.ID32;
         private RelayMode relayMode = RelayMode.RELAY_ALLOWED;
 
@@ -345,6 +364,27 @@ public final class XstuntOptions {
         /** @return the options */
         public XstuntOptions build() {
             return new XstuntOptions(this);
+        }
+
+        /**
+         * Adds a server to fail over to (xstunt; servers that share one registry, {@code server
+         * --registry redis://HOST:PORT}): when the log connection to its server is lost, the
+         * client registers its ID again (this turns {@link #autoReRegister} on), trying its own
+         * server first, then each failover server in the order added, then its own again, with
+         * the delays of {@link #autoReRegister} (0.5 s, 1 s, 2 s, ...: with one failover server it
+         * is registered there about 1.5 s after losing a server that died, plus one registration).
+         * On a failover server it first frees its ID with its holder token (MSG_DEREGISTER), so a
+         * dead server's record of it is taken over at once. The original XSTUNT client has no
+         * such thing.
+         *
+         * @param ip1 the server's first IPv4 literal ({@code pchIP1})
+         * @param ip2 its second ({@code pchIP2})
+         * @throws IllegalArgumentException if either is not an IPv4 literal
+         */
+        public Builder failoverServer(String ip1, String ip2) {
+            failoverServers.add(new ClientConfig.ServerPair(Ipv4.parse(ip1), Ipv4.parse(ip2)));
+            autoReRegister = true;
+            return this;
         }
     }
 

@@ -65,7 +65,8 @@ public final class XstuntServer implements AutoCloseable {
     }
 
     private static CompletableFuture<XstuntServer> startAsync(ServerOptions options, EventLoop loop, EventLoop own) {
-        return BoundedWait.translated(StuntServer.start(loop, Objects.requireNonNull(options, "options").config())
+        Objects.requireNonNull(options, "options");
+        return BoundedWait.translated(StuntServer.start(loop, options.config(), options.registryUri())
                 .thenApply(s -> new XstuntServer(s, own)));
     }
 
@@ -110,6 +111,16 @@ public final class XstuntServer implements AutoCloseable {
     /** @return the number of rendezvous sessions with anything still open */
     public int sessionsInFlight() {
         return server.sessionsInFlight();
+    }
+
+    /**
+     * @return the state of the registry this server uses ({@link ServerOptions#registry(String)}):
+     *     shared or in memory, whether its store answers, its commands, errors and latency
+     */
+    public RegistryStatus registryStatus() {
+        io.xstunt.engine.registry.RegistryHealth h = server.registryHealth();
+        return new RegistryStatus(h.shared(), h.reachable(), h.commands(), h.errors(),
+                Duration.ofNanos(h.lastLatencyNs()), h.outages());
     }
 
     /** @return the number of TCP connections the server holds (log, comm, echo, control) */

@@ -10,6 +10,7 @@ import io.xstunt.api.PunchStrategy;
 import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
@@ -19,8 +20,10 @@ import picocli.CommandLine.Option;
 final class ClientOptions {
     @Option(names = "--server", paramLabel = "IP1[,IP2]", defaultValue = "127.0.0.1,127.0.0.2",
             converter = OptionTypes.ServerPair.class,
-            description = "The STUNT server's two IPs; one IP serves as both (default: ${DEFAULT-VALUE}).")
-    OptionTypes.ServerAddresses server;
+            description = "The STUNT server's two IPs; one IP serves as both (default: ${DEFAULT-VALUE})."
+                    + " Repeat it for servers sharing one registry: the client registers on the first and,"
+                    + " when it loses its server, registers again on the next (failover).")
+    List<OptionTypes.ServerAddresses> servers;
 
     @Option(names = "--local", paramLabel = "ADDR", converter = OptionTypes.Ipv4Literal.class,
             description = "The local address to bind (default: any).")
@@ -59,7 +62,11 @@ final class ClientOptions {
 
     /** @return the session options these command-line options ask for, with {@code relay} */
     XstuntOptions sessionOptions(PunchStrategy strategy, RelayMode relay) {
-        return XstuntOptions.builder()
+        XstuntOptions.Builder b = XstuntOptions.builder();
+        for (OptionTypes.ServerAddresses s : servers.subList(1, servers.size())) {
+            b.failoverServer(s.ip1().getHostAddress(), s.ip2().getHostAddress());
+        }
+        return b
                 .logPort(logPort)
                 .commPort(commPort)
                 .localAddress(local)
@@ -73,6 +80,7 @@ final class ClientOptions {
 
     /** XInit: registers {@code id} with the server. */
     XstuntClient register(String id, XstuntOptions options) throws XstuntException {
+        OptionTypes.ServerAddresses server = servers.get(0);
         return Xstunt.xInit(server.ip1().getHostAddress(), server.ip2().getHostAddress(), id, options);
     }
 }

@@ -91,6 +91,12 @@ final class ServerCommand extends EventCommand {
             description = "The most rendezvous sessions at once (default: ${DEFAULT-VALUE}).")
     private int maxSessions;
 
+    @Option(names = "--registry", paramLabel = "URI",
+            description = "Share the registered clients with other servers: redis://HOST:PORT (needs the"
+                    + " xstunt-registry-redis module on the class path; README, \"Several servers\")"
+                    + " (default: in this server's memory).")
+    private String registry;
+
     @Option(names = "--no-relay", description = "Never relay: pairs that cannot punch fail as with XSTUNT 1.0.")
     private boolean noRelay;
 
@@ -153,6 +159,7 @@ final class ServerCommand extends EventCommand {
                     .relayLimits(relayMaxBytes, Duration.ofSeconds(relayMaxDuration), relayRate, relayMax,
                             relayMaxPerClient)
                     .relay(!noRelay)
+                    .registry(registry)
                     .check();
         } catch (IllegalArgumentException e) {
             throw usageError("not a valid server configuration: " + e.getMessage());

@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -51,8 +52,8 @@ class XstuntCliArgumentsTest {
         "listen --id a --timeout -3 => Invalid value for option '--timeout': must be a number of seconds in (0, 86400], got '-3'",
         "listen --id a --timeout 86401 => must be a number of seconds in (0, 86400], got '86401'",
         "listen --id a --timeout soon => must be a number of seconds in (0, 86400], got 'soon'",
-        "listen --id a --server 127.0.0.1,127.0.0.2,127.0.0.3 => Invalid value for option '--server': takes IP1[,IP2], got",
-        "listen --id a --server example.org => Invalid value for option '--server': not an IPv4 address: 'example.org'",
+        "listen --id a --server 127.0.0.1,127.0.0.2,127.0.0.3 => Invalid value for option '--server' (IP1[,IP2]): takes IP1[,IP2], got",
+        "listen --id a --server example.org => Invalid value for option '--server' (IP1[,IP2]): not an IPv4 address: 'example.org'",
         "listen --id a --local 300.0.0.1 => Invalid value for option '--local': not an IPv4 address: '300.0.0.1'",
         "listen --id a --log-port 70000 => Invalid value for option '--log-port': must be an integer in [1, 65535], got '70000'",
         "listen --id a --comm-port 0 => Invalid value for option '--comm-port': must be an integer in [1, 65535], got '0'",
@@ -88,6 +89,10 @@ class XstuntCliArgumentsTest {
         "server --log-port 9000 --comm-port 9000 => not a valid server configuration:",
         "server --idle-timeout 1 => not a valid server configuration: idleTimeout must be 3 s",
         "server --id a => Unknown options: '--id', 'a'",
+        "server --registry etcd://h:1 => not a valid server configuration: no registry backend for \"etcd://h:1\"",
+        "server --registry redis://h:1?lease-ms=5 => not a valid server configuration: lease-ms must be at least 300",
+        "server --registry nohost => not a valid server configuration: registry: expected SCHEME://HOST:PORT",
+        "listen --id a --server 127.0.0.1 --server 10.0.0.300 => Invalid value for option '--server'",
         "probe --peer b => Unknown options: '--peer', 'b'",
         "demo --json => Unknown option: '--json'",
     })
@@ -153,7 +158,8 @@ class XstuntCliArgumentsTest {
                 "server", Set.of("--ip1", "--ip2", "--log-port", "--comm-port", "--echo-ports", "--server-version",
                         "--session-timeout", "--duration", "--secret-file", "--require-tokens", "--max-clients",
                         "--max-per-source", "--max-sessions", "--idle-timeout", "--no-relay", "--relay-max-bytes",
-                        "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client"),
+                        "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client",
+                        "--registry"),
                 "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port", "--sha256"),
                 "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port",
                         "--send-bytes", "--wait-direct"),
@@ -181,8 +187,9 @@ class XstuntCliArgumentsTest {
         CommandLine.Model.CommandSpec listen = parsed.subcommand().commandSpec();
         ClientOptions client = (ClientOptions) listen.mixins().get("client").userObject();
         assertEquals(Duration.ofMillis(2500), client.timeout);
-        assertEquals("10.0.0.1", client.server.ip1().getHostAddress());
-        assertEquals("10.0.0.1", client.server.ip2().getHostAddress(), "one IP serves as both");
+        assertEquals(1, client.servers.size());
+        assertEquals("10.0.0.1", client.servers.get(0).ip1().getHostAddress());
+        assertEquals("10.0.0.1", client.servers.get(0).ip2().getHostAddress(), "one IP serves as both");
         assertEquals(8123, client.logPort);
         assertEquals(8132, client.commPort);
         assertEquals(32, client.idLength, "the reference's wire variant");
@@ -192,6 +199,19 @@ class XstuntCliArgumentsTest {
         assertNull(options.localAddress());
         assertEquals(PunchStrategy.ORIGINAL, parsed.subcommand().matchedOptionValue("--strategy", null));
         assertTrue(((EventCommand) listen.userObject()).json);
+        assertTrue(options.failoverServers().isEmpty(), "one server: no failover");
+    }
+
+    @Test
+    void aRepeatedServerIsAFailoverListAndTurnsReRegistrationOn() {
+        ParseResult parsed = XstuntCli.commandLine(System.out, System.err).parseArgs("listen", "--id=bob",
+                "--server", "10.0.0.1,10.0.0.2", "--server", "10.0.1.1,10.0.1.2", "--server", "10.0.2.1");
+        ClientOptions client = (ClientOptions) parsed.subcommand().commandSpec().mixins().get("client").userObject();
+        XstuntOptions options = client.sessionOptions(PunchStrategy.RACE);
+        assertEquals("10.0.0.1", client.servers.get(0).ip1().getHostAddress(), "the first is the client's server");
+        assertEquals(List.of("10.0.1.1/10.0.1.2", "10.0.2.1/10.0.2.1"),
+                options.failoverServers().stream().map(p -> p[0] + "/" + p[1]).toList());
+        assertTrue(options.autoReRegister(), "failover needs registering again");
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.xstunt.engine.wire.WireVariant;
 import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -39,14 +40,38 @@ import java.util.Objects;
  *     extension, only with an xstunt server and an xstunt peer that both agree; with anyone else
  *     the rendezvous is XSTUNT 1.0's): {@code DIRECT_ONLY} never, {@code RELAY_ALLOWED} (the
  *     default) when both NATs are random or the punch gave up, {@code RELAY_ONLY} at once (tests)
+ * @param failoverServers the servers a client that lost its server registers on when this one
+ *     does not take it back (with {@code autoReRegister}; servers sharing one registry), in order;
+ *     empty: none
  */
 public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int logPort, int commPort,
                            Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
                            Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
                            byte[] sharedSecret, boolean extensions, boolean autoReRegister,
-                           WireVariant wireVariant, io.xstunt.engine.wire.RelayFrame.Mode relayMode) {
+                           WireVariant wireVariant, io.xstunt.engine.wire.RelayFrame.Mode relayMode,
+                           List<ServerPair> failoverServers) {
+    /**
+     * A STUNT server by its two IPs ({@code pchIP1}, {@code pchIP2}).
+     *
+     * @param ip1 its first IP: log, comm and control services
+     * @param ip2 its second IP (echo)
+     */
+    public record ServerPair(Inet4Address ip1, Inet4Address ip2) {
+        /** Checks both. */
+        public ServerPair {
+            Objects.requireNonNull(ip1, "ip1");
+            Objects.requireNonNull(ip2, "ip2");
+        }
+
+        @Override
+        public String toString() {
+            return ip1.getHostAddress() + "/" + ip2.getHostAddress();
+        }
+    }
+
     /** Checks every field. */
     public ClientConfig {
+        failoverServers = List.copyOf(Objects.requireNonNull(failoverServers, "failoverServers"));
         if (sharedSecret != null) {
             if (sharedSecret.length == 0) {
                 throw new IllegalArgumentException("sharedSecret must not be empty (null: none)");
@@ -68,6 +93,25 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         }
     }
 
+    /** @return the servers in the order a client that lost its server tries them: this one first, then the failover ones */
+    public List<ServerPair> servers() {
+        List<ServerPair> all = new java.util.ArrayList<>();
+        all.add(new ServerPair(serverIp1, serverIp2));
+        for (ServerPair p : failoverServers) {
+            if (!all.contains(p)) {
+                all.add(p);
+            }
+        }
+        return all;
+    }
+
+    /** @return this configuration with {@code server} as the server the client talks to (the failover list unchanged) */
+    public ClientConfig withServer(ServerPair server) {
+        return new ClientConfig(server.ip1(), server.ip2(), logPort, commPort, localAddress, fingerprintFile,
+                punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret, extensions,
+                autoReRegister, wireVariant, relayMode, failoverServers);
+    }
+
     /** @return a copy of the shared secret, or null */
     @Override
     public byte[] sharedSecret() {
@@ -80,7 +124,8 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         return "ClientConfig[server " + serverIp1.getHostAddress() + "/" + serverIp2.getHostAddress() + ", log "
                 + logPort + ", comm " + commPort + ", local " + localAddress + ", " + punchStrategy + ", secret "
                 + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + ", "
-                + wireVariant + ", " + relayMode + "]";
+                + wireVariant + ", " + relayMode + (failoverServers.isEmpty() ? "" : ", failover " + failoverServers)
+                + "]";
     }
 
     private static void checkPort(int port, String what) {
@@ -117,11 +162,13 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         b.autoReRegister = autoReRegister;
         b.wireVariant = wireVariant;
         b.relayMode = relayMode;
+        b.failoverServers = failoverServers;
         return b;
     }
 
     /** Builds a {@link ClientConfig}; defaults are the reference's. */
     public static final class Builder {
+        private List<ServerPair> failoverServers = List.of();
         private final Inet4Address serverIp1;
         private final Inet4Address serverIp2;
         private int logPort = Protocol.SERVER_LOG_PORT;
@@ -228,11 +275,20 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             return this;
         }
 
+        /**
+         * @param servers the servers a client that lost its server registers on next, in order
+         *     (with {@link #autoReRegister}); the first server is tried again first
+         */
+        public Builder failoverServers(List<ServerPair> servers) {
+            this.failoverServers = servers;
+            return this;
+        }
+
         /** @return the configuration */
         public ClientConfig build() {
             return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
                     punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret,
-                    extensions, autoReRegister, wireVariant, relayMode);
+                    extensions, autoReRegister, wireVariant, relayMode, failoverServers);
         }
     }
 }

@@ -270,7 +270,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     }
 
     /** @return the holder token the server issued (xstunt extension), 0 if none or the variant cannot carry it */
-    private long holderToken() {
+    long holderToken() {
         ServerInfo info = outcome.serverInfo();
         return info.hasToken() && config.wireVariant().msgCarriesToken() ? info.token() : 0;
     }

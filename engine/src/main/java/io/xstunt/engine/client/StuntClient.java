@@ -18,6 +18,7 @@ import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -46,7 +47,10 @@ public final class StuntClient implements AutoCloseable {
     private static final long CROSS_THREAD_WAIT_S = 5;
 
     private final Network network;
-    private final ClientConfig config;
+    /** The configuration, naming the server the client is registered on now (failover changes it). */
+    private ClientConfig config;
+    /** Where in {@link ClientConfig#servers()} the next registration goes. */
+    private int serverIndex;
     private final String id;
     private final ClientEndpoint endpoint;
     private final ProcedureDriver<ClientEndpoint.Action> driver;
@@ -345,10 +349,63 @@ public final class StuntClient implements AutoCloseable {
         }));
     }
 
-    /** Registers the same ID again with the fingerprint in use; the endpoint hears how it went. */
+    /**
+     * Registers the same ID again with the fingerprint in use, on the server whose turn it is; the
+     * endpoint hears how it went. A try that fails moves on to the next server of
+     * {@link ClientConfig#servers()} for the next try. On a server other than the one it held the
+     * ID on, a client with a holder token first frees its ID there with MSG_DEREGISTER and that
+     * token: with servers sharing one registry, its record (its home server died) is taken over at
+     * once instead of after the record's lease.
+     */
     private void registerAgain() {
+        List<ClientConfig.ServerPair> servers = config.servers();
+        ClientConfig.ServerPair target = servers.get(serverIndex % servers.size());
+        ClientConfig.ServerPair previous = new ClientConfig.ServerPair(config.serverIp1(), config.serverIp2());
+        long token = endpoint.holderToken();
+        if (target.equals(previous) || token == 0) {
+            register(target);
+            return;
+        }
+        LOG.info("client '{}': failing over to server {}; freeing its ID there with its holder token", id, target);
+        new TakeOver(target, token).start();
+    }
+
+    /** MSG_DEREGISTER of this client's ID with its holder token on {@code target}, then the registration there. */
+    private final class TakeOver implements Consumer<CommRequest.Action> {
+        final ClientConfig.ServerPair target;
+        final ClientConfig there;
+        final CommRequest procedure;
+        final ProcedureDriver<CommRequest.Action> takeOverDriver;
+
+        TakeOver(ClientConfig.ServerPair target, long token) {
+            this.target = target;
+            this.there = config.withServer(target);
+            this.procedure = new CommRequest(Msg.deregister(id).withToken(token), there.wireVariant(),
+                    there.commTimeout());
+            this.takeOverDriver = new ProcedureDriver<>(network, procedure, this);
+        }
+
+        void start() {
+            takeOverDriver.feed(procedure::start);
+        }
+
+        @Override
+        public void accept(CommRequest.Action a) {
+            switch (a) {
+                case CommRequest.Action.Connect c -> takeOverDriver.connect(0,
+                        SocketSpec.service(there.localAddress()), new InetSocketAddress(target.ip1(), there.commPort()));
+                // freed or not (nothing to free there, or that server is down too): the registration tells
+                case CommRequest.Action.Answered r -> register(target);
+                case CommRequest.Action.Delivered r -> register(target);
+                case CommRequest.Action.Failed f -> register(target);
+            }
+        }
+    }
+
+    private void register(ClientConfig.ServerPair target) {
+        ClientConfig there = config.withServer(target);
         Fingerprint fingerprint = endpoint.outcome().fingerprint();
-        RegistrationIo.start(network, config, id, fingerprint, new RegistrationIo.Outcome() {
+        RegistrationIo.start(network, there, id, fingerprint, new RegistrationIo.Outcome() {
             @Override
             public void registered(Registration.Outcome o, Connection log, CompletableFuture<Void> stored) {
                 if (driver.connection(0) != null) {
@@ -360,11 +417,13 @@ public final class StuntClient implements AutoCloseable {
                 }
                 log.listener(driver.listener(0));
                 driver.attach(0, log);
+                config = there;
                 driver.feed(now -> endpoint.handleRegistered(o, now));
             }
 
             @Override
             public void failed(Failure error) {
+                serverIndex = (serverIndex + 1) % config.servers().size(); // the next try goes to the next server
                 driver.feed(now -> endpoint.handleRegisterFailed(error, now));
             }
         });

@@ -1,7 +1,7 @@
 package io.xstunt.engine.registry;
 
 import io.xstunt.engine.wire.Echo;
-import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.RelayNotice;
 import io.xstunt.engine.wire.Protocol;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -41,8 +41,8 @@ public final class InMemoryRegistry implements Registry {
             this.token = token;
         }
 
-        Peer peer() {
-            return new Peer(id, publicIp, localIp, holder, token != 0);
+        RegisteredClient view() {
+            return new RegisteredClient(id, publicIp, localIp, token, state, stateReported, holder);
         }
     }
 
@@ -93,11 +93,7 @@ public final class InMemoryRegistry implements Registry {
 
     private ClaimOutcome check(String id, int publicIp) {
         Record old = clients.get(id);
-        if (old != null) {
-            return old.state != Protocol.CSTATE_PROBE || old.publicIp != publicIp
-                    ? ClaimOutcome.DUPLICATE : ClaimOutcome.REPLACED;
-        }
-        return clients.size() >= maxClients ? ClaimOutcome.FULL : ClaimOutcome.ACCEPTED;
+        return OwnershipRules.claim(old == null ? null : old.view(), publicIp, clients.size(), maxClients);
     }
 
     @Override
@@ -142,23 +138,8 @@ public final class InMemoryRegistry implements Registry {
         runEffects();
     }
 
-    /**
-     * Whether a comm request from {@code sourceIp} carrying {@code token} (0: none) comes from the
-     * holder of {@code r} (docs/PROTOCOL.md, "Authentication and ownership"): a token, when either
-     * side has one, must be present and equal; the source IP must be the holder's public IP; and
-     * in strict mode a request without a token is never the holder's.
-     *
-     * @return null if it is the holder, else why not
-     */
     private String notHolder(Record r, int sourceIp, long token) {
-        if (r.publicIp != sourceIp) {
-            return r.id + " is registered from " + Ipv4.toString(r.publicIp) + ", not " + Ipv4.toString(sourceIp);
-        }
-        if (token != 0 || r.token != 0) {
-            return token == r.token ? null : (token == 0 ? "no holder token (" + r.id + " holds one)"
-                    : "wrong holder token for " + r.id);
-        }
-        return requireTokens ? "no holder token (required by this server)" : null;
+        return OwnershipRules.notHolder(r.view(), sourceIp, token, requireTokens);
     }
 
     @Override
@@ -174,55 +155,9 @@ public final class InMemoryRegistry implements Registry {
 
     private ConnectDecision decideConnect(String srcId, String dstId, int sourceIp, long token) {
         Record src = clients.get(srcId);
-        if (src == null) {
-            return noMatch("source " + srcId + " is not registered");
-        }
-        if (src.publicIp != sourceIp) {
-            return noMatch("source " + srcId + " is registered from " + Ipv4.toString(src.publicIp) + ", not "
-                    + Ipv4.toString(sourceIp));
-        }
-        String notHolder = notHolder(src, sourceIp, token);
-        if (notHolder != null) {
-            return ConnectDecision.refused(ConnectDecision.Verdict.NOT_HOLDER, "source: " + notHolder);
-        }
-        if (!src.stateReported) {
-            return pending("source " + srcId);
-        }
-        if (src.state != Protocol.CSTATE_IDLE) {
-            return noMatch("source " + srcId + " is not IDLE (state " + src.state + ")");
-        }
-        if (srcId.equals(dstId)) {
-            return noMatch("destination is the source itself");
-        }
         Record dst = clients.get(dstId);
-        if (dst == null) {
-            return noMatch("destination " + dstId + " is not registered");
-        }
-        if (!dst.stateReported) {
-            return pending("destination " + dstId);
-        }
-        if (dst.state != Protocol.CSTATE_IDLE) {
-            return noMatch("destination " + dstId + " is not IDLE (state " + dst.state + ")");
-        }
-        if (dst.publicIp == src.publicIp) {
-            // 0 would read as "accepted" and -1 as "no match": such a local IP cannot be told apart.
-            if (dst.localIp == Protocol.COMM_ACCEPTED || dst.localIp == Protocol.COMM_NO_MATCH) {
-                return noMatch("same public IP, but destination's local IP " + Ipv4.toString(dst.localIp)
-                        + " cannot be sent");
-            }
-            return new ConnectDecision(ConnectDecision.Verdict.SAME_NAT, null, null, dst.localIp,
-                    "same public IP " + Ipv4.toString(src.publicIp));
-        }
-        return ConnectDecision.accepted(src.peer(), dst.peer());
-    }
-
-    private static ConnectDecision noMatch(String reason) {
-        return ConnectDecision.refused(ConnectDecision.Verdict.NO_MATCH, reason);
-    }
-
-    private static ConnectDecision pending(String who) {
-        return ConnectDecision.refused(ConnectDecision.Verdict.REGISTRATION_PENDING, who
-                + " has not sent its registration state yet");
+        return OwnershipRules.connect(src == null ? null : src.view(), dst == null ? null : dst.view(), srcId, dstId,
+                sourceIp, token, requireTokens);
     }
 
     @Override
@@ -248,8 +183,14 @@ public final class InMemoryRegistry implements Registry {
     }
 
     @Override
-    public void announce(Holder holder, Echo announcement) {
-        effect(() -> effects.announce(holder, announcement));
+    public void announce(Holder holder, Echo announcement, int relayFlags) {
+        effect(() -> effects.announce(holder, announcement, relayFlags));
+        runEffects();
+    }
+
+    @Override
+    public void relayEnded(Holder holder, RelayNotice notice) {
+        effect(() -> effects.relayEnded(holder, notice));
         runEffects();
     }
 

@@ -1,6 +1,7 @@
 package io.xstunt.engine.registry;
 
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.RelayNotice;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -33,8 +34,25 @@ public interface Registry {
         /** End {@code session} at once (one of its clients left). */
         void abortSession(SessionRef session, String reason);
 
-        /** Write {@code announcement} (an Echo with role and session) on the log connection of {@code holder}. */
-        void announce(Holder holder, Echo announcement);
+        /**
+         * Write {@code announcement} (an Echo with role and session) on the log connection of
+         * {@code holder}.
+         *
+         * @param relayFlags the relay extension's announcement flags for an extension client (0: none)
+         */
+        void announce(Holder holder, Echo announcement, int relayFlags);
+
+        /** Write a relay's end notice on the log connection of {@code holder}. */
+        void relayEnded(Holder holder, RelayNotice notice);
+
+        /**
+         * An announcement of a session that another server runs is about to be written to
+         * {@code holder}, a registration of this server: the limits the session's server could not
+         * check (the announcement backlog and budget) are checked and the budget taken here.
+         *
+         * @return false if it must not be written (the registry then ends the session)
+         */
+        boolean admitAnnouncement(Holder holder);
     }
 
     /**
@@ -60,6 +78,18 @@ public interface Registry {
 
     /** The holder of {@code id} reported its {@code CSTATE_*} state and its local IP (LogState). */
     void reportState(String id, Holder holder, int state, int localIp);
+
+    /**
+     * Like {@link #reportState(String, Holder, int, int)}; {@code stored} runs (on the loop thread)
+     * once every server sharing the registry reads the new state: at once in memory, after the
+     * store's answer in a shared registry (or at once while the store is unreachable). The
+     * registration acknowledgement waits for it, so that a client's XInit returns only when a
+     * MSG_CONNECT to it, on any server, finds it IDLE.
+     */
+    default void reportState(String id, Holder holder, int state, int localIp, Runnable stored) {
+        reportState(id, holder, state, localIp);
+        stored.run();
+    }
 
     /**
      * The log connection {@code holder} is gone: if it still holds {@code id}, the ID is freed and
@@ -91,8 +121,21 @@ public interface Registry {
     /** {@code session} ended: its clients still registered in it are IDLE again. */
     void endSession(SessionRef session, String initiatorId, String listenerId);
 
-    /** Delivers {@code announcement} to {@code holder}'s log connection (through {@link Effects#announce}). */
-    void announce(Holder holder, Echo announcement);
+    /**
+     * Delivers {@code announcement} to {@code holder}'s log connection (through
+     * {@link Effects#announce}), on whichever server holds it.
+     *
+     * @param relayFlags the session's relay flags for an extension client (0: none)
+     */
+    void announce(Holder holder, Echo announcement, int relayFlags);
+
+    /** Like {@link #announce(Holder, Echo, int)} without relay flags. */
+    default void announce(Holder holder, Echo announcement) {
+        announce(holder, announcement, 0);
+    }
+
+    /** Delivers a relay's end notice to {@code holder}'s log connection, on whichever server holds it. */
+    void relayEnded(Holder holder, RelayNotice notice);
 
     /** Counts the IDs registered (any state). */
     void count(IntConsumer answer);
@@ -102,4 +145,18 @@ public interface Registry {
      * connections disconnected.
      */
     void close();
+
+    /** @return what the registry says of its store now (any thread) */
+    default RegistryHealth health() {
+        return RegistryHealth.EMBEDDED;
+    }
+
+    /**
+     * Tells {@code listener} what the store does from now on (a shared registry; the in-memory one
+     * has nothing to tell).
+     *
+     * @param listener the listener, or null for none
+     */
+    default void listen(RegistryListener listener) {
+    }
 }

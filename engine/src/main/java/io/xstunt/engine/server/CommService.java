@@ -47,6 +47,9 @@ final class CommService {
          * @throws IOException if no control listener can be bound
          */
         int openSession(SessionRef session, Peer initiator, Peer listener) throws IOException;
+
+        /** @return the relay extension's announcement flags of an open {@code session} (0: none) */
+        int announceFlags(SessionRef session);
     }
 
     /**
@@ -150,10 +153,13 @@ final class CommService {
             return Answer.noMatch(Rejection.NO_MATCH, request + "cannot open a control listener: " + e);
         }
         registry.beginSession(source, destination, session);
+        // the flags go with the announcement: a peer registered on another server is announced there,
+        // where this session is unknown
+        int flags = effects.announceFlags(session);
         registry.announce(source.holder(), new Echo(controlIp, port, session.id(), destination.id(),
-                destination.publicIp(), Protocol.ROLE_INITIATOR));
+                destination.publicIp(), Protocol.ROLE_INITIATOR), flags);
         registry.announce(destination.holder(), new Echo(controlIp, port, session.id(), source.id(),
-                source.publicIp(), Protocol.ROLE_LISTENER));
+                source.publicIp(), Protocol.ROLE_LISTENER), flags);
         return Answer.reply(Protocol.COMM_ACCEPTED);
     }
 }

@@ -137,7 +137,8 @@ final class LogService {
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
             case Registrar.Action.CheckClaim c -> registry.checkClaim(c.id(), clientIp,
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
-            case Registrar.Action.ReportState r -> registry.reportState(r.id(), e.holder, r.state(), r.localIp());
+            case Registrar.Action.ReportState r -> registry.reportState(r.id(), e.holder, r.state(), r.localIp(),
+                    () -> e.driver.feed(e.registrar::handleStateStored));
             case Registrar.Action.Release r -> registry.release(r.id(), e.holder);
             case Refused r -> stats.refused(r, SERVICE, e.remote);
         }
@@ -149,7 +150,7 @@ final class LogService {
      * @param relayFlags the relay extension's flags for an extension client (0: none)
      */
     void announce(Holder holder, Echo announcement, int relayFlags) {
-        Entry e = entries.get(holder.registration());
+        Entry e = held(holder);
         if (e != null) {
             e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, relayFlags, now));
         }
@@ -157,7 +158,7 @@ final class LogService {
 
     /** Writes a relay's end notice on {@code holder}'s log connection, if this server holds it. */
     void notice(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
-        Entry e = entries.get(holder.registration());
+        Entry e = held(holder);
         if (e != null) {
             e.driver.feed(now -> e.registrar.handleRelayNotice(notice, now));
         }
@@ -165,10 +166,20 @@ final class LogService {
 
     /** The registry's effect: closes {@code holder}'s log connection. */
     void disconnect(Holder holder) {
-        Entry e = entries.get(holder.registration());
+        Entry e = held(holder);
         if (e != null) {
             e.driver.feed(e.registrar::handleDisconnect);
         }
+    }
+
+    /** @return the registration {@code holder} names if this server holds it, else null */
+    private Entry held(Holder holder) {
+        return server.equals(holder.server()) ? entries.get(holder.registration()) : null;
+    }
+
+    /** @return true if {@code holder} is a registration of another server (a shared registry's) */
+    boolean elsewhere(Holder holder) {
+        return !server.equals(holder.server());
     }
 
     /**
@@ -176,7 +187,7 @@ final class LogService {
      *     {@link ServerConfig#maxPendingAnnouncements()} announcements unwritten (it does not read)
      */
     boolean canAnnounce(Holder holder) {
-        Entry e = entries.get(holder.registration());
+        Entry e = held(holder);
         return e != null && e.registrar.idle()
                 && e.driver.unwrittenBytes(0) <= (config.maxPendingAnnouncements() - 1) * e.registrar.recordSize();
     }
@@ -189,7 +200,7 @@ final class LogService {
      * @return false if the budget is spent
      */
     boolean takeAnnouncement(Holder holder) {
-        Entry e = entries.get(holder.registration());
+        Entry e = held(holder);
         if (e == null) {
             return false;
         }

@@ -98,6 +98,8 @@ final class Registrar extends Procedure<Registrar.Action> {
     private boolean claimed;
     /** Whether the client asked for the xstunt extensions (token, keepalive, proof). */
     private boolean extended;
+    /** An IDLE registration's acknowledgement waits for {@link #handleStateStored}. */
+    private boolean ackPending;
     /** The holder token issued, 0 if none (a variant whose Msg cannot carry one gets none). */
     private long token;
     /** What the registration proof signs: the token, or a nonce of its own where no token is issued. */
@@ -330,12 +332,21 @@ final class Registrar extends Procedure<Registrar.Action> {
         state = State.IDLE;
         idle = new IdleWatch(extended ? config.idleTimeout().toNanos() : config.originalIdleTimeout().toNanos(),
                 extended ? config.keepaliveSeconds() * 1_000_000_000L : 0, nowNs);
-        if (extended) {
-            // acknowledges the IDLE registration (EXT_FLAG_REG_ACK): the client's XInit completes
-            // only now, so its next MSG_CONNECT finds it IDLE
+        // the acknowledgement (EXT_FLAG_REG_ACK) waits until the registry has the state: handleStateStored
+        ackPending = extended;
+        nextDeadline();
+    }
+
+    /**
+     * The registry has the state reported last (every server sharing it reads it now): an IDLE
+     * registration of a client that asked for the extensions is acknowledged now, so its XInit
+     * completes only when its next MSG_CONNECT, or one to it, finds it IDLE.
+     */
+    void handleStateStored(long nowNs) {
+        if (state == State.IDLE && ackPending) {
+            ackPending = false;
             out.send(ByteBuffer.allocate(variant.echoSize()));
         }
-        nextDeadline();
     }
 
     @Override

@@ -117,10 +117,10 @@ final class Sessions {
         return new RelayBuffering(now, peak, paused);
     }
 
-    /** @return the announcement flags of session {@code id} for an extension client ({@link RelayFrame#ANNOUNCE_RELAY}) */
-    int announceFlags(int id) {
-        RendezvousSession s = open.get(id);
-        return s != null && s.relayOffered() ? RelayFrame.ANNOUNCE_RELAY : 0;
+    /** @return the announcement flags of session {@code ref} for an extension client ({@link RelayFrame#ANNOUNCE_RELAY}) */
+    int announceFlags(SessionRef ref) {
+        RendezvousSession s = open.get(ref.id());
+        return s != null && s.ref().equals(ref) && s.relayOffered() ? RelayFrame.ANNOUNCE_RELAY : 0;
     }
 
     /** The server's relays and their limits. */

@@ -11,16 +11,22 @@ import io.xstunt.engine.proc.ProcedureDriver;
 import io.xstunt.engine.registry.Holder;
 import io.xstunt.engine.registry.InMemoryRegistry;
 import io.xstunt.engine.registry.Peer;
+import io.xstunt.engine.registry.Registries;
 import io.xstunt.engine.registry.Registry;
+import io.xstunt.engine.registry.RegistryHealth;
+import io.xstunt.engine.registry.RegistryListener;
+import io.xstunt.engine.registry.RegistrySettings;
 import io.xstunt.engine.registry.SessionRef;
 import io.xstunt.engine.tcp.NioNetwork;
 import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.RelayNotice;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -90,6 +96,31 @@ public final class StuntServer implements AutoCloseable {
     }
 
     /**
+     * Like {@link #start(EventLoop, ServerConfig)}, with the registry {@code registry} names: null
+     * for the in-memory one, {@code redis://HOST:PORT} for one shared with other servers (its
+     * backend, module {@code registry-redis}, must be on the class or module path).
+     *
+     * @throws IllegalArgumentException if no backend serves the URI or it refuses it (nothing started)
+     */
+    public static CompletableFuture<StuntServer> start(EventLoop loop, ServerConfig config, URI registry) {
+        return start(new NioNetwork(loop), config, registry);
+    }
+
+    /** Like {@link #start(EventLoop, ServerConfig, URI)}, on any network. */
+    public static CompletableFuture<StuntServer> start(Network network, ServerConfig config, URI registry) {
+        Objects.requireNonNull(config, "config");
+        Registry r = Registries.open(registry, new RegistrySettings(config.maxClients(), config.requireTokens(),
+                config.idleTimeout()), network);
+        CompletableFuture<StuntServer> f = start(network, config, ClientLogSink.slf4j(), r);
+        f.whenComplete((s, e) -> {
+            if (e != null) {
+                network.execute(r::close); // its store connection too: nothing of it stays open
+            }
+        });
+        return f;
+    }
+
+    /**
      * Like {@link #start(Network, ServerConfig)}, with the registry given (a shared one) and where
      * the clients' log lines go.
      */
@@ -130,8 +161,8 @@ public final class StuntServer implements AutoCloseable {
         // the name in the registry's holders and sessions: unique among servers sharing a registry
         String name = listeners.logAddress().getAddress().getHostAddress() + ":" + listeners.logAddress().getPort();
         log = new LogService(name, network, config, registry, admission, stats, clientLog, HolderTokens.secure());
-        sessions = new Sessions(network, config, registry, admission, stats, (holder, notice) -> log.notice(holder,
-                notice));
+        // a relay's end notice goes through the registry: the client may be registered on another server
+        sessions = new Sessions(network, config, registry, admission, stats, registry::relayEnded);
         comm = new CommService(name, registry, new CommEffects(), Ipv4.toInt(config.ip1()), config.maxSessions(),
                 config.maxAnnouncementsPerSecond());
         registry.attach(name, new RegistryEffects());
@@ -272,6 +303,24 @@ public final class StuntServer implements AutoCloseable {
         sessions.onFinished(listener);
     }
 
+    /**
+     * @return what the registry says of its store (shared or not, reachable, commands, errors,
+     *     latency); any thread, without waiting for the loop
+     */
+    public RegistryHealth registryHealth() {
+        return registry.health();
+    }
+
+    /**
+     * Tells {@code listener} what the registry's store does from now on (reachability changes and
+     * each command's latency); see {@link RegistryListener} for the threads it is called on.
+     *
+     * @param listener the listener, or null for none
+     */
+    public void onRegistryEvents(RegistryListener listener) {
+        registry.listen(listener);
+    }
+
     /** @return the number of TCP connections the server holds (log, comm, echo, control) */
     public int openConnections() {
         return ask(answer -> answer.accept(admission.connections()));
@@ -358,8 +407,18 @@ public final class StuntServer implements AutoCloseable {
         }
 
         @Override
-        public void announce(Holder holder, Echo announcement) {
-            log.announce(holder, announcement, sessions.announceFlags(announcement.connId()));
+        public void announce(Holder holder, Echo announcement, int relayFlags) {
+            log.announce(holder, announcement, relayFlags);
+        }
+
+        @Override
+        public void relayEnded(Holder holder, RelayNotice notice) {
+            log.notice(holder, notice);
+        }
+
+        @Override
+        public boolean admitAnnouncement(Holder holder) {
+            return log.canAnnounce(holder) && log.takeAnnouncement(holder);
         }
     }
 
@@ -370,14 +429,21 @@ public final class StuntServer implements AutoCloseable {
             return sessions.size();
         }
 
+        // A registration of another server (a shared registry) is checked there, when its
+        // announcement arrives (Registry.Effects.admitAnnouncement): its backlog is not known here.
         @Override
         public boolean canAnnounce(Holder holder) {
-            return log.canAnnounce(holder);
+            return log.elsewhere(holder) || log.canAnnounce(holder);
         }
 
         @Override
         public boolean takeAnnouncement(Holder holder) {
-            return log.takeAnnouncement(holder);
+            return log.elsewhere(holder) || log.takeAnnouncement(holder);
+        }
+
+        @Override
+        public int announceFlags(SessionRef session) {
+            return sessions.announceFlags(session);
         }
 
         @Override

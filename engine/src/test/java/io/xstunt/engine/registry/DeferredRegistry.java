@@ -72,6 +72,11 @@ public final class DeferredRegistry implements Registry {
     }
 
     @Override
+    public void reportState(String id, Holder holder, int state, int localIp, Runnable stored) {
+        queued.add(() -> store.reportState(id, holder, state, localIp, stored));
+    }
+
+    @Override
     public void release(String id, Holder holder) {
         queued.add(() -> store.release(id, holder));
     }
@@ -102,8 +107,13 @@ public final class DeferredRegistry implements Registry {
     }
 
     @Override
-    public void announce(Holder holder, Echo announcement) {
-        queued.add(() -> store.announce(holder, announcement));
+    public void announce(Holder holder, Echo announcement, int relayFlags) {
+        queued.add(() -> store.announce(holder, announcement, relayFlags));
+    }
+
+    @Override
+    public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+        queued.add(() -> store.relayEnded(holder, notice));
     }
 
     @Override

@@ -46,8 +46,17 @@ class InMemoryRegistryEffectsTest {
             }
 
             @Override
-            public void announce(Holder holder, Echo announcement) {
+            public void announce(Holder holder, Echo announcement, int relayFlags) {
                 events.add("announce " + holder.registration());
+            }
+
+            @Override
+            public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+            }
+
+            @Override
+            public boolean admitAnnouncement(Holder holder) {
+                return true;
             }
         }));
     }

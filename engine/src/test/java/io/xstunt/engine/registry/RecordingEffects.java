@@ -38,7 +38,16 @@ public final class RecordingEffects implements Registry.Effects {
         }
 
         @Override
-        public void announce(Holder holder, Echo announcement) {
+        public void announce(Holder holder, Echo announcement, int relayFlags) {
+        }
+
+        @Override
+        public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+        }
+
+        @Override
+        public boolean admitAnnouncement(Holder holder) {
+            return true;
         }
     };
 
@@ -64,8 +73,18 @@ public final class RecordingEffects implements Registry.Effects {
     }
 
     @Override
-    public void announce(Holder holder, Echo announcement) {
-        record(new Announce(holder, announcement), () -> next.announce(holder, announcement));
+    public void announce(Holder holder, Echo announcement, int relayFlags) {
+        record(new Announce(holder, announcement), () -> next.announce(holder, announcement, relayFlags));
+    }
+
+    @Override
+    public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+        next.relayEnded(holder, notice);
+    }
+
+    @Override
+    public boolean admitAnnouncement(Holder holder) {
+        return next.admitAnnouncement(holder);
     }
 
     private void record(Effect e, Runnable passOn) {

@@ -69,8 +69,17 @@ class LogServiceTest {
             }
 
             @Override
-            public void announce(Holder holder, Echo announcement) {
-                log.announce(holder, announcement, 0);
+            public void announce(Holder holder, Echo announcement, int relayFlags) {
+                log.announce(holder, announcement, relayFlags);
+            }
+
+            @Override
+            public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+            }
+
+            @Override
+            public boolean admitAnnouncement(Holder holder) {
+                return true;
             }
         });
     }

@@ -167,7 +167,8 @@ final class Registrations extends HandDriven<Registrar, Registrar.Action> {
             case Registrar.Action.Claim c ->
                     registry.claim(c.id(), e.clientIp(), c.token(), e.holder(), o -> answered(r, o));
             case Registrar.Action.CheckClaim c -> registry.checkClaim(c.id(), e.clientIp(), o -> answered(r, o));
-            case Registrar.Action.ReportState s -> registry.reportState(s.id(), e.holder(), s.state(), s.localIp());
+            case Registrar.Action.ReportState s -> registry.reportState(s.id(), e.holder(), s.state(), s.localIp(),
+                    () -> r.handleStateStored(now));
             case Registrar.Action.Release rel -> registry.release(rel.id(), e.holder());
             case Refused f -> throw new AssertionError("recorded by HandDriven");
         }
@@ -195,7 +196,16 @@ final class Registrations extends HandDriven<Registrar, Registrar.Action> {
         }
 
         @Override
-        public void announce(Holder holder, Echo announcement) {
+        public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+        }
+
+        @Override
+        public boolean admitAnnouncement(Holder holder) {
+            return true;
+        }
+
+        @Override
+        public void announce(Holder holder, Echo announcement, int relayFlags) {
             Registrar r = byHolder.get(holder);
             if (r != null) {
                 r.handleAnnouncement(announcement, now);

@@ -48,6 +48,11 @@ final class ScriptedServer implements CommService.Effects {
     }
 
     @Override
+    public int announceFlags(SessionRef session) {
+        return 0;
+    }
+
+    @Override
     public int openSession(SessionRef session, Peer initiator, Peer listener) throws IOException {
         if (noListener) {
             throw new IOException("no ports left");

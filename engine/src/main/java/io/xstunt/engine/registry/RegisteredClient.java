@@ -1,0 +1,30 @@
+package io.xstunt.engine.registry;
+
+import java.util.Objects;
+
+/**
+ * One registered client as a registry stores it, whatever the store: what the rules of
+ * {@link OwnershipRules} decide on. The in-memory registry builds one from its record, a shared
+ * registry from the store's answer.
+ *
+ * @param id the ID
+ * @param publicIp its public IPv4 as its home server saw it (big-endian int)
+ * @param localIp the local IPv4 of its LogState (0 before)
+ * @param token its holder token, 0 if none
+ * @param state its {@code CSTATE_*}
+ * @param stateReported whether its LogState arrived (until then its state reads PROBE)
+ * @param holder its log connection (home server, registration number)
+ */
+public record RegisteredClient(String id, int publicIp, int localIp, long token, int state, boolean stateReported,
+                               Holder holder) {
+    /** Checks the parts. */
+    public RegisteredClient {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(holder, "holder");
+    }
+
+    /** @return the client as a MSG_CONNECT decision names it (extended: it holds a token) */
+    public Peer peer() {
+        return new Peer(id, publicIp, localIp, holder, token != 0);
+    }
+}

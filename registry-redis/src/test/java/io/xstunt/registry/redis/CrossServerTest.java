@@ -1,0 +1,209 @@
+package io.xstunt.registry.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.xstunt.api.ConnectionPath;
+import io.xstunt.api.ErrorCode;
+import io.xstunt.api.RelayEnd;
+import io.xstunt.api.RelayMode;
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntAsync;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntConnection;
+import io.xstunt.api.XstuntException;
+import io.xstunt.engine.server.SessionSummary;
+import io.xstunt.engine.wire.Protocol;
+import io.xstunt.testkit.Await;
+import io.xstunt.testkit.RedisServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real clients on two real servers sharing a real Redis: a rendezvous across servers, IDs and
+ * same-NAT detection across them, a server's death and its client's failover, Redis's death and
+ * return.
+ */
+class CrossServerTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration BOUND = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+    private RedisServer redis;
+
+    @BeforeEach
+    void startRedis() throws Exception {
+        redis = RedisProcess.start(dir);
+    }
+
+    @AfterEach
+    void stopRedis() throws Exception {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    /** Connects {@code from} to {@code to}, which accepts it, and sends a line each way. */
+    private static void connectAndTalk(XstuntClient from, XstuntClient to, String toId) throws Exception {
+        CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
+        XstuntAsync.onIncoming(to, incoming::complete, incoming::completeExceptionally);
+        XstuntConnection out = XstuntAsync.xConnect(from, toId, TIMEOUT).get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        XstuntConnection in = incoming.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        try (SocketChannel a = out.channel(); SocketChannel b = in.channel()) {
+            sendLine(a, "hello " + toId);
+            assertEquals("hello " + toId, readLine(b));
+            sendLine(b, "hello back");
+            assertEquals("hello back", readLine(a));
+        }
+    }
+
+    @Test
+    void aClientOfOneServerReachesAClientOfTheOther() throws Exception {
+        try (TwoServers t = new TwoServers(redis.uri(30_000), dir)) {
+            List<SessionSummary> on1 = new CopyOnWriteArrayList<>();
+            List<SessionSummary> on2 = new CopyOnWriteArrayList<>();
+            t.s1.onSessionFinished(on1::add);
+            t.s2.onSessionFinished(on2::add);
+            XstuntClient alice = t.register(TwoServers.S1, "alice", 11);
+            XstuntClient bob = t.register(TwoServers.S2, "bob", 12);
+            assertEquals(OptionalInt.of(Protocol.CSTATE_IDLE), t.s1.stateOf("bob"), "MSG_QUERY on s1 sees s2's client");
+
+            connectAndTalk(alice, bob, "bob");
+            Await.until("the session finished on server 1", BOUND, () -> on1.size() == 1);
+            assertEquals("alice", on1.get(0).initiatorId());
+            assertEquals("bob", on1.get(0).listenerId());
+            assertTrue(on2.isEmpty(), "the session ran on the initiator's server only: " + on2);
+            Await.until("both IDLE again", BOUND, () -> t.s2.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
+                    && t.s1.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
+            // and the other way round: the session then runs on server 2
+            connectAndTalk(bob, alice, "alice");
+            Await.until("the session finished on server 2", BOUND, () -> on2.size() == 1);
+
+            // an ID is unique across the servers
+            XstuntException dup = assertThrows(XstuntException.class,
+                    () -> t.register(TwoServers.S1, "bob", 15));
+            assertEquals(ErrorCode.ERR_DUPLICATE_ID, dup.code());
+
+            // same "public" IP, registered on different servers: the same-NAT answer
+            XstuntClient carol = t.register(TwoServers.S2, "carol", t.options(11)
+                    .fingerprintFile(dir.resolve("fingerprint-carol.dat")).build());
+            XstuntException same = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "carol", TIMEOUT));
+            assertEquals(ErrorCode.ERR_SAME_NAT, same.code());
+            carol.close();
+        }
+    }
+
+    @Test
+    void aRelayedConnectionAcrossServersRunsOnTheSessionsServerAndBothEndsHearItsEnd() throws Exception {
+        try (TwoServers t = new TwoServers(redis.uri(30_000), dir)) {
+            XstuntClient alice = t.register(TwoServers.S1, "alice", t.options(11).relayMode(RelayMode.RELAY_ONLY).build());
+            XstuntClient bob = t.register(TwoServers.S2, "bob", t.options(12).relayMode(RelayMode.RELAY_ALLOWED).build());
+            CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
+            XstuntAsync.onIncoming(bob, incoming::complete, incoming::completeExceptionally);
+            XstuntConnection atAlice = XstuntAsync.xConnect(alice, "bob", TIMEOUT).get(BOUND.toSeconds(),
+                    TimeUnit.SECONDS);
+            XstuntConnection atBob = incoming.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(ConnectionPath.RELAYED, atAlice.path());
+            assertEquals(ConnectionPath.RELAYED, atBob.path(), "bob (server 2) was announced the relay offer");
+            assertEquals(1, t.s1.relaysInFlight(), "the relay runs on the session's server");
+            assertEquals(0, t.s2.relaysInFlight());
+            sendLine(atAlice.channel(), "through server 1");
+            assertEquals("through server 1", readLine(atBob.channel()));
+            atAlice.close();
+            // bob's end notice comes from server 1 through server 2's channel
+            RelayEnd atBobEnd = atBob.relayEnd().get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(RelayEnd.Reason.PEER_CLOSED, atBobEnd.reason());
+            assertEquals("through server 1\n".length(), atBobEnd.bytesReceived());
+            atBob.close();
+        }
+    }
+
+    @Test
+    void aClientWhoseServerDiesRegistersOnTheOtherAndIsReachedThere() throws Exception {
+        // a lease far longer than the bound below: only the holder token's takeover can free the ID in time
+        try (TwoServers t = new TwoServers(redis.uri(120_000), dir)) {
+            XstuntClient dave = t.register(TwoServers.S1, "dave", t.options(13)
+                    .failoverServer(TwoServers.S2[0], TwoServers.S2[1]).build());
+            XstuntClient erin = t.register(TwoServers.S2, "erin", 14);
+            long t0 = System.nanoTime();
+            t.loop1.close(); // server 1 dies: its sockets close, nothing is said to Redis
+            Await.until("dave registered on server 2", BOUND,
+                    () -> t.s2.stateOf("dave").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            connectAndTalk(erin, dave, "dave");
+            System.err.printf("failover: dave registered on server 2 %d ms after server 1 died, and reached there%n",
+                    ms);
+        }
+    }
+
+    @Test
+    void whileRedisIsAwayEachServerServesItsOwnAndRejoinsWithoutLosingOrDuplicating() throws Exception {
+        try (TwoServers t = new TwoServers(redis.uri(30_000), dir)) {
+            XstuntClient a1 = t.register(TwoServers.S1, "a1", 21);
+            XstuntClient b1 = t.register(TwoServers.S1, "b1", 22);
+            XstuntClient a2 = t.register(TwoServers.S2, "a2", 23);
+
+            redis.stop();
+            Await.until("both servers say Redis is unreachable", BOUND,
+                    () -> !t.s1.registryHealth().reachable() && !t.s2.registryHealth().reachable());
+            connectAndTalk(a1, b1, "b1"); // clients of one server still meet
+            XstuntClient c1 = t.register(TwoServers.S1, "c1", 24); // and register
+            XstuntException unknown = assertThrows(XstuntException.class, () -> Xstunt.xConnect(a2, "c1", TIMEOUT));
+            assertEquals(ErrorCode.ERR_MATCH, unknown.code(), "s2 cannot know s1's new client meanwhile");
+
+            redis.start(); // empty, as after a restart without persistence
+            Await.until("both servers rejoined", BOUND,
+                    () -> t.s1.registryHealth().reachable() && t.s2.registryHealth().reachable());
+            try (RedisClient c = RedisClient.create("redis://127.0.0.1:" + redis.port());
+                 StatefulRedisConnection<String, String> conn = c.connect()) {
+                Set<String> keys = new TreeSet<>(conn.sync().keys("xstunt:id:*"));
+                assertEquals(new TreeSet<>(List.of("xstunt:id:a1", "xstunt:id:a2", "xstunt:id:b1", "xstunt:id:c1")),
+                        keys, "every registration written back, none twice");
+            }
+            connectAndTalk(a2, c1, "c1"); // across servers again, to the client registered meanwhile
+            XstuntException dup = assertThrows(XstuntException.class, () -> t.register(TwoServers.S2, "c1", 25));
+            assertEquals(ErrorCode.ERR_DUPLICATE_ID, dup.code());
+            assertTrue(t.s1.registryHealth().outages() >= 1);
+        }
+    }
+
+    private static void sendLine(SocketChannel ch, String line) throws IOException {
+        ch.socket().getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String readLine(SocketChannel ch) throws IOException {
+        Socket s = ch.socket();
+        s.setSoTimeout(10_000);
+        InputStream in = s.getInputStream();
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != '\n') {
+            if (b < 0) {
+                throw new IOException("connection closed after '" + line.toString(StandardCharsets.UTF_8) + "'");
+            }
+            line.write(b);
+        }
+        return line.toString(StandardCharsets.UTF_8);
+    }
+}
