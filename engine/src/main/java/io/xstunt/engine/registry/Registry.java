@@ -102,4 +102,15 @@ public interface Registry {
      * connections disconnected.
      */
     void close();
+
+    /**
+     * Whether the store behind this registry answers now (a server's health endpoint reports it).
+     * Loop thread. The in-memory registry always does; a shared backend says when its store is
+     * unreachable (it then serves its own server's clients only).
+     *
+     * @return true if the registry's store is reachable
+     */
+    default boolean reachable() {
+        return true;
+    }
 }

@@ -10,6 +10,7 @@ import io.xstunt.engine.registry.Registry;
 import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
@@ -137,7 +138,12 @@ final class LogService {
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
             case Registrar.Action.CheckClaim c -> registry.checkClaim(c.id(), clientIp,
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
-            case Registrar.Action.ReportState r -> registry.reportState(r.id(), e.holder, r.state(), r.localIp());
+            case Registrar.Action.ReportState r -> {
+                registry.reportState(r.id(), e.holder, r.state(), r.localIp());
+                if (r.state() == Protocol.CSTATE_IDLE) {
+                    stats.counters().registered();
+                }
+            }
             case Registrar.Action.Release r -> registry.release(r.id(), e.holder);
             case Refused r -> stats.refused(r, SERVICE, e.remote);
         }
