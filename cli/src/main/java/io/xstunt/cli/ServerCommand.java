@@ -20,6 +20,7 @@ import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /** {@code xstunt server}: a STUNT server on its own event loop until Ctrl-C or {@code --duration}. */
 @Command(name = "server",
@@ -187,7 +188,13 @@ final class ServerCommand extends EventCommand {
     @Override
     int run(EventOutput o) throws XstuntException, InterruptedException {
         if (config != null) {
-            return ServerConfigFile.read(config, spec).run(o);
+            ServerCommand fromFile = ServerConfigFile.read(config, spec);
+            try {
+                return fromFile.run(fromFile.json == json ? o : new EventOutput(fromFile.json, cli.out(), cli.err()));
+            } catch (ParameterException e) {
+                // a check across the settings: this command's usage, and where the settings came from
+                throw usageError(e.getMessage() + " (with --config " + config + ")");
+            }
         }
         ServerOptions options = options();
         CountDownLatch stop = new CountDownLatch(1);
