@@ -158,6 +158,25 @@ class ServerMetricsTest {
         assertThrows(IllegalArgumentException.class, () -> m.sessions("nowhere", "ended"));
     }
 
+    @Test
+    void peersBehindOneAddressAreCountedOnTheLanPath() throws Exception {
+        long before = client(CallRecorder.XCONNECT, ErrorCode.ERR_SAME_NAT, ClientOutcomes.NO_PATH);
+        // two clients on one address: to the server, two hosts behind one NAT
+        try (XstuntClient carol = register("carol", 13, RelayMode.RELAY_ALLOWED);
+             XstuntClient dave = Xstunt.xInit(LoopbackServer.IP1, LoopbackServer.IP2, "dave", XstuntOptions.builder()
+                     .logPort(server.logAddress().getPort()).commPort(server.commAddress().getPort())
+                     .localAddress(LoopbackServer.peerAddress(13)).fingerprintFile(dir.resolve("dave.dat")).build())) {
+            XstuntException e = assertThrows(XstuntException.class, () -> Xstunt.xConnect(carol, "dave", TIMEOUT));
+            assertEquals(ErrorCode.ERR_SAME_NAT, e.code());
+        }
+        ServerMetrics m = server.metrics();
+        assertEquals(1, m.connectRequests(ErrorCode.ERR_SAME_NAT));
+        assertEquals(1, m.sessions("lan", "ended"));
+        assertEquals(0, m.sessions("lan", "timed_out"));
+        assertEquals(0, m.connectRequests(ErrorCode.ERR_NONE), "no session was opened");
+        assertEquals(before + 1, client(CallRecorder.XCONNECT, ErrorCode.ERR_SAME_NAT, ClientOutcomes.NO_PATH));
+    }
+
     private static double counter(MeterRegistry meters, String name, String... tags) {
         FunctionCounter c = meters.get(name).tags(tags).functionCounter();
         return c.count();

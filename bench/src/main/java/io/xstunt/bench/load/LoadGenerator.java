@@ -730,6 +730,12 @@ public final class LoadGenerator {
             return v;
         }
 
+        /** @return the server loop thread's CPU so far, in ns (-1: no such thread) */
+        long loopCpuNs() throws IOException {
+            in.println("LOOPCPU");
+            return Long.parseLong(expect("LOOPCPU")[1]);
+        }
+
         @Override
         public void close() throws IOException {
             in.println("QUIT");
@@ -915,12 +921,14 @@ public final class LoadGenerator {
      * The metrics' cost ({@code --metrics-ab ROUNDS}): the same server with and without the
      * Prometheus binder (scraped every {@code scrapeMs}), alternating, {@code rounds} times each,
      * the order swapped every round so that neither always runs on a warmer or quieter machine.
-     * Reports each round and the median of the ratios with/without: rates, and the server's CPU
-     * per operation (on a shared machine the steadier of the two).
+     * Reports each round and the median of the ratios with/without: rates, the server process's
+     * CPU per operation, and the CPU of its loop thread per operation (the loop's own cost: on a
+     * shared machine the steadiest of the three, and what the counting could slow down).
      */
     private void metricsAb(Settings set, int rounds, int scrapeMs, StringBuilder report) throws IOException {
         line(report, "metrics.ab", rounds + " rounds, scrape every " + scrapeMs + " ms with the binder");
-        String[] what = {"registrations.per.s", "sessions.per.s", "registration.server.cpu.us", "session.server.cpu.us"};
+        String[] what = {"registrations.per.s", "sessions.per.s", "registration.server.cpu.us", "session.server.cpu.us",
+            "registration.loop.cpu.us", "session.loop.cpu.us"};
         List<double[]> ratios = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             double[] without = null;
@@ -967,15 +975,18 @@ public final class LoadGenerator {
 
     /**
      * The StuntServer in {@code mode} ({@code stunt}, or {@code stunt-metrics}: with the Prometheus
-     * binder, scraped). @return {registrations/s, sessions/s, server CPU us per registration, per session}
+     * binder, scraped). @return {registrations/s, sessions/s, server CPU us per registration, per
+     * session, loop-thread CPU us per registration, per session}
      */
     private double[] stuntPhase(Settings set, StringBuilder report, String mode) throws IOException {
         try (ServerJvm server = startWarm(mode, set)) {
             long[] before = server.heap();
             SimClient[] cs = newClients(set);
             Cpu cpu = Cpu.start(server);
+            long loop0 = server.loopCpuNs();
             double regRate = register(cs, set.inFlight());
             double regCpuUs = cpu.serverUs(server, cs.length);
+            double regLoopUs = (server.loopCpuNs() - loop0) / 1e3 / cs.length;
             line(report, "registrations.cpu", cpu.per(server, cs.length));
             line(report, "registrations.busy", cpu.busy(server));
             int held = cs.length - deadCount(cs);
@@ -992,14 +1003,16 @@ public final class LoadGenerator {
                     line(report, "server.heap", h.replaceFirst("^histo ", ""));
                 }
             }
+            long loop1 = server.loopCpuNs();
             double sessRate = measureSessions(server, cs, set, report, "sessions");
+            double sessLoopUs = (server.loopCpuNs() - loop1) / 1e3 / set.sessions();
             line(report, "sessions.in.flight", Integer.toString(set.inFlight()));
             line(report, "session.latency.p50.us", fmt(latencies.getValueAtPercentile(50) / 1e3));
             line(report, "session.latency.p99.us", fmt(latencies.getValueAtPercentile(99) / 1e3));
             line(report, "session.latency.max.us", fmt(latencies.getMaxValue() / 1e3));
             line(report, "session.phases.mean", phaseProfile());
             afterSessions(server, cs, after[4], report, "server.after.sessions", "inputs refused");
-            return new double[] {regRate, sessRate, regCpuUs, lastSessionCpuUs};
+            return new double[] {regRate, sessRate, regCpuUs, lastSessionCpuUs, regLoopUs, sessLoopUs};
         }
     }
 

@@ -24,8 +24,8 @@ import java.nio.charset.StandardCharsets;
  * {@link FloorServer} (a session's socket operations and nothing else); {@code baseline} runs a
  * minimal NIO accept-write-close loop (one Selector, 12 bytes written, closed). It prints
  * {@code READY <log port> <comm port>} and then answers commands on stdin, one per line:
- * {@code HEAP} (after full GCs: {@code HEAP <used bytes> <registered> <open connections>}) and
- * {@code QUIT}.
+ * {@code HEAP} (after full GCs: {@code HEAP <used bytes> <registered> <open connections>}),
+ * {@code LOOPCPU} (the server loop thread's CPU so far: {@code LOOPCPU <ns>}) and {@code QUIT}.
  */
 public final class ServerProcess {
     /** What the baseline writes before closing: as long as the log service's greeting. */
@@ -36,6 +36,8 @@ public final class ServerProcess {
 
     /** The system property of the {@code stunt-metrics} mode: milliseconds between two scrapes. */
     static final String SCRAPE_MS_PROPERTY = "xstunt.scrape.ms";
+    /** The name of the server's loop thread (XstuntServer's own loop). */
+    private static final String LOOP_THREAD = "xstunt-server";
 
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "stunt";
@@ -125,10 +127,28 @@ public final class ServerProcess {
                 System.out.print(histogram(Integer.parseInt(line.substring(6).trim())));
                 System.out.println("HISTO done");
                 System.out.flush();
+            } else if (line.equals("LOOPCPU")) {
+                System.out.println("LOOPCPU " + loopCpuNs());
+                System.out.flush();
             } else if (line.equals("QUIT")) {
                 break;
             }
         }
+    }
+
+    /**
+     * @return the CPU time of the server's event-loop thread ({@code xstunt-server}) so far, in
+     *     nanoseconds, or -1 where there is none (floor, baseline): the loop's own cost, without
+     *     the JIT, the GC or a scraper thread of the same process
+     */
+    static long loopCpuNs() {
+        java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (java.lang.management.ThreadInfo t : threads.dumpAllThreads(false, false)) {
+            if (t != null && t.getThreadName().equals(LOOP_THREAD)) {
+                return threads.getThreadCpuTime(t.getThreadId());
+            }
+        }
+        return -1;
     }
 
     /** Used heap after full collections, settled: the smallest of three readings. */
