@@ -126,10 +126,11 @@ final class MetricsEndpoint implements AutoCloseable {
                     .put("clients", metrics.clients()).put("sessionsInFlight", metrics.sessionsInFlight())
                     .put("relaysInFlight", metrics.relaysInFlight());
             status = 200;
-        } catch (IllegalStateException e) {
-            // the loop did not answer within its bound, or is closed
+        } catch (RuntimeException e) {
+            // the loop did not answer within its bound (IllegalStateException) or is closed
+            // (RejectedExecutionException): nothing is served
             registryJson.put("reachable", null);
-            j.put("status", "down").put("loop", "not answering: " + e.getMessage()).put("registry", registryJson);
+            j.put("status", "down").put("loop", "not answering: " + e).put("registry", registryJson);
             status = 503;
         }
         j.put("uptimeSeconds", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNs));

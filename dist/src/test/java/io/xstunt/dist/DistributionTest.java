@@ -144,6 +144,17 @@ class DistributionTest {
     }
 
     @Test
+    void theShippedConfigFileIsValid() throws Exception {
+        // as shipped, on free ports instead of the reference's: the command line wins over the file
+        Process server = serverScript("--config", home.resolve("conf/xstunt-server.properties").toString(),
+                "--log-port", "0", "--comm-port", "0", "--echo-ports", "0,0", "--metrics-port", "0",
+                "--duration", "0.5");
+        assertTrue(server.waitFor(BOUND_S, TimeUnit.SECONDS));
+        assertEquals(0, server.exitValue(), Files.readString(dir.resolve("server.log")));
+        assertTrue(new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8).contains("server up: "));
+    }
+
+    @Test
     void aBadConfigFileStopsTheStartWithAClearError() throws Exception {
         Path conf = Files.writeString(dir.resolve("bad.properties"), "log-port=0\nmetrics-prot=9123\n",
                 StandardCharsets.UTF_8);
