@@ -57,7 +57,8 @@ public final class XstuntAsync {
         ClientId.validate(id, options.wireVariant());
         EventLoop loop = options.loop();
         return engineCall(() -> StuntClient.register(loop, config, id))
-                .thenApply(client -> new XstuntClient(client, loop, options, config));
+                .thenApply(client -> new XstuntClient(client, loop, options, config))
+                .whenComplete((client, failure) -> CallRecorder.registered(id, client, failure));
     }
 
     /**
@@ -83,7 +84,9 @@ public final class XstuntAsync {
     public static CompletableFuture<XstuntConnection> xListen(XstuntClient client, Duration timeout) {
         Objects.requireNonNull(client, "client");
         XstuntOptions.checkPositive(timeout, "timeout");
-        return engineCall(() -> client.engine().listen(timeout).thenApply(XstuntConnection::new));
+        return engineCall(() -> client.engine().listen(timeout).thenApply(XstuntConnection::new))
+                .whenComplete((c, failure) -> CallRecorder.connected(CallRecorder.XLISTEN, client.id(), null, c,
+                        failure));
     }
 
     /**
@@ -101,9 +104,16 @@ public final class XstuntAsync {
     public static void onIncoming(XstuntClient client, Consumer<XstuntConnection> onConnected,
                                   Consumer<Throwable> onError) {
         Objects.requireNonNull(client, "client").engine().onIncoming(
-                onConnected == null ? null : r -> onConnected.accept(new XstuntConnection(r)),
-                onError == null ? null : e -> onError.accept(e instanceof io.xstunt.engine.Failure f
-                        ? XstuntException.of(f) : e));
+                onConnected == null ? null : r -> {
+                    XstuntConnection c = new XstuntConnection(r);
+                    CallRecorder.connected(CallRecorder.XLISTEN, client.id(), null, c, null);
+                    onConnected.accept(c);
+                },
+                onError == null ? null : e -> {
+                    Throwable failure = e instanceof io.xstunt.engine.Failure f ? XstuntException.of(f) : e;
+                    CallRecorder.connected(CallRecorder.XLISTEN, client.id(), null, null, failure);
+                    onError.accept(failure);
+                });
     }
 
     /**
@@ -131,7 +141,9 @@ public final class XstuntAsync {
         Objects.requireNonNull(client, "client");
         ClientId.validate(peerId, client.options().wireVariant());
         XstuntOptions.checkPositive(timeout, "timeout");
-        return engineCall(() -> client.engine().connect(peerId, timeout).thenApply(XstuntConnection::new));
+        return engineCall(() -> client.engine().connect(peerId, timeout).thenApply(XstuntConnection::new))
+                .whenComplete((c, failure) -> CallRecorder.connected(CallRecorder.XCONNECT, client.id(), peerId, c,
+                        failure));
     }
 
     /**

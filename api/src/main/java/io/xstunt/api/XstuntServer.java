@@ -30,9 +30,12 @@ public final class XstuntServer implements AutoCloseable {
     private final StuntServer server;
     private final EventLoop ownLoop;
 
+    private final ServerMetrics metrics;
+
     private XstuntServer(StuntServer server, EventLoop ownLoop) {
         this.server = server;
         this.ownLoop = ownLoop;
+        this.metrics = new ServerMetrics(server);
     }
 
     /**
@@ -141,6 +144,14 @@ public final class XstuntServer implements AutoCloseable {
      */
     public long refusals(String reason) {
         return server.rejected(Rejection.valueOf(reason));
+    }
+
+    /**
+     * @return what the server has done and holds, for operators (not in XSTUNT 1.0): counts read
+     *     without stopping the loop; bind them to Micrometer with {@link ServerMeterBinder}
+     */
+    public ServerMetrics metrics() {
+        return metrics;
     }
 
     /**

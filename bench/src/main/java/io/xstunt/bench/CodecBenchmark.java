@@ -65,6 +65,7 @@ public class CodecBenchmark {
     private ServerPaths.IdleLog idleLog;
     private ServerPaths.IdleLog idleLogSlf4j;
     private ServerPaths.Relay relay;
+    private final io.xstunt.engine.server.ServerCounters counters = ServerPaths.counters();
 
     @Setup
     public void setUp() {
@@ -178,6 +179,16 @@ public class CodecBenchmark {
         ByteBuffer b = cleared();
         ControlFrame.abort("prediction failed").write(b);
         return b;
+    }
+
+    /**
+     * The operators' counts of one whole rendezvous (two registrations, the MSG_CONNECT, the
+     * session's end and NAT classes, a relayed read): what counting adds to a session, whose
+     * server CPU the load generator measures (PERFORMANCE.md, section 7).
+     */
+    @Benchmark
+    public io.xstunt.engine.server.ServerCounters countOneRendezvous() {
+        return ServerPaths.countOneRendezvous(counters);
     }
 
     @Benchmark

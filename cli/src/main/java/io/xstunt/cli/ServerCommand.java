@@ -1,11 +1,14 @@
 package io.xstunt.cli;
 
+import io.xstunt.api.ErrorCode;
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.ServerOptions;
 import io.xstunt.api.XstuntException;
 import io.xstunt.api.XstuntServer;
 
 import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +20,7 @@ import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /** {@code xstunt server}: a STUNT server on its own event loop until Ctrl-C or {@code --duration}. */
 @Command(name = "server",
@@ -121,6 +125,22 @@ final class ServerCommand extends EventCommand {
             description = "Relayed connections at once that one client takes part in (default: ${DEFAULT-VALUE}).")
     private int relayMaxPerClient;
 
+    @Option(names = "--metrics-port", paramLabel = "N", converter = OptionTypes.PortOrAny.class,
+            description = "Serve GET /metrics (Prometheus) and /health (JSON) over HTTP on this port, 0: any free"
+                    + " port (default: off).")
+    private Integer metricsPort;
+
+    @Option(names = "--metrics-address", paramLabel = "IP", defaultValue = "127.0.0.1",
+            converter = OptionTypes.Ipv4Literal.class,
+            description = "The address the metrics endpoint binds (default: ${DEFAULT-VALUE}, this host only;"
+                    + " 0.0.0.0 for every interface).")
+    private Inet4Address metricsAddress;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Read settings from a properties file: each key an option's name without '--'"
+                    + " (log-port=8123, require-tokens=true); options on the command line win (default: none).")
+    private Path config;
+
     /** The defaults that are durations in the engine's configuration, in seconds for the options. */
     static final class EngineDefaults implements IDefaultValueProvider {
         @Override
@@ -134,6 +154,12 @@ final class ServerCommand extends EventCommand {
                 default -> null;
             };
         }
+    }
+
+    /** @return this command, its {@code --config} file's settings already applied (by {@link ServerConfigFile}) */
+    ServerCommand configApplied() {
+        config = null;
+        return this;
     }
 
     /**
@@ -168,6 +194,15 @@ final class ServerCommand extends EventCommand {
 
     @Override
     int run(EventOutput o) throws XstuntException, InterruptedException {
+        if (config != null) {
+            ServerCommand fromFile = ServerConfigFile.read(config, spec);
+            try {
+                return fromFile.run(fromFile.json == json ? o : new EventOutput(fromFile.json, cli.out(), cli.err()));
+            } catch (ParameterException e) {
+                // a check across the settings: this command's usage, and where the settings came from
+                throw usageError(e.getMessage() + " (with --config " + config + ")");
+            }
+        }
         ServerOptions options = options();
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
@@ -184,10 +219,15 @@ final class ServerCommand extends EventCommand {
         try {
             XstuntServer server = XstuntServer.start(options);
             Runtime.getRuntime().addShutdownHook(hook);
-            try (server) {
+            try (server; MetricsEndpoint metrics = metricsEndpoint(server)) {
                 // on the loop thread: the two counts are read there without waiting
                 server.onSessionFinished(s -> o.session(s, server.sessionsInFlight(), server.registeredCount()));
-                o.server(describe(server));
+                Map<String, Object> up = describe(server);
+                if (metrics != null) {
+                    up.put("metrics", "http://" + metrics.address().getAddress().getHostAddress() + ":"
+                            + metrics.address().getPort() + "/metrics");
+                }
+                o.server(up);
                 o.info("serving; Ctrl-C to stop");
                 if (duration != null) {
                     stop.await(duration.toNanos(), TimeUnit.NANOSECONDS);
@@ -205,6 +245,21 @@ final class ServerCommand extends EventCommand {
             }
         }
         return 0;
+    }
+
+    /**
+     * @return the metrics endpoint of {@code server} if {@code --metrics-port} asks for one, else null
+     * @throws XstuntException ERR_BIND if its address cannot be bound (the server is then closed by the caller)
+     */
+    private MetricsEndpoint metricsEndpoint(XstuntServer server) throws XstuntException {
+        if (metricsPort == null) {
+            return null;
+        }
+        try {
+            return MetricsEndpoint.start(server, new InetSocketAddress(metricsAddress, metricsPort), "in-memory");
+        } catch (java.io.IOException e) {
+            throw new XstuntException(ErrorCode.ERR_BIND, 0, e.getMessage(), e);
+        }
     }
 
     /** @return the addresses and ports a running server serves on (the real ports if 0 was asked) */

@@ -50,7 +50,7 @@ class CompletionScriptTest {
 
     @ParameterizedTest
     @CsvSource(delimiterString = " => ", value = {
-        "./xstunt| => demo test natlab-report build cli-jar bench java-home cli",
+        "./xstunt| => demo test natlab-report build cli-jar dist bench java-home cli",
         "./xstunt|c => cli-jar cli",
         "./xstunt|cli| => server listen connect probe demo help",
         "./xstunt|cli|con => connect",
@@ -58,6 +58,7 @@ class CompletionScriptTest {
         "./xstunt|cli|connect|--strategy| => race original",
         "./xstunt|cli|listen|--id|bob|--co => --comm-port --count",
         "./xstunt|cli|server|--max- => --max-clients --max-per-source --max-sessions",
+        "./xstunt|cli|server|--met => --metrics-port --metrics-address",
         "./xstunt|bench|-- => --short --full",
     })
     void bashOffersTheCommandsOptionsAndValues(String line, String expected) throws Exception {

@@ -159,7 +159,7 @@ class XstuntCliArgumentsTest {
                         "--session-timeout", "--duration", "--secret-file", "--require-tokens", "--max-clients",
                         "--max-per-source", "--max-sessions", "--idle-timeout", "--no-relay", "--relay-max-bytes",
                         "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client",
-                        "--registry"),
+                        "--registry", "--metrics-port", "--metrics-address", "--config"),
                 "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port", "--sha256"),
                 "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port",
                         "--send-bytes", "--wait-direct"),

@@ -60,6 +60,8 @@ public final class LoadGenerator {
     private InetSocketAddress logAddress;
     private InetSocketAddress commAddress;
     private long failures;
+    /** The server's CPU per session of the last {@link #measureSessions}, in microseconds. */
+    private double lastSessionCpuUs;
     private int deadClients;
     private String lastFailure;
 
@@ -728,6 +730,12 @@ public final class LoadGenerator {
             return v;
         }
 
+        /** @return the server loop thread's CPU so far, in ns (-1: no such thread) */
+        long loopCpuNs() throws IOException {
+            in.println("LOOPCPU");
+            return Long.parseLong(expect("LOOPCPU")[1]);
+        }
+
         @Override
         public void close() throws IOException {
             in.println("QUIT");
@@ -758,6 +766,12 @@ public final class LoadGenerator {
     private record Cpu(long[] server0, long[] gen0, long wall0) {
         static Cpu start(ServerJvm s) {
             return new Cpu(cpuNs(s.process.pid()), cpuNs(ProcessHandle.current().pid()), System.nanoTime());
+        }
+
+        /** @return the server process's CPU (user + kernel) per operation since the start, in microseconds */
+        double serverUs(ServerJvm s, long ops) {
+            long[] after = cpuNs(s.process.pid());
+            return (after[0] + after[1] - server0[0] - server0[1]) / 1e3 / Math.max(1, ops);
         }
 
         String per(ServerJvm s, long ops) {
@@ -812,6 +826,8 @@ public final class LoadGenerator {
         List<String> wrapper = List.of();
         List<String> order = List.of("stunt", "floor", "baseline");
         Path outFile = null;
+        int metricsRounds = 0;
+        int scrapeMs = 1000;
         List<String> serverOpts = new ArrayList<>(List.of("-Xms1g", "-Xmx4g", "-XX:+UseG1GC"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -825,10 +841,12 @@ public final class LoadGenerator {
                 case "--server-wrapper" -> wrapper = Arrays.asList(args[++i].trim().split("\\s+"));
                 case "--order" -> order = Arrays.asList(args[++i].trim().split(","));
                 case "--out" -> outFile = Path.of(args[++i]);
+                case "--metrics-ab" -> metricsRounds = Integer.parseInt(args[++i]);
+                case "--scrape-ms" -> scrapeMs = Integer.parseInt(args[++i]);
                 case "--server-jvm-opts" -> serverOpts = new ArrayList<>(Arrays.asList(args[++i].trim().split("\\s+")));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
                         + "; use --clients N --sessions S --in-flight K --ips M --baseline C --warmup W --histogram ROWS --out FILE"
-                        + " --order stunt,floor,baseline"
+                        + " --order stunt,floor,baseline --metrics-ab ROUNDS --scrape-ms MS"
                         + " --server-wrapper \"strace -f -c -o /tmp/{mode}.strace\""
                         + " --server-jvm-opts \"...\"");
             }
@@ -859,8 +877,19 @@ public final class LoadGenerator {
         g.line(report, "server.jvm", String.join(" ", serverOpts));
         g.line(report, "source.ips", ips + " (127.0.1.10 ..)");
         g.line(report, "order", String.join(",", order));
+        if (metricsRounds > 0) {
+            serverOpts.add("-D" + ServerProcess.SCRAPE_MS_PROPERTY + "=" + scrapeMs);
+        }
         Settings set = new Settings(clients, sessions, inFlight, ips, baselineCount, warmup, histogramRows, serverOpts,
                 wrapper, order);
+        if (metricsRounds > 0) {
+            g.metricsAb(set, metricsRounds, scrapeMs, report);
+            if (outFile != null) {
+                Files.writeString(outFile, report.toString());
+            }
+            g.selector.close();
+            return;
+        }
 
         double regRate = 0;
         double sessRate = 0;
@@ -888,6 +917,49 @@ public final class LoadGenerator {
         g.selector.close();
     }
 
+    /**
+     * The metrics' cost ({@code --metrics-ab ROUNDS}): the same server with and without the
+     * Prometheus binder (scraped every {@code scrapeMs}), alternating, {@code rounds} times each,
+     * the order swapped every round so that neither always runs on a warmer or quieter machine.
+     * Reports each round and the median of the ratios with/without: rates, the server process's
+     * CPU per operation, and the CPU of its loop thread per operation (the loop's own cost: on a
+     * shared machine the steadiest of the three, and what the counting could slow down).
+     */
+    private void metricsAb(Settings set, int rounds, int scrapeMs, StringBuilder report) throws IOException {
+        line(report, "metrics.ab", rounds + " rounds, scrape every " + scrapeMs + " ms with the binder");
+        String[] what = {"registrations.per.s", "sessions.per.s", "registration.server.cpu.us", "session.server.cpu.us",
+            "registration.loop.cpu.us", "session.loop.cpu.us"};
+        List<double[]> ratios = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            double[] without = null;
+            double[] with = null;
+            for (String mode : r % 2 == 0 ? List.of("stunt", "stunt-metrics") : List.of("stunt-metrics", "stunt")) {
+                double[] v = stuntPhase(set, new StringBuilder(), mode);
+                if (mode.equals("stunt")) {
+                    without = v;
+                } else {
+                    with = v;
+                }
+            }
+            double[] ratio = new double[what.length];
+            for (int k = 0; k < what.length; k++) {
+                ratio[k] = with[k] / without[k];
+                line(report, "round." + r + "." + what[k], "without " + fmt(without[k]) + ", with " + fmt(with[k])
+                        + ", ratio " + fmt2(ratio[k]));
+            }
+            ratios.add(ratio);
+        }
+        for (int k = 0; k < what.length; k++) {
+            int col = k;
+            double[] sorted = ratios.stream().mapToDouble(x -> x[col]).sorted().toArray();
+            double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+            line(report, "ratio.with.to.without." + what[k], fmt2(median) + " (median of " + rounds + "; min "
+                    + fmt2(sorted[0]) + ", max " + fmt2(sorted[sorted.length - 1]) + ")");
+        }
+        line(report, "failures", failures + (lastFailure == null ? "" : " (last: " + lastFailure + ")"));
+    }
+
     private SimClient[] newClients(Settings set) {
         SimClient[] cs = new SimClient[set.clients()];
         for (int i = 0; i < cs.length; i++) {
@@ -898,11 +970,23 @@ public final class LoadGenerator {
 
     /** The StuntServer: registrations, heap per client, sessions. @return {registrations/s, sessions/s} */
     private double[] stuntPhase(Settings set, StringBuilder report) throws IOException {
-        try (ServerJvm server = startWarm("stunt", set)) {
+        return stuntPhase(set, report, "stunt");
+    }
+
+    /**
+     * The StuntServer in {@code mode} ({@code stunt}, or {@code stunt-metrics}: with the Prometheus
+     * binder, scraped). @return {registrations/s, sessions/s, server CPU us per registration, per
+     * session, loop-thread CPU us per registration, per session}
+     */
+    private double[] stuntPhase(Settings set, StringBuilder report, String mode) throws IOException {
+        try (ServerJvm server = startWarm(mode, set)) {
             long[] before = server.heap();
             SimClient[] cs = newClients(set);
             Cpu cpu = Cpu.start(server);
+            long loop0 = server.loopCpuNs();
             double regRate = register(cs, set.inFlight());
+            double regCpuUs = cpu.serverUs(server, cs.length);
+            double regLoopUs = (server.loopCpuNs() - loop0) / 1e3 / cs.length;
             line(report, "registrations.cpu", cpu.per(server, cs.length));
             line(report, "registrations.busy", cpu.busy(server));
             int held = cs.length - deadCount(cs);
@@ -919,14 +1003,16 @@ public final class LoadGenerator {
                     line(report, "server.heap", h.replaceFirst("^histo ", ""));
                 }
             }
+            long loop1 = server.loopCpuNs();
             double sessRate = measureSessions(server, cs, set, report, "sessions");
+            double sessLoopUs = (server.loopCpuNs() - loop1) / 1e3 / set.sessions();
             line(report, "sessions.in.flight", Integer.toString(set.inFlight()));
             line(report, "session.latency.p50.us", fmt(latencies.getValueAtPercentile(50) / 1e3));
             line(report, "session.latency.p99.us", fmt(latencies.getValueAtPercentile(99) / 1e3));
             line(report, "session.latency.max.us", fmt(latencies.getMaxValue() / 1e3));
             line(report, "session.phases.mean", phaseProfile());
             afterSessions(server, cs, after[4], report, "server.after.sessions", "inputs refused");
-            return new double[] {regRate, sessRate};
+            return new double[] {regRate, sessRate, regCpuUs, lastSessionCpuUs, regLoopUs, sessLoopUs};
         }
     }
 
@@ -963,6 +1049,7 @@ public final class LoadGenerator {
                                    String prefix) throws IOException {
         Cpu cpu = Cpu.start(server);
         double rate = sessions(cs, set.sessions(), set.inFlight());
+        lastSessionCpuUs = cpu.serverUs(server, set.sessions());
         line(report, prefix + ".cpu", cpu.per(server, set.sessions()));
         line(report, prefix + ".busy", cpu.busy(server));
         line(report, prefix + ".ok", sessionsOk + " of " + set.sessions() + " (" + sessionsFailed + " failed)");

@@ -1,10 +1,11 @@
 package io.xstunt.bench.load;
 
-import io.xstunt.engine.loop.EventLoop;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.xstunt.api.ServerMeterBinder;
+import io.xstunt.api.ServerOptions;
+import io.xstunt.api.XstuntServer;
 import io.xstunt.engine.server.RelayLimits;
-import io.xstunt.engine.server.ServerConfig;
-import io.xstunt.engine.server.StuntServer;
-import io.xstunt.engine.wire.Ipv4;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -16,16 +17,16 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The server side of the load test, in its own JVM so that its heap holds nothing but the
- * server: {@code stunt} runs a {@link StuntServer} on 127.0.0.1 + 127.0.0.2; {@code floor} runs a
+ * server: {@code stunt} runs an {@link XstuntServer} on 127.0.0.1 + 127.0.0.2 ({@code stunt-metrics}: the
+ * same with its Prometheus binder, scraped every {@value #SCRAPE_MS_PROPERTY} milliseconds, a system property); {@code floor} runs a
  * {@link FloorServer} (a session's socket operations and nothing else); {@code baseline} runs a
  * minimal NIO accept-write-close loop (one Selector, 12 bytes written, closed). It prints
  * {@code READY <log port> <comm port>} and then answers commands on stdin, one per line:
- * {@code HEAP} (after full GCs: {@code HEAP <used bytes> <registered> <open connections>}) and
- * {@code QUIT}.
+ * {@code HEAP} (after full GCs: {@code HEAP <used bytes> <registered> <open connections>}),
+ * {@code LOOPCPU} (the server loop thread's CPU so far: {@code LOOPCPU <ns>}) and {@code QUIT}.
  */
 public final class ServerProcess {
     /** What the baseline writes before closing: as long as the log service's greeting. */
@@ -34,41 +35,71 @@ public final class ServerProcess {
     private ServerProcess() {
     }
 
+    /** The system property of the {@code stunt-metrics} mode: milliseconds between two scrapes. */
+    static final String SCRAPE_MS_PROPERTY = "xstunt.scrape.ms";
+    /** The name of the server's loop thread (XstuntServer's own loop). */
+    private static final String LOOP_THREAD = "xstunt-server";
+
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "stunt";
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        if (mode.equals("baseline")) {
-            runBaseline(in);
-        } else if (mode.equals("floor")) {
-            runFloor(in);
-        } else {
-            runStunt(in);
+        switch (mode) {
+            case "baseline" -> runBaseline(in);
+            case "floor" -> runFloor(in);
+            case "stunt-metrics" -> runStunt(in, Long.getLong(SCRAPE_MS_PROPERTY, 1000));
+            default -> runStunt(in, 0);
         }
     }
 
-    private static void runStunt(BufferedReader in) throws Exception {
-        EventLoop loop = EventLoop.open("load-server").start();
-        ServerConfig config = ServerConfig.builder(Ipv4.parse("127.0.0.1"), Ipv4.parse("127.0.0.2"))
+    /**
+     * The server, through the public API as an operator's program runs it.
+     *
+     * @param scrapeMs 0: no metrics; else the Prometheus binder is bound and scraped this often
+     *     (as the CLI's /metrics does it, without the HTTP)
+     */
+    private static void runStunt(BufferedReader in, long scrapeMs) throws Exception {
+        XstuntServer server = XstuntServer.start(ServerOptions.of("127.0.0.1", "127.0.0.2")
                 .logPort(0).commPort(0).echoPort1(0).echoPort2(0)
                 .backlog(4096)
                 // the capacity test is the point: lift the server's protective limits above the load
                 .maxClients(1_000_000).maxConnectionsPerSource(1_000_000).maxSessions(100_000)
                 .maxAnnouncementsPerSecond(1_000_000)
-                .relay(new RelayLimits(true, RelayLimits.DEFAULT_MAX_BYTES, RelayLimits.DEFAULT_MAX_DURATION,
-                        RelayLimits.DEFAULT_BYTES_PER_SECOND, 1_000_000, RelayLimits.DEFAULT_MAX_RELAYS_PER_CLIENT))
-                .build();
-        StuntServer server = StuntServer.start(loop, config).get(10, TimeUnit.SECONDS);
+                .relayLimits(RelayLimits.DEFAULT_MAX_BYTES, RelayLimits.DEFAULT_MAX_DURATION,
+                        RelayLimits.DEFAULT_BYTES_PER_SECOND, 1_000_000, RelayLimits.DEFAULT_MAX_RELAYS_PER_CLIENT));
         java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
         server.onSessionFinished(s -> {
             if (s.bytesFromInitiator() > 0 && s.bytesFromListener() > 0) {
                 served.incrementAndGet();
             }
         });
+        PrometheusMeterRegistry registry = null;
+        Thread scraper = null;
+        java.util.concurrent.atomic.AtomicLong scrapes = new java.util.concurrent.atomic.AtomicLong();
+        if (scrapeMs > 0) {
+            PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            new ServerMeterBinder(server).bindTo(r);
+            registry = r;
+            scraper = Thread.ofPlatform().daemon().name("scraper").start(() -> {
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        r.scrape();
+                        scrapes.incrementAndGet();
+                        Thread.sleep(scrapeMs); // the scrape interval, not a synchronisation
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
         serve(in, server.logAddress().getPort(), server.commAddress().getPort(),
-                () -> server.registeredCount() + " " + server.openConnections() + " " + server.rejectedTotal()
+                () -> server.registeredCount() + " " + server.openConnections() + " " + server.refusals()
                         + " " + served.get());
+        if (scraper != null) {
+            scraper.interrupt();
+            System.err.println("stunt-metrics: " + scrapes.get() + " scrapes");
+            registry.close();
+        }
         server.close();
-        loop.close();
     }
 
     private static void runFloor(BufferedReader in) throws IOException {
@@ -99,10 +130,28 @@ public final class ServerProcess {
                 System.out.print(histogram(Integer.parseInt(line.substring(6).trim())));
                 System.out.println("HISTO done");
                 System.out.flush();
+            } else if (line.equals("LOOPCPU")) {
+                System.out.println("LOOPCPU " + loopCpuNs());
+                System.out.flush();
             } else if (line.equals("QUIT")) {
                 break;
             }
         }
+    }
+
+    /**
+     * @return the CPU time of the server's event-loop thread ({@code xstunt-server}) so far, in
+     *     nanoseconds, or -1 where there is none (floor, baseline): the loop's own cost, without
+     *     the JIT, the GC or a scraper thread of the same process
+     */
+    static long loopCpuNs() {
+        java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (java.lang.management.ThreadInfo t : threads.dumpAllThreads(false, false)) {
+            if (t != null && t.getThreadName().equals(LOOP_THREAD)) {
+                return threads.getThreadCpuTime(t.getThreadId());
+            }
+        }
+        return -1;
     }
 
     /** Used heap after full collections, settled: the smallest of three readings. */

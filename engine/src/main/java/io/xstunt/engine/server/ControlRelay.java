@@ -102,6 +102,8 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
     private ByteBuffer backlog;
     private State state = State.AWAIT_BOTH;
     private String endReason;
+    /** How it ended (for the operators' counts), once it has. */
+    private ServerCounters.Outcome outcome;
 
     // ---- the relay extension (only when relayOffered)
     /** The most bytes a READY side may send before the other side is READY too. */
@@ -224,7 +226,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 in.position(in.limit());
                 emit(new Refused(Rejection.RELAY_OVERFLOW, "more than " + maxBacklog + " control bytes for a side"
                         + " that is not connected"));
-                end(nowNs, Outbound.Closing.NOW, "relay backlog overflow");
+                end(nowNs, Outbound.Closing.NOW, ServerCounters.Outcome.ABORTED, "relay backlog overflow");
             } else {
                 backlog.put(in);
             }
@@ -245,7 +247,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
         if (state == State.DRAINING) {
             finishIfIdle();
         } else if (state != State.FINISHED) {
-            end(nowNs, Outbound.Closing.AFTER_FLUSH, side + " closed its control connection");
+            end(nowNs, Outbound.Closing.AFTER_FLUSH, ServerCounters.Outcome.ENDED, side + " closed its control connection");
         }
     }
 
@@ -258,7 +260,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
             closeOpenSides(Outbound.Closing.NOW);
         } else if (state != State.FINISHED && state != State.PIPED) {
             emit(new Refused(Rejection.SESSION_TIMEOUT, "session not finished in time, state " + state));
-            end(nowNs, Outbound.Closing.NOW, "session timeout");
+            end(nowNs, Outbound.Closing.NOW, ServerCounters.Outcome.TIMED_OUT, "session timeout");
         }
     }
 
@@ -268,16 +270,17 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
             return; // the pipe's own abort ends it
         }
         if (state != State.FINISHED && state != State.DRAINING) {
-            end(nowNs, Outbound.Closing.NOW, reason);
+            end(nowNs, Outbound.Closing.NOW, ServerCounters.Outcome.ABORTED, reason);
         } else if (state == State.DRAINING) {
             closeOpenSides(Outbound.Closing.NOW);
         }
     }
 
-    private void end(long nowNs, Outbound.Closing how, String reason) {
+    private void end(long nowNs, Outbound.Closing how, ServerCounters.Outcome end, String reason) {
         boolean wasListening = listening();
         if (endReason == null) {
             endReason = reason;
+            outcome = end;
             emit(new Action.Ended(reason));
         }
         backlog = null;
@@ -376,7 +379,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
     private void malformed(long nowNs, String why, ByteBuffer in) {
         in.position(in.limit());
         emit(new Refused(Rejection.BAD_BYTES, "control channel with the relay offered: " + why));
-        end(nowNs, Outbound.Closing.NOW, "malformed control frame");
+        end(nowNs, Outbound.Closing.NOW, ServerCounters.Outcome.ABORTED, "malformed control frame");
     }
 
     private void onRelayFrame(Side side, RelayFrame f, long nowNs) {
@@ -392,7 +395,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                     if (!upgradable.test(f.session())) {
                         emit(new Refused(Rejection.RELAY_REFUSED, "upgrade of session " + f.session()
                                 + ", which is no relay between these clients"));
-                        end(nowNs, Outbound.Closing.NOW, "upgrade of an unknown relay");
+                        end(nowNs, Outbound.Closing.NOW, ServerCounters.Outcome.ABORTED, "upgrade of an unknown relay");
                         return;
                     }
                     upgradeOf = f.session();
@@ -423,7 +426,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 // end now, as its close would (the close may come a loop turn later, after a new
                 // MSG_CONNECT of the same client that must find it IDLE)
                 punched[s] = true;
-                end(nowNs, Outbound.Closing.AFTER_FLUSH, side + " connected directly");
+                end(nowNs, Outbound.Closing.AFTER_FLUSH, ServerCounters.Outcome.ENDED, side + " connected directly");
             }
             case RelayFrame.TAG_READY -> {
                 if (relayStep != STEP_STARTING || ready[s]) {
@@ -521,7 +524,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 in.position(in.limit());
                 emit(new Refused(Rejection.RELAY_OVERFLOW, "more than " + MAX_EARLY + " bytes before the peer was"
                         + " ready"));
-                end(nowNs, Outbound.Closing.NOW, "relay data before the peer was ready");
+                end(nowNs, Outbound.Closing.NOW, ServerCounters.Outcome.ABORTED, "relay data before the peer was ready");
                 return;
             }
             e = early[connection] = ByteBuffer.allocate(Math.min(MAX_EARLY, 2 * need)).put(e.flip());
@@ -537,6 +540,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
         early[1] = null;
         String reason = relayReason.describe(relayAttempts);
         endReason = "relayed: " + reason;
+        outcome = ServerCounters.Outcome.ENDED;
         emit(new Action.Ended(endReason));
         emit(new Action.Pipe(reason, held));
     }
@@ -594,6 +598,20 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
     /** @return how many bytes side {@code s} sent on its control connection (what the server saw of it) */
     long bytesFrom(Side s) {
         return bytesFrom[s.ordinal()];
+    }
+
+    /** @return how the session ended (null while it runs) */
+    ServerCounters.Outcome outcome() {
+        return outcome;
+    }
+
+    /** @return what {@code side}'s HELLO said of its NAT ({@link ServerCounters.NatClass#UNKNOWN} without one) */
+    ServerCounters.NatClass natClass(Side side) {
+        int s = side.ordinal();
+        if (modes[s] == null) {
+            return ServerCounters.NatClass.UNKNOWN;
+        }
+        return randomNat[s] ? ServerCounters.NatClass.RANDOM : ServerCounters.NatClass.PREDICTABLE;
     }
 
     /** @return why it ended, or null */

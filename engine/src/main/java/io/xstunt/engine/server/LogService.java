@@ -10,6 +10,7 @@ import io.xstunt.engine.registry.Registry;
 import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
@@ -137,8 +138,13 @@ final class LogService {
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
             case Registrar.Action.CheckClaim c -> registry.checkClaim(c.id(), clientIp,
                     outcome -> e.driver.feed(now -> e.registrar.handleClaim(outcome, now)));
-            case Registrar.Action.ReportState r -> registry.reportState(r.id(), e.holder, r.state(), r.localIp(),
-                    () -> e.driver.feed(e.registrar::handleStateStored));
+            case Registrar.Action.ReportState r -> {
+                registry.reportState(r.id(), e.holder, r.state(), r.localIp(),
+                        () -> e.driver.feed(e.registrar::handleStateStored));
+                if (r.state() == Protocol.CSTATE_IDLE) {
+                    stats.counters().registered();
+                }
+            }
             case Registrar.Action.Release r -> registry.release(r.id(), e.holder);
             case Refused r -> stats.refused(r, SERVICE, e.remote);
         }

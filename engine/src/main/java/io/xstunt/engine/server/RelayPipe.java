@@ -47,6 +47,7 @@ final class RelayPipe {
     private final Connection[] sides;
     private final RelayBudget budget;
     private final long lingerNs;
+    private final ServerCounters counters;
     private final Ended onEnded;
     private final java.util.function.BiConsumer<Connection, Throwable> closeWatcher;
     private final int[] paused = new int[2];
@@ -65,10 +66,13 @@ final class RelayPipe {
      * @param early bytes each side sent after its READY, before the other was ready, to be
      *     delivered first (index 0 from the initiator), or null
      * @param closeWatcher told of each connection's close (the server counts its connections)
+     * @param counters where the bytes passed are counted for operators
      */
     RelayPipe(Network network, Connection initiator, Connection listener, RelayBudget budget, long lingerNs,
-              ByteBuffer[] early, java.util.function.BiConsumer<Connection, Throwable> closeWatcher, Ended onEnded) {
+              ByteBuffer[] early, java.util.function.BiConsumer<Connection, Throwable> closeWatcher, Ended onEnded,
+              ServerCounters counters) {
         this.network = network;
+        this.counters = counters;
         this.closeWatcher = closeWatcher;
         this.sides = new Connection[] {initiator, listener};
         this.budget = budget;
@@ -138,6 +142,7 @@ final class RelayPipe {
         int allowed = (int) budget.take(s, n, now);
         Connection to = sides[1 - s];
         if (allowed > 0) {
+            counters.relayed(allowed);
             int limit = in.limit();
             in.limit(in.position() + allowed);
             to.send(in); // consumes all it is given: written now, or the rest copied into its outbound buffer

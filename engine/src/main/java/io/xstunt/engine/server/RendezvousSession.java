@@ -118,6 +118,14 @@ final class RendezvousSession {
                 relay.punchedDirect() ? SessionSummary.Path.DIRECT : SessionSummary.Path.UNREPORTED, null, 0, 0);
     }
 
+    /** Counts the finished session for operators (its path, how it ended, its clients' NAT classes). */
+    void count(SessionSummary.Path path) {
+        ServerCounters c = stats.counters();
+        ServerCounters.Outcome outcome = relay.outcome();
+        c.sessionFinished(path, outcome == null ? ServerCounters.Outcome.ABORTED : outcome);
+        c.handshake(relay.natClass(ControlRelay.Side.INITIATOR), relay.natClass(ControlRelay.Side.LISTENER));
+    }
+
     /** @return the two clients' IDs */
     String[] members() {
         return new String[] {initiatorId, listenerId};
@@ -229,7 +237,7 @@ final class RendezvousSession {
                 network.nowNs());
         LOG.info("session {}: relaying {} <-> {} ({})", ref.id(), initiatorId, listenerId, relayReason);
         pipe = new RelayPipe(network, a, b, budget, config.handshakeTimeout().toNanos(), p.early(),
-                (c, cause) -> admission.closed(c, cause, label()), this::pipeEnded);
+                (c, cause) -> admission.closed(c, cause, label()), this::pipeEnded, stats.counters());
     }
 
     private void pipeEnded(RelayNotice.End[] ends, long[] bytesFrom) {

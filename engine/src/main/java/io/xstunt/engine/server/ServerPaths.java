@@ -133,6 +133,28 @@ public final class ServerPaths {
         return new Relay(r);
     }
 
+    /**
+     * What the server counts for operators over one rendezvous, as its I/O counts it: the two
+     * registrations, the MSG_CONNECT's answer, the finished session and its NAT classes, and one
+     * relayed read ({@link ServerCounters}).
+     *
+     * @return the counters, to read
+     */
+    public static ServerCounters countOneRendezvous(ServerCounters c) {
+        c.registered();
+        c.registered();
+        c.connectAnswered(ServerCounters.ConnectAnswer.OK);
+        c.relayed(1024);
+        c.sessionFinished(SessionSummary.Path.DIRECT, ServerCounters.Outcome.ENDED);
+        c.handshake(ServerCounters.NatClass.PREDICTABLE, ServerCounters.NatClass.RANDOM);
+        return c;
+    }
+
+    /** @return fresh counters for {@link #countOneRendezvous} */
+    public static ServerCounters counters() {
+        return new ServerCounters();
+    }
+
     private static void drain(Outbound out) {
         while (out.pollTransmit() != null) {
             // the greeting and ServerInfo: not part of the steady state

@@ -7,12 +7,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the server refused: one counter per {@link Rejection} (read from any thread) and one log
- * line per refusal with the service and the address.
+ * line per refusal with the service and the address; and what it did, in {@link #counters()}.
  */
 final class ServerStats {
     private static final Logger LOG = LoggerFactory.getLogger(StuntServer.class);
 
     private final AtomicLongArray rejections = new AtomicLongArray(Rejection.values().length);
+    private final ServerCounters counters = new ServerCounters();
+
+    /** @return what the server did, counted (written on the loop thread, read from any) */
+    ServerCounters counters() {
+        return counters;
+    }
 
     /** Counts and logs a refusal. Loop thread. */
     void refused(Rejection why, String service, InetSocketAddress remote, String detail) {

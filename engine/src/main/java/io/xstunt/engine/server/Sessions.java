@@ -174,10 +174,12 @@ final class Sessions {
 
     private void finished(RendezvousSession s) {
         open.remove(s.ref().id());
+        SessionSummary summary = s.summary();
+        s.count(summary.path());
         Consumer<SessionSummary> l = listener;
         if (l != null) {
             try {
-                l.accept(s.summary());
+                l.accept(summary);
             } catch (RuntimeException e) {
                 LOG.warn("session listener failed: {}", e.toString());
             }

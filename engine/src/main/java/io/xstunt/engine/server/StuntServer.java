@@ -22,6 +22,7 @@ import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.RelayNotice;
+import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
@@ -209,10 +210,24 @@ public final class StuntServer implements AutoCloseable {
         public void accept(CommResponder.Action action) {
             switch (action) {
                 case CommResponder.Action.Decide d -> comm.handle(d.msg(), Ipv4.toInt(remote.getAddress()),
-                        answer -> driver.feed(now -> responder.handleAnswer(answer, now)));
+                        answer -> {
+                            if (d.msg().type() == Protocol.MSG_CONNECT) {
+                                stats.counters().connectAnswered(connectAnswer(answer.reply()));
+                            }
+                            driver.feed(now -> responder.handleAnswer(answer, now));
+                        });
                 case Refused r -> stats.refused(r, "comm", remote);
             }
         }
+    }
+
+    /** @return the error code XConnect reads from a MSG_CONNECT's answer */
+    private static ServerCounters.ConnectAnswer connectAnswer(int reply) {
+        return switch (reply) {
+            case Protocol.COMM_ACCEPTED -> ServerCounters.ConnectAnswer.OK;
+            case Protocol.COMM_NO_MATCH -> ServerCounters.ConnectAnswer.ERR_MATCH;
+            default -> ServerCounters.ConnectAnswer.ERR_SAME_NAT; // the peer's LAN address
+        };
     }
 
     private void acceptEcho(Acceptor a, Incoming in) {
@@ -339,6 +354,19 @@ public final class StuntServer implements AutoCloseable {
     /** @return how many inputs were refused, all reasons together (any thread) */
     public long rejectedTotal() {
         return stats.total();
+    }
+
+    /** @return what the server did, counted for operators (read from any thread, no wait) */
+    public ServerCounters counters() {
+        return stats.counters();
+    }
+
+    /**
+     * @return whether the registry answers (a shared one may lose its store; the in-memory one
+     *     always does). Waits, bounded, for the loop like the other accessors.
+     */
+    public boolean registryReachable() {
+        return ask(answer -> answer.accept(registry.health().reachable()));
     }
 
     /** Asks the loop for an answer that may come later (the registry's); bounded off the loop thread. */

@@ -424,6 +424,15 @@ class StuntServerLoopbackTest {
             awaitNoLeaks(2);
             assertThrows(ConnectException.class, () -> connect(IP_B, new InetSocketAddress("127.0.0.1", port)).close(),
                     "the control listener is gone");
+            // what an operator sees of it
+            ServerCounters counted = server.counters();
+            await("the timed-out session counted", () -> counted.sessions(SessionSummary.Path.UNREPORTED,
+                    ServerCounters.Outcome.TIMED_OUT) == 1);
+            assertEquals(0, counted.sessions(SessionSummary.Path.UNREPORTED, ServerCounters.Outcome.ENDED));
+            assertEquals(1, counted.handshakes(ServerCounters.NatClass.UNKNOWN, ServerCounters.NatClass.UNKNOWN),
+                    "original clients say nothing of their NAT");
+            assertEquals(1, counted.connectAnswers(ServerCounters.ConnectAnswer.OK));
+            assertEquals(2, counted.registrations());
         }
         awaitNoLeaks(0);
     }

@@ -1,0 +1,167 @@
+package io.xstunt.dist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.xstunt.api.Xstunt;
+import io.xstunt.api.XstuntClient;
+import io.xstunt.api.XstuntOptions;
+import io.xstunt.testkit.LoopbackServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server distribution used the way an operator uses it: {@code bin/xstunt-server --config
+ * FILE} from the unpacked distribution (target/xstunt-server-VERSION), its /health and /metrics
+ * scraped over HTTP while a real client registers, then stopped with SIGTERM as systemd stops
+ * it; and a config file with a mistake, refused at start. Every address is on loopback; the ports
+ * are free ones (0) so that the test never meets a server already running.
+ */
+class DistributionTest {
+    private static final long BOUND_S = 30;
+    private static final Pattern SERVER_LINE = Pattern.compile(
+            "\"logPort\":(\\d+),\"commPort\":(\\d+).*\"metrics\":\"(http://[^\"]+)/metrics\"");
+
+    @TempDir
+    Path dir;
+    private Path home;
+    private final List<Process> processes = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeEach
+    void findDistribution() {
+        String d = System.getProperty("xstunt.dist.dir");
+        assertTrue(d != null && Files.isExecutable(Path.of(d, "bin", "xstunt-server")),
+                "no distribution at " + d + ": build the dist module with package (./xstunt test does)");
+        home = Path.of(d);
+    }
+
+    @AfterEach
+    void stopEverything() throws InterruptedException {
+        for (Process p : processes) {
+            p.destroyForcibly();
+            p.waitFor(BOUND_S, TimeUnit.SECONDS);
+        }
+        http.close();
+    }
+
+    /** {@code bin/xstunt-server ARGS} with this JVM's Java, its log in {@code dir}. */
+    private Process serverScript(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/xstunt-server").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(dir.resolve("server.log").toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("JAVA_OPTS");
+        Process p = pb.start();
+        processes.add(p);
+        return p;
+    }
+
+    private HttpResponse<String> get(String url) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(BOUND_S)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void startsWithAConfigFileServesHealthAndMetricsAndStopsOnSigterm() throws Exception {
+        Path conf = Files.writeString(dir.resolve("xstunt-server.properties"), """
+                # as conf/xstunt-server.properties, on free ports
+                ip1=127.0.0.1
+                ip2=127.0.0.2
+                log-port=0
+                comm-port=0
+                echo-ports=0,0
+                metrics-port=0
+                metrics-address=127.0.0.1
+                max-clients=100
+                json=true
+                """, StandardCharsets.UTF_8);
+        Process server = serverScript("--config", conf.toString());
+        BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        String line = CompletableFuture.supplyAsync(() -> {
+            try {
+                return out.readLine();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }).get(BOUND_S, TimeUnit.SECONDS);
+        Matcher m = SERVER_LINE.matcher(String.valueOf(line));
+        assertTrue(m.find(), "the server's first line names its ports and metrics: " + line + "\nlog:\n"
+                + Files.readString(dir.resolve("server.log")));
+        String base = m.group(3);
+
+        HttpResponse<String> health = get(base + "/health");
+        assertEquals(200, health.statusCode(), health.body());
+        assertTrue(health.body().contains("\"status\":\"up\""), health.body());
+        assertTrue(health.body().contains("\"registry\":{\"kind\":\"in-memory\",\"reachable\":true}"), health.body());
+
+        XstuntOptions options = XstuntOptions.builder().logPort(Integer.parseInt(m.group(1)))
+                .commPort(Integer.parseInt(m.group(2))).localAddress(LoopbackServer.peerAddress(11))
+                .fingerprintFile(dir.resolve("fingerprint.dat")).build();
+        try (XstuntClient client = Xstunt.xInit(LoopbackServer.IP1, LoopbackServer.IP2, "operator-check", options)) {
+            HttpResponse<String> metrics = get(base + "/metrics");
+            assertEquals(200, metrics.statusCode());
+            assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
+                    metrics.headers().toString());
+            assertTrue(metrics.body().contains("\nxstunt_server_registrations_total 1.0\n"), metrics.body());
+            assertTrue(metrics.body().contains("\nxstunt_server_clients 1.0\n"), metrics.body());
+            assertTrue(metrics.body().contains("\nxstunt_server_registry_up 1.0\n"), metrics.body());
+            assertTrue(metrics.body().contains("\njvm_memory_used_bytes{"), "the JVM's meters too");
+            assertTrue(get(base + "/health").body().contains("\"clients\":1"));
+            HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(405, post.statusCode());
+        }
+
+        server.destroy(); // SIGTERM, as systemctl stop sends
+        assertTrue(server.waitFor(BOUND_S, TimeUnit.SECONDS), "the server stops on SIGTERM");
+        assertEquals(143, server.exitValue(), "SIGTERM's exit status (the systemd unit's SuccessExitStatus)");
+        String log = Files.readString(dir.resolve("server.log"));
+        assertTrue(log.contains("STUNT server on /127.0.0.1:" + m.group(1) + " closed"),
+                "it closed its services: " + log);
+        assertThrows(ConnectException.class, () -> get(base + "/health"), "the endpoint is gone with it");
+    }
+
+    @Test
+    void theShippedConfigFileIsValid() throws Exception {
+        // as shipped, on free ports instead of the reference's: the command line wins over the file
+        Process server = serverScript("--config", home.resolve("conf/xstunt-server.properties").toString(),
+                "--log-port", "0", "--comm-port", "0", "--echo-ports", "0,0", "--metrics-port", "0",
+                "--duration", "0.5");
+        assertTrue(server.waitFor(BOUND_S, TimeUnit.SECONDS));
+        assertEquals(0, server.exitValue(), Files.readString(dir.resolve("server.log")));
+        assertTrue(new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8).contains("server up: "));
+    }
+
+    @Test
+    void aBadConfigFileStopsTheStartWithAClearError() throws Exception {
+        Path conf = Files.writeString(dir.resolve("bad.properties"), "log-port=0\nmetrics-prot=9123\n",
+                StandardCharsets.UTF_8);
+        Process server = serverScript("--config", conf.toString());
+        assertTrue(server.waitFor(BOUND_S, TimeUnit.SECONDS));
+        assertEquals(2, server.exitValue());
+        String err = Files.readString(dir.resolve("server.log"));
+        assertTrue(err.contains("--config " + conf + ": unknown setting 'metrics-prot'"), err);
+    }
+}
