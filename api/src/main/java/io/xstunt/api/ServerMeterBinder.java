@@ -23,6 +23,9 @@ import java.util.Objects;
  *   <li>gauges {@code xstunt_server_clients}, {@code xstunt_server_sessions_in_flight},
  *       {@code xstunt_server_relays_in_flight}, {@code xstunt_server_connections},
  *       {@code xstunt_server_registry_up}</li>
+ *   <li>the registry's store (a shared registry; 0 in memory): {@code xstunt_server_registry_commands_total},
+ *       {@code xstunt_server_registry_errors_total}, {@code xstunt_server_registry_outages_total}, the gauge
+ *       {@code xstunt_server_registry_latency_seconds} (the last command's round trip)</li>
  * </ul>
  *
  * <p>Micrometer is an optional dependency of the api: only an application that has it uses this class.
@@ -86,6 +89,19 @@ public final class ServerMeterBinder implements MeterBinder {
                 .register(registry);
         Gauge.builder("xstunt.server.registry.up", metrics, m -> m.registryReachable() ? 1 : 0)
                 .description("1 while the registry's store answers (the in-memory registry always does)")
+                .register(registry);
+        FunctionCounter.builder("xstunt.server.registry.commands", metrics, ServerMetrics::registryCommands)
+                .description("Store commands the shared registry completed")
+                .register(registry);
+        FunctionCounter.builder("xstunt.server.registry.errors", metrics, ServerMetrics::registryErrors)
+                .description("Store commands of the shared registry that failed or timed out")
+                .register(registry);
+        FunctionCounter.builder("xstunt.server.registry.outages", metrics, ServerMetrics::registryOutages)
+                .description("How often the shared registry's store became unreachable")
+                .register(registry);
+        Gauge.builder("xstunt.server.registry.latency", metrics, ServerMetrics::registryLatencySeconds)
+                .description("Round trip of the shared registry's last completed store command")
+                .baseUnit("seconds")
                 .register(registry);
     }
 }

@@ -134,4 +134,24 @@ public final class ServerMetrics {
     public boolean registryReachable() {
         return server.registryReachable();
     }
+
+    /** @return store commands the registry completed (0 in memory: it has no store) */
+    public long registryCommands() {
+        return server.registryHealth().commands();
+    }
+
+    /** @return store commands that failed or timed out (a shared registry) */
+    public long registryErrors() {
+        return server.registryHealth().errors();
+    }
+
+    /** @return how often the registry's store became unreachable (a shared registry) */
+    public long registryOutages() {
+        return server.registryHealth().outages();
+    }
+
+    /** @return the round trip of the registry's last completed store command in seconds, 0 before any */
+    public double registryLatencySeconds() {
+        return server.registryHealth().lastLatencyNs() / 1e9;
+    }
 }

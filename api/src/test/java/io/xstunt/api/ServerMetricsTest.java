@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.xstunt.testkit.Await;
 import io.xstunt.testkit.LoopbackServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,6 +102,11 @@ class ServerMetricsTest {
         assertEquals(1.0, counter(meters, "xstunt.server.connect.requests", "code", "ERR_NONE"));
         assertEquals(2.0, meters.get("xstunt.server.registrations").functionCounter().count());
         assertEquals(1.0, meters.get("xstunt.server.registry.up").gauge().value());
+        // the in-memory registry has no store: its store meters exist and stay 0
+        assertEquals(0.0, meters.get("xstunt.server.registry.commands").functionCounter().count());
+        assertEquals(0.0, meters.get("xstunt.server.registry.errors").functionCounter().count());
+        assertEquals(0.0, meters.get("xstunt.server.registry.outages").functionCounter().count());
+        assertEquals(0.0, meters.get("xstunt.server.registry.latency").gauge().value());
 
         assertEquals(initsBefore + 2, client(CallRecorder.XINIT, ErrorCode.ERR_NONE, ClientOutcomes.NO_PATH));
         assertEquals(connectsBefore + 1, client(CallRecorder.XCONNECT, ErrorCode.ERR_NONE, "direct"));
@@ -151,7 +157,9 @@ class ServerMetricsTest {
             assertEquals(ErrorCode.ERR_MATCH, e.code());
         }
         ServerMetrics m = server.metrics();
-        assertEquals(1, m.connectRequests(ErrorCode.ERR_MATCH));
+        assertEquals(1, m.connectRequests(ErrorCode.ERR_MATCH), "counted before the answer is written");
+        // the refusal is counted in the same loop pass, after the answer's bytes went out
+        Await.until("the refusal counted", Duration.ofSeconds(BOUND_S), () -> m.refusals("NO_MATCH") > 0);
         assertEquals(1, m.refusals("NO_MATCH"));
         assertEquals(0, m.sessionsInFlight());
         assertEquals(before + 1, client(CallRecorder.XCONNECT, ErrorCode.ERR_MATCH, ClientOutcomes.NO_PATH));
