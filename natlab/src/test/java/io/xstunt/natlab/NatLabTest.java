@@ -861,6 +861,7 @@ class NatLabTest {
         List<String> all = new ArrayList<>(args);
         if (!all.contains("--relay") && !all.get(0).equals("probe")) {
             // the scenarios measure the traversal: a pair that cannot punch must fail, not be relayed
+            // (probe makes no connection and takes no --relay)
             all.addAll(List.of("--relay", "direct-only"));
         }
         // a fresh fingerprint file per peer and test: a cached one would hide the NAT under test

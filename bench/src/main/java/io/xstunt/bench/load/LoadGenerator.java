@@ -876,7 +876,9 @@ public final class LoadGenerator {
         }
         g.line(report, "server.jvm", String.join(" ", serverOpts));
         g.line(report, "source.ips", ips + " (127.0.1.10 ..)");
-        g.line(report, "order", String.join(",", order));
+        if (metricsRounds == 0) {
+            g.line(report, "order", String.join(",", order));
+        }
         if (metricsRounds > 0) {
             serverOpts.add("-D" + ServerProcess.SCRAPE_MS_PROPERTY + "=" + scrapeMs);
         }
