@@ -58,7 +58,7 @@ final class MetricsEndpoint implements AutoCloseable {
     /**
      * Binds {@code address} and serves {@code /metrics} and {@code /health} for {@code server}.
      *
-     * @param registryKind what the registry is, as /health names it ("in-memory")
+     * @param registryKind what the registry is, as /health names it: "in-memory", or the shared registry's URI scheme ("redis")
      * @throws IOException if the address cannot be bound
      */
     static MetricsEndpoint start(XstuntServer server, InetSocketAddress address, String registryKind)

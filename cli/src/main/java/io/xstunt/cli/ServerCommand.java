@@ -256,7 +256,8 @@ final class ServerCommand extends EventCommand {
             return null;
         }
         try {
-            return MetricsEndpoint.start(server, new InetSocketAddress(metricsAddress, metricsPort), "in-memory");
+            return MetricsEndpoint.start(server, new InetSocketAddress(metricsAddress, metricsPort),
+                    registry == null ? "in-memory" : java.net.URI.create(registry).getScheme());
         } catch (java.io.IOException e) {
             throw new XstuntException(ErrorCode.ERR_BIND, 0, e.getMessage(), e);
         }
