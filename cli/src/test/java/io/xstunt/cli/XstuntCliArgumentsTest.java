@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -160,6 +161,16 @@ class XstuntCliArgumentsTest {
             Set<String> got = new TreeSet<>(cl.getSubcommands().get(command).getCommandSpec().optionsMap().keySet());
             assertEquals(want, got, command);
         });
+    }
+
+    /** run() builds only the command asked for, by its name in XstuntCli.COMMANDS: those are the commands' own names. */
+    @Test
+    void theCommandNamesAreTheCommandsOwn() {
+        CommandLine cl = XstuntCli.commandLine(System.out, System.err);
+        assertEquals(XstuntCli.COMMANDS, List.copyOf(cl.getSubcommands().keySet()));
+        for (String name : XstuntCli.COMMANDS) {
+            assertEquals(name, cl.getSubcommands().get(name).getCommandSpec().name());
+        }
     }
 
     private static Set<String> union(Set<String> base, String... more) {
