@@ -66,15 +66,23 @@ final class RegistrationIo {
         return io;
     }
 
+    // The three dispatches of this class are instanceof chains, not pattern switches: each type
+    // switch spins a class at its first use (SwitchBootstraps, a few ms on a cold JVM), and all
+    // three run once in every process on its way to being registered (docs/PERFORMANCE.md 7).
     private void carryOut(Registration.Action a) {
-        switch (a) {
-            case Registration.Action.ConnectLog c -> driver.connect(c.connection(),
-                    SocketSpec.service(config.localAddress()),
+        if (a instanceof Registration.Action.ConnectLog c) {
+            driver.connect(c.connection(), SocketSpec.service(config.localAddress()),
                     new InetSocketAddress(config.serverIp1(), config.logPort()));
-            case Registration.Action.StartProbe s -> startProbe(s);
-            case Registration.Action.StoreFingerprint s -> store(s.fingerprint());
-            case Registration.Action.Registered r -> registered(r.outcome());
-            case Registration.Action.Failed f -> failed(f.error());
+        } else if (a instanceof Registration.Action.StartProbe s) {
+            startProbe(s);
+        } else if (a instanceof Registration.Action.StoreFingerprint s) {
+            store(s.fingerprint());
+        } else if (a instanceof Registration.Action.Registered r) {
+            registered(r.outcome());
+        } else if (a instanceof Registration.Action.Failed f) {
+            failed(f.error());
+        } else {
+            throw new IllegalStateException("no way to carry out " + a);
         }
     }
 
@@ -85,26 +93,29 @@ final class RegistrationIo {
     }
 
     private void carryOut(EchoProbe.Action a) {
-        switch (a) {
-            case EchoProbe.Action.Query q -> query = EchoQueryRun.start(network,
+        if (a instanceof EchoProbe.Action.Query q) {
+            query = EchoQueryRun.start(network,
                     new EchoQuery(config.localAddress(), q.localPort(), false, q.endpoint(), config.wireVariant()),
                     outcome -> {
-                        switch (outcome) {
-                            case EchoQuery.Action.Answered r -> probeDriver.feed(now -> probe.handleQueryResult(
-                                    q.attempt(), q.seq(), r.boundPort(), r.observation(), now));
-                            case EchoQuery.Action.Failed f -> probeDriver.feed(now -> probe.handleQueryFailed(
-                                    q.attempt(), q.seq(), f.reason(), now));
-                            case EchoQuery.Action.Open o -> throw new IllegalStateException("opened by its run");
+                        if (outcome instanceof EchoQuery.Action.Answered r) {
+                            probeDriver.feed(now -> probe.handleQueryResult(q.attempt(), q.seq(), r.boundPort(),
+                                    r.observation(), now));
+                        } else if (outcome instanceof EchoQuery.Action.Failed f) {
+                            probeDriver.feed(now -> probe.handleQueryFailed(q.attempt(), q.seq(), f.reason(), now));
+                        } else {
+                            throw new IllegalStateException("not an outcome: " + outcome); // Open: its run's own
                         }
                     });
-            case EchoProbe.Action.AbortQuery q -> {
-                if (query != null) {
-                    query.abort();
-                }
+        } else if (a instanceof EchoProbe.Action.AbortQuery) {
+            if (query != null) {
+                query.abort();
             }
-            case EchoProbe.Action.Done d -> driver.feed(now -> registration.handleProbeDone(d.run(), d.nature(), d.lines(),
-                    network.epochMillis(), now));
-            case EchoProbe.Action.Failed f -> driver.feed(now -> registration.handleProbeFailed(f.error()));
+        } else if (a instanceof EchoProbe.Action.Done d) {
+            driver.feed(now -> registration.handleProbeDone(d.run(), d.nature(), d.lines(), network.epochMillis(), now));
+        } else if (a instanceof EchoProbe.Action.Failed f) {
+            driver.feed(now -> registration.handleProbeFailed(f.error()));
+        } else {
+            throw new IllegalStateException("no way to carry out " + a);
         }
     }
 
