@@ -37,10 +37,10 @@ USAGE
 need_root() { [[ $EUID -eq 0 ]] || { echo "try.sh: run as root (network namespaces)" >&2; exit 1; }; }
 
 java_cmd() {
-  local jh jar
-  jh="$("$ROOT/xstunt" java-home)"
-  jar="$("$ROOT/xstunt" cli-jar)"    # builds the CLI first if needed
-  JAVA=("$jh/bin/java" -XX:TieredStopAtLevel=1 -Xshare:auto -jar "$jar")
+  # the launcher's own command line (builds the CLI first if needed): its start-up cache when it
+  # fits this JDK, and the peer's JVM flags (client compiler only), for the lab's server too
+  mapfile -t JAVA < <("$ROOT/xstunt" cli-command listen)
+  [[ ${#JAVA[@]} -ge 3 ]] || { echo "try.sh: ./xstunt cli-command failed" >&2; exit 1; }
 }
 
 ns_name() { [[ "$1" == xl-* ]] && echo "$1" || echo "xl-$1"; }

@@ -184,7 +184,7 @@ public class CodecBenchmark {
     /**
      * The operators' counts of one whole rendezvous (two registrations, the MSG_CONNECT, the
      * session's end and NAT classes, a relayed read): what counting adds to a session, whose
-     * server CPU the load generator measures (PERFORMANCE.md, section 7).
+     * server CPU the load generator measures (PERFORMANCE.md, section 8).
      */
     @Benchmark
     public io.xstunt.engine.server.ServerCounters countOneRendezvous() {

@@ -60,8 +60,15 @@ abstract class EventCommand implements Callable<Integer> {
         }
     }
 
-    /** @return a usage error (exit code 2, with this command's usage) for a check across options */
-    final ParameterException usageError(String message) {
+    /**
+     * @return a usage error (exit code 2, with this command's usage) for a check across options;
+     *     started without picocli ({@link OptionTable}) the command is handed back to it, which finds
+     *     the same error and reports it with the usage (every such check comes before any effect)
+     */
+    final RuntimeException usageError(String message) {
+        if (spec == null) {
+            throw new OptionTable.NotQuick();
+        }
         return new ParameterException(spec.commandLine(), message);
     }
 }

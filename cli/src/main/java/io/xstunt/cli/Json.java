@@ -36,42 +36,45 @@ public final class Json {
         return sb.toString();
     }
 
+    // An instanceof chain, not a pattern switch: a type switch spins a class at its first use
+    // (SwitchBootstraps, a few ms on a cold JVM), and every CLI event goes through here.
     private static void writeValue(StringBuilder sb, Object v) {
-        switch (v) {
-            case null -> sb.append("null");
-            case String s -> writeString(sb, s);
-            case Boolean b -> sb.append(b);
-            case Integer i -> sb.append(i);
-            case Long l -> sb.append(l);
-            case Number n -> writeNumber(sb, n.doubleValue());
-            case Json j -> writeValue(sb, j.fields);
-            case Map<?, ?> m -> {
-                sb.append('{');
-                boolean first = true;
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    if (!first) {
-                        sb.append(',');
-                    }
-                    first = false;
-                    writeString(sb, String.valueOf(e.getKey()));
-                    sb.append(':');
-                    writeValue(sb, e.getValue());
+        if (v == null) {
+            sb.append("null");
+        } else if (v instanceof String s) {
+            writeString(sb, s);
+        } else if (v instanceof Boolean || v instanceof Integer || v instanceof Long) {
+            sb.append(v);
+        } else if (v instanceof Number n) {
+            writeNumber(sb, n.doubleValue());
+        } else if (v instanceof Json j) {
+            writeValue(sb, j.fields);
+        } else if (v instanceof Map<?, ?> m) {
+            sb.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!first) {
+                    sb.append(',');
                 }
-                sb.append('}');
+                first = false;
+                writeString(sb, String.valueOf(e.getKey()));
+                sb.append(':');
+                writeValue(sb, e.getValue());
             }
-            case Iterable<?> it -> {
-                sb.append('[');
-                boolean first = true;
-                for (Object o : it) {
-                    if (!first) {
-                        sb.append(',');
-                    }
-                    first = false;
-                    writeValue(sb, o);
+            sb.append('}');
+        } else if (v instanceof Iterable<?> it) {
+            sb.append('[');
+            boolean first = true;
+            for (Object o : it) {
+                if (!first) {
+                    sb.append(',');
                 }
-                sb.append(']');
+                first = false;
+                writeValue(sb, o);
             }
-            default -> writeString(sb, v.toString());
+            sb.append(']');
+        } else {
+            writeString(sb, v.toString());
         }
     }
 

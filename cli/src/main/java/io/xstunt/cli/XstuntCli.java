@@ -8,6 +8,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -30,8 +31,6 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "xstunt", mixinStandardHelpOptions = true, versionProvider = XstuntCli.Version.class,
         scope = ScopeType.INHERIT, sortOptions = false, abbreviateSynopsis = true,
-        subcommands = {ServerCommand.class, ListenCommand.class, ConnectCommand.class, ProbeCommand.class,
-            Demo.class, HelpCommand.class},
         description = {"TCP NAT traversal (STUNT #2, XSTUNT 1.0 compatible): a STUNT server and the peers that"
             + " meet through it.",
             "'xstunt COMMAND --help' lists the command's options. Every command but demo takes --json: one JSON"
@@ -49,7 +48,7 @@ public final class XstuntCli implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    private XstuntCli(PrintStream out, PrintStream err) {
+    XstuntCli(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
     }
@@ -72,12 +71,43 @@ public final class XstuntCli implements Callable<Integer> {
      * @return the exit code: 0, {@link #EXIT_FAILURE} or {@link #EXIT_USAGE}
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return commandLine(out, err).execute(args);
+        Integer quick = OptionTable.tryRun(args, out, err);
+        if (quick != null) {
+            return quick;
+        }
+        String first = args.length == 0 ? "" : args[0];
+        // Only the command asked for gets its model built: picocli reads every annotated command by
+        // reflection, which was most of a peer's start-up. The root's help and errors need them all.
+        return (COMMANDS.contains(first) && !first.equals("help") ? commandLine(out, err, first)
+                : commandLine(out, err)).execute(args);
+    }
+
+    /** The commands, in the order the help lists them ({@code @Command(name)} of each; a test checks). */
+    static final List<String> COMMANDS = List.of("server", "listen", "connect", "probe", "demo", "help");
+
+    private static Object command(String name) {
+        return switch (name) {
+            case "server" -> new ServerCommand();
+            case "listen" -> new ListenCommand();
+            case "connect" -> new ConnectCommand();
+            case "probe" -> new ProbeCommand();
+            case "demo" -> new Demo();
+            case "help" -> new HelpCommand();
+            default -> throw new IllegalArgumentException("no command " + name);
+        };
     }
 
     /** @return the program's command tree, writing to {@code out} and {@code err} */
     static CommandLine commandLine(PrintStream out, PrintStream err) {
+        return commandLine(out, err, COMMANDS.toArray(new String[0]));
+    }
+
+    /** @return the program's command tree with only the commands {@code names} */
+    private static CommandLine commandLine(PrintStream out, PrintStream err, String... names) {
         CommandLine cl = new CommandLine(new XstuntCli(out, err));
+        for (String name : names) {
+            cl.addSubcommand(command(name));
+        }
         cl.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         cl.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
         cl.setParameterExceptionHandler(XstuntCli::usageError);

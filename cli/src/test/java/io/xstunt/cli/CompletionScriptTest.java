@@ -50,8 +50,8 @@ class CompletionScriptTest {
 
     @ParameterizedTest
     @CsvSource(delimiterString = " => ", value = {
-        "./xstunt| => demo test natlab-report build cli-jar dist bench java-home cli",
-        "./xstunt|c => cli-jar cli",
+        "./xstunt| => demo test natlab-report build cli-jar cli-command dist bench java-home cli",
+        "./xstunt|c => cli-jar cli-command cli",
         "./xstunt|cli| => server listen connect probe demo help",
         "./xstunt|cli|con => connect",
         "./xstunt|cli|connect|--pe => --peer",

@@ -174,6 +174,16 @@ class XstuntCliArgumentsTest {
         });
     }
 
+    /** run() builds only the command asked for, by its name in XstuntCli.COMMANDS: those are the commands' own names. */
+    @Test
+    void theCommandNamesAreTheCommandsOwn() {
+        CommandLine cl = XstuntCli.commandLine(System.out, System.err);
+        assertEquals(XstuntCli.COMMANDS, List.copyOf(cl.getSubcommands().keySet()));
+        for (String name : XstuntCli.COMMANDS) {
+            assertEquals(name, cl.getSubcommands().get(name).getCommandSpec().name());
+        }
+    }
+
     private static Set<String> union(Set<String> base, String... more) {
         Set<String> s = new TreeSet<>(base);
         s.addAll(Set.of(more));

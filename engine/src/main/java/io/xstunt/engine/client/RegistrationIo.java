@@ -64,15 +64,23 @@ final class RegistrationIo {
         return io;
     }
 
+    // The three dispatches of this class are instanceof chains, not pattern switches: each type
+    // switch spins a class at its first use (SwitchBootstraps, a few ms on a cold JVM), and all
+    // three run once in every process on its way to being registered (docs/PERFORMANCE.md 7).
     private void carryOut(Registration.Action a) {
-        switch (a) {
-            case Registration.Action.ConnectLog c -> driver.connect(c.connection(),
-                    SocketSpec.service(config.localAddress()),
+        if (a instanceof Registration.Action.ConnectLog c) {
+            driver.connect(c.connection(), SocketSpec.service(config.localAddress()),
                     new InetSocketAddress(config.serverIp1(), config.logPort()));
-            case Registration.Action.StartProbe s -> startProbe(s);
-            case Registration.Action.StoreFingerprint s -> store(s.fingerprint());
-            case Registration.Action.Registered r -> registered(r.outcome());
-            case Registration.Action.Failed f -> failed(f.error());
+        } else if (a instanceof Registration.Action.StartProbe s) {
+            startProbe(s);
+        } else if (a instanceof Registration.Action.StoreFingerprint s) {
+            store(s.fingerprint());
+        } else if (a instanceof Registration.Action.Registered r) {
+            registered(r.outcome());
+        } else if (a instanceof Registration.Action.Failed f) {
+            failed(f.error());
+        } else {
+            throw new IllegalStateException("no way to carry out " + a);
         }
     }
 

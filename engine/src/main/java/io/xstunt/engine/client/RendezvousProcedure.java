@@ -2,6 +2,7 @@ package io.xstunt.engine.client;
 
 import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
+import io.xstunt.engine.nat.PunchGrid;
 import io.xstunt.engine.proc.Outbound;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.ControlFrame;
@@ -160,12 +161,6 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     static final Duration RELAY_RESERVE = Duration.ofSeconds(1);
 
     /**
-     * The punch's retry period: a little over one measured round trip through the server (so an
-     * attempt that a RST-answering NAT refuses has failed before the next grid point), within
-     * these bounds.
-     */
-    private static final Duration MIN_RETRY = Duration.ofMillis(10);
-    /**
      * Codes that only a step of the asymmetric phase can fail with, whatever state the procedure
      * names (the pipelined prediction runs alongside the sync; the peer's address may come during
      * the sequential initiator's pause).
@@ -173,7 +168,6 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private static final Set<ErrorStat> ASYMMETRIC_ONLY = EnumSet.of(ErrorStat.ERR_PREDICT,
             ErrorStat.ERR_ADDRPORT_RECEIVE, ErrorStat.ERR_ADDRPORT_SEND, ErrorStat.ERR_HAIRPIN,
             ErrorStat.ERR_ASYM_TIMEOUT, ErrorStat.ERR_TRYCONNECT, ErrorStat.ERR_LISTEN, ErrorStat.ERR_ACCEPT);
-    private static final Duration MAX_RETRY = Duration.ofSeconds(2);
 
     private final Outbound control = outbound(0);
     private final boolean initiator;
@@ -536,8 +530,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         state = State.PUNCHING;
         deadline(overallDeadlineNs);
         long rttNs = gridRoundTripNs();
-        long period = Math.min(Math.max(rttNs + rttNs / 4 + MIN_RETRY.toNanos() / 5, MIN_RETRY.toNanos()),
-                MAX_RETRY.toNanos());
+        long period = PunchGrid.retryPeriodNs(rttNs);
         // the grid origin: when the listener reads "ready", which the initiator sends right now
         long origin = initiator ? nowNs + rttNs / 2 : nowNs;
         if (relayPossible) {
