@@ -42,26 +42,33 @@ final class EchoProbeIo {
         return io;
     }
 
+    // instanceof chains, not pattern switches: a type switch spins a class at its first use
+    // (SwitchBootstraps, a few ms on a cold JVM), and this runs on the way to a CLI's registered
+    // event (docs/ARCHITECTURE.md, "The CLI's start-up")
     private void carryOut(EchoProbe.Action a) {
-        switch (a) {
-            case EchoProbe.Action.Query q -> query = EchoQueryRun.start(network,
+        if (a instanceof EchoProbe.Action.Query q) {
+            query = EchoQueryRun.start(network,
                     new EchoQuery(config.localAddress(), q.localPort(), false, q.endpoint(), config.wireVariant()),
                     answer -> {
-                        switch (answer) {
-                            case EchoQuery.Action.Answered r -> driver.feed(now -> probe.handleQueryResult(
-                                    q.attempt(), q.seq(), r.boundPort(), r.observation(), now));
-                            case EchoQuery.Action.Failed f -> driver.feed(now -> probe.handleQueryFailed(
-                                    q.attempt(), q.seq(), f.reason(), now));
-                            case EchoQuery.Action.Open o -> throw new IllegalStateException("opened by its run");
+                        if (answer instanceof EchoQuery.Action.Answered r) {
+                            driver.feed(now -> probe.handleQueryResult(q.attempt(), q.seq(), r.boundPort(),
+                                    r.observation(), now));
+                        } else if (answer instanceof EchoQuery.Action.Failed f) {
+                            driver.feed(now -> probe.handleQueryFailed(q.attempt(), q.seq(), f.reason(), now));
+                        } else {
+                            throw new IllegalStateException("opened by its run: " + answer);
                         }
                     });
-            case EchoProbe.Action.AbortQuery q -> {
-                if (query != null) {
-                    query.abort();
-                }
+        } else if (a instanceof EchoProbe.Action.AbortQuery) {
+            if (query != null) {
+                query.abort();
             }
-            case EchoProbe.Action.Done d -> outcome.done(d);
-            case EchoProbe.Action.Failed f -> outcome.failed(f.error());
+        } else if (a instanceof EchoProbe.Action.Done d) {
+            outcome.done(d);
+        } else if (a instanceof EchoProbe.Action.Failed f) {
+            outcome.failed(f.error());
+        } else {
+            throw new IllegalStateException("no way to carry out " + a);
         }
     }
 
