@@ -50,8 +50,8 @@ class SharedRegistryLabTest {
     }
 
     @Test
-    @DisplayName("11: two servers sharing Redis: peers on different servers connect directly; a killed server's client is reached through the other")
-    void scenario11TwoServersSharingRedis() throws Exception {
+    @DisplayName("two servers sharing Redis: peers on different servers connect directly; a killed server's client is reached through the other")
+    void twoServersSharingRedis() throws Exception {
         Lab.up("--nat", "preserve", "--inbound", "drop");
         dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "natlab-redis");
         run("ip", "-n", "xl-pub", "addr", "add", PUB_IP2 + "/24", "dev", "eth0");
@@ -96,7 +96,7 @@ class SharedRegistryLabTest {
         assertEquals(0, c2.awaitExit(BOUND), c2.describe() + h1.describe());
         assertDirect(c2, second);
         assertEquals(0, h1.awaitExit(Duration.ofSeconds(15)), h1.describe());
-        System.err.printf("natlab scenario 11: h1 registered on server B %d ms after server A was killed;"
+        System.err.printf("natlab, two servers sharing Redis: h1 registered on server B %d ms after server A was killed;"
                 + " both connections direct (%s)%n", failoverMs, c2.await("connected", Duration.ZERO).str("remote"));
     }
 
@@ -112,7 +112,7 @@ class SharedRegistryLabTest {
     }
 
     private Peer start(String ns, String name, String... args) {
-        Peer p = Peer.start(ns, "scenario11-" + name, List.of(args));
+        Peer p = Peer.start(ns, "shared-registry-" + name, List.of(args));
         peers.add(p);
         return p;
     }

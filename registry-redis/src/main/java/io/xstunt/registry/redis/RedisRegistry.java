@@ -125,7 +125,8 @@ final class RedisRegistry implements Registry {
     private String name;
     private String identity;
     private Effects effects;
-    private RedisStore store;
+    /** Written once on the loop (attach); read by health() from any thread. */
+    private volatile RedisStore store;
     private final Map<String, Held> held = new HashMap<>();
     /** IDs let go while Redis was away, with the owner Redis may still have them under. */
     private final Map<String, String> releasedMeanwhile = new LinkedHashMap<>();

@@ -164,6 +164,17 @@ class CrossServerTest {
             XstuntClient b1 = t.register(TwoServers.S1, "b1", 22);
             XstuntClient a2 = t.register(TwoServers.S2, "a2", 23);
 
+            List<String> seen = new CopyOnWriteArrayList<>();
+            t.s1.onRegistryEvents(new io.xstunt.engine.registry.RegistryListener() {
+                @Override
+                public void reachability(boolean reachable, String why) {
+                    seen.add(reachable ? "reachable" : "unreachable");
+                }
+
+                @Override
+                public void command(long latencyNs, boolean failed) {
+                }
+            });
             redis.stop();
             Await.until("both servers say Redis is unreachable", BOUND,
                     () -> !t.s1.registryHealth().reachable() && !t.s2.registryHealth().reachable());
@@ -185,6 +196,7 @@ class CrossServerTest {
             XstuntException dup = assertThrows(XstuntException.class, () -> t.register(TwoServers.S2, "c1", 25));
             assertEquals(ErrorCode.ERR_DUPLICATE_ID, dup.code());
             assertTrue(t.s1.registryHealth().outages() >= 1);
+            assertEquals(List.of("unreachable", "reachable"), seen, "the listener heard the outage and the return");
         }
     }
 
