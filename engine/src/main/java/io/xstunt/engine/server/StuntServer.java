@@ -114,7 +114,12 @@ public final class StuntServer implements AutoCloseable {
         CompletableFuture<StuntServer> f = start(network, config, ClientLogSink.slf4j(), r);
         f.whenComplete((s, e) -> {
             if (e != null) {
-                network.execute(r::close); // its store connection too: nothing of it stays open
+                // its store connection and threads too: nothing of it stays open
+                try {
+                    network.execute(r::close);
+                } catch (RejectedExecutionException closedLoop) {
+                    r.close();
+                }
             }
         });
         return f;
