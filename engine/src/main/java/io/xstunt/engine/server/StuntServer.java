@@ -418,7 +418,18 @@ public final class StuntServer implements AutoCloseable {
 
         @Override
         public boolean admitAnnouncement(Holder holder) {
-            return log.canAnnounce(holder) && log.takeAnnouncement(holder);
+            // a session of another server: the limits it could not check are checked and counted here
+            if (!log.canAnnounce(holder)) {
+                stats.refused(Rejection.ANNOUNCEMENT_BACKLOG, "log", null, "announcement of another server's session"
+                        + " to " + holder + ": too many unread, or not IDLE here");
+                return false;
+            }
+            if (!log.takeAnnouncement(holder)) {
+                stats.refused(Rejection.ANNOUNCEMENT_RATE, "log", null, "announcement of another server's session"
+                        + " to " + holder + ": " + config.maxAnnouncementsPerSecond() + " in the last second");
+                return false;
+            }
+            return true;
         }
     }
 

@@ -115,6 +115,25 @@ class CrossServerTest {
     }
 
     @Test
+    void theListenersAnnouncementBudgetIsKeptByItsOwnServer() throws Exception {
+        try (TwoServers t = new TwoServers(redis.uri(30_000), dir, b -> b.maxAnnouncementsPerSecond(1))) {
+            XstuntClient alice = t.register(TwoServers.S1, "alice", 11);
+            XstuntClient bob = t.register(TwoServers.S2, "bob", 12);
+            connectAndTalk(alice, bob, "bob"); // takes bob's one announcement of this second
+            Await.until("both IDLE again", BOUND, () -> t.s1.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
+                    && t.s1.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
+            XstuntException e = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "bob", TIMEOUT));
+            // bob's server refuses the announcement and ends the session on alice's server, which
+            // alice had already been announced: her control channel closes or is gone when she
+            // comes (ERR_SYN_RECEIVE seen; on one server the answer is -1, ERR_MATCH)
+            assertTrue(Set.of(ErrorCode.ERR_SYN_RECEIVE, ErrorCode.ERR_SYN_SEND, ErrorCode.ERR_CONNECT,
+                    ErrorCode.ERR_RECEIVE).contains(e.code()), e.code() + ": " + e.getMessage());
+            assertEquals(1, t.s2.rejected(io.xstunt.engine.server.Rejection.ANNOUNCEMENT_RATE));
+            assertEquals(0, t.s1.rejected(io.xstunt.engine.server.Rejection.ANNOUNCEMENT_RATE));
+        }
+    }
+
+    @Test
     void aRelayedConnectionAcrossServersRunsOnTheSessionsServerAndBothEndsHearItsEnd() throws Exception {
         try (TwoServers t = new TwoServers(redis.uri(30_000), dir)) {
             XstuntClient alice = t.register(TwoServers.S1, "alice", t.options(11).relayMode(RelayMode.RELAY_ONLY).build());
