@@ -65,7 +65,7 @@ class CrossServerTest {
     }
 
     /** Connects {@code from} to {@code to}, which accepts it, and sends a line each way. */
-    private static void connectAndTalk(XstuntClient from, XstuntClient to, String toId) throws Exception {
+    static void connectAndTalk(XstuntClient from, XstuntClient to, String toId) throws Exception {
         CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
         XstuntAsync.onIncoming(to, incoming::complete, incoming::completeExceptionally);
         XstuntConnection out = XstuntAsync.xConnect(from, toId, TIMEOUT).get(BOUND.toSeconds(), TimeUnit.SECONDS);

@@ -42,10 +42,16 @@ final class TwoServers implements AutoCloseable {
 
     /** @param tuning applied to both servers' configuration */
     TwoServers(String registry, Path dir, UnaryOperator<ServerConfig.Builder> tuning) throws Exception {
+        this(registry, dir, tuning, "");
+    }
+
+    /** @param loopPrefix before the servers' loop threads' names ("server-1", "server-2") */
+    TwoServers(String registry, Path dir, UnaryOperator<ServerConfig.Builder> tuning, String loopPrefix)
+            throws Exception {
         this.dir = dir;
         this.tuning = tuning;
-        this.loop1 = EventLoop.open("server-1").start();
-        this.loop2 = EventLoop.open("server-2").start();
+        this.loop1 = EventLoop.open(loopPrefix + "server-1").start();
+        this.loop2 = EventLoop.open(loopPrefix + "server-2").start();
         StuntServer[] both = null;
         int[] ports = null;
         for (int attempt = 1; both == null; attempt++) {
