@@ -96,8 +96,12 @@ class SharedRegistryTest {
             return f;
         }
 
-        void idle(String id, long registration) {
-            net.execute(() -> registry.reportState(id, new Holder(name, registration), Protocol.CSTATE_IDLE, 0x0A000001));
+        /** LogState(IDLE) of {@code id}; returns once the registry stored it (every server reads it). */
+        void idle(String id, long registration) throws Exception {
+            CompletableFuture<Void> stored = new CompletableFuture<>();
+            net.execute(() -> registry.reportState(id, new Holder(name, registration), Protocol.CSTATE_IDLE, 0x0A000001,
+                    () -> stored.complete(null)));
+            stored.get(BOUND.toSeconds(), TimeUnit.SECONDS);
         }
 
         String deregister(String id, int sourceIp, long token) {
