@@ -65,10 +65,22 @@ class SharedRegistryLabTest {
         dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "natlab-redis");
         run("ip", "-n", "xl-pub", "addr", "add", PUB_IP2 + "/24", "dev", "eth0");
         redis = new ProcessBuilder("ip", "netns", "exec", "xl-srv", RedisServer.binary().toString(), "--bind", Lab.SRV_IP1,
-                "--port", String.valueOf(REDIS_PORT), "--save", "", "--appendonly", "no", "--dir", dir.toString())
+                "--port", String.valueOf(REDIS_PORT), "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+                // the lab's internet is closed: let the other namespace's server in without a password
+                "--protected-mode", "no")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-        await("redis answering in xl-srv", BOUND, () -> Lab.run(List.of("ip", "netns", "exec", "xl-srv", "redis-cli",
-                "-h", Lab.SRV_IP1, "-p", String.valueOf(REDIS_PORT), "ping"), 5).output().contains("PONG"));
+        String[] lastPing = {""};
+        try {
+            // from xl-pub, where server B connects from
+            await("redis answering in xl-srv", BOUND, () -> {
+                lastPing[0] = Lab.run(List.of("ip", "netns", "exec", "xl-pub", "redis-cli", "-h", Lab.SRV_IP1, "-p",
+                        String.valueOf(REDIS_PORT), "ping"), 5).output();
+                return lastPing[0].contains("PONG");
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; redis-cli said: " + lastPing[0] + "; redis.log: "
+                    + Files.readString(dir.resolve("redis.log")), e);
+        }
 
         Peer a = start("srv", "server-a", "server", "--ip1", Lab.SRV_IP1, "--ip2", Lab.SRV_IP2, "--registry", REGISTRY);
         Peer b = start("pub", "server-b", "server", "--ip1", Lab.PUB_IP, "--ip2", PUB_IP2, "--registry", REGISTRY);
