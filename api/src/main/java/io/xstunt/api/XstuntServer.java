@@ -126,6 +126,27 @@ public final class XstuntServer implements AutoCloseable {
                 Duration.ofNanos(h.lastLatencyNs()), h.outages());
     }
 
+    /**
+     * Tells {@code listener} what the registry's store does from now on: each reachability change
+     * and each command's latency (a shared registry; the in-memory one tells nothing). Replaces
+     * the previous listener.
+     *
+     * @param listener the listener, or null for none
+     */
+    public void onRegistryEvents(RegistryEvents listener) {
+        server.onRegistryEvents(listener == null ? null : new io.xstunt.engine.registry.RegistryListener() {
+            @Override
+            public void reachability(boolean reachable, String why) {
+                listener.reachability(reachable, why);
+            }
+
+            @Override
+            public void command(long latencyNs, boolean failed) {
+                listener.command(latencyNs, failed);
+            }
+        });
+    }
+
     /** @return the number of TCP connections the server holds (log, comm, echo, control) */
     public int openConnections() {
         return server.openConnections();

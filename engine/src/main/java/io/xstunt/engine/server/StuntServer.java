@@ -115,7 +115,12 @@ public final class StuntServer implements AutoCloseable {
         CompletableFuture<StuntServer> f = start(network, config, ClientLogSink.slf4j(), r);
         f.whenComplete((s, e) -> {
             if (e != null) {
-                network.execute(r::close); // its store connection too: nothing of it stays open
+                // its store connection and threads too: nothing of it stays open
+                try {
+                    network.execute(r::close);
+                } catch (RejectedExecutionException closedLoop) {
+                    r.close();
+                }
             }
         });
         return f;
@@ -446,7 +451,18 @@ public final class StuntServer implements AutoCloseable {
 
         @Override
         public boolean admitAnnouncement(Holder holder) {
-            return log.canAnnounce(holder) && log.takeAnnouncement(holder);
+            // a session of another server: the limits it could not check are checked and counted here
+            if (!log.canAnnounce(holder)) {
+                stats.refused(Rejection.ANNOUNCEMENT_BACKLOG, "log", null, "announcement of another server's session"
+                        + " to " + holder + ": too many unread, or not IDLE here");
+                return false;
+            }
+            if (!log.takeAnnouncement(holder)) {
+                stats.refused(Rejection.ANNOUNCEMENT_RATE, "log", null, "announcement of another server's session"
+                        + " to " + holder + ": " + config.maxAnnouncementsPerSecond() + " in the last second");
+                return false;
+            }
+            return true;
         }
     }
 

@@ -125,7 +125,7 @@ final class RedisRegistry implements Registry {
     private String name;
     private String identity;
     private Effects effects;
-    private RedisStore store;
+    private final RedisStore store;
     private final Map<String, Held> held = new HashMap<>();
     /** IDs let go while Redis was away, with the owner Redis may still have them under. */
     private final Map<String, String> releasedMeanwhile = new LinkedHashMap<>();
@@ -143,6 +143,8 @@ final class RedisRegistry implements Registry {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.network = Objects.requireNonNull(network, "network");
+        // Lettuce's client and threads are made here, on the thread that opens the registry, not the loop
+        this.store = new RedisStore(settings, network);
     }
 
     @Override
@@ -152,7 +154,7 @@ final class RedisRegistry implements Registry {
         byte[] boot = new byte[6];
         new SecureRandom().nextBytes(boot);
         this.identity = server + "/" + HexFormat.of().formatHex(boot);
-        this.store = new RedisStore(settings, network, channel(identity), new StoreEvents());
+        store.attach(channel(identity), new StoreEvents());
         LOG.info("registry: shared on {} as {} (lease {} ms)", settings.redisUri(), identity,
                 settings.lease().toMillis());
         store.connect();
@@ -508,7 +510,12 @@ final class RedisRegistry implements Registry {
 
     @Override
     public void close() {
-        if (closed || store == null) {
+        if (closed) {
+            return;
+        }
+        if (effects == null) {
+            closed = true; // never attached (the server could not start): only Lettuce's threads to end
+            store.close(CompletableFuture.completedFuture(null));
             return;
         }
         closed = true;
@@ -538,8 +545,7 @@ final class RedisRegistry implements Registry {
 
     @Override
     public RegistryHealth health() {
-        RedisStore s = store;
-        return s == null ? new RegistryHealth(true, false, 0, 0, 0, 0) : s.health();
+        return store.health();
     }
 
     @Override

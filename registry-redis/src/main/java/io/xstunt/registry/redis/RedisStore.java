@@ -57,8 +57,9 @@ final class RedisStore {
 
     private final RedisSettings settings;
     private final Network network;
-    private final String channel;
-    private final Events events;
+    /** This server's channel, known once the registry is attached; written before {@link #connect}. */
+    private volatile String channel;
+    private volatile Events events;
     private final ClientResources resources;
     private final RedisClient client;
     private volatile StatefulRedisConnection<String, String> commands;
@@ -74,11 +75,13 @@ final class RedisStore {
     private final AtomicLong outages = new AtomicLong();
     private volatile long lastLatencyNs;
 
-    RedisStore(RedisSettings settings, Network network, String channel, Events events) {
+    /**
+     * Creates the Lettuce client and its threads: on the thread that opens the registry (the
+     * server's start), not on the loop. Nothing connects before {@link #connect}.
+     */
+    RedisStore(RedisSettings settings, Network network) {
         this.settings = settings;
         this.network = network;
-        this.channel = channel;
-        this.events = events;
         // Lettuce's smallest pools: a registry's traffic is small, and the machine's cores belong to the loop
         this.resources = ClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
                 .reconnectDelay(Delay.constant(RECONNECT_DELAY)).build();
@@ -106,6 +109,12 @@ final class RedisStore {
                 }
             }
         });
+    }
+
+    /** Where the store's events go, and the channel this server listens on; before the first {@link #connect}. */
+    void attach(String serverChannel, Events to) {
+        this.channel = serverChannel;
+        this.events = to;
     }
 
     /** Connects both connections and subscribes the channel, in the background; {@link Events} say how it went. */

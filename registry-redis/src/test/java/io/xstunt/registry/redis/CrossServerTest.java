@@ -65,7 +65,7 @@ class CrossServerTest {
     }
 
     /** Connects {@code from} to {@code to}, which accepts it, and sends a line each way. */
-    private static void connectAndTalk(XstuntClient from, XstuntClient to, String toId) throws Exception {
+    static void connectAndTalk(XstuntClient from, XstuntClient to, String toId) throws Exception {
         CompletableFuture<XstuntConnection> incoming = new CompletableFuture<>();
         XstuntAsync.onIncoming(to, incoming::complete, incoming::completeExceptionally);
         XstuntConnection out = XstuntAsync.xConnect(from, toId, TIMEOUT).get(BOUND.toSeconds(), TimeUnit.SECONDS);
@@ -111,6 +111,25 @@ class CrossServerTest {
             XstuntException same = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "carol", TIMEOUT));
             assertEquals(ErrorCode.ERR_SAME_NAT, same.code());
             carol.close();
+        }
+    }
+
+    @Test
+    void theListenersAnnouncementBudgetIsKeptByItsOwnServer() throws Exception {
+        try (TwoServers t = new TwoServers(redis.uri(30_000), dir, b -> b.maxAnnouncementsPerSecond(1))) {
+            XstuntClient alice = t.register(TwoServers.S1, "alice", 11);
+            XstuntClient bob = t.register(TwoServers.S2, "bob", 12);
+            connectAndTalk(alice, bob, "bob"); // takes bob's one announcement of this second
+            Await.until("both IDLE again", BOUND, () -> t.s1.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
+                    && t.s1.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
+            XstuntException e = assertThrows(XstuntException.class, () -> Xstunt.xConnect(alice, "bob", TIMEOUT));
+            // bob's server refuses the announcement and ends the session on alice's server, which
+            // alice had already been announced: her control channel closes or is gone when she
+            // comes (ERR_SYN_RECEIVE seen; on one server the answer is -1, ERR_MATCH)
+            assertTrue(Set.of(ErrorCode.ERR_SYN_RECEIVE, ErrorCode.ERR_SYN_SEND, ErrorCode.ERR_CONNECT,
+                    ErrorCode.ERR_RECEIVE).contains(e.code()), e.code() + ": " + e.getMessage());
+            assertEquals(1, t.s2.rejected(io.xstunt.engine.server.Rejection.ANNOUNCEMENT_RATE));
+            assertEquals(0, t.s1.rejected(io.xstunt.engine.server.Rejection.ANNOUNCEMENT_RATE));
         }
     }
 
@@ -164,6 +183,17 @@ class CrossServerTest {
             XstuntClient b1 = t.register(TwoServers.S1, "b1", 22);
             XstuntClient a2 = t.register(TwoServers.S2, "a2", 23);
 
+            List<String> seen = new CopyOnWriteArrayList<>();
+            t.s1.onRegistryEvents(new io.xstunt.engine.registry.RegistryListener() {
+                @Override
+                public void reachability(boolean reachable, String why) {
+                    seen.add(reachable ? "reachable" : "unreachable");
+                }
+
+                @Override
+                public void command(long latencyNs, boolean failed) {
+                }
+            });
             redis.stop();
             Await.until("both servers say Redis is unreachable", BOUND,
                     () -> !t.s1.registryHealth().reachable() && !t.s2.registryHealth().reachable());
@@ -185,6 +215,7 @@ class CrossServerTest {
             XstuntException dup = assertThrows(XstuntException.class, () -> t.register(TwoServers.S2, "c1", 25));
             assertEquals(ErrorCode.ERR_DUPLICATE_ID, dup.code());
             assertTrue(t.s1.registryHealth().outages() >= 1);
+            assertEquals(List.of("unreachable", "reachable"), seen, "the listener heard the outage and the return");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.xstunt.registry.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.RedisClient;
@@ -95,8 +96,23 @@ class SharedRegistryTest {
             return f;
         }
 
-        void idle(String id, long registration) {
-            net.execute(() -> registry.reportState(id, new Holder(name, registration), Protocol.CSTATE_IDLE, 0x0A000001));
+        /** LogState(IDLE) of {@code id}; returns once the registry stored it (every server reads it). */
+        void idle(String id, long registration) throws Exception {
+            CompletableFuture<Void> stored = new CompletableFuture<>();
+            net.execute(() -> registry.reportState(id, new Holder(name, registration), Protocol.CSTATE_IDLE, 0x0A000001,
+                    () -> stored.complete(null)));
+            stored.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        }
+
+        String deregister(String id, int sourceIp, long token) {
+            CompletableFuture<String> f = new CompletableFuture<>();
+            net.execute(() -> registry.deregister(id, sourceIp, token, why -> f.complete(why == null ? "" : why)));
+            try {
+                String why = f.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+                return why.isEmpty() ? null : why;
+            } catch (Exception e) {
+                throw new AssertionError("no answer to MSG_DEREGISTER " + id, e);
+            }
         }
 
         int query(String id) {
@@ -197,6 +213,26 @@ class SharedRegistryTest {
         Await.until("bob BUSY on b", BOUND, () -> b.query("bob") == Protocol.CSTATE_BUSY);
         loops.get(0).close(); // a dies with the session: its end never comes
         Await.until("bob IDLE again on b", Duration.ofMillis(LEASE_MS * 4), () -> b.query("bob") == Protocol.CSTATE_IDLE);
+    }
+
+    @Test
+    void onlyTheHolderDeregistersAnIdOfAnotherServerAndItsServerClosesTheConnection() throws Exception {
+        Server a = server("10.0.0.1:8123");
+        Server b = server("10.0.0.2:8123");
+        long token = 0x1122334455667788L;
+        CompletableFuture<ClaimOutcome> claimed = new CompletableFuture<>();
+        a.net.execute(() -> a.registry.claim("alice", 0x0A000101, token, new Holder(a.name, 1), claimed::complete));
+        assertEquals(ClaimOutcome.ACCEPTED, claimed.get(BOUND.toSeconds(), TimeUnit.SECONDS));
+        a.idle("alice", 1);
+        // on b: a stranger behind alice's NAT without the token, then with a wrong one, then the holder
+        assertTrue(b.deregister("alice", 0x0A000101, 0).contains("no holder token"));
+        assertTrue(b.deregister("alice", 0x0A000101, token + 1).contains("wrong holder token"));
+        assertTrue(b.deregister("alice", 0x0A000199, token).contains("is registered from"));
+        assertEquals(Protocol.CSTATE_IDLE, b.query("alice"), "still alice's");
+        assertNull(b.deregister("alice", 0x0A000101, token), "the holder's token, from its public IP");
+        assertEquals(-1, b.query("alice"));
+        Await.until("a told to close alice's log connection", BOUND,
+                () -> a.effects.disconnected.containsKey(new Holder(a.name, 1)));
     }
 
     @Test

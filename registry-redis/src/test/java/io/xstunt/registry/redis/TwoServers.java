@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Two STUNT servers on loopback sharing one Redis: server 1 on 127.0.0.1 + 127.0.0.2, server 2 on
@@ -32,12 +33,25 @@ final class TwoServers implements AutoCloseable {
     final StuntServer s1;
     final StuntServer s2;
     private final Path dir;
+    private final UnaryOperator<ServerConfig.Builder> tuning;
     private final List<XstuntClient> clients = new ArrayList<>();
 
     TwoServers(String registry, Path dir) throws Exception {
+        this(registry, dir, b -> b);
+    }
+
+    /** @param tuning applied to both servers' configuration */
+    TwoServers(String registry, Path dir, UnaryOperator<ServerConfig.Builder> tuning) throws Exception {
+        this(registry, dir, tuning, "");
+    }
+
+    /** @param loopPrefix before the servers' loop threads' names ("server-1", "server-2") */
+    TwoServers(String registry, Path dir, UnaryOperator<ServerConfig.Builder> tuning, String loopPrefix)
+            throws Exception {
         this.dir = dir;
-        this.loop1 = EventLoop.open("server-1").start();
-        this.loop2 = EventLoop.open("server-2").start();
+        this.tuning = tuning;
+        this.loop1 = EventLoop.open(loopPrefix + "server-1").start();
+        this.loop2 = EventLoop.open(loopPrefix + "server-2").start();
         StuntServer[] both = null;
         int[] ports = null;
         for (int attempt = 1; both == null; attempt++) {
@@ -71,9 +85,9 @@ final class TwoServers implements AutoCloseable {
         }
     }
 
-    private static ServerConfig config(String[] ips, int[] ports) {
-        return ServerConfig.builder(Ipv4.parse(ips[0]), Ipv4.parse(ips[1])).logPort(ports[0]).commPort(ports[1])
-                .echoPort1(0).echoPort2(0).build();
+    private ServerConfig config(String[] ips, int[] ports) {
+        return tuning.apply(ServerConfig.builder(Ipv4.parse(ips[0]), Ipv4.parse(ips[1])).logPort(ports[0])
+                .commPort(ports[1]).echoPort1(0).echoPort2(0)).build();
     }
 
     /** Options for a client bound to 127.0.0.{@code lastOctet}. */
