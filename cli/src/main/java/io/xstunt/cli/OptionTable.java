@@ -197,7 +197,7 @@ public final class OptionTable {
      * @return the command's exit code, or null if picocli is to run the command line
      */
     static Integer tryRun(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0) {
+        if (args.length == 0 || readsConfigFile(args)) {
             return null;
         }
         Callable<?> command;
@@ -223,6 +223,19 @@ public final class OptionTable {
             e.printStackTrace(err);
             return XstuntCli.EXIT_FAILURE;
         }
+    }
+
+    /**
+     * @return true if {@code args} name a config file (server --config), which is read against
+     *     picocli's model of the command ({@link ServerConfigFile}): picocli builds it
+     */
+    private static boolean readsConfigFile(String[] args) {
+        for (String a : args) {
+            if (a.equals("--config") || a.startsWith("--config=")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @return the command {@code args} ask for with its options set, or null if picocli is to read them */
