@@ -341,7 +341,7 @@ final class HandshakeRtt {
     }
 
     private Peer client(String ns, String id, List<String> args) {
-        List<String> all = new ArrayList<>(args);
+        List<String> all = NatLabTest.traversalOnly(args);
         // a fresh fingerprint file per peer: a cached one would hide the NAT under test
         all.addAll(List.of("--server", Lab.SRV_IP1 + "," + Lab.SRV_IP2, "--fingerprint",
                 fingerprints.resolve(name + "-" + id + ".fp").toString()));

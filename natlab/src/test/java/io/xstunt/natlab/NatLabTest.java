@@ -858,15 +858,24 @@ class NatLabTest {
     }
 
     private Peer client(String ns, String id, List<String> args) {
-        List<String> all = new ArrayList<>(args);
-        if (!all.contains("--relay") && !all.get(0).equals("probe")) {
-            // the scenarios measure the traversal: a pair that cannot punch must fail, not be relayed
-            // (probe makes no connection and takes no --relay)
-            all.addAll(List.of("--relay", "direct-only"));
-        }
+        List<String> all = traversalOnly(args);
         // a fresh fingerprint file per peer and test: a cached one would hide the NAT under test
         all.addAll(List.of("--server", SERVER, "--fingerprint", fingerprintPath(id).toString()));
         return start(ns, id, all);
+    }
+
+    /**
+     * @return {@code args} of a CLI peer command with {@code --relay direct-only} added to a
+     *     {@code listen} or {@code connect} that names no --relay of its own: the scenarios measure
+     *     the traversal, so a pair that cannot punch must fail, not be relayed ({@code probe} and
+     *     {@code server} take no --relay)
+     */
+    static List<String> traversalOnly(List<String> args) {
+        List<String> all = new ArrayList<>(args);
+        if (List.of("listen", "connect").contains(all.get(0)) && !all.contains("--relay")) {
+            all.addAll(List.of("--relay", "direct-only"));
+        }
+        return all;
     }
 
     private Path fingerprintPath(String id) {

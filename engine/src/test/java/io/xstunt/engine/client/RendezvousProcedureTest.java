@@ -14,6 +14,7 @@ import io.xstunt.engine.proc.Outbound.Closing;
 import io.xstunt.engine.wire.ControlFrame;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.RelayFrame;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -420,6 +421,29 @@ class RendezvousProcedureTest {
         hand = new ByHand<>(p, START);
         assertEquals(List.of(new Action.ConnectControl(CONTROL), new Action.Predict(ECHO)), hand.feed(p::start).actions(),
                 "pipelined: the prediction starts with the control connect");
+    }
+
+    /**
+     * A listener that asked for the relay only waits for the server's START; the server's UPGRADE
+     * (the peer's way back to direct) makes it predict and answer the sync like any listener, as
+     * the way back is never relayed.
+     */
+    @Test
+    void relayOnlyListenerPunchesOnTheServersUpgrade() {
+        p = new RendezvousProcedure(false, true, CONTROL, ECHO, 0, ECHO_TIMEOUT, START + Duration.ofSeconds(30).toNanos(),
+                Map.of(), new RelayPlan(true, RelayFrame.Mode.RELAY_ONLY, false, 0, 5));
+        hand = new ByHand<>(p, START);
+        assertEquals(List.of(new Action.ConnectControl(CONTROL)), hand.feed(p::start).actions(),
+                "relay only: no prediction");
+        hand.connected(0, LOCAL);
+        assertEquals(State.RELAY_WAIT, p.state());
+        Outputs<Action> o = hand.feed(n -> p.handleBytes(0, ByteBuffer.wrap(RelayFrame.upgrade(7).encode()), n));
+        assertEquals(7, p.upgradeOf());
+        assertEquals(List.of(new Action.Predict(ECHO)), o.actions(), "the prediction starts");
+        assertEquals(State.SYNC_AWAIT_FIRST, p.state());
+        assertTrue(predicted(IP_L, 50000).quiet());
+        assertEquals(List.of(ControlFrame.one(), ControlFrame.address(IP_L), ControlFrame.port(50000)),
+                sentFrames(receive(ControlFrame.one())), "the sync answered, the address written");
     }
 
     @Test
