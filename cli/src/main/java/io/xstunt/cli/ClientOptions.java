@@ -59,6 +59,18 @@ final class ClientOptions {
 
     /** @return the session options these command-line options ask for, with {@code relay} */
     XstuntOptions sessionOptions(PunchStrategy strategy, RelayMode relay) {
+        return sessionBuilder(strategy, relay).build();
+    }
+
+    /**
+     * @return the session options these command-line options and {@code punch}'s ask for
+     * @throws IllegalArgumentException naming the option, for a bad sweep budget
+     */
+    XstuntOptions sessionOptions(StrategyOption punch) {
+        return punch.applySweep(sessionBuilder(punch.strategy, punch.relay)).build();
+    }
+
+    private XstuntOptions.Builder sessionBuilder(PunchStrategy strategy, RelayMode relay) {
         return XstuntOptions.builder()
                 .logPort(logPort)
                 .commPort(commPort)
@@ -67,8 +79,7 @@ final class ClientOptions {
                 .punchStrategy(strategy)
                 .listenTimeout(timeout)
                 .idLength(idLength)
-                .relayMode(relay)
-                .build();
+                .relayMode(relay);
     }
 
     /** XInit: registers {@code id} with the server. */

@@ -44,7 +44,8 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
                            Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
                            Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
                            byte[] sharedSecret, boolean extensions, boolean autoReRegister,
-                           WireVariant wireVariant, io.xstunt.engine.wire.RelayFrame.Mode relayMode) {
+                           WireVariant wireVariant, io.xstunt.engine.wire.RelayFrame.Mode relayMode,
+                           SweepBudget sweep) {
     /** Checks every field. */
     public ClientConfig {
         if (sharedSecret != null) {
@@ -58,6 +59,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         Objects.requireNonNull(punchStrategy, "punchStrategy");
         Objects.requireNonNull(wireVariant, "wireVariant");
         Objects.requireNonNull(relayMode, "relayMode");
+        Objects.requireNonNull(sweep, "sweep");
         checkPort(logPort, "logPort");
         checkPort(commPort, "commPort");
         checkPositive(commTimeout, "commTimeout");
@@ -80,7 +82,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         return "ClientConfig[server " + serverIp1.getHostAddress() + "/" + serverIp2.getHostAddress() + ", log "
                 + logPort + ", comm " + commPort + ", local " + localAddress + ", " + punchStrategy + ", secret "
                 + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + ", "
-                + wireVariant + ", " + relayMode + "]";
+                + wireVariant + ", " + relayMode + ", " + sweep + "]";
     }
 
     private static void checkPort(int port, String what) {
@@ -117,6 +119,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         b.autoReRegister = autoReRegister;
         b.wireVariant = wireVariant;
         b.relayMode = relayMode;
+        b.sweep = sweep;
         return b;
     }
 
@@ -138,6 +141,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private boolean autoReRegister;
         private WireVariant wireVariant = WireVariant.ID32;
         private io.xstunt.engine.wire.RelayFrame.Mode relayMode = io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ALLOWED;
+        private SweepBudget sweep = SweepBudget.DEFAULT;
 
         private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
             this.serverIp1 = serverIp1;
@@ -228,11 +232,17 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             return this;
         }
 
+        /** @param budget the birthday sweep's budget ({@link SweepBudget#OFF}: none; default {@link SweepBudget#DEFAULT}) */
+        public Builder sweep(SweepBudget budget) {
+            this.sweep = budget;
+            return this;
+        }
+
         /** @return the configuration */
         public ClientConfig build() {
             return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
                     punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret,
-                    extensions, autoReRegister, wireVariant, relayMode);
+                    extensions, autoReRegister, wireVariant, relayMode, sweep);
         }
     }
 }

@@ -5,6 +5,7 @@ import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RelayFrame;
+import io.xstunt.engine.wire.SweepFrame;
 import io.xstunt.engine.wire.WireFormatException;
 import java.nio.ByteBuffer;
 import java.util.function.IntPredicate;
@@ -23,7 +24,7 @@ import java.util.function.IntPredicate;
  * <p>The relay extension (docs/PROTOCOL.md, "Relay"), only in a session whose two clients both
  * asked for the extensions while relaying is on ({@code relayOffered}): the relay reads the frame
  * boundaries of both sides, consumes the {@link RelayFrame}s addressed to it and forwards the rest
- * unchanged. When both sides agree (HELLO says both NATs are random or a side wants the relay
+ * unchanged (the birthday sweep's {@link SweepFrame}s among them: peer to peer). When both sides agree (HELLO says both NATs are random or a side wants the relay
  * only; or both sent REQUEST after punching in vain; a side that asks first makes the relay tell
  * the other, PEER_GAVE_UP), it asks its I/O for a relay slot ({@link Action.ReserveRelay}), writes
  * START to both, and once both answered READY hands both connections to a raw byte pipe
@@ -341,7 +342,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 onRelayFrame(side, f, nowNs);
                 continue;
             }
-            if (tag != Protocol.TAG_OK && tag != Protocol.TAG_ABORT && tag != Protocol.TAG_ACKABORT) {
+            if (!forwarded(tag)) {
                 malformed(nowNs, "unknown control tag " + tag + " from the " + side, in);
                 return;
             }
@@ -353,7 +354,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
             while (end < in.limit()) { // the run of protocol frames that follows, relayed in one piece
                 int next = RelayFrame.wholeFrameAt(in.duplicate().position(end));
                 int t = in.get(end) & 0xff;
-                if (next < 0 || RelayFrame.isRelayTag(t) || t < Protocol.TAG_OK || t > Protocol.TAG_ACKABORT) {
+                if (next < 0 || !forwarded(t)) {
                     break;
                 }
                 end += next;
@@ -364,6 +365,15 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
             }
             pass(side, in.slice(start, end - start), nowNs);
         }
+    }
+
+    /**
+     * @return true for a frame this relay forwards to the other side as it is: the protocol's own
+     *     (OK, ABORT, ACKABORT) and the birthday sweep's peer frames ({@link SweepFrame})
+     */
+    private static boolean forwarded(int tag) {
+        return tag == Protocol.TAG_OK || tag == Protocol.TAG_ABORT || tag == Protocol.TAG_ACKABORT
+                || SweepFrame.isSweepTag(tag);
     }
 
     /** After the loop of {@link #readFrames}: an ended session takes no more bytes (the peer is going away). */

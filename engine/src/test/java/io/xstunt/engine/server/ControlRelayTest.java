@@ -217,4 +217,30 @@ class ControlRelayTest {
     void bothSidesMustDiffer() {
         assertThrows(IllegalArgumentException.class, () -> new ControlRelay(IP_I, IP_I, 300, 0, 1, 1));
     }
+
+    @Test
+    void withTheExtensionsTheSweepsFramesCrossAsTheyAreAndOtherTagsEndTheSession() {
+        RecordedActions<ControlRelay, Action> h = new RecordedActions<>(0);
+        ControlRelay r = h.of(new ControlRelay(IP_I, IP_L, 300, 0, SESSION_NS, LINGER_NS, true,
+                new io.xstunt.engine.wire.RelayFrame.Limits(0, 0, 0), n -> false));
+        h.ask(r, now -> r.handleArrival(IP_I, now));
+        h.ask(r, now -> r.handleArrival(IP_L, now));
+        byte[] hello = io.xstunt.engine.wire.RelayFrame.hello(io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ALLOWED,
+                true, 0).encode();
+        byte[] offer = io.xstunt.engine.wire.SweepFrame.offer(new io.xstunt.engine.wire.SweepFrame.Offer(true, true,
+                256, 1024, 500)).encode();
+        byte[] signal = io.xstunt.engine.wire.SweepFrame.signal(1).encode();
+        byte[] ok = {1, 1, 1};
+        ByteBuffer in = ByteBuffer.allocate(hello.length + offer.length + ok.length + signal.length);
+        in.put(hello).put(offer).put(ok).put(signal).flip();
+        h.feed(r, Side.INITIATOR.ordinal(), in);
+        ByteBuffer expected = ByteBuffer.allocate(offer.length + ok.length + signal.length);
+        expected.put(offer).put(ok).put(signal);
+        assertArrayEquals(expected.array(), Outputs.sent(r, Side.LISTENER.ordinal()),
+                "HELLO consumed, the rest forwarded in order");
+        assertFalse(r.ended());
+        h.feed(r, Side.LISTENER.ordinal(), frame(0x60, 0));
+        assertTrue(r.ended(), "a tag of no extension is malformed");
+        assertEquals(List.of(Rejection.BAD_BYTES), h.refusals(r));
+    }
 }
