@@ -357,7 +357,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         controlConnectNs = nowNs - startNs;
         phases.end("control", nowNs);
         if (relay.offered()) {
-            control.send(RelayFrame.hello(relay.mode(), relay.randomNat(), upgradeOf).encode());
+            control.send(RelayFrame.hello(relay.mode(), relay.randomNat(), sweepOffer != null, upgradeOf).encode());
             if (sweepOffer != null) {
                 control.send(SweepFrame.offer(sweepOffer).encode());
             }

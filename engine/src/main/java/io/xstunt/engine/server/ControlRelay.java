@@ -112,6 +112,13 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
     private final IntPredicate upgradable;
     private final RelayFrame.Mode[] modes = new RelayFrame.Mode[2];
     private final boolean[] randomNat = new boolean[2];
+    /** Per side: its HELLO said it reads sweep frames (only such a side gets them; an older client would fail on one). */
+    private final boolean[] readsSweep = new boolean[2];
+    /** Per side: its sweep frames that wait for the other side's HELLO (a few bytes, bounded). */
+    private final java.util.List<java.util.List<byte[]>> heldSweep = java.util.List.of(new java.util.ArrayList<>(),
+            new java.util.ArrayList<>());
+    /** The most sweep frames held for a side whose HELLO has not come (OFFER and a signal or two). */
+    private static final int MAX_HELD_SWEEP = 4;
     /** Per side: its first frame was not HELLO (an xstunt client without the relay): no relay for the pair. */
     private final boolean[] noRelay = new boolean[2];
     private final RelayFrame.Reason[] requested = new RelayFrame.Reason[2];
@@ -331,6 +338,15 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 return; // a partial frame: offered again with more bytes
             }
             int tag = in.get(in.position()) & 0xff;
+            if (SweepFrame.isSweepTag(tag)) {
+                byte[] frame = new byte[len];
+                in.get(frame);
+                if (modes[connection] == null) {
+                    noRelay[connection] = true; // its first frame is not HELLO
+                }
+                forwardSweep(side, frame);
+                continue;
+            }
             if (RelayFrame.isRelayTag(tag)) {
                 RelayFrame f;
                 try {
@@ -342,7 +358,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 onRelayFrame(side, f, nowNs);
                 continue;
             }
-            if (!forwarded(tag)) {
+            if (!forwarded(tag)) { // (sweep frames are taken above)
                 malformed(nowNs, "unknown control tag " + tag + " from the " + side, in);
                 return;
             }
@@ -367,13 +383,9 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
         }
     }
 
-    /**
-     * @return true for a frame this relay forwards to the other side as it is: the protocol's own
-     *     (OK, ABORT, ACKABORT) and the birthday sweep's peer frames ({@link SweepFrame})
-     */
+    /** @return true for a frame of the protocol's own (OK, ABORT, ACKABORT), relayed as it is in runs */
     private static boolean forwarded(int tag) {
-        return tag == Protocol.TAG_OK || tag == Protocol.TAG_ABORT || tag == Protocol.TAG_ACKABORT
-                || SweepFrame.isSweepTag(tag);
+        return tag == Protocol.TAG_OK || tag == Protocol.TAG_ABORT || tag == Protocol.TAG_ACKABORT;
     }
 
     /** After the loop of {@link #readFrames}: an ended session takes no more bytes (the peer is going away). */
@@ -398,6 +410,8 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 }
                 modes[s] = f.mode();
                 randomNat[s] = f.randomNat();
+                readsSweep[s] = f.readsSweep();
+                releaseSweep(side.other());
                 if (f.session() != 0 && side == Side.INITIATOR) {
                     if (!upgradable.test(f.session())) {
                         emit(new Refused(Rejection.RELAY_REFUSED, "upgrade of session " + f.session()
@@ -446,6 +460,35 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
             }
             default -> { } // the server's own tags, sent by a client: nothing to do
         }
+    }
+
+    /**
+     * A sweep frame from {@code from}: forwarded as it is to the other side if its HELLO said it
+     * reads them, dropped if it did not (or sent none), held until its HELLO if it has not come yet.
+     */
+    private void forwardSweep(Side from, byte[] frame) {
+        int o = from.other().ordinal();
+        if (relayStep == STEP_STARTING) {
+            return; // START is out: the traversal's frames are moot
+        }
+        if (modes[o] != null) {
+            if (readsSweep[o]) {
+                toSide(from.other(), frame);
+            }
+        } else if (!noRelay[o] && heldSweep.get(from.ordinal()).size() < MAX_HELD_SWEEP) {
+            heldSweep.get(from.ordinal()).add(frame);
+        }
+    }
+
+    /** {@code from}'s held sweep frames, now that the other side's HELLO is in. */
+    private void releaseSweep(Side from) {
+        java.util.List<byte[]> held = heldSweep.get(from.ordinal());
+        for (byte[] frame : held) {
+            if (readsSweep[from.other().ordinal()]) {
+                toSide(from.other(), frame);
+            }
+        }
+        held.clear();
     }
 
     /** After both HELLOs: a pair whose ports cannot be predicted, or that wants the relay only, starts it now. */

@@ -25,7 +25,10 @@ public record RelayFrame(int tag, byte[] payload) {
     /** Announcement flag ({@code Echo.wPadding}, only towards an extension client): the server relays this pair. */
     public static final int ANNOUNCE_RELAY = 1;
 
-    /** HELLO: mode (1 byte), flags (1 byte: {@link #HELLO_RANDOM}), then optionally the upgraded session (INT32). */
+    /**
+     * HELLO: mode (1 byte), flags (1 byte: {@link #HELLO_RANDOM}, {@link #HELLO_SWEEP}), then
+     * optionally the upgraded session (INT32).
+     */
     public static final int TAG_HELLO = 0x41;
     /**
      * REQUEST: reason (1 byte: {@link Reason}), punch attempts (1 byte, capped at 255), then (since
@@ -50,6 +53,8 @@ public record RelayFrame(int tag, byte[] payload) {
 
     /** HELLO flag: this side's NAT fingerprint is random-symmetric (its ports cannot be predicted). */
     public static final int HELLO_RANDOM = 1;
+    /** HELLO flag: this side reads the birthday sweep's frames ({@link SweepFrame}); the server forwards them only to such a side. */
+    public static final int HELLO_SWEEP = 2;
     /** The most attempts a frame carries (UINT16). */
     public static final int MAX_ATTEMPTS = 0xffff;
     /** Bytes of a START payload. */
@@ -191,8 +196,13 @@ public record RelayFrame(int tag, byte[] payload) {
 
     /** @return HELLO with the client's mode, NAT class and the relayed session it would replace (0: none) */
     public static RelayFrame hello(Mode mode, boolean randomNat, int upgradeOf) {
+        return hello(mode, randomNat, false, upgradeOf);
+    }
+
+    /** @return HELLO as {@link #hello(Mode, boolean, int)}, saying whether this side reads sweep frames */
+    public static RelayFrame hello(Mode mode, boolean randomNat, boolean readsSweep, int upgradeOf) {
         ByteBuffer b = ByteBuffer.allocate(upgradeOf == 0 ? 2 : 6);
-        b.put((byte) mode.ordinal()).put((byte) (randomNat ? HELLO_RANDOM : 0));
+        b.put((byte) mode.ordinal()).put((byte) ((randomNat ? HELLO_RANDOM : 0) | (readsSweep ? HELLO_SWEEP : 0)));
         if (upgradeOf != 0) {
             b.putInt(upgradeOf);
         }
@@ -241,6 +251,11 @@ public record RelayFrame(int tag, byte[] payload) {
     /** @return HELLO's random-NAT flag */
     public boolean randomNat() {
         return (byteAt(1) & HELLO_RANDOM) != 0;
+    }
+
+    /** @return HELLO's flag: the side reads sweep frames */
+    public boolean readsSweep() {
+        return (byteAt(1) & HELLO_SWEEP) != 0;
     }
 
     /** @return the session id of HELLO (its upgrade target, 0: none) or UPGRADE */
