@@ -836,7 +836,7 @@ class NatLabTest {
 
     private Peer client(String ns, String id, List<String> args) {
         List<String> all = new ArrayList<>(args);
-        if (!all.contains("--relay")) {
+        if (!all.contains("--relay") && !args.getFirst().equals("probe")) { // probe takes no --relay
             // the scenarios measure the traversal: a pair that cannot punch must fail, not be relayed
             all.addAll(List.of("--relay", "direct-only"));
         }
