@@ -1,10 +1,7 @@
 package io.xstunt.api;
 
-import java.util.ArrayList;
-
-import java.util.List;
-
 import io.xstunt.engine.client.ClientConfig;
+import io.xstunt.engine.client.SweepBudget;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
@@ -12,6 +9,8 @@ import io.xstunt.engine.wire.WireVariant;
 import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -46,9 +45,11 @@ public final class XstuntOptions {
     private final List<ClientConfig.ServerPair> failoverServers;
     private final WireVariant wireVariant;
     private final RelayMode relayMode;
+    private final SweepBudget sweep;
 
     private XstuntOptions(Builder b) {
         this.relayMode = b.relayMode;
+        this.sweep = b.sweep;
         this.logPort = b.logPort;
         this.commPort = b.commPort;
         this.localAddress = b.localAddress;
@@ -142,6 +143,16 @@ public final class XstuntOptions {
         return relayMode;
     }
 
+    /** @return whether the birthday sweep is on (an xstunt extension; see {@link Builder#birthdaySweep}) */
+    public boolean birthdaySweep() {
+        return sweep.enabled();
+    }
+
+    /** @return the birthday sweep's budget: the hard side's sockets, the easy side's probes, SYNs a second */
+    public int[] birthdaySweepBudget() {
+        return new int[] {sweep.sockets(), sweep.probes(), sweep.synsPerSecond()};
+    }
+
     /** The engine's configuration for a server: these options. */
     ClientConfig clientConfig(Inet4Address serverIp1, Inet4Address serverIp2) {
         return ClientConfig.builder(serverIp1, serverIp2)
@@ -160,6 +171,7 @@ public final class XstuntOptions {
                 .wireVariant(wireVariant)
                 .relayMode(relayMode.engine())
                 .failoverServers(failoverServers)
+                .sweep(sweep)
                 .build();
     }
 
@@ -194,8 +206,36 @@ public final class XstuntOptions {
         private final List<ClientConfig.ServerPair> failoverServers = new ArrayList<>();
         private WireVariant wireVariant = WireVariant.ID32;
         private RelayMode relayMode = RelayMode.RELAY_ALLOWED;
+        private SweepBudget sweep = SweepBudget.DEFAULT;
 
         private Builder() {
+        }
+
+        /**
+         * @param on whether to take part in a TCP birthday sweep (default true): an xstunt
+         *     extension without a counterpart in XSTUNT 1.0, which failed such pairs with
+         *     ERR_ASYM_TIMEOUT (XConnect) and ERR_TIMEOUT (XListen). When exactly one of the two NATs
+         *     picks a random port for every connection, the peer behind it opens many sockets towards
+         *     the other's predicted port and the other probes random ports of its public address
+         *     until a pair meets (docs/PROTOCOL.md, "Birthday sweep"); it needs an xstunt server
+         *     that relays and an xstunt peer with the sweep on. A sweep that misses falls back to
+         *     the relay ({@link #relayMode}) with the reason "birthday sweep missed after N probes".
+         */
+        public Builder birthdaySweep(boolean on) {
+            this.sweep = new SweepBudget(on, sweep.sockets(), sweep.probes(), sweep.synsPerSecond());
+            return this;
+        }
+
+        /**
+         * @param sockets the sockets the hard side opens (default 256, 1-4096)
+         * @param probes the most probes the easy side sends (default 1024, 1-16384)
+         * @param synsPerSecond the most SYNs a second either side starts (default 500, 1-10000);
+         *     two peers sweep with the smaller of their two values of each
+         * @throws IllegalArgumentException for a value out of its range
+         */
+        public Builder birthdaySweepBudget(int sockets, int probes, int synsPerSecond) {
+            this.sweep = new SweepBudget(sweep.enabled(), sockets, probes, synsPerSecond);
+            return this;
         }
 
         /**

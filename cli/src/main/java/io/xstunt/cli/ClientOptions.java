@@ -62,6 +62,18 @@ final class ClientOptions {
 
     /** @return the session options these command-line options ask for, with {@code relay} */
     XstuntOptions sessionOptions(PunchStrategy strategy, RelayMode relay) {
+        return sessionBuilder(strategy, relay).build();
+    }
+
+    /**
+     * @return the session options these command-line options and {@code punch}'s ask for
+     * @throws IllegalArgumentException naming the option, for a bad sweep budget
+     */
+    XstuntOptions sessionOptions(StrategyOption punch) {
+        return punch.applySweep(sessionBuilder(punch.strategy, punch.relay)).build();
+    }
+
+    private XstuntOptions.Builder sessionBuilder(PunchStrategy strategy, RelayMode relay) {
         XstuntOptions.Builder b = XstuntOptions.builder();
         for (OptionTypes.ServerAddresses s : servers.subList(1, servers.size())) {
             b.failoverServer(s.ip1().getHostAddress(), s.ip2().getHostAddress());
@@ -74,8 +86,7 @@ final class ClientOptions {
                 .punchStrategy(strategy)
                 .listenTimeout(timeout)
                 .idLength(idLength)
-                .relayMode(relay)
-                .build();
+                .relayMode(relay);
     }
 
     /** XInit: registers {@code id} with the server. */

@@ -83,7 +83,12 @@ final class ConnectCommand extends EventCommand {
         if (text.isEmpty()) {
             throw usageError("--message must not be empty");
         }
-        XstuntOptions options = client.sessionOptions(punch.strategy, punch.relay);
+        XstuntOptions options;
+        try {
+            options = client.sessionOptions(punch);
+        } catch (IllegalArgumentException e) {
+            throw usageError(e.getMessage());
+        }
         boolean allOk = true;
         try (XstuntClient s = client.register(id, options)) {
             o.registered(s);

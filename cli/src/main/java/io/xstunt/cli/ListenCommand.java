@@ -60,7 +60,12 @@ final class ListenCommand extends EventCommand {
     @Override
     int run(EventOutput o) throws XstuntException, InterruptedException {
         fitting(client, id);
-        XstuntOptions options = client.sessionOptions(punch.strategy, punch.relay);
+        XstuntOptions options;
+        try {
+            options = client.sessionOptions(punch);
+        } catch (IllegalArgumentException e) {
+            throw usageError(e.getMessage());
+        }
         Duration timeout = client.timeout;
         try (XstuntClient s = client.register(id, options);
              LanEcho lan = lanPort == 0 ? null : LanEcho.open(id, options.localAddress(), lanPort, timeout, o)) {

@@ -26,6 +26,34 @@ final class StrategyOption {
         }
     }
 
+    @Option(names = "--sweep", paramLabel = "on|off", defaultValue = "on",
+            description = "The TCP birthday sweep when exactly one of the two NATs is random (xstunt extension; the"
+                    + " peer and the server must take part): on or off (default: ${DEFAULT-VALUE}).")
+    String sweep;
+
+    @Option(names = "--sweep-budget", paramLabel = "SOCKETS,PROBES,RATE", defaultValue = "256,1024,500",
+            split = ",", description = "The sweep's budget: sockets the hard side opens, probes the easy side"
+                    + " sends at most, SYNs a second at most (default: ${DEFAULT-VALUE}).")
+    int[] sweepBudget;
+
+    /**
+     * @return {@code b} with the sweep options set
+     * @throws IllegalArgumentException naming the option, for a budget of the wrong shape or range
+     */
+    io.xstunt.api.XstuntOptions.Builder applySweep(io.xstunt.api.XstuntOptions.Builder b) {
+        if (!"on".equals(sweep) && !"off".equals(sweep)) {
+            throw new IllegalArgumentException("--sweep takes on or off, not '" + sweep + "'");
+        }
+        if (sweepBudget == null || sweepBudget.length != 3) {
+            throw new IllegalArgumentException("--sweep-budget takes three numbers: SOCKETS,PROBES,RATE");
+        }
+        try {
+            return b.birthdaySweep("on".equals(sweep)).birthdaySweepBudget(sweepBudget[0], sweepBudget[1], sweepBudget[2]);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--sweep-budget: " + e.getMessage(), e);
+        }
+    }
+
     @Option(names = "--strategy", paramLabel = "race|original", defaultValue = "race",
             converter = OptionTypes.Strategy.class, completionCandidates = OptionTypes.Strategy.class,
             description = "How to punch: race (ours) or original (XSTUNT 1.0's sequence) (default: ${DEFAULT-VALUE}).")

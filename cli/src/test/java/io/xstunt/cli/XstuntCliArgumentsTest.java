@@ -1,6 +1,8 @@
 package io.xstunt.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -160,9 +162,10 @@ class XstuntCliArgumentsTest {
                         "--max-per-source", "--max-sessions", "--idle-timeout", "--no-relay", "--relay-max-bytes",
                         "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client",
                         "--registry", "--metrics-port", "--metrics-address", "--config"),
-                "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port", "--sha256"),
+                "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port", "--sha256",
+                        "--sweep", "--sweep-budget"),
                 "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port",
-                        "--send-bytes", "--wait-direct"),
+                        "--send-bytes", "--wait-direct", "--sweep", "--sweep-budget"),
                 "probe", union(client, "--id"),
                 "demo", Set.of());
         CommandLine cl = XstuntCli.commandLine(System.out, System.err);
@@ -249,5 +252,27 @@ class XstuntCliArgumentsTest {
         assertEquals(1, config.serverVersion());
         assertTrue(config.requireTokens());
         assertNull(config.sharedSecret());
+    }
+
+    @Test
+    void sweepOptionsReachTheSessionOptionsAndABadBudgetIsAUsageError() {
+        CommandLine cl = XstuntCli.commandLine(System.out, System.err);
+        ParseResult parsed = cl.parseArgs("connect", "--id", "a", "--peer", "b", "--server", "10.0.0.1",
+                "--sweep", "off", "--sweep-budget", "64,512,200");
+        StrategyOption punch = (StrategyOption) parsed.subcommand().commandSpec().mixins().get("punch").userObject();
+        ClientOptions client = (ClientOptions) parsed.subcommand().commandSpec().mixins().get("client").userObject();
+        XstuntOptions o = client.sessionOptions(punch);
+        assertFalse(o.birthdaySweep());
+        assertArrayEquals(new int[] {64, 512, 200}, o.birthdaySweepBudget());
+        XstuntOptions d = client.sessionOptions((StrategyOption) XstuntCli.commandLine(System.out,
+                System.err).parseArgs("listen", "--id", "a", "--server", "10.0.0.1").subcommand().commandSpec()
+                .mixins().get("punch").userObject());
+        assertTrue(d.birthdaySweep(), "on by default");
+        assertArrayEquals(new int[] {256, 1024, 500}, d.birthdaySweepBudget());
+        Run bad = run("connect", "--id", "a", "--peer", "b", "--server", "127.0.0.1", "--sweep-budget", "0,1,1");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("sweep sockets must be 1..4096"), bad.err());
+        Run word = run("connect", "--id", "a", "--peer", "b", "--server", "127.0.0.1", "--sweep", "maybe");
+        assertEquals(2, word.code(), word.err());
     }
 }

@@ -18,7 +18,7 @@ import java.util.List;
 final class Report {
     /** Scenario labels (row prefixes) a complete run has. */
     private static final List<String> SCENARIOS = List.of("1 ", "2 ", "3 ", "4a ", "4b ", "5 ", "6 ", "7 ", "8 ",
-            "9 ", "1 + be_liberal", "2 + be_liberal");
+            "9 ", "1 + be_liberal", "2 + be_liberal", "11 ");
     /** The page's line for a run that measured every scenario; natlab/report.sh looks for it. */
     static final String COMPLETE = "Scenarios: every scenario of the suite was measured in this run.";
     /** This run's page. */
@@ -221,6 +221,22 @@ final class Report {
                   the punch use the same local port, so the observed mapping is the one the punch gets. Predicting
                   the mapping of a port that was never used would not work on this NAT.
                 """);
+        sb.append(sweepSection());
         return sb.toString();
+    }
+
+    /**
+     * The birthday sweep's section: {@code natlab/SWEEP.md} as it is (its method and findings by hand,
+     * its figures written by {@code natlab/sweep.sh --publish} from a run of 20 attempts per variant,
+     * stamped with the commit), so that a new page keeps them; the suite's own scenario 11 (a few
+     * attempts per variant) is in the table above.
+     */
+    static String sweepSection() {
+        Path notes = Path.of("SWEEP.md");
+        try {
+            return Files.exists(notes) ? "\n" + Files.readString(notes, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + notes.toAbsolutePath(), e);
+        }
     }
 }

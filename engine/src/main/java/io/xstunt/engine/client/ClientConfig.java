@@ -49,7 +49,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
                            Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
                            byte[] sharedSecret, boolean extensions, boolean autoReRegister,
                            WireVariant wireVariant, io.xstunt.engine.wire.RelayFrame.Mode relayMode,
-                           List<ServerPair> failoverServers) {
+                           List<ServerPair> failoverServers, SweepBudget sweep) {
     /**
      * A STUNT server by its two IPs ({@code pchIP1}, {@code pchIP2}).
      *
@@ -83,6 +83,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         Objects.requireNonNull(punchStrategy, "punchStrategy");
         Objects.requireNonNull(wireVariant, "wireVariant");
         Objects.requireNonNull(relayMode, "relayMode");
+        Objects.requireNonNull(sweep, "sweep");
         checkPort(logPort, "logPort");
         checkPort(commPort, "commPort");
         checkPositive(commTimeout, "commTimeout");
@@ -109,7 +110,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
     public ClientConfig withServer(ServerPair server) {
         return new ClientConfig(server.ip1(), server.ip2(), logPort, commPort, localAddress, fingerprintFile,
                 punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret, extensions,
-                autoReRegister, wireVariant, relayMode, failoverServers);
+                autoReRegister, wireVariant, relayMode, failoverServers, sweep);
     }
 
     /** @return a copy of the shared secret, or null */
@@ -125,7 +126,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
                 + logPort + ", comm " + commPort + ", local " + localAddress + ", " + punchStrategy + ", secret "
                 + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + ", "
                 + wireVariant + ", " + relayMode + (failoverServers.isEmpty() ? "" : ", failover " + failoverServers)
-                + "]";
+                + ", " + sweep + "]";
     }
 
     private static void checkPort(int port, String what) {
@@ -163,6 +164,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         b.wireVariant = wireVariant;
         b.relayMode = relayMode;
         b.failoverServers = failoverServers;
+        b.sweep = sweep;
         return b;
     }
 
@@ -185,6 +187,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private boolean autoReRegister;
         private WireVariant wireVariant = WireVariant.ID32;
         private io.xstunt.engine.wire.RelayFrame.Mode relayMode = io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ALLOWED;
+        private SweepBudget sweep = SweepBudget.DEFAULT;
 
         private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
             this.serverIp1 = serverIp1;
@@ -284,11 +287,17 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             return this;
         }
 
+        /** @param budget the birthday sweep's budget ({@link SweepBudget#OFF}: none; default {@link SweepBudget#DEFAULT}) */
+        public Builder sweep(SweepBudget budget) {
+            this.sweep = budget;
+            return this;
+        }
+
         /** @return the configuration */
         public ClientConfig build() {
             return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
                     punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret,
-                    extensions, autoReRegister, wireVariant, relayMode, failoverServers);
+                    extensions, autoReRegister, wireVariant, relayMode, failoverServers, sweep);
         }
     }
 }

@@ -74,9 +74,11 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         /**
          * Run a {@link RendezvousProcedure} for {@code call}: as initiator or listener, with the
          * session's {@code control} channel, until {@code deadlineNs}; report its outcome.
+         * {@code announceFlags}: the announcement's extension flags ({@link RelayFrame#ANNOUNCE_RELAY},
+         * {@link io.xstunt.engine.wire.SweepFrame#ANNOUNCE_SWEEP}).
          */
         record StartRendezvous(long call, boolean initiator, String peerId, InetSocketAddress control,
-                               long deadlineNs, Map<String, java.time.Duration> priorPhases, boolean relayOffered,
+                               long deadlineNs, Map<String, java.time.Duration> priorPhases, int announceFlags,
                                int session, int upgradeOf) implements Action {
         }
 
@@ -436,7 +438,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
                     + " to '{}', as XConnect reads it", id, e.connId(), e.role() & 0xff, e.peerId(),
                     e.peerIdValid() ? "" : " (no valid ID field)", c.peerId);
         }
-        c.relayOffered = (announceFlags & RelayFrame.ANNOUNCE_RELAY) != 0;
+        c.announceFlags = announceFlags;
         if (c.announced(e)) {
             startRendezvous(call, c, nowNs);
             nextDeadline();
@@ -498,14 +500,14 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port());
         LOG.debug("client '{}': session {} from '{}', control {}", id, e.connId(), e.peerId(), control);
         emit(new Action.StartRendezvous(call, false, e.peerId(), control,
-                nowNs + config.listenTimeout().toNanos(), Map.of(), (flags & RelayFrame.ANNOUNCE_RELAY) != 0,
+                nowNs + config.listenTimeout().toNanos(), Map.of(), flags,
                 e.connId(), 0));
     }
 
     private void startRendezvous(long call, ConnectCall c, long nowNs) {
         Echo a = c.startRendezvous(nowNs);
         InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(a.ip()), a.port());
-        emit(new Action.StartRendezvous(call, true, c.peerId, control, c.deadlineNs, c.phases, c.relayOffered,
+        emit(new Action.StartRendezvous(call, true, c.peerId, control, c.deadlineNs, c.phases, c.announceFlags,
                 a.connId(), c.upgradeOf));
     }
 
@@ -682,7 +684,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         if (early != null && early.role() != Protocol.ROLE_INITIATOR) {
             LOG.info("client '{}': announcement of session {} held for the failed XConnect to '{}' goes to the"
                     + " listener side", id, early.connId(), c.peerId);
-            listen(early, c.relayOffered ? RelayFrame.ANNOUNCE_RELAY : 0, nowNs);
+            listen(early, c.announceFlags, nowNs);
         }
     }
 

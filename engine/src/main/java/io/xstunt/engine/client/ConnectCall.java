@@ -34,8 +34,8 @@ final class ConnectCall {
     final Map<String, Duration> phases = new LinkedHashMap<>();
     /** The relayed session this call is the way back to direct from (the client's own call), else 0. */
     final int upgradeOf;
-    /** The announcement said the server relays this pair (relay extension). */
-    boolean relayOffered;
+    /** The announcement's extension flags (relay, sweep), 0 from an original server. */
+    int announceFlags;
     private Stage stage = Stage.COMM;
     private Echo announcement;
     private long answeredNs;

@@ -52,6 +52,7 @@ final class RendezvousIo {
     private PunchRace race;
     private ProcedureDriver<PunchRace.Action> raceDriver;
     private EchoQueryRun query;
+    private BirthdaySweepRun sweep;
     private Acceptor acceptor;
     private Incoming justAccepted;
     private Connection wonConnection;
@@ -93,9 +94,18 @@ final class RendezvousIo {
                 raceDriver = new ProcedureDriver<>(network, race, this::carryOut);
                 raceDriver.feed(race::start);
             }
+            case RendezvousProcedure.Action.Sweep s -> startSweep(s);
+            case RendezvousProcedure.Action.SweepSignal g -> {
+                if (sweep != null) {
+                    sweep.signal(g.code());
+                }
+            }
             case RendezvousProcedure.Action.AbortPunch p -> {
                 if (race != null) {
                     raceDriver.feed(now -> race.abort());
+                }
+                if (sweep != null) {
+                    sweep.abort();
                 }
             }
             case RendezvousProcedure.Action.Succeeded s -> succeeded(s);
@@ -113,6 +123,7 @@ final class RendezvousIo {
         if (race != null) {
             raceDriver.feed(now -> race.abort());
         }
+        abortSweep();
         releaseAll();
         Connection c = driver.release(0);
         if (c == null || c.isClosed()) {
@@ -169,6 +180,40 @@ final class RendezvousIo {
                 driver.feed(procedure::handlePunched);
             }
             case PunchRace.Action.Failed f -> driver.feed(now -> procedure.handlePunchFailed(f.error()));
+        }
+    }
+
+    /**
+     * The birthday sweep in place of the punch ({@link BirthdaySweepRun}); the initiator says
+     * "ready" as it starts, as an armed punch does.
+     */
+    private void startSweep(RendezvousProcedure.Action.Sweep s) {
+        sweep = BirthdaySweepRun.start(network, localAddress, s, new BirthdaySweepRun.Events() {
+            @Override
+            public void signal(int code) {
+                driver.feed(now -> procedure.sendSweepSignal(code));
+            }
+
+            @Override
+            public void syns(int syns) {
+                procedure.notePunchAttempt(syns);
+            }
+
+            @Override
+            public void won(Connection connection) {
+                wonConnection = connection;
+                driver.feed(procedure::handlePunched);
+            }
+
+            @Override
+            public void missed(io.xstunt.engine.wire.RelayFrame.Reason reason, int probes) {
+                driver.feed(now -> procedure.handleSweepMissed(reason, probes));
+            }
+        });
+        LOG.info("rendezvous with '{}': birthday sweep as the {} side, {} to {}", peerId, s.role(), s.plan(),
+                s.peer());
+        if (procedure.initiator()) {
+            driver.feed(procedure::handlePunchArmed);
         }
     }
 
@@ -290,6 +335,7 @@ final class RendezvousIo {
         if (race != null) {
             raceDriver.feed(now -> race.abort());
         }
+        abortSweep();
         releaseAll();
         if (wonConnection != null) {
             wonConnection.closeSilently();
@@ -302,6 +348,12 @@ final class RendezvousIo {
         LOG.info("rendezvous with '{}' ({}) failed: {}", peerId, procedure.initiator() ? "initiator" : "listener",
                 error.getMessage());
         outcome.failed(error);
+    }
+
+    private void abortSweep() {
+        if (sweep != null) {
+            sweep.abort();
+        }
     }
 
     /** Closes everything but the winner; the control channel flushes its last frames first. */

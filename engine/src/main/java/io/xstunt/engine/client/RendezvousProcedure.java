@@ -8,11 +8,14 @@ import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.ControlFrame;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RelayFrame;
+import io.xstunt.engine.wire.SweepFrame;
 import io.xstunt.engine.wire.WireFormatException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -61,6 +64,13 @@ import java.util.Set;
  * control connection over as the relayed connection ({@link Action.Relayed}). A punch that wins
  * says PUNCHED before the control channel closes. REFUSED, or no START by the deadline, fails as
  * the punch would have (ERR_ASYM_TIMEOUT on the initiator, ERR_TIMEOUT on the listener).
+ *
+ * <p>The birthday sweep ({@link BirthdaySweep}, docs/PROTOCOL.md "Birthday sweep"), only when the
+ * announcement also said that the server forwards its frames: after HELLO each side sends its
+ * OFFER; where the punch would start, a pair that both offer to sweep and of which exactly one NAT
+ * is random runs the sweep instead ({@link Action.Sweep}; its SIGNALs pass through here), within a
+ * window long enough for its whole budget; a sweep that misses asks for the relay with its reason
+ * ("birthday sweep missed after N probes").
  */
 public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Action> {
     /**
@@ -128,7 +138,21 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         record Punch(int localPort, InetSocketAddress peer, Duration retryPeriod, long gridOriginNs) implements Action {
         }
 
-        /** Stop the punch and close its sockets. */
+        /**
+         * Start the birthday sweep instead of the punch: as {@code role}, with {@code plan}, from
+         * {@code localPort} (easy side) to {@code peer} (see {@link BirthdaySweep}). Report
+         * {@link #handlePunched}, {@link #handleSweepMissed}, the SYNs with {@link #notePunchAttempt},
+         * and send its signals with {@link #sendSweepSignal}.
+         */
+        record Sweep(BirthdaySweep.Role role, BirthdaySweep.Plan plan, int localPort, InetSocketAddress peer,
+                     Duration rtt) implements Action {
+        }
+
+        /** The peer's sweep SIGNAL({@code code}): feed it to the sweep. */
+        record SweepSignal(int code) implements Action {
+        }
+
+        /** Stop the punch (or the sweep) and close its sockets. */
         record AbortPunch() implements Action {
         }
 
@@ -168,6 +192,10 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private static final Set<ErrorStat> ASYMMETRIC_ONLY = EnumSet.of(ErrorStat.ERR_PREDICT,
             ErrorStat.ERR_ADDRPORT_RECEIVE, ErrorStat.ERR_ADDRPORT_SEND, ErrorStat.ERR_HAIRPIN,
             ErrorStat.ERR_ASYM_TIMEOUT, ErrorStat.ERR_TRYCONNECT, ErrorStat.ERR_LISTEN, ErrorStat.ERR_ACCEPT);
+    /** The sweep's window beyond its longest run, so that the easy side's own "missed" (with its count) comes first. */
+    static final Duration SWEEP_SLACK = Duration.ofSeconds(1);
+    /** The most sweep SIGNALs kept before the sweep starts (a run needs one). */
+    private static final int MAX_EARLY_SIGNALS = 4;
 
     private final Outbound control = outbound(0);
     private final boolean initiator;
@@ -194,6 +222,13 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     private int upgradeOf;
     private int punchAttempts;
     private long punchEndNs;
+    /** This side's sweep OFFER (null: the session does not forward sweep frames). */
+    private final SweepFrame.Offer sweepOffer;
+    private SweepFrame.Offer peerSweepOffer;
+    /** The sweep runs in place of the punch. */
+    private boolean sweeping;
+    /** The peer's SIGNALs read before this side's sweep started. */
+    private final List<Integer> earlySignals = new ArrayList<>();
 
     /**
      * @param initiator true on the XConnect side ("asymmetric client"), false on the listener
@@ -219,7 +254,22 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
     public RendezvousProcedure(boolean initiator, boolean pipelined, InetSocketAddress control,
                                InetSocketAddress echoEndpoint, int increment, Duration echoTimeout,
                                long overallDeadlineNs, Map<String, Duration> priorPhases, RelayPlan relay) {
+        this(initiator, pipelined, control, echoEndpoint, increment, echoTimeout, overallDeadlineNs, priorPhases,
+                relay, null);
+    }
+
+    /**
+     * @param sweepOffer this side's birthday sweep OFFER, when the announcement said the server
+     *     forwards sweep frames (and the relay extension is offered); null: no sweep
+     * @see #RendezvousProcedure(boolean, boolean, InetSocketAddress, InetSocketAddress, int, Duration, long, Map,
+     *     RelayPlan)
+     */
+    public RendezvousProcedure(boolean initiator, boolean pipelined, InetSocketAddress control,
+                               InetSocketAddress echoEndpoint, int increment, Duration echoTimeout,
+                               long overallDeadlineNs, Map<String, Duration> priorPhases, RelayPlan relay,
+                               SweepFrame.Offer sweepOffer) {
         super(1);
+        this.sweepOffer = relay.offered() ? sweepOffer : null;
         this.relay = relay;
         this.upgradeOf = relay.upgradeOf();
         this.relayPossible = relay.offered() && relay.mode() != RelayFrame.Mode.DIRECT_ONLY && upgradeOf == 0;
@@ -301,7 +351,10 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         controlConnectNs = nowNs - startNs;
         phases.end("control", nowNs);
         if (relay.offered()) {
-            control.send(RelayFrame.hello(relay.mode(), relay.randomNat(), upgradeOf).encode());
+            control.send(RelayFrame.hello(relay.mode(), relay.randomNat(), sweepOffer != null, upgradeOf).encode());
+            if (sweepOffer != null) {
+                control.send(SweepFrame.offer(sweepOffer).encode());
+            }
         }
         if (relayOnly()) {
             state = State.RELAY_WAIT;
@@ -340,6 +393,14 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
                     if (state == State.RELAYED || state == State.DONE || state == State.FAILED) {
                         return;
                     }
+                    continue;
+                }
+                if (sweepOffer != null && SweepFrame.startsSweepFrame(in)) {
+                    SweepFrame w = SweepFrame.tryRead(in);
+                    if (w == null) {
+                        break;
+                    }
+                    onSweepFrame(w);
                     continue;
                 }
                 if ((f = ControlFrame.tryRead(in)) == null) {
@@ -533,15 +594,69 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         long period = PunchGrid.retryPeriodNs(rttNs);
         // the grid origin: when the listener reads "ready", which the initiator sends right now
         long origin = initiator ? nowNs + rttNs / 2 : nowNs;
+        BirthdaySweep.Role role = BirthdaySweep.roleOf(sweepOffer, peerSweepOffer);
+        BirthdaySweep.Plan plan = role == null ? null : BirthdaySweep.planOf(sweepOffer, peerSweepOffer);
+        sweeping = plan != null;
         if (relayPossible) {
             // both sides count the window from the grid origin they share, so they give up together
-            long window = Math.min(Math.max(PUNCH_WINDOW_PERIODS * period, MIN_PUNCH_WINDOW.toNanos()),
+            long window = sweeping ? BirthdaySweep.longest(plan, Duration.ofNanos(rttNs)).plus(SWEEP_SLACK).toNanos()
+                    : Math.min(Math.max(PUNCH_WINDOW_PERIODS * period, MIN_PUNCH_WINDOW.toNanos()),
                     MAX_PUNCH_WINDOW.toNanos());
             long reserve = Math.max(RELAY_RESERVE.toNanos(), 4 * rttNs);
             punchEndNs = Math.min(origin + window, overallDeadlineNs - reserve);
             deadline(punchEndNs - nowNs > 0 ? punchEndNs : nowNs);
         }
+        if (sweeping) {
+            emit(new Action.Sweep(role, plan, exchange.localPort(), peerAddress(), Duration.ofNanos(rttNs)));
+            for (int code : earlySignals) {
+                emit(new Action.SweepSignal(code));
+            }
+            earlySignals.clear();
+            return;
+        }
         emit(new Action.Punch(exchange.localPort(), peerAddress(), Duration.ofNanos(period), origin));
+    }
+
+    /** A sweep frame from the peer: its OFFER, or a SIGNAL for the running sweep (kept until it runs). */
+    private void onSweepFrame(SweepFrame f) {
+        if (f.tag() == SweepFrame.TAG_OFFER) {
+            if (peerSweepOffer == null) {
+                peerSweepOffer = f.offer();
+            }
+        } else if (state == State.PUNCHING && sweeping) {
+            emit(new Action.SweepSignal(f.code()));
+        } else if (state != State.PUNCHING && earlySignals.size() < MAX_EARLY_SIGNALS) {
+            earlySignals.add(f.code());
+        }
+    }
+
+    /** The sweep's SIGNAL({@code code}) for the peer. */
+    public void sendSweepSignal(int code) {
+        if (state == State.PUNCHING && sweeping && controlOpen) {
+            control.send(SweepFrame.signal(code).encode());
+        }
+    }
+
+    /** @return true if the sweep runs (or ran) in place of the punch */
+    public boolean sweeping() {
+        return sweeping;
+    }
+
+    /**
+     * The sweep missed: the relay is asked for with {@code reason} and the {@code probes} count; a
+     * pair without the relay fails as the punch fails at its deadline, now.
+     */
+    public void handleSweepMissed(RelayFrame.Reason reason, int probes) {
+        if (state != State.PUNCHING || !sweeping) {
+            return;
+        }
+        punchAttempts = Math.max(punchAttempts, probes);
+        if (relayPossible && controlOpen) {
+            askRelay(reason);
+        } else {
+            fail(initiator ? ErrorStat.ERR_ASYM_TIMEOUT : ErrorStat.ERR_TIMEOUT, reason.describe(punchAttempts)
+                    + " with " + peerAddress());
+        }
     }
 
     /**
@@ -591,7 +706,7 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
         if (state != State.PUNCHING) {
             return;
         }
-        phases.end("punch", nowNs);
+        phases.end(sweeping ? "sweep" : "punch", nowNs);
         state = State.DONE;
         clearDeadline();
         if (relay.offered() && controlOpen) {
@@ -724,7 +839,8 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
             return;
         }
         if (state == State.PUNCHING && relayPossible && overallDeadlineNs - nowNs > 0) {
-            askRelay(RelayFrame.Reason.PUNCH_TIMED_OUT); // the window is over: both sides give up about now
+            // the window is over: both sides give up about now
+            askRelay(sweeping ? RelayFrame.Reason.SWEEP_MISSED : RelayFrame.Reason.PUNCH_TIMED_OUT);
             return;
         }
         String why = switch (state) {

@@ -13,7 +13,9 @@ import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
+import io.xstunt.engine.wire.RelayFrame;
 import io.xstunt.engine.wire.ServerInfo;
+import io.xstunt.engine.wire.SweepFrame;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -321,12 +323,16 @@ public final class StuntClient implements AutoCloseable {
 
     private void startRendezvous(ClientEndpoint.Action.StartRendezvous s) {
         Registration.Outcome o = endpoint.outcome();
-        RelayPlan plan = new RelayPlan(s.relayOffered(), config.relayMode(),
-                o.fingerprint().increment() == io.xstunt.engine.wire.Protocol.RANDOM_INCREMENT, s.upgradeOf(),
-                s.session());
+        boolean randomNat = o.fingerprint().increment() == io.xstunt.engine.wire.Protocol.RANDOM_INCREMENT;
+        RelayPlan plan = new RelayPlan((s.announceFlags() & RelayFrame.ANNOUNCE_RELAY) != 0, config.relayMode(),
+                randomNat, s.upgradeOf(), s.session());
+        // the sweep's frames only where the server said it forwards them; a way back to direct
+        // offers none (its peer learns it is one only later, so both still read the frames)
+        SweepFrame.Offer offer = (s.announceFlags() & SweepFrame.ANNOUNCE_SWEEP) == 0 ? null
+                : s.upgradeOf() == 0 ? config.sweep().offer(randomNat) : SweepBudget.OFF.offer(randomNat);
         RendezvousProcedure p = new RendezvousProcedure(s.initiator(), config.punchStrategy().pipelined(), s.control(),
                 EchoProbe.endpoints(o.serverInfo())[0], o.fingerprint().increment(), config.echoTimeout(),
-                s.deadlineNs(), s.priorPhases(), plan);
+                s.deadlineNs(), s.priorPhases(), plan, offer);
         long call = s.call();
         rendezvous.put(call, RendezvousIo.start(network, config, s.peerId(), p, new RendezvousIo.Outcome() {
             @Override

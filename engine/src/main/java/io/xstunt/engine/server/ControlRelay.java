@@ -5,6 +5,7 @@ import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RelayFrame;
+import io.xstunt.engine.wire.SweepFrame;
 import io.xstunt.engine.wire.WireFormatException;
 import java.nio.ByteBuffer;
 import java.util.function.IntPredicate;
@@ -23,7 +24,7 @@ import java.util.function.IntPredicate;
  * <p>The relay extension (docs/PROTOCOL.md, "Relay"), only in a session whose two clients both
  * asked for the extensions while relaying is on ({@code relayOffered}): the relay reads the frame
  * boundaries of both sides, consumes the {@link RelayFrame}s addressed to it and forwards the rest
- * unchanged. When both sides agree (HELLO says both NATs are random or a side wants the relay
+ * unchanged (the birthday sweep's {@link SweepFrame}s among them: peer to peer). When both sides agree (HELLO says both NATs are random or a side wants the relay
  * only; or both sent REQUEST after punching in vain; a side that asks first makes the relay tell
  * the other, PEER_GAVE_UP), it asks its I/O for a relay slot ({@link Action.ReserveRelay}), writes
  * START to both, and once both answered READY hands both connections to a raw byte pipe
@@ -113,6 +114,13 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
     private final IntPredicate upgradable;
     private final RelayFrame.Mode[] modes = new RelayFrame.Mode[2];
     private final boolean[] randomNat = new boolean[2];
+    /** Per side: its HELLO said it reads sweep frames (only such a side gets them; an older client would fail on one). */
+    private final boolean[] readsSweep = new boolean[2];
+    /** Per side: its sweep frames that wait for the other side's HELLO (a few bytes, bounded). */
+    private final java.util.List<java.util.List<byte[]>> heldSweep = java.util.List.of(new java.util.ArrayList<>(),
+            new java.util.ArrayList<>());
+    /** The most sweep frames held for a side whose HELLO has not come (OFFER and a signal or two). */
+    private static final int MAX_HELD_SWEEP = 4;
     /** Per side: its first frame was not HELLO (an xstunt client without the relay): no relay for the pair. */
     private final boolean[] noRelay = new boolean[2];
     private final RelayFrame.Reason[] requested = new RelayFrame.Reason[2];
@@ -333,6 +341,15 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 return; // a partial frame: offered again with more bytes
             }
             int tag = in.get(in.position()) & 0xff;
+            if (SweepFrame.isSweepTag(tag)) {
+                byte[] frame = new byte[len];
+                in.get(frame);
+                if (modes[connection] == null) {
+                    noRelay[connection] = true; // its first frame is not HELLO
+                }
+                forwardSweep(side, frame);
+                continue;
+            }
             if (RelayFrame.isRelayTag(tag)) {
                 RelayFrame f;
                 try {
@@ -344,7 +361,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 onRelayFrame(side, f, nowNs);
                 continue;
             }
-            if (tag != Protocol.TAG_OK && tag != Protocol.TAG_ABORT && tag != Protocol.TAG_ACKABORT) {
+            if (!forwarded(tag)) { // (sweep frames are taken above)
                 malformed(nowNs, "unknown control tag " + tag + " from the " + side, in);
                 return;
             }
@@ -356,7 +373,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
             while (end < in.limit()) { // the run of protocol frames that follows, relayed in one piece
                 int next = RelayFrame.wholeFrameAt(in.duplicate().position(end));
                 int t = in.get(end) & 0xff;
-                if (next < 0 || RelayFrame.isRelayTag(t) || t < Protocol.TAG_OK || t > Protocol.TAG_ACKABORT) {
+                if (next < 0 || !forwarded(t)) {
                     break;
                 }
                 end += next;
@@ -367,6 +384,11 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
             }
             pass(side, in.slice(start, end - start), nowNs);
         }
+    }
+
+    /** @return true for a frame of the protocol's own (OK, ABORT, ACKABORT), relayed as it is in runs */
+    private static boolean forwarded(int tag) {
+        return tag == Protocol.TAG_OK || tag == Protocol.TAG_ABORT || tag == Protocol.TAG_ACKABORT;
     }
 
     /** After the loop of {@link #readFrames}: an ended session takes no more bytes (the peer is going away). */
@@ -391,6 +413,8 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
                 }
                 modes[s] = f.mode();
                 randomNat[s] = f.randomNat();
+                readsSweep[s] = f.readsSweep();
+                releaseSweep(side.other());
                 if (f.session() != 0 && side == Side.INITIATOR) {
                     if (!upgradable.test(f.session())) {
                         emit(new Refused(Rejection.RELAY_REFUSED, "upgrade of session " + f.session()
@@ -439,6 +463,35 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
             }
             default -> { } // the server's own tags, sent by a client: nothing to do
         }
+    }
+
+    /**
+     * A sweep frame from {@code from}: forwarded as it is to the other side if its HELLO said it
+     * reads them, dropped if it did not (or sent none), held until its HELLO if it has not come yet.
+     */
+    private void forwardSweep(Side from, byte[] frame) {
+        int o = from.other().ordinal();
+        if (relayStep == STEP_STARTING) {
+            return; // START is out: the traversal's frames are moot
+        }
+        if (modes[o] != null) {
+            if (readsSweep[o]) {
+                toSide(from.other(), frame);
+            }
+        } else if (!noRelay[o] && heldSweep.get(from.ordinal()).size() < MAX_HELD_SWEEP) {
+            heldSweep.get(from.ordinal()).add(frame);
+        }
+    }
+
+    /** {@code from}'s held sweep frames, now that the other side's HELLO is in. */
+    private void releaseSweep(Side from) {
+        java.util.List<byte[]> held = heldSweep.get(from.ordinal());
+        for (byte[] frame : held) {
+            if (readsSweep[from.other().ordinal()]) {
+                toSide(from.other(), frame);
+            }
+        }
+        held.clear();
     }
 
     /** After both HELLOs: a pair whose ports cannot be predicted, or that wants the relay only, starts it now. */

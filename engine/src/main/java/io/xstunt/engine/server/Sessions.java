@@ -7,6 +7,7 @@ import io.xstunt.engine.registry.Registry;
 import io.xstunt.engine.registry.SessionRef;
 import io.xstunt.engine.wire.RelayFrame;
 import io.xstunt.engine.wire.RelayNotice;
+import io.xstunt.engine.wire.SweepFrame;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -117,10 +118,15 @@ final class Sessions {
         return new RelayBuffering(now, peak, paused);
     }
 
-    /** @return the announcement flags of session {@code ref} for an extension client ({@link RelayFrame#ANNOUNCE_RELAY}) */
+    /**
+     * @return the announcement flags of session {@code ref} for an extension client
+     *     ({@link RelayFrame#ANNOUNCE_RELAY}, {@link SweepFrame#ANNOUNCE_SWEEP})
+     */
     int announceFlags(SessionRef ref) {
         RendezvousSession s = open.get(ref.id());
-        return s != null && s.ref().equals(ref) && s.relayOffered() ? RelayFrame.ANNOUNCE_RELAY : 0;
+        // a session that reads the relay's frames also forwards the birthday sweep's
+        return s != null && s.ref().equals(ref) && s.relayOffered()
+                ? RelayFrame.ANNOUNCE_RELAY | SweepFrame.ANNOUNCE_SWEEP : 0;
     }
 
     /** The server's relays and their limits. */

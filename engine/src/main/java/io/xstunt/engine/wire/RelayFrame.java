@@ -25,25 +25,38 @@ public record RelayFrame(int tag, byte[] payload) {
     /** Announcement flag ({@code Echo.wPadding}, only towards an extension client): the server relays this pair. */
     public static final int ANNOUNCE_RELAY = 1;
 
-    /** HELLO: mode (1 byte), flags (1 byte: {@link #HELLO_RANDOM}), then optionally the upgraded session (INT32). */
+    /**
+     * HELLO: mode (1 byte), flags (1 byte: {@link #HELLO_RANDOM}, {@link #HELLO_SWEEP}), then
+     * optionally the upgraded session (INT32).
+     */
     public static final int TAG_HELLO = 0x41;
-    /** REQUEST: reason (1 byte: {@link Reason}), punch attempts (1 byte, capped at 255). */
+    /**
+     * REQUEST: reason (1 byte: {@link Reason}), punch attempts (1 byte, capped at 255), then (since
+     * the birthday sweep) the attempts or probes again as UINT16 (capped at 65535).
+     */
     public static final int TAG_REQUEST = 0x42;
     /** PUNCHED: empty. */
     public static final int TAG_PUNCHED = 0x43;
     /** READY: empty. */
     public static final int TAG_READY = 0x44;
-    /** START: reason, attempts, 2 pad, bytes per direction (INT64), seconds (INT32), bytes a second (INT32). */
+    /**
+     * START: reason, attempts (capped at 255), attempts as UINT16 (since the birthday sweep; 0
+     * before), bytes per direction (INT64), seconds (INT32), bytes a second (INT32).
+     */
     public static final int TAG_START = 0x45;
     /** REFUSED: UTF-8 text. */
     public static final int TAG_REFUSED = 0x46;
-    /** PEER_GAVE_UP: reason (1 byte), the peer's punch attempts (1 byte). */
+    /** PEER_GAVE_UP: as REQUEST, with the peer's reason and attempts. */
     public static final int TAG_PEER_GAVE_UP = 0x47;
     /** UPGRADE: the relayed session id (INT32) that this session's direct connection may replace. */
     public static final int TAG_UPGRADE = 0x48;
 
     /** HELLO flag: this side's NAT fingerprint is random-symmetric (its ports cannot be predicted). */
     public static final int HELLO_RANDOM = 1;
+    /** HELLO flag: this side reads the birthday sweep's frames ({@link SweepFrame}); the server forwards them only to such a side. */
+    public static final int HELLO_SWEEP = 2;
+    /** The most attempts a frame carries (UINT16). */
+    public static final int MAX_ATTEMPTS = 0xffff;
     /** Bytes of a START payload. */
     public static final int START_LEN = 20;
 
@@ -68,7 +81,11 @@ public record RelayFrame(int tag, byte[] payload) {
         /** The punch found no direct path within its window. */
         PUNCH_TIMED_OUT("punch timed out"),
         /** The punch failed (connects refused, no listener). */
-        PUNCH_FAILED("punch failed");
+        PUNCH_FAILED("punch failed"),
+        /** The birthday sweep (one random NAT) found no pair of ports within its budget; attempts: the probes. */
+        SWEEP_MISSED("birthday sweep missed"),
+        /** Both NATs refuse unsolicited SYNs (RST or ICMP): a birthday sweep cannot meet, so none ran. */
+        SWEEP_BOTH_REFUSE("both NATs refuse unsolicited SYNs: no birthday sweep");
 
         private final String text;
 
@@ -78,7 +95,11 @@ public record RelayFrame(int tag, byte[] payload) {
 
         /** @return the reason as people read it, with the punch attempts where they count */
         public String describe(int attempts) {
-            return this == PUNCH_TIMED_OUT || this == PUNCH_FAILED ? text + " after " + attempts + " tries" : text;
+            return switch (this) {
+                case PUNCH_TIMED_OUT, PUNCH_FAILED -> text + " after " + attempts + " tries";
+                case SWEEP_MISSED -> text + " after " + attempts + " probes";
+                default -> text;
+            };
         }
 
         /** @return the reason of code {@code code} (NONE for an unknown one) */
@@ -140,23 +161,48 @@ public record RelayFrame(int tag, byte[] payload) {
      * @throws WireFormatException if the frame there is not a relay frame
      */
     public static RelayFrame tryRead(ByteBuffer src) {
+        int tag = src.hasRemaining() ? src.get(src.position()) & 0xff : 0;
+        byte[] payload = payloadAt(src, RelayFrame::isRelayTag, "relay");
+        return payload == null ? null : new RelayFrame(tag, payload);
+    }
+
+    /**
+     * Consumes one whole frame of an extension at {@code src}'s position (tag, length, payload)
+     * if it is all there; otherwise leaves {@code src} as it is.
+     *
+     * @return its payload, or null
+     * @throws WireFormatException if the frame's tag is not one of {@code ours}
+     */
+    static byte[] payloadAt(ByteBuffer src, java.util.function.IntPredicate ours, String extension) {
         int len = wholeFrameAt(src);
         if (len < 0) {
             return null;
         }
         int tag = src.get(src.position()) & 0xff;
-        if (!isRelayTag(tag)) {
-            throw new WireFormatException("not a relay frame: tag " + tag);
+        if (!ours.test(tag)) {
+            throw new WireFormatException("not a " + extension + " frame: tag " + tag);
         }
         byte[] payload = new byte[len - Protocol.CONTROL_HEADER_LEN];
         src.position(src.position() + Protocol.CONTROL_HEADER_LEN).get(payload);
-        return new RelayFrame(tag, payload);
+        return payload;
+    }
+
+    /** @return the bytes of an extension frame: tag, length, payload */
+    static byte[] encode(int tag, byte[] payload) {
+        ByteBuffer b = ByteBuffer.allocate(Protocol.CONTROL_HEADER_LEN + payload.length);
+        b.put((byte) tag).put((byte) payload.length).put(payload);
+        return b.array();
     }
 
     /** @return HELLO with the client's mode, NAT class and the relayed session it would replace (0: none) */
     public static RelayFrame hello(Mode mode, boolean randomNat, int upgradeOf) {
+        return hello(mode, randomNat, false, upgradeOf);
+    }
+
+    /** @return HELLO as {@link #hello(Mode, boolean, int)}, saying whether this side reads sweep frames */
+    public static RelayFrame hello(Mode mode, boolean randomNat, boolean readsSweep, int upgradeOf) {
         ByteBuffer b = ByteBuffer.allocate(upgradeOf == 0 ? 2 : 6);
-        b.put((byte) mode.ordinal()).put((byte) (randomNat ? HELLO_RANDOM : 0));
+        b.put((byte) mode.ordinal()).put((byte) ((randomNat ? HELLO_RANDOM : 0) | (readsSweep ? HELLO_SWEEP : 0)));
         if (upgradeOf != 0) {
             b.putInt(upgradeOf);
         }
@@ -165,7 +211,9 @@ public record RelayFrame(int tag, byte[] payload) {
 
     /** @return REQUEST (client) or PEER_GAVE_UP (server) with a reason and the punch attempts */
     public static RelayFrame gaveUp(int tag, Reason reason, int attempts) {
-        return new RelayFrame(tag, new byte[] {(byte) reason.ordinal(), (byte) Math.min(255, Math.max(0, attempts))});
+        int n = Math.min(MAX_ATTEMPTS, Math.max(0, attempts));
+        return new RelayFrame(tag, new byte[] {(byte) reason.ordinal(), (byte) Math.min(255, n), (byte) (n >>> 8),
+            (byte) n});
     }
 
     /** @return an empty frame: PUNCHED or READY */
@@ -176,7 +224,8 @@ public record RelayFrame(int tag, byte[] payload) {
     /** @return START with the reason the pair is relayed and the relay's limits */
     public static RelayFrame start(Reason reason, int attempts, Limits limits) {
         ByteBuffer b = ByteBuffer.allocate(START_LEN);
-        b.put((byte) reason.ordinal()).put((byte) Math.min(255, attempts)).putShort((short) 0);
+        int n = Math.min(MAX_ATTEMPTS, Math.max(0, attempts));
+        b.put((byte) reason.ordinal()).put((byte) Math.min(255, n)).putShort((short) n);
         b.putLong(limits.maxBytes()).putInt(limits.maxSeconds()).putInt(limits.bytesPerSecond());
         return new RelayFrame(TAG_START, b.array());
     }
@@ -204,6 +253,11 @@ public record RelayFrame(int tag, byte[] payload) {
         return (byteAt(1) & HELLO_RANDOM) != 0;
     }
 
+    /** @return HELLO's flag: the side reads sweep frames */
+    public boolean readsSweep() {
+        return (byteAt(1) & HELLO_SWEEP) != 0;
+    }
+
     /** @return the session id of HELLO (its upgrade target, 0: none) or UPGRADE */
     public int session() {
         int at = tag == TAG_UPGRADE ? 0 : 2;
@@ -215,9 +269,13 @@ public record RelayFrame(int tag, byte[] payload) {
         return Reason.of(byteAt(0));
     }
 
-    /** @return the punch attempts of REQUEST, PEER_GAVE_UP or START */
+    /**
+     * @return the punch attempts (or sweep probes) of REQUEST, PEER_GAVE_UP or START: the UINT16
+     *     where a frame has it, else the one byte that every version writes
+     */
     public int attempts() {
-        return byteAt(1);
+        int wide = payload.length >= 4 ? (byteAt(2) << 8) | byteAt(3) : 0;
+        return Math.max(byteAt(1), wide);
     }
 
     /**
@@ -243,9 +301,7 @@ public record RelayFrame(int tag, byte[] payload) {
 
     /** @return the frame's bytes */
     public byte[] encode() {
-        ByteBuffer b = ByteBuffer.allocate(Protocol.CONTROL_HEADER_LEN + payload.length);
-        b.put((byte) tag).put((byte) payload.length).put(payload);
-        return b.array();
+        return encode(tag, payload);
     }
 
     /**

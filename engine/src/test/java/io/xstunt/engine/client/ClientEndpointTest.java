@@ -192,7 +192,7 @@ class ClientEndpointTest {
         hand.advance(2 * MS);
         Action.StartRendezvous s = announce(Protocol.ROLE_INITIATOR, "bob", 40001).only(Action.StartRendezvous.class);
         assertEquals(new Action.StartRendezvous(call, true, "bob", control(40001), START + CONNECT_TIMEOUT_NS,
-                Map.of("comm", Duration.ofMillis(3), "announce", Duration.ofMillis(2)), false, s.session(), 0), s);
+                Map.of("comm", Duration.ofMillis(3), "announce", Duration.ofMillis(2)), 0, s.session(), 0), s);
         assertEquals(List.of("comm", "announce"), List.copyOf(s.priorPhases().keySet()));
         assertTrue(hand.deadline().isEmpty(), "the rendezvous bounds itself by the same deadline");
         Rendezvous r = connection("bob");
@@ -313,7 +313,7 @@ class ClientEndpointTest {
         hand.advance(SEC);
         Action.StartRendezvous s = announce(Protocol.ROLE_LISTENER, "carol", 40010).only(Action.StartRendezvous.class);
         assertEquals(new Action.StartRendezvous(s.call(), false, "carol", control(40010),
-                START + SEC + LISTEN_TIMEOUT.toNanos(), Map.of(), false, s.session(), 0), s);
+                START + SEC + LISTEN_TIMEOUT.toNanos(), Map.of(), 0, s.session(), 0), s);
         long other = announce(Protocol.ROLE_LISTENER, "dave", 40011).only(Action.StartRendezvous.class).call();
         assertTrue(other != s.call(), "each incoming rendezvous has its own number");
     }

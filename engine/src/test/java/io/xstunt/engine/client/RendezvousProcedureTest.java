@@ -151,6 +151,8 @@ class RendezvousProcedureTest {
                         }
                         case Action.Failed f -> failed = f.error();
                         case Action.Relayed r -> throw new AssertionError("relayed without the relay offered: " + r);
+                        case Action.Sweep w -> throw new AssertionError("a sweep without the relay offered: " + w);
+                        case Action.SweepSignal w -> throw new AssertionError("a sweep signal without a sweep: " + w);
                     }
                 }
                 if (o.closed(0) && controlOpen) {

@@ -217,4 +217,67 @@ class ControlRelayTest {
     void bothSidesMustDiffer() {
         assertThrows(IllegalArgumentException.class, () -> new ControlRelay(IP_I, IP_I, 300, 0, 1, 1));
     }
+
+    private static final io.xstunt.engine.wire.RelayFrame.Mode ALLOWED = io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ALLOWED;
+
+    private static ControlRelay extended(RecordedActions<ControlRelay, Action> h) {
+        ControlRelay r = h.of(new ControlRelay(IP_I, IP_L, 300, 0, SESSION_NS, LINGER_NS, true,
+                new io.xstunt.engine.wire.RelayFrame.Limits(0, 0, 0), n -> false));
+        h.ask(r, now -> r.handleArrival(IP_I, now));
+        h.ask(r, now -> r.handleArrival(IP_L, now));
+        return r;
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteBuffer b = ByteBuffer.allocate(java.util.Arrays.stream(parts).mapToInt(p -> p.length).sum());
+        for (byte[] p : parts) {
+            b.put(p);
+        }
+        return b.array();
+    }
+
+    private static final byte[] OFFER = io.xstunt.engine.wire.SweepFrame.offer(
+            new io.xstunt.engine.wire.SweepFrame.Offer(true, true, 256, 1024, 500)).encode();
+    private static final byte[] SIGNAL = io.xstunt.engine.wire.SweepFrame.signal(1).encode();
+    private static final byte[] OK = {1, 1, 1};
+
+    @Test
+    void sweepFramesCrossAsTheyAreToASideThatReadsThemAndOtherTagsEndTheSession() {
+        RecordedActions<ControlRelay, Action> h = new RecordedActions<>(0);
+        ControlRelay r = extended(h);
+        h.feed(r, Side.LISTENER.ordinal(), ByteBuffer.wrap(io.xstunt.engine.wire.RelayFrame.hello(ALLOWED, false, true,
+                0).encode()));
+        byte[] hello = io.xstunt.engine.wire.RelayFrame.hello(ALLOWED, true, true, 0).encode();
+        h.feed(r, Side.INITIATOR.ordinal(), ByteBuffer.wrap(concat(hello, OFFER, OK, SIGNAL)));
+        assertArrayEquals(concat(OFFER, OK, SIGNAL), Outputs.sent(r, Side.LISTENER.ordinal()),
+                "HELLO consumed, the rest forwarded in order");
+        assertFalse(r.ended());
+        h.feed(r, Side.LISTENER.ordinal(), frame(0x60, 0));
+        assertTrue(r.ended(), "a tag of no extension is malformed");
+        assertEquals(List.of(Rejection.BAD_BYTES), h.refusals(r));
+    }
+
+    @Test
+    void aSideWhoseHelloDoesNotReadSweepFramesNeverGetsOne() {
+        RecordedActions<ControlRelay, Action> h = new RecordedActions<>(0);
+        ControlRelay r = extended(h);
+        h.feed(r, Side.LISTENER.ordinal(), ByteBuffer.wrap(io.xstunt.engine.wire.RelayFrame.hello(ALLOWED, false,
+                0).encode()));
+        h.feed(r, Side.INITIATOR.ordinal(), ByteBuffer.wrap(concat(io.xstunt.engine.wire.RelayFrame.hello(ALLOWED,
+                true, true, 0).encode(), OFFER, OK)));
+        assertArrayEquals(OK, Outputs.sent(r, Side.LISTENER.ordinal()), "an older xstunt client gets its frames only");
+        assertFalse(r.ended());
+    }
+
+    @Test
+    void sweepFramesWaitForTheOtherSidesHello() {
+        RecordedActions<ControlRelay, Action> h = new RecordedActions<>(0);
+        ControlRelay r = extended(h);
+        h.feed(r, Side.INITIATOR.ordinal(), ByteBuffer.wrap(concat(io.xstunt.engine.wire.RelayFrame.hello(ALLOWED,
+                true, true, 0).encode(), OFFER, OK)));
+        assertArrayEquals(OK, Outputs.sent(r, Side.LISTENER.ordinal()), "the OFFER waits");
+        h.feed(r, Side.LISTENER.ordinal(), ByteBuffer.wrap(io.xstunt.engine.wire.RelayFrame.hello(ALLOWED, false, true,
+                0).encode()));
+        assertArrayEquals(OFFER, Outputs.sent(r, Side.LISTENER.ordinal()), "and goes out with the listener's HELLO");
+    }
 }

@@ -21,9 +21,11 @@ class RelayFrameTest {
         assertEquals("41 02 01 01", HEX.formatHex(RelayFrame.hello(RelayFrame.Mode.RELAY_ALLOWED, true, 0).encode()));
         assertEquals("41 06 00 00 00 00 00 07",
                 HEX.formatHex(RelayFrame.hello(RelayFrame.Mode.DIRECT_ONLY, false, 7).encode()));
-        assertEquals("42 02 03 0c", HEX.formatHex(RelayFrame.gaveUp(RelayFrame.TAG_REQUEST,
+        assertEquals("42 04 03 0c 00 0c", HEX.formatHex(RelayFrame.gaveUp(RelayFrame.TAG_REQUEST,
                 RelayFrame.Reason.PUNCH_TIMED_OUT, 12).encode()));
-        assertEquals("45 14 03 0c 00 00 00 00 00 02 00 00 00 00 00 01 51 80 01 00 00 00",
+        assertEquals("42 04 05 ff 04 00", HEX.formatHex(RelayFrame.gaveUp(RelayFrame.TAG_REQUEST,
+                RelayFrame.Reason.SWEEP_MISSED, 1024).encode()), "the byte is capped, the UINT16 is the count");
+        assertEquals("45 14 03 0c 00 0c 00 00 00 02 00 00 00 00 00 01 51 80 01 00 00 00",
                 HEX.formatHex(RelayFrame.start(RelayFrame.Reason.PUNCH_TIMED_OUT, 12,
                         new RelayFrame.Limits(8L << 30, 86400, 16 << 20)).encode()));
         assertEquals("44 00", HEX.formatHex(RelayFrame.empty(RelayFrame.TAG_READY).encode()));
@@ -39,6 +41,13 @@ class RelayFrameTest {
         assertEquals(new RelayFrame.Limits(5, 6, 7), f.limits());
         assertEquals("both NATs random-symmetric", f.reason().describe(f.attempts()));
         assertEquals("punch timed out after 3 tries", RelayFrame.Reason.PUNCH_TIMED_OUT.describe(3));
+        assertEquals("birthday sweep missed after 1024 probes", RelayFrame.Reason.SWEEP_MISSED.describe(1024));
+        RelayFrame wide = RelayFrame.tryRead(ByteBuffer.wrap(RelayFrame.start(RelayFrame.Reason.SWEEP_MISSED, 1000,
+                new RelayFrame.Limits(0, 0, 0)).encode()));
+        assertEquals(1000, wide.attempts(), "START's count past 255");
+        assertEquals(RelayFrame.Reason.SWEEP_MISSED, wide.reason());
+        RelayFrame old = new RelayFrame(RelayFrame.TAG_REQUEST, new byte[] {3, 7});
+        assertEquals(7, old.attempts(), "a REQUEST of two bytes (before the sweep) reads its one byte");
         RelayFrame h = RelayFrame.tryRead(ByteBuffer.wrap(RelayFrame.hello(RelayFrame.Mode.RELAY_ONLY, false, 9)
                 .encode()));
         assertEquals(RelayFrame.Mode.RELAY_ONLY, h.mode());
