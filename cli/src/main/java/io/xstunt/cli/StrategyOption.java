@@ -31,10 +31,11 @@ final class StrategyOption {
                     + " peer and the server must take part): on or off (default: ${DEFAULT-VALUE}).")
     String sweep;
 
+    // one String, split here: the start-up option table (OptionTable) reads plain values only
     @Option(names = "--sweep-budget", paramLabel = "SOCKETS,PROBES,RATE", defaultValue = "256,1024,500",
-            split = ",", description = "The sweep's budget: sockets the hard side opens, probes the easy side"
+            description = "The sweep's budget: sockets the hard side opens, probes the easy side"
                     + " sends at most, SYNs a second at most (default: ${DEFAULT-VALUE}).")
-    int[] sweepBudget;
+    String sweepBudget;
 
     /**
      * @return {@code b} with the sweep options set
@@ -44,11 +45,21 @@ final class StrategyOption {
         if (!"on".equals(sweep) && !"off".equals(sweep)) {
             throw new IllegalArgumentException("--sweep takes on or off, not '" + sweep + "'");
         }
-        if (sweepBudget == null || sweepBudget.length != 3) {
-            throw new IllegalArgumentException("--sweep-budget takes three numbers: SOCKETS,PROBES,RATE");
+        String[] parts = sweepBudget == null ? new String[0] : sweepBudget.split(",", -1);
+        int[] budget = new int[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                budget[i] = Integer.parseInt(parts[i].trim());
+            }
+        } catch (NumberFormatException e) {
+            budget = new int[0];
+        }
+        if (budget.length != 3) {
+            throw new IllegalArgumentException("--sweep-budget takes three numbers: SOCKETS,PROBES,RATE, not '"
+                    + sweepBudget + "'");
         }
         try {
-            return b.birthdaySweep("on".equals(sweep)).birthdaySweepBudget(sweepBudget[0], sweepBudget[1], sweepBudget[2]);
+            return b.birthdaySweep("on".equals(sweep)).birthdaySweepBudget(budget[0], budget[1], budget[2]);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--sweep-budget: " + e.getMessage(), e);
         }

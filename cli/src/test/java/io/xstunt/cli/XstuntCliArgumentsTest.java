@@ -272,6 +272,9 @@ class XstuntCliArgumentsTest {
         Run bad = run("connect", "--id", "a", "--peer", "b", "--server", "127.0.0.1", "--sweep-budget", "0,1,1");
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains("sweep sockets must be 1..4096"), bad.err());
+        Run shape = run("connect", "--id", "a", "--peer", "b", "--server", "127.0.0.1", "--sweep-budget", "64,x");
+        assertEquals(2, shape.code(), shape.err());
+        assertTrue(shape.err().contains("--sweep-budget takes three numbers"), shape.err());
         Run word = run("connect", "--id", "a", "--peer", "b", "--server", "127.0.0.1", "--sweep", "maybe");
         assertEquals(2, word.code(), word.err());
     }
