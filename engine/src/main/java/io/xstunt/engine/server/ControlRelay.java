@@ -63,7 +63,7 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
 
     /** What the session's I/O must do. */
     sealed interface Action permits Action.StopListening, Action.Ended, Action.Finished, Action.ReserveRelay,
-            Action.Pipe, Refused {
+            Action.Pipe, Action.HoldReading, Refused {
         /** Close the control listener: no more control connections are taken. */
         record StopListening() implements Action {
         }
@@ -87,6 +87,15 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
          * @param early bytes each side sent after its READY before the other's (index by side), or null
          */
         record Pipe(String reason, ByteBuffer[] early) implements Action {
+        }
+
+        /**
+         * Side {@code connection} is READY and sent {@link #MAX_EARLY} bytes before its peer was:
+         * stop reading it (TCP's window then slows its sender) until the pipe starts, which reads
+         * it again. Backpressure, as the relay's own: a fast sender right after its READY is no
+         * fault.
+         */
+        record HoldReading(int connection) implements Action {
         }
     }
 
@@ -128,6 +137,8 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
     private final boolean[] punched = new boolean[2];
     private final boolean[] ready = new boolean[2];
     private final ByteBuffer[] early = new ByteBuffer[2];
+    /** Per side: not read until the pipe starts ({@link Action.HoldReading} emitted). */
+    private final boolean[] holding = new boolean[2];
     private int upgradeOf;
     /** NONE, RESERVING, STARTING (START sent), REFUSED. */
     private int relayStep;
@@ -573,16 +584,21 @@ final class ControlRelay extends Procedure<ControlRelay.Action> {
         }
         if (e.remaining() < in.remaining()) {
             int need = e.position() + in.remaining();
-            if (need > MAX_EARLY) {
+            if (need > 2 * MAX_EARLY) {
+                // reads went on after HoldReading: the I/O did not stop them
                 in.position(in.limit());
-                emit(new Refused(Rejection.RELAY_OVERFLOW, "more than " + MAX_EARLY + " bytes before the peer was"
-                        + " ready"));
+                emit(new Refused(Rejection.RELAY_OVERFLOW, "more than " + 2 * MAX_EARLY + " bytes before the peer"
+                        + " was ready"));
                 end(nowNs, Outbound.Closing.NOW, ServerCounters.Outcome.ABORTED, "relay data before the peer was ready");
                 return;
             }
-            e = early[connection] = ByteBuffer.allocate(Math.min(MAX_EARLY, 2 * need)).put(e.flip());
+            e = early[connection] = ByteBuffer.allocate(Math.max(need, Math.min(MAX_EARLY, 2 * need))).put(e.flip());
         }
         e.put(in);
+        if (e.position() >= MAX_EARLY && !holding[connection]) {
+            holding[connection] = true;
+            emit(new Action.HoldReading(connection));
+        }
     }
 
     private void pipe() {

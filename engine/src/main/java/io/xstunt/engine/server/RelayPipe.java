@@ -80,6 +80,9 @@ final class RelayPipe {
         this.onEnded = onEnded;
         for (int s = 0; s < 2; s++) {
             sides[s].listener(new Side(s));
+            if (!sides[s].isClosed()) {
+                sides[s].reading(true); // the session may have held a side back before its peer was READY
+            }
         }
         if (budget.timed()) {
             timer = network.scheduleAt(budget.endNs(), () -> end(RelayNotice.End.DURATION_LIMIT,

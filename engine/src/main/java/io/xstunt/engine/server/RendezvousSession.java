@@ -214,6 +214,14 @@ final class RendezvousSession {
                 driver.feed(now -> relay.handleRelayReserved(why, now));
             }
             case ControlRelay.Action.Pipe p -> startPipe(p);
+            case ControlRelay.Action.HoldReading h -> {
+                Connection c = driver.connection(h.connection());
+                if (c != null) {
+                    c.reading(false);
+                    LOG.debug("session {}: side {} not read until its peer is READY (sent {} bytes before it)",
+                            ref.id(), h.connection(), ControlRelay.MAX_EARLY);
+                }
+            }
             case Refused r -> stats.refused(r, label(), arriving);
         }
     }
