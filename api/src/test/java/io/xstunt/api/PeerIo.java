@@ -4,43 +4,26 @@ import io.xstunt.api.ErrorCode;
 import io.xstunt.api.XstuntException;
 
 import io.xstunt.testkit.Await;
-import java.io.ByteArrayOutputStream;
+import io.xstunt.testkit.ChannelLines;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.Socket;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Lines over a direct connection, every read bounded; and the reference's XListen polling loop. */
 final class PeerIo {
-    static final int READ_TIMEOUT_MS = 10_000;
-
     private PeerIo() {
     }
 
     static void sendLine(SocketChannel ch, String line) throws IOException {
-        ch.socket().getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        ChannelLines.send(ch, line);
     }
 
     static String readLine(SocketChannel ch) throws IOException {
-        Socket s = ch.socket();
-        s.setSoTimeout(READ_TIMEOUT_MS);
-        InputStream in = s.getInputStream();
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != '\n') {
-            if (b < 0) {
-                throw new IOException("connection closed after '" + line.toString(StandardCharsets.UTF_8) + "'");
-            }
-            line.write(b);
-        }
-        return line.toString(StandardCharsets.UTF_8);
+        return ChannelLines.read(ch);
     }
 
-    /** Blocking XConnect on a virtual thread, its outcome in a future. */
     static CompletableFuture<XstuntConnection> connectOnVirtualThread(XstuntClient s, String peer, Duration timeout) {
         CompletableFuture<XstuntConnection> f = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {

@@ -18,13 +18,10 @@ import io.xstunt.api.XstuntException;
 import io.xstunt.engine.server.SessionSummary;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.testkit.Await;
+import io.xstunt.testkit.ChannelLines;
 import io.xstunt.testkit.RedisServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.Socket;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -71,10 +68,10 @@ class CrossServerTest {
         XstuntConnection out = XstuntAsync.xConnect(from, toId, TIMEOUT).get(BOUND.toSeconds(), TimeUnit.SECONDS);
         XstuntConnection in = incoming.get(BOUND.toSeconds(), TimeUnit.SECONDS);
         try (SocketChannel a = out.channel(); SocketChannel b = in.channel()) {
-            sendLine(a, "hello " + toId);
-            assertEquals("hello " + toId, readLine(b));
-            sendLine(b, "hello back");
-            assertEquals("hello back", readLine(a));
+            ChannelLines.send(a, "hello " + toId);
+            assertEquals("hello " + toId, ChannelLines.read(b));
+            ChannelLines.send(b, "hello back");
+            assertEquals("hello back", ChannelLines.read(a));
         }
     }
 
@@ -147,8 +144,8 @@ class CrossServerTest {
             assertEquals(ConnectionPath.RELAYED, atBob.path(), "bob (server 2) was announced the relay offer");
             assertEquals(1, t.s1.relaysInFlight(), "the relay runs on the session's server");
             assertEquals(0, t.s2.relaysInFlight());
-            sendLine(atAlice.channel(), "through server 1");
-            assertEquals("through server 1", readLine(atBob.channel()));
+            ChannelLines.send(atAlice.channel(), "through server 1");
+            assertEquals("through server 1", ChannelLines.read(atBob.channel()));
             atAlice.close();
             // bob's end notice comes from server 1 through server 2's channel
             RelayEnd atBobEnd = atBob.relayEnd().get(BOUND.toSeconds(), TimeUnit.SECONDS);
@@ -217,24 +214,5 @@ class CrossServerTest {
             assertTrue(t.s1.registryHealth().outages() >= 1);
             assertEquals(List.of("unreachable", "reachable"), seen, "the listener heard the outage and the return");
         }
-    }
-
-    private static void sendLine(SocketChannel ch, String line) throws IOException {
-        ch.socket().getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String readLine(SocketChannel ch) throws IOException {
-        Socket s = ch.socket();
-        s.setSoTimeout(10_000);
-        InputStream in = s.getInputStream();
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != '\n') {
-            if (b < 0) {
-                throw new IOException("connection closed after '" + line.toString(StandardCharsets.UTF_8) + "'");
-            }
-            line.write(b);
-        }
-        return line.toString(StandardCharsets.UTF_8);
     }
 }
