@@ -28,8 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Encode and decode of every wire struct and control frame, and the server's per-message paths
- * without sockets: the echo reply ({@link Echo#writeAddress}, and the echo service's whole
- * procedure per connection), a client's text log line on an IDLE registration, and one relayed
+ * without sockets: the echo reply (an address record written into a reused buffer, and the echo
+ * service's whole procedure per connection, {@link Echo#addressReply} in a fresh buffer), a client's text log line on an IDLE registration, and one relayed
  * control frame. Run with {@code -prof gc}: {@code gc.alloc.rate.norm} is the bytes allocated per
  * operation, the figure for "no allocation per message on the server's steady-state paths".
  */
@@ -116,7 +116,7 @@ public class CodecBenchmark {
         return b;
     }
 
-    /** The echo service's reply, as the server writes it (no allocation by design). */
+    /** An address record written into a reused buffer, in a variant given at run time. */
     @Benchmark
     public ByteBuffer echoWriteAddress() {
         ByteBuffer b = cleared();

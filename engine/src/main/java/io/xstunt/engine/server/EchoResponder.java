@@ -3,7 +3,6 @@ package io.xstunt.engine.server;
 import io.xstunt.engine.proc.Outbound;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Echo;
-import io.xstunt.engine.wire.WireVariant;
 import java.nio.ByteBuffer;
 
 /**
@@ -26,15 +25,11 @@ final class EchoResponder extends Procedure<Refused> {
     }
 
     /**
-     * The connection was accepted: the reply, in the reference's variant (56 bytes) whatever the
-     * client's, since the client says nothing from which to tell: both variants start with
-     * {@code nIP} and {@code wPort}, and a client of the published variant reads its 52 bytes and
-     * closes, leaving 4 zero bytes of padding unread.
+     * The connection was accepted: the reply ({@link Echo#addressReply}, in the reference's
+     * variant, since the client says nothing from which to tell its own).
      */
     void start(long nowNs) {
-        ByteBuffer b = ByteBuffer.allocate(WireVariant.ID32.echoSize());
-        Echo.writeAddress(b, WireVariant.ID32, clientIp, clientPort);
-        out.send(b.flip());
+        out.send(Echo.addressReply(clientIp, clientPort));
         out.closeAfterFlush();
         deadline(nowNs + lingerNs);
     }

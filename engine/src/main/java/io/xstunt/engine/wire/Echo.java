@@ -60,6 +60,13 @@ public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte
      */
     public static final int OFF_PADDING = Layout.of(1).padding();
 
+    // nIP and wPort come before the union too; the reply's size and these offsets are static
+    // finals so that the JIT sees constants: an array of unknown length, or one written at
+    // non-constant offsets, is never scalar-replaced (an enum's instance fields are not trusted).
+    private static final int OFF_IP = Layout.of(1).ip();
+    private static final int OFF_PORT = Layout.of(1).port();
+    private static final int ADDRESS_REPLY_SIZE = WireVariant.ID32.echoSize();
+
     /** An Echo whose peer ID field, if any, is a valid one. */
     public Echo(int ip, int port, int connId, String peerId, int peerIp, byte role) {
         this(ip, port, connId, peerId, peerIp, role, true);
@@ -93,6 +100,18 @@ public record Echo(int ip, int port, int connId, String peerId, int peerIp, byte
         b.putInt(l.peerIp(), peerIp);
         b.put(l.role(), role);
         dst.position(dst.position() + l.size());
+    }
+
+    /**
+     * The echo service's reply, in the reference's variant (56 bytes) whatever the client's: both
+     * variants start with {@code nIP} and {@code wPort}, and a client of the published variant
+     * reads its 52 bytes and closes, leaving 4 zero bytes of padding unread.
+     *
+     * @return a fresh buffer holding the reply, position 0, limit its size
+     */
+    public static ByteBuffer addressReply(int ip, int port) {
+        ByteBuffer b = ByteBuffer.allocate(ADDRESS_REPLY_SIZE); // zeroed, big-endian
+        return b.putInt(OFF_IP, ip).putShort(OFF_PORT, (short) port);
     }
 
     /**

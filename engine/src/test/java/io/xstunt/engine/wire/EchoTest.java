@@ -88,6 +88,15 @@ class EchoTest {
     }
 
     @Test
+    void theEchoServicesReplyIsTheReferenceVariantsAddressRecord() {
+        ByteBuffer reply = Echo.addressReply(0xCB007107, 40000);
+        assertEquals(0, reply.position());
+        byte[] bytes = new byte[reply.remaining()];
+        reply.get(bytes);
+        assertEquals(Hex.of(Hex.bytes(REPLY)), Hex.of(bytes));
+    }
+
+    @Test
     void theAllZeroRecordHasNoAddress() {
         assertTrue(Codec.decode(Hex.bytes("00*56"), b -> Echo.read(b, V32)).hasNoAddress());
         assertTrue(Codec.decode(Hex.bytes("00*52"), b -> Echo.read(b, V31)).hasNoAddress());
