@@ -12,7 +12,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The I/O of a {@link BirthdaySweep}: its sockets (the easy side's share the predicted port with
@@ -55,7 +54,7 @@ final class BirthdaySweepRun {
     static BirthdaySweepRun start(Network network, InetAddress localAddress, RendezvousProcedure.Action.Sweep s,
                                   Events events) {
         BirthdaySweep sweep = new BirthdaySweep(s.role(), s.plan(), s.localPort(), s.peer(), s.rtt(),
-                ThreadLocalRandom.current());
+                network.random());
         BirthdaySweepRun run = new BirthdaySweepRun(network, localAddress, sweep, events);
         run.driver.feed(sweep::start);
         return run;

@@ -3,6 +3,8 @@ package io.xstunt.engine.net;
 import io.xstunt.engine.loop.DeadlineTimers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * What the engine's I/O code needs from where it runs: one thread's clock and timers, and TCP
@@ -44,6 +46,15 @@ public interface Network {
 
     /** @return true if the caller is this network's thread */
     boolean inThread();
+
+    /**
+     * @return the source of the procedures' random choices (the birthday sweep's ports), to be
+     *     used on this network's thread only: a simulated network gives its seeded one, so that a
+     *     seed replays a run
+     */
+    default RandomGenerator random() {
+        return ThreadLocalRandom.current();
+    }
 
     /**
      * Runs {@code task} once sockets closed so far are really gone (NIO releases a selected

@@ -9,6 +9,7 @@ import io.xstunt.engine.net.Network;
 import io.xstunt.engine.net.SocketSpec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.random.RandomGenerator;
 
 /**
  * One simulated host's {@link Network}: the engine's code runs on it as on
@@ -34,6 +35,11 @@ final class HostNetwork implements Network {
 
     TcpStack stack() {
         return host.stack();
+    }
+
+    @Override
+    public RandomGenerator random() {
+        return sim.random();
     }
 
     @Override
