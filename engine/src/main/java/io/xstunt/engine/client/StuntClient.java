@@ -69,6 +69,7 @@ public final class StuntClient implements AutoCloseable {
         this.config = config;
         this.id = id;
         this.endpoint = new ClientEndpoint(id, config, outcome);
+        this.endpoint.useIpv6(Ipv6Race.localEndpoint(network, config.ipv6()));
         this.driver = new ProcedureDriver<>(network, endpoint, this::carryOut);
         log.listener(driver.listener(0));
         driver.attach(0, log);
@@ -334,7 +335,10 @@ public final class StuntClient implements AutoCloseable {
                 EchoProbe.endpoints(o.serverInfo())[0], o.fingerprint().increment(), config.echoTimeout(),
                 s.deadlineNs(), s.priorPhases(), plan, offer);
         long call = s.call();
-        rendezvous.put(call, RendezvousIo.start(network, config, s.peerId(), p, new RendezvousIo.Outcome() {
+        InetSocketAddress peerIpv6 = endpoint.takePeerIpv6(s.session());
+        Ipv6Race.Plan ipv6 = peerIpv6 == null || endpoint.localIpv6() == null ? null
+                : new Ipv6Race.Plan(endpoint.localIpv6(), peerIpv6, config.ipv6().headStart());
+        rendezvous.put(call, RendezvousIo.start(network, config, s.peerId(), p, ipv6, new RendezvousIo.Outcome() {
             @Override
             public void connected(Rendezvous r) {
                 rendezvous.remove(call);
