@@ -76,7 +76,8 @@ for v in "${VARIANTS[@]}"; do
   add_counter nat1 "$NAT2"
   add_counter nat2 "$NAT1"
   lid="l-$v"
-  bash "$TRY" cli "$lns" listen --id "$lid" --count "$RUNS" --timeout 12 --json "${extra_l[@]}" \
+  # one attempt more than are made, so that its JVM is still there to be read after the last one
+  bash "$TRY" cli "$lns" listen --id "$lid" --count "$((RUNS + 1))" --timeout 30 --json "${extra_l[@]}" \
     >"$OUT/$v-listener.jsonl" 2>"$OUT/$v-listener.log" &
   lpid=$!
   for _ in $(seq 1 300); do grep -q '"registered"' "$OUT/$v-listener.jsonl" 2>/dev/null && break; sleep 0.1; done
@@ -120,6 +121,7 @@ print(json.dumps(row))
 PY
     tail -n 1 "$ROWS" >&2
   done
+  kill "$ljvm" 2>/dev/null || true # the listener this script started, waiting for the attempt never made
   wait "$lpid" || true
   bash "$TRY" down >/dev/null
 done
