@@ -244,15 +244,19 @@ public final class XstuntOptions {
             return this;
         }
 
-        /** @param address the IPv6 address to register and open from (null: the first global one); turns IPv6 on */
+        /**
+         * @param address the IPv6 address to register and open from (null: the first global one);
+         *     turns IPv6 on. No counterpart in XSTUNT 1.0, whose XInit takes IPv4 addresses only.
+         */
         public Builder ipv6Address(java.net.Inet6Address address) {
             this.ipv6 = new io.xstunt.engine.client.Ipv6Setting(true, address, ipv6.port(), ipv6.headStart());
             return this;
         }
 
         /**
-         * @param headStart how long the IPv6 attempt leads the IPv4 punch (default 250 ms, RFC 8305's
-         *     recommended Connection Attempt Delay; 0 to 2 s)
+         * @param headStart how long the IPv6 attempt leads the IPv4 punch of XConnect/XListen
+         *     (XTryConnect's SYN and the listener's connect; default 250 ms, RFC 8305's recommended
+         *     Connection Attempt Delay; 0 to 2 s)
          * @throws IllegalArgumentException outside 0 to 2 s
          */
         public Builder ipv6HeadStart(Duration headStart) {
