@@ -12,6 +12,8 @@ SRV_IP1=198.51.100.10; SRV_IP2=198.51.100.11; PUB_IP=198.51.100.20
 NAT1_PUB=203.0.113.1;  NAT2_PUB=203.0.113.2
 NAT1_GW=10.0.1.1;      NAT2_GW=10.0.2.1
 H1_IP=10.0.1.10;       H3_IP=10.0.1.11;       H2_IP=10.0.2.10
+# --ipv6: documentation prefix 2001:db8::/32; the bridge is the "internet", each LAN a /64
+V6_INET=2001:db8:ffff;  V6_LAN1=2001:db8:1;   V6_LAN2=2001:db8:2
 SHORT_NAMES=(inet srv pub nat1 nat2 h1 h2 h3)
 
 usage() {
@@ -64,6 +66,13 @@ later flags override earlier ones):
                      on the router's wan0 and on its bridge port); 0.01 steps
   --liberal          net.netfilter.nf_conntrack_tcp_be_liberal=1 in both NAT
                      namespaces (per-netns sysctl; default strict tracking)
+  --ipv6             dual stack: IPv6 on besides the NATed IPv4, no NAT66; each
+                     router forwards 2001:db8:N::/64 (h1 2001:db8:1::10, h3 ::11,
+                     h2 2001:db8:2::10) through the same inet filter, so its
+                     --inboundN policy is the hosts' stateful IPv6 firewall
+                     (established/related accepted, unsolicited SYNs dropped,
+                     reset or refused); routers on the bridge 2001:db8:ffff::N,
+                     the server 2001:db8:ffff::10 (default: IPv6 disabled)
 
 Examples:
   lab.sh up --nat1 preserve --nat2 preserve --inbound1 drop --inbound2 rst
@@ -247,6 +256,7 @@ table inet xlnat {
     iifname != "wan0" accept
     ct state established,related accept
     icmp type echo-request accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, echo-request } accept
     meta l4proto tcp counter name "inbound_tcp" $tcp_pol
     counter name "inbound_other" $other_pol
   }
@@ -277,11 +287,12 @@ EOF
 
 do_up() {
   NAT1=preserve NAT2=preserve IN1=drop IN2=drop
-  D1=0 D2=0 DSRV=0 DPUB=0 L1=0 L2=0 LIBERAL=0 OFFSET_RANGE=20000-29999 SEQ_STEP=2
+  D1=0 D2=0 DSRV=0 DPUB=0 L1=0 L2=0 LIBERAL=0 IPV6=0 OFFSET_RANGE=20000-29999 SEQ_STEP=2
   while (($#)); do
     local opt=$1
     case $opt in
       --liberal) LIBERAL=1; shift; continue ;;
+      --ipv6) IPV6=1; shift; continue ;;
     esac
     (($# >= 2)) || die "$opt needs a value (see lab.sh help)"
     local v=$2; shift 2
@@ -343,6 +354,7 @@ DPUB=$DPUB
 L1=$L1
 L2=$L2
 LIBERAL=$LIBERAL
+IPV6=$IPV6
 OFFSET_RANGE=$OFFSET_RANGE
 SEQ_STEP=$SEQ_STEP
 SRV_IP1=$SRV_IP1
@@ -360,8 +372,13 @@ EOF
   for n in "${SHORT_NAMES[@]}"; do
     ip netns add "${P}$n"
     nsip "$n" link set lo up
-    sysctl_ns "$n" net.ipv6.conf.all.disable_ipv6 1
-    sysctl_ns "$n" net.ipv6.conf.default.disable_ipv6 1
+    sysctl_ns "$n" net.ipv6.conf.all.disable_ipv6 $((1 - IPV6))
+    sysctl_ns "$n" net.ipv6.conf.default.disable_ipv6 $((1 - IPV6))
+    if ((IPV6)); then # no duplicate address detection, no autoconfiguration: fixed addresses at once
+      sysctl_ns "$n" net.ipv6.conf.all.accept_dad 0
+      sysctl_ns "$n" net.ipv6.conf.default.accept_dad 0
+      sysctl_ns "$n" net.ipv6.conf.default.accept_ra 0
+    fi
   done
 
   # bridged frames must not go through the IP hooks (br_netfilter is built in
@@ -427,15 +444,38 @@ EOF
     sysctl_ns "nat$i" net.netfilter.nf_conntrack_tcp_be_liberal "$LIBERAL"
   done
 
+  if ((IPV6)); then
+    say "IPv6: 2001:db8:ffff::/64 on the bridge, 2001:db8:1::/64 behind nat1, 2001:db8:2::/64 behind nat2"
+    nsip srv addr add "$V6_INET::10/64" dev eth0 nodad
+    for i in 1 2; do
+      local other=$((3 - i)) lan6
+      lan6=$([[ $i == 1 ]] && echo "$V6_LAN1" || echo "$V6_LAN2")
+      nsip "nat$i" addr add "$V6_INET::$i/64" dev wan0 nodad
+      nsip "nat$i" addr add "$lan6::1/64" dev lan0 nodad
+      nsip "nat$i" -6 route add "$([[ $other == 1 ]] && echo "$V6_LAN1" || echo "$V6_LAN2")::/64" via "$V6_INET::$other"
+      sysctl_ns "nat$i" net.ipv6.conf.all.forwarding 1
+      nsip srv -6 route add "$lan6::/64" via "$V6_INET::$i"
+    done
+    for host in h1:$V6_LAN1::10 h3:$V6_LAN1::11 h2:$V6_LAN2::10; do
+      n=${host%%:*}; x=${host#*:}
+      nsip "$n" addr add "$x/64" dev eth0 nodad
+      nsip "$n" -6 route add default via "${x%::*}::1"
+    done
+  fi
+
   # readiness: every host reaches the server (bounded; retries cover --loss)
   for n in srv pub nat1 nat2 h1 h2 h3; do
     [[ $n == srv ]] && continue
     wait_until 20 "${P}$n to reach $SRV_IP1 (ping)" nsx "$n" ping -n -c 1 -W 1 "$SRV_IP1"
   done
   wait_until 20 "${P}h1 to reach ${P}h3 (ping)" nsx h1 ping -n -c 1 -W 1 "$H3_IP"
+  if ((IPV6)); then # echo requests pass the firewalls (as ICMPv6 must); SYNs are what they filter
+    wait_until 20 "${P}h1 to reach the server over IPv6 (ping)" nsx h1 ping -6 -n -c 1 -W 1 "$V6_INET::10"
+    wait_until 20 "${P}h2 to reach the server over IPv6 (ping)" nsx h2 ping -6 -n -c 1 -W 1 "$V6_INET::10"
+  fi
   trap - EXIT
   say "up: nat1=$NAT1/$IN1 nat2=$NAT2/$IN2 delay(nat1,nat2,srv,pub)=$D1,$D2,$DSRV,$DPUB ms" \
-      "loss(nat1,nat2)=$L1,$L2 % liberal=$LIBERAL"
+      "loss(nat1,nat2)=$L1,$L2 % liberal=$LIBERAL ipv6=$IPV6"
 }
 
 # ------------------------------------------------------------------ status
@@ -452,7 +492,7 @@ do_status() {
   fi
   if [[ -f $STATE/config.env ]]; then
     echo "config ($STATE/config.env):"
-    grep -E '^(NAT[12]|IN[12]|D[12]|DSRV|DPUB|L[12]|LIBERAL|OFFSET_RANGE|SEQ_STEP)=' "$STATE/config.env" | paste -sd' ' | sed 's/^/  /'
+    grep -E '^(NAT[12]|IN[12]|D[12]|DSRV|DPUB|L[12]|LIBERAL|IPV6|OFFSET_RANGE|SEQ_STEP)=' "$STATE/config.env" | paste -sd' ' | sed 's/^/  /'
   else
     echo "no state dir $STATE"
   fi

@@ -47,15 +47,8 @@ NAT1=203.0.113.1
 NAT2=203.0.113.2
 trap 'bash "$TRY" down >/dev/null 2>&1 || true' EXIT
 
-# SYNs (without ACK) that router $1 forwards from its LAN to address $2: a named counter.
-add_counter() {
-  ip netns exec "xl-$1" nft add counter inet xlnat syn_to_peer
-  ip netns exec "xl-$1" nft insert rule inet xlnat forward iifname lan0 ip daddr "$2" \
-    'tcp flags & (syn | ack) == syn' counter name syn_to_peer
-}
-syns() { ip netns exec "xl-$1" nft list counter inet xlnat syn_to_peer | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
-entries() { ip netns exec "xl-$1" conntrack -L -p tcp --orig-dst "$2" 2>/dev/null | wc -l; }
-forget() { ip netns exec "xl-$1" conntrack -D -p tcp --orig-dst "$2" >/dev/null 2>&1 || true; }
+# shellcheck source=natlab/sweep-lib.sh
+source "$HERE/sweep-lib.sh"
 
 for v in "${VARIANTS[@]}"; do
   case "$v" in

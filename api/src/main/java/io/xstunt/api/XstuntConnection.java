@@ -61,6 +61,17 @@ public final class XstuntConnection implements AutoCloseable {
         return ConnectionPath.of(rendezvous.path());
     }
 
+    /**
+     * @return the address family of the connection: {@link java.net.StandardProtocolFamily#INET6}
+     *     when the IPv6 simultaneous open won the race (an xstunt extension, docs/PROTOCOL.md
+     *     "IPv6"), {@link java.net.StandardProtocolFamily#INET} for the IPv4 punch (XSTUNT 1.0's
+     *     XConnect/XListen) and for a relayed connection
+     */
+    public java.net.StandardProtocolFamily family() {
+        return rendezvous.peerAddress().getAddress() instanceof java.net.Inet6Address
+                ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET;
+    }
+
     /** @return why it is relayed ("both NATs random-symmetric", "punch timed out after 12 tries"), or null when direct */
     public String relayReason() {
         return rendezvous.relayReason();

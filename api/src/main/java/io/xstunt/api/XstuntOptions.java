@@ -46,10 +46,12 @@ public final class XstuntOptions {
     private final WireVariant wireVariant;
     private final RelayMode relayMode;
     private final SweepBudget sweep;
+    private final io.xstunt.engine.client.Ipv6Setting ipv6;
 
     private XstuntOptions(Builder b) {
         this.relayMode = b.relayMode;
         this.sweep = b.sweep;
+        this.ipv6 = b.ipv6;
         this.logPort = b.logPort;
         this.commPort = b.commPort;
         this.localAddress = b.localAddress;
@@ -153,6 +155,21 @@ public final class XstuntOptions {
         return new int[] {sweep.sockets(), sweep.probes(), sweep.synsPerSecond()};
     }
 
+    /** @return whether a direct IPv6 path is offered and raced (an xstunt extension; see {@link Builder#ipv6}) */
+    public boolean ipv6() {
+        return ipv6.enabled();
+    }
+
+    /** @return the IPv6 address configured with {@link Builder#ipv6Address}, or null (the first global one) */
+    public java.net.Inet6Address ipv6Address() {
+        return ipv6.address();
+    }
+
+    /** @return how long the IPv6 attempt leads the IPv4 punch (RFC 8305's Connection Attempt Delay) */
+    public Duration ipv6HeadStart() {
+        return ipv6.headStart();
+    }
+
     /** The engine's configuration for a server: these options. */
     ClientConfig clientConfig(Inet4Address serverIp1, Inet4Address serverIp2) {
         return ClientConfig.builder(serverIp1, serverIp2)
@@ -172,6 +189,7 @@ public final class XstuntOptions {
                 .relayMode(relayMode.engine())
                 .failoverServers(failoverServers)
                 .sweep(sweep)
+                .ipv6(ipv6)
                 .build();
     }
 
@@ -207,8 +225,43 @@ public final class XstuntOptions {
         private WireVariant wireVariant = WireVariant.ID32;
         private RelayMode relayMode = RelayMode.RELAY_ALLOWED;
         private SweepBudget sweep = SweepBudget.DEFAULT;
+        private io.xstunt.engine.client.Ipv6Setting ipv6 = io.xstunt.engine.client.Ipv6Setting.AUTO;
 
         private Builder() {
+        }
+
+        /**
+         * @param on whether to offer a direct IPv6 path (default true): an xstunt extension without
+         *     a counterpart in XSTUNT 1.0, whose structs carry IPv4 only. With an IPv6 address to use
+         *     ({@link #ipv6Address}, else the first global unicast address of an interface that is
+         *     up), XInit registers it with an xstunt server, and XConnect/XListen with a peer that
+         *     did the same race a TCP simultaneous open over IPv6 against the IPv4 punch, IPv6 first
+         *     (Happy Eyeballs, RFC 8305); {@link XstuntConnection#family()} says which won
+         *     (docs/PROTOCOL.md, "IPv6"). False: IPv4 only, as XSTUNT 1.0.
+         */
+        public Builder ipv6(boolean on) {
+            this.ipv6 = new io.xstunt.engine.client.Ipv6Setting(on, ipv6.address(), ipv6.port(), ipv6.headStart());
+            return this;
+        }
+
+        /**
+         * @param address the IPv6 address to register and open from (null: the first global one);
+         *     turns IPv6 on. No counterpart in XSTUNT 1.0, whose XInit takes IPv4 addresses only.
+         */
+        public Builder ipv6Address(java.net.Inet6Address address) {
+            this.ipv6 = new io.xstunt.engine.client.Ipv6Setting(true, address, ipv6.port(), ipv6.headStart());
+            return this;
+        }
+
+        /**
+         * @param headStart how long the IPv6 attempt leads the IPv4 punch of XConnect/XListen
+         *     (XTryConnect's SYN and the listener's connect; default 250 ms, RFC 8305's recommended
+         *     Connection Attempt Delay; 0 to 2 s)
+         * @throws IllegalArgumentException outside 0 to 2 s
+         */
+        public Builder ipv6HeadStart(Duration headStart) {
+            this.ipv6 = ipv6.withHeadStart(headStart);
+            return this;
         }
 
         /**

@@ -14,7 +14,8 @@ final class Peers {
                 .logPort(server.logPort())
                 .commPort(server.commPort())
                 .localAddress(LoopbackServer.peerAddress(lastOctet))
-                .fingerprintFile(dir.resolve("fingerprint-" + lastOctet + ".dat"));
+                .fingerprintFile(dir.resolve("fingerprint-" + lastOctet + ".dat"))
+                .ipv6(false); // a global IPv6 address on the machine would race the loopback punch
     }
 
     /** XInit of {@code id} from 127.0.0.{@code lastOctet}. */

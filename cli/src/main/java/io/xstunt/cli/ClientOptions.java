@@ -70,7 +70,7 @@ final class ClientOptions {
      * @throws IllegalArgumentException naming the option, for a bad sweep budget
      */
     XstuntOptions sessionOptions(StrategyOption punch) {
-        return punch.applySweep(sessionBuilder(punch.strategy, punch.relay)).build();
+        return punch.applyIpv6(punch.applySweep(sessionBuilder(punch.strategy, punch.relay))).build();
     }
 
     private XstuntOptions.Builder sessionBuilder(PunchStrategy strategy, RelayMode relay) {

@@ -85,7 +85,8 @@ public final class EventOutput {
             Json j = Json.object().put("event", "connected").put("id", id).put("peer", r.peerId())
                     .put("role", r.initiator() ? "connect" : "listen")
                     .put("local", address(local)).put("remote", address(r.peerAddress()))
-                    .put("path", r.path().name().toLowerCase(java.util.Locale.ROOT));
+                    .put("path", r.path().name().toLowerCase(java.util.Locale.ROOT))
+                    .put("family", r.family() == java.net.StandardProtocolFamily.INET6 ? "ipv6" : "ipv4");
             if (r.relayReason() != null) {
                 j.put("relayReason", r.relayReason());
             }
@@ -93,7 +94,8 @@ public final class EventOutput {
         } else {
             line("connected '" + id + "' " + address(local) + " <-> '" + r.peerId() + "' "
                     + address(r.peerAddress()) + (r.relayReason() == null ? "" : ", relayed by the server ("
-                    + r.relayReason() + ")") + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
+                    + r.relayReason() + ")") + (r.family() == java.net.StandardProtocolFamily.INET6 ? " over IPv6" : "")
+                    + " in " + ms(total) + " ms (" + phasesText(r.phases()) + ")");
         }
     }
 

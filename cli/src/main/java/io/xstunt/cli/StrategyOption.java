@@ -65,6 +65,36 @@ final class StrategyOption {
         }
     }
 
+    @Option(names = "--ipv6", paramLabel = "auto|off|ADDRESS", defaultValue = "auto",
+            description = "A direct IPv6 path raced against the IPv4 punch, IPv6 first (xstunt extension; the peer"
+                    + " and the server must take part): auto (the first global IPv6 address), off, or an IPv6"
+                    + " literal to use (default: ${DEFAULT-VALUE}).")
+    String ipv6;
+
+    /**
+     * @return {@code b} with the IPv6 option set
+     * @throws IllegalArgumentException naming the option, for a value that is none of auto, off or an IPv6 literal
+     */
+    io.xstunt.api.XstuntOptions.Builder applyIpv6(io.xstunt.api.XstuntOptions.Builder b) {
+        if (ipv6 == null || "auto".equals(ipv6)) {
+            return b.ipv6(true);
+        }
+        if ("off".equals(ipv6)) {
+            return b.ipv6(false);
+        }
+        String literal = ipv6.startsWith("[") && ipv6.endsWith("]") ? ipv6.substring(1, ipv6.length() - 1) : ipv6;
+        // a literal only (hex digits, colons, an embedded IPv4's dots): a host name is never resolved
+        try {
+            if (literal.indexOf(':') >= 0 && literal.matches("[0-9A-Fa-f:.]+")
+                    && java.net.InetAddress.getByName(literal) instanceof java.net.Inet6Address a) {
+                return b.ipv6Address(a);
+            }
+        } catch (java.net.UnknownHostException e) {
+            // the usage error below names the value
+        }
+        throw new IllegalArgumentException("--ipv6 takes auto, off or an IPv6 literal, not '" + ipv6 + "'");
+    }
+
     @Option(names = "--strategy", paramLabel = "race|original", defaultValue = "race",
             converter = OptionTypes.Strategy.class, completionCandidates = OptionTypes.Strategy.class,
             description = "How to punch: race (ours) or original (XSTUNT 1.0's sequence) (default: ${DEFAULT-VALUE}).")

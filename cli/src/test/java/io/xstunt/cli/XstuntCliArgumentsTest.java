@@ -163,9 +163,9 @@ class XstuntCliArgumentsTest {
                         "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client",
                         "--registry", "--metrics-port", "--metrics-address", "--config"),
                 "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port", "--sha256",
-                        "--sweep", "--sweep-budget"),
+                        "--sweep", "--sweep-budget", "--ipv6"),
                 "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port",
-                        "--send-bytes", "--wait-direct", "--sweep", "--sweep-budget"),
+                        "--send-bytes", "--wait-direct", "--sweep", "--sweep-budget", "--ipv6"),
                 "probe", union(client, "--id"),
                 "demo", Set.of());
         CommandLine cl = XstuntCli.commandLine(System.out, System.err);
@@ -277,5 +277,26 @@ class XstuntCliArgumentsTest {
         assertTrue(shape.err().contains("--sweep-budget takes three numbers"), shape.err());
         Run word = run("connect", "--id", "a", "--peer", "b", "--server", "127.0.0.1", "--sweep", "maybe");
         assertEquals(2, word.code(), word.err());
+    }
+
+    @Test
+    void theIpv6OptionTakesAutoOffOrALiteralAndNothingElse() throws Exception {
+        CommandLine cl = XstuntCli.commandLine(System.out, System.err);
+        ParseResult parsed = cl.parseArgs("connect", "--id", "a", "--peer", "b", "--server", "10.0.0.1",
+                "--ipv6", "[2001:db8::5]");
+        StrategyOption punch = (StrategyOption) parsed.subcommand().commandSpec().mixins().get("punch").userObject();
+        ClientOptions client = (ClientOptions) parsed.subcommand().commandSpec().mixins().get("client").userObject();
+        XstuntOptions o = client.sessionOptions(punch);
+        assertTrue(o.ipv6());
+        assertEquals(java.net.InetAddress.getByName("2001:db8::5"), o.ipv6Address());
+        XstuntOptions off = client.sessionOptions((StrategyOption) XstuntCli.commandLine(System.out, System.err)
+                .parseArgs("listen", "--id", "a", "--server", "10.0.0.1", "--ipv6", "off").subcommand()
+                .commandSpec().mixins().get("punch").userObject());
+        assertFalse(off.ipv6());
+        for (String bad : new String[] {"localhost", "203.0.113.1", "2001:db8::zz", "yes"}) {
+            Run r = run("connect", "--id", "a", "--peer", "b", "--server", "127.0.0.1", "--ipv6", bad);
+            assertEquals(2, r.code(), bad + ": " + r.err());
+            assertTrue(r.err().contains("--ipv6 takes auto, off or an IPv6 literal"), r.err());
+        }
     }
 }

@@ -754,6 +754,66 @@ class NatLabTest {
         c.close();
     }
 
+    /** Attempts per variant of scenario 12 in the default run. */
+    private static final int IPV6_RUNS = Integer.getInteger("natlab.ipv6.runs", 3);
+    /** h1's and h2's IPv6 addresses in a lab up with --ipv6 (lab.sh). */
+    static final String H1_IP6 = "2001:db8:1::10";
+    static final String H2_IP6 = "2001:db8:2::10";
+
+    @Test
+    @Order(14)
+    @DisplayName("12: IPv6 behind stateful firewalls (dual stack, IPv4 behind NATs): direct over IPv6 where IPv4 has no direct path (two random NATs; firewalls dropping, then resetting unsolicited SYNs, with 10 ms one-way as in scenario 9, where RSTs leave only SYNs that cross on the wire) and where it has one (port-preserving NATs: IPv6 wins the race)")
+    void scenario12Ipv6() {
+        for (String lab : List.of("--ipv6 --nat random --inbound drop", "--ipv6 --nat random --inbound rst --delay 10",
+                "--ipv6 --nat preserve --inbound drop")) {
+            Lab.up(lab.split(" "));
+            startServer();
+            ipv6Runs(lab);
+            cleanup();
+        }
+    }
+
+    /**
+     * {@link #IPV6_RUNS} XConnects from h2 to a listener on h1, the relay allowed: each must be
+     * direct over IPv6 (the event's family, the remote is h1's IPv6 address, no data through the
+     * server), whatever IPv4 could have done.
+     */
+    private void ipv6Runs(String lab) {
+        String lid = "l" + SEQ.incrementAndGet();
+        Peer l = listen("h1", lid, "--relay", "allowed", "--timeout", "12");
+        l.await("registered", START);
+        Peer c = connect("h2", "c" + SEQ.incrementAndGet(), String.join(",", Collections.nCopies(IPV6_RUNS, lid)),
+                payload(), "--relay", "allowed", "--timeout", "12");
+        c.awaitExit(Duration.ofSeconds(IPV6_RUNS * 20L + 60));
+        List<Event> connected = c.events("connected");
+        assertEquals(IPV6_RUNS, connected.size(), "every XConnect connects:\n" + c.describe());
+        List<Double> totals = new ArrayList<>();
+        for (Event e : connected) {
+            assertEquals("direct", e.str("path"), e.toString());
+            assertEquals("ipv6", e.str("family"), e.toString());
+            assertEquals(inet(H1_IP6), inet(host(e.str("remote"))), e.toString());
+            totals.add(e.num("totalMs"));
+        }
+        for (int n = 1; n <= IPV6_RUNS; n++) {
+            Event s = server.await("session", ++sessions, Duration.ofSeconds(20));
+            assertTrue(relayed(s) < PAYLOAD, "session " + n + " relayed " + relayed(s) + " bytes: " + s);
+        }
+        Collections.sort(totals);
+        Results.add(new Results.Row("12 IPv6, " + lab.replace("--ipv6 ", "").replace("--", ""), RACE, lab,
+                connected.size() + "/" + IPV6_RUNS + " direct over IPv6", "median " + ms(totals.get(totals.size() / 2))
+                        + ", max " + ms(totals.get(totals.size() - 1)), "-", "-"));
+        l.close();
+        c.close();
+    }
+
+    private static java.net.InetAddress inet(String literal) {
+        try {
+            return java.net.InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError("not an address: " + literal, e);
+        }
+    }
+
     final class Attempt {
         Peer listener;
         Peer connector;

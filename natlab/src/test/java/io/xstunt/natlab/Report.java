@@ -226,17 +226,25 @@ final class Report {
     }
 
     /**
-     * The birthday sweep's section: {@code natlab/SWEEP.md} as it is (its method and findings by hand,
-     * its figures written by {@code natlab/sweep.sh --publish} from a run of 20 attempts per variant,
-     * stamped with the commit), so that a new page keeps them; the suite's own scenario 11 (a few
-     * attempts per variant) is in the table above.
+     * The sections written by hand and by their scripts, as they are: the birthday sweep's
+     * ({@code natlab/SWEEP.md}: its method and findings by hand, its figures written by
+     * {@code natlab/sweep.sh --publish} from a run of 20 attempts per variant, stamped with the
+     * commit) and IPv6's ({@code natlab/IPV6.md}: scenario 12 with 20 attempts per variant), so that
+     * a new page keeps them; the suite's own scenarios 11 and 12 (a few attempts per variant) are in
+     * the table above.
      */
     static String sweepSection() {
-        Path notes = Path.of("SWEEP.md");
-        try {
-            return Files.exists(notes) ? "\n" + Files.readString(notes, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot read " + notes.toAbsolutePath(), e);
+        StringBuilder sb = new StringBuilder();
+        for (String name : new String[] {"SWEEP.md", "IPV6.md"}) {
+            Path notes = Path.of(name);
+            try {
+                if (Files.exists(notes)) {
+                    sb.append("\n").append(Files.readString(notes, StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot read " + notes.toAbsolutePath(), e);
+            }
         }
+        return sb.toString();
     }
 }

@@ -43,13 +43,15 @@ import java.util.Objects;
  * @param failoverServers the servers a client that lost its server registers on when this one
  *     does not take it back (with {@code autoReRegister}; servers sharing one registry), in order;
  *     empty: none
+ * @param sweep the birthday sweep's budget
+ * @param ipv6 whether to offer and race a direct IPv6 path ({@link Ipv6Setting#AUTO} by default)
  */
 public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int logPort, int commPort,
                            Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
                            Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
                            byte[] sharedSecret, boolean extensions, boolean autoReRegister,
                            WireVariant wireVariant, io.xstunt.engine.wire.RelayFrame.Mode relayMode,
-                           List<ServerPair> failoverServers, SweepBudget sweep) {
+                           List<ServerPair> failoverServers, SweepBudget sweep, Ipv6Setting ipv6) {
     /**
      * A STUNT server by its two IPs ({@code pchIP1}, {@code pchIP2}).
      *
@@ -84,6 +86,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         Objects.requireNonNull(wireVariant, "wireVariant");
         Objects.requireNonNull(relayMode, "relayMode");
         Objects.requireNonNull(sweep, "sweep");
+        Objects.requireNonNull(ipv6, "ipv6");
         checkPort(logPort, "logPort");
         checkPort(commPort, "commPort");
         checkPositive(commTimeout, "commTimeout");
@@ -110,7 +113,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
     public ClientConfig withServer(ServerPair server) {
         return new ClientConfig(server.ip1(), server.ip2(), logPort, commPort, localAddress, fingerprintFile,
                 punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret, extensions,
-                autoReRegister, wireVariant, relayMode, failoverServers, sweep);
+                autoReRegister, wireVariant, relayMode, failoverServers, sweep, ipv6);
     }
 
     /** @return a copy of the shared secret, or null */
@@ -126,7 +129,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
                 + logPort + ", comm " + commPort + ", local " + localAddress + ", " + punchStrategy + ", secret "
                 + (sharedSecret == null ? "none" : "set") + ", autoReRegister " + autoReRegister + ", "
                 + wireVariant + ", " + relayMode + (failoverServers.isEmpty() ? "" : ", failover " + failoverServers)
-                + ", " + sweep + "]";
+                + ", " + sweep + ", " + ipv6 + "]";
     }
 
     private static void checkPort(int port, String what) {
@@ -165,6 +168,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         b.relayMode = relayMode;
         b.failoverServers = failoverServers;
         b.sweep = sweep;
+        b.ipv6 = ipv6;
         return b;
     }
 
@@ -188,6 +192,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private WireVariant wireVariant = WireVariant.ID32;
         private io.xstunt.engine.wire.RelayFrame.Mode relayMode = io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ALLOWED;
         private SweepBudget sweep = SweepBudget.DEFAULT;
+        private Ipv6Setting ipv6 = Ipv6Setting.AUTO;
 
         private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
             this.serverIp1 = serverIp1;
@@ -287,6 +292,12 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             return this;
         }
 
+        /** @param setting whether and how to race a direct IPv6 path (default {@link Ipv6Setting#AUTO}) */
+        public Builder ipv6(Ipv6Setting setting) {
+            this.ipv6 = setting;
+            return this;
+        }
+
         /** @param budget the birthday sweep's budget ({@link SweepBudget#OFF}: none; default {@link SweepBudget#DEFAULT}) */
         public Builder sweep(SweepBudget budget) {
             this.sweep = budget;
@@ -297,7 +308,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         public ClientConfig build() {
             return new ClientConfig(serverIp1, serverIp2, logPort, commPort, localAddress, fingerprintFile,
                     punchStrategy, commTimeout, echoTimeout, listenTimeout, probeRetries, sharedSecret,
-                    extensions, autoReRegister, wireVariant, relayMode, failoverServers, sweep);
+                    extensions, autoReRegister, wireVariant, relayMode, failoverServers, sweep, ipv6);
         }
     }
 }

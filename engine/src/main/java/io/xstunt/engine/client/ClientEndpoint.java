@@ -133,6 +133,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private final ListenQueue listens = new ListenQueue();
     private final EarliestDeadline earliest = new EarliestDeadline();
     private final Keepalive keepalive = new Keepalive();
+    private final Ipv6Peers ipv6 = new Ipv6Peers();
     private final ReRegistration reRegistration = new ReRegistration();
     private Registration.Outcome outcome;
     private long nextCall = 1;
@@ -184,9 +185,28 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         this.outcome = o;
     }
 
-    /** Starts: the keepalive, if the server asked for one. */
+    /**
+     * The local IPv6 endpoint to register (A6 line) with a server that answered the extensions;
+     * call before {@link #start}. Null: none.
+     */
+    void useIpv6(InetSocketAddress endpoint) {
+        ipv6.useLocal(endpoint);
+    }
+
+    /** @return this client's IPv6 endpoint (registered with the server), or null */
+    InetSocketAddress localIpv6() {
+        return ipv6.local();
+    }
+
+    /** @return the IPv6 endpoint the server gave for the peer of {@code session} (taken once), or null */
+    InetSocketAddress takePeerIpv6(int session) {
+        return ipv6.takePeer(session);
+    }
+
+    /** Starts: the keepalive, if the server asked for one; the IPv6 endpoint, if any. */
     void start(long nowNs) {
         keepalive.start(outcome.serverInfo().keepaliveSec(), nowNs);
+        ipv6.register(log, outcome.serverInfo());
         nextDeadline();
     }
 
@@ -382,6 +402,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         registrations++;
         reRegistration.succeeded();
         keepalive.start(fresh.serverInfo().keepaliveSec(), nowNs);
+        ipv6.register(log, fresh.serverInfo());
         LOG.info("client '{}': registered again with the server", id);
         nextDeadline();
     }
@@ -406,6 +427,9 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         while (in.remaining() >= variant.echoSize()) {
             if (RelayNotice.at(in)) {
                 relayEnded(RelayNotice.read(in, variant));
+                continue;
+            }
+            if (ipv6.readPeer(in, variant)) {
                 continue;
             }
             announceFlags = RelayFrame.announcementFlags(in);

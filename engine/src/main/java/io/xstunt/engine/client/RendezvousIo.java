@@ -53,6 +53,11 @@ final class RendezvousIo {
     private ProcedureDriver<PunchRace.Action> raceDriver;
     private EchoQueryRun query;
     private BirthdaySweepRun sweep;
+    /** The IPv6 endpoints of both sides when both registered one (null: IPv4 only), and its leg. */
+    private final Ipv6Race.Plan ipv6Plan;
+    private Ipv6Race ipv6;
+    /** The listener's IPv4 punch waiting out IPv6's head start; null when none waits. */
+    private io.xstunt.engine.loop.DeadlineTimers.Timer ipv4Start;
     private Acceptor acceptor;
     private Incoming justAccepted;
     private Connection wonConnection;
@@ -60,8 +65,9 @@ final class RendezvousIo {
     private boolean finished;
 
     private RendezvousIo(Network network, ClientConfig config, String peerId, RendezvousProcedure procedure,
-                         Outcome outcome) {
+                         Ipv6Race.Plan ipv6Plan, Outcome outcome) {
         this.network = network;
+        this.ipv6Plan = ipv6Plan;
         this.config = config;
         this.peerId = peerId;
         this.procedure = procedure;
@@ -70,10 +76,13 @@ final class RendezvousIo {
         this.driver = new ProcedureDriver<>(network, procedure, this::carryOut);
     }
 
-    /** Runs {@code procedure} with the peer {@code peerId}; {@code outcome} hears how it went. */
+    /**
+     * Runs {@code procedure} with the peer {@code peerId}; {@code outcome} hears how it went.
+     * {@code ipv6Plan}: both sides' IPv6 endpoints, raced against the IPv4 punch; null: IPv4 only.
+     */
     static RendezvousIo start(Network network, ClientConfig config, String peerId, RendezvousProcedure procedure,
-                              Outcome outcome) {
-        RendezvousIo io = new RendezvousIo(network, config, peerId, procedure, outcome);
+                              Ipv6Race.Plan ipv6Plan, Outcome outcome) {
+        RendezvousIo io = new RendezvousIo(network, config, peerId, procedure, ipv6Plan, outcome);
         io.driver.feed(procedure::start);
         return io;
     }
@@ -89,12 +98,28 @@ final class RendezvousIo {
                     SocketSpec.service(localAddress), c.address());
             case RendezvousProcedure.Action.Predict p -> predict(p.echoEndpoint());
             case RendezvousProcedure.Action.Punch p -> {
+                long headStartNs = startIpv6(p.retryPeriod(), p.gridOriginNs());
                 race = new PunchRace(config.punchStrategy(), procedure.initiator(), p.localPort(), p.peer(),
-                        p.retryPeriod(), p.gridOriginNs(), MAX_PUNCH_ATTEMPTS);
+                        p.retryPeriod(), p.gridOriginNs() + headStartNs, MAX_PUNCH_ATTEMPTS);
                 raceDriver = new ProcedureDriver<>(network, race, this::carryOut);
-                raceDriver.feed(race::start);
+                if (headStartNs > 0 && !procedure.initiator()) {
+                    // the initiator's IPv4 SYNs leave on the grid shifted by the head start; the
+                    // listener's first one leaves as its race starts, so that starts as late
+                    PunchRace delayed = race;
+                    ipv4Start = network.scheduleAt(network.nowNs() + headStartNs, () -> {
+                        ipv4Start = null;
+                        raceDriver.feed(delayed::start);
+                    });
+                } else {
+                    raceDriver.feed(race::start);
+                }
             }
-            case RendezvousProcedure.Action.Sweep s -> startSweep(s);
+            case RendezvousProcedure.Action.Sweep s -> {
+                // the sweep has no grid: IPv6 retries a RST once every 1.25 round trips, as a punch would
+                startIpv6(java.time.Duration.ofNanos(Math.max(10_000_000L, s.rtt().toNanos() * 5 / 4 + 2_000_000L)),
+                        network.nowNs());
+                startSweep(s);
+            }
             case RendezvousProcedure.Action.SweepSignal g -> {
                 if (sweep != null) {
                     sweep.signal(g.code());
@@ -104,6 +129,7 @@ final class RendezvousIo {
                 if (race != null) {
                     raceDriver.feed(now -> race.abort());
                 }
+                abortIpv6();
                 if (sweep != null) {
                     sweep.abort();
                 }
@@ -172,14 +198,70 @@ final class RendezvousIo {
             }
             case PunchRace.Action.WonByConnect w -> {
                 wonConnection = attempts.remove(w.attempt());
+                abortIpv6();
                 driver.feed(procedure::handlePunched);
             }
             case PunchRace.Action.WonByAccept w -> {
                 wonIncoming = justAccepted;
                 justAccepted = null;
+                abortIpv6();
                 driver.feed(procedure::handlePunched);
             }
             case PunchRace.Action.Failed f -> driver.feed(now -> procedure.handlePunchFailed(f.error()));
+        }
+    }
+
+    /**
+     * Starts the IPv6 leg (Happy Eyeballs, RFC 8305: IPv6 first) when both sides registered an
+     * IPv6 endpoint; its win ends the IPv4 punch or sweep at once.
+     *
+     * @return how much later the IPv4 punch starts (0 without the IPv6 leg)
+     */
+    private long startIpv6(java.time.Duration retryPeriod, long gridOriginNs) {
+        if (ipv6Plan == null || ipv6 != null) {
+            return 0;
+        }
+        ipv6 = Ipv6Race.start(network, procedure.initiator(), ipv6Plan, retryPeriod, gridOriginNs, MAX_PUNCH_ATTEMPTS,
+                new Ipv6Race.Events() {
+                    @Override
+                    public void wonByConnect(Connection c) {
+                        if (finished || wonConnection != null || wonIncoming != null) {
+                            c.closeSilently();
+                            return;
+                        }
+                        wonConnection = c;
+                        ipv6Won();
+                    }
+
+                    @Override
+                    public void wonByAccept(Incoming in) {
+                        if (finished || wonConnection != null || wonIncoming != null) {
+                            in.refuse();
+                            return;
+                        }
+                        wonIncoming = in;
+                        ipv6Won();
+                    }
+                });
+        return ipv6Plan.headStart().toNanos();
+    }
+
+    /** IPv6 won: the IPv4 punch or sweep stops at once, and the procedure ends as after any punch. */
+    private void ipv6Won() {
+        if (race != null) {
+            raceDriver.feed(now -> race.abort());
+        }
+        abortSweep();
+        driver.feed(procedure::handlePunched);
+    }
+
+    private void abortIpv6() {
+        if (ipv4Start != null) {
+            ipv4Start.cancel(); // the IPv4 punch that waited for its turn: it never starts
+            ipv4Start = null;
+        }
+        if (ipv6 != null && !ipv6.over()) {
+            ipv6.abort();
         }
     }
 
@@ -201,7 +283,12 @@ final class RendezvousIo {
 
             @Override
             public void won(Connection connection) {
+                if (wonConnection != null || wonIncoming != null) {
+                    connection.closeSilently(); // IPv6 won first
+                    return;
+                }
                 wonConnection = connection;
+                abortIpv6();
                 driver.feed(procedure::handlePunched);
             }
 
@@ -231,34 +318,8 @@ final class RendezvousIo {
     }
 
     private void punchConnect(int attempt, int localPort, InetSocketAddress peer) {
-        try {
-            Connection t = network.connect(SocketSpec.shared(localAddress, localPort, true), peer,
-                    new ConnectionListener() {
-                        @Override
-                        public void onConnected(Connection c) {
-                            raceDriver.feed(now -> race.handleConnectResult(attempt, true, null, now));
-                        }
-
-                        @Override
-                        public void onRead(Connection c, ByteBuffer in) {
-                            // never reached: the winner is handed over in onConnected, before any read
-                        }
-
-                        @Override
-                        public void onClosed(Connection c, Throwable cause) {
-                            if (attempts.remove(attempt, c)) {
-                                String why = cause == null ? "closed" : cause.toString();
-                                raceDriver.feed(now -> race.handleConnectResult(attempt, false, why, now));
-                            }
-                        }
-                    });
-            if (!t.isClosed() && !attempts.containsKey(attempt)) {
-                // a connect that completed at once reported before it was recorded: record it for the winner
-                attempts.put(attempt, t);
-            }
-        } catch (IOException | RuntimeException e) {
-            raceDriver.feed(now -> race.handleConnectResult(attempt, false, e.toString(), now));
-        }
+        PunchSockets.connect(network, SocketSpec.shared(localAddress, localPort, true), peer, attempt, attempts,
+                raceDriver, race);
     }
 
     private void punchListen(int localPort) {
@@ -358,6 +419,7 @@ final class RendezvousIo {
 
     /** Closes everything but the winner; the control channel flushes its last frames first. */
     private void releaseAll() {
+        abortIpv6();
         if (query != null) {
             query.abort();
             query = null;

@@ -69,6 +69,7 @@ public final class StuntClient implements AutoCloseable {
         this.config = config;
         this.id = id;
         this.endpoint = new ClientEndpoint(id, config, outcome);
+        this.endpoint.useIpv6(Ipv6Race.localEndpoint(network, config.ipv6()));
         this.driver = new ProcedureDriver<>(network, endpoint, this::carryOut);
         log.listener(driver.listener(0));
         driver.attach(0, log);
@@ -324,8 +325,13 @@ public final class StuntClient implements AutoCloseable {
     private void startRendezvous(ClientEndpoint.Action.StartRendezvous s) {
         Registration.Outcome o = endpoint.outcome();
         boolean randomNat = o.fingerprint().increment() == io.xstunt.engine.wire.Protocol.RANDOM_INCREMENT;
+        InetSocketAddress peerIpv6 = endpoint.takePeerIpv6(s.session());
+        Ipv6Race.Plan ipv6 = peerIpv6 == null || endpoint.localIpv6() == null ? null
+                : new Ipv6Race.Plan(endpoint.localIpv6(), peerIpv6, config.ipv6().headStart());
+        // with an IPv6 path to race, HELLO does not say "random": two random NATs would be relayed at
+        // once, before any punch, and so before IPv6 could connect them (the OFFER still tells the truth)
         RelayPlan plan = new RelayPlan((s.announceFlags() & RelayFrame.ANNOUNCE_RELAY) != 0, config.relayMode(),
-                randomNat, s.upgradeOf(), s.session());
+                randomNat && ipv6 == null, s.upgradeOf(), s.session());
         // the sweep's frames only where the server said it forwards them; a way back to direct
         // offers none (its peer learns it is one only later, so both still read the frames)
         SweepFrame.Offer offer = (s.announceFlags() & SweepFrame.ANNOUNCE_SWEEP) == 0 ? null
@@ -334,7 +340,7 @@ public final class StuntClient implements AutoCloseable {
                 EchoProbe.endpoints(o.serverInfo())[0], o.fingerprint().increment(), config.echoTimeout(),
                 s.deadlineNs(), s.priorPhases(), plan, offer);
         long call = s.call();
-        rendezvous.put(call, RendezvousIo.start(network, config, s.peerId(), p, new RendezvousIo.Outcome() {
+        rendezvous.put(call, RendezvousIo.start(network, config, s.peerId(), p, ipv6, new RendezvousIo.Outcome() {
             @Override
             public void connected(Rendezvous r) {
                 rendezvous.remove(call);

@@ -8,15 +8,29 @@ import java.nio.charset.StandardCharsets;
  * each line up to its newline, a trailing CR dropped, UTF-8 with malformed bytes replaced and
  * control characters shown as '?', handed to a {@link ClientLogSink}. An empty line is a keepalive,
  * not recorded. A line is decoded only for a sink that records it, so a filtered client log costs
- * no allocation per line.
+ * no allocation per line. A line that starts with the byte 0x01 is a protocol extension's (its
+ * two-character tag, a space, its arguments: docs/PROTOCOL.md "Extension lines"), handed to the
+ * {@link ExtensionLine} handler whatever the sink records.
  */
 final class ClientLogReader {
+    /** Where extension lines go: {@code tag} (two characters) and what follows it. */
+    interface ExtensionLine {
+        void line(String tag, String arguments);
+    }
+
     private final ClientLogSink sink;
+    private final ExtensionLine extensions;
     private final int maxLine;
 
     /** @param maxLine the longest line accepted, in bytes (without its newline) */
     ClientLogReader(ClientLogSink sink, int maxLine) {
+        this(sink, (tag, arguments) -> { }, maxLine);
+    }
+
+    /** @param extensions where lines that start with 0x01 go (they are not recorded as log lines) */
+    ClientLogReader(ClientLogSink sink, ExtensionLine extensions, int maxLine) {
         this.sink = sink;
+        this.extensions = extensions;
         this.maxLine = maxLine;
     }
 
@@ -44,12 +58,22 @@ final class ClientLogReader {
                 return true; // a partial line waits for its newline
             }
             int end = nl > start && in.get(nl - 1) == '\r' ? nl - 1 : nl;
-            if (end > start && sink.enabled()) {
+            if (end > start && in.get(start) == io.xstunt.engine.wire.Protocol.EXT_LINE_MARK) {
+                extension(in, start + 1, end);
+            } else if (end > start && sink.enabled()) {
                 sink.line(id, printable(in, start, end));
             }
             in.position(nl + 1);
         }
         return true;
+    }
+
+    /** An extension line: its tag (two characters), then a space and its arguments. */
+    private void extension(ByteBuffer in, int start, int end) {
+        String s = StandardCharsets.UTF_8.decode(in.slice(start, end - start)).toString();
+        if (s.length() >= 2) {
+            extensions.line(s.substring(0, 2), s.length() > 3 ? s.substring(3) : "");
+        }
     }
 
     /** Decodes a line as UTF-8 (malformed bytes replaced) with control characters as '?'. */

@@ -66,6 +66,7 @@ final class LogService {
         @Override
         public void closed(int connection, Connection c, Throwable cause) {
             admission.closed(c, cause, SERVICE);
+            ipv6.forget(holder);
             entries.remove(holder.registration());
             uncount(this);
         }
@@ -80,6 +81,8 @@ final class LogService {
     private final ClientLogSink sink;
     private final LongSupplier tokens;
     private final Map<Long, Entry> entries = new HashMap<>();
+    /** The IPv6 endpoints that the registrations held here registered (A6 lines), by ID. */
+    private final Ipv6Book ipv6 = new Ipv6Book();
     /** Per source IP, the registrations held whose ID field told their wire variant, by variant. */
     private final Map<Integer, int[]> variantsBySource = new HashMap<>();
     private ServerInfo infoTemplate;
@@ -145,7 +148,11 @@ final class LogService {
                     stats.counters().registered();
                 }
             }
-            case Registrar.Action.Release r -> registry.release(r.id(), e.holder);
+            case Registrar.Action.Release r -> {
+                ipv6.forget(e.holder);
+                registry.release(r.id(), e.holder);
+            }
+            case Registrar.Action.ReportIpv6 r -> ipv6.put(r.id(), e.holder, r.endpoint());
             case Refused r -> stats.refused(r, SERVICE, e.remote);
         }
     }
@@ -158,7 +165,8 @@ final class LogService {
     void announce(Holder holder, Echo announcement, int relayFlags) {
         Entry e = held(holder);
         if (e != null) {
-            e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, relayFlags, now));
+            java.net.InetSocketAddress peerIpv6 = ipv6.of(announcement.peerId());
+            e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, relayFlags, peerIpv6, now));
         }
     }
 

@@ -58,7 +58,8 @@ final class Registrar extends Procedure<Registrar.Action> {
     }
 
     /** What the server must do for it. */
-    sealed interface Action permits Action.Claim, Action.CheckClaim, Action.ReportState, Action.Release, Refused {
+    sealed interface Action permits Action.Claim, Action.CheckClaim, Action.ReportState, Action.Release,
+            Action.ReportIpv6, Refused {
         /** Claim {@code id} in the registry for this registration; answer with {@link #handleClaim}. */
         record Claim(String id, long token) implements Action {
         }
@@ -73,6 +74,13 @@ final class Registrar extends Procedure<Registrar.Action> {
 
         /** The registration is gone: the registry frees {@code id} if it still holds it. */
         record Release(String id) implements Action {
+        }
+
+        /**
+         * The holder of {@code id} registered its global IPv6 endpoint (the A6 extension line,
+         * docs/PROTOCOL.md "IPv6"): keep it for its peers' announcements.
+         */
+        record ReportIpv6(String id, java.net.InetSocketAddress endpoint) implements Action {
         }
     }
 
@@ -109,6 +117,8 @@ final class Registrar extends Procedure<Registrar.Action> {
     private final HeldBytes early = new HeldBytes(MAX_EARLY_BYTES);
     private IdleWatch idle;
     private final EarliestDeadline earliest = new EarliestDeadline();
+    /** The global IPv6 endpoint an extension client registered (A6 line), or null. */
+    private java.net.InetSocketAddress ipv6;
 
     /**
      * @param infoTemplate the ServerInfo to send, with the real echo ports (its ID is replaced)
@@ -120,7 +130,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         this.config = Objects.requireNonNull(config, "config");
         this.infoTemplate = Objects.requireNonNull(infoTemplate, "infoTemplate");
         this.clientIp = clientIp;
-        this.lines = new ClientLogReader(Objects.requireNonNull(sink, "sink"), config.maxLogLine());
+        this.lines = new ClientLogReader(Objects.requireNonNull(sink, "sink"), this::extensionLine, config.maxLogLine());
         this.tokens = Objects.requireNonNull(tokens, "tokens");
     }
 
@@ -416,8 +426,19 @@ final class Registrar extends Procedure<Registrar.Action> {
      * asked for the extensions gets (an original client's padding stays 0).
      */
     void handleAnnouncement(Echo announcement, int relayFlags, long nowNs) {
+        handleAnnouncement(announcement, relayFlags, null, nowNs);
+    }
+
+    /**
+     * Queues a session announcement, preceded by the IPv6 peer record of {@code peerIpv6} when
+     * both this client and its peer registered one (docs/PROTOCOL.md "IPv6").
+     */
+    void handleAnnouncement(Echo announcement, int relayFlags, java.net.InetSocketAddress peerIpv6, long nowNs) {
         if (state != State.IDLE) {
             return;
+        }
+        if (extended && ipv6 != null && peerIpv6 != null) {
+            out.send(io.xstunt.engine.wire.Ipv6Extension.record(announcement.connId(), peerIpv6, variant));
         }
         Echo e = ClientId.fits(announcement.peerId(), variant) ? announcement
                 : new Echo(announcement.ip(), announcement.port(), announcement.connId(), "", announcement.peerIp(),
@@ -497,6 +518,34 @@ final class Registrar extends Procedure<Registrar.Action> {
 
     private void timeout(String missing) {
         refuseNow(Rejection.HANDSHAKE_TIMEOUT, missing + " within " + config.handshakeTimeout());
+    }
+
+    /**
+     * The one place where a client's extension lines (byte 0x01, a two-character tag) are told
+     * apart: only from a client that asked for the extensions, once IDLE. An unknown tag is
+     * ignored, so a later client's lines reach an older server harmlessly.
+     */
+    private void extensionLine(String tag, String arguments) {
+        if (!extended || state != State.IDLE) {
+            return;
+        }
+        switch (tag) {
+            case io.xstunt.engine.wire.Ipv6Extension.TAG -> {
+                try {
+                    ipv6 = io.xstunt.engine.wire.Ipv6Extension.parseLine(arguments);
+                } catch (WireFormatException ex) {
+                    reject(Rejection.BAD_BYTES, id + ": " + ex.getMessage() + " (ignored; no IPv6 for it)");
+                    return;
+                }
+                emit(new Action.ReportIpv6(id, ipv6));
+            }
+            default -> { }
+        }
+    }
+
+    /** @return the IPv6 endpoint this client registered, or null */
+    java.net.InetSocketAddress ipv6() {
+        return ipv6;
     }
 
     private void readLines(ByteBuffer in) {

@@ -103,6 +103,12 @@ public final class Protocol {
      * the client's XInit completes only then.
      */
     public static final int EXT_FLAG_REG_ACK = 4;
+    /**
+     * The first byte of an extension line on the log connection (client → server, after
+     * LogState(IDLE)): no printable log line starts with it; a two-character tag follows
+     * (docs/PROTOCOL.md "Extension lines").
+     */
+    public static final byte EXT_LINE_MARK = 0x01;
     /** Msg pad bytes ({@code 70..71}) that say an 8-byte holder token follows the Msg ("XT"). */
     public static final int MSG_TOKEN_MARKER = 0x5854;
     /** Bytes of a holder token. */

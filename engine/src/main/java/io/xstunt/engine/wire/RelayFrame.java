@@ -313,6 +313,21 @@ public record RelayFrame(int tag, byte[] payload) {
                 | (echo.get(echo.position() + Echo.OFF_PADDING + 1) & 0xff);
     }
 
+    /**
+     * @return true if the Echo-sized record at {@code src}'s position has no address ({@code nIP},
+     *     {@code wPort} zero, so it is no announcement) and {@code marker} in {@code wPadding}: one of
+     *     the server's extension records (the relay notice, the IPv6 peer record)
+     */
+    public static boolean markedRecord(ByteBuffer src, int marker) {
+        int p = src.position();
+        for (int i = 0; i < Echo.OFF_PADDING; i++) {
+            if (src.get(p + i) != 0) {
+                return false;
+            }
+        }
+        return announcementFlags(src) == marker;
+    }
+
     /** Writes {@code flags} into the {@code wPadding} of the Echo that starts at {@code echoStart}. */
     public static void writeAnnouncementFlags(ByteBuffer echo, int echoStart, int flags) {
         echo.put(echoStart + Echo.OFF_PADDING, (byte) (flags >>> 8)).put(echoStart + Echo.OFF_PADDING + 1, (byte) flags);

@@ -49,13 +49,7 @@ public record RelayNotice(int session, End end, long bytesSent, long bytesReceiv
 
     /** @return true if the record at {@code src}'s position (at least an Echo's bytes) is a notice */
     public static boolean at(ByteBuffer src) {
-        int p = src.position();
-        for (int i = 0; i < Echo.OFF_PADDING; i++) {
-            if (src.get(p + i) != 0) {
-                return false;
-            }
-        }
-        return RelayFrame.announcementFlags(src) == MARKER;
+        return RelayFrame.markedRecord(src, MARKER);
     }
 
     /** Reads the notice (an Echo of {@code variant}) at {@code src}'s position and advances past the record. */

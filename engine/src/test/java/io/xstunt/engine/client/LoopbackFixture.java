@@ -92,7 +92,7 @@ abstract class LoopbackFixture {
         return ClientConfig.builder(IP1, IP2).logPort(server.logAddress().getPort())
                 .commPort(server.commAddress().getPort()).localAddress(local)
                 .fingerprintFile(dir.resolve(fingerprintName)).echoTimeout(Duration.ofSeconds(3))
-                .listenTimeout(Duration.ofSeconds(6));
+                .listenTimeout(Duration.ofSeconds(6)).ipv6(Ipv6Setting.OFF); // a global IPv6 address would race
     }
 
     StuntClient register(ClientConfig config, String id) throws Exception {

@@ -170,9 +170,13 @@ final class Registrations extends HandDriven<Registrar, Registrar.Action> {
             case Registrar.Action.ReportState s -> registry.reportState(s.id(), e.holder(), s.state(), s.localIp(),
                     () -> r.handleStateStored(now));
             case Registrar.Action.Release rel -> registry.release(rel.id(), e.holder());
+            case Registrar.Action.ReportIpv6 v -> ipv6.put(v.id(), v.endpoint());
             case Refused f -> throw new AssertionError("recorded by HandDriven");
         }
     }
+
+    /** The IPv6 endpoints registered (A6 lines), by ID, as the log service keeps them. */
+    final java.util.Map<String, java.net.InetSocketAddress> ipv6 = new java.util.HashMap<>();
 
     private void answered(Registrar r, ClaimOutcome outcome) {
         r.handleClaim(outcome, now);
