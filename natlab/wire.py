@@ -24,6 +24,7 @@ Usage: wire.py --a NS:IFNAME --b NS:IFNAME --delay-ms MS --pidfile FILE
 import argparse
 import collections
 import ctypes
+import errno
 import fcntl
 import os
 import select
@@ -102,7 +103,12 @@ def forward(fd_a, fd_b, delay, queue_limit, names, dropped):
                 except BlockingIOError:
                     dropped[fin] += 1
                 except OSError as e:
-                    return "tap write failed: %s" % e
+                    # EIO: the other TAP's link is not up yet. With IPv6 on, the kernel sends
+                    # ND/MLD frames as soon as one side is up; dropping them is what a cable does.
+                    # A TAP that is gone shows as a failed read or a namespace gone, below.
+                    if e.errno != errno.EIO:
+                        return "tap write failed: %s" % e
+                    dropped[fin] += 1
         # 2. liveness of the namespaces
         if now >= next_check:
             next_check = now + 0.5
