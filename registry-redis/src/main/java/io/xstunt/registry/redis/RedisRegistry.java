@@ -668,13 +668,20 @@ final class RedisRegistry implements Registry {
                 toWrite.add(h);
             }
         }
-        int[] pending = {deletes.size() + toWrite.size() + 1};
+        int[] pending = {deletes.size() + toWrite.size() + 2};
         int[] conflicts = {0};
         Runnable oneDone = () -> {
             if (--pending[0] == 0 && resyncing) {
                 finishRejoin(toWrite.size(), deletes.size(), conflicts[0]);
             }
         };
+        // this server's channel where it lives now (a Cluster failover moves its slot)
+        store.resubscribe(e -> {
+            if (e != null) {
+                unreachable(e);
+            }
+            oneDone.run();
+        });
         for (Map.Entry<String, String> d : deletes) {
             store.script(DELETE_IF_OWNER, key(d.getKey()), new String[] {d.getValue()}, (r, e) -> {
                 if (e != null) {
