@@ -55,7 +55,10 @@ import org.slf4j.LoggerFactory;
  * register, be queried and reach each other; clients of other servers are unknown), says so
  * ({@link #health()}, {@link RegistryListener}, a log line), and when Redis answers again it
  * writes back every record it holds (a record another server took meanwhile wins: the local
- * registration is disconnected) and deletes those it let go meanwhile.
+ * registration is disconnected) and deletes those it let go meanwhile. A replica failover (Sentinel,
+ * Cluster) looks the same from here, and a promoted replica may lack the primary's last writes: so
+ * after an outage the server also writes again the ends of the sessions it finished within the last
+ * lease and the BUSY of those it runs ({@code reconcileSessions}).
  *
  * <p>Loop thread only, except {@link #health()} and {@link #listen}.
  */

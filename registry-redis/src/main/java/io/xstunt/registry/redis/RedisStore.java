@@ -39,8 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry's Redis: two Lettuce connections (commands, and the server's sharded pub/sub
- * channel) on Lettuce's own I/O thread, every command asynchronous, every answer handed back to
+ * The registry's Redis (one Redis, the primary a Sentinel names, or a Cluster: {@link
+ * RedisSettings.Topology}): two Lettuce connections (commands, and the server's sharded pub/sub
+ * channel; on a Cluster each routes to the nodes by slot) on Lettuce's own I/O threads, every command asynchronous, every answer handed back to
  * the server's loop through {@link Network#execute}. Counts what the health and the metrics read
  * (any thread). Lettuce reconnects by itself every {@link #RECONNECT_DELAY}; until the first
  * connection succeeds, {@link #connect} is tried again on the loop's timer by the registry.
