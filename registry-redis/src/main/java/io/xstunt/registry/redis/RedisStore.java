@@ -233,9 +233,12 @@ final class RedisStore {
     }
 
     /**
-     * Subscribes the channel again where it lives now (a Cluster's slot may have moved to a promoted
-     * replica while the store was down; on one Redis, Lettuce subscribed it again on reconnecting and
-     * this is a no-op repeat); {@code done} hears how it went, on the loop.
+     * Subscribes the channel again where it lives now, before the registry serves from Redis again:
+     * a Cluster's slot may have moved to a promoted replica while the store was down; on one Redis
+     * the commands connection may be back before Lettuce subscribed the pub/sub one again (a repeated
+     * SSUBSCRIBE changes nothing, a refused one means not back yet). Sent from one of Lettuce's
+     * threads, not the loop: the pub/sub connection's write lock may be held by Lettuce's own
+     * resubscription at that moment. {@code done} hears how it went, on the loop.
      */
     void resubscribe(Consumer<Throwable> done) {
         StatefulRedisPubSubConnection<String, String> p = pubsub;
@@ -243,13 +246,9 @@ final class RedisStore {
             toLoop(() -> done.accept(new IllegalStateException("not connected to " + settings.redisUri())));
             return;
         }
-        CompletableFuture<?> f;
-        try {
-            f = subscribe(p);
-        } catch (RuntimeException e) {
-            f = CompletableFuture.failedFuture(e);
-        }
-        f.whenComplete((v, e) -> toLoop(() -> done.accept(e)));
+        CompletableFuture.supplyAsync(() -> subscribe(p), resources.eventExecutorGroup())
+                .thenCompose(f -> f)
+                .whenComplete((v, e) -> toLoop(() -> done.accept(e)));
     }
 
     private void opened(StatefulConnection<String, String> c, RedisClusterAsyncCommands<String, String> a) {

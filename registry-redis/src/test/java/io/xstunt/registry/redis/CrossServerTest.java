@@ -166,8 +166,18 @@ class CrossServerTest {
             XstuntClient erin = t.register(TwoServers.S2, "erin", 14);
             long t0 = System.nanoTime();
             t.loop1.close(); // server 1 dies: its sockets close, nothing is said to Redis
-            Await.until("dave registered on server 2", BOUND,
-                    () -> t.s2.stateOf("dave").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
+            // registered there: its record names server 2 as its home (until then it may still be
+            // server 1's IDLE record, which a MSG_CONNECT finds but cannot announce to: ERR_MATCH)
+            Await.until("dave registered on server 2", BOUND, () -> {
+                String home;
+                try {
+                    home = redis.hget("xstunt:id:dave", "srv");
+                } catch (Exception e) {
+                    throw new AssertionError("cannot read dave's record", e);
+                }
+                return home != null && home.startsWith(TwoServers.S2[0] + ":")
+                        && t.s2.stateOf("dave").equals(OptionalInt.of(Protocol.CSTATE_IDLE));
+            });
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             connectAndTalk(erin, dave, "dave");
             System.err.printf("failover: dave registered on server 2 %d ms after server 1 died, and reached there%n",

@@ -49,12 +49,14 @@ class SessionRepairTest {
                         "ses", ended));
             }
             assertEquals(OptionalInt.of(Protocol.CSTATE_BUSY), t.s2.stateOf("bob"), "the lost end, as seen");
-            long outagesBefore = t.s1.registryHealth().outages();
+            long outages1 = t.s1.registryHealth().outages();
+            long outages2 = t.s2.registryHealth().outages();
 
             redis.command("CLIENT", "KILL", "TYPE", "normal");
             redis.command("CLIENT", "KILL", "TYPE", "pubsub");
-            Await.until("server 1 back after its connections were closed", BOUND,
-                    () -> t.s1.registryHealth().outages() > outagesBefore && t.s1.registryHealth().reachable());
+            Await.until("both servers back after their connections were closed", BOUND,
+                    () -> t.s1.registryHealth().outages() > outages1 && t.s1.registryHealth().reachable()
+                            && t.s2.registryHealth().outages() > outages2 && t.s2.registryHealth().reachable());
             Await.until("bob and alice IDLE again", BOUND,
                     () -> t.s2.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
                             && t.s1.stateOf("alice").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
