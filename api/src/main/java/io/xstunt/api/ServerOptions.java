@@ -250,7 +250,8 @@ public final class ServerOptions {
      * The registry of the registered clients: null (the default) keeps them in this server's
      * memory; {@code redis://[PASSWORD@]HOST:PORT[/DB][?lease-ms=N&timeout-ms=N&prefix=P]} shares
      * them with every server that names the same Redis (module {@code xstunt-registry-redis} on
-     * the class path): an ID is unique across them, a client of one reaches a client of another,
+     * the class path; {@code redis-sentinel://HOST:PORT,...[?...]#MASTER} follows a Sentinel's
+     * primary, {@code redis-cluster://HOST:PORT,...[?...]} uses a Redis Cluster): an ID is unique across them, a client of one reaches a client of another,
      * and a client whose server died registers on another (README, "Several servers").
      *
      * @param uri the registry's URI, or null for in memory
@@ -268,7 +269,9 @@ public final class ServerOptions {
         } catch (java.net.URISyntaxException e) {
             throw new IllegalArgumentException("registry: not a URI: " + e.getMessage(), e);
         }
-        if (u.getScheme() == null || u.getHost() == null) {
+        // the authority, not the host: a Sentinel's or a Cluster's URI names several hosts
+        // (HOST:PORT,HOST:PORT), which URI keeps as an authority without a host; the backend parses it
+        if (u.getScheme() == null || u.getRawAuthority() == null) {
             throw new IllegalArgumentException("registry: expected SCHEME://HOST:PORT (redis://HOST:PORT), got " + uri);
         }
         io.xstunt.engine.registry.Registries.check(u);

@@ -98,4 +98,26 @@ class BenchmarkSmokeTest {
         assertTrue(report.contains("floor.after.sessions = 400 registered, 400 open connections, 0 connections closed"
                 + " on bad bytes, 300 sessions served"), report);
     }
+
+    @Test
+    void loadGeneratorsRedisModeReportsTheRatiosToTheInMemoryRegistry() throws Exception {
+        if (io.xstunt.testkit.RedisServer.binary() == null) {
+            String ci = System.getenv("CI");
+            String msg = "redis-server is not installed (apt-get install redis-server)";
+            if (ci != null && !ci.isEmpty() && !ci.equals("false")) {
+                throw new AssertionError(msg + " (CI is set: failing instead of skipping)");
+            }
+            org.junit.jupiter.api.Assumptions.abort(msg);
+        }
+        Path out = dir.resolve("redis-ab.txt");
+        LoadGenerator.main(new String[] {"--clients", "200", "--sessions", "100", "--in-flight", "20",
+            "--warmup", "0", "--server-jvm-opts", "-Xmx256m", "--redis-ab", "1", "--out", out.toString()});
+        String report = Files.readString(out);
+        for (String what : new String[] {"registrations.per.s", "sessions.per.s", "registration.server.cpu.us",
+            "session.server.cpu.us", "registration.loop.cpu.us", "session.loop.cpu.us"}) {
+            assertTrue(report.contains("ratio.redis.to.memory." + what + " = "), what + " missing from:\n" + report);
+        }
+        assertTrue(report.contains("redis.ab = 1 rounds, in memory against redis://127.0.0.1:"), report);
+        assertTrue(report.contains("\nfailures = 0"), report);
+    }
 }

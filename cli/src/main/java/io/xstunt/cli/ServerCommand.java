@@ -96,7 +96,8 @@ final class ServerCommand extends EventCommand {
     private int maxSessions;
 
     @Option(names = "--registry", paramLabel = "URI",
-            description = "Share the registered clients with other servers: redis://HOST:PORT (needs the"
+            description = "Share the registered clients with other servers: redis://HOST:PORT,"
+                    + " redis-sentinel://HOST:PORT,...#MASTER or redis-cluster://HOST:PORT,... (needs the"
                     + " xstunt-registry-redis module on the class path; README, \"Several servers\")"
                     + " (default: in this server's memory).")
     private String registry;

@@ -25,6 +25,15 @@ class ServerOptionsTest {
     }
 
     @Test
+    void acceptsSentinelAndClusterRegistryUrisThatNameSeveralHosts() {
+        // checked by the Redis backend (on the class path), opened only when a server starts
+        for (String uri : new String[] {"redis-cluster://127.0.0.1:7000,127.0.0.1:7001?lease-ms=900",
+            "redis-sentinel://127.0.0.1:26379,127.0.0.1:26380?timeout-ms=500#main", "redis://127.0.0.1:6379"}) {
+            assertEquals(uri, io.xstunt.api.ServerOptions.of("127.0.0.1", "127.0.0.2").registry(uri).registry());
+        }
+    }
+
+    @Test
     void acceptsASecretFileStrictTokensAndLimits() throws Exception {
         Path secret = Files.writeString(dir.resolve("secret"), "a long enough secret\n", StandardCharsets.UTF_8);
         Lines out = new Lines();

@@ -94,6 +94,8 @@ class XstuntCliArgumentsTest {
         "server --registry etcd://h:1 => not a valid server configuration: no registry backend for \"etcd://h:1\"",
         "server --registry redis://h:1?lease-ms=5 => not a valid server configuration: lease-ms must be at least 300",
         "server --registry nohost => not a valid server configuration: registry: expected SCHEME://HOST:PORT",
+        "server --registry redis-sentinel://h:1,h:2 => not a valid server configuration: a redis-sentinel:// URI names the master after '#'",
+        "server --registry redis-cluster://h:1,h:x => not a valid server configuration: not a port: 'x'",
         "listen --id a --server 127.0.0.1 --server 10.0.0.300 => Invalid value for option '--server'",
         "probe --peer b => Unknown options: '--peer', 'b'",
         "demo --json => Unknown option: '--json'",

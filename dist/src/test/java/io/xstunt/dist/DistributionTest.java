@@ -66,13 +66,23 @@ class DistributionTest {
         http.close();
     }
 
-    /** {@code bin/xstunt-server ARGS} with this JVM's Java, its log in {@code dir}. */
+    /** {@code bin/xstunt-server ARGS} with this JVM's Java, its log in {@code dir}, its start-up cache in dir/cache. */
     private Process serverScript(String... args) throws IOException {
+        return launcher(null, args);
+    }
+
+    /** {@link #serverScript} with {@code JAVA_OPTS} (null: none). */
+    private Process launcher(String javaOpts, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/xstunt-server").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(dir.resolve("server.log").toFile());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().remove("JAVA_OPTS");
+        pb.environment().put("XSTUNT_CACHE_DIR", dir.resolve("cache").toString());
+        if (javaOpts == null) {
+            pb.environment().remove("JAVA_OPTS");
+        } else {
+            pb.environment().put("JAVA_OPTS", javaOpts);
+        }
         Process p = pb.start();
         processes.add(p);
         return p;
@@ -163,5 +173,71 @@ class DistributionTest {
         assertEquals(2, server.exitValue());
         String err = Files.readString(dir.resolve("server.log"));
         assertTrue(err.contains("--config " + conf + ": unknown setting 'metrics-prot'"), err);
+    }
+
+    /** Runs the launcher to its end; @return {exit code, stdout, stderr}. */
+    private String[] run(String javaOpts, String... args) throws Exception {
+        Process p = launcher(javaOpts, args);
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "bin/xstunt-server " + String.join(" ", args) + " did not end");
+        return new String[] {String.valueOf(p.exitValue()), out.get(BOUND_S, TimeUnit.SECONDS),
+            Files.readString(dir.resolve("server.log"))};
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void theStartUpCacheIsMadeByTrainUsedWhenItFitsAndSkippedWithOneLineWhenNot() throws Exception {
+        String without = "xstunt-server: starting without the start-up cache: ";
+        String[] none = run(null, "--help");
+        assertEquals("0", none[0], none[2]);
+        assertEquals(1, count(none[2], without + "none was made (bin/xstunt-server --train makes it)"), none[2]);
+
+        String[] trained = run(null, "--train");
+        assertEquals("0", trained[0], trained[1] + trained[2] + "\ntraining log:\n"
+                + (Files.exists(dir.resolve("cache/training.log")) ? Files.readString(dir.resolve("cache/training.log"))
+                        : "none"));
+        boolean aot = Runtime.version().feature() >= 25;
+        Path cache = dir.resolve(aot ? "cache/xstunt-cli.aot" : "cache/xstunt-cli.jsa");
+        assertTrue(Files.size(cache) > 0, "the cache: " + cache);
+        assertTrue(trained[1].contains("start-up cache made with Java " + Runtime.version().feature()), trained[1]);
+
+        // the JVM must use the cache or fail: AOTMode=on (Java 25), -Xshare:on (AppCDS)
+        String[] used = run(aot ? "-XX:AOTMode=on" : "-Xshare:on", "--help");
+        assertEquals("0", used[0], "the JVM could not use the cache: " + used[2]);
+        assertEquals(0, count(used[2], without), used[2]);
+        assertTrue(used[1].contains("Usage: xstunt server"), used[1]);
+
+        // another JDK's cache: the stamp names another runtime version
+        Path stamp = dir.resolve("cache/xstunt-cli.startup");
+        String made = Files.readString(stamp);
+        Files.writeString(stamp, made.replaceFirst("java\\.runtime\\.version=.*", "java.runtime.version=21.0.1+12"));
+        String[] other = run(null, "--help");
+        assertEquals("0", other[0], other[2]);
+        assertEquals(1, count(other[2], without + "it was made by Java 21.0.1+12 at "), other[2]);
+
+        // a stale cache: older than the program's jars
+        Files.writeString(stamp, made);
+        Files.setLastModifiedTime(cache, java.nio.file.attribute.FileTime.fromMillis(0));
+        String[] stale = run(null, "--help");
+        assertEquals("0", stale[0], stale[2]);
+        assertEquals(1, count(stale[2], " is newer than the cache (bin/xstunt-server --train makes it again)"),
+                stale[2]);
+
+        String[] extra = run(null, "--train", "--log-port", "1");
+        assertEquals("2", extra[0], extra[2]);
+        assertTrue(extra[2].contains("--train takes no other argument"), extra[2]);
     }
 }

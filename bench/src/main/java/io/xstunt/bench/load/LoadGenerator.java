@@ -827,6 +827,7 @@ public final class LoadGenerator {
         List<String> order = List.of("stunt", "floor", "baseline");
         Path outFile = null;
         int metricsRounds = 0;
+        int redisRounds = 0;
         int scrapeMs = 1000;
         List<String> serverOpts = new ArrayList<>(List.of("-Xms1g", "-Xmx4g", "-XX:+UseG1GC"));
         for (int i = 0; i < args.length; i++) {
@@ -842,11 +843,12 @@ public final class LoadGenerator {
                 case "--order" -> order = Arrays.asList(args[++i].trim().split(","));
                 case "--out" -> outFile = Path.of(args[++i]);
                 case "--metrics-ab" -> metricsRounds = Integer.parseInt(args[++i]);
+                case "--redis-ab" -> redisRounds = Integer.parseInt(args[++i]);
                 case "--scrape-ms" -> scrapeMs = Integer.parseInt(args[++i]);
                 case "--server-jvm-opts" -> serverOpts = new ArrayList<>(Arrays.asList(args[++i].trim().split("\\s+")));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
                         + "; use --clients N --sessions S --in-flight K --ips M --baseline C --warmup W --histogram ROWS --out FILE"
-                        + " --order stunt,floor,baseline --metrics-ab ROUNDS --scrape-ms MS"
+                        + " --order stunt,floor,baseline --metrics-ab ROUNDS --scrape-ms MS --redis-ab ROUNDS"
                         + " --server-wrapper \"strace -f -c -o /tmp/{mode}.strace\""
                         + " --server-jvm-opts \"...\"");
             }
@@ -876,8 +878,16 @@ public final class LoadGenerator {
         }
         g.line(report, "server.jvm", String.join(" ", serverOpts));
         g.line(report, "source.ips", ips + " (127.0.1.10 ..)");
-        if (metricsRounds == 0) {
+        if (metricsRounds > 0 && redisRounds > 0) {
+            throw new IllegalArgumentException("--metrics-ab and --redis-ab are two runs, not one");
+        }
+        if (metricsRounds == 0 && redisRounds == 0) {
             g.line(report, "order", String.join(",", order));
+        }
+        if (redisRounds > 0) {
+            g.redisAb(new Settings(clients, sessions, inFlight, ips, baselineCount, warmup, histogramRows, serverOpts,
+                    wrapper, order), redisRounds, report, outFile);
+            return;
         }
         if (metricsRounds > 0) {
             serverOpts.add("-D" + ServerProcess.SCRAPE_MS_PROPERTY + "=" + scrapeMs);
@@ -885,7 +895,8 @@ public final class LoadGenerator {
         Settings set = new Settings(clients, sessions, inFlight, ips, baselineCount, warmup, histogramRows, serverOpts,
                 wrapper, order);
         if (metricsRounds > 0) {
-            g.metricsAb(set, metricsRounds, scrapeMs, report);
+            g.line(report, "metrics.ab", metricsRounds + " rounds, scrape every " + scrapeMs + " ms with the binder");
+            g.ab(set, metricsRounds, "stunt", "stunt-metrics", "with.to.without", report);
             if (outFile != null) {
                 Files.writeString(outFile, report.toString());
             }
@@ -920,24 +931,59 @@ public final class LoadGenerator {
     }
 
     /**
-     * The metrics' cost ({@code --metrics-ab ROUNDS}): the same server with and without the
-     * Prometheus binder (scraped every {@code scrapeMs}), alternating, {@code rounds} times each,
-     * the order swapped every round so that neither always runs on a warmer or quieter machine.
-     * Reports each round and the median of the ratios with/without: rates, the server process's
-     * CPU per operation, and the CPU of its loop thread per operation (the loop's own cost: on a
-     * shared machine the steadiest of the three, and what the counting could slow down).
+     * Capacity with the shared registry ({@code --redis-ab ROUNDS}): a real redis-server on loopback
+     * (testkit's, the Debian package), and the same server with the in-memory registry and with
+     * {@code --registry redis://...}, alternating as {@link #ab} does; Redis emptied before each
+     * phase. Ratios Redis / in memory.
      */
-    private void metricsAb(Settings set, int rounds, int scrapeMs, StringBuilder report) throws IOException {
-        line(report, "metrics.ab", rounds + " rounds, scrape every " + scrapeMs + " ms with the binder");
+    private void redisAb(Settings set, int rounds, StringBuilder report, Path outFile) throws IOException {
+        Path dir = Files.createTempDirectory("xstunt-load-redis");
+        try (io.xstunt.testkit.RedisServer redis = io.xstunt.testkit.RedisServer.start(dir)) {
+            String uri = "redis://127.0.0.1:" + redis.port();
+            List<String> opts = new ArrayList<>(set.serverOpts());
+            opts.add("-D" + ServerProcess.REDIS_URI_PROPERTY + "=" + uri);
+            Settings withRedis = new Settings(set.clients(), set.sessions(), set.inFlight(), set.ips(), set.baselineCount(),
+                    set.warmup(), set.histogramRows(), opts, set.wrapper(), set.order());
+            line(report, "redis.ab", rounds + " rounds, in memory against " + uri + " (redis-server "
+                    + redis.command("INFO", "server").lines().filter(l -> l.startsWith("redis_version:"))
+                            .map(l -> l.substring(14)).findFirst().orElse("?") + ")");
+            beforePhase = () -> redis.answers("FLUSHALL");
+            ab(withRedis, rounds, "stunt", "stunt-redis", "redis.to.memory", report);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted stopping redis-server", e);
+        } finally {
+            beforePhase = () -> { };
+            if (outFile != null) {
+                Files.writeString(outFile, report.toString());
+            }
+            selector.close();
+        }
+    }
+
+    /** Runs before each phase of {@link #ab} (the Redis A/B empties Redis). */
+    private Runnable beforePhase = () -> { };
+
+    /**
+     * Two modes of the same server ({@code without}, then {@code with}: the metrics binder, or the
+     * shared registry), alternating, {@code rounds} times each, the order swapped every round so
+     * that neither always runs on a warmer or quieter machine. Reports each round and the median of
+     * the ratios with/without ({@code ratio.KEY.*}): rates, the server process's CPU per operation,
+     * and the CPU of its loop thread per operation (the loop's own cost: on a shared machine the
+     * steadiest of the three).
+     */
+    private void ab(Settings set, int rounds, String withoutMode, String withMode, String key, StringBuilder report)
+            throws IOException {
         String[] what = {"registrations.per.s", "sessions.per.s", "registration.server.cpu.us", "session.server.cpu.us",
             "registration.loop.cpu.us", "session.loop.cpu.us"};
         List<double[]> ratios = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             double[] without = null;
             double[] with = null;
-            for (String mode : r % 2 == 0 ? List.of("stunt", "stunt-metrics") : List.of("stunt-metrics", "stunt")) {
+            for (String mode : r % 2 == 0 ? List.of(withoutMode, withMode) : List.of(withMode, withoutMode)) {
+                beforePhase.run();
                 double[] v = stuntPhase(set, new StringBuilder(), mode);
-                if (mode.equals("stunt")) {
+                if (mode.equals(withoutMode)) {
                     without = v;
                 } else {
                     with = v;
@@ -956,7 +1002,7 @@ public final class LoadGenerator {
             double[] sorted = ratios.stream().mapToDouble(x -> x[col]).sorted().toArray();
             double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
                     : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-            line(report, "ratio.with.to.without." + what[k], fmt2(median) + " (median of " + rounds + "; min "
+            line(report, "ratio." + key + "." + what[k], fmt2(median) + " (median of " + rounds + "; min "
                     + fmt2(sorted[0]) + ", max " + fmt2(sorted[sorted.length - 1]) + ")");
         }
         line(report, "failures", failures + (lastFailure == null ? "" : " (last: " + lastFailure + ")"));

@@ -37,6 +37,8 @@ public final class ServerProcess {
 
     /** The system property of the {@code stunt-metrics} mode: milliseconds between two scrapes. */
     static final String SCRAPE_MS_PROPERTY = "xstunt.scrape.ms";
+    /** The system property of the {@code stunt-redis} mode: the shared registry's URI. */
+    static final String REDIS_URI_PROPERTY = "xstunt.redis.uri";
     /** The name of the server's loop thread (XstuntServer's own loop). */
     private static final String LOOP_THREAD = "xstunt-server";
 
@@ -46,8 +48,9 @@ public final class ServerProcess {
         switch (mode) {
             case "baseline" -> runBaseline(in);
             case "floor" -> runFloor(in);
-            case "stunt-metrics" -> runStunt(in, Long.getLong(SCRAPE_MS_PROPERTY, 1000));
-            default -> runStunt(in, 0);
+            case "stunt-metrics" -> runStunt(in, Long.getLong(SCRAPE_MS_PROPERTY, 1000), null);
+            case "stunt-redis" -> runStunt(in, 0, System.getProperty(REDIS_URI_PROPERTY, ""));
+            default -> runStunt(in, 0, null);
         }
     }
 
@@ -56,8 +59,12 @@ public final class ServerProcess {
      *
      * @param scrapeMs 0: no metrics; else the Prometheus binder is bound and scraped this often
      *     (as the CLI's /metrics does it, without the HTTP)
+     * @param registryUri null: the in-memory registry; else the shared registry's URI (redis://...)
      */
-    private static void runStunt(BufferedReader in, long scrapeMs) throws Exception {
+    private static void runStunt(BufferedReader in, long scrapeMs, String registryUri) throws Exception {
+        if (registryUri != null && registryUri.isEmpty()) {
+            throw new IllegalArgumentException("stunt-redis needs -D" + REDIS_URI_PROPERTY + "=redis://HOST:PORT");
+        }
         XstuntServer server = XstuntServer.start(ServerOptions.of("127.0.0.1", "127.0.0.2")
                 .logPort(0).commPort(0).echoPort1(0).echoPort2(0)
                 .backlog(4096)
@@ -65,7 +72,27 @@ public final class ServerProcess {
                 .maxClients(1_000_000).maxConnectionsPerSource(1_000_000).maxSessions(100_000)
                 .maxAnnouncementsPerSecond(1_000_000)
                 .relayLimits(RelayLimits.DEFAULT_MAX_BYTES, RelayLimits.DEFAULT_MAX_DURATION,
-                        RelayLimits.DEFAULT_BYTES_PER_SECOND, 1_000_000, RelayLimits.DEFAULT_MAX_RELAYS_PER_CLIENT));
+                        RelayLimits.DEFAULT_BYTES_PER_SECOND, 1_000_000, RelayLimits.DEFAULT_MAX_RELAYS_PER_CLIENT)
+                .registry(registryUri));
+        if (registryUri != null) {
+            java.util.concurrent.CountDownLatch reached = new java.util.concurrent.CountDownLatch(1);
+            server.onRegistryEvents(new io.xstunt.api.RegistryEvents() {
+                @Override
+                public void reachability(boolean reachable, String why) {
+                    if (reachable) {
+                        reached.countDown();
+                    }
+                }
+
+                @Override
+                public void command(long latencyNs, boolean failed) {
+                }
+            });
+            if (!server.registryStatus().reachable() && !reached.await(15, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the registry at " + registryUri + " was not reachable within 15 s");
+            }
+            server.onRegistryEvents(null);
+        }
         java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
         server.onSessionFinished(s -> {
             if (s.bytesFromInitiator() > 0 && s.bytesFromListener() > 0) {

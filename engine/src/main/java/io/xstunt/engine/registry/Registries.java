@@ -33,7 +33,7 @@ public final class Registries {
     private static RegistryProvider provider(URI uri) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         for (RegistryProvider p : ServiceLoader.load(RegistryProvider.class, Registries.class.getClassLoader())) {
-            if (p.scheme().equals(scheme)) {
+            if (p.serves(scheme)) {
                 return p;
             }
         }

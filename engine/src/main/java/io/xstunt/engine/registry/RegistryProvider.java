@@ -13,6 +13,15 @@ public interface RegistryProvider {
     String scheme();
 
     /**
+     * @param scheme a registry URI's scheme, in lower case
+     * @return whether it serves URIs of that scheme (by default: {@link #scheme()} alone; a backend
+     *     with several, such as {@code redis}, {@code redis-sentinel} and {@code redis-cluster}, says so)
+     */
+    default boolean serves(String scheme) {
+        return scheme().equals(scheme);
+    }
+
+    /**
      * Checks {@code uri} without opening anything (a server's options are checked before it starts).
      *
      * @throws IllegalArgumentException saying what is wrong with it

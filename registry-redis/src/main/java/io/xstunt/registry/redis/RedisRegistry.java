@@ -17,6 +17,7 @@ import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RelayNotice;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -54,7 +55,10 @@ import org.slf4j.LoggerFactory;
  * register, be queried and reach each other; clients of other servers are unknown), says so
  * ({@link #health()}, {@link RegistryListener}, a log line), and when Redis answers again it
  * writes back every record it holds (a record another server took meanwhile wins: the local
- * registration is disconnected) and deletes those it let go meanwhile.
+ * registration is disconnected) and deletes those it let go meanwhile. A replica failover (Sentinel,
+ * Cluster) looks the same from here, and a promoted replica may lack the primary's last writes: so
+ * after an outage the server also writes again the ends of the sessions it finished within the last
+ * lease and the BUSY of those it runs ({@code reconcileSessions}).
  *
  * <p>Loop thread only, except {@link #health()} and {@link #listen}.
  */
@@ -98,6 +102,20 @@ final class RedisRegistry implements Registry {
             redis.call('HSET', KEYS[1], 'st', ARGV[2], 'ses', '')
             return {1}""";
 
+    /** At most this many recent session ends are kept for {@link #recentlyEnded} (a burst's memory bound). */
+    private static final int MAX_RECENTLY_ENDED = 65_536;
+
+    /** A local session's two clients and the owners their records had when it began. */
+    private record Members(String initiatorId, String listenerId, String initiatorOwner, String listenerOwner) {
+        boolean has(String id) {
+            return initiatorId.equals(id) || listenerId.equals(id);
+        }
+    }
+
+    /** A session this server ended, and when. */
+    private record Ended(String sessionKey, String initiatorId, String listenerId, long atNs) {
+    }
+
     /** A registration this server holds: its own copy of the record. */
     private static final class Held {
         final String id;
@@ -129,8 +147,14 @@ final class RedisRegistry implements Registry {
     private final Map<String, Held> held = new HashMap<>();
     /** IDs let go while Redis was away, with the owner Redis may still have them under. */
     private final Map<String, String> releasedMeanwhile = new LinkedHashMap<>();
-    /** The local sessions' members (local knowledge for when Redis is away). */
-    private final Map<SessionRef, String[]> localSessions = new HashMap<>();
+    /** The local sessions' members (local knowledge for when Redis is away, and marked BUSY again after it). */
+    private final Map<SessionRef, Members> localSessions = new HashMap<>();
+    /**
+     * The sessions this server ended within the last lease, oldest first: after an outage their ends
+     * are written again, since a replica promoted meanwhile may lack them (asynchronous replication)
+     * and would leave their clients BUSY.
+     */
+    private final ArrayDeque<Ended> recentlyEnded = new ArrayDeque<>();
     private boolean up;
     private boolean resyncing;
     private boolean closed;
@@ -222,6 +246,17 @@ final class RedisRegistry implements Registry {
             "own", owner(h.holder), "srv", identity, "reg", String.valueOf(h.holder.registration()),
             "pub", String.valueOf(h.publicIp), "loc", String.valueOf(h.localIp), "tok", String.valueOf(h.token),
             "st", String.valueOf(h.state), "rep", h.reported ? "1" : "0", "ses", ""};
+    }
+
+    /** Sets {@code field}'s value in {@link #recordArgs}' field, value pairs (after the owner and lease). */
+    private static void setField(String[] recordArgs, String field, String value) {
+        for (int i = 2; i + 1 < recordArgs.length; i += 2) {
+            if (recordArgs[i].equals(field)) {
+                recordArgs[i + 1] = value;
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no field " + field + " in the record");
     }
 
     // ---- commands
@@ -454,7 +489,8 @@ final class RedisRegistry implements Registry {
 
     @Override
     public void beginSession(Peer initiator, Peer listener, SessionRef session) {
-        localSessions.put(session, new String[] {initiator.id(), listener.id()});
+        localSessions.put(session, new Members(initiator.id(), listener.id(), owner(initiator.holder()),
+                owner(listener.holder())));
         for (Peer p : new Peer[] {initiator, listener}) {
             Held h = held.get(p.id());
             if (h != null && h.holder.equals(p.holder())) {
@@ -470,6 +506,10 @@ final class RedisRegistry implements Registry {
     @Override
     public void endSession(SessionRef session, String initiatorId, String listenerId) {
         localSessions.remove(session);
+        recentlyEnded.addLast(new Ended(sessionKey(session), initiatorId, listenerId, network.nowNs()));
+        if (recentlyEnded.size() > MAX_RECENTLY_ENDED) {
+            recentlyEnded.removeFirst();
+        }
         for (String id : new String[] {initiatorId, listenerId}) {
             Held h = held.get(id);
             if (h != null && h.state == Protocol.CSTATE_BUSY) {
@@ -576,8 +616,8 @@ final class RedisRegistry implements Registry {
     }
 
     private void abortLocalSessionsOf(String id, String reason) {
-        for (Map.Entry<SessionRef, String[]> s : new ArrayList<>(localSessions.entrySet())) {
-            if (s.getValue()[0].equals(id) || s.getValue()[1].equals(id)) {
+        for (Map.Entry<SessionRef, Members> s : new ArrayList<>(localSessions.entrySet())) {
+            if (s.getValue().has(id)) {
                 SessionRef ref = s.getKey();
                 later(() -> effects.abortSession(ref, reason));
             }
@@ -668,13 +708,20 @@ final class RedisRegistry implements Registry {
                 toWrite.add(h);
             }
         }
-        int[] pending = {deletes.size() + toWrite.size() + 1};
+        int[] pending = {deletes.size() + toWrite.size() + 2};
         int[] conflicts = {0};
         Runnable oneDone = () -> {
             if (--pending[0] == 0 && resyncing) {
                 finishRejoin(toWrite.size(), deletes.size(), conflicts[0]);
             }
         };
+        // this server's channel where it lives now (a Cluster failover moves its slot)
+        store.resubscribe(e -> {
+            if (e != null) {
+                unreachable(e);
+            }
+            oneDone.run();
+        });
         for (Map.Entry<String, String> d : deletes) {
             store.script(DELETE_IF_OWNER, key(d.getKey()), new String[] {d.getValue()}, (r, e) -> {
                 if (e != null) {
@@ -703,7 +750,15 @@ final class RedisRegistry implements Registry {
                     oneDone.run();
                     return;
                 }
-                store.script(WRITE_IF_OWNER, key(h.id), recordArgs(own == null ? "" : own, h), (r, e2) -> {
+                String[] args = recordArgs(own == null ? "" : own, h);
+                String ses = m == null ? null : m.get("ses");
+                if (own != null && ses != null && !ses.isEmpty() && !local(sessionOf(ses).server())) {
+                    // BUSY in another server's session: that server knows whether it still runs
+                    // (it writes its ends again after an outage, reconcileSessions), not this one
+                    setField(args, "st", m.get("st"));
+                    setField(args, "ses", ses);
+                }
+                store.script(WRITE_IF_OWNER, key(h.id), args, (r, e2) -> {
                     if (e2 != null) {
                         unreachable(e2);
                     } else if (won(r)) {
@@ -728,8 +783,47 @@ final class RedisRegistry implements Registry {
         store.call(c -> c.psetex(alive(identity), settings.lease().toMillis(), "1"), this::unlessFailed);
         LOG.info("registry: Redis at {} is reachable{}: {} records written back, {} deleted, {} taken elsewhere",
                 settings.redisUri(), downWhy == null ? "" : " again", written, deleted, conflicts);
+        boolean afterOutage = downWhy != null;
         downWhy = null;
         store.reachable(true, "rejoined");
+        if (afterOutage) {
+            reconcileSessions();
+        }
+    }
+
+    /**
+     * After an outage, writes again what this server knows of its sessions: the clients of those
+     * still running are BUSY in them, those of sessions it ended within the last lease IDLE (each
+     * only if the record still names that session). A replica promoted by a failover lacks the
+     * primary's last writes; without this a lost end of session left both clients BUSY (refused)
+     * until they registered again.
+     */
+    private void reconcileSessions() {
+        forgetOldEnds(network.nowNs());
+        String idle = String.valueOf(Protocol.CSTATE_IDLE);
+        for (Ended e : recentlyEnded) {
+            for (String id : new String[] {e.initiatorId(), e.listenerId()}) {
+                store.script(END_SESSION, key(id), new String[] {e.sessionKey(), idle}, this::unlessFailed);
+            }
+        }
+        String busy = String.valueOf(Protocol.CSTATE_BUSY);
+        for (Map.Entry<SessionRef, Members> s : localSessions.entrySet()) {
+            Members m = s.getValue();
+            String ses = sessionKey(s.getKey());
+            store.script(UPDATE_IF_OWNER, key(m.initiatorId()), new String[] {m.initiatorOwner(), "st", busy, "ses",
+                ses}, this::unlessFailed);
+            store.script(UPDATE_IF_OWNER, key(m.listenerId()), new String[] {m.listenerOwner(), "st", busy, "ses",
+                ses}, this::unlessFailed);
+        }
+        LOG.info("registry: after the outage, {} recent session ends and {} running sessions written again",
+                recentlyEnded.size(), localSessions.size());
+    }
+
+    private void forgetOldEnds(long now) {
+        long window = settings.lease().toNanos();
+        while (!recentlyEnded.isEmpty() && now - recentlyEnded.peekFirst().atNs() > window) {
+            recentlyEnded.removeFirst();
+        }
     }
 
     /** The timer: connect while never connected, refresh the leases when due. */
@@ -751,6 +845,7 @@ final class RedisRegistry implements Registry {
         }
         if (up && now - nextRefreshNs >= 0) {
             nextRefreshNs = now + settings.refreshEvery().toNanos();
+            forgetOldEnds(now);
             refresh();
         }
         long next = Math.min(now + RETRY_CONNECT_NS, nextRefreshNs);

@@ -1,5 +1,6 @@
 package io.xstunt.registry.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
@@ -8,8 +9,14 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -32,8 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry's Redis: two Lettuce connections (commands, and the server's sharded pub/sub
- * channel) on Lettuce's own I/O thread, every command asynchronous, every answer handed back to
+ * The registry's Redis (one Redis, the primary a Sentinel names, or a Cluster: {@link
+ * RedisSettings.Topology}): two Lettuce connections (commands, and the server's sharded pub/sub
+ * channel; on a Cluster each routes to the nodes by slot) on Lettuce's own I/O threads, every command asynchronous, every answer handed back to
  * the server's loop through {@link Network#execute}. Counts what the health and the metrics read
  * (any thread). Lettuce reconnects by itself every {@link #RECONNECT_DELAY}; until the first
  * connection succeeds, {@link #connect} is tried again on the loop's timer by the registry.
@@ -61,8 +69,11 @@ final class RedisStore {
     private volatile String channel;
     private volatile Events events;
     private final ClientResources resources;
-    private final RedisClient client;
-    private volatile StatefulRedisConnection<String, String> commands;
+    /** A {@link RedisClient} (one Redis, or the primary a Sentinel names) or a {@link RedisClusterClient}. */
+    private final AbstractRedisClient client;
+    private volatile StatefulConnection<String, String> commands;
+    /** The commands of {@link #commands}: a Cluster connection's route each to its key's node. */
+    private volatile RedisClusterAsyncCommands<String, String> async;
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
     private volatile boolean connecting;
     private volatile boolean closed;
@@ -85,17 +96,41 @@ final class RedisStore {
         // Lettuce's smallest pools: a registry's traffic is small, and the machine's cores belong to the loop
         this.resources = ClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
                 .reconnectDelay(Delay.constant(RECONNECT_DELAY)).build();
-        this.client = RedisClient.create(resources, RedisURI.create(settings.redisUri()));
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                // while Redis is away a command fails at once (the registry answers from its own
-                // records) instead of waiting in a queue for a reconnect that may never come
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
-                .build());
+        if (settings.topology() == RedisSettings.Topology.CLUSTER) {
+            RedisClusterClient cluster = RedisClusterClient.create(resources, settings.nodes());
+            cluster.setOptions(ClusterClientOptions.builder()
+                    .autoReconnect(true)
+                    // not REJECT_COMMANDS: the connection to each node is opened by the first command
+                    // for it, which would be refused; a command waits at most the command timeout
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                    .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
+                    // a failover moves slots to a promoted replica: a MOVED answer or a lost node
+                    // fetches the topology again at once, and every 10 s in any case
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enableAllAdaptiveRefreshTriggers()
+                            .adaptiveRefreshTriggersTimeout(Duration.ofMillis(500))
+                            .enablePeriodicRefresh(Duration.ofSeconds(10))
+                            .build())
+                    .build());
+            this.client = cluster;
+        } else {
+            // a Sentinel URI: Lettuce asks the Sentinels for the current primary at each (re)connect
+            RedisClient single = RedisClient.create(resources, settings.nodes().get(0));
+            single.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    // while Redis is away a command fails at once (the registry answers from its own
+                    // records) instead of waiting in a queue for a reconnect that may never come
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
+                    .build());
+            this.client = single;
+        }
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress socketAddress) {
+                if (!ours(connection)) {
+                    return;
+                }
                 if (commands != null && pubsub != null) {
                     // a reconnect: Lettuce subscribed the channel again before this
                     toLoop(events::up);
@@ -104,11 +139,20 @@ final class RedisStore {
 
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-                if (!closed) {
+                if (!closed && ours(connection)) {
                     toLoop(() -> events.down("connection to " + settings.redisUri() + " lost"));
                 }
             }
         });
+    }
+
+    /**
+     * Whether a connection event is of the store's own connections: a Cluster client also reports
+     * each node's connection and the short ones that read the topology, which come and go by
+     * themselves (there a lost node shows as failing commands, and the registry's PING finds it back).
+     */
+    private boolean ours(RedisChannelHandler<?, ?> connection) {
+        return connection == commands || connection == pubsub;
     }
 
     /** Where the store's events go, and the channel this server listens on; before the first {@link #connect}. */
@@ -123,12 +167,23 @@ final class RedisStore {
             return;
         }
         connecting = true;
-        RedisURI uri = RedisURI.create(settings.redisUri());
-        client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture()
-                .thenCompose(c -> {
-                    commands = c;
-                    return client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
-                })
+        CompletableFuture<? extends StatefulRedisPubSubConnection<String, String>> subscribing;
+        if (client instanceof RedisClusterClient cluster) {
+            // its asynchronous connect needs the topology first (the blocking connect() loads it itself)
+            subscribing = cluster.refreshPartitionsAsync().toCompletableFuture()
+                    .thenCompose(v -> cluster.connectAsync(StringCodec.UTF8)).thenCompose(c -> {
+                opened(c, c.async());
+                return cluster.connectPubSubAsync(StringCodec.UTF8);
+            });
+        } else {
+            RedisClient single = (RedisClient) client;
+            RedisURI uri = settings.nodes().get(0);
+            subscribing = single.connectAsync(StringCodec.UTF8, uri).toCompletableFuture().thenCompose(c -> {
+                opened(c, c.async());
+                return single.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
+            });
+        }
+        subscribing
                 .thenCompose(p -> {
                     pubsub = p;
                     p.addListener(new RedisPubSubAdapter<>() {
@@ -142,7 +197,7 @@ final class RedisStore {
                             toLoop(() -> events.message(message));
                         }
                     });
-                    return p.async().ssubscribe(channel).toCompletableFuture();
+                    return subscribe(p);
                 })
                 .whenComplete((v, e) -> {
                     connecting = false;
@@ -157,10 +212,55 @@ final class RedisStore {
                 });
     }
 
+    /**
+     * SSUBSCRIBEs this server's channel: on one Redis, on the pub/sub connection; on a Cluster, on
+     * the connection to the primary that owns the channel's slot now (a sharded channel lives there
+     * alone; its messages reach the cluster pub/sub connection's listener through node message
+     * propagation). A Cluster failover moves the slot: {@link #resubscribe} after the store was down.
+     */
+    private CompletableFuture<?> subscribe(StatefulRedisPubSubConnection<String, String> p) {
+        if (p instanceof StatefulRedisClusterPubSubConnection<String, String> cp) {
+            cp.setNodeMessagePropagation(true);
+            RedisClusterNode owner = cp.getPartitions().getMasterBySlot(SlotHash.getSlot(channel));
+            if (owner == null) {
+                return CompletableFuture.failedFuture(new IllegalStateException("no node of the Cluster serves the"
+                        + " slot of " + channel));
+            }
+            return cp.getConnectionAsync(owner.getNodeId())
+                    .thenCompose(node -> node.async().ssubscribe(channel).toCompletableFuture());
+        }
+        return p.async().ssubscribe(channel).toCompletableFuture();
+    }
+
+    /**
+     * Subscribes the channel again where it lives now, before the registry serves from Redis again:
+     * a Cluster's slot may have moved to a promoted replica while the store was down; on one Redis
+     * the commands connection may be back before Lettuce subscribed the pub/sub one again (a repeated
+     * SSUBSCRIBE changes nothing, a refused one means not back yet). Sent from one of Lettuce's
+     * threads, not the loop: the pub/sub connection's write lock may be held by Lettuce's own
+     * resubscription at that moment. {@code done} hears how it went, on the loop.
+     */
+    void resubscribe(Consumer<Throwable> done) {
+        StatefulRedisPubSubConnection<String, String> p = pubsub;
+        if (p == null || closed || closing) {
+            toLoop(() -> done.accept(new IllegalStateException("not connected to " + settings.redisUri())));
+            return;
+        }
+        CompletableFuture.supplyAsync(() -> subscribe(p), resources.eventExecutorGroup())
+                .thenCompose(f -> f)
+                .whenComplete((v, e) -> toLoop(() -> done.accept(e)));
+    }
+
+    private void opened(StatefulConnection<String, String> c, RedisClusterAsyncCommands<String, String> a) {
+        async = a;
+        commands = c;
+    }
+
     private void closeConnections() {
-        StatefulRedisConnection<String, String> c = commands;
+        StatefulConnection<String, String> c = commands;
         StatefulRedisPubSubConnection<String, String> p = pubsub;
         commands = null;
+        async = null;
         pubsub = null;
         if (c != null) {
             c.closeAsync();
@@ -179,8 +279,9 @@ final class RedisStore {
      * Runs one command; {@code done} gets its value or its failure on the loop thread. A command
      * that cannot be sent (no connection) fails the same way, at once.
      */
-    <T> void call(Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command, BiConsumer<T, Throwable> done) {
-        StatefulRedisConnection<String, String> c = commands;
+    <T> void call(Function<RedisClusterAsyncCommands<String, String>, RedisFuture<T>> command,
+            BiConsumer<T, Throwable> done) {
+        RedisClusterAsyncCommands<String, String> c = async;
         if (c == null || closed || closing) {
             toLoop(() -> done.accept(null, new IllegalStateException("not connected to " + settings.redisUri())));
             return;
@@ -188,7 +289,7 @@ final class RedisStore {
         long start = System.nanoTime();
         CompletableFuture<T> f;
         try {
-            f = command.apply(c.async()).toCompletableFuture();
+            f = command.apply(c).toCompletableFuture();
         } catch (RuntimeException e) {
             count(System.nanoTime() - start, true);
             toLoop(() -> done.accept(null, e));

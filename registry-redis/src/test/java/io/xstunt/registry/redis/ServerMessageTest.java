@@ -2,6 +2,7 @@ package io.xstunt.registry.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Protocol;
@@ -48,5 +49,34 @@ class ServerMessageTest {
         assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("redis://h:1?lease-ms=5")));
         assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("redis://h:1?lease-ms=x")));
         assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("redis://h:1?prefix=a:b")));
+    }
+
+    @Test
+    void sentinelAndClusterUrisNameSeveralNodes() {
+        RedisSettings s = RedisSettings.parse(URI.create("redis-sentinel://pw@s1:5000,s2,s3:5002/1?lease-ms=900#mymaster"));
+        assertEquals(RedisSettings.Topology.SENTINEL, s.topology());
+        assertEquals("redis-sentinel://pw@s1:5000,s2:26379,s3:5002/1#mymaster", s.redisUri());
+        assertEquals(1, s.nodes().size());
+        assertEquals("mymaster", s.nodes().get(0).getSentinelMasterId());
+        assertEquals(3, s.nodes().get(0).getSentinels().size());
+        assertEquals(26379, s.nodes().get(0).getSentinels().get(1).getPort());
+        assertEquals(1, s.nodes().get(0).getDatabase());
+        assertEquals(Duration.ofMillis(900), s.lease());
+
+        RedisSettings c = RedisSettings.parse(URI.create("redis-cluster://10.0.0.1:7000,10.0.0.2?prefix=p"));
+        assertEquals(RedisSettings.Topology.CLUSTER, c.topology());
+        assertEquals("redis-cluster://10.0.0.1:7000,10.0.0.2:6379", c.redisUri());
+        assertEquals(2, c.nodes().size());
+        assertEquals(7000, c.nodes().get(0).getPort());
+        assertEquals("p", c.prefix());
+
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> RedisSettings.parse(URI.create("redis-sentinel://s1:5000"))).getMessage().contains("#"));
+        assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("redis-cluster://a:1/2")));
+        assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("redis://a:1,b:2")));
+        assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("redis://a:1#m")));
+        assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("redis-cluster://a:x")));
+        assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("redis-cluster://a:1,,b:2")));
+        assertThrows(IllegalArgumentException.class, () -> RedisSettings.parse(URI.create("rediss://a:1")));
     }
 }

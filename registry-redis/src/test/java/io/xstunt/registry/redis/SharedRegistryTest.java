@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.net.Network;
 import io.xstunt.engine.registry.ClaimOutcome;
@@ -20,7 +18,6 @@ import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RelayNotice;
 import io.xstunt.testkit.Await;
-import io.xstunt.testkit.RedisServer;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,13 +43,18 @@ class SharedRegistryTest {
 
     @TempDir
     Path dir;
-    private RedisServer redis;
+    private TestStore redis;
     private final List<EventLoop> loops = new ArrayList<>();
     private final List<Server> servers = new ArrayList<>();
 
     @BeforeEach
     void startRedis() throws Exception {
-        redis = RedisProcess.start(dir);
+        redis = store(dir);
+    }
+
+    /** The Redis the servers share: one redis-server here, a Cluster in {@link ClusterSharedRegistryTest}. */
+    TestStore store(Path dir) throws Exception {
+        return TestStore.single(dir);
     }
 
     @AfterEach
@@ -182,14 +184,12 @@ class SharedRegistryTest {
             wonB += y.taken() ? 1 : 0;
         }
         assertEquals(ids, wonA + wonB);
-        try (RedisClient c = RedisClient.create("redis://127.0.0.1:" + redis.port());
-             StatefulRedisConnection<String, String> conn = c.connect()) {
-            assertEquals(ids, conn.sync().keys("xstunt:id:*").size());
-            for (int i = 0; i < ids; i++) {
-                String home = conn.sync().hget("xstunt:id:id" + i, "srv");
-                String expected = atA.get(i).get().taken() ? a.name : b.name;
-                assertTrue(home.startsWith(expected + "/"), "id" + i + " home " + home + ", claimed by " + expected);
-            }
+        assertEquals(ids, redis.keys("xstunt:id:*").size());
+        for (int i = 0; i < ids; i++) {
+            String home = redis.hget("xstunt:id:id" + i, "srv");
+            String expected = atA.get(i).get().taken() ? a.name : b.name;
+            assertTrue(home != null && home.startsWith(expected + "/"), "id" + i + " home " + home + ", claimed by "
+                    + expected);
         }
         System.err.printf("claims: %d IDs claimed by two servers at once: %d won on one, %d on the other%n", ids, wonA,
                 wonB);
