@@ -1,5 +1,6 @@
 package io.xstunt.engine.server;
 
+import io.xstunt.engine.wire.Protocol;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -8,16 +9,31 @@ import java.nio.charset.StandardCharsets;
  * each line up to its newline, a trailing CR dropped, UTF-8 with malformed bytes replaced and
  * control characters shown as '?', handed to a {@link ClientLogSink}. An empty line is a keepalive,
  * not recorded. A line is decoded only for a sink that records it, so a filtered client log costs
- * no allocation per line.
+ * no allocation per line. A line that starts with {@link Protocol#EXT_LINE} is an extension's
+ * (docs/PROTOCOL.md "Extension log lines"): it goes to the {@link Extensions}, never to the sink.
  */
 final class ClientLogReader {
+    /** Where extension lines go: the one place that reads their tags. */
+    @FunctionalInterface
+    interface Extensions {
+        /**
+         * One extension line.
+         *
+         * @param tag the two characters after {@link Protocol#EXT_LINE} ({@code F1}: FAST)
+         * @param body the rest of the line, without its newline
+         */
+        void line(String tag, String body);
+    }
+
     private final ClientLogSink sink;
     private final int maxLine;
+    private final Extensions extensions;
 
     /** @param maxLine the longest line accepted, in bytes (without its newline) */
-    ClientLogReader(ClientLogSink sink, int maxLine) {
+    ClientLogReader(ClientLogSink sink, int maxLine, Extensions extensions) {
         this.sink = sink;
         this.maxLine = maxLine;
+        this.extensions = extensions;
     }
 
     /**
@@ -44,7 +60,10 @@ final class ClientLogReader {
                 return true; // a partial line waits for its newline
             }
             int end = nl > start && in.get(nl - 1) == '\r' ? nl - 1 : nl;
-            if (end > start && sink.enabled()) {
+            if (end - start >= 3 && in.get(start) == Protocol.EXT_LINE) {
+                String line = StandardCharsets.UTF_8.decode(in.slice(start + 1, end - start - 1)).toString();
+                extensions.line(line.substring(0, 2), line.substring(2));
+            } else if (end > start && sink.enabled()) {
                 sink.line(id, printable(in, start, end));
             }
             in.position(nl + 1);

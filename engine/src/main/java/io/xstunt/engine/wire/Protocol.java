@@ -103,6 +103,17 @@ public final class Protocol {
      * the client's XInit completes only then.
      */
     public static final int EXT_FLAG_REG_ACK = 4;
+    /**
+     * ServerInfo {@code wPort3} flag: the server speaks FAST, the negotiated three-unit handshake
+     * (docs/PROTOCOL.md "FAST"): the client may send {@link FastLine}s and get {@link FastGo}s.
+     */
+    public static final int EXT_FLAG_FAST = 8;
+    /**
+     * The first byte of an extension log line (client to server): no line of the original's starts
+     * with it (theirs start with a digit), and the server reads such a line instead of recording it.
+     * Two characters follow that name the extension: {@code F1} FAST ({@link FastLine}).
+     */
+    public static final byte EXT_LINE = 0x01;
     /** Msg pad bytes ({@code 70..71}) that say an 8-byte holder token follows the Msg ("XT"). */
     public static final int MSG_TOKEN_MARKER = 0x5854;
     /** Bytes of a holder token. */
