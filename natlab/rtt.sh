@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# natlab/rtt.sh: issue #4 item 5, the handshake in round trips through the NAT lab's real NATs,
-# RACE (ours) and ORIGINAL (XSTUNT 1.0) in the same run (HandshakeRttBenchmark, natlab module).
+# natlab/rtt.sh: issue #4 item 5 and issue 15, the handshake in round trips through the NAT lab's
+# real NATs, FAST and RACE (ours) and ORIGINAL (XSTUNT 1.0) in the same run (HandshakeRttBenchmark,
+# natlab module).
 #   natlab/rtt.sh --short   10 ms on the NAT links, 3 warm handshakes per strategy; about 30 s;
 #                           results in natlab/target/natlab-rtt-short.txt
 #   natlab/rtt.sh --full    0 (floor), 10, 25, 50 ms, two topologies, 10 warm handshakes each;
-#                           about 10 min; results in docs/performance-runs/<UTC>-natlab-rtt.txt
+#                           about 15 min; results in docs/performance-runs/<UTC>-natlab-rtt.txt
+#   natlab/rtt.sh --extra   unequal server distances (5 / 40 ms) and 25 ms with 1 % loss;
+#                           results in docs/performance-runs/<UTC>-natlab-rtt-extra.txt
 # Needs root + nftables (the lab builds network namespaces); without them it says "skipped" and
 # exits 0, or 1 under CI (CI set to anything but empty or "false"). Refuses to start while another
 # lab is up (one lab per machine);
@@ -15,8 +18,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 MODE="${1:---short}"
 case "$MODE" in
-  --short|--full) ;;
-  *) echo "usage: natlab/rtt.sh [--short|--full]" >&2; exit 2 ;;
+  --short|--full|--extra) ;;
+  *) echo "usage: natlab/rtt.sh [--short|--full|--extra]" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -42,8 +45,10 @@ fi
 export JAVA_HOME
 [[ "${MAVEN_OPTS:-}" == *sun-misc-unsafe* ]] || export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 
-if [[ $MODE == --full ]]; then
-  OUT="$ROOT/docs/performance-runs/$(date -u +%Y%m%dT%H%M%SZ)-natlab-rtt.txt"
+if [[ $MODE == --full || $MODE == --extra ]]; then
+  suffix=""
+  [[ $MODE == --extra ]] && suffix="-extra"
+  OUT="$ROOT/docs/performance-runs/$(date -u +%Y%m%dT%H%M%SZ)-natlab-rtt$suffix.txt"
 else
   OUT="$HERE/target/natlab-rtt-short.txt"
 fi

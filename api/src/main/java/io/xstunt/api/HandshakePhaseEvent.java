@@ -8,7 +8,8 @@ import jdk.jfr.Timestamp;
 
 /**
  * A JFR event for each phase of a finished XInit, XConnect or XListen (connect, register, probe;
- * comm, announce, control, sync, predict, exchange, punch; ...): when it began and how long it
+ * RACE's comm, announce, control, sync, predict, exchange, punch; FAST's request, announcement,
+ * firstSyn, connected, and {@code fast.}-prefixed before a fail-over; ...): when it began and how long it
  * took, as the engine measured it on its clock. Committed when the call ends; {@code phaseStart}
  * and {@code phaseDuration} place it on a recording's time line.
  */

@@ -1,5 +1,6 @@
 package io.xstunt.bench;
 
+import io.xstunt.api.PunchStrategy;
 import io.xstunt.api.Xstunt;
 import io.xstunt.api.XstuntAsync;
 import io.xstunt.api.XstuntClient;
@@ -60,6 +61,10 @@ public class HandshakeBenchmark {
     @Param({"1", "200"})
     public int pairs;
 
+    /** FAST (the default between our peers, issue 15) or RACE, in the same run. */
+    @Param({"FAST", "RACE"})
+    public String strategy;
+
     private Path dir;
     private LoopbackRig rig;
     private XstuntClient[] initiators;
@@ -87,9 +92,9 @@ public class HandshakeBenchmark {
             String a = pairs == 1 ? "127.0.0.11" : "127.0.2." + (k + 1);
             String b = pairs == 1 ? "127.0.0.12" : "127.0.3." + (k + 1);
             initiators[k] = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, pairs == 1 ? "alice" : "a" + k,
-                    rig.options(a, dir.resolve("a" + k + ".dat")));
+                    rig.options(a, dir.resolve("a" + k + ".dat"), PunchStrategy.valueOf(strategy)));
             listeners[k] = Xstunt.xInit(LoopbackRig.IP1, LoopbackRig.IP2, pairs == 1 ? "bob" : "b" + k,
-                    rig.options(b, dir.resolve("b" + k + ".dat")));
+                    rig.options(b, dir.resolve("b" + k + ".dat"), PunchStrategy.valueOf(strategy)));
             XstuntAsync.onIncoming(listeners[k], r -> incoming.complete(r), e -> incoming.completeExceptionally(e));
         }
         startPlainServer();

@@ -41,7 +41,13 @@ final class LoopbackRig implements AutoCloseable {
 
     /** Options of a peer bound to {@code address} (a 127/8 literal); {@code fingerprint} null: always probe. */
     XstuntOptions options(String address, Path fingerprint) {
+        return options(address, fingerprint, io.xstunt.api.PunchStrategy.FAST);
+    }
+
+    /** {@link #options(String, Path)} with {@code strategy}. */
+    XstuntOptions options(String address, Path fingerprint, io.xstunt.api.PunchStrategy strategy) {
         return XstuntOptions.builder()
+                .punchStrategy(strategy)
                 .logPort(loopback.logPort())
                 .commPort(loopback.commPort())
                 .localAddress(address)

@@ -187,7 +187,7 @@ final class OptionTypes {
         }
     }
 
-    /** {@code race} or {@code original}, in any case. */
+    /** {@code fast}, {@code race} or {@code original}, in any case. */
     static final class Strategy implements ITypeConverter<PunchStrategy>, Iterable<String> {
         private static final List<String> NAMES = Arrays.stream(PunchStrategy.values())
                 .map(s -> s.name().toLowerCase(Locale.ROOT)).toList();

@@ -55,7 +55,7 @@ class CompletionScriptTest {
         "./xstunt|cli| => server listen connect probe demo help",
         "./xstunt|cli|con => connect",
         "./xstunt|cli|connect|--pe => --peer",
-        "./xstunt|cli|connect|--strategy| => race original",
+        "./xstunt|cli|connect|--strategy| => fast race original",
         "./xstunt|cli|listen|--id|bob|--co => --comm-port --count",
         "./xstunt|cli|server|--max- => --max-clients --max-per-source --max-sessions",
         "./xstunt|cli|server|--met => --metrics-port --metrics-address",

@@ -71,7 +71,7 @@ class XstuntCliArgumentsTest {
         "connect --id a => Missing required option: '--peer=ID'",
         "connect --id a --peer b,,c => Invalid value for option '--peer' (ID): a client ID must not be empty",
         "connect --id a --peer= => Invalid value for option '--peer' (ID): a client ID must not be empty",
-        "connect --id a --peer b --strategy fast => Invalid value for option '--strategy': must be one of race|original, got 'fast'",
+        "connect --id a --peer b --strategy quick => Invalid value for option '--strategy': must be one of fast|race|original, got 'quick'",
         "connect --id a --peer b --message= => --message must not be empty",
         "connect --id a --peer b --json=yes => Invalid value for option '--json': 'yes' is not a boolean",
         "connect --id a --peer b --count 1 => Unknown options: '--count', '1'",

@@ -24,7 +24,8 @@ class HandshakeRttBenchmark {
         HandshakeRtt.Plan plan = switch (mode) {
             case "full" -> HandshakeRtt.FULL;
             case "short" -> HandshakeRtt.SHORT;
-            default -> throw new IllegalArgumentException("-Dnatlab.rtt=" + mode + ": full or short");
+            case "extra" -> HandshakeRtt.EXTRA;
+            default -> throw new IllegalArgumentException("-Dnatlab.rtt=" + mode + ": full, short or extra");
         };
         Path out = Path.of(System.getProperty("natlab.rtt.out", "target/natlab-rtt-" + mode + ".txt"));
         List<HandshakeRtt.Row> rows = HandshakeRtt.run(plan, out);

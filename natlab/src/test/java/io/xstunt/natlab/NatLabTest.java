@@ -46,6 +46,7 @@ import org.junit.jupiter.api.Timeout;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class NatLabTest {
+    static final String FAST = "fast";
     static final String RACE = "race";
     static final String ORIGINAL = "original";
     private static final String SERVER = Lab.SRV_IP1 + "," + Lab.SRV_IP2;

@@ -7,6 +7,9 @@ import io.xstunt.engine.proc.EarliestDeadline;
 import io.xstunt.engine.proc.Outbound;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.FastGo;
+import io.xstunt.engine.wire.FastLine;
+import io.xstunt.engine.wire.FastRefusal;
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
@@ -121,6 +124,19 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         /** Register the same ID again; report {@link #handleRegistered} or {@link #handleRegisterFailed}. */
         record Register() implements Action {
         }
+
+        /**
+         * Run a {@link FastIo} for {@code call} from {@code go}, until {@code deadlineNs}; report
+         * {@link #handleRendezvousDone} or {@link #handleFastFailedOver}.
+         *
+         * @param startNs when the request left (initiator) or the go was read (listener)
+         */
+        record StartFast(long call, FastGo go, long startNs, long deadlineNs) implements Action {
+        }
+
+        /** Stop the FAST run of {@code call} quietly: a normal session took over, or the call ended. */
+        record AbortFast(long call) implements Action {
+        }
     }
 
     private final Outbound log = outbound(0);
@@ -147,6 +163,12 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     private final Map<Integer, RelayedPeer> relays = new LinkedHashMap<>();
     /** An announcement's relay flags, read before its Echo. */
     private int announceFlags;
+    /** FAST's punch port (reserved by the owner for the registration's life), 0 while FAST is off. */
+    private int punchPort;
+    /** The calls whose FAST run is in flight. */
+    private final Set<Long> fastRunning = new HashSet<>();
+    /** The incoming FAST runs by peer ID: a normal session with that peer replaces its run. */
+    private final Map<String, Long> fastIncoming = new LinkedHashMap<>();
 
     /**
      * The back-to-direct schedule: the first look this long after the application asks for
@@ -210,6 +232,21 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         nextDeadline();
     }
 
+    /**
+     * FAST's punch port, announced with the registration (its capability line follows LogState):
+     * with a server that offers FAST ({@link Protocol#EXT_FLAG_FAST}) and the FAST strategy, this
+     * client's XConnect calls go as FAST requests from now on.
+     */
+    void fastReady(int port, long nowNs) {
+        punchPort = port;
+    }
+
+    /** @return true if XConnect goes as a FAST request now */
+    boolean fastAvailable() {
+        return punchPort != 0 && gone == null && config.punchStrategy() == PunchStrategy.FAST
+                && (outcome.serverInfo().extFlags() & Protocol.EXT_FLAG_FAST) != 0;
+    }
+
     /** @return a new call number */
     long nextCall() {
         return nextCall++;
@@ -232,13 +269,28 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     // ---- the user's calls
 
-    /** XConnect to {@code peerId}, bounded by {@code timeoutNs}. */
+    /** XConnect to {@code peerId}, bounded by {@code timeoutNs}; a FAST request punches from the registration's port. */
     void connect(long call, String peerId, long timeoutNs, long nowNs) {
+        connect(call, peerId, timeoutNs, punchPort, nowNs);
+    }
+
+    /**
+     * XConnect to {@code peerId}, bounded by {@code timeoutNs}; a FAST request punches from
+     * {@code requestPort}, a port of its own (so that two connections of one pair never share a
+     * 4-tuple), or the registration's punch port if 0.
+     */
+    void connect(long call, String peerId, long timeoutNs, int requestPort, long nowNs) {
         if (failIfGone(call)) {
             return;
         }
-        connects.put(call, new ConnectCall(peerId, nowNs, nowNs + timeoutNs));
-        emit(new Action.Request(call, Msg.connect(id, peerId).withToken(holderToken())));
+        ConnectCall c = new ConnectCall(peerId, nowNs, nowNs + timeoutNs);
+        connects.put(call, c);
+        if (fastAvailable()) {
+            c.fastRequested(nowNs);
+            log.send(new FastLine.Connect(peerId, requestPort != 0 ? requestPort : punchPort).encode());
+        } else {
+            emit(new Action.Request(call, Msg.connect(id, peerId).withToken(holderToken())));
+        }
         nextDeadline();
     }
 
@@ -334,9 +386,36 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         nextDeadline();
     }
 
+    /**
+     * The FAST punch of {@code call} found nothing: the fail-over line goes to the server, which
+     * starts a normal session for the pair; the XConnect call waits for its announcement within its
+     * own deadline (the phases so far go with it, prefixed {@code fast.}); an incoming run ends here,
+     * the normal session's announcement starts the listener side anew.
+     */
+    void handleFastFailedOver(long call, int session, String reason, Map<String, java.time.Duration> phases,
+                              long nowNs) {
+        lastNowNs = nowNs;
+        if (!fastRunning.remove(call)) {
+            return;
+        }
+        if (gone == null) {
+            log.send(new FastLine.FailOver(session, reason).encode());
+        }
+        ConnectCall c = connects.get(call);
+        if (c != null) {
+            phases.forEach((k, v) -> c.phases.put("fast." + k, v));
+        } else {
+            incoming.remove(call);
+            fastIncoming.values().remove(call);
+        }
+        nextDeadline();
+    }
+
     /** The rendezvous of {@code call} produced its connection. */
     void handleRendezvousDone(long call, Rendezvous result, long nowNs) {
         lastNowNs = nowNs;
+        fastRunning.remove(call);
+        fastIncoming.values().remove(call);
         ConnectCall own = connects.get(call);
         if (own != null && own.upgradeOf != 0 && result.replaces() == 0) {
             // our own way back: the procedure was started with it (its result names it)
@@ -425,6 +504,14 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         keepalive.heard(nowNs);
         WireVariant variant = config.wireVariant();
         while (in.remaining() >= variant.echoSize()) {
+            if (FastGo.at(in)) {
+                onGo(FastGo.read(in, variant), nowNs);
+                continue;
+            }
+            if (FastRefusal.at(in)) {
+                onRefusal(FastRefusal.read(in, variant), nowNs);
+                continue;
+            }
             if (RelayNotice.at(in)) {
                 relayEnded(RelayNotice.read(in, variant));
                 continue;
@@ -439,6 +526,9 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     private void onRecord(Echo e, long nowNs) {
         if (gone != null || e.hasNoAddress()) {
+            if (gone == null && fastAvailable()) {
+                log.send(KEEPALIVE.clone()); // answered at once: the server's round-trip sample for FAST
+            }
             return; // the server's keepalive record (or its acknowledgement): no control channel to go to
         }
         Long call = callFor(e);
@@ -469,6 +559,58 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         }
     }
 
+    /** FAST's go: the initiator's starts the punch of its request, the listener's an incoming run. */
+    private void onGo(FastGo go, long nowNs) {
+        if (gone != null) {
+            return;
+        }
+        if (go.initiator()) {
+            Long call = fastCall(go.peerId());
+            if (call == null) {
+                LOG.info("client '{}': FAST go of session {} with '{}' for no request in flight; ignored", id,
+                        go.session(), go.peerId());
+                return;
+            }
+            ConnectCall c = connects.get(call);
+            fastRunning.add(call);
+            emit(new Action.StartFast(call, go, c.startNs, c.deadlineNs));
+        } else {
+            long call = nextCall();
+            incoming.add(call);
+            fastRunning.add(call);
+            Long previous = fastIncoming.put(go.peerId(), call);
+            if (previous != null && fastRunning.remove(previous)) {
+                emit(new Action.AbortFast(previous));
+                incoming.remove(previous);
+            }
+            emit(new Action.StartFast(call, go, nowNs, nowNs + config.listenTimeout().toNanos()));
+        }
+        nextDeadline();
+    }
+
+    /** A FAST request refused: the call fails as its MSG_CONNECT would have. */
+    private void onRefusal(FastRefusal r, long nowNs) {
+        Long call = fastCall(r.peerId());
+        if (call == null) {
+            return;
+        }
+        Failure refused = CommRequest.connectAnswer(r.answer(), r.peerId());
+        failBeforeRendezvous(call, refused != null ? refused : new Failure(ErrorStat.ERR_MATCH, 0,
+                "the server refused the FAST request for '" + r.peerId() + "'"), nowNs);
+        nextDeadline();
+    }
+
+    /** @return the oldest FAST request to {@code peerId} without a run or a rendezvous, or null */
+    private Long fastCall(String peerId) {
+        for (Map.Entry<Long, ConnectCall> en : connects.entrySet()) {
+            ConnectCall c = en.getValue();
+            if (c.stage() == ConnectCall.Stage.FAST && c.peerId.equals(peerId) && !fastRunning.contains(en.getKey())) {
+                return en.getKey();
+            }
+        }
+        return null;
+    }
+
     /**
      * The XConnect call an announcement is for, or null for the listener side. Among the calls
      * that wait for one: the call to the peer the record names, else the oldest the server
@@ -492,7 +634,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             if (byPeer == null && e.peerIdValid() && c.peerId.equals(e.peerId())) {
                 byPeer = en.getKey();
             }
-            if (accepted == null && c.stage() == ConnectCall.Stage.ANNOUNCE) {
+            if (accepted == null && c.accepted()) {
                 accepted = en.getKey();
             }
             if (oldest == null) {
@@ -519,6 +661,11 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
      * {@code flags}: the announcement's relay extension flags.
      */
     private void listen(Echo e, int flags, long nowNs) {
+        Long fast = fastIncoming.remove(e.peerId());
+        if (fast != null && fastRunning.remove(fast)) {
+            emit(new Action.AbortFast(fast)); // the normal session of that pair takes over
+            incoming.remove(fast);
+        }
         long call = nextCall();
         incoming.add(call);
         InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port());
@@ -529,6 +676,9 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
     }
 
     private void startRendezvous(long call, ConnectCall c, long nowNs) {
+        if (fastRunning.remove(call)) {
+            emit(new Action.AbortFast(call)); // declined or failed over: the normal session takes over
+        }
         Echo a = c.startRendezvous(nowNs);
         InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(a.ip()), a.port());
         emit(new Action.StartRendezvous(call, true, c.peerId, control, c.deadlineNs, c.phases, c.announceFlags,
@@ -569,6 +719,9 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             ConnectCall c = connects.get(call);
             if (c.stage() == ConnectCall.Stage.COMM) {
                 emit(new Action.AbortRequest(call, c.timedOut()));
+            }
+            if (fastRunning.remove(call)) {
+                emit(new Action.AbortFast(call));
             }
             failBeforeRendezvous(call, c.timedOut(), nowNs);
         }
@@ -645,11 +798,18 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
                     fail(call, reason);
                 }
                 case ANNOUNCE -> fail(call, reason);
+                case FAST -> {
+                    if (fastRunning.remove(call)) {
+                        emit(new Action.AbortFast(call));
+                    }
+                    fail(call, reason);
+                }
             }
         }
         for (long call : incoming) {
-            emit(new Action.AbortRendezvous(call, reason));
+            emit(fastRunning.remove(call) ? new Action.AbortFast(call) : new Action.AbortRendezvous(call, reason));
         }
+        fastIncoming.clear();
         for (ListenQueue.Waiter w : listens.drainWaiters()) {
             emit(new Action.Fail(w.call(), reason));
         }

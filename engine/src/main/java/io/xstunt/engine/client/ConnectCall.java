@@ -24,6 +24,11 @@ final class ConnectCall {
         COMM,
         /** Accepted; waiting for the 'C' announcement. */
         ANNOUNCE,
+        /**
+         * FAST: the request went on the log connection; waiting for the go, a refusal or (declined,
+         * or after a fail-over) the 'C' announcement of a normal session; the FAST punch may run.
+         */
+        FAST,
         /** The rendezvous runs. */
         RENDEZVOUS
     }
@@ -60,6 +65,17 @@ final class ConnectCall {
         return stage != Stage.RENDEZVOUS && announcement == null;
     }
 
+    /** The request went as a FAST line on the log connection at {@code nowNs} (no comm answer comes). */
+    void fastRequested(long nowNs) {
+        answeredNs = nowNs;
+        stage = Stage.FAST;
+    }
+
+    /** @return true once the server took the request (a comm answer of 0, or a FAST request) */
+    boolean accepted() {
+        return stage == Stage.ANNOUNCE || stage == Stage.FAST;
+    }
+
     /** @return true while the call's own deadline bounds it (the rendezvous bounds itself) */
     boolean timed() {
         return stage != Stage.RENDEZVOUS;
@@ -84,7 +100,7 @@ final class ConnectCall {
      */
     boolean announced(Echo e) {
         announcement = e;
-        return stage == Stage.ANNOUNCE;
+        return accepted();
     }
 
     /** @return the announcement taken before the comm answer and not used yet, or null */

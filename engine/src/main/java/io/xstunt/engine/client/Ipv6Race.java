@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +45,7 @@ final class Ipv6Race {
     private final PunchRace race;
     private final ProcedureDriver<PunchRace.Action> driver;
     private final Events events;
-    private final Map<Integer, Connection> attempts = new HashMap<>();
+    private final PunchAttempts attempts;
     private Acceptor acceptor;
     private Incoming justAccepted;
     private boolean over;
@@ -61,6 +59,8 @@ final class Ipv6Race {
         this.race = new PunchRace(PunchStrategy.RACE, initiator, local.getPort(), peer, retryPeriod, gridOriginNs,
                 maxAttempts);
         this.driver = new ProcedureDriver<>(network, race, this::carryOut);
+        this.attempts = new PunchAttempts(network, local.getAddress(),
+                (attempt, ok, why) -> driver.feed(now -> race.handleConnectResult(attempt, ok, why, now)));
     }
 
     /** Starts the simultaneous open of {@code plan} on the grid {@code gridOriginNs + k * retryPeriod}. */
@@ -110,14 +110,9 @@ final class Ipv6Race {
 
     private void carryOut(PunchRace.Action a) {
         switch (a) {
-            case PunchRace.Action.Connect c -> connect(c.attempt());
+            case PunchRace.Action.Connect c -> attempts.connect(c.attempt(), local.getPort(), peer);
             case PunchRace.Action.Listen l -> listen();
-            case PunchRace.Action.CloseConnect c -> {
-                Connection t = attempts.remove(c.attempt());
-                if (t != null) {
-                    t.closeSilently();
-                }
-            }
+            case PunchRace.Action.CloseConnect c -> attempts.close(c.attempt());
             case PunchRace.Action.CloseListen c -> {
                 if (acceptor != null) {
                     acceptor.close();
@@ -127,7 +122,7 @@ final class Ipv6Race {
             case PunchRace.Action.Armed r -> { } // "ready" is the IPv4 punch's to send
             case PunchRace.Action.WonByConnect w -> {
                 over = true;
-                events.wonByConnect(attempts.remove(w.attempt()));
+                events.wonByConnect(attempts.take(w.attempt()));
             }
             case PunchRace.Action.WonByAccept w -> {
                 over = true;
@@ -141,11 +136,6 @@ final class Ipv6Race {
                         f.error().getMessage());
             }
         }
-    }
-
-    private void connect(int attempt) {
-        PunchSockets.connect(network, SocketSpec.shared(local.getAddress(), local.getPort(), true), peer, attempt,
-                attempts, driver, race);
     }
 
     private void listen() {

@@ -122,7 +122,7 @@ public final class PunchRace extends Procedure<PunchRace.Action> {
     public PunchRace(PunchStrategy strategy, boolean initiator, int localPort, InetSocketAddress peer,
                      Duration retryPeriod, long gridOriginNs, int maxAttempts) {
         super(0);
-        this.strategy = strategy;
+        this.strategy = strategy == PunchStrategy.FAST ? PunchStrategy.RACE : strategy; // FAST falls back to RACE
         this.initiator = initiator;
         this.localPort = localPort;
         this.peer = peer;

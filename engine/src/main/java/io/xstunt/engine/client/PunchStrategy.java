@@ -19,10 +19,18 @@ public enum PunchStrategy {
      * sequential timing (sync, half a round trip's pause, then prediction). Kept for comparison
      * (the NAT lab, the benchmarks).
      */
-    ORIGINAL;
+    ORIGINAL,
+    /**
+     * The negotiated three-unit handshake between our peers (docs/PROTOCOL.md "FAST"): the request
+     * on the open log connection, the server's go with both predicted addresses and a start
+     * offset, both SYNs out together on a shared grid. Used only with a server that offers it
+     * and between two clients that both speak it; otherwise, and when its punch finds nothing, the
+     * call goes on with {@link #RACE} (then the relay) within the same timeout.
+     */
+    FAST;
 
     /** @return true if the rendezvous runs with the pipelined timing */
     boolean pipelined() {
-        return this == RACE;
+        return this != ORIGINAL;
     }
 }

@@ -7,6 +7,7 @@ import io.xstunt.engine.proc.Outbound;
 import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.FastLine;
 import io.xstunt.engine.wire.Fingerprint;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.LogHello;
@@ -124,6 +125,8 @@ public final class Registration extends Procedure<Registration.Action> {
     private ServerInfo idleInfo;
     private long startNs;
     private long phaseStartNs;
+    /** FAST's punch port to announce with the IDLE state, 0 for none. */
+    private int punchPort;
 
     /**
      * @param id the ID to register (already validated)
@@ -159,6 +162,15 @@ public final class Registration extends Procedure<Registration.Action> {
     /** @return the log connection in use: {@link #FIRST}, or {@link #IDLE_ROUND} once probed */
     public int connection() {
         return probed ? IDLE_ROUND : FIRST;
+    }
+
+    /**
+     * Offers FAST (docs/PROTOCOL.md "FAST"): to a server that sets {@link Protocol#EXT_FLAG_FAST},
+     * the capability line with {@code port} goes right after LogState(IDLE), in the same write, so
+     * that the registration is FAST-capable as soon as it is IDLE. Before {@link #start}.
+     */
+    public void offerFast(int port) {
+        this.punchPort = port;
     }
 
     /** Starts: connect to the log service. */
@@ -268,6 +280,10 @@ public final class Registration extends Procedure<Registration.Action> {
             b.put(RegistrationProof.compute(secret, info.token(), id));
         }
         outbound(connection()).send(b.flip());
+        if (registeringState == Protocol.CSTATE_IDLE && askExtensions && punchPort != 0
+                && (info.extFlags() & Protocol.EXT_FLAG_FAST) != 0) {
+            outbound(connection()).send(ByteBuffer.wrap(FastLine.Capability.of(punchPort, fingerprint).encode()));
+        }
         if (registeringState == Protocol.CSTATE_IDLE && askExtensions && info.acknowledgesIdle()) {
             // the server has not necessarily applied IDLE yet: its all-zero record will say so
             idleInfo = info;

@@ -47,19 +47,25 @@ final class RegistrationIo {
     private final CompletableFuture<Void> stored = new CompletableFuture<>();
     private EchoProbeIo probe;
 
-    private RegistrationIo(Network network, ClientConfig config, String id, Fingerprint cached, Outcome outcome) {
+    private RegistrationIo(Network network, ClientConfig config, String id, Fingerprint cached, int punchPort,
+                           Outcome outcome) {
         this.network = network;
         this.config = config;
         this.id = id;
         this.outcome = outcome;
         this.registration = new Registration(id, config.wireVariant(), cached, config.echoTimeout(),
                 config.extensions(), config.sharedSecret());
+        this.registration.offerFast(punchPort);
         this.driver = new ProcedureDriver<>(network, registration, this::carryOut);
     }
 
-    /** Registers {@code id} (with the fingerprint read from the file, or null); {@code outcome} hears how it went. */
-    static RegistrationIo start(Network network, ClientConfig config, String id, Fingerprint cached, Outcome outcome) {
-        RegistrationIo io = new RegistrationIo(network, config, id, cached, outcome);
+    /**
+     * Registers {@code id} (with the fingerprint read from the file, or null), offering FAST with
+     * {@code punchPort} (0: not); {@code outcome} hears how it went.
+     */
+    static RegistrationIo start(Network network, ClientConfig config, String id, Fingerprint cached, int punchPort,
+                                Outcome outcome) {
+        RegistrationIo io = new RegistrationIo(network, config, id, cached, punchPort, outcome);
         io.driver.feed(io.registration::start);
         return io;
     }

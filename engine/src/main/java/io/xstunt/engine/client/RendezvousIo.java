@@ -4,7 +4,6 @@ import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
 import io.xstunt.engine.net.Acceptor;
 import io.xstunt.engine.net.Connection;
-import io.xstunt.engine.net.ConnectionListener;
 import io.xstunt.engine.net.Incoming;
 import io.xstunt.engine.net.Network;
 import io.xstunt.engine.net.SocketSpec;
@@ -13,10 +12,7 @@ import io.xstunt.engine.wire.Ipv4;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
-import java.util.HashMap;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +44,7 @@ final class RendezvousIo {
     private final ProcedureDriver<RendezvousProcedure.Action> driver;
     private final Outcome outcome;
     private final InetAddress localAddress;
-    private final Map<Integer, Connection> attempts = new HashMap<>();
+    private final PunchAttempts attempts;
     private PunchRace race;
     private ProcedureDriver<PunchRace.Action> raceDriver;
     private EchoQueryRun query;
@@ -74,6 +70,8 @@ final class RendezvousIo {
         this.outcome = outcome;
         this.localAddress = config.localAddress();
         this.driver = new ProcedureDriver<>(network, procedure, this::carryOut);
+        this.attempts = new PunchAttempts(network, localAddress,
+                (attempt, ok, why) -> raceDriver.feed(now -> race.handleConnectResult(attempt, ok, why, now)));
     }
 
     /**
@@ -172,15 +170,10 @@ final class RendezvousIo {
         switch (a) {
             case PunchRace.Action.Connect c -> {
                 procedure.notePunchAttempt(c.attempt());
-                punchConnect(c.attempt(), c.localPort(), c.peer());
+                attempts.connect(c.attempt(), c.localPort(), c.peer());
             }
             case PunchRace.Action.Listen l -> punchListen(l.localPort());
-            case PunchRace.Action.CloseConnect c -> {
-                Connection t = attempts.remove(c.attempt());
-                if (t != null) {
-                    t.closeSilently();
-                }
-            }
+            case PunchRace.Action.CloseConnect c -> attempts.close(c.attempt());
             case PunchRace.Action.CloseListen c -> closeAcceptor();
             case PunchRace.Action.Armed r -> {
                 if (config.punchStrategy() == PunchStrategy.ORIGINAL) {
@@ -197,7 +190,7 @@ final class RendezvousIo {
                 }
             }
             case PunchRace.Action.WonByConnect w -> {
-                wonConnection = attempts.remove(w.attempt());
+                wonConnection = attempts.take(w.attempt());
                 abortIpv6();
                 driver.feed(procedure::handlePunched);
             }
@@ -317,11 +310,6 @@ final class RendezvousIo {
         });
     }
 
-    private void punchConnect(int attempt, int localPort, InetSocketAddress peer) {
-        PunchSockets.connect(network, SocketSpec.shared(localAddress, localPort, true), peer, attempt, attempts,
-                raceDriver, race);
-    }
-
     private void punchListen(int localPort) {
         int peerIp = Ipv4.toInt(procedure.peerAddress().getAddress());
         try {
@@ -424,10 +412,7 @@ final class RendezvousIo {
             query.abort();
             query = null;
         }
-        for (Connection t : attempts.values()) {
-            t.closeSilently();
-        }
-        attempts.clear();
+        attempts.closeAll();
         closeAcceptor();
     }
 }

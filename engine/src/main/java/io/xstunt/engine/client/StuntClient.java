@@ -4,7 +4,9 @@ import io.xstunt.engine.ErrorStat;
 import io.xstunt.engine.Failure;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.nat.NatAnalysis;
+import io.xstunt.engine.net.Acceptor;
 import io.xstunt.engine.net.Connection;
+import io.xstunt.engine.net.Incoming;
 import io.xstunt.engine.net.Network;
 import io.xstunt.engine.net.SocketSpec;
 import io.xstunt.engine.proc.ProcedureDriver;
@@ -16,6 +18,7 @@ import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.RelayFrame;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.SweepFrame;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -61,11 +64,36 @@ public final class StuntClient implements AutoCloseable {
     private final Map<Long, RendezvousIo> rendezvous = new HashMap<>();
     /** The relayed connections' links, by relayed session id. */
     private final Map<Integer, RelayLink> links = new HashMap<>();
+    /** The FAST runs in flight, by call. */
+    private final Map<Long, FastIo> fastRuns = new HashMap<>();
+    /** The FAST runs whose punch listens, by {@link #route} (their punch port, the peer's IP): where accepts go. */
+    private final Map<Long, FastIo> fastRoutes = new HashMap<>();
+    /** Each FAST request's own punch port (its listener), by call, while the call runs. */
+    private final Map<Long, Acceptor> requestPorts = new HashMap<>();
+    /**
+     * Connections the punch port accepted from a peer whose FAST run does not listen yet: its go
+     * is still on the way (the peer's SYN left at the same instant as ours, on a path shorter than
+     * our go's). The kernel completed their handshake, so the peer's connect has won: refusing
+     * them would break the connection it took. Held until that run listens, at most
+     * {@link #HELD_ACCEPTS} of them and {@link #HELD_ACCEPT_NS} each.
+     */
+    private final Map<Long, Held> heldAccepts = new HashMap<>();
+
+    /** A kept connection and the timer that refuses it if no run takes it. */
+    private record Held(Incoming connection, io.xstunt.engine.loop.DeadlineTimers.Timer expiry) {
+    }
+    static final int HELD_ACCEPTS = 16;
+    static final long HELD_ACCEPT_NS = 2_000_000_000L;
+    /** FAST's punch port, reserved before the registration. */
+    private final PunchPort punch;
     private volatile Consumer<Rendezvous> onConnected;
     private volatile Consumer<Throwable> onError;
 
-    private StuntClient(Network network, ClientConfig config, String id, Registration.Outcome outcome, Connection log) {
+    private StuntClient(Network network, ClientConfig config, String id, Registration.Outcome outcome, Connection log,
+                        PunchPort punch) {
         this.network = network;
+        this.punch = punch;
+        punch.owner = this;
         this.config = config;
         this.id = id;
         this.endpoint = new ClientEndpoint(id, config, outcome);
@@ -74,6 +102,116 @@ public final class StuntClient implements AutoCloseable {
         log.listener(driver.listener(0));
         driver.attach(0, log);
         driver.feed(endpoint::start);
+        if (punch.port() != 0) {
+            driver.feed(now -> endpoint.fastReady(punch.port(), now));
+        }
+    }
+
+    /**
+     * FAST's punch port, with the FAST strategy: a listener on a fresh port (SO_REUSEADDR,
+     * SO_REUSEPORT) reserved before the registration that announces it and kept for the client's
+     * life, so that the port the server was told stays ours; its accepts go to the FAST run of the
+     * peer they come from. Without it (or with a server that does not offer FAST) the client
+     * speaks RACE.
+     */
+    private static final class PunchPort {
+        final Acceptor acceptor;
+        StuntClient owner;
+
+        PunchPort(Network network, ClientConfig config, String id) {
+            Acceptor a = null;
+            // a client that asks for the relay only is relayed, never punched: it speaks RACE (whose
+            // control channel carries the relay's negotiation), and the server gives its peers no go
+            if (config.punchStrategy() == PunchStrategy.FAST && config.extensions()
+                    && config.relayMode() != io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ONLY) {
+                try {
+                    a = network.listen(SocketSpec.shared(config.localAddress(), 0, true), 8, (l, in) -> {
+                        if (owner == null) {
+                            in.refuse();
+                        } else {
+                            owner.routeAccept(l.address().getPort(), in);
+                        }
+                    });
+                } catch (IOException | RuntimeException e) {
+                    LOG.info("client '{}': no FAST punch port ({}); connecting with RACE", id, e.toString());
+                }
+            }
+            this.acceptor = a;
+        }
+
+        /** @return the port, 0 without one */
+        int port() {
+            return acceptor == null ? 0 : acceptor.address().getPort();
+        }
+
+        void close() {
+            if (acceptor != null) {
+                acceptor.close();
+            }
+        }
+    }
+
+    /** @return the routing key of a punch port and a peer IP */
+    private static long route(int localPort, int peerIp) {
+        return (long) localPort << 32 | (peerIp & 0xffffffffL);
+    }
+
+    /** A FAST punch port ({@code localPort}) accepted {@code in}: to the run that punches from there to that peer. */
+    private void routeAccept(int localPort, Incoming in) {
+        InetSocketAddress from = in.remoteAddress();
+        long key = route(localPort, from == null ? 0 : Ipv4.toInt(from.getAddress()));
+        FastIo io = fastRoutes.get(key);
+        if (io != null) {
+            io.accepted(in);
+        } else if (from != null && heldAccepts.size() < HELD_ACCEPTS && !heldAccepts.containsKey(key)) {
+            in.keep();
+            heldAccepts.put(key, new Held(in, network.scheduleAt(network.nowNs() + HELD_ACCEPT_NS, () -> {
+                Held h = heldAccepts.get(key);
+                if (h != null && h.connection() == in) {
+                    heldAccepts.remove(key);
+                    LOG.info("client '{}': no FAST run took the connection from {} on the punch port", id, from);
+                    in.refuse();
+                }
+            })));
+        } else {
+            LOG.info("client '{}': refused a connection from {} on the FAST punch port", id, from);
+            in.refuse();
+        }
+    }
+
+    private void startFast(ClientEndpoint.Action.StartFast s) {
+        long call = s.call();
+        Acceptor own = requestPorts.get(call);
+        int port = own != null ? own.address().getPort() : punch.port();
+        fastRuns.put(call, FastIo.start(network, config, s.go(), port, s.startNs(),
+                s.deadlineNs(), new FastIo.Outcome() {
+                    @Override
+                    public void connected(Rendezvous r) {
+                        fastRuns.remove(call);
+                        driver.feed(now -> endpoint.handleRendezvousDone(call, r, now));
+                    }
+
+                    @Override
+                    public void failedOver(int session, String reason, Map<String, Duration> phases) {
+                        fastRuns.remove(call);
+                        driver.feed(now -> endpoint.handleFastFailedOver(call, session, reason, phases, now));
+                    }
+
+                    @Override
+                    public void routeAccepts(FastIo io, boolean on) {
+                        long key = route(io.punchPort(), io.go().peerIp());
+                        if (on) {
+                            fastRoutes.put(key, io);
+                            Held held = heldAccepts.remove(key);
+                            if (held != null) {
+                                held.expiry().cancel();
+                                io.accepted(held.connection()); // the race runs: its start is applied before its actions
+                            }
+                        } else {
+                            fastRoutes.remove(key, io);
+                        }
+                    }
+                }));
     }
 
     /**
@@ -102,10 +240,12 @@ public final class StuntClient implements AutoCloseable {
         network.executeBlocking("xstunt-fingerprint-read", () -> {
             Fingerprint cached = FingerprintFile.read(config.fingerprintFile()).orElse(null);
             try {
-                network.execute(() -> RegistrationIo.start(network, config, id, cached, new RegistrationIo.Outcome() {
+                network.execute(() -> {
+                    PunchPort punch = new PunchPort(network, config, id);
+                    RegistrationIo.start(network, config, id, cached, punch.port(), new RegistrationIo.Outcome() {
                     @Override
                     public void registered(Registration.Outcome o, Connection log, CompletableFuture<Void> stored) {
-                        StuntClient client = new StuntClient(network, config, id, o, log);
+                        StuntClient client = new StuntClient(network, config, id, o, log, punch);
                         stored.whenComplete((v, e) -> network.execute(() -> {
                             if (!result.complete(client)) {
                                 client.close();
@@ -115,9 +255,11 @@ public final class StuntClient implements AutoCloseable {
 
                     @Override
                     public void failed(Failure error) {
+                        punch.close();
                         result.completeExceptionally(error);
                     }
-                }));
+                    });
+                });
             } catch (RejectedExecutionException e) {
                 result.completeExceptionally(new Failure(ErrorStat.ERR_FAIL, 0, "the event loop is closed"));
             }
@@ -147,7 +289,7 @@ public final class StuntClient implements AutoCloseable {
             result.completeExceptionally(new IllegalArgumentException("timeout must be positive, got " + timeout));
             return result;
         }
-        call(result, (call, now) -> endpoint.connect(call, peerId, timeout.toNanos(), now));
+        call(result, (call, now) -> endpoint.connect(call, peerId, timeout.toNanos(), requestPort(call, result), now));
         return result;
     }
 
@@ -187,6 +329,34 @@ public final class StuntClient implements AutoCloseable {
         CompletableFuture<Void> result = new CompletableFuture<>();
         call(result, endpoint::deregister);
         return result;
+    }
+
+    /**
+     * A FAST request's own punch port, open until the call ends (so that two connections of one
+     * pair never share a 4-tuple: the listener punches from its registration's port); 0 without
+     * FAST, or if none can be opened (the request then punches from the registration's port).
+     */
+    private int requestPort(long call, CompletableFuture<?> result) {
+        if (punch.port() == 0 || !endpoint.fastAvailable()) {
+            return 0;
+        }
+        Acceptor a;
+        try {
+            a = network.listen(SocketSpec.shared(config.localAddress(), 0, true), 4,
+                    (l, in) -> routeAccept(l.address().getPort(), in));
+        } catch (IOException | RuntimeException e) {
+            LOG.info("client '{}': no port of its own for a FAST request ({}); punching from {}", id, e.toString(),
+                    punch.port());
+            return 0;
+        }
+        requestPorts.put(call, a);
+        result.whenComplete((v, e) -> network.execute(() -> {
+            Acceptor own = requestPorts.remove(call);
+            if (own != null) {
+                own.close();
+            }
+        }));
+        return a.address().getPort();
     }
 
     /** A call of the endpoint's, numbered, with its future. */
@@ -278,6 +448,13 @@ public final class StuntClient implements AutoCloseable {
             }
             case ClientEndpoint.Action.Discard d -> d.result().closeQuietly();
             case ClientEndpoint.Action.Register r -> registerAgain();
+            case ClientEndpoint.Action.StartFast f -> startFast(f);
+            case ClientEndpoint.Action.AbortFast f -> {
+                FastIo io = fastRuns.remove(f.call());
+                if (io != null) {
+                    io.abort();
+                }
+            }
             case ClientEndpoint.Action.RelayEnded e -> {
                 RelayLink link = links.remove(e.notice().session());
                 if (link != null) {
@@ -417,7 +594,7 @@ public final class StuntClient implements AutoCloseable {
     private void register(ClientConfig.ServerPair target) {
         ClientConfig there = config.withServer(target);
         Fingerprint fingerprint = endpoint.outcome().fingerprint();
-        RegistrationIo.start(network, there, id, fingerprint, new RegistrationIo.Outcome() {
+        RegistrationIo.start(network, there, id, fingerprint, punch.port(), new RegistrationIo.Outcome() {
             @Override
             public void registered(Registration.Outcome o, Connection log, CompletableFuture<Void> stored) {
                 if (driver.connection(0) != null) {
@@ -513,7 +690,15 @@ public final class StuntClient implements AutoCloseable {
     @Override
     public void close() {
         try {
-            network.execute(() -> driver.feed(endpoint::close));
+            network.execute(() -> {
+                driver.feed(endpoint::close);
+                punch.close();
+                for (Held h : heldAccepts.values()) {
+                    h.expiry().cancel();
+                    h.connection().refuse();
+                }
+                heldAccepts.clear();
+            });
         } catch (RejectedExecutionException e) {
             // the loop is closed: it closed every channel and dropped every timer already
         }

@@ -25,6 +25,13 @@ public interface Incoming {
     void refuse();
 
     /**
+     * Keeps it undecided past the accept handler's return: the holder adopts, refuses or hands it
+     * over later, on the network's thread (FAST's punch port: a peer's connection that came before
+     * the go that it belongs to). Until then its bytes wait in the kernel.
+     */
+    void keep();
+
+    /**
      * Hands it, never adopted, to the application as a blocking channel (a punch's accepted
      * connection that won).
      *

@@ -32,6 +32,8 @@ public final class InMemoryRegistry implements Registry {
         int localIp;
         /** Whether the registration's LogState arrived (until then the state reads PROBE). */
         boolean stateReported;
+        /** FAST's capability, null without one. */
+        String fast;
         SessionRef session;
 
         Record(String id, int publicIp, Holder holder, long token) {
@@ -42,7 +44,7 @@ public final class InMemoryRegistry implements Registry {
         }
 
         RegisteredClient view() {
-            return new RegisteredClient(id, publicIp, localIp, token, state, stateReported, holder);
+            return new RegisteredClient(id, publicIp, localIp, token, state, stateReported, holder, fast);
         }
     }
 
@@ -103,6 +105,14 @@ public final class InMemoryRegistry implements Registry {
             r.state = state;
             r.localIp = localIp;
             r.stateReported = true;
+        }
+    }
+
+    @Override
+    public void reportFast(String id, Holder holder, String capability) {
+        Record r = clients.get(id);
+        if (r != null && r.holder.equals(holder)) {
+            r.fast = capability;
         }
     }
 

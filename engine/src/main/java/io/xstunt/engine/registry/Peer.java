@@ -9,8 +9,14 @@ package io.xstunt.engine.registry;
  * @param holder its log connection
  * @param extended whether it asked for the xstunt extensions at registration (it holds a token):
  *     only then may it be relayed
+ * @param fast its FAST capability ({@link RegisteredClient#fast()}), or null
  */
-public record Peer(String id, int publicIp, int localIp, Holder holder, boolean extended) {
+public record Peer(String id, int publicIp, int localIp, Holder holder, boolean extended, String fast) {
+    /** A client without FAST's capability. */
+    public Peer(String id, int publicIp, int localIp, Holder holder, boolean extended) {
+        this(id, publicIp, localIp, holder, extended, null);
+    }
+
     /** A client that did not ask for the extensions. */
     public Peer(String id, int publicIp, int localIp, Holder holder) {
         this(id, publicIp, localIp, holder, false);

@@ -14,9 +14,17 @@ import java.util.Objects;
  * @param state its {@code CSTATE_*}
  * @param stateReported whether its LogState arrived (until then its state reads PROBE)
  * @param holder its log connection (home server, registration number)
+ * @param fast its FAST capability as its line said it, {@code "<punch port> <fp>"} (docs/PROTOCOL.md
+ *     "FAST"), or null if it sent none
  */
 public record RegisteredClient(String id, int publicIp, int localIp, long token, int state, boolean stateReported,
-                               Holder holder) {
+                               Holder holder, String fast) {
+    /** A client without FAST's capability. */
+    public RegisteredClient(String id, int publicIp, int localIp, long token, int state, boolean stateReported,
+                            Holder holder) {
+        this(id, publicIp, localIp, token, state, stateReported, holder, null);
+    }
+
     /** Checks the parts. */
     public RegisteredClient {
         Objects.requireNonNull(id, "id");
@@ -25,6 +33,6 @@ public record RegisteredClient(String id, int publicIp, int localIp, long token,
 
     /** @return the client as a MSG_CONNECT decision names it (extended: it holds a token) */
     public Peer peer() {
-        return new Peer(id, publicIp, localIp, holder, token != 0);
+        return new Peer(id, publicIp, localIp, holder, token != 0, fast);
     }
 }

@@ -92,6 +92,15 @@ public interface Registry {
     }
 
     /**
+     * The holder of {@code id} said it speaks FAST: {@code capability} is its line's body,
+     * {@code "<punch port> <fp>"} (docs/PROTOCOL.md "FAST"), kept in the record
+     * ({@link RegisteredClient#fast()}) for every server that shares the registry. A registry that
+     * keeps no such field ignores it (FAST is decided on the holding server's own facts).
+     */
+    default void reportFast(String id, Holder holder, String capability) {
+    }
+
+    /**
      * The log connection {@code holder} is gone: if it still holds {@code id}, the ID is freed and
      * its session, if any, aborted.
      */

@@ -1,5 +1,6 @@
 package io.xstunt.engine.server;
 
+import io.xstunt.engine.wire.Protocol;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -15,7 +16,12 @@ import java.nio.charset.StandardCharsets;
 final class ClientLogReader {
     /** Where extension lines go: {@code tag} (two characters) and what follows it. */
     interface ExtensionLine {
-        void line(String tag, String arguments);
+        /**
+         * @param tag the two characters after {@link Protocol#EXT_LINE_MARK}
+         * @param body the rest of the line, without its newline (a FAST line's may start with a
+         *     letter, an A6 line's with a space)
+         */
+        void line(String tag, String body);
     }
 
     private final ClientLogSink sink;
@@ -58,7 +64,7 @@ final class ClientLogReader {
                 return true; // a partial line waits for its newline
             }
             int end = nl > start && in.get(nl - 1) == '\r' ? nl - 1 : nl;
-            if (end > start && in.get(start) == io.xstunt.engine.wire.Protocol.EXT_LINE_MARK) {
+            if (end > start && in.get(start) == Protocol.EXT_LINE_MARK) {
                 extension(in, start + 1, end);
             } else if (end > start && sink.enabled()) {
                 sink.line(id, printable(in, start, end));
@@ -72,7 +78,7 @@ final class ClientLogReader {
     private void extension(ByteBuffer in, int start, int end) {
         String s = StandardCharsets.UTF_8.decode(in.slice(start, end - start)).toString();
         if (s.length() >= 2) {
-            extensions.line(s.substring(0, 2), s.length() > 3 ? s.substring(3) : "");
+            extensions.line(s.substring(0, 2), s.substring(2));
         }
     }
 

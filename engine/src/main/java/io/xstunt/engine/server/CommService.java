@@ -6,10 +6,15 @@ import io.xstunt.engine.registry.Peer;
 import io.xstunt.engine.registry.Registry;
 import io.xstunt.engine.registry.SessionRef;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.FastGo;
+import io.xstunt.engine.wire.FastLine;
+import io.xstunt.engine.wire.FastRefusal;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -50,7 +55,46 @@ final class CommService {
 
         /** @return the relay extension's announcement flags of an open {@code session} (0: none) */
         int announceFlags(SessionRef session);
+
+        /**
+         * @return what FAST's plan needs of {@code peer}, punching from {@code punchPort} (0: its
+         *     capability's port); null if this server does not hold its registration
+         */
+        FastPlan.Client fastFacts(Peer peer, int punchPort);
+
+        /** Writes FAST's go on {@code holder}'s log connection. */
+        void fastGo(Holder holder, FastGo go);
+
+        /** Writes the refusal of a FAST request on {@code holder}'s log connection. */
+        void fastRefusal(Holder holder, FastRefusal refusal);
+
+        /** Counts and logs a declined or refused FAST request ({@code why} null: declined to a normal session). */
+        void fastDeclined(Rejection why, String detail);
+
+        /**
+         * A FAST request was answered {@code reply}, as its MSG_CONNECT would have been: 0 for a go
+         * or a normal session, else its refusal's value; counted with MSG_CONNECT's answers.
+         */
+        void fastAnswered(int reply);
     }
+
+    /** The FAST sessions whose go is out, for a fail-over: at most this many are remembered. */
+    static final int FAST_SESSIONS_KEPT = 4096;
+
+    /** A FAST session whose go went out. */
+    private record FastSession(Peer initiator, Peer listener) {
+    }
+
+    /**
+     * The go's sessions, oldest first. A fail-over comes within a few round trips of the go or
+     * not at all (the punch won); the oldest are forgotten beyond {@link #FAST_SESSIONS_KEPT}.
+     */
+    private final Map<Integer, FastSession> fastSessions = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, FastSession> eldest) {
+            return size() > FAST_SESSIONS_KEPT;
+        }
+    };
 
     /**
      * The comm service's answer.
@@ -129,6 +173,88 @@ final class CommService {
         }
     }
 
+    /**
+     * A FAST line of the IDLE registration {@code holder} of {@code srcId} (docs/PROTOCOL.md "FAST"):
+     * a connect request is decided as MSG_CONNECT is, then gets a go (both FAST-capable, both
+     * port-preserving, a round trip of each, both held here) or a normal session at once; a refusal
+     * goes back as {@link FastRefusal}. A fail-over starts the normal session of its FAST session.
+     */
+    void fast(Holder holder, int sourceIp, long token, String srcId, FastLine line) {
+        switch (line) {
+            case FastLine.Connect c -> registry.checkConnect(srcId, c.listenerId(), sourceIp, token,
+                    d -> fastConnect(holder, srcId, c, d));
+            case FastLine.FailOver x -> failOver(holder, srcId, x);
+            case FastLine.Capability c -> { } // kept by the registration (Registrar.fast())
+        }
+    }
+
+    private void fastConnect(Holder holder, String srcId, FastLine.Connect c, ConnectDecision d) {
+        String request = "FAST " + srcId + " -> " + c.listenerId() + ": ";
+        if (d.verdict() != ConnectDecision.Verdict.ACCEPTED) {
+            Answer a = connect(Msg.connect(srcId, c.listenerId()), d);
+            effects.fastAnswered(a.reply());
+            effects.fastRefusal(holder, new FastRefusal(a.reply(), c.listenerId()));
+            if (a.rejection() != null) {
+                effects.fastDeclined(a.rejection(), a.detail());
+            }
+            return;
+        }
+        Peer source = d.source();
+        Peer destination = d.destination();
+        FastPlan.Client i = effects.fastFacts(source, c.punchPort());
+        FastPlan.Client l = effects.fastFacts(destination, 0);
+        FastPlan.Decision plan = i == null || l == null ? new FastPlan.Normal(FastPlan.Reason.NOT_FAST)
+                : FastPlan.decide(i, l);
+        if (plan instanceof FastPlan.Go go && effects.canAnnounce(source.holder())
+                && effects.canAnnounce(destination.holder()) && effects.takeAnnouncement(destination.holder())) {
+            int session = nextSession();
+            fastSessions.put(session, new FastSession(source, destination));
+            effects.fastAnswered(Protocol.COMM_ACCEPTED);
+            effects.fastGo(source.holder(), goFor(go.toInitiator(), session, true, destination.id()));
+            effects.fastGo(destination.holder(), goFor(go.toListener(), session, false, source.id()));
+            return;
+        }
+        effects.fastDeclined(null, request + "normal session ("
+                + (plan instanceof FastPlan.Normal n ? n.reason() : "announcement limits") + ")");
+        effects.fastAnswered(normal(holder, request, source, destination));
+    }
+
+    private static FastGo goFor(FastPlan.Target t, int session, boolean initiator, String peerId) {
+        return new FastGo(Ipv4.toInt((java.net.Inet4Address) t.peer().getAddress()), t.peer().getPort(), session,
+                t.startOffsetNs(), t.retryPeriodNs(), initiator, peerId);
+    }
+
+    private void failOver(Holder holder, String srcId, FastLine.FailOver x) {
+        FastSession s = fastSessions.get(x.session());
+        if (s == null || !holder.equals(s.initiator().holder()) && !holder.equals(s.listener().holder())) {
+            return; // the other side failed over first (or the session is forgotten): its normal session runs
+        }
+        fastSessions.remove(x.session());
+        String request = "FAST fail-over of session " + x.session() + " by " + srcId + " (" + x.reason() + "): ";
+        effects.fastDeclined(null, request + "normal session");
+        normal(s.initiator().holder(), request, s.initiator(), s.listener());
+    }
+
+    /**
+     * A normal session for a FAST request; a refusal goes to the initiator ({@code initiatorHolder}).
+     *
+     * @return MSG_CONNECT's answer: 0 if the session opened
+     */
+    private int normal(Holder initiatorHolder, String request, Peer source, Peer destination) {
+        Answer a = open(request, source, destination);
+        if (a.reply() != Protocol.COMM_ACCEPTED) {
+            effects.fastRefusal(initiatorHolder, new FastRefusal(a.reply(), destination.id()));
+            effects.fastDeclined(a.rejection(), a.detail());
+        }
+        return a.reply();
+    }
+
+    private int nextSession() {
+        int id = nextSessionId;
+        nextSessionId = nextSessionId == Integer.MAX_VALUE ? 1 : nextSessionId + 1;
+        return id;
+    }
+
     /** An accepted MSG_CONNECT: the limits, then the session, then both announcements. */
     private Answer open(String request, Peer source, Peer destination) {
         for (Peer p : new Peer[] {source, destination}) {
@@ -144,8 +270,7 @@ final class CommService {
             return Answer.noMatch(Rejection.ANNOUNCEMENT_RATE, request + destination.id() + " was announced "
                     + announcementsPerSecond + " sessions in the last second");
         }
-        SessionRef session = new SessionRef(server, nextSessionId);
-        nextSessionId = nextSessionId == Integer.MAX_VALUE ? 1 : nextSessionId + 1;
+        SessionRef session = new SessionRef(server, nextSession());
         int port;
         try {
             port = effects.openSession(session, source, destination);

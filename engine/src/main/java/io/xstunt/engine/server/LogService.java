@@ -33,8 +33,9 @@ final class LogService {
     private static final Logger LOG = LoggerFactory.getLogger(LogService.class);
     private static final String SERVICE = "log";
     /** The server writes only Echo-sized announcements here: a small kernel buffer lets a client that
-     * does not read show up at once in {@link ServerConfig#maxPendingAnnouncements()}. */
-    private static final SocketSpec LOG_OPTIONS = SocketSpec.DEFAULTS.withSendBuffer(4096);
+     * does not read show up at once in {@link ServerConfig#maxPendingAnnouncements()};
+     * TCP_NODELAY: an announcement or a FAST go must not wait for the ACK of the record before it. */
+    private static final SocketSpec LOG_OPTIONS = SocketSpec.DEFAULTS.withSendBuffer(4096).withNoDelay();
 
     /**
      * A registration this server holds; also its driver's action sink and close watcher, so that a
@@ -87,6 +88,19 @@ final class LogService {
     private final Map<Integer, int[]> variantsBySource = new HashMap<>();
     private ServerInfo infoTemplate;
     private long nextRegistration = 1;
+    private FastLines fastLines = (holder, clientIp, token, fast) -> { };
+
+    /** Where the FAST lines of the registrations go (the comm service's decisions). */
+    @FunctionalInterface
+    interface FastLines {
+        /** {@code fast} came on {@code holder}'s log connection from {@code clientIp}; its holder token is {@code token}. */
+        void line(Holder holder, int clientIp, long token, Registrar.Action.Fast fast);
+    }
+
+    /** @param lines where the FAST lines of the registrations go from now on */
+    void fastLines(FastLines lines) {
+        this.fastLines = lines;
+    }
 
     LogService(String server, Network network, ServerConfig config, Registry registry, Admission admission,
                ServerStats stats, ClientLogSink sink, LongSupplier tokens) {
@@ -153,6 +167,12 @@ final class LogService {
                 registry.release(r.id(), e.holder);
             }
             case Registrar.Action.ReportIpv6 r -> ipv6.put(r.id(), e.holder, r.endpoint());
+            case Registrar.Action.Fast f -> {
+                if (f.line() instanceof io.xstunt.engine.wire.FastLine.Capability c) {
+                    registry.reportFast(f.id(), e.holder, c.body().substring(1));
+                }
+                fastLines.line(e.holder, clientIp, e.registrar.token(), f);
+            }
             case Refused r -> stats.refused(r, SERVICE, e.remote);
         }
     }
@@ -175,6 +195,38 @@ final class LogService {
         Entry e = held(holder);
         if (e != null) {
             e.driver.feed(now -> e.registrar.handleRelayNotice(notice, now));
+        }
+    }
+
+    /**
+     * @return what FAST's plan needs of {@code holder}'s registration, with {@code punchPort} (0: the
+     *     one of its capability); null if this server does not hold it (a peer of another server:
+     *     FAST is declined across servers, it has no round trip of that peer)
+     */
+    FastPlan.Client fastFacts(Holder holder, int punchPort) {
+        Entry e = held(holder);
+        if (e == null || !e.registrar.idle()) {
+            return null;
+        }
+        io.xstunt.engine.wire.FastLine.Capability c = e.registrar.fast();
+        return new FastPlan.Client((java.net.Inet4Address) e.remote.getAddress(),
+                punchPort != 0 ? punchPort : c == null ? 1 : c.punchPort(), c != null,
+                c != null && c.portPreserving(), e.registrar.rttNs());
+    }
+
+    /** Writes FAST's go on {@code holder}'s log connection, if this server holds it. */
+    void fastGo(Holder holder, io.xstunt.engine.wire.FastGo go) {
+        Entry e = held(holder);
+        if (e != null) {
+            e.driver.feed(now -> e.registrar.handleFastGo(go, now));
+        }
+    }
+
+    /** Writes the refusal of a FAST request on {@code holder}'s log connection, if this server holds it. */
+    void fastRefusal(Holder holder, io.xstunt.engine.wire.FastRefusal refusal) {
+        Entry e = held(holder);
+        if (e != null) {
+            e.driver.feed(now -> e.registrar.handleFastRefusal(refusal, now));
         }
     }
 

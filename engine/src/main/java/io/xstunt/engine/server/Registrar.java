@@ -6,6 +6,10 @@ import io.xstunt.engine.proc.Procedure;
 import io.xstunt.engine.registry.ClaimOutcome;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.FastGo;
+import io.xstunt.engine.wire.FastLine;
+import io.xstunt.engine.wire.FastRefusal;
+import io.xstunt.engine.wire.Ipv6Extension;
 import io.xstunt.engine.wire.LogHello;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
@@ -59,7 +63,7 @@ final class Registrar extends Procedure<Registrar.Action> {
 
     /** What the server must do for it. */
     sealed interface Action permits Action.Claim, Action.CheckClaim, Action.ReportState, Action.Release,
-            Action.ReportIpv6, Refused {
+            Action.ReportIpv6, Action.Fast, Refused {
         /** Claim {@code id} in the registry for this registration; answer with {@link #handleClaim}. */
         record Claim(String id, long token) implements Action {
         }
@@ -82,10 +86,20 @@ final class Registrar extends Procedure<Registrar.Action> {
          */
         record ReportIpv6(String id, java.net.InetSocketAddress endpoint) implements Action {
         }
+
+        /**
+         * A FAST line of the IDLE client {@code id} (docs/PROTOCOL.md "FAST"): its capability (kept
+         * here as well, {@link #fast()}), a connect request or a fail-over.
+         */
+        record Fast(String id, FastLine line) implements Action {
+        }
     }
 
-    /** The most bytes kept while the registry's answer is awaited: LogState and its proof. */
-    private static final int MAX_EARLY_BYTES = LogState.SIZE + Protocol.PROOF_LEN;
+    /**
+     * The most bytes kept while the registry's answer is awaited: LogState, its proof and FAST's
+     * capability line, which a FAST client writes with them.
+     */
+    private static final int MAX_EARLY_BYTES = LogState.SIZE + Protocol.PROOF_LEN + FastLine.CAPABILITY_MAX;
 
     private final Outbound out = outbound(0);
     private final ServerConfig config;
@@ -116,6 +130,10 @@ final class Registrar extends Procedure<Registrar.Action> {
     /** Bytes that came while the registry's answer was awaited, and what of them is not read yet. */
     private final HeldBytes early = new HeldBytes(MAX_EARLY_BYTES);
     private IdleWatch idle;
+    /** Round trips of this log connection, for FAST's start offsets. */
+    private final RoundTrips roundTrips = new RoundTrips();
+    /** The client's FAST capability, null until it sent one. */
+    private FastLine.Capability fast;
     private final EarliestDeadline earliest = new EarliestDeadline();
     /** The global IPv6 endpoint an extension client registered (A6 line), or null. */
     private java.net.InetSocketAddress ipv6;
@@ -158,6 +176,16 @@ final class Registrar extends Procedure<Registrar.Action> {
         return variant;
     }
 
+    /** @return the client's FAST capability, null if it sent none */
+    FastLine.Capability fast() {
+        return fast;
+    }
+
+    /** @return the least round trip measured on this log connection, 0 if none yet */
+    long rttNs() {
+        return roundTrips.rttNs();
+    }
+
     /** @return true while announcements may be sent */
     boolean idle() {
         return state == State.IDLE;
@@ -195,6 +223,7 @@ final class Registrar extends Procedure<Registrar.Action> {
             case PROBE -> readLines(in);
             case IDLE -> {
                 if (in.hasRemaining()) {
+                    roundTrips.answered(nowNs);
                     idle.heard(nowNs);
                     nextDeadline();
                     readLines(in);
@@ -291,6 +320,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         if (reported == null) {
             claimed = !proofPending;
             sendInfo(id);
+            roundTrips.sent(nowNs); // LogState follows at once
             state = State.AWAIT_STATE;
         } else {
             claimed = true;
@@ -309,6 +339,7 @@ final class Registrar extends Procedure<Registrar.Action> {
     }
 
     private void readState(ByteBuffer in, long nowNs) {
+        roundTrips.answered(nowNs);
         LogState ls;
         try {
             ls = LogState.read(in);
@@ -388,7 +419,10 @@ final class Registrar extends Procedure<Registrar.Action> {
                         out.closeNow();
                     }
                     // the server's own keepalive: an all-zero record, which no announcement can be
-                    case BEAT -> out.send(ByteBuffer.allocate(variant.echoSize()));
+                    case BEAT -> {
+                        out.send(ByteBuffer.allocate(variant.echoSize()));
+                        roundTrips.sent(nowNs); // a FAST client answers it at once
+                    }
                     case NOTHING -> { }
                 }
                 nextDeadline();
@@ -407,6 +441,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         if (claimed) {
             emit(new Action.Release(id));
         }
+        fast = null;
         state = State.CLOSED;
         clearDeadline();
     }
@@ -438,7 +473,7 @@ final class Registrar extends Procedure<Registrar.Action> {
             return;
         }
         if (extended && ipv6 != null && peerIpv6 != null) {
-            out.send(io.xstunt.engine.wire.Ipv6Extension.record(announcement.connId(), peerIpv6, variant));
+            out.send(Ipv6Extension.record(announcement.connId(), peerIpv6, variant));
         }
         Echo e = ClientId.fits(announcement.peerId(), variant) ? announcement
                 : new Echo(announcement.ip(), announcement.port(), announcement.connId(), "", announcement.peerIp(),
@@ -463,6 +498,25 @@ final class Registrar extends Procedure<Registrar.Action> {
         }
     }
 
+    /** Queues FAST's go for this client; only an IDLE registration that sent its capability gets one. */
+    void handleFastGo(FastGo go, long nowNs) {
+        if (state == State.IDLE && fast != null) {
+            out.send(go.encode(variant));
+        }
+    }
+
+    /** Queues the refusal of this client's FAST connect request. */
+    void handleFastRefusal(FastRefusal refusal, long nowNs) {
+        if (state == State.IDLE && fast != null) {
+            out.send(refusal.encode(variant));
+        }
+    }
+
+    /**
+     * An extension log line ({@link Protocol#EXT_LINE}): the one place that reads the tags. Only an
+     * IDLE client that asked for the extensions may send them; anything else is reported and
+     * dropped, the registration goes on.
+     */
     /** The registry disconnects this registration (deregistered, or a PROBE registration replaced). */
     void handleDisconnect(long nowNs) {
         if (state != State.CLOSED) {
@@ -502,7 +556,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         if (extended && !acceptedId.isEmpty()) {
             boolean proof = config.sharedSecret() != null;
             int flags = (token != 0 ? Protocol.EXT_FLAG_TOKEN : 0) | Protocol.EXT_FLAG_REG_ACK
-                    | (proof ? Protocol.EXT_FLAG_PROOF : 0);
+                    | (proof ? Protocol.EXT_FLAG_PROOF : 0) | Protocol.EXT_FLAG_FAST;
             info = new ServerInfo(acceptedId, info.ip1(), info.ip2(), info.echoPort1(), info.echoPort2(), flags,
                     config.keepaliveSeconds(), token != 0 || proof ? nonce : 0);
         }
@@ -522,25 +576,45 @@ final class Registrar extends Procedure<Registrar.Action> {
 
     /**
      * The one place where a client's extension lines (byte 0x01, a two-character tag) are told
-     * apart: only from a client that asked for the extensions, once IDLE. An unknown tag is
-     * ignored, so a later client's lines reach an older server harmlessly.
+     * apart: only from a client that asked for the extensions, once IDLE (others are counted as
+     * bad bytes). An unknown tag is ignored, so a later client's lines reach an older server
+     * harmlessly.
      */
-    private void extensionLine(String tag, String arguments) {
-        if (!extended || state != State.IDLE) {
+    private void extensionLine(String tag, String body) {
+        if (state != State.IDLE || !extended) {
+            reject(Rejection.BAD_BYTES, "extension line '" + tag + "' from " + id + " in state " + state
+                    + (extended ? "" : " without the extensions"));
             return;
         }
         switch (tag) {
-            case io.xstunt.engine.wire.Ipv6Extension.TAG -> {
-                try {
-                    ipv6 = io.xstunt.engine.wire.Ipv6Extension.parseLine(arguments);
-                } catch (WireFormatException ex) {
-                    reject(Rejection.BAD_BYTES, id + ": " + ex.getMessage() + " (ignored; no IPv6 for it)");
-                    return;
-                }
-                emit(new Action.ReportIpv6(id, ipv6));
-            }
+            case FastLine.TAG -> fastLine(body);
+            case Ipv6Extension.TAG -> ipv6Line(body);
             default -> { }
         }
+    }
+
+    private void fastLine(String body) {
+        FastLine line;
+        try {
+            line = FastLine.parse(body);
+        } catch (WireFormatException e) {
+            reject(Rejection.BAD_BYTES, id + ": " + e.getMessage());
+            return;
+        }
+        if (line instanceof FastLine.Capability c) {
+            fast = c;
+        }
+        emit(new Action.Fast(id, line));
+    }
+
+    private void ipv6Line(String body) {
+        try {
+            ipv6 = Ipv6Extension.parseLine(body);
+        } catch (WireFormatException ex) {
+            reject(Rejection.BAD_BYTES, id + ": " + ex.getMessage() + " (ignored; no IPv6 for it)");
+            return;
+        }
+        emit(new Action.ReportIpv6(id, ipv6));
     }
 
     /** @return the IPv6 endpoint this client registered, or null */

@@ -171,6 +171,7 @@ public final class StuntServer implements AutoCloseable {
         sessions = new Sessions(network, config, registry, admission, stats, registry::relayEnded);
         comm = new CommService(name, registry, new CommEffects(), Ipv4.toInt(config.ip1()), config.maxSessions(),
                 config.maxAnnouncementsPerSecond());
+        log.fastLines((holder, ip, token, f) -> comm.fast(holder, ip, token, f.id(), f.line()));
         registry.attach(name, new RegistryEffects());
         log.infoTemplate(new ServerInfo("", Ipv4.toInt(config.ip1()), Ipv4.toInt(config.ip2()), listeners.echoPort1(),
                 listeners.echoPort2()));
@@ -493,6 +494,35 @@ public final class StuntServer implements AutoCloseable {
         @Override
         public int openSession(SessionRef session, Peer initiator, Peer listener) throws IOException {
             return sessions.open(session, initiator, listener);
+        }
+
+        @Override
+        public FastPlan.Client fastFacts(Peer peer, int punchPort) {
+            return log.fastFacts(peer.holder(), punchPort);
+        }
+
+        @Override
+        public void fastGo(Holder holder, io.xstunt.engine.wire.FastGo go) {
+            log.fastGo(holder, go);
+        }
+
+        @Override
+        public void fastRefusal(Holder holder, io.xstunt.engine.wire.FastRefusal refusal) {
+            log.fastRefusal(holder, refusal);
+        }
+
+        @Override
+        public void fastAnswered(int reply) {
+            stats.counters().connectAnswered(connectAnswer(reply));
+        }
+
+        @Override
+        public void fastDeclined(Rejection why, String detail) {
+            if (why != null) {
+                stats.refused(why, "log", null, detail);
+            } else {
+                LOG.debug("log: {}", detail);
+            }
         }
     }
 }

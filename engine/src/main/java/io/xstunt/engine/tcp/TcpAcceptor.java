@@ -261,6 +261,11 @@ public final class TcpAcceptor implements Acceptor, IoHandler {
         }
 
         @Override
+        public void keep() {
+            taken = true; // the holder decides later: never registered, so nothing to undo
+        }
+
+        @Override
         public void handOver(java.util.function.Consumer<java.nio.channels.ByteChannel> onDone,
                              java.util.function.Consumer<IOException> onError) {
             taken = true;

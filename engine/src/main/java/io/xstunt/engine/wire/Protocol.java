@@ -104,8 +104,15 @@ public final class Protocol {
      */
     public static final int EXT_FLAG_REG_ACK = 4;
     /**
+     * ServerInfo {@code wPort3} flag: the server speaks FAST, the negotiated three-unit handshake
+     * (docs/PROTOCOL.md "FAST"): the client may send {@link FastLine}s and get {@link FastGo}s.
+     */
+    public static final int EXT_FLAG_FAST = 8;
+    /**
      * The first byte of an extension line on the log connection (client → server, after
-     * LogState(IDLE)): no printable log line starts with it; a two-character tag follows
+     * LogState(IDLE)): no line of the original's starts with it (theirs start with a digit), and
+     * the server reads such a line instead of recording it. A two-character tag follows:
+     * {@code F1} FAST ({@link FastLine}), {@code A6} the IPv6 address ({@link Ipv6Extension})
      * (docs/PROTOCOL.md "Extension lines").
      */
     public static final byte EXT_LINE_MARK = 0x01;

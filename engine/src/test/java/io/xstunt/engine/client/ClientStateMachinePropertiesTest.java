@@ -319,6 +319,9 @@ class ClientStateMachinePropertiesTest {
                         assertTrue(!registering, "one registration at a time");
                         registering = true;
                     }
+                    // no FAST in these properties (the endpoint is never told a punch port)
+                    case ClientEndpoint.Action.StartFast x -> throw new AssertionError("FAST: " + x);
+                    case ClientEndpoint.Action.AbortFast x -> throw new AssertionError("FAST abort: " + x);
                 }
             }
             if (logOpen && o.closing(0) != Closing.OPEN) { // the driver closes it and reports the close at once

@@ -50,8 +50,15 @@ class RelayLoopbackTest extends LoopbackFixture {
     }
 
     private Rendezvous[] relayedPair(RelayFrame.Mode initiatorMode, RelayFrame.Mode listenerMode) throws Exception {
-        StuntClient a = register(config(PEER_A, "a.fp").relayMode(initiatorMode).build(), "alice");
-        StuntClient b = register(config(PEER_B, "b.fp").relayMode(listenerMode).build(), "bob");
+        return relayedPair(initiatorMode, listenerMode, PunchStrategy.FAST);
+    }
+
+    private Rendezvous[] relayedPair(RelayFrame.Mode initiatorMode, RelayFrame.Mode listenerMode,
+                                     PunchStrategy strategy) throws Exception {
+        StuntClient a = register(config(PEER_A, "a.fp").relayMode(initiatorMode).punchStrategy(strategy).build(),
+                "alice");
+        StuntClient b = register(config(PEER_B, "b.fp").relayMode(listenerMode).punchStrategy(strategy).build(),
+                "bob");
         CompletableFuture<Rendezvous> in = new CompletableFuture<>();
         b.onIncoming(in::complete, in::completeExceptionally);
         Rendezvous out = a.connect("bob", Duration.ofSeconds(8)).get(WAIT_S, TimeUnit.SECONDS);
@@ -166,7 +173,8 @@ class RelayLoopbackTest extends LoopbackFixture {
     @Test
     void allowedPairOnLoopbackPunchesDirectAndTheServerKnowsIt() throws Exception {
         restartServer(RelayLimits.DEFAULTS);
-        Rendezvous[] r = relayedPair(RelayFrame.Mode.RELAY_ALLOWED, RelayFrame.Mode.RELAY_ALLOWED);
+        // RACE: the server's session knows the path (a FAST session has none on the server)
+        Rendezvous[] r = relayedPair(RelayFrame.Mode.RELAY_ALLOWED, RelayFrame.Mode.RELAY_ALLOWED, PunchStrategy.RACE);
         assertEquals(ConnectionPath.DIRECT, r[0].path());
         assertEquals("x", roundTrip(r[0].socketChannel(), r[1].socketChannel(), "x"));
         assertEquals(SessionSummary.Path.DIRECT, awaitSummary().path());

@@ -44,6 +44,11 @@ public final class FakeIncoming implements Incoming {
     }
 
     @Override
+    public void keep() {
+        network.note(name + " kept");
+    }
+
+    @Override
     public void refuse() {
         network.note(name + " refused");
         refused = true;

@@ -97,6 +97,11 @@ public final class DeferredRegistry implements Registry {
     }
 
     @Override
+    public void reportFast(String id, Holder holder, String capability) {
+        queued.add(() -> store.reportFast(id, holder, capability));
+    }
+
+    @Override
     public void beginSession(Peer initiator, Peer listener, SessionRef session) {
         queued.add(() -> store.beginSession(initiator, listener, session));
     }

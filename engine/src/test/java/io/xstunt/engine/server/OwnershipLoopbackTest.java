@@ -46,7 +46,7 @@ class OwnershipLoopbackTest {
              OriginalClient.Registration bob = register(IP_B, f.server.logAddress(), "bob", Protocol.CSTATE_IDLE,
                      "10.0.0.2")) {
             f.awaitState("bob", Protocol.CSTATE_IDLE);
-            assertEquals(Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK, alice.flags());
+            assertEquals(Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK | Protocol.EXT_FLAG_FAST, alice.flags());
             assertEquals(20, alice.keepaliveSec(), "a third of the idle timeout");
             assertNotEquals(0L, alice.token());
             // the stranger behind alice's NAT: original form, then a guessed token
@@ -115,7 +115,7 @@ class OwnershipLoopbackTest {
             f.awaitCount(Rejection.AUTH_FAILED, 1);
             try (Registration wrong = ExtendedClient.register(IP_B, f.server.logAddress(), "alice",
                     Protocol.CSTATE_IDLE, "10.0.0.2", "not the secret".getBytes(StandardCharsets.UTF_8), null)) {
-                assertEquals(Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK | Protocol.EXT_FLAG_PROOF, wrong.flags());
+                assertEquals(Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK | Protocol.EXT_FLAG_PROOF | Protocol.EXT_FLAG_FAST, wrong.flags());
                 assertClosedByServer(wrong.log());
             }
             f.awaitCount(Rejection.AUTH_FAILED, 2);

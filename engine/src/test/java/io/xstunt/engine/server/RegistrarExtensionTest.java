@@ -58,8 +58,8 @@ class RegistrarExtensionTest {
         Registrar s = regs.greeted(CLIENT_IP);
         regs.feed(s, idField("alice", true));
         ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(s)), WireVariant.ID32);
-        assertEquals(new ServerInfo("alice", 1, 2, 5001, 5002, Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK,
-                10, TOKEN), info);
+        assertEquals(new ServerInfo("alice", 1, 2, 5001, 5002,
+                Protocol.EXT_FLAG_TOKEN | Protocol.EXT_FLAG_REG_ACK | Protocol.EXT_FLAG_FAST, 10, TOKEN), info);
         assertEquals(TOKEN, s.token());
         regs.feed(s, idle());
         assertEquals(Registrar.State.IDLE, s.state());

@@ -84,13 +84,13 @@ class RegistrarLateAnswerTest {
     }
 
     @Test
-    void atMostLogStateAndItsProofAreKept() {
+    void atMostLogStateItsProofAndFastsCapabilityAreKept() {
         Registrations regs = slow();
         Registrar r = regs.open(CLIENT_IP);
         regs.feed(r, idField("bob"));
-        int most = LogState.SIZE + Protocol.PROOF_LEN;
+        int most = LogState.SIZE + Protocol.PROOF_LEN + io.xstunt.engine.wire.FastLine.CAPABILITY_MAX;
         regs.feed(r, new byte[most]);
-        assertEquals(Closing.OPEN, r.outbound(0).closing(), "LogState and a proof fit");
+        assertEquals(Closing.OPEN, r.outbound(0).closing(), "LogState, a proof and a FAST capability line fit");
         assertEquals(List.of(), regs.refusals(r));
         ByteBuffer more = ByteBuffer.wrap(new byte[1]);
         regs.feed(r, more);

@@ -142,7 +142,7 @@ class RegistrarVariantTest {
         Registrar r = published(regs, idField("bob", true, WireVariant.ID31));
         ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(r)), WireVariant.ID31);
         // its Msg has no pad bytes to show a token: acknowledged and kept alive, but no token
-        assertEquals(Protocol.EXT_FLAG_REG_ACK, info.extFlags());
+        assertEquals(Protocol.EXT_FLAG_REG_ACK | Protocol.EXT_FLAG_FAST, info.extFlags());
         assertEquals(0L, info.token());
         assertEquals(0L, r.token());
         regs.feed(r, state(Protocol.CSTATE_IDLE, LOCAL_IP));
@@ -164,7 +164,7 @@ class RegistrarVariantTest {
         Registrations regs = registrations(base().sharedSecret(SECRET).build(), Answers.AT_ONCE);
         Registrar r = published(regs, idField("bob", true, WireVariant.ID31));
         ServerInfo info = ServerInfo.read(ByteBuffer.wrap(regs.sent(r)), WireVariant.ID31);
-        assertEquals(Protocol.EXT_FLAG_REG_ACK | Protocol.EXT_FLAG_PROOF, info.extFlags());
+        assertEquals(Protocol.EXT_FLAG_REG_ACK | Protocol.EXT_FLAG_PROOF | Protocol.EXT_FLAG_FAST, info.extFlags());
         assertEquals(TOKEN, info.token(), "the nonce the proof signs");
         regs.feed(r, state(Protocol.CSTATE_IDLE, LOCAL_IP, RegistrationProof.compute(SECRET, TOKEN, "bob")));
         assertEquals(Registrar.State.IDLE, r.state());

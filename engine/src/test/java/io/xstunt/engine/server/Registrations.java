@@ -147,6 +147,9 @@ final class Registrations extends HandDriven<Registrar, Registrar.Action> {
         }
     }
 
+    /** The FAST lines the registrars read, in order. */
+    final java.util.List<Registrar.Action.Fast> fastLines = new java.util.ArrayList<>();
+
     /** @return the commands the registry has not answered yet */
     int unanswered() {
         return deferred == null ? 0 : deferred.queued();
@@ -171,6 +174,7 @@ final class Registrations extends HandDriven<Registrar, Registrar.Action> {
                     () -> r.handleStateStored(now));
             case Registrar.Action.Release rel -> registry.release(rel.id(), e.holder());
             case Registrar.Action.ReportIpv6 v -> ipv6.put(v.id(), v.endpoint());
+            case Registrar.Action.Fast f -> fastLines.add(f);
             case Refused f -> throw new AssertionError("recorded by HandDriven");
         }
     }

@@ -62,6 +62,42 @@ final class ScriptedServer implements CommService.Effects {
         return controlPort(session.id());
     }
 
+    /** FAST's facts per holder, as the test sets them (absent: not held here). */
+    final java.util.Map<Holder, FastPlan.Client> fast = new java.util.HashMap<>();
+    /** The FAST records written, in order: a holder and its go or refusal. */
+    final List<java.util.Map.Entry<Holder, Object>> fastWritten = new ArrayList<>();
+    final List<String> fastDeclines = new ArrayList<>();
+
+    @Override
+    public FastPlan.Client fastFacts(Peer peer, int punchPort) {
+        FastPlan.Client c = fast.get(peer.holder());
+        return c == null || punchPort == 0 ? c
+                : new FastPlan.Client(c.publicIp(), punchPort, c.fast(), c.portPreserving(), c.rttNs());
+    }
+
+    @Override
+    public void fastGo(Holder holder, io.xstunt.engine.wire.FastGo go) {
+        fastWritten.add(java.util.Map.entry(holder, go));
+    }
+
+    @Override
+    public void fastRefusal(Holder holder, io.xstunt.engine.wire.FastRefusal refusal) {
+        fastWritten.add(java.util.Map.entry(holder, refusal));
+    }
+
+    /** The answers of FAST requests, in order. */
+    final List<Integer> fastAnswers = new ArrayList<>();
+
+    @Override
+    public void fastAnswered(int reply) {
+        fastAnswers.add(reply);
+    }
+
+    @Override
+    public void fastDeclined(Rejection why, String detail) {
+        fastDeclines.add((why == null ? "normal" : why.name()) + ": " + detail);
+    }
+
     /** @return the ids of the sessions opened, in order */
     List<Integer> openedIds() {
         return opened.stream().map(SessionRef::id).toList();

@@ -43,6 +43,11 @@ final class SimIncoming implements Incoming {
     }
 
     @Override
+    public void keep() {
+        taken = true; // decided later by its holder
+    }
+
+    @Override
     public void handOver(Consumer<ByteChannel> onDone, Consumer<IOException> onError) {
         taken = true; // never adopted: nothing to wait for, as with a real channel
         onDone.accept(new SimChannel(socket, network.simulation()));

@@ -1,8 +1,10 @@
 package io.xstunt.engine.simlab;
 
+import static io.xstunt.engine.client.PunchStrategy.FAST;
 import static io.xstunt.engine.client.PunchStrategy.ORIGINAL;
 import static io.xstunt.engine.client.PunchStrategy.RACE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.engine.client.PunchRace;
 import io.xstunt.engine.client.PunchStrategy;
@@ -130,13 +132,13 @@ class HandshakeRoundTripsTest {
     @DisplayName("Without delay: RACE takes no time at all, ORIGINAL exactly its XTryConnect wait (natlab's floor: 5.2 and 1007.7 ms of CPU)")
     void floor(PunchStrategy strategy) {
         Attempt a = directAttempt(Topology.NAT_LINKS.lab(Duration.ZERO, strategy == ORIGINAL), strategy);
-        assertEquals(strategy == RACE ? Duration.ZERO : PunchRace.TRY_CONNECT_WAIT, a.handshake(), a.describe());
+        assertEquals(strategy == ORIGINAL ? PunchRace.TRY_CONNECT_WAIT : Duration.ZERO, a.handshake(), a.describe());
         REPORT.add("floor", strategy.name().toLowerCase(Locale.ROOT), a.options(), a.outcome(),
                 a.handshake().toMillis() + " ms", "-", Double.NaN);
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(PunchStrategy.class)
+    @EnumSource(value = PunchStrategy.class, names = {"RACE", "ORIGINAL"}) // FAST has no control channel
     @DisplayName("The wire sequence is the same for both strategies: the server relays the same control frames")
     void controlBytes(PunchStrategy strategy) {
         Attempt a = directAttempt(Topology.NAT_LINKS.lab(Duration.ofMillis(10), strategy == ORIGINAL), strategy);
@@ -166,12 +168,65 @@ class HandshakeRoundTripsTest {
                 a.options(), a.outcome(), a.handshake().toMillis() + " ms", phasesMs(a), Double.NaN);
     }
 
+    /**
+     * FAST (docs/PROTOCOL.md "FAST"): request 1 (the request line reaches the server, the go comes
+     * back; the listener's go, equally far, arrives at the same instant), announcement 0 (equal
+     * round trips: no offset), firstSyn 0, connected: the two SYNs cross (a peer-peer one-way) and
+     * the SYN-ACKs of the simultaneous open come back (another). 3 in nat-links, 2 in equal-paths:
+     * the limit of issue 15.
+     */
+    static Map<String, Double> fastPhases(Topology t) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("request", 1.0);
+        m.put("announcement", 0.0);
+        m.put("firstSyn", 0.0);
+        m.put("connected", 2 * t.peerPeer());
+        return m;
+    }
+
+    @ParameterizedTest(name = "{0}, one-way {1} ms")
+    @DisplayName("FAST: 3 peer-server round trips in nat-links, 2 in equal-paths, whatever the delay")
+    @CsvSource({"NAT_LINKS, 5", "NAT_LINKS, 10", "NAT_LINKS, 25", "NAT_LINKS, 50",
+        "EQUAL_PATHS, 10", "EQUAL_PATHS, 25", "EQUAL_PATHS, 50"})
+    void fastRoundTrips(Topology topology, int oneWayMs) {
+        Duration unit = Duration.ofMillis(2L * oneWayMs);
+        Attempt a = directAttempt(topology.lab(Duration.ofMillis(oneWayMs), false), FAST);
+        assertEquals(fastPhases(topology), units(a, unit, Duration.ZERO), "the connector's phases in round trips: "
+                + a.describe());
+        assertEquals(scaled(unit, topology == Topology.NAT_LINKS ? 3 : 2), a.handshake(), "FAST's XConnect: "
+                + a.describe());
+        record(topology, oneWayMs, a, unit);
+    }
+
+    @ParameterizedTest(name = "listener {0} ms, initiator {1} ms from the server")
+    @CsvSource({"5, 40", "40, 5", "0, 10", "10, 0", "25, 25"})
+    @DisplayName("FAST through two RST-answering NATs when the peers' links differ: the nearer waits, the SYNs cross")
+    void fastWithUnequalLinks(int listenerMs, int initiatorMs) {
+        NatLab lab = NatLab.builder().seed(SEED).nat(NatMapping.PRESERVE).inbound(InboundPolicy.RST)
+                .delay1(Duration.ofMillis(listenerMs)).delay2(Duration.ofMillis(initiatorMs)).build();
+        Attempt a = directAttempt(lab, FAST);
+        assertEquals(0, a.nat1().unsolicited() + a.nat2().unsolicited(), "a NAT refused a SYN: " + a.describe());
+        // the go reaches the initiator one round trip r_i after its request, the listener (r_i + r_l) / 2
+        // after it; the nearer waits half the difference, so both SYNs leave at the later of the two;
+        // then they cross (one hop across both NAT links) and the SYN-ACKs come back (another)
+        long ri = 2L * initiatorMs;
+        long rl = 2L * listenerMs;
+        Duration hop = Duration.ofMillis(listenerMs + initiatorMs);
+        Duration expected = Duration.ofMillis(Math.max(ri, (ri + rl) / 2)).plus(hop.multipliedBy(2));
+        Duration rounding = Duration.ofNanos(io.xstunt.engine.wire.FastGo.TIME_UNIT_NS); // the go's offset unit
+        Duration took = a.handshake().minus(expected);
+        assertTrue(!took.isNegative() && took.compareTo(rounding) <= 0, "expected " + expected + ", took "
+                + a.handshake() + ": " + a.describe());
+        REPORT.add("FAST, RST both, listener link " + listenerMs + " ms, initiator " + initiatorMs + " ms", "fast",
+                a.options(), a.outcome(), a.handshake().toMillis() + " ms", phasesMs(a), Double.NaN);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** One attempt, h1 listening, h2 connecting, natlab's timeouts; it must be direct. */
     private static Attempt directAttempt(NatLab lab, PunchStrategy strategy) {
         StuntLab stunt = StuntLab.start(lab, SEED);
-        Duration timeout = strategy == RACE ? Scenario.RACE_TIMEOUT : NatMatrixTest.ORIGINAL_TIMEOUT;
+        Duration timeout = strategy != ORIGINAL ? Scenario.RACE_TIMEOUT : NatMatrixTest.ORIGINAL_TIMEOUT;
         Attempt a = stunt.attempt(lab.h1(), lab.h2(), strategy, timeout);
         Scenario s = Scenario.of("round trips", b -> b);
         NatMatrixTest.assertDirect(s, lab, a, a.describe());

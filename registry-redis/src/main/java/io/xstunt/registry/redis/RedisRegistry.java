@@ -125,6 +125,8 @@ final class RedisRegistry implements Registry {
         int state = Protocol.CSTATE_PROBE;
         int localIp;
         boolean reported;
+        /** FAST's capability ({@code fp} in the record), null without one. */
+        String fast;
         /** Whether Redis has it as this copy says (false: written while Redis was away). */
         boolean synced;
 
@@ -229,7 +231,7 @@ final class RedisRegistry implements Registry {
     }
 
     private static RegisteredClient view(Held h) {
-        return new RegisteredClient(h.id, h.publicIp, h.localIp, h.token, h.state, h.reported, h.holder);
+        return new RegisteredClient(h.id, h.publicIp, h.localIp, h.token, h.state, h.reported, h.holder, h.fast);
     }
 
     private RegisteredClient read(String id, Map<String, String> m) {
@@ -238,14 +240,16 @@ final class RedisRegistry implements Registry {
         }
         return new RegisteredClient(id, Integer.parseInt(m.get("pub")), Integer.parseInt(m.get("loc")),
                 Long.parseLong(m.get("tok")), Integer.parseInt(m.get("st")), "1".equals(m.get("rep")),
-                holderOf(m.get("srv"), Long.parseLong(m.get("reg"))));
+                holderOf(m.get("srv"), Long.parseLong(m.get("reg"))),
+                m.get("fp") == null || m.get("fp").isEmpty() ? null : m.get("fp"));
     }
 
     private String[] recordArgs(String expectedOwner, Held h) {
         return new String[] {expectedOwner, String.valueOf(settings.lease().toMillis()),
             "own", owner(h.holder), "srv", identity, "reg", String.valueOf(h.holder.registration()),
             "pub", String.valueOf(h.publicIp), "loc", String.valueOf(h.localIp), "tok", String.valueOf(h.token),
-            "st", String.valueOf(h.state), "rep", h.reported ? "1" : "0", "ses", ""};
+            "st", String.valueOf(h.state), "rep", h.reported ? "1" : "0", "ses", "", "fp",
+            h.fast == null ? "" : h.fast};
     }
 
     /** Sets {@code field}'s value in {@link #recordArgs}' field, value pairs (after the owner and lease). */
@@ -360,6 +364,20 @@ final class RedisRegistry implements Registry {
         } else {
             h.synced = false;
             stored.run();
+        }
+    }
+
+    @Override
+    public void reportFast(String id, Holder holder, String capability) {
+        Held h = held.get(id);
+        if (h == null || !h.holder.equals(holder)) {
+            return;
+        }
+        h.fast = capability;
+        if (up && h.synced) {
+            store.script(UPDATE_IF_OWNER, key(id), new String[] {owner(holder), "fp", capability}, this::unlessFailed);
+        } else {
+            h.synced = false;
         }
     }
 

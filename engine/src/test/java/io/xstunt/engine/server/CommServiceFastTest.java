@@ -1,0 +1,146 @@
+package io.xstunt.engine.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.xstunt.engine.registry.Holder;
+import io.xstunt.engine.registry.SessionRef;
+import io.xstunt.engine.registry.DirectClients;
+import io.xstunt.engine.wire.FastGo;
+import io.xstunt.engine.wire.FastLine;
+import io.xstunt.engine.wire.FastRefusal;
+import io.xstunt.engine.wire.Ipv4;
+import io.xstunt.engine.wire.Protocol;
+import java.net.Inet4Address;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The communication service's FAST decisions without sockets (docs/PROTOCOL.md "FAST"): a request
+ * gets a go to both, a normal session at once, or a refusal; a fail-over starts the normal session
+ * once, whichever side sends it.
+ */
+class CommServiceFastTest {
+    private static final Inet4Address A = Ipv4.parse("198.51.100.1");
+    private static final Inet4Address B = Ipv4.parse("198.51.100.2");
+    private static final int IP_A = Ipv4.toInt(A);
+    private static final int IP_B = Ipv4.toInt(B);
+    private static final long MS = 1_000_000;
+
+    private final CommRequests comm = new CommRequests(1_000_000_000L, 3, 5);
+    private final ScriptedServer server = comm.server;
+    private Holder a;
+    private Holder b;
+
+    private void idlePair(boolean bFast, boolean bPreserving) {
+        a = comm.clients.idle("a", IP_A, 11);
+        b = comm.clients.idle("b", IP_B, 12);
+        server.fast.put(a, new FastPlan.Client(A, 40000, true, true, 20 * MS));
+        server.fast.put(b, new FastPlan.Client(B, 41000, bFast, bPreserving, 60 * MS));
+    }
+
+    private void request(Holder from, String src, String dst, int port) {
+        comm.service.fast(from, from == a ? IP_A : IP_B, 0, src, new FastLine.Connect(dst, port));
+    }
+
+    @Test
+    void twoFastPreservingPeersGetAGoEachAndNoSession() {
+        idlePair(true, true);
+        request(a, "a", "b", 40001);
+        assertEquals(List.of(), server.opened, "no session on the server");
+        assertEquals(List.of(), comm.effects.all(), "no announcement");
+        assertEquals(2, server.fastWritten.size());
+        Map.Entry<Holder, Object> toA = server.fastWritten.get(0);
+        Map.Entry<Holder, Object> toB = server.fastWritten.get(1);
+        assertEquals(a, toA.getKey());
+        assertEquals(b, toB.getKey());
+        FastGo goA = (FastGo) toA.getValue();
+        FastGo goB = (FastGo) toB.getValue();
+        assertEquals(IP_B, goA.peerIp());
+        assertEquals(41000, goA.peerPort(), "the listener's punch port from its capability");
+        assertEquals(IP_A, goB.peerIp());
+        assertEquals(40001, goB.peerPort(), "the initiator's punch port from its request");
+        assertTrue(goA.initiator());
+        assertEquals("b", goA.peerId());
+        assertEquals("a", goB.peerId());
+        assertEquals(goA.session(), goB.session());
+        // the initiator is the nearer (20 ms against 60): it waits half the difference
+        assertEquals(20 * MS, goA.startOffsetNs());
+        assertEquals(0, goB.startOffsetNs());
+        assertEquals(List.of(b), server.announcementsTaken, "the listener's budget pays for the go");
+        assertEquals(List.of(Protocol.COMM_ACCEPTED), server.fastAnswers, "counted as an accepted MSG_CONNECT");
+    }
+
+    @Test
+    void aPeerWithoutFastOrNotPreservingGetsTheNormalSessionAtOnce() {
+        idlePair(false, true);
+        request(a, "a", "b", 40001);
+        assertEquals(List.of(new SessionRef(DirectClients.SERVER, 1)), server.opened);
+        assertEquals(2, comm.effects.all().size(), "both announced");
+        assertEquals(List.of(), server.fastWritten, "no go, no refusal");
+        assertTrue(server.fastDeclines.get(0).contains("NOT_FAST"), server.fastDeclines.toString());
+    }
+
+    @Test
+    void aNotPreservingPeerGetsTheNormalSessionAtOnce() {
+        idlePair(true, false);
+        request(a, "a", "b", 40001);
+        assertEquals(1, server.opened.size());
+        assertTrue(server.fastDeclines.get(0).contains("NOT_PORT_PRESERVING"), server.fastDeclines.toString());
+    }
+
+    @Test
+    void aPeerOfAnotherServerGetsTheNormalSession() {
+        idlePair(true, true);
+        server.fast.remove(b); // not held here: no round trip of it
+        request(a, "a", "b", 40001);
+        assertEquals(1, server.opened.size());
+        assertEquals(List.of(), server.fastWritten);
+    }
+
+    @Test
+    void anUnknownPeerIsRefusedOnTheLogConnectionAsMsgConnectWouldBe() {
+        idlePair(true, true);
+        request(a, "a", "nobody", 40001);
+        assertEquals(List.of(Map.entry(a, (Object) new FastRefusal(Protocol.COMM_NO_MATCH, "nobody"))),
+                server.fastWritten);
+        assertEquals(List.of(), server.opened);
+        assertEquals(List.of(Protocol.COMM_NO_MATCH), server.fastAnswers);
+    }
+
+    @Test
+    void theSessionLimitRefusesTheNormalSessionOnTheLogConnection() {
+        idlePair(false, true);
+        server.inFlight = 3;
+        request(a, "a", "b", 40001);
+        assertEquals(List.of(Map.entry(a, (Object) new FastRefusal(Protocol.COMM_NO_MATCH, "b"))), server.fastWritten);
+        assertTrue(server.fastDeclines.stream().anyMatch(d -> d.startsWith("SESSION_LIMIT")), server.fastDeclines.toString());
+    }
+
+    @Test
+    void aFailOverStartsTheNormalSessionOnceWhicheverSideSendsIt() {
+        idlePair(true, true);
+        request(a, "a", "b", 40001);
+        int session = ((FastGo) server.fastWritten.get(0).getValue()).session();
+        comm.service.fast(b, IP_B, 0, "b", new FastLine.FailOver(session, "no connection within 400 ms"));
+        assertEquals(1, server.opened.size(), "the normal session");
+        assertEquals(2, comm.effects.all().size(), "announced to both");
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.FailOver(session, "no connection within 400 ms"));
+        assertEquals(1, server.opened.size(), "once");
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.FailOver(session + 7, "unknown"));
+        assertEquals(1, server.opened.size(), "an unknown session starts nothing");
+    }
+
+    @Test
+    void aFailOverFromAThirdClientStartsNothing() {
+        idlePair(true, true);
+        request(a, "a", "b", 40001);
+        int session = ((FastGo) server.fastWritten.get(0).getValue()).session();
+        Holder c = comm.clients.idle("c", Ipv4.toInt(Ipv4.parse("198.51.100.3")), 13);
+        comm.service.fast(c, 0, 0, "c", new FastLine.FailOver(session, "not mine"));
+        assertEquals(List.of(), server.opened);
+        assertInstanceOf(FastGo.class, server.fastWritten.get(1).getValue());
+    }
+}
