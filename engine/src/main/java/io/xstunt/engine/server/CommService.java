@@ -62,6 +62,11 @@ final class CommService {
          */
         FastPlan.Client fastFacts(Peer peer, int punchPort);
 
+        /** @return true if {@code peer} registered an IPv6 endpoint here (the A6 extension line) */
+        default boolean hasIpv6(Peer peer) {
+            return false;
+        }
+
         /** Writes FAST's go on {@code holder}'s log connection. */
         void fastGo(Holder holder, FastGo go);
 
@@ -204,6 +209,7 @@ final class CommService {
         FastPlan.Client i = effects.fastFacts(source, c.punchPort());
         FastPlan.Client l = effects.fastFacts(destination, 0);
         FastPlan.Decision plan = i == null || l == null ? new FastPlan.Normal(FastPlan.Reason.NOT_FAST)
+                : effects.hasIpv6(source) && effects.hasIpv6(destination) ? new FastPlan.Normal(FastPlan.Reason.BOTH_IPV6)
                 : FastPlan.decide(i, l);
         if (plan instanceof FastPlan.Go go && effects.canAnnounce(source.holder())
                 && effects.canAnnounce(destination.holder()) && effects.takeAnnouncement(destination.holder())) {

@@ -71,7 +71,12 @@ public final class FastPlan {
         /** No round trip measured yet for one of them: no start offset. */
         NO_RTT_SAMPLE,
         /** The two round trips differ by more than a go can carry. */
-        OFFSET_TOO_LARGE
+        OFFSET_TOO_LARGE,
+        /**
+         * Both registered an IPv6 endpoint: the normal session races an IPv6 simultaneous open
+         * against the IPv4 punch (Happy Eyeballs), which FAST's go does not carry.
+         */
+        BOTH_IPV6
     }
 
     /** @return the decision for {@code initiator}'s request to connect to {@code listener} */

@@ -43,6 +43,11 @@ final class Ipv6Book {
         return e == null ? null : e.endpoint();
     }
 
+    /** @return true if the registration of {@code holder} has one */
+    boolean has(Holder holder) {
+        return idByHolder.containsKey(holder);
+    }
+
     /** @return how many registrations have one */
     int size() {
         return byId.size();

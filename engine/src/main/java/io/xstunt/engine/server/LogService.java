@@ -214,6 +214,11 @@ final class LogService {
                 c != null && c.portPreserving(), e.registrar.rttNs());
     }
 
+    /** @return true if {@code holder}'s registration here registered an IPv6 endpoint */
+    boolean hasIpv6(Holder holder) {
+        return ipv6.has(holder);
+    }
+
     /** Writes FAST's go on {@code holder}'s log connection, if this server holds it. */
     void fastGo(Holder holder, io.xstunt.engine.wire.FastGo go) {
         Entry e = held(holder);

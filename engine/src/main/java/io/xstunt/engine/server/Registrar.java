@@ -576,9 +576,9 @@ final class Registrar extends Procedure<Registrar.Action> {
 
     /**
      * The one place where a client's extension lines (byte 0x01, a two-character tag) are told
-     * apart: only from a client that asked for the extensions, once IDLE (others are counted as
-     * bad bytes). An unknown tag is ignored, so a later client's lines reach an older server
-     * harmlessly.
+     * apart: only from a client that asked for the extensions, once IDLE. Any other line, and an
+     * unknown tag, is counted as bad bytes and dropped; the registration goes on (a client sends a
+     * line only for what the server's flags offered).
      */
     private void extensionLine(String tag, String body) {
         if (state != State.IDLE || !extended) {
@@ -589,7 +589,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         switch (tag) {
             case FastLine.TAG -> fastLine(body);
             case Ipv6Extension.TAG -> ipv6Line(body);
-            default -> { }
+            default -> reject(Rejection.BAD_BYTES, "unknown extension line '" + tag + "' from " + id);
         }
     }
 

@@ -502,6 +502,11 @@ public final class StuntServer implements AutoCloseable {
         }
 
         @Override
+        public boolean hasIpv6(Peer peer) {
+            return log.hasIpv6(peer.holder());
+        }
+
+        @Override
         public void fastGo(Holder holder, io.xstunt.engine.wire.FastGo go) {
             log.fastGo(holder, go);
         }

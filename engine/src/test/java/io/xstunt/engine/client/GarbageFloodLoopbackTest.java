@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,6 +41,9 @@ class GarbageFloodLoopbackTest {
                 .get(WAIT_S, TimeUnit.SECONDS);
         AtomicBoolean flooding = new AtomicBoolean(true);
         AtomicLong floodConnections = new AtomicLong();
+        // one permit per garbage connection: a flooded round starts once the flood is under way (a
+        // FAST handshake can be over before a paced flood has made its first connection)
+        Semaphore floodMade = new Semaphore(0);
         Thread flood = null;
         try {
             StuntClient alice = register(clientLoop, server, "127.0.0.71", "alice");
@@ -65,6 +69,7 @@ class GarbageFloodLoopbackTest {
                         // the server closed it first: that is its reaction to garbage
                     }
                     floodConnections.incrementAndGet();
+                    floodMade.release();
                     // Paced: the flood generator shares this machine's two cores with the server and both
                     // clients; unpaced it would measure the core it steals rather than the server (a
                     // remote flooder spends its own CPU).
@@ -78,7 +83,10 @@ class GarbageFloodLoopbackTest {
             for (int round = 0; round < ROUNDS; round++) {
                 on.set(false);
                 System.arraycopy(handshakes(alice, bob, PER_ROUND), 0, quiet, round * PER_ROUND, PER_ROUND);
+                floodMade.drainPermits();
                 on.set(true);
+                assertTrue(floodMade.tryAcquire(PER_ROUND, WAIT_S, TimeUnit.SECONDS),
+                        "the flood made no " + PER_ROUND + " connections within " + WAIT_S + " s");
                 System.arraycopy(handshakes(alice, bob, PER_ROUND), 0, flooded, round * PER_ROUND, PER_ROUND);
             }
             long unloaded = median(quiet);
@@ -109,7 +117,11 @@ class GarbageFloodLoopbackTest {
             throws Exception {
         ClientConfig c = ClientConfig.builder(Ipv4.parse("127.0.0.1"), Ipv4.parse("127.0.0.2"))
                 .logPort(server.logAddress().getPort()).commPort(server.commAddress().getPort())
-                .localAddress(Ipv4.parse(local)).fingerprintFile(null).build();
+                .localAddress(Ipv4.parse(local)).fingerprintFile(null)
+                // RACE: the handshake that asks the most of the server (comm, announcements, the
+                // control relay), which is what the flood competes with; FAST's ~1 ms handshake is
+                // mostly the clients' kernel work, which a local flood merely steals CPU from
+                .punchStrategy(PunchStrategy.RACE).build();
         return StuntClient.register(loop, c, id).get(WAIT_S, TimeUnit.SECONDS);
     }
 

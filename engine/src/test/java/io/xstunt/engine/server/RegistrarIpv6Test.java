@@ -108,7 +108,8 @@ class RegistrarIpv6Test {
         Registrar s = idle(regs, "alice", true);
         regs.feed(s, line("\u0001A6 203.0.113.9 40001\n\u0001ZZ whatever\n"));
         assertNull(s.ipv6());
-        assertEquals(List.of(Rejection.BAD_BYTES), regs.refusals(s));
+        assertEquals(List.of(Rejection.BAD_BYTES, Rejection.BAD_BYTES), regs.refusals(s),
+                "the bad A6 line and the unknown tag are each counted");
         assertEquals(Registrar.State.IDLE, s.state());
         assertTrue(regs.sent(s).length == 0, "nothing written back");
     }
