@@ -218,7 +218,6 @@ final class HandshakeRtt {
         int timeoutS = (int) Math.ceil(5 + 40 * 2 * Math.max(d, t == Topology.UNEQUAL ? 45 : 0) / 1000);
         up(d, t, STRICT, strict);
         series(d, t, NatLabTest.FAST, STRICT, strict, plan.warmup(), plan.measured(), timeoutS);
-        closePeers();
         series(d, t, NatLabTest.RACE, STRICT, strict, plan.warmup(), plan.measured(), timeoutS);
         if (plan.originalStrictRuns() > 0) {
             series(d, t, NatLabTest.ORIGINAL, STRICT, strict, 0, plan.originalStrictRuns(), timeoutS);
