@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.testkit.LoopbackServer;
+import io.xstunt.testkit.Prerequisite;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,7 +19,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,7 +45,7 @@ class XstuntIpv6LoopbackTest {
         try (ServerSocketChannel ch = ServerSocketChannel.open()) {
             ch.bind(new InetSocketAddress(loopback6, 0));
         } catch (Exception e) {
-            Assumptions.abort("no ::1 on this machine (IPv6 disabled in the kernel?): " + e);
+            Prerequisite.missing("no ::1 on this machine (IPv6 disabled in the kernel?): " + e);
         }
         server = LoopbackServer.start();
     }

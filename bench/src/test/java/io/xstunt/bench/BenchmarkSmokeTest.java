@@ -101,14 +101,7 @@ class BenchmarkSmokeTest {
 
     @Test
     void loadGeneratorsRedisModeReportsTheRatiosToTheInMemoryRegistry() throws Exception {
-        if (io.xstunt.testkit.RedisServer.binary() == null) {
-            String ci = System.getenv("CI");
-            String msg = "redis-server is not installed (apt-get install redis-server)";
-            if (ci != null && !ci.isEmpty() && !ci.equals("false")) {
-                throw new AssertionError(msg + " (CI is set: failing instead of skipping)");
-            }
-            org.junit.jupiter.api.Assumptions.abort(msg);
-        }
+        io.xstunt.testkit.Prerequisite.redisServer();
         Path out = dir.resolve("redis-ab.txt");
         LoadGenerator.main(new String[] {"--clients", "200", "--sessions", "100", "--in-flight", "20",
             "--warmup", "0", "--server-jvm-opts", "-Xmx256m", "--redis-ab", "1", "--out", out.toString()});

@@ -9,6 +9,7 @@ import io.xstunt.api.XstuntClient;
 import io.xstunt.api.XstuntOptions;
 import io.xstunt.api.XstuntServer;
 import io.xstunt.testkit.Await;
+import io.xstunt.testkit.Prerequisite;
 import io.xstunt.testkit.RedisServer;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -24,7 +25,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,14 +53,7 @@ class HealthDegradedTest {
 
     @Test
     void healthIsDegradedWhileRedisIsDownAndUpAgainWithEveryRegistrationOnce() throws Exception {
-        if (RedisServer.binary() == null) {
-            String ci = System.getenv("CI");
-            String msg = "redis-server is not installed (apt-get install redis-server)";
-            if (ci != null && !ci.isEmpty() && !ci.equals("false")) {
-                throw new AssertionError(msg + " (CI is set: failing instead of skipping)");
-            }
-            Assumptions.abort(msg);
-        }
+        Prerequisite.redisServer();
         List<XstuntClient> clients = new ArrayList<>();
         try (RedisServer redis = RedisServer.start(dir.resolve("redis"))) {
             XstuntServer server = XstuntServer.start(ServerOptions.of("127.0.0.1", "127.0.0.2").logPort(0).commPort(0)

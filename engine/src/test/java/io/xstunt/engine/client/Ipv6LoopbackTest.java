@@ -30,7 +30,12 @@ class Ipv6LoopbackTest extends LoopbackFixture {
         try (ServerSocketChannel ch = ServerSocketChannel.open()) {
             ch.bind(new InetSocketAddress(LOOPBACK6, 0));
         } catch (Exception e) {
-            Assumptions.abort("no ::1 on this machine (IPv6 disabled in the kernel?): " + e);
+            String why = "no ::1 on this machine (IPv6 disabled in the kernel?): " + e;
+            String ci = System.getenv("CI"); // testkit's Prerequisite, which the engine's tests cannot depend on
+            if (ci != null && !ci.isBlank() && !ci.strip().equalsIgnoreCase("false")) {
+                throw new AssertionError(why + " (CI is set: failing instead of skipping)");
+            }
+            Assumptions.abort(why);
         }
     }
 
