@@ -114,6 +114,8 @@ public final class Registration extends Procedure<Registration.Action> {
     private final long replyTimeoutNs;
     private final byte[] secret;
     private final boolean askExtensions;
+    /** The FAST capability line went with LogState(IDLE). */
+    private boolean fastOffered;
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private State state = State.CONNECTING;
     private boolean probed;
@@ -283,6 +285,7 @@ public final class Registration extends Procedure<Registration.Action> {
         if (registeringState == Protocol.CSTATE_IDLE && askExtensions && punchPort != 0
                 && (info.extFlags() & Protocol.EXT_FLAG_FAST) != 0) {
             outbound(connection()).send(ByteBuffer.wrap(FastLine.Capability.of(punchPort, fingerprint).encode()));
+            fastOffered = true;
         }
         if (registeringState == Protocol.CSTATE_IDLE && askExtensions && info.acknowledgesIdle()) {
             // the server has not necessarily applied IDLE yet: its all-zero record will say so
@@ -303,6 +306,11 @@ public final class Registration extends Procedure<Registration.Action> {
         if (!ack.hasNoAddress()) {
             fail(ErrorStat.ERR_RECEIVE, "the log service sent a record before acknowledging the registration");
             return;
+        }
+        if (fastOffered) {
+            // answered at once, as a keepalive: the server's first clean round-trip sample for FAST's
+            // offsets (its ServerInfo-to-LogState sample also holds this client's own work)
+            outbound(connection()).send(ByteBuffer.wrap(new byte[] {'\n'}));
         }
         registered(idleInfo, nowNs);
     }

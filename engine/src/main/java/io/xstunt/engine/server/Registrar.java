@@ -387,6 +387,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         if (state == State.IDLE && ackPending) {
             ackPending = false;
             out.send(ByteBuffer.allocate(variant.echoSize()));
+            roundTrips.sent(nowNs); // a FAST client answers it at once
         }
     }
 

@@ -2,8 +2,8 @@ package io.xstunt.engine.server;
 
 /**
  * The round trips a server measured on one log connection (FAST's start offsets, docs/PROTOCOL.md
- * "FAST"): ServerInfo written to LogState read, and each keepalive record to the client's next
- * line. Keeps the least of the last {@link #KEPT}: queueing on either side only ever adds.
+ * "FAST"): ServerInfo written to LogState read, the IDLE acknowledgement and each keepalive record
+ * to the client's next line. Keeps the least of the last {@link #KEPT}: queueing on either side only ever adds.
  */
 final class RoundTrips {
     /** Samples kept. */
