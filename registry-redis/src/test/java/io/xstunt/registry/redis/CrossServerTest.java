@@ -113,6 +113,29 @@ class CrossServerTest {
         }
     }
 
+    /**
+     * An xstunt client's fingerprint reaches the shared record (field {@code fp}: its FAST
+     * capability, "punch port, then P or N for port-preserving or not and the increment, or R"),
+     * readable by every server; an original client sends none.
+     */
+    @Test
+    void theSharedRecordHoldsAnXstuntClientsFingerprint() throws Exception {
+        try (TwoServers t = new TwoServers(redis.uri(30_000), dir)) {
+            t.register(TwoServers.S1, "alice", 11);
+            String[] fp = new String[1];
+            Await.until("alice's record has her fingerprint", BOUND, () -> {
+                try {
+                    fp[0] = redis.hget("xstunt:id:alice", "fp");
+                } catch (Exception e) {
+                    throw new AssertionError("cannot read alice's record", e);
+                }
+                return fp[0] != null && !fp[0].isEmpty();
+            });
+            assertTrue(fp[0].matches("\\d{1,5} [PN](-?\\d+|R)"), "fp field: '" + fp[0] + "'");
+            assertTrue(fp[0].split(" ")[1].startsWith("P"), "loopback keeps ports: " + fp[0]);
+        }
+    }
+
     @Test
     void theListenersAnnouncementBudgetIsKeptByItsOwnServer() throws Exception {
         try (TwoServers t = new TwoServers(redis.uri(30_000), dir, b -> b.maxAnnouncementsPerSecond(1))) {
