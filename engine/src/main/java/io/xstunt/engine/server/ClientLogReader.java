@@ -26,6 +26,7 @@ final class ClientLogReader {
 
     private final ClientLogSink sink;
     private final ExtensionLine extensions;
+    private long emptyLines;
     private final int maxLine;
 
     /** @param maxLine the longest line accepted, in bytes (without its newline) */
@@ -68,6 +69,8 @@ final class ClientLogReader {
                 extension(in, start + 1, end);
             } else if (end > start && sink.enabled()) {
                 sink.line(id, printable(in, start, end));
+            } else if (end == start) {
+                emptyLines++;
             }
             in.position(nl + 1);
         }
@@ -95,5 +98,13 @@ final class ClientLogReader {
             }
         }
         return b == null ? s : b.toString();
+    }
+
+    /**
+     * @return the empty lines read so far: a client's keepalive, and a FAST client's immediate answer
+     *     to the server's keepalive record or IDLE acknowledgement (its round-trip samples)
+     */
+    long emptyLines() {
+        return emptyLines;
     }
 }

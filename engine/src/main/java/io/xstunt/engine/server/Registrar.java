@@ -223,10 +223,15 @@ final class Registrar extends Procedure<Registrar.Action> {
             case PROBE -> readLines(in);
             case IDLE -> {
                 if (in.hasRemaining()) {
-                    roundTrips.answered(nowNs);
                     idle.heard(nowNs);
                     nextDeadline();
+                    long empty = lines.emptyLines();
                     readLines(in);
+                    if (lines.emptyLines() != empty) {
+                        // an empty line answers a keepalive record or the IDLE acknowledgement; other
+                        // bytes (a capability line that came with LogState, a request) answer nothing
+                        roundTrips.answered(nowNs);
+                    }
                 }
             }
             case REFUSED, CLOSED -> in.position(in.limit()); // a refused client's bytes are of no interest

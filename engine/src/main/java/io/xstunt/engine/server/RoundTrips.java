@@ -19,7 +19,7 @@ final class RoundTrips {
         outstanding = true;
     }
 
-    /** The client's next bytes came at {@code nowNs}: one sample, if something was outstanding. */
+    /** The client's answer (an empty line) came at {@code nowNs}: one sample, if something was outstanding. */
     void answered(long nowNs) {
         if (outstanding) {
             outstanding = false;
