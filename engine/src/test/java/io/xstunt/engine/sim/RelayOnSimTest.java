@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.xstunt.engine.client.ClientConfig;
 import io.xstunt.engine.client.ConnectionPath;
+import io.xstunt.engine.client.PunchStrategy;
 import io.xstunt.engine.client.Rendezvous;
 import io.xstunt.engine.client.StuntClient;
 import io.xstunt.engine.server.ServerConfig;
@@ -35,6 +36,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class RelayOnSimTest {
     private static final Duration BOUND = Duration.ofSeconds(60);
+
+    private static ClientConfig fast(String local) {
+        return ClientConfig.builder(Ipv4.parse(NatLab.SRV_IP1), Ipv4.parse(NatLab.SRV_IP2))
+                .localAddress(Ipv4.parse(local)).fingerprintFile(null).listenTimeout(Duration.ofSeconds(12))
+                .sweep(io.xstunt.engine.client.SweepBudget.OFF).punchStrategy(PunchStrategy.FAST).build();
+    }
 
     private static ClientConfig client(String local) {
         // without the birthday sweep, which connects one random NAT directly (BirthdaySweepOnSimTest)
@@ -79,11 +86,11 @@ class RelayOnSimTest {
         // what alice's NAT was when she probed it: port-preserving cone
         FingerprintFile.write(stale, new Fingerprint(Protocol.BUILD_VERSION, config.serverVersion(), "alice", true,
                 Ipv4.toInt(Ipv4.parse(NatLab.NAT2_IP)), 0, true));
-        StuntClient bob = net.await("bob registered", StuntClient.register(lab.h1().network(), client(NatLab.H1_IP),
+        StuntClient bob = net.await("bob registered", StuntClient.register(lab.h1().network(), fast(NatLab.H1_IP),
                 "bob"), BOUND);
         ClientConfig aliceConfig = ClientConfig.builder(Ipv4.parse(NatLab.SRV_IP1), Ipv4.parse(NatLab.SRV_IP2))
                 .localAddress(Ipv4.parse(NatLab.H2_IP)).fingerprintFile(stale).listenTimeout(Duration.ofSeconds(12))
-                .sweep(io.xstunt.engine.client.SweepBudget.OFF).build();
+                .sweep(io.xstunt.engine.client.SweepBudget.OFF).punchStrategy(PunchStrategy.FAST).build();
         StuntClient alice = net.await("alice registered", StuntClient.register(lab.h2().network(), aliceConfig,
                 "alice"), BOUND);
         assertTrue(alice.fingerprintCached(), "the stale fingerprint is used");

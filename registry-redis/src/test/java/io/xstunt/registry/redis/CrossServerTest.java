@@ -114,14 +114,15 @@ class CrossServerTest {
     }
 
     /**
-     * An xstunt client's fingerprint reaches the shared record (field {@code fp}: its FAST
-     * capability, "punch port, then P or N for port-preserving or not and the increment, or R"),
-     * readable by every server; an original client sends none.
+     * The fingerprint of an xstunt client that offers FAST reaches the shared record (field
+     * {@code fp}: its FAST capability, "punch port, then P or N for port-preserving or not and the
+     * increment, or R"), readable by every server; other clients send none.
      */
     @Test
     void theSharedRecordHoldsAnXstuntClientsFingerprint() throws Exception {
         try (TwoServers t = new TwoServers(redis.uri(30_000), dir)) {
-            t.register(TwoServers.S1, "alice", 11);
+            // the fingerprint travels with FAST's capability line, which a client sends when it offers FAST
+            t.register(TwoServers.S1, "alice", t.options(11).punchStrategy(io.xstunt.api.PunchStrategy.FAST).build());
             String[] fp = new String[1];
             Await.until("alice's record has her fingerprint", BOUND, () -> {
                 try {
