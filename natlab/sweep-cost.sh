@@ -41,9 +41,6 @@ done
 mkdir -p "$OUT"
 ROWS="$OUT/cost.jsonl"
 : >"$ROWS"
-STATE="${NATLAB_STATE:-/run/xstunt-natlab}/try"
-NAT1=203.0.113.1
-NAT2=203.0.113.2
 TICKS=$(getconf CLK_TCK)
 trap 'bash "$TRY" down >/dev/null 2>&1 || true' EXIT
 # shellcheck source=natlab/sweep-lib.sh

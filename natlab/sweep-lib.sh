@@ -1,6 +1,11 @@
 # sweep-lib.sh - helpers of natlab/sweep.sh and natlab/sweep-cost.sh (sourced, not run): what a
 # NAT of the lab forwarded towards the other NAT, and its conntrack entries towards it.
 
+# the lab of natlab/try.sh, and its two NATs' public addresses
+STATE="${NATLAB_STATE:-/run/xstunt-natlab}/try"
+NAT1=203.0.113.1
+NAT2=203.0.113.2
+
 # SYNs (without ACK) that router $1 forwards from its LAN to address $2: a named counter.
 add_counter() {
   ip netns exec "xl-$1" nft add counter inet xlnat syn_to_peer

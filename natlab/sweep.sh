@@ -42,9 +42,6 @@ done
 mkdir -p "$OUT"
 ATTEMPTS="$OUT/attempts.jsonl"
 : >"$ATTEMPTS"
-STATE="${NATLAB_STATE:-/run/xstunt-natlab}/try"
-NAT1=203.0.113.1
-NAT2=203.0.113.2
 trap 'bash "$TRY" down >/dev/null 2>&1 || true' EXIT
 
 # shellcheck source=natlab/sweep-lib.sh
