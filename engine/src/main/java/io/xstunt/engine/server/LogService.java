@@ -9,8 +9,12 @@ import io.xstunt.engine.registry.Holder;
 import io.xstunt.engine.registry.Registry;
 import io.xstunt.engine.tcp.TcpConnection;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.FastGo;
+import io.xstunt.engine.wire.FastLine;
+import io.xstunt.engine.wire.FastRefusal;
 import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Protocol;
+import io.xstunt.engine.wire.RelayNotice;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireVariant;
 import java.io.IOException;
@@ -168,7 +172,7 @@ final class LogService {
             }
             case Registrar.Action.ReportIpv6 r -> ipv6.put(r.id(), e.holder, r.endpoint());
             case Registrar.Action.Fast f -> {
-                if (f.line() instanceof io.xstunt.engine.wire.FastLine.Capability c) {
+                if (f.line() instanceof FastLine.Capability c) {
                     registry.reportFast(f.id(), e.holder, c.body().substring(1));
                 }
                 fastLines.line(e.holder, clientIp, e.registrar.token(), f);
@@ -185,13 +189,13 @@ final class LogService {
     void announce(Holder holder, Echo announcement, int relayFlags) {
         Entry e = held(holder);
         if (e != null) {
-            java.net.InetSocketAddress peerIpv6 = ipv6.of(announcement.peerId());
+            InetSocketAddress peerIpv6 = ipv6.of(announcement.peerId());
             e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, relayFlags, peerIpv6, now));
         }
     }
 
     /** Writes a relay's end notice on {@code holder}'s log connection, if this server holds it. */
-    void notice(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
+    void notice(Holder holder, RelayNotice notice) {
         Entry e = held(holder);
         if (e != null) {
             e.driver.feed(now -> e.registrar.handleRelayNotice(notice, now));
@@ -208,7 +212,7 @@ final class LogService {
         if (e == null || !e.registrar.idle()) {
             return null;
         }
-        io.xstunt.engine.wire.FastLine.Capability c = e.registrar.fast();
+        FastLine.Capability c = e.registrar.fast();
         return new FastPlan.Client((java.net.Inet4Address) e.remote.getAddress(),
                 punchPort != 0 ? punchPort : c == null ? 1 : c.punchPort(), c != null,
                 c != null && c.portPreserving(), e.registrar.rttNs());
@@ -220,7 +224,7 @@ final class LogService {
     }
 
     /** Writes FAST's go on {@code holder}'s log connection, if this server holds it. */
-    void fastGo(Holder holder, io.xstunt.engine.wire.FastGo go) {
+    void fastGo(Holder holder, FastGo go) {
         Entry e = held(holder);
         if (e != null) {
             e.driver.feed(now -> e.registrar.handleFastGo(go, now));
@@ -228,7 +232,7 @@ final class LogService {
     }
 
     /** Writes the refusal of a FAST request on {@code holder}'s log connection, if this server holds it. */
-    void fastRefusal(Holder holder, io.xstunt.engine.wire.FastRefusal refusal) {
+    void fastRefusal(Holder holder, FastRefusal refusal) {
         Entry e = held(holder);
         if (e != null) {
             e.driver.feed(now -> e.registrar.handleFastRefusal(refusal, now));

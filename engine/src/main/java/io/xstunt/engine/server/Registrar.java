@@ -14,9 +14,11 @@ import io.xstunt.engine.wire.LogHello;
 import io.xstunt.engine.wire.LogState;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RegistrationProof;
+import io.xstunt.engine.wire.RelayFrame;
 import io.xstunt.engine.wire.ServerInfo;
 import io.xstunt.engine.wire.WireFormatException;
 import io.xstunt.engine.wire.WireVariant;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
@@ -84,7 +86,7 @@ final class Registrar extends Procedure<Registrar.Action> {
          * The holder of {@code id} registered its global IPv6 endpoint (the A6 extension line,
          * docs/PROTOCOL.md "IPv6"): keep it for its peers' announcements.
          */
-        record ReportIpv6(String id, java.net.InetSocketAddress endpoint) implements Action {
+        record ReportIpv6(String id, InetSocketAddress endpoint) implements Action {
         }
 
         /**
@@ -136,7 +138,7 @@ final class Registrar extends Procedure<Registrar.Action> {
     private FastLine.Capability fast;
     private final EarliestDeadline earliest = new EarliestDeadline();
     /** The global IPv6 endpoint an extension client registered (A6 line), or null. */
-    private java.net.InetSocketAddress ipv6;
+    private InetSocketAddress ipv6;
 
     /**
      * @param infoTemplate the ServerInfo to send, with the real echo ports (its ID is replaced)
@@ -474,7 +476,7 @@ final class Registrar extends Procedure<Registrar.Action> {
      * Queues a session announcement, preceded by the IPv6 peer record of {@code peerIpv6} when
      * both this client and its peer registered one (docs/PROTOCOL.md "IPv6").
      */
-    void handleAnnouncement(Echo announcement, int relayFlags, java.net.InetSocketAddress peerIpv6, long nowNs) {
+    void handleAnnouncement(Echo announcement, int relayFlags, InetSocketAddress peerIpv6, long nowNs) {
         if (state != State.IDLE) {
             return;
         }
@@ -487,7 +489,7 @@ final class Registrar extends Procedure<Registrar.Action> {
         ByteBuffer b = ByteBuffer.allocate(variant.echoSize());
         e.write(b, variant);
         if (extended && relayFlags != 0) {
-            io.xstunt.engine.wire.RelayFrame.writeAnnouncementFlags(b, 0, relayFlags);
+            RelayFrame.writeAnnouncementFlags(b, 0, relayFlags);
         }
         out.send(b.flip());
     }
@@ -624,7 +626,7 @@ final class Registrar extends Procedure<Registrar.Action> {
     }
 
     /** @return the IPv6 endpoint this client registered, or null */
-    java.net.InetSocketAddress ipv6() {
+    InetSocketAddress ipv6() {
         return ipv6;
     }
 
