@@ -64,6 +64,32 @@ public final class FreshPorts {
     }
 
     /**
+     * Binds the listener {@code ch} to {@code local} on a fresh port that the sockets of a punch
+     * then share (SO_REUSEADDR and SO_REUSEPORT, set here after the bind: Linux reads them at
+     * each later bind of the port, so the connecting sockets bound to it with both set are let
+     * in). Bound first without either, so that no other socket, live or TIME_WAIT, is on the
+     * port: with SO_REUSEPORT set before, a random port could join another listener's port.
+     * Without this the kernel's own search ran, about 1 ms per bind once an address has ten
+     * thousand sockets in TIME_WAIT (a FAST request opens one such listener per call; measured
+     * 2026-12-03, docs/PERFORMANCE.md section 1). As {@link #bind(NetworkChannel, InetAddress)}:
+     * when every try finds its port taken, SO_REUSEADDR and more tries (a range full of TIME_WAIT
+     * sockets), then both options and the kernel's search.
+     */
+    public static void bindShared(ServerSocketChannel ch, InetAddress local, int backlog) throws IOException {
+        bindShared(ch, local, a -> ch.bind(a, backlog), FreshPorts::randomEvenPort);
+    }
+
+    static void bindShared(NetworkChannel ch, InetAddress local, Binder binder, IntSupplier ports) throws IOException {
+        boolean bound = tryPorts(local, binder, ports);
+        ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        bound = bound || tryPorts(local, binder, ports); // a port whose only sockets are in TIME_WAIT
+        ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+        if (!bound) {
+            binder.bind(new InetSocketAddress(local, 0));
+        }
+    }
+
+    /**
      * Tries ports from {@code ports}: first before any SO_REUSEADDR is set, so that the port has
      * no other socket on it (live or TIME_WAIT); when {@link #ATTEMPTS} such tries find every
      * port taken (a range full of TIME_WAIT sockets), with SO_REUSEADDR set, which lets a

@@ -134,9 +134,13 @@ public final class NioNetwork implements Network {
         ServerSocketChannel ch = address.getAddress() instanceof Inet4Address
                 ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
         try {
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            ch.bind(address, backlog);
+            if (address.getPort() == 0) {
+                FreshPorts.bindShared(ch, address.getAddress(), backlog); // not the kernel's port search
+            } else {
+                ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                ch.bind(address, backlog);
+            }
             return TcpAcceptor.adopt(loop, ch, handler, warnClock);
         } catch (IOException | RuntimeException e) {
             TcpConnection.closeQuietly(ch);

@@ -71,6 +71,48 @@ class FreshPortsTest {
     }
 
     @Test
+    void aSharedListenerTakesAFreshEvenPortThatAPunchSocketThenShares() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open();
+             ServerSocketChannel peer = ServerSocketChannel.open();
+             SocketChannel punch = SocketChannel.open()) {
+            FreshPorts.bindShared(listener, LOCAL, 4);
+            int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            assertTrue(port >= FreshPorts.LOW && port <= FreshPorts.HIGH && port % 2 == 0, "port " + port);
+            assertTrue(listener.getOption(StandardSocketOptions.SO_REUSEADDR));
+            assertTrue(listener.getOption(StandardSocketOptions.SO_REUSEPORT));
+            // the punch's connecting socket binds the listener's port (options set after its bind count)
+            peer.bind(new InetSocketAddress(Ipv4.parse("127.0.0.1"), 0), 1);
+            punch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            punch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            punch.bind(new InetSocketAddress(LOCAL, port));
+            assertTrue(punch.connect(peer.getLocalAddress()) || punch.finishConnect());
+        }
+    }
+
+    @Test
+    void aSharedListenerTakesAPortWhoseOnlySocketIsInTimeWait() throws Exception {
+        int tw = portInTimeWait();
+        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+            FreshPorts.bindShared(listener, LOCAL, a -> listener.bind(a, 4), () -> tw);
+            assertEquals(tw, ((InetSocketAddress) listener.getLocalAddress()).getPort());
+        }
+    }
+
+    @Test
+    void aSharedListenerNeverJoinsALiveListenersPort() throws Exception {
+        try (ServerSocketChannel other = ServerSocketChannel.open();
+             ServerSocketChannel listener = ServerSocketChannel.open()) {
+            other.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            other.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            other.bind(new InetSocketAddress(LOCAL, 0), 4);
+            int held = ((InetSocketAddress) other.getLocalAddress()).getPort();
+            FreshPorts.bindShared(listener, LOCAL, a -> listener.bind(a, 4), () -> held);
+            int got = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            assertTrue(got > 0 && got != held, "port " + got);
+        }
+    }
+
+    @Test
     void theTimeWaitOfAFreshPortSocketDoesNotBlockItsPortForUs() throws Exception {
         int port;
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
