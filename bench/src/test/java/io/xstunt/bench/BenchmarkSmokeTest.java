@@ -113,4 +113,19 @@ class BenchmarkSmokeTest {
         assertTrue(report.contains("redis.ab = 1 rounds, in memory against redis://127.0.0.1:"), report);
         assertTrue(report.contains("\nfailures = 0"), report);
     }
+
+    @Test
+    void loadGeneratorsHandshakeModeRunsBothStrategiesThroughTheClientLibrary() throws Exception {
+        Path out = dir.resolve("handshakes.txt");
+        LoadGenerator.main(new String[] {"--strategies", "RACE,FAST", "--pairs", "8", "--in-flight", "2",
+            "--sessions", "40", "--warmup", "0", "--rounds", "1", "--server-jvm-opts", "-Xmx256m",
+            "--out", out.toString()});
+        String report = Files.readString(out);
+        for (String s : new String[] {"RACE", "FAST"}) {
+            assertTrue(report.contains("round.0." + s + ".ok = 40 of 40"), report);
+            assertTrue(report.contains("round.0." + s + ".failed = 0"), report);
+            assertTrue(report.contains("round.0." + s + ".handshakes.per.s = "), report);
+        }
+        assertTrue(report.contains("ratio.FAST.to.RACE.handshakes.per.s = "), report);
+    }
 }

@@ -48,7 +48,9 @@ import org.HdrHistogram.Histogram;
  * and prints both rates as ratios to the baseline.
  *
  * <p>Usage: {@code LoadGenerator [--clients N] [--sessions S] [--in-flight K] [--ips M]
- * [--out file] [--server-jvm-opts "..."]}.
+ * [--out file] [--server-jvm-opts "..."]}. With {@code --strategies FAST,RACE [--pairs P]
+ * [--rounds R]} it runs instead whole handshakes through the client library, S per phase with K
+ * in flight, one punch strategy against the other ({@link HandshakeLoad}).
  */
 public final class LoadGenerator {
     private static final int SERVER_IP1 = Ipv4.toInt(Ipv4.parse("127.0.0.1"));
@@ -751,7 +753,7 @@ public final class LoadGenerator {
     }
 
     /** CPU time (ns) used so far by the process {@code pid}, from /proc: {user, system}; -1s if unknown. */
-    private static long[] cpuNs(long pid) {
+    static long[] cpuNs(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -829,6 +831,9 @@ public final class LoadGenerator {
         int metricsRounds = 0;
         int redisRounds = 0;
         int scrapeMs = 1000;
+        List<io.xstunt.api.PunchStrategy> strategies = List.of();
+        int pairs = 200;
+        int rounds = 3;
         List<String> serverOpts = new ArrayList<>(List.of("-Xms1g", "-Xmx4g", "-XX:+UseG1GC"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -845,10 +850,15 @@ public final class LoadGenerator {
                 case "--metrics-ab" -> metricsRounds = Integer.parseInt(args[++i]);
                 case "--redis-ab" -> redisRounds = Integer.parseInt(args[++i]);
                 case "--scrape-ms" -> scrapeMs = Integer.parseInt(args[++i]);
+                case "--strategies" -> strategies = Arrays.stream(args[++i].trim().split(","))
+                        .map(io.xstunt.api.PunchStrategy::valueOf).toList();
+                case "--pairs" -> pairs = Integer.parseInt(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--server-jvm-opts" -> serverOpts = new ArrayList<>(Arrays.asList(args[++i].trim().split("\\s+")));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
                         + "; use --clients N --sessions S --in-flight K --ips M --baseline C --warmup W --histogram ROWS --out FILE"
                         + " --order stunt,floor,baseline --metrics-ab ROUNDS --scrape-ms MS --redis-ab ROUNDS"
+                        + " --strategies FAST,RACE --pairs P --rounds R"
                         + " --server-wrapper \"strace -f -c -o /tmp/{mode}.strace\""
                         + " --server-jvm-opts \"...\"");
             }
@@ -877,6 +887,16 @@ public final class LoadGenerator {
                     + " (server and generator each need one descriptor per client plus up to 4 per session in flight)");
         }
         g.line(report, "server.jvm", String.join(" ", serverOpts));
+        if (!strategies.isEmpty()) {
+            // whole handshakes through the client library, strategy against strategy (HandshakeLoad)
+            new HandshakeLoad(serverOpts, wrapper, (k, v) -> g.line(report, k, v))
+                    .run(strategies, pairs, sessions, inFlight, warmup, rounds);
+            if (outFile != null) {
+                Files.writeString(outFile, report.toString());
+            }
+            g.selector.close();
+            return;
+        }
         g.line(report, "source.ips", ips + " (127.0.1.10 ..)");
         if (metricsRounds > 0 && redisRounds > 0) {
             throw new IllegalArgumentException("--metrics-ab and --redis-ab are two runs, not one");
