@@ -7,6 +7,7 @@
 module io.xstunt.registry.redis {
     requires io.xstunt.engine;
     requires lettuce.core;
+    requires reactor.core; // Lettuce's event bus (the Cluster's topology changes) is a Flux
     requires org.slf4j;
 
     provides io.xstunt.engine.registry.RegistryProvider with io.xstunt.registry.redis.RedisRegistryProvider;

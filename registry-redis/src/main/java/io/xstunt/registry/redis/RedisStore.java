@@ -15,6 +15,7 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.StringCodec;
@@ -113,6 +114,10 @@ final class RedisStore {
                             .build())
                     .build());
             this.client = cluster;
+            // a failover moves the channel's slot to a promoted replica, and a sharded subscription
+            // stays with the dead node: subscribe it again where the new topology puts it
+            resources.eventBus().get().filter(e -> e instanceof ClusterTopologyChangedEvent)
+                    .subscribe(e -> channelMayHaveMoved());
         } else {
             // a Sentinel URI: Lettuce asks the Sentinels for the current primary at each (re)connect
             RedisClient single = RedisClient.create(resources, settings.nodes().get(0));
@@ -249,6 +254,25 @@ final class RedisStore {
         CompletableFuture.supplyAsync(() -> subscribe(p), resources.eventExecutorGroup())
                 .thenCompose(f -> f)
                 .whenComplete((v, e) -> toLoop(() -> done.accept(e)));
+    }
+
+    /**
+     * The Cluster's topology changed (Lettuce's event, on one of its threads): SSUBSCRIBE the
+     * channel on its slot's primary now. Found by ClusterFailoverTest: without it a server whose
+     * channel lived on a primary that died heard no other server's message after the failover,
+     * and, its commands never failing, never went through the rejoin that subscribes again. If it
+     * fails, the store is down, and the rejoin subscribes again once Redis answers.
+     */
+    private void channelMayHaveMoved() {
+        if (pubsub == null || commands == null || closed || closing) {
+            return;
+        }
+        resubscribe(e -> {
+            if (e != null) {
+                events.down("the channel " + channel + " could not be subscribed where the new topology puts it: "
+                        + cause(e));
+            }
+        });
     }
 
     private void opened(StatefulConnection<String, String> c, RedisClusterAsyncCommands<String, String> a) {
