@@ -46,6 +46,8 @@ class DistributionTest {
     @TempDir
     Path dir;
     private Path home;
+    /** XSTUNT_CACHE_KIND for the launcher; null: unset (the script picks by the Java version). */
+    private String cacheKind;
     private final List<Process> processes = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -78,6 +80,11 @@ class DistributionTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(dir.resolve("server.log").toFile());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("XSTUNT_CACHE_DIR", dir.resolve("cache").toString());
+        if (cacheKind == null) {
+            pb.environment().remove("XSTUNT_CACHE_KIND");
+        } else {
+            pb.environment().put("XSTUNT_CACHE_KIND", cacheKind);
+        }
         if (javaOpts == null) {
             pb.environment().remove("JAVA_OPTS");
         } else {
@@ -239,5 +246,36 @@ class DistributionTest {
         String[] extra = run(null, "--train", "--log-port", "1");
         assertEquals("2", extra[0], extra[2]);
         assertTrue(extra[2].contains("--train takes no other argument"), extra[2]);
+    }
+
+    /**
+     * The AppCDS path that Java 21-24 take (XSTUNT_CACHE_KIND=cds forces it on this Java; every
+     * Java from 21 on has -XX:ArchiveClassesAtExit and -XX:SharedArchiveFile): --train writes the
+     * archive and its stamp, and a start maps it: -Xshare:on makes the JVM fail if it cannot, and
+     * the class-load log shows the CLI's main class coming from the archive (the dynamic archive
+     * is the "top" layer), not from the jar.
+     */
+    @Test
+    void theAppCdsArchiveIsMadeByTrainAndMappedAtStart() throws Exception {
+        cacheKind = "cds";
+        String[] trained = run(null, "--train");
+        assertEquals("0", trained[0], trained[1] + trained[2] + "\ntraining log:\n"
+                + (Files.exists(dir.resolve("cache/training.log")) ? Files.readString(dir.resolve("cache/training.log"))
+                        : "none"));
+        assertTrue(Files.size(dir.resolve("cache/xstunt-cli.jsa")) > 0);
+        assertTrue(Files.readString(dir.resolve("cache/xstunt-cli.startup")).contains("kind=cds"));
+
+        String[] used = run("-Xshare:on -Xlog:class+load=info", "--help");
+        assertEquals("0", used[0], "the JVM could not map the archive: " + used[2]);
+        assertEquals(0, count(used[2], "starting without the start-up cache"), used[2]);
+        assertTrue(used[1].contains("Usage: xstunt server"), used[1]);
+        assertTrue(used[1].contains("io.xstunt.cli.XstuntCli source: shared objects file (top)"),
+                "the CLI's main class did not come from the archive:\n" + used[1].lines()
+                        .filter(l -> l.contains("io.xstunt.cli.XstuntCli ")).toList());
+
+        cacheKind = "jsa";
+        String[] bad = run(null, "--help");
+        assertEquals("2", bad[0], bad[2]);
+        assertTrue(bad[2].contains("XSTUNT_CACHE_KIND is aot or cds, not 'jsa'"), bad[2]);
     }
 }
