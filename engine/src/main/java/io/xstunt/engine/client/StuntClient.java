@@ -108,7 +108,7 @@ public final class StuntClient implements AutoCloseable {
     }
 
     /**
-     * FAST's punch port, with the FAST strategy: a listener on a fresh port (SO_REUSEADDR,
+     * FAST's punch port, with the FAST or RACE strategy: a listener on a fresh port (SO_REUSEADDR,
      * SO_REUSEPORT) reserved before the registration that announces it and kept for the client's
      * life, so that the port the server was told stays ours; its accepts go to the FAST run of the
      * peer they come from. Without it (or with a server that does not offer FAST) the client
@@ -122,7 +122,9 @@ public final class StuntClient implements AutoCloseable {
             Acceptor a = null;
             // a client that asks for the relay only is relayed, never punched: it speaks RACE (whose
             // control channel carries the relay's negotiation), and the server gives its peers no go
-            if (config.punchStrategy() == PunchStrategy.FAST && config.extensions()
+            // capability is not preference: a RACE client reserves one as well, so that a FAST peer's
+            // request to it gets a go (its own XConnect calls stay RACE); ORIGINAL keeps the original sequence
+            if (config.punchStrategy() != PunchStrategy.ORIGINAL && config.extensions()
                     && config.relayMode() != io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ONLY) {
                 try {
                     a = network.listen(SocketSpec.shared(config.localAddress(), 0, true), 8, (l, in) -> {
@@ -188,7 +190,7 @@ public final class StuntClient implements AutoCloseable {
                     @Override
                     public void connected(Rendezvous r) {
                         fastRuns.remove(call);
-                        driver.feed(now -> endpoint.handleRendezvousDone(call, r, now));
+                        driver.feed(now -> endpoint.handleFastConnected(call, s.go().session(), r, now));
                     }
 
                     @Override
