@@ -196,6 +196,7 @@ public final class StuntClient implements AutoCloseable {
                     @Override
                     public void failedOver(int session, String reason, Map<String, Duration> phases) {
                         fastRuns.remove(call);
+                        endFastPorts(call, port, s.go().peerIp());
                         driver.feed(now -> endpoint.handleFastFailedOver(call, session, reason, phases, now));
                     }
 
@@ -214,6 +215,27 @@ public final class StuntClient implements AutoCloseable {
                         }
                     }
                 }));
+    }
+
+    /**
+     * A FAST run of {@code call} from {@code port} to the peer at {@code peerIp} is over without a
+     * connection (it failed over, or the pair's normal session took over): RACE serves the pair
+     * now. The request's own port is closed at once, not when the call ends, and a connection from
+     * the peer held on the port is refused: a late SYN of the peer's punch must get a RST, not a
+     * handshake that this listening port completes and nobody takes. The peer would count it as
+     * FAST's win and leave the normal session's control channel (NAT lab scenario 8: the RACE of
+     * the side that failed over lost its control channel in SYNC_AWAIT_ECHO).
+     */
+    private void endFastPorts(long call, int port, int peerIp) {
+        Acceptor own = requestPorts.remove(call);
+        if (own != null) {
+            own.close();
+        }
+        Held held = heldAccepts.remove(route(port, peerIp));
+        if (held != null) {
+            held.expiry().cancel();
+            held.connection().refuse();
+        }
     }
 
     /**
@@ -455,6 +477,7 @@ public final class StuntClient implements AutoCloseable {
                 FastIo io = fastRuns.remove(f.call());
                 if (io != null) {
                     io.abort();
+                    endFastPorts(f.call(), io.punchPort(), io.go().peerIp());
                 }
             }
             case ClientEndpoint.Action.RelayEnded e -> {
