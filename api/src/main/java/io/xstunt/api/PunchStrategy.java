@@ -6,8 +6,7 @@ package io.xstunt.api;
  */
 public enum PunchStrategy {
     /**
-     * Ours, opt-in for now (the default is {@link #RACE} until the NAT lab's whole matrix passes
-     * with FAST), between two xstunt peers on a server that offers it: the negotiated
+     * Ours, the default, between two xstunt peers on a server that offers it: the negotiated
      * three-unit handshake (docs/PROTOCOL.md "FAST"). The connect request travels on the open log
      * connection, the server answers both peers with the other's predicted address and a start
      * offset, and both SYNs leave together: about 3 round trips to the server. With an original
@@ -16,7 +15,7 @@ public enum PunchStrategy {
      */
     FAST(io.xstunt.engine.client.PunchStrategy.FAST),
     /**
-     * Ours, the default, and the fallback of {@link #FAST}: the same bytes on the wire as XSTUNT 1.0, pipelined, and a punch that
+     * Ours, the fallback of {@link #FAST} (and what it runs with original peers): the same bytes on the wire as XSTUNT 1.0, pipelined, and a punch that
      * keeps the socket that sent the first SYN open so that the two SYNs meet (TCP simultaneous
      * open), raced against a listening socket on the same port; works through NATs that track TCP
      * sequence numbers, in about 8 round trips to the server.

@@ -210,7 +210,7 @@ public final class XstuntOptions {
         private int commPort = Protocol.SERVER_COMM_PORT;
         private Inet4Address localAddress;
         private Path fingerprintFile = Path.of(Protocol.FINGERPRINT_FILE);
-        private PunchStrategy punchStrategy = PunchStrategy.RACE;
+        private PunchStrategy punchStrategy = PunchStrategy.FAST;
         private Duration listenTimeout = Duration.ofSeconds(12);
         private EventLoop eventLoop;
         private Duration initTimeout;
@@ -340,7 +340,7 @@ public final class XstuntOptions {
             return this;
         }
 
-        /** @param strategy how the direct connection is attempted (default {@link PunchStrategy#RACE}; {@link PunchStrategy#FAST} is opt-in until the NAT lab's whole matrix passes with it) */
+        /** @param strategy how the direct connection is attempted (default {@link PunchStrategy#FAST}, which falls back to {@link PunchStrategy#RACE} wherever it is declined or finds nothing) */
         public Builder punchStrategy(PunchStrategy strategy) {
             this.punchStrategy = Objects.requireNonNull(strategy, "strategy");
             return this;

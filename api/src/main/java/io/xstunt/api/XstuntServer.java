@@ -185,7 +185,7 @@ public final class XstuntServer implements AutoCloseable {
         server.onSessionFinished(listener == null ? null : s -> listener.accept(new SessionReport(s.sessionId(),
                 s.initiatorId(), s.listenerId(), s.bytesFromInitiator(), s.bytesFromListener(), s.endReason(),
                 s.path().name().toLowerCase(java.util.Locale.ROOT), s.relayReason(), s.relayedFromInitiator(),
-                s.relayedFromListener())));
+                s.relayedFromListener(), s.strategy(), s.phases())));
     }
 
     /**

@@ -74,10 +74,11 @@ class XstuntFastTest {
         }
     }
 
+    /** An ORIGINAL peer has no punch port (its capability line says port 0): no go for it. */
     @Test
-    void fastDeclinedForARacePeerGoesOnWithRaceInTheSameCall() throws Exception {
+    void fastDeclinedForAnOriginalPeerGoesOnWithRaceInTheSameCall() throws Exception {
         try (XstuntClient alice = register("alice", 11, PunchStrategy.FAST);
-             XstuntClient bob = register("bob", 12, PunchStrategy.RACE)) {
+             XstuntClient bob = register("bob", 12, PunchStrategy.ORIGINAL)) {
             XstuntConnection[] c = pair(alice, bob, "bob");
             try (SocketChannel a = c[0].channel(); SocketChannel b = c[1].channel()) {
                 assertEquals(a.getLocalAddress(), b.getRemoteAddress(), "one direct TCP connection");
@@ -87,6 +88,21 @@ class XstuntFastTest {
                         + c[0].phases());
                 PeerIo.sendLine(a, "raced");
                 assertEquals("raced", PeerIo.readLine(b));
+            }
+        }
+    }
+
+    /** Capability is not preference: a RACE peer has a punch port, and a FAST peer's request to it gets a go. */
+    @Test
+    void aRacePeerIsAFastPeersListener() throws Exception {
+        try (XstuntClient alice = register("alice", 11, PunchStrategy.FAST);
+             XstuntClient bob = register("bob", 12, PunchStrategy.RACE)) {
+            XstuntConnection[] c = pair(alice, bob, "bob");
+            try (SocketChannel a = c[0].channel(); SocketChannel b = c[1].channel()) {
+                assertEquals(FAST_PHASES, List.copyOf(c[0].phases().keySet()), "initiator: " + c[0].phases());
+                assertEquals(FAST_PHASES, List.copyOf(c[1].phases().keySet()), "listener: " + c[1].phases());
+                PeerIo.sendLine(a, "fast to a race peer");
+                assertEquals("fast to a race peer", PeerIo.readLine(b));
             }
         }
     }

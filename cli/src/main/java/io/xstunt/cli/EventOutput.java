@@ -129,6 +129,7 @@ public final class EventOutput {
                     .put("reason", s.endReason()).put("path", s.path())
                     .put("relayedData", Json.object().put("fromInitiator", s.relayedFromInitiator())
                             .put("fromListener", s.relayedFromListener()))
+                    .put("strategy", s.strategy()).put("phases", phasesMs(s.phases()))
                     .put("sessionsInFlight", sessionsInFlight)
                     .put("registered", registered));
         } else {

@@ -95,7 +95,7 @@ final class StrategyOption {
         throw new IllegalArgumentException("--ipv6 takes auto, off or an IPv6 literal, not '" + ipv6 + "'");
     }
 
-    @Option(names = "--strategy", paramLabel = "fast|race|original", defaultValue = "race",
+    @Option(names = "--strategy", paramLabel = "fast|race|original", defaultValue = "fast",
             converter = OptionTypes.Strategy.class, completionCandidates = OptionTypes.Strategy.class,
             description = "How to punch: fast (ours, negotiated with the server and the peer; race where it is"
                     + " declined or finds nothing), race (ours, the original's bytes pipelined) or original"

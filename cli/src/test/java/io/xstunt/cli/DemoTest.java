@@ -21,7 +21,7 @@ class DemoTest {
         assertTrue(text.contains("[bob]   XInit: registered as 127.0.0.12"), text);
         assertTrue(text.contains("[alice] XConnect to bob: 127.0.0.11:"), text);
         assertTrue(text.contains("[bob]   XListen: connection from alice at 127.0.0.11:"), text);
-        assertTrue(text.contains("punch"), "RACE's phases, the default strategy: " + text);
+        assertTrue(text.contains("firstSyn"), "FAST's phases, the default strategy: " + text);
         assertTrue(text.contains("alice -> bob: \"hello bob, this is alice\""), text);
         assertTrue(text.contains("bob -> alice: \"hi alice, bob here: got you\""), text);
         assertTrue(text.contains("demo OK"), text);

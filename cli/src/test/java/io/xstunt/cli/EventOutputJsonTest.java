@@ -92,7 +92,18 @@ class EventOutputJsonTest {
         assertEquals("{\"event\":\"session\",\"session\":7,\"initiator\":\"alice\",\"listener\":\"bob\","
                 + "\"relayedBytes\":{\"fromInitiator\":1099511627776,\"fromListener\":96},\"reason\":\"done\","
                 + "\"path\":\"unreported\",\"relayedData\":{\"fromInitiator\":0,\"fromListener\":0},"
-                + "\"sessionsInFlight\":0,\"registered\":2}", only());
+                + "\"strategy\":\"normal\",\"phases\":{},\"sessionsInFlight\":0,\"registered\":2}", only());
+    }
+
+    @Test
+    void aFastSessionEventSaysItsStrategyAndThePhasesTheServerTimed() {
+        o.session(new SessionReport(8, "alice", "bob", 0, 0, "FAST: the listener's punch won", "direct", null, 0, 0,
+                "fast", java.util.Map.of("punch", java.time.Duration.ofMillis(3))), 0, 2);
+        assertEquals("{\"event\":\"session\",\"session\":8,\"initiator\":\"alice\",\"listener\":\"bob\","
+                + "\"relayedBytes\":{\"fromInitiator\":0,\"fromListener\":0},"
+                + "\"reason\":\"FAST: the listener's punch won\",\"path\":\"direct\","
+                + "\"relayedData\":{\"fromInitiator\":0,\"fromListener\":0},\"strategy\":\"fast\","
+                + "\"phases\":{\"punch\":3},\"sessionsInFlight\":0,\"registered\":2}", only());
     }
 
     @Test

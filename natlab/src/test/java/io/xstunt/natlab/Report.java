@@ -83,9 +83,9 @@ final class Report {
             cells.computeIfAbsent(r.scenario() + " | `" + r.lab() + "`", k -> new java.util.LinkedHashMap<>())
                     .put(r.strategy(), cell);
         }
-        StringBuilder sb = new StringBuilder("| scenario | lab (`lab.sh up`) | RACE (ours) | ORIGINAL (XSTUNT 1.0) |\n"
+        StringBuilder sb = new StringBuilder("| scenario | lab (`lab.sh up`) | FAST (ours, RACE its fallback) | ORIGINAL (XSTUNT 1.0) |\n"
                 + "| --- | --- | --- | --- |\n");
-        cells.forEach((k, v) -> sb.append("| ").append(k).append(" | ").append(v.getOrDefault("race", "-"))
+        cells.forEach((k, v) -> sb.append("| ").append(k).append(" | ").append(v.getOrDefault(NatLabTest.OURS, "-"))
                 .append(" | ").append(v.getOrDefault("original", "not run")).append(" |\n"));
         return sb.toString();
     }
@@ -181,7 +181,12 @@ final class Report {
         sb.append("""
                 ## Which strategy works on which NAT, and why
 
-                * **RACE** (ours, default): the initiator listens on its predicted port and sends "ready"; its own
+                * **FAST** (ours, the default between xstunt peers): the server's go tells both sides the
+                  other's predicted address and when to send; both punch as RACE's initiator does (below)
+                  from their reserved punch ports, without the control channel; where the server declines it
+                  (a NAT that does not keep ports, an original peer) or its punch finds nothing, RACE runs in
+                  the same call.
+                * **RACE** (ours, FAST's fallback): the initiator listens on its predicted port and sends "ready"; its own
                   SYN leaves from that port when the listener reads "ready" (the origin of a time grid both sides
                   share), and that socket stays open; the listener connects once it reads "ready". The two SYNs
                   meet in a TCP simultaneous open: on the initiator's NAT the listener's SYN matches the initiator's own

@@ -181,7 +181,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private int commPort = Protocol.SERVER_COMM_PORT;
         private Inet4Address localAddress;
         private Path fingerprintFile = Path.of(Protocol.FINGERPRINT_FILE);
-        private PunchStrategy punchStrategy = PunchStrategy.RACE;
+        private PunchStrategy punchStrategy = PunchStrategy.FAST;
         private Duration commTimeout = Duration.ofSeconds(Protocol.COMM_TIMEOUT_SEC);
         private Duration echoTimeout = Duration.ofSeconds(Protocol.RCV_ECHO_TIMEOUT_SEC);
         private Duration listenTimeout = Duration.ofSeconds(12);

@@ -241,10 +241,18 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         punchPort = port;
     }
 
+    /**
+     * @return true if the server may give this client a FAST go now: it has a punch port and the
+     *     server offers FAST (whatever its own strategy: capability is not preference, a RACE
+     *     client is a FAST peer's listener); then it answers the server's keepalives at once
+     */
+    private boolean fastCapable() {
+        return punchPort != 0 && gone == null && (outcome.serverInfo().extFlags() & Protocol.EXT_FLAG_FAST) != 0;
+    }
+
     /** @return true if XConnect goes as a FAST request now */
     boolean fastAvailable() {
-        return punchPort != 0 && gone == null && config.punchStrategy() == PunchStrategy.FAST
-                && (outcome.serverInfo().extFlags() & Protocol.EXT_FLAG_FAST) != 0;
+        return fastCapable() && config.punchStrategy() == PunchStrategy.FAST;
     }
 
     /** @return a new call number */
@@ -411,6 +419,17 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         nextDeadline();
     }
 
+    /**
+     * The FAST punch of {@code call} (session {@code session}) won: the server hears it on the log
+     * connection (its session ends, direct), then the call completes as a rendezvous does.
+     */
+    void handleFastConnected(long call, int session, Rendezvous result, long nowNs) {
+        if (gone == null && fastRunning.contains(call)) {
+            log.send(new FastLine.Done(session).encode());
+        }
+        handleRendezvousDone(call, result, nowNs);
+    }
+
     /** The rendezvous of {@code call} produced its connection. */
     void handleRendezvousDone(long call, Rendezvous result, long nowNs) {
         lastNowNs = nowNs;
@@ -526,7 +545,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
 
     private void onRecord(Echo e, long nowNs) {
         if (gone != null || e.hasNoAddress()) {
-            if (gone == null && fastAvailable()) {
+            if (fastCapable()) {
                 log.send(KEEPALIVE.clone()); // answered at once: the server's round-trip sample for FAST
             }
             return; // the server's keepalive record (or its acknowledgement): no control channel to go to

@@ -22,8 +22,16 @@ import java.util.Map;
  * SYN to the winning connect or accept).
  */
 final class FastProcedure extends Procedure<FastProcedure.Action> {
-    /** Retry periods a FAST punch gets before it fails over to a normal session. */
+    /** Retry periods a FAST punch gets before it fails over to a normal session (at least {@link #MIN_WINDOW_NS}). */
     static final int WINDOW_PERIODS = 4;
+    /**
+     * The least window, whatever the period: a few periods of 10 ms (peers next to the server)
+     * are shorter than one busy machine's scheduling delay (NAT lab scenario 8, 40 peers' JVMs
+     * on 2 cores, failed over with 40 ms) and than the kernel's SYN retransmission (1 s), after
+     * which a SYN lost on the way arrives. A go is given only to two port-preserving peers, so
+     * the window is rarely waited out in full.
+     */
+    static final long MIN_WINDOW_NS = 1_500_000_000L;
     /** The share of the call's time a FAST punch may use, so that RACE and the relay still fit. */
     static final int WINDOW_SHARE = 4;
 
@@ -94,7 +102,8 @@ final class FastProcedure extends Procedure<FastProcedure.Action> {
         goNs = nowNs;
         phases.put("request", Duration.ofNanos(nowNs - startNs));
         originNs = nowNs + go.startOffsetNs();
-        long window = Math.min(WINDOW_PERIODS * go.retryPeriodNs(), Math.max(0, deadlineNs - nowNs) / WINDOW_SHARE);
+        long window = Math.min(Math.max(WINDOW_PERIODS * go.retryPeriodNs(), MIN_WINDOW_NS),
+                Math.max(0, deadlineNs - nowNs) / WINDOW_SHARE);
         windowEndNs = originNs + window;
         deadline(Math.min(windowEndNs, deadlineNs));
         emit(new Action.Punch(punchPort, new InetSocketAddress(Ipv4.toAddress(go.peerIp()), go.peerPort()),

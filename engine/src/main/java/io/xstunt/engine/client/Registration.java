@@ -114,7 +114,7 @@ public final class Registration extends Procedure<Registration.Action> {
     private final long replyTimeoutNs;
     private final byte[] secret;
     private final boolean askExtensions;
-    /** The FAST capability line went with LogState(IDLE). */
+    /** The FAST capability line with a punch port went with LogState(IDLE). */
     private boolean fastOffered;
     private final Map<String, Duration> phases = new LinkedHashMap<>();
     private State state = State.CONNECTING;
@@ -169,7 +169,9 @@ public final class Registration extends Procedure<Registration.Action> {
     /**
      * Offers FAST (docs/PROTOCOL.md "FAST"): to a server that sets {@link Protocol#EXT_FLAG_FAST},
      * the capability line with {@code port} goes right after LogState(IDLE), in the same write, so
-     * that the registration is FAST-capable as soon as it is IDLE. Before {@link #start}.
+     * that the registration is FAST-capable as soon as it is IDLE. Before {@link #start}. Without
+     * it (port 0) an extension client sends the line all the same, with port 0: its fingerprint
+     * for the registry's record, and no go.
      */
     public void offerFast(int port) {
         this.punchPort = port;
@@ -282,10 +284,12 @@ public final class Registration extends Procedure<Registration.Action> {
             b.put(RegistrationProof.compute(secret, info.token(), id));
         }
         outbound(connection()).send(b.flip());
-        if (registeringState == Protocol.CSTATE_IDLE && askExtensions && punchPort != 0
+        // every extension client sends it, for the registry's record of its fingerprint; punch port 0:
+        // fingerprint only, never a go (ORIGINAL, relay only, or no port could be reserved)
+        if (registeringState == Protocol.CSTATE_IDLE && askExtensions
                 && (info.extFlags() & Protocol.EXT_FLAG_FAST) != 0) {
             outbound(connection()).send(ByteBuffer.wrap(FastLine.Capability.of(punchPort, fingerprint).encode()));
-            fastOffered = true;
+            fastOffered = punchPort != 0;
         }
         if (registeringState == Protocol.CSTATE_IDLE && askExtensions && info.acknowledgesIdle()) {
             // the server has not necessarily applied IDLE yet: its all-zero record will say so

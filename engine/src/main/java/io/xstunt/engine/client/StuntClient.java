@@ -108,7 +108,7 @@ public final class StuntClient implements AutoCloseable {
     }
 
     /**
-     * FAST's punch port, with the FAST strategy: a listener on a fresh port (SO_REUSEADDR,
+     * FAST's punch port, with the FAST or RACE strategy: a listener on a fresh port (SO_REUSEADDR,
      * SO_REUSEPORT) reserved before the registration that announces it and kept for the client's
      * life, so that the port the server was told stays ours; its accepts go to the FAST run of the
      * peer they come from. Without it (or with a server that does not offer FAST) the client
@@ -122,7 +122,9 @@ public final class StuntClient implements AutoCloseable {
             Acceptor a = null;
             // a client that asks for the relay only is relayed, never punched: it speaks RACE (whose
             // control channel carries the relay's negotiation), and the server gives its peers no go
-            if (config.punchStrategy() == PunchStrategy.FAST && config.extensions()
+            // capability is not preference: a RACE client reserves one as well, so that a FAST peer's
+            // request to it gets a go (its own XConnect calls stay RACE); ORIGINAL keeps the original sequence
+            if (config.punchStrategy() != PunchStrategy.ORIGINAL && config.extensions()
                     && config.relayMode() != io.xstunt.engine.wire.RelayFrame.Mode.RELAY_ONLY) {
                 try {
                     a = network.listen(SocketSpec.shared(config.localAddress(), 0, true), 8, (l, in) -> {
@@ -188,12 +190,13 @@ public final class StuntClient implements AutoCloseable {
                     @Override
                     public void connected(Rendezvous r) {
                         fastRuns.remove(call);
-                        driver.feed(now -> endpoint.handleRendezvousDone(call, r, now));
+                        driver.feed(now -> endpoint.handleFastConnected(call, s.go().session(), r, now));
                     }
 
                     @Override
                     public void failedOver(int session, String reason, Map<String, Duration> phases) {
                         fastRuns.remove(call);
+                        endFastPorts(call, port, s.go().peerIp());
                         driver.feed(now -> endpoint.handleFastFailedOver(call, session, reason, phases, now));
                     }
 
@@ -212,6 +215,27 @@ public final class StuntClient implements AutoCloseable {
                         }
                     }
                 }));
+    }
+
+    /**
+     * A FAST run of {@code call} from {@code port} to the peer at {@code peerIp} is over without a
+     * connection (it failed over, or the pair's normal session took over): RACE serves the pair
+     * now. The request's own port is closed at once, not when the call ends, and a connection from
+     * the peer held on the port is refused: a late SYN of the peer's punch must get a RST, not a
+     * handshake that this listening port completes and nobody takes. The peer would count it as
+     * FAST's win and leave the normal session's control channel (NAT lab scenario 8: the RACE of
+     * the side that failed over lost its control channel in SYNC_AWAIT_ECHO).
+     */
+    private void endFastPorts(long call, int port, int peerIp) {
+        Acceptor own = requestPorts.remove(call);
+        if (own != null) {
+            own.close();
+        }
+        Held held = heldAccepts.remove(route(port, peerIp));
+        if (held != null) {
+            held.expiry().cancel();
+            held.connection().refuse();
+        }
     }
 
     /**
@@ -453,6 +477,7 @@ public final class StuntClient implements AutoCloseable {
                 FastIo io = fastRuns.remove(f.call());
                 if (io != null) {
                     io.abort();
+                    endFastPorts(f.call(), io.punchPort(), io.go().peerIp());
                 }
             }
             case ClientEndpoint.Action.RelayEnded e -> {

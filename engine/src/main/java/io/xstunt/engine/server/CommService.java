@@ -13,6 +13,7 @@ import io.xstunt.engine.wire.Ipv4;
 import io.xstunt.engine.wire.Msg;
 import io.xstunt.engine.wire.Protocol;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -81,25 +82,31 @@ final class CommService {
          * or a normal session, else its refusal's value; counted with MSG_CONNECT's answers.
          */
         void fastAnswered(int reply);
+
+        /** @return the time now, on the loop's clock */
+        long nowNs();
+
+        /** Calls {@link #expireFast} at {@code deadlineNs} (or later), on the loop thread. */
+        void expireFastAt(long deadlineNs);
+
+        /**
+         * A FAST session ended (a side reported its punch won, or nobody reported within the
+         * session timeout): report it and count it as a normal session's end is.
+         */
+        void fastEnded(SessionSummary summary, ServerCounters.Outcome outcome);
     }
 
-    /** The FAST sessions whose go is out, for a fail-over: at most this many are remembered. */
-    static final int FAST_SESSIONS_KEPT = 4096;
-
-    /** A FAST session whose go went out. */
-    private record FastSession(Peer initiator, Peer listener) {
+    /** A FAST session whose go went out at {@code goNs}. */
+    private record FastSession(Peer initiator, Peer listener, long goNs) {
     }
 
     /**
-     * The go's sessions, oldest first. A fail-over comes within a few round trips of the go or
-     * not at all (the punch won); the oldest are forgotten beyond {@link #FAST_SESSIONS_KEPT}.
+     * The FAST sessions in flight, oldest first: from the go to the first side's report (its
+     * punch won: {@link FastLine.Done}; it found nothing: {@link FastLine.FailOver}, then the
+     * normal session takes over), or {@link #fastTimeoutNs} without one. Counted with the
+     * rendezvous sessions against {@code maxSessions}, so bounded by it.
      */
-    private final Map<Integer, FastSession> fastSessions = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, FastSession> eldest) {
-            return size() > FAST_SESSIONS_KEPT;
-        }
-    };
+    private final Map<Integer, FastSession> fastSessions = new LinkedHashMap<>();
 
     /**
      * The comm service's answer.
@@ -125,6 +132,7 @@ final class CommService {
     private final int controlIp;
     private final int maxSessions;
     private final int announcementsPerSecond;
+    private final long fastTimeoutNs;
     private int nextSessionId = 1;
 
     /**
@@ -132,15 +140,27 @@ final class CommService {
      * @param controlIp the IP the control listeners are bound on (IP1), announced in Echo nIP
      * @param maxSessions a MSG_CONNECT while this many sessions are open is answered -1
      * @param announcementsPerSecond the budget {@link Effects#takeAnnouncement} keeps (for messages)
+     * @param fastTimeout how long a FAST session waits for its first report (the session timeout)
      */
     CommService(String server, Registry registry, Effects effects, int controlIp, int maxSessions,
-                int announcementsPerSecond) {
+                int announcementsPerSecond, Duration fastTimeout) {
         this.server = Objects.requireNonNull(server, "server");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.effects = Objects.requireNonNull(effects, "effects");
         this.controlIp = controlIp;
         this.maxSessions = maxSessions;
         this.announcementsPerSecond = announcementsPerSecond;
+        this.fastTimeoutNs = fastTimeout.toNanos();
+    }
+
+    /** @return the FAST sessions in flight (go out, no report yet) */
+    int fastInFlight() {
+        return fastSessions.size();
+    }
+
+    /** @return the sessions in flight: the rendezvous sessions and the FAST ones */
+    private int inFlight() {
+        return effects.sessionsInFlight() + fastSessions.size();
     }
 
     /** Decides one request that arrived from {@code sourceIp}; {@code answer} hears the outcome (maybe later). */
@@ -189,6 +209,7 @@ final class CommService {
             case FastLine.Connect c -> registry.checkConnect(srcId, c.listenerId(), sourceIp, token,
                     d -> fastConnect(holder, srcId, c, d));
             case FastLine.FailOver x -> failOver(holder, srcId, x);
+            case FastLine.Done d -> done(holder, d);
             case FastLine.Capability c -> { } // kept by the registration (Registrar.fast())
         }
     }
@@ -211,17 +232,19 @@ final class CommService {
         FastPlan.Decision plan = i == null || l == null ? new FastPlan.Normal(FastPlan.Reason.NOT_FAST)
                 : effects.hasIpv6(source) && effects.hasIpv6(destination) ? new FastPlan.Normal(FastPlan.Reason.BOTH_IPV6)
                 : FastPlan.decide(i, l);
-        if (plan instanceof FastPlan.Go go && effects.canAnnounce(source.holder())
+        if (plan instanceof FastPlan.Go go && inFlight() < maxSessions && effects.canAnnounce(source.holder())
                 && effects.canAnnounce(destination.holder()) && effects.takeAnnouncement(destination.holder())) {
             int session = nextSession();
-            fastSessions.put(session, new FastSession(source, destination));
+            long now = effects.nowNs();
+            fastSessions.put(session, new FastSession(source, destination, now));
+            effects.expireFastAt(now + fastTimeoutNs);
             effects.fastAnswered(Protocol.COMM_ACCEPTED);
             effects.fastGo(source.holder(), goFor(go.toInitiator(), session, true, destination.id()));
             effects.fastGo(destination.holder(), goFor(go.toListener(), session, false, source.id()));
             return;
         }
         effects.fastDeclined(null, request + "normal session ("
-                + (plan instanceof FastPlan.Normal n ? n.reason() : "announcement limits") + ")");
+                + (plan instanceof FastPlan.Normal n ? n.reason() : "session or announcement limits") + ")");
         effects.fastAnswered(normal(holder, request, source, destination));
     }
 
@@ -231,14 +254,53 @@ final class CommService {
     }
 
     private void failOver(Holder holder, String srcId, FastLine.FailOver x) {
-        FastSession s = fastSessions.get(x.session());
-        if (s == null || !holder.equals(s.initiator().holder()) && !holder.equals(s.listener().holder())) {
-            return; // the other side failed over first (or the session is forgotten): its normal session runs
+        FastSession s = take(holder, x.session());
+        if (s == null) {
+            return; // the other side reported first (its normal session runs, or its punch won), or a stranger
         }
-        fastSessions.remove(x.session());
         String request = "FAST fail-over of session " + x.session() + " by " + srcId + " (" + x.reason() + "): ";
         effects.fastDeclined(null, request + "normal session");
         normal(s.initiator().holder(), request, s.initiator(), s.listener());
+    }
+
+    /** A side's punch won: the session ends, direct (the other side's report finds it gone). */
+    private void done(Holder holder, FastLine.Done d) {
+        FastSession s = take(holder, d.session());
+        if (s != null) {
+            String by = holder.equals(s.initiator().holder()) ? "initiator" : "listener";
+            ended(d.session(), s, "FAST: the " + by + "'s punch won", SessionSummary.Path.DIRECT,
+                    ServerCounters.Outcome.ENDED, effects.nowNs());
+        }
+    }
+
+    /** Ends the FAST sessions that had no report within the session timeout. */
+    void expireFast(long nowNs) {
+        var it = fastSessions.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (nowNs - e.getValue().goNs() < fastTimeoutNs) {
+                return; // oldest first: the rest are younger
+            }
+            it.remove();
+            ended(e.getKey(), e.getValue(), "FAST: no report within " + fastTimeoutNs / 1_000_000 + " ms",
+                    SessionSummary.Path.UNREPORTED, ServerCounters.Outcome.TIMED_OUT, nowNs);
+        }
+    }
+
+    /** @return FAST session {@code id}, taken out, if {@code holder} is one of its two; else null */
+    private FastSession take(Holder holder, int id) {
+        FastSession s = fastSessions.get(id);
+        if (s == null || !holder.equals(s.initiator().holder()) && !holder.equals(s.listener().holder())) {
+            return null;
+        }
+        fastSessions.remove(id);
+        return s;
+    }
+
+    private void ended(int id, FastSession s, String reason, SessionSummary.Path path, ServerCounters.Outcome outcome,
+                       long nowNs) {
+        effects.fastEnded(new SessionSummary(id, s.initiator().id(), s.listener().id(), 0, 0, reason, path, null, 0, 0,
+                SessionSummary.FAST, Map.of("punch", Duration.ofNanos(nowNs - s.goNs()))), outcome);
     }
 
     /**
@@ -269,7 +331,7 @@ final class CommService {
                         + " has too many announcements it has not read");
             }
         }
-        if (effects.sessionsInFlight() >= maxSessions) {
+        if (inFlight() >= maxSessions) {
             return Answer.noMatch(Rejection.SESSION_LIMIT, request + maxSessions + " sessions in flight already");
         }
         if (!effects.takeAnnouncement(destination.holder())) {

@@ -214,7 +214,8 @@ final class LogService {
         }
         FastLine.Capability c = e.registrar.fast();
         return new FastPlan.Client((java.net.Inet4Address) e.remote.getAddress(),
-                punchPort != 0 ? punchPort : c == null ? 1 : c.punchPort(), c != null,
+                punchPort != 0 ? punchPort : c == null || c.punchPort() == 0 ? 1 : c.punchPort(),
+                c != null && c.punchPort() != 0,
                 c != null && c.portPreserving(), e.registrar.rttNs());
     }
 

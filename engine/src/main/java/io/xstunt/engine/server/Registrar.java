@@ -508,7 +508,7 @@ final class Registrar extends Procedure<Registrar.Action> {
 
     /** Queues FAST's go for this client; only an IDLE registration that sent its capability gets one. */
     void handleFastGo(FastGo go, long nowNs) {
-        if (state == State.IDLE && fast != null) {
+        if (state == State.IDLE && fast != null && fast.punchPort() != 0) {
             out.send(go.encode(variant));
         }
     }

@@ -182,6 +182,11 @@ final class Sessions {
         open.remove(s.ref().id());
         SessionSummary summary = s.summary();
         s.count(summary.path());
+        report(summary);
+    }
+
+    /** Tells the session listener about {@code summary} (a rendezvous session's, or a FAST session's). */
+    void report(SessionSummary summary) {
         Consumer<SessionSummary> l = listener;
         if (l != null) {
             try {

@@ -170,7 +170,7 @@ public final class StuntServer implements AutoCloseable {
         // a relay's end notice goes through the registry: the client may be registered on another server
         sessions = new Sessions(network, config, registry, admission, stats, registry::relayEnded);
         comm = new CommService(name, registry, new CommEffects(), Ipv4.toInt(config.ip1()), config.maxSessions(),
-                config.maxAnnouncementsPerSecond());
+                config.maxAnnouncementsPerSecond(), config.sessionTimeout());
         log.fastLines((holder, ip, token, f) -> comm.fast(holder, ip, token, f.id(), f.line()));
         registry.attach(name, new RegistryEffects());
         log.infoTemplate(new ServerInfo("", Ipv4.toInt(config.ip1()), Ipv4.toInt(config.ip2()), listeners.echoPort1(),
@@ -297,9 +297,12 @@ public final class StuntServer implements AutoCloseable {
         return state < 0 ? OptionalInt.empty() : OptionalInt.of(state);
     }
 
-    /** @return the number of rendezvous sessions with anything still open (relays not counted) */
+    /**
+     * @return the number of rendezvous sessions with anything still open (relays not counted), FAST
+     *     sessions whose end no side has reported yet included
+     */
     public int sessionsInFlight() {
-        return ask(answer -> answer.accept(sessions.size()));
+        return ask(answer -> answer.accept(sessions.size() + comm.fastInFlight()));
     }
 
     /** @return the number of relayed connections held (starting or running) */
@@ -519,6 +522,27 @@ public final class StuntServer implements AutoCloseable {
         @Override
         public void fastAnswered(int reply) {
             stats.counters().connectAnswered(connectAnswer(reply));
+        }
+
+        @Override
+        public long nowNs() {
+            return network.nowNs();
+        }
+
+        @Override
+        public void expireFastAt(long deadlineNs) {
+            network.scheduleAt(deadlineNs, () -> comm.expireFast(network.nowNs()));
+        }
+
+        @Override
+        public void fastEnded(SessionSummary summary, ServerCounters.Outcome outcome) {
+            ServerCounters c = stats.counters();
+            c.sessionFinished(summary.path(), outcome);
+            // a go is given only to two port-preserving clients (FastPlan)
+            c.handshake(ServerCounters.NatClass.PREDICTABLE, ServerCounters.NatClass.PREDICTABLE);
+            LOG.debug("FAST session {} '{}' -> '{}' ended: {}", summary.sessionId(), summary.initiatorId(),
+                    summary.listenerId(), summary.endReason());
+            sessions.report(summary);
         }
 
         @Override

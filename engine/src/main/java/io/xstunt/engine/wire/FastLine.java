@@ -3,13 +3,15 @@ package io.xstunt.engine.wire;
 import java.nio.charset.StandardCharsets;
 
 /**
- * FAST's three log lines, client to server (docs/PROTOCOL.md "FAST"): each is
+ * FAST's four log lines, client to server (docs/PROTOCOL.md "FAST"): each is
  * {@link Protocol#EXT_LINE_MARK}, the tag {@link #TAG} ("F1", FAST version 1), then one of
  * <ul>
  *   <li>{@code " <punch port> <fp>"}: the capability, once, right after registering IDLE with a
- *       server that set {@link Protocol#EXT_FLAG_FAST};</li>
+ *       server that set {@link Protocol#EXT_FLAG_FAST}, by every extension client (punch port 0:
+ *       the fingerprint only, for the registry's record);</li>
  *   <li>{@code "C <listener id> <punch port>"}: a connect request (in place of MSG_CONNECT);</li>
- *   <li>{@code "X <session> <reason>"}: the fail-over, the punch of {@code session} found nothing.</li>
+ *   <li>{@code "X <session> <reason>"}: the fail-over, the punch of {@code session} found nothing;</li>
+ *   <li>{@code "D <session>"}: the end, the punch of {@code session} won.</li>
  * </ul>
  * and a newline. {@code <fp>} is the fingerprint's class in two parts: {@code P} (port-preserving)
  * or {@code N}, then the increment in decimal ({@code 0} cone, {@code N} delta-N) or {@code R}
@@ -24,7 +26,8 @@ public sealed interface FastLine {
     /**
      * The capability.
      *
-     * @param punchPort the local port the client punches from, reserved for its registration
+     * @param punchPort the local port the client punches from, reserved for its registration; 0: none
+     *     (the line says the fingerprint only, for the registry's record: the client gets no go)
      * @param portPreserving its NAT keeps the local port (or it has none)
      * @param increment its fingerprint's increment (0 cone, N delta-N, {@link Protocol#RANDOM_INCREMENT})
      */
@@ -67,6 +70,19 @@ public sealed interface FastLine {
         }
     }
 
+    /**
+     * The end of a FAST session: this side's punch won (its direct connection is up). Each side
+     * writes it; the server ends the session at the first (docs/PROTOCOL.md "FAST", 9).
+     *
+     * @param session the session id of the go
+     */
+    record Done(int session) implements FastLine {
+        @Override
+        public String body() {
+            return "D " + session;
+        }
+    }
+
     /** @return what follows the tag */
     String body();
 
@@ -78,7 +94,7 @@ public sealed interface FastLine {
     /**
      * Parses what followed the tag {@link #TAG}.
      *
-     * @throws WireFormatException for anything else than the three forms
+     * @throws WireFormatException for anything else than the four forms
      */
     static FastLine parse(String body) {
         try {
@@ -88,7 +104,8 @@ public sealed interface FastLine {
                     throw new WireFormatException("FAST capability not '<port> <fp>': '" + body + "'");
                 }
                 String inc = f[1].substring(1);
-                return new Capability(port(f[0]), f[1].charAt(0) == 'P',
+                int punchPort = f[0].equals("0") ? 0 : port(f[0]); // 0: the fingerprint only, no go
+                return new Capability(punchPort, f[1].charAt(0) == 'P',
                         inc.equals("R") ? Protocol.RANDOM_INCREMENT : Integer.parseInt(inc));
             }
             if (body.startsWith("C ")) {
@@ -97,6 +114,9 @@ public sealed interface FastLine {
                     throw new WireFormatException("FAST connect request not 'C <id> <port>': '" + body + "'");
                 }
                 return new Connect(ClientId.validate(body.substring(2, last)), port(body.substring(last + 1)));
+            }
+            if (body.startsWith("D ")) {
+                return new Done(Integer.parseInt(body.substring(2)));
             }
             if (body.startsWith("X ")) {
                 int sp = body.indexOf(' ', 2);

@@ -34,7 +34,8 @@ class FastProcedureTest {
         assertEquals(new InetSocketAddress(Ipv4.toAddress(BOB), 50000), punch.peer());
         assertEquals(T0 + 70 * MS, punch.gridOriginNs(), "the go's offset after it was read");
         assertEquals(Duration.ofMillis(50), punch.retryPeriod());
-        assertEquals(T0 + 70 * MS + FastProcedure.WINDOW_PERIODS * 50 * MS, p.deadlineNs(), "the window");
+        assertEquals(T0 + 70 * MS + FastProcedure.MIN_WINDOW_NS, p.deadlineNs(), "the window: 4 periods of 50 ms"
+                + " are less than its least");
         p.handleFirstSyn(T0 + 71 * MS);
         p.handlePunched(T0 + 91 * MS);
         FastProcedure.Action.Connected c = assertInstanceOf(FastProcedure.Action.Connected.class, p.pollAction());
@@ -80,6 +81,14 @@ class FastProcedureTest {
         p.handleGo(go(0, 400), T0);
         p.pollAction();
         assertEquals(T0 + 250 * MS, p.deadlineNs(), "a quarter of what is left, not four periods of 400 ms");
+    }
+
+    @Test
+    void aLongPeriodGetsFourPeriods() {
+        FastProcedure p = new FastProcedure(40000, T0, DEADLINE);
+        p.handleGo(go(0, 500), T0);
+        p.pollAction();
+        assertEquals(T0 + FastProcedure.WINDOW_PERIODS * 500 * MS, p.deadlineNs(), "four periods, above the least");
     }
 
     @Test

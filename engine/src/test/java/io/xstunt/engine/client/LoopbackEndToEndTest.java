@@ -70,6 +70,40 @@ class LoopbackEndToEndTest extends LoopbackFixture {
     }
 
     /**
+     * A FAST session has no control channel: the server learns its end from the clients' reports on
+     * their log connections and reports it as a normal session's (path direct, strategy fast, the
+     * punch it timed), counts it, and holds nothing of it after. The listener is a RACE client:
+     * capability is not preference, it has a punch port and gets the go.
+     */
+    @Test
+    void aFastSessionEndsOnTheServerWithItsReport() throws Exception {
+        CompletableFuture<io.xstunt.engine.server.SessionSummary> ended = new CompletableFuture<>();
+        List<Integer> inFlightAtEnd = new ArrayList<>();
+        server.onSessionFinished(summary -> {
+            inFlightAtEnd.add(server.sessionsInFlight());
+            ended.complete(summary);
+        });
+        StuntClient a = register(config(PEER_A, "a.dat").punchStrategy(PunchStrategy.FAST).build(), "alice");
+        StuntClient b = register(config(PEER_B, "b.dat").punchStrategy(PunchStrategy.RACE).build(), "bob");
+        Rendezvous out = a.connect("bob", Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(out.socketChannel());
+        Rendezvous in = b.listen(Duration.ofSeconds(6)).get(WAIT_S, TimeUnit.SECONDS);
+        channels.add(in.socketChannel());
+        assertEquals(List.of("request", "announcement", "firstSyn", "connected"), List.copyOf(out.phases().keySet()),
+                "FAST with a RACE listener");
+        io.xstunt.engine.server.SessionSummary s = ended.get(WAIT_S, TimeUnit.SECONDS);
+        assertEquals(io.xstunt.engine.server.SessionSummary.FAST, s.strategy());
+        assertEquals(io.xstunt.engine.server.SessionSummary.Path.DIRECT, s.path());
+        assertEquals("alice", s.initiatorId());
+        assertEquals("bob", s.listenerId());
+        assertEquals(List.of("punch"), List.copyOf(s.phases().keySet()));
+        assertEquals(List.of(0), inFlightAtEnd, "nothing held once it is reported");
+        assertEquals(1, server.counters().sessions(io.xstunt.engine.server.SessionSummary.Path.DIRECT,
+                io.xstunt.engine.server.ServerCounters.Outcome.ENDED));
+        assertEquals("fast", roundTrip(out.socketChannel(), in.socketChannel(), "fast"));
+    }
+
+    /**
      * A client of the published XSTUNT's wire variant (MAX_ID_LEN 31: ID fields of 32 bytes, Echo
      * 52, Msg 68) and one of the reference's (32) through one server, each way: the server tells
      * them apart on the same ports, announces to each in its own layout, and relays the control

@@ -27,6 +27,8 @@ import java.util.Map;
 final class CommRequests extends HandDriven<CommResponder, CommResponder.Action> {
     /** The IP the control listeners are announced on. */
     static final int CONTROL_IP = Ipv4.toInt(Ipv4.parse("192.0.2.1"));
+    /** How long a FAST session waits for its first report (the server's session timeout). */
+    static final java.time.Duration FAST_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     final InMemoryRegistry registry = new InMemoryRegistry(100, false);
     final RecordingEffects effects = new RecordingEffects();
@@ -48,7 +50,8 @@ final class CommRequests extends HandDriven<CommResponder, CommResponder.Action>
         super(0);
         this.handshakeNs = handshakeNs;
         registry.attach(DirectClients.SERVER, effects);
-        service = new CommService(DirectClients.SERVER, registry, server, CONTROL_IP, maxSessions, perSecond);
+        service = new CommService(DirectClients.SERVER, registry, server, CONTROL_IP, maxSessions, perSecond,
+                FAST_TIMEOUT);
     }
 
     /** A comm connection from {@code sourceIp} was accepted: its responder, started. */

@@ -143,4 +143,78 @@ class CommServiceFastTest {
         assertEquals(List.of(), server.opened);
         assertInstanceOf(FastGo.class, server.fastWritten.get(1).getValue());
     }
+
+    @Test
+    void theFirstReportOfAWonPunchEndsTheSessionDirectAndFreesItsSlot() {
+        idlePair(true, true);
+        server.nowNs = 5_000 * MS;
+        request(a, "a", "b", 40001);
+        int session = ((FastGo) server.fastWritten.get(0).getValue()).session();
+        assertEquals(1, comm.service.fastInFlight(), "in flight from the go on");
+        assertEquals(List.of(5_000 * MS + CommRequests.FAST_TIMEOUT.toNanos()), server.fastExpiries);
+        server.nowNs += 7 * MS;
+        comm.service.fast(b, IP_B, 0, "b", new FastLine.Done(session));
+        assertEquals(0, comm.service.fastInFlight());
+        assertEquals(1, server.fastEnded.size());
+        SessionSummary s = server.fastEnded.get(0).getKey();
+        assertEquals(ServerCounters.Outcome.ENDED, server.fastEnded.get(0).getValue());
+        assertEquals(session, s.sessionId());
+        assertEquals("a", s.initiatorId());
+        assertEquals("b", s.listenerId());
+        assertEquals(SessionSummary.Path.DIRECT, s.path());
+        assertEquals(SessionSummary.FAST, s.strategy());
+        assertEquals(Map.of("punch", java.time.Duration.ofMillis(7)), s.phases());
+        assertEquals(0, s.bytesFromInitiator() + s.bytesFromListener(), "no control channel");
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.Done(session));
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.FailOver(session, "late"));
+        assertEquals(1, server.fastEnded.size(), "ended once");
+        assertEquals(List.of(), server.opened, "a report after the end starts nothing");
+    }
+
+    @Test
+    void aReportFromAThirdClientEndsNothing() {
+        idlePair(true, true);
+        request(a, "a", "b", 40001);
+        int session = ((FastGo) server.fastWritten.get(0).getValue()).session();
+        Holder c = comm.clients.idle("c", Ipv4.toInt(Ipv4.parse("198.51.100.3")), 13);
+        comm.service.fast(c, 0, 0, "c", new FastLine.Done(session));
+        assertEquals(List.of(), server.fastEnded);
+        assertEquals(1, comm.service.fastInFlight());
+    }
+
+    @Test
+    void aFailedOverSessionIsNoLongerInFlightAndReportsNothingItself() {
+        idlePair(true, true);
+        request(a, "a", "b", 40001);
+        int session = ((FastGo) server.fastWritten.get(0).getValue()).session();
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.FailOver(session, "no connection within 400 ms"));
+        assertEquals(0, comm.service.fastInFlight(), "the normal session is the pair's session now");
+        assertEquals(List.of(), server.fastEnded, "the normal session reports the pair");
+    }
+
+    @Test
+    void withoutAReportTheSessionEndsUnreportedAtTheTimeout() {
+        idlePair(true, true);
+        server.nowNs = 1_000 * MS;
+        request(a, "a", "b", 40001);
+        long deadline = server.fastExpiries.get(0);
+        comm.service.expireFast(deadline - 1);
+        assertEquals(1, comm.service.fastInFlight(), "not before its timeout");
+        comm.service.expireFast(deadline);
+        assertEquals(0, comm.service.fastInFlight());
+        assertEquals(SessionSummary.Path.UNREPORTED, server.fastEnded.get(0).getKey().path());
+        assertEquals(ServerCounters.Outcome.TIMED_OUT, server.fastEnded.get(0).getValue());
+    }
+
+    @Test
+    void fastSessionsCountAgainstTheSessionLimit() {
+        idlePair(true, true);
+        server.inFlight = 2; // limit 3
+        request(a, "a", "b", 40001);
+        assertInstanceOf(FastGo.class, server.fastWritten.get(0).getValue(), "the third session");
+        request(a, "a", "b", 40002);
+        assertEquals(new FastRefusal(Protocol.COMM_NO_MATCH, "b"), server.fastWritten.get(2).getValue(),
+                "a fourth is refused as MSG_CONNECT is");
+        assertTrue(server.fastDeclines.stream().anyMatch(d -> d.startsWith("SESSION_LIMIT")), server.fastDeclines.toString());
+    }
 }

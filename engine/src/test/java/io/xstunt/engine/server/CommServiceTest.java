@@ -165,7 +165,8 @@ class CommServiceTest {
         Holder x = clients.idle("a", IP_A, 11);
         clients.idle("b", IP_B, 12);
         ScriptedServer later = new ScriptedServer();
-        CommService service = new CommService(DirectClients.SERVER, registry, later, CommRequests.CONTROL_IP, 10, 5);
+        CommService service = new CommService(DirectClients.SERVER, registry, later, CommRequests.CONTROL_IP, 10, 5,
+                CommRequests.FAST_TIMEOUT);
         List<CommService.Answer> answers = new ArrayList<>();
         service.handle(Msg.connect("a", "b"), IP_A, answers::add);
         assertEquals(List.of(), answers, "nothing before the store answers");

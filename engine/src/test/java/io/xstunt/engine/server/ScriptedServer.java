@@ -98,6 +98,28 @@ final class ScriptedServer implements CommService.Effects {
         fastDeclines.add((why == null ? "normal" : why.name()) + ": " + detail);
     }
 
+    /** The loop's clock as the test sets it. */
+    long nowNs;
+    /** The FAST expiry deadlines asked for, in order. */
+    final List<Long> fastExpiries = new ArrayList<>();
+    /** The FAST sessions ended, in order, with their outcomes. */
+    final List<java.util.Map.Entry<SessionSummary, ServerCounters.Outcome>> fastEnded = new ArrayList<>();
+
+    @Override
+    public long nowNs() {
+        return nowNs;
+    }
+
+    @Override
+    public void expireFastAt(long deadlineNs) {
+        fastExpiries.add(deadlineNs);
+    }
+
+    @Override
+    public void fastEnded(SessionSummary summary, ServerCounters.Outcome outcome) {
+        fastEnded.add(java.util.Map.entry(summary, outcome));
+    }
+
     /** @return the ids of the sessions opened, in order */
     List<Integer> openedIds() {
         return opened.stream().map(SessionRef::id).toList();

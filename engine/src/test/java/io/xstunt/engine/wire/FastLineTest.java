@@ -51,9 +51,22 @@ class FastLineTest {
         assertEquals("X 7 a b", new FastLine.FailOver(7, "a\nb").body(), "one line");
     }
 
+    @Test
+    void portZeroSaysTheFingerprintOnly() {
+        FastLine.Capability c = new FastLine.Capability(0, true, 0);
+        assertArrayEquals("\u0001F1 0 P0\n".getBytes(StandardCharsets.UTF_8), c.encode());
+        assertEquals(c, roundTrip(c));
+    }
+
+    @Test
+    void theEndOfASession() {
+        assertArrayEquals("\u0001F1D 7\n".getBytes(StandardCharsets.UTF_8), new FastLine.Done(7).encode());
+        assertEquals(new FastLine.Done(7), roundTrip(new FastLine.Done(7)));
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"", " 0 P0", " 65536 P0", " 40000", " 40000 Q0", " 40000 P", " x P0", "C bob", "C  1",
-        "C bob 0", "X", "X seven", "Z 1"})
+    @ValueSource(strings = {"", " 00 P0", " -1 P0", " 65536 P0", " 40000", " 40000 Q0", " 40000 P", " x P0", "C bob", "C  1",
+        "C bob 0", "X", "X seven", "D", "D seven", "D 1 2", "Z 1"})
     void anythingElseIsAWireFormatException(String body) {
         assertThrows(WireFormatException.class, () -> FastLine.parse(body));
     }

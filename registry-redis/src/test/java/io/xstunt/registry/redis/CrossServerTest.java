@@ -114,27 +114,39 @@ class CrossServerTest {
     }
 
     /**
-     * The fingerprint of an xstunt client that offers FAST reaches the shared record (field
-     * {@code fp}: its FAST capability, "punch port, then P or N for port-preserving or not and the
-     * increment, or R"), readable by every server; other clients send none.
+     * The fingerprint of every xstunt client reaches the shared record (field {@code fp}: its
+     * capability line, "punch port, then P or N for port-preserving or not and the increment, or
+     * R"), readable by every server, whatever its strategy (capability is not preference); an
+     * ORIGINAL client says port 0: the fingerprint only.
      */
     @Test
-    void theSharedRecordHoldsAnXstuntClientsFingerprint() throws Exception {
+    void theSharedRecordHoldsEveryXstuntClientsFingerprint() throws Exception {
         try (TwoServers t = new TwoServers(redis.uri(30_000), dir)) {
-            // the fingerprint travels with FAST's capability line, which a client sends when it offers FAST
             t.register(TwoServers.S1, "alice", t.options(11).punchStrategy(io.xstunt.api.PunchStrategy.FAST).build());
-            String[] fp = new String[1];
-            Await.until("alice's record has her fingerprint", BOUND, () -> {
-                try {
-                    fp[0] = redis.hget("xstunt:id:alice", "fp");
-                } catch (Exception e) {
-                    throw new AssertionError("cannot read alice's record", e);
-                }
-                return fp[0] != null && !fp[0].isEmpty();
-            });
-            assertTrue(fp[0].matches("\\d{1,5} [PN](-?\\d+|R)"), "fp field: '" + fp[0] + "'");
-            assertTrue(fp[0].split(" ")[1].startsWith("P"), "loopback keeps ports: " + fp[0]);
+            t.register(TwoServers.S1, "bob", t.options(12).punchStrategy(io.xstunt.api.PunchStrategy.RACE).build());
+            t.register(TwoServers.S2, "carol",
+                    t.options(13).punchStrategy(io.xstunt.api.PunchStrategy.ORIGINAL).build());
+            for (String id : new String[] {"alice", "bob", "carol"}) {
+                String fp = fingerprintOf(id);
+                assertTrue(fp.matches("\\d{1,5} [PN](-?\\d+|R)"), id + "'s fp field: '" + fp + "'");
+                assertTrue(fp.split(" ")[1].startsWith("P"), "loopback keeps ports: " + fp);
+                assertEquals(id.equals("carol"), fp.startsWith("0 "), id + ": port 0 for ORIGINAL only: " + fp);
+            }
         }
+    }
+
+    /** @return {@code id}'s {@code fp} field, once its record has one */
+    private String fingerprintOf(String id) {
+        String[] fp = new String[1];
+        Await.until(id + "'s record has its fingerprint", BOUND, () -> {
+            try {
+                fp[0] = redis.hget("xstunt:id:" + id, "fp");
+            } catch (Exception e) {
+                throw new AssertionError("cannot read " + id + "'s record", e);
+            }
+            return fp[0] != null && !fp[0].isEmpty();
+        });
+        return fp[0];
     }
 
     @Test
