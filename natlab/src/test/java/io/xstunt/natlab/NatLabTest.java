@@ -819,7 +819,8 @@ class NatLabTest {
         }
         Collections.sort(totals);
         Results.add(new Results.Row("12 IPv6, " + lab.replace("--ipv6 ", "").replace("--", ""), RACE, lab,
-                connected.size() + "/" + IPV6_RUNS + " direct over " + (family.equals("ipv6") ? "IPv6" : "IPv4"), "median " + ms(totals.get(totals.size() / 2))
+                connected.size() + "/" + IPV6_RUNS + " direct over " + (family.equals("ipv6") ? "IPv6" : "IPv4"),
+                "median " + ms(totals.get(totals.size() / 2))
                         + ", max " + ms(totals.get(totals.size() - 1)), "-", "-"));
         l.close();
         c.close();

@@ -41,9 +41,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Records.</b> One Redis hash per ID ({@code PREFIX:id:ID}): its owner (the home server's
  * identity and the registration's number), public and local IP, holder token, state, whether the
- * state was reported, its session, FAST's capability ({@code fp}) and the IPv6 endpoint of its A6 line
- * ({@code v6}, {@code "<literal> <port>"}, empty without one). Its TTL is the lease, refreshed by the home server every
- * third of it: a dead server's IDs are free again within one lease. Every change is a compare and
+ * state was reported, its session, FAST's capability ({@code fp}) and the IPv6 endpoint of its A6
+ * line ({@code v6}, {@code "<literal> <port>"}, empty without one). Its TTL is the lease, refreshed
+ * by the home server every third of it: a dead server's IDs are free again within one lease. Every change is a compare and
  * set on the owner in a Lua script on that one key (so it works on Redis Cluster too); the rules
  * themselves are {@link OwnershipRules}, the in-memory registry's, decided here on what Redis
  * answered: a claim reads the record, decides, and writes only if the record is still what it read

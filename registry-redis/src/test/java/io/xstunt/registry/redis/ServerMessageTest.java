@@ -43,7 +43,8 @@ class ServerMessageTest {
                 new InetSocketAddress(InetAddress.getByName("2001:db8:0:0::7"), 40002)));
         assertEquals(String.join(String.valueOf(ServerMessage.SEP), "A6", "7", "2130706433", "45678", "3",
                 "-969710591", "83", "1", "s", "2001:db8::7 40002", "bob"), six);
-        assertThrows(IllegalArgumentException.class, () -> ServerMessage.decode(six.replace("2001:db8::7", "10.0.0.1")));
+        assertThrows(IllegalArgumentException.class,
+                () -> ServerMessage.decode(six.replace("2001:db8::7", "10.0.0.1")));
     }
 
     @Test
