@@ -73,6 +73,10 @@ later flags override earlier ones):
                      (established/related accepted, unsolicited SYNs dropped,
                      reset or refused); routers on the bridge 2001:db8:ffff::N,
                      the server 2001:db8:ffff::10 (default: IPv6 disabled)
+  --ipv6-drop N      with --ipv6: router N (1, 2, or 0 for none) drops every IPv6
+                     TCP packet it would forward, both ways: the hosts keep their
+                     global addresses (and register them), but no IPv6 connection
+                     gets through (IPv4 must win the race; default 0)
 
 Examples:
   lab.sh up --nat1 preserve --nat2 preserve --inbound1 drop --inbound2 rst
@@ -287,7 +291,7 @@ EOF
 
 do_up() {
   NAT1=preserve NAT2=preserve IN1=drop IN2=drop
-  D1=0 D2=0 DSRV=0 DPUB=0 L1=0 L2=0 LIBERAL=0 IPV6=0 OFFSET_RANGE=20000-29999 SEQ_STEP=2
+  D1=0 D2=0 DSRV=0 DPUB=0 L1=0 L2=0 LIBERAL=0 IPV6=0 V6DROP=0 OFFSET_RANGE=20000-29999 SEQ_STEP=2
   while (($#)); do
     local opt=$1
     case $opt in
@@ -313,6 +317,7 @@ do_up() {
       --loss2)      L2=$v ;;
       --offset-range) OFFSET_RANGE=$v ;;
       --seq-step)   SEQ_STEP=$v ;;
+      --ipv6-drop)  V6DROP=$v ;;
       *) die "unknown option $opt (see lab.sh help)" ;;
     esac
   done
@@ -323,6 +328,8 @@ do_up() {
   for x in "$IN1" "$IN2"; do
     [[ $x =~ ^(drop|rst|icmp|icmp-admin)$ ]] || die "bad inbound policy '$x' (drop|rst|icmp|icmp-admin)"
   done
+  [[ $V6DROP =~ ^[012]$ ]] || die "bad --ipv6-drop '$V6DROP' (1, 2 or 0)"
+  ((V6DROP == 0 || IPV6)) || die "--ipv6-drop needs --ipv6"
   for x in "$D1" "$D2" "$DSRV" "$DPUB"; do valid_num "$x" || die "bad delay '$x' (ms)"; done
   for x in "$L1" "$L2"; do
     valid_num "$x" && awk -v p="$x" 'BEGIN{exit !(p <= 100)}' || die "bad loss '$x' (0..100 %)"
@@ -355,6 +362,7 @@ L1=$L1
 L2=$L2
 LIBERAL=$LIBERAL
 IPV6=$IPV6
+V6DROP=$V6DROP
 OFFSET_RANGE=$OFFSET_RANGE
 SEQ_STEP=$SEQ_STEP
 SRV_IP1=$SRV_IP1
@@ -456,6 +464,12 @@ EOF
       sysctl_ns "nat$i" net.ipv6.conf.all.forwarding 1
       nsip srv -6 route add "$lan6::/64" via "$V6_INET::$i"
     done
+    if ((V6DROP)); then # a table of its own, before xlnat's forward chain: nothing of IPv6 TCP passes
+      say "IPv6: nat$V6DROP drops every IPv6 TCP packet it would forward (--ipv6-drop)"
+      printf '%s\n' "table inet xlv6drop {" "  counter dropped { }" "  chain forward {" \
+        "    type filter hook forward priority filter - 10; policy accept;" \
+        "    meta nfproto ipv6 meta l4proto tcp counter name \"dropped\" drop" "  }" "}" | nsx "nat$V6DROP" nft -f -
+    fi
     for host in h1:$V6_LAN1::10 h3:$V6_LAN1::11 h2:$V6_LAN2::10; do
       n=${host%%:*}; x=${host#*:}
       nsip "$n" addr add "$x/64" dev eth0 nodad
@@ -475,7 +489,7 @@ EOF
   fi
   trap - EXIT
   say "up: nat1=$NAT1/$IN1 nat2=$NAT2/$IN2 delay(nat1,nat2,srv,pub)=$D1,$D2,$DSRV,$DPUB ms" \
-      "loss(nat1,nat2)=$L1,$L2 % liberal=$LIBERAL ipv6=$IPV6"
+      "loss(nat1,nat2)=$L1,$L2 % liberal=$LIBERAL ipv6=$IPV6 ipv6-drop=$V6DROP"
 }
 
 # ------------------------------------------------------------------ status
@@ -492,7 +506,7 @@ do_status() {
   fi
   if [[ -f $STATE/config.env ]]; then
     echo "config ($STATE/config.env):"
-    grep -E '^(NAT[12]|IN[12]|D[12]|DSRV|DPUB|L[12]|LIBERAL|IPV6|OFFSET_RANGE|SEQ_STEP)=' "$STATE/config.env" | paste -sd' ' | sed 's/^/  /'
+    grep -E '^(NAT[12]|IN[12]|D[12]|DSRV|DPUB|L[12]|LIBERAL|IPV6|V6DROP|OFFSET_RANGE|SEQ_STEP)=' "$STATE/config.env" | paste -sd' ' | sed 's/^/  /'
   else
     echo "no state dir $STATE"
   fi

@@ -100,10 +100,18 @@ final class OptionTypes {
     record ServerAddresses(Inet4Address ip1, Inet4Address ip2) {
     }
 
-    /** {@code IP1[,IP2]}: one IP serves as both. */
+    /**
+     * {@code IP1[,IP2]}: one IP serves as both. IPv4 only: the rendezvous runs on the server's two
+     * IPv4 addresses (docs/PROTOCOL.md "IPv6", decisions), so an IPv6 literal is refused saying so
+     * rather than as a malformed IPv4 address.
+     */
     static final class ServerPair implements ITypeConverter<ServerAddresses> {
         @Override
         public ServerAddresses convert(String value) {
+            if (value.indexOf('[') >= 0 || value.indexOf(':') != value.lastIndexOf(':')) { // not "IPv4:port"
+                throw new TypeConversionException("'" + value + "' looks like an IPv6 address; the server is reached"
+                        + " on its two IPv4 addresses only (IPv6 is used between the peers: --ipv6)");
+            }
             String[] parts = value.split(",", -1);
             if (parts.length > 2) {
                 throw new TypeConversionException("takes IP1[,IP2], got '" + value + "'");

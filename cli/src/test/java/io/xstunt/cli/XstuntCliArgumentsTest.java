@@ -55,6 +55,8 @@ class XstuntCliArgumentsTest {
         "listen --id a --timeout 86401 => must be a number of seconds in (0, 86400], got '86401'",
         "listen --id a --timeout soon => must be a number of seconds in (0, 86400], got 'soon'",
         "listen --id a --server 127.0.0.1,127.0.0.2,127.0.0.3 => Invalid value for option '--server' (IP1[,IP2]): takes IP1[,IP2], got",
+        "listen --id a --server [2001:db8::1]:3478 => Invalid value for option '--server' (IP1[,IP2]): '[2001:db8::1]:3478' looks like an IPv6 address; the server is reached on its two IPv4 addresses only",
+        "listen --id a --server 2001:db8::1,2001:db8::2 => looks like an IPv6 address",
         "listen --id a --server example.org => Invalid value for option '--server' (IP1[,IP2]): not an IPv4 address: 'example.org'",
         "listen --id a --local 300.0.0.1 => Invalid value for option '--local': not an IPv4 address: '300.0.0.1'",
         "listen --id a --log-port 70000 => Invalid value for option '--log-port': must be an integer in [1, 65535], got '70000'",

@@ -782,12 +782,28 @@ class NatLabTest {
         }
     }
 
+    @Test
+    @Order(15)
+    @DisplayName("12b: dual stack, IPv6 fails (nat1 drops every IPv6 TCP packet, both hosts still register their global IPv6 addresses): the IPv4 punch through port-preserving NATs wins the race, direct over IPv4, no relay")
+    void scenario12bIpv4WinsWhenIpv6Fails() {
+        String lab = "--ipv6 --nat preserve --inbound drop --ipv6-drop 1";
+        Lab.up(lab.split(" "));
+        startServer();
+        ipv6Runs(lab, "ipv4", Lab.NAT1_IP);
+        cleanup();
+    }
+
+    /** {@link #ipv6Runs(String, String, String)}: IPv6 must win, to h1's IPv6 address. */
+    private void ipv6Runs(String lab) {
+        ipv6Runs(lab, "ipv6", H1_IP6);
+    }
+
     /**
      * {@link #IPV6_RUNS} XConnects from h2 to a listener on h1, the relay allowed: each must be
-     * direct over IPv6 (the event's family, the remote is h1's IPv6 address, no data through the
-     * server), whatever IPv4 could have done.
+     * direct over {@code family} (the event's family, the remote is {@code remote}, h1's address of
+     * that family, no data through the server), whatever the other family could have done.
      */
-    private void ipv6Runs(String lab) {
+    private void ipv6Runs(String lab, String family, String remote) {
         String lid = "l" + SEQ.incrementAndGet();
         Peer l = listen("h1", lid, "--relay", "allowed", "--timeout", "12");
         l.await("registered", START);
@@ -799,8 +815,8 @@ class NatLabTest {
         List<Double> totals = new ArrayList<>();
         for (Event e : connected) {
             assertEquals("direct", e.str("path"), e.toString());
-            assertEquals("ipv6", e.str("family"), e.toString());
-            assertEquals(inet(H1_IP6), inet(host(e.str("remote"))), e.toString());
+            assertEquals(family, e.str("family"), e.toString());
+            assertEquals(inet(remote), inet(host(e.str("remote"))), e.toString());
             totals.add(e.num("totalMs"));
         }
         for (int n = 1; n <= IPV6_RUNS; n++) {
@@ -809,7 +825,8 @@ class NatLabTest {
         }
         Collections.sort(totals);
         Results.add(new Results.Row("12 IPv6, " + lab.replace("--ipv6 ", "").replace("--", ""), OURS, lab,
-                connected.size() + "/" + IPV6_RUNS + " direct over IPv6", "median " + ms(totals.get(totals.size() / 2))
+                connected.size() + "/" + IPV6_RUNS + " direct over " + (family.equals("ipv6") ? "IPv6" : "IPv4"),
+                "median " + ms(totals.get(totals.size() / 2))
                         + ", max " + ms(totals.get(totals.size() - 1)), "-", "-"));
         l.close();
         c.close();

@@ -3,6 +3,7 @@ package io.xstunt.engine.registry;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.RelayNotice;
 import io.xstunt.engine.wire.Protocol;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +35,8 @@ public final class InMemoryRegistry implements Registry {
         boolean stateReported;
         /** FAST's capability, null without one. */
         String fast;
+        /** The IPv6 endpoint of its A6 line, null without one. */
+        InetSocketAddress ipv6;
         SessionRef session;
 
         Record(String id, int publicIp, Holder holder, long token) {
@@ -44,7 +47,7 @@ public final class InMemoryRegistry implements Registry {
         }
 
         RegisteredClient view() {
-            return new RegisteredClient(id, publicIp, localIp, token, state, stateReported, holder, fast);
+            return new RegisteredClient(id, publicIp, localIp, token, state, stateReported, holder, fast, ipv6);
         }
     }
 
@@ -113,6 +116,14 @@ public final class InMemoryRegistry implements Registry {
         Record r = clients.get(id);
         if (r != null && r.holder.equals(holder)) {
             r.fast = capability;
+        }
+    }
+
+    @Override
+    public void reportIpv6(String id, Holder holder, InetSocketAddress endpoint) {
+        Record r = clients.get(id);
+        if (r != null && r.holder.equals(holder)) {
+            r.ipv6 = endpoint;
         }
     }
 
@@ -193,8 +204,8 @@ public final class InMemoryRegistry implements Registry {
     }
 
     @Override
-    public void announce(Holder holder, Echo announcement, int relayFlags) {
-        effect(() -> effects.announce(holder, announcement, relayFlags));
+    public void announce(Holder holder, Echo announcement, int relayFlags, InetSocketAddress peerIpv6) {
+        effect(() -> effects.announce(holder, announcement, relayFlags, peerIpv6));
         runEffects();
     }
 

@@ -1,5 +1,7 @@
 package io.xstunt.engine.registry;
 
+import java.net.InetSocketAddress;
+
 import java.util.Objects;
 
 /**
@@ -16,9 +18,17 @@ import java.util.Objects;
  * @param holder its log connection (home server, registration number)
  * @param fast its FAST capability as its line said it, {@code "<punch port> <fp>"} (docs/PROTOCOL.md
  *     "FAST"), or null if it sent none
+ * @param ipv6 the global IPv6 endpoint its A6 line registered (docs/PROTOCOL.md "IPv6"), or null:
+ *     a shared registry carries it so that a peer on another server gets the IPv6 peer record
  */
 public record RegisteredClient(String id, int publicIp, int localIp, long token, int state, boolean stateReported,
-                               Holder holder, String fast) {
+                               Holder holder, String fast, InetSocketAddress ipv6) {
+    /** A client without an IPv6 endpoint. */
+    public RegisteredClient(String id, int publicIp, int localIp, long token, int state, boolean stateReported,
+                            Holder holder, String fast) {
+        this(id, publicIp, localIp, token, state, stateReported, holder, fast, null);
+    }
+
     /** A client without FAST's capability. */
     public RegisteredClient(String id, int publicIp, int localIp, long token, int state, boolean stateReported,
                             Holder holder) {
@@ -33,6 +43,6 @@ public record RegisteredClient(String id, int publicIp, int localIp, long token,
 
     /** @return the client as a MSG_CONNECT decision names it (extended: it holds a token) */
     public Peer peer() {
-        return new Peer(id, publicIp, localIp, holder, token != 0, fast);
+        return new Peer(id, publicIp, localIp, holder, token != 0, fast, ipv6);
     }
 }

@@ -2,6 +2,7 @@ package io.xstunt.engine.registry;
 
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.RelayNotice;
+import java.net.InetSocketAddress;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -41,6 +42,17 @@ public interface Registry {
          * @param relayFlags the relay extension's announcement flags for an extension client (0: none)
          */
         void announce(Holder holder, Echo announcement, int relayFlags);
+
+        /**
+         * Like {@link #announce(Holder, Echo, int)}, preceded on an extension client's connection by
+         * the IPv6 peer record of {@code peerIpv6} (docs/PROTOCOL.md "IPv6") when the client
+         * registered an endpoint too.
+         *
+         * @param peerIpv6 the announced peer's registered IPv6 endpoint, or null (none known)
+         */
+        default void announce(Holder holder, Echo announcement, int relayFlags, InetSocketAddress peerIpv6) {
+            announce(holder, announcement, relayFlags);
+        }
 
         /** Write a relay's end notice on the log connection of {@code holder}. */
         void relayEnded(Holder holder, RelayNotice notice);
@@ -101,6 +113,15 @@ public interface Registry {
     }
 
     /**
+     * The holder of {@code id} registered its global IPv6 endpoint (the A6 extension line,
+     * docs/PROTOCOL.md "IPv6"), kept in the record ({@link RegisteredClient#ipv6()}) so that
+     * {@link #checkConnect} names it in the {@link Peer}, on whichever server the session runs. A
+     * registry that keeps no such field ignores it (the pair then punches over IPv4).
+     */
+    default void reportIpv6(String id, Holder holder, InetSocketAddress endpoint) {
+    }
+
+    /**
      * The log connection {@code holder} is gone: if it still holds {@code id}, the ID is freed and
      * its session, if any, aborted.
      */
@@ -136,7 +157,18 @@ public interface Registry {
      *
      * @param relayFlags the session's relay flags for an extension client (0: none)
      */
-    void announce(Holder holder, Echo announcement, int relayFlags);
+    default void announce(Holder holder, Echo announcement, int relayFlags) {
+        announce(holder, announcement, relayFlags, null);
+    }
+
+    /**
+     * Like {@link #announce(Holder, Echo, int)}, with the announced peer's registered IPv6 endpoint,
+     * which goes along to the holder's server (through {@link Effects#announce(Holder, Echo, int,
+     * InetSocketAddress)}) for the IPv6 peer record.
+     *
+     * @param peerIpv6 the peer's IPv6 endpoint ({@link Peer#ipv6()}), or null
+     */
+    void announce(Holder holder, Echo announcement, int relayFlags, InetSocketAddress peerIpv6);
 
     /** Like {@link #announce(Holder, Echo, int)} without relay flags. */
     default void announce(Holder holder, Echo announcement) {

@@ -346,13 +346,13 @@ final class CommService {
             return Answer.noMatch(Rejection.NO_MATCH, request + "cannot open a control listener: " + e);
         }
         registry.beginSession(source, destination, session);
-        // the flags go with the announcement: a peer registered on another server is announced there,
-        // where this session is unknown
+        // the flags and the peer's IPv6 endpoint go with the announcement: a peer registered on
+        // another server is announced there, where this session and the other's record are unknown
         int flags = effects.announceFlags(session);
         registry.announce(source.holder(), new Echo(controlIp, port, session.id(), destination.id(),
-                destination.publicIp(), Protocol.ROLE_INITIATOR), flags);
+                destination.publicIp(), Protocol.ROLE_INITIATOR), flags, destination.ipv6());
         registry.announce(destination.holder(), new Echo(controlIp, port, session.id(), source.id(),
-                source.publicIp(), Protocol.ROLE_LISTENER), flags);
+                source.publicIp(), Protocol.ROLE_LISTENER), flags, source.ipv6());
         return Answer.reply(Protocol.COMM_ACCEPTED);
     }
 }

@@ -10,8 +10,8 @@ import java.util.Map;
  * extension line, docs/PROTOCOL.md "IPv6"), by ID: what an announcement to a peer of one of them
  * adds as the IPv6 peer record. An entry lives as long as its registration (its holder); a new
  * registration of the same ID replaces it. A peer registered on another server of a shared
- * registry is not in here, so such a pair gets no IPv6 record and punches over IPv4 as before.
- * Loop thread only.
+ * registry is not in here: its endpoint comes from its record, with the announcement
+ * ({@link io.xstunt.engine.registry.Registry#reportIpv6}). Loop thread only.
  */
 final class Ipv6Book {
     private record Entry(Holder holder, InetSocketAddress endpoint) {

@@ -170,7 +170,10 @@ final class LogService {
                 ipv6.forget(e.holder);
                 registry.release(r.id(), e.holder);
             }
-            case Registrar.Action.ReportIpv6 r -> ipv6.put(r.id(), e.holder, r.endpoint());
+            case Registrar.Action.ReportIpv6 r -> {
+                ipv6.put(r.id(), e.holder, r.endpoint());
+                registry.reportIpv6(r.id(), e.holder, r.endpoint()); // for a peer on another server
+            }
             case Registrar.Action.Fast f -> {
                 if (f.line() instanceof FastLine.Capability c) {
                     registry.reportFast(f.id(), e.holder, c.body().substring(1));
@@ -185,12 +188,14 @@ final class LogService {
      * The registry's effect: writes {@code announcement} on {@code holder}'s log connection.
      *
      * @param relayFlags the relay extension's flags for an extension client (0: none)
+     * @param peerIpv6 the peer's IPv6 endpoint as the registry's record has it, or null: then the
+     *     one its registration here registered, if any
      */
-    void announce(Holder holder, Echo announcement, int relayFlags) {
+    void announce(Holder holder, Echo announcement, int relayFlags, InetSocketAddress peerIpv6) {
         Entry e = held(holder);
         if (e != null) {
-            InetSocketAddress peerIpv6 = ipv6.of(announcement.peerId());
-            e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, relayFlags, peerIpv6, now));
+            InetSocketAddress peer = peerIpv6 != null ? peerIpv6 : ipv6.of(announcement.peerId());
+            e.driver.feed(now -> e.registrar.handleAnnouncement(announcement, relayFlags, peer, now));
         }
     }
 

@@ -445,7 +445,12 @@ public final class StuntServer implements AutoCloseable {
 
         @Override
         public void announce(Holder holder, Echo announcement, int relayFlags) {
-            log.announce(holder, announcement, relayFlags);
+            log.announce(holder, announcement, relayFlags, null);
+        }
+
+        @Override
+        public void announce(Holder holder, Echo announcement, int relayFlags, InetSocketAddress peerIpv6) {
+            log.announce(holder, announcement, relayFlags, peerIpv6);
         }
 
         @Override

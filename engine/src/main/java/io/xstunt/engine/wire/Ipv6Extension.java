@@ -48,9 +48,17 @@ public final class Ipv6Extension {
 
     /** @return the registration line for {@code endpoint}, newline included */
     public static ByteBuffer line(InetSocketAddress endpoint) {
-        checkEndpoint(endpoint);
-        String text = (char) Protocol.EXT_LINE_MARK + TAG + " " + literal(endpoint.getAddress()) + " " + endpoint.getPort() + "\n";
+        String text = (char) Protocol.EXT_LINE_MARK + TAG + " " + text(endpoint) + "\n";
         return ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * @return {@code endpoint} as the registration line's arguments write it, {@code "<literal> <port>"}:
+     *     the form a shared registry stores too, read back by {@link #parseLine}
+     */
+    public static String text(InetSocketAddress endpoint) {
+        checkEndpoint(endpoint);
+        return literal(endpoint.getAddress()) + " " + endpoint.getPort();
     }
 
     /**

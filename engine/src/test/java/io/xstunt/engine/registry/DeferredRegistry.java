@@ -112,8 +112,13 @@ public final class DeferredRegistry implements Registry {
     }
 
     @Override
-    public void announce(Holder holder, Echo announcement, int relayFlags) {
-        queued.add(() -> store.announce(holder, announcement, relayFlags));
+    public void announce(Holder holder, Echo announcement, int relayFlags, java.net.InetSocketAddress peerIpv6) {
+        queued.add(() -> store.announce(holder, announcement, relayFlags, peerIpv6));
+    }
+
+    @Override
+    public void reportIpv6(String id, Holder holder, java.net.InetSocketAddress endpoint) {
+        queued.add(() -> store.reportIpv6(id, holder, endpoint));
     }
 
     @Override

@@ -51,6 +51,21 @@ class InMemoryRegistryTest {
                 effects.all());
     }
 
+    /** The A6 endpoint is in the record, so a MSG_CONNECT names it whatever server holds the peer. */
+    @Test
+    void theIpv6EndpointOfItsHolderIsInThePeer() throws Exception {
+        Holder a = clients.idle("a", IP_A, LOCAL);
+        Holder b = clients.idle("b", IP_B, LOCAL);
+        java.net.InetSocketAddress endpoint = new java.net.InetSocketAddress(
+                java.net.InetAddress.getByName("2001:db8::a"), 40001);
+        registry.reportIpv6("a", b, endpoint); // not a's holder: ignored
+        assertEquals(null, connect("b", "a", IP_B).destination().ipv6());
+        registry.reportIpv6("a", a, endpoint);
+        ConnectDecision d = connect("b", "a", IP_B);
+        assertEquals(endpoint, d.destination().ipv6());
+        assertEquals(null, d.source().ipv6());
+    }
+
     @Test
     void releaseFreesTheIdAndAbortsItsSession() {
         Holder a = clients.idle("a", IP_A, LOCAL);

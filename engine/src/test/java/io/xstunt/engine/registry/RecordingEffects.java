@@ -78,6 +78,11 @@ public final class RecordingEffects implements Registry.Effects {
     }
 
     @Override
+    public void announce(Holder holder, Echo announcement, int relayFlags, java.net.InetSocketAddress peerIpv6) {
+        record(new Announce(holder, announcement), () -> next.announce(holder, announcement, relayFlags, peerIpv6));
+    }
+
+    @Override
     public void relayEnded(Holder holder, io.xstunt.engine.wire.RelayNotice notice) {
         next.relayEnded(holder, notice);
     }

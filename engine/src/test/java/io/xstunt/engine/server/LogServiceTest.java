@@ -70,7 +70,7 @@ class LogServiceTest {
 
             @Override
             public void announce(Holder holder, Echo announcement, int relayFlags) {
-                log.announce(holder, announcement, relayFlags);
+                log.announce(holder, announcement, relayFlags, null);
             }
 
             @Override

@@ -14,8 +14,11 @@ import io.xstunt.engine.registry.RegistryListener;
 import io.xstunt.engine.registry.RegistrySettings;
 import io.xstunt.engine.registry.SessionRef;
 import io.xstunt.engine.wire.Echo;
+import io.xstunt.engine.wire.Ipv6Extension;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RelayNotice;
+import io.xstunt.engine.wire.WireFormatException;
+import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -38,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Records.</b> One Redis hash per ID ({@code PREFIX:id:ID}): its owner (the home server's
  * identity and the registration's number), public and local IP, holder token, state, whether the
- * state was reported, and its session. Its TTL is the lease, refreshed by the home server every
- * third of it: a dead server's IDs are free again within one lease. Every change is a compare and
+ * state was reported, its session, FAST's capability ({@code fp}) and the IPv6 endpoint of its A6
+ * line ({@code v6}, {@code "<literal> <port>"}, empty without one). Its TTL is the lease, refreshed
+ * by the home server every third of it: a dead server's IDs are free again within one lease. Every change is a compare and
  * set on the owner in a Lua script on that one key (so it works on Redis Cluster too); the rules
  * themselves are {@link OwnershipRules}, the in-memory registry's, decided here on what Redis
  * answered: a claim reads the record, decides, and writes only if the record is still what it read
@@ -127,6 +131,8 @@ final class RedisRegistry implements Registry {
         boolean reported;
         /** FAST's capability ({@code fp} in the record), null without one. */
         String fast;
+        /** The IPv6 endpoint of its A6 line ({@code v6} in the record), null without one. */
+        InetSocketAddress ipv6;
         /** Whether Redis has it as this copy says (false: written while Redis was away). */
         boolean synced;
 
@@ -231,7 +237,8 @@ final class RedisRegistry implements Registry {
     }
 
     private static RegisteredClient view(Held h) {
-        return new RegisteredClient(h.id, h.publicIp, h.localIp, h.token, h.state, h.reported, h.holder, h.fast);
+        return new RegisteredClient(h.id, h.publicIp, h.localIp, h.token, h.state, h.reported, h.holder, h.fast,
+                h.ipv6);
     }
 
     private RegisteredClient read(String id, Map<String, String> m) {
@@ -241,7 +248,23 @@ final class RedisRegistry implements Registry {
         return new RegisteredClient(id, Integer.parseInt(m.get("pub")), Integer.parseInt(m.get("loc")),
                 Long.parseLong(m.get("tok")), Integer.parseInt(m.get("st")), "1".equals(m.get("rep")),
                 holderOf(m.get("srv"), Long.parseLong(m.get("reg"))),
-                m.get("fp") == null || m.get("fp").isEmpty() ? null : m.get("fp"));
+                m.get("fp") == null || m.get("fp").isEmpty() ? null : m.get("fp"), ipv6Field(m.get("v6")));
+    }
+
+    /**
+     * @return the record's {@code v6} field ({@code "<literal> <port>"}, as the A6 line writes it), or
+     *     null if it is empty, absent (a server of an earlier version wrote the record) or malformed
+     */
+    private static InetSocketAddress ipv6Field(String v6) {
+        if (v6 == null || v6.isEmpty()) {
+            return null;
+        }
+        try {
+            return Ipv6Extension.parseLine(v6);
+        } catch (WireFormatException e) {
+            LOG.warn("registry: ignored the IPv6 endpoint of a record: {}", e.getMessage());
+            return null;
+        }
     }
 
     private String[] recordArgs(String expectedOwner, Held h) {
@@ -249,7 +272,7 @@ final class RedisRegistry implements Registry {
             "own", owner(h.holder), "srv", identity, "reg", String.valueOf(h.holder.registration()),
             "pub", String.valueOf(h.publicIp), "loc", String.valueOf(h.localIp), "tok", String.valueOf(h.token),
             "st", String.valueOf(h.state), "rep", h.reported ? "1" : "0", "ses", "", "fp",
-            h.fast == null ? "" : h.fast};
+            h.fast == null ? "" : h.fast, "v6", h.ipv6 == null ? "" : Ipv6Extension.text(h.ipv6)};
     }
 
     /** Sets {@code field}'s value in {@link #recordArgs}' field, value pairs (after the owner and lease). */
@@ -369,13 +392,27 @@ final class RedisRegistry implements Registry {
 
     @Override
     public void reportFast(String id, Holder holder, String capability) {
+        updateField(id, holder, h -> h.fast = capability, "fp", capability);
+    }
+
+    @Override
+    public void reportIpv6(String id, Holder holder, InetSocketAddress endpoint) {
+        updateField(id, holder, h -> h.ipv6 = endpoint, "v6", Ipv6Extension.text(endpoint));
+    }
+
+    /**
+     * Changes this server's copy of {@code id}'s record ({@code change}) and the record's
+     * {@code field} in Redis, if {@code holder} still holds it; while Redis is away, the copy is
+     * written back when it returns.
+     */
+    private void updateField(String id, Holder holder, Consumer<Held> change, String field, String value) {
         Held h = held.get(id);
         if (h == null || !h.holder.equals(holder)) {
             return;
         }
-        h.fast = capability;
+        change.accept(h);
         if (up && h.synced) {
-            store.script(UPDATE_IF_OWNER, key(id), new String[] {owner(holder), "fp", capability}, this::unlessFailed);
+            store.script(UPDATE_IF_OWNER, key(id), new String[] {owner(holder), field, value}, this::unlessFailed);
         } else {
             h.synced = false;
         }
@@ -541,13 +578,14 @@ final class RedisRegistry implements Registry {
     }
 
     @Override
-    public void announce(Holder holder, Echo announcement, int relayFlags) {
+    public void announce(Holder holder, Echo announcement, int relayFlags, InetSocketAddress peerIpv6) {
         if (local(holder.server())) {
-            later(() -> effects.announce(holder, announcement, relayFlags));
+            later(() -> effects.announce(holder, announcement, relayFlags, peerIpv6));
             return;
         }
         SessionRef session = new SessionRef(name, announcement.connId());
-        send(holder.server(), new ServerMessage.Announce(holder.registration(), announcement, relayFlags, identity),
+        send(holder.server(), new ServerMessage.Announce(holder.registration(), announcement, relayFlags, identity,
+                peerIpv6),
                 why -> abortSession(session, "cannot announce it to " + holder + ": " + why));
     }
 
@@ -671,7 +709,7 @@ final class RedisRegistry implements Registry {
             case ServerMessage.Announce a -> {
                 Holder h = new Holder(name, a.registration());
                 if (effects.admitAnnouncement(h)) {
-                    effects.announce(h, a.echo(), a.relayFlags());
+                    effects.announce(h, a.echo(), a.relayFlags(), a.peerIpv6());
                 } else {
                     send(a.sessionServer(), new ServerMessage.Abort(a.echo().connId(), "its client on " + name
                             + " has too many announcements unread or spent its budget"), why -> { });

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.xstunt.engine.wire.Echo;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.RelayNotice;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -14,11 +16,13 @@ import org.junit.jupiter.api.Test;
 /** What servers tell each other survives its text form, and a registry URI says what is wrong with it. */
 class ServerMessageTest {
     @Test
-    void everyKindReadsBackAsSentEvenWithTheSeparatorInAnId() {
+    void everyKindReadsBackAsSentEvenWithTheSeparatorInAnId() throws Exception {
         String odd = "pe" + ServerMessage.SEP + "er|x";
         ServerMessage[] all = {
             new ServerMessage.Announce(7, new Echo(0x7F000001, 45678, 3, odd, 0xC6336401, Protocol.ROLE_LISTENER), 1,
                     "10.0.0.1:8123/abcdef"),
+            new ServerMessage.Announce(8, new Echo(0x7F000001, 45678, 4, odd, 0xC6336401, Protocol.ROLE_INITIATOR), 0,
+                    "10.0.0.1:8123/abcdef", new InetSocketAddress(InetAddress.getByName("2001:db8::7"), 40002)),
             new ServerMessage.Disconnect(9, "deregistered" + ServerMessage.SEP + "twice"),
             new ServerMessage.Abort(Integer.MAX_VALUE, "a client left"),
             new ServerMessage.Notice(12, new RelayNotice(5, RelayNotice.End.BYTES_LIMIT, 1L << 40, 3)),
@@ -26,6 +30,21 @@ class ServerMessageTest {
         for (ServerMessage m : all) {
             assertEquals(m, ServerMessage.decode(ServerMessage.encode(m)));
         }
+    }
+
+    /** Without the peer's IPv6 endpoint an announcement is the kind that earlier servers read. */
+    @Test
+    void anAnnouncementWithoutIpv6KeepsItsFormAndOneWithItIsOfItsOwnKind() throws Exception {
+        Echo e = new Echo(0x7F000001, 45678, 3, "bob", 0xC6336401, Protocol.ROLE_LISTENER);
+        String plain = ServerMessage.encode(new ServerMessage.Announce(7, e, 1, "s"));
+        assertEquals(String.join(String.valueOf(ServerMessage.SEP), "A", "7", "2130706433", "45678", "3",
+                "-969710591", "83", "1", "s", "bob"), plain);
+        String six = ServerMessage.encode(new ServerMessage.Announce(7, e, 1, "s",
+                new InetSocketAddress(InetAddress.getByName("2001:db8:0:0::7"), 40002)));
+        assertEquals(String.join(String.valueOf(ServerMessage.SEP), "A6", "7", "2130706433", "45678", "3",
+                "-969710591", "83", "1", "s", "2001:db8::7 40002", "bob"), six);
+        assertThrows(IllegalArgumentException.class,
+                () -> ServerMessage.decode(six.replace("2001:db8::7", "10.0.0.1")));
     }
 
     @Test
