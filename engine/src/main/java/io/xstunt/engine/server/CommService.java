@@ -273,6 +273,27 @@ final class CommService {
         }
     }
 
+    /**
+     * {@code holder}'s registration ended (it deregistered, or its log connection closed): its FAST
+     * sessions end now, unreported, not at the timeout. Its report may be lost with it: a
+     * MSG_DEREGISTER on a comm connection can be handled before the last line on the log
+     * connection is read (NAT lab scenario 8 on a loaded machine: both sides of one pair of 20 left
+     * before the server had read either report, and the session waited for its timeout).
+     */
+    void left(Holder holder) {
+        var it = fastSessions.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            FastSession s = e.getValue();
+            boolean initiator = holder.equals(s.initiator().holder());
+            if (initiator || holder.equals(s.listener().holder())) {
+                it.remove();
+                ended(e.getKey(), s, "FAST: the " + (initiator ? "initiator" : "listener") + " left before a report",
+                        SessionSummary.Path.UNREPORTED, ServerCounters.Outcome.ABORTED, effects.nowNs());
+            }
+        }
+    }
+
     /** Ends the FAST sessions that had no report within the session timeout. */
     void expireFast(long nowNs) {
         var it = fastSessions.entrySet().iterator();

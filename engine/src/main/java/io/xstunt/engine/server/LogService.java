@@ -93,6 +93,7 @@ final class LogService {
     private ServerInfo infoTemplate;
     private long nextRegistration = 1;
     private FastLines fastLines = (holder, clientIp, token, fast) -> { };
+    private Consumer<Holder> departures = holder -> { };
 
     /** Where the FAST lines of the registrations go (the comm service's decisions). */
     @FunctionalInterface
@@ -104,6 +105,11 @@ final class LogService {
     /** @param lines where the FAST lines of the registrations go from now on */
     void fastLines(FastLines lines) {
         this.fastLines = lines;
+    }
+
+    /** @param left told of each registration that ends here (its holder), after the registry's release */
+    void departures(Consumer<Holder> left) {
+        this.departures = left;
     }
 
     LogService(String server, Network network, ServerConfig config, Registry registry, Admission admission,
@@ -169,6 +175,7 @@ final class LogService {
             case Registrar.Action.Release r -> {
                 ipv6.forget(e.holder);
                 registry.release(r.id(), e.holder);
+                departures.accept(e.holder);
             }
             case Registrar.Action.ReportIpv6 r -> {
                 ipv6.put(r.id(), e.holder, r.endpoint());

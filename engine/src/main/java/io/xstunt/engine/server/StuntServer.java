@@ -172,6 +172,7 @@ public final class StuntServer implements AutoCloseable {
         comm = new CommService(name, registry, new CommEffects(), Ipv4.toInt(config.ip1()), config.maxSessions(),
                 config.maxAnnouncementsPerSecond(), config.sessionTimeout());
         log.fastLines((holder, ip, token, f) -> comm.fast(holder, ip, token, f.id(), f.line()));
+        log.departures(comm::left);
         registry.attach(name, new RegistryEffects());
         log.infoTemplate(new ServerInfo("", Ipv4.toInt(config.ip1()), Ipv4.toInt(config.ip2()), listeners.echoPort1(),
                 listeners.echoPort2()));

@@ -207,6 +207,30 @@ class CommServiceFastTest {
     }
 
     @Test
+    void aSideThatLeavesBeforeAnyReportEndsItsSessionUnreportedAtOnce() {
+        idlePair(true, true);
+        server.nowNs = 2_000 * MS;
+        request(a, "a", "b", 40001);
+        int session = ((FastGo) server.fastWritten.get(0).getValue()).session();
+        Holder c = comm.clients.idle("c", Ipv4.toInt(Ipv4.parse("198.51.100.3")), 13);
+        comm.service.left(c);
+        assertEquals(1, comm.service.fastInFlight(), "a third client's departure ends nothing");
+        server.nowNs += 30 * MS;
+        comm.service.left(b);
+        assertEquals(0, comm.service.fastInFlight(), "not held until the timeout");
+        assertEquals(1, server.fastEnded.size());
+        SessionSummary s = server.fastEnded.get(0).getKey();
+        assertEquals(session, s.sessionId());
+        assertEquals(SessionSummary.Path.UNREPORTED, s.path());
+        assertEquals(ServerCounters.Outcome.ABORTED, server.fastEnded.get(0).getValue());
+        assertTrue(s.endReason().contains("listener left"), s.endReason());
+        comm.service.left(a);
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.Done(session));
+        comm.service.expireFast(server.fastExpiries.get(0));
+        assertEquals(1, server.fastEnded.size(), "ended once");
+    }
+
+    @Test
     void fastSessionsCountAgainstTheSessionLimit() {
         idlePair(true, true);
         server.inFlight = 2; // limit 3
