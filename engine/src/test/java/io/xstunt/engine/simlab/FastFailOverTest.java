@@ -45,9 +45,10 @@ class FastFailOverTest {
     /**
      * The connector's XConnect timeout: its go comes after one round trip (130 ms), so its window
      * is (3930 - 130) / 4 = 950 ms from the grid origin: it ends before either kernel re-sends its
-     * SYN (1 s), so the connector's is never re-sent, and the listener's re-sent SYN, answered
-     * by the connector's port, completes (1 s + 2 x 10 ms) 60 ms before the normal session's
-     * announcement (window + 2 x 65 ms) reaches the listener and ends its punch.
+     * SYN (1 s), so the connector's is never re-sent. The listener's re-sent SYN reaches the
+     * connector's request port at 1 s + 10 ms: were the port still listening, the handshake would
+     * complete on the listener (1 s + 2 x 10 ms) 60 ms before the normal session's announcement
+     * (window + 2 x 65 ms) reaches it and ends its punch; closed, it answers with a RST.
      */
     private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(3930);
     /** The listener's: long, so that its window is FAST's least (1.5 s) and its re-sent SYN falls in it. */
