@@ -230,6 +230,18 @@ public final class SimNetwork {
         losses.add(which);
     }
 
+    /**
+     * Makes the next connection-opening SYN (no ACK) from {@code from} to {@code to} get lost, the
+     * addresses as the wire between them carries them (behind a NAT: its public address, so the
+     * SYN is lost after the sender's NAT made its mapping); the sender's kernel sends it again 1 s
+     * later, doubling. For tests outside this package that stage one particular loss.
+     */
+    public void loseNextSyn(java.net.InetAddress from, java.net.InetAddress to) {
+        int src = Ipv4.toInt(from);
+        int dst = Ipv4.toInt(to);
+        loseNext(p -> p instanceof Segment s && s.isSyn() && s.srcIp() == src && s.dstIp() == dst);
+    }
+
     /** @return true if {@code p} is to be lost by {@link #loseNext} (which then forgets it) */
     boolean takeInjectedLoss(Packet p) {
         for (int i = 0; i < losses.size(); i++) {
