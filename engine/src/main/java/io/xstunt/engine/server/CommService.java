@@ -100,6 +100,20 @@ final class CommService {
     private record FastSession(Peer initiator, Peer listener, long goNs) {
     }
 
+    /** A FAST session that ended by {@code reporter}'s report that its punch won. */
+    private record Won(FastSession session, Holder reporter) {
+    }
+
+    /**
+     * The FAST sessions that ended by one side's report that its punch won, oldest first, kept
+     * until the session timeout after their go (at most {@code maxSessions}): a fail-over of the
+     * other side then still starts the normal session. The two sides disagree when one side's
+     * window ends while the peer's handshake with it completes (docs/PROTOCOL.md "FAST", known
+     * limits); the side that failed over has no connection, and without this its call would wait
+     * for an announcement until its deadline.
+     */
+    private final Map<Integer, Won> won = new LinkedHashMap<>();
+
     /**
      * The FAST sessions in flight, oldest first: from the go to the first side's report (its
      * punch won: {@link FastLine.Done}; it found nothing: {@link FastLine.FailOver}, then the
@@ -255,10 +269,19 @@ final class CommService {
 
     private void failOver(Holder holder, String srcId, FastLine.FailOver x) {
         FastSession s = take(holder, x.session());
+        String after = "";
         if (s == null) {
-            return; // the other side reported first (its normal session runs, or its punch won), or a stranger
+            Won w = won.get(x.session());
+            if (w == null || holder.equals(w.reporter()) || !holder.equals(w.session().initiator().holder())
+                    && !holder.equals(w.session().listener().holder())) {
+                return; // the other side failed over first (its normal session runs), or a stranger
+            }
+            won.remove(x.session());
+            s = w.session();
+            after = ", after the peer reported its punch won";
         }
-        String request = "FAST fail-over of session " + x.session() + " by " + srcId + " (" + x.reason() + "): ";
+        String request = "FAST fail-over of session " + x.session() + " by " + srcId + " (" + x.reason() + after
+                + "): ";
         effects.fastDeclined(null, request + "normal session");
         normal(s.initiator().holder(), request, s.initiator(), s.listener());
     }
@@ -270,6 +293,10 @@ final class CommService {
             String by = holder.equals(s.initiator().holder()) ? "initiator" : "listener";
             ended(d.session(), s, "FAST: the " + by + "'s punch won", SessionSummary.Path.DIRECT,
                     ServerCounters.Outcome.ENDED, effects.nowNs());
+            won.put(d.session(), new Won(s, holder));
+            if (won.size() > maxSessions) {
+                won.remove(won.keySet().iterator().next());
+            }
         }
     }
 
@@ -296,6 +323,7 @@ final class CommService {
 
     /** Ends the FAST sessions that had no report within the session timeout. */
     void expireFast(long nowNs) {
+        won.values().removeIf(w -> nowNs - w.session().goNs() >= fastTimeoutNs);
         var it = fastSessions.entrySet().iterator();
         while (it.hasNext()) {
             var e = it.next();

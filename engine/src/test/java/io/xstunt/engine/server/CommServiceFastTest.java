@@ -166,9 +166,38 @@ class CommServiceFastTest {
         assertEquals(Map.of("punch", java.time.Duration.ofMillis(7)), s.phases());
         assertEquals(0, s.bytesFromInitiator() + s.bytesFromListener(), "no control channel");
         comm.service.fast(a, IP_A, 0, "a", new FastLine.Done(session));
-        comm.service.fast(a, IP_A, 0, "a", new FastLine.FailOver(session, "late"));
+        comm.service.fast(b, IP_B, 0, "b", new FastLine.FailOver(session, "late"));
         assertEquals(1, server.fastEnded.size(), "ended once");
-        assertEquals(List.of(), server.opened, "a report after the end starts nothing");
+        assertEquals(List.of(), server.opened, "the reporter's own fail-over after its report starts nothing");
+    }
+
+    @Test
+    void aFailOverOfTheOtherSideAfterAReportStillStartsTheNormalSessionOnce() {
+        idlePair(true, true);
+        server.nowNs = 1_000 * MS;
+        request(a, "a", "b", 40001);
+        int session = ((FastGo) server.fastWritten.get(0).getValue()).session();
+        comm.service.fast(b, IP_B, 0, "b", new FastLine.Done(session));
+        Holder c = comm.clients.idle("c", Ipv4.toInt(Ipv4.parse("198.51.100.3")), 13);
+        comm.service.fast(c, 0, 0, "c", new FastLine.FailOver(session, "not mine"));
+        assertEquals(List.of(), server.opened, "a stranger's fail-over starts nothing");
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.FailOver(session, "window ended during the handshake"));
+        assertEquals(1, server.opened.size(), "the side without a connection gets the normal session");
+        assertEquals(2, comm.effects.all().size(), "announced to both");
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.FailOver(session, "again"));
+        assertEquals(1, server.opened.size(), "once");
+    }
+
+    @Test
+    void aLateFailOverAfterTheSessionTimeoutStartsNothing() {
+        idlePair(true, true);
+        server.nowNs = 1_000 * MS;
+        request(a, "a", "b", 40001);
+        int session = ((FastGo) server.fastWritten.get(0).getValue()).session();
+        comm.service.fast(b, IP_B, 0, "b", new FastLine.Done(session));
+        comm.service.expireFast(server.fastExpiries.get(0));
+        comm.service.fast(a, IP_A, 0, "a", new FastLine.FailOver(session, "too late"));
+        assertEquals(List.of(), server.opened, "forgotten at the session timeout");
     }
 
     @Test

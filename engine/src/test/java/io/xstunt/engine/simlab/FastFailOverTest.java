@@ -120,6 +120,53 @@ class FastFailOverTest {
         NatMatrixTest.assertServerHoldsNothing(stunt, why);
     }
 
+    /**
+     * The race PROTOCOL.md names in FAST's known limits, staged: the connector's window (a quarter
+     * of (4230 - 130) ms = 1025 ms) ends while the listener's re-sent SYN completes a simultaneous
+     * open with it (the connector's own re-sent SYN lost as well), and the listener's report that
+     * its punch won reaches the server before the connector's fail-over. The server still starts
+     * the normal session for the side that failed over: the connector's XConnect ends connected by
+     * RACE, not with ERR_TIMEOUT at its deadline; the listener's application gets the RACE
+     * connection as a second incoming one (its first, FAST's, is closed by the connector).
+     */
+    @Test
+    @DisplayName("A fail-over that reaches the server after the peer's report of a won punch still gets the normal session")
+    void failOverAfterThePeersReportStillConnects() {
+        Duration connectTimeout = Duration.ofMillis(4230);
+        NatLab lab = NatLab.builder().seed(SEED).nat(NatMapping.PRESERVE).inbound(InboundPolicy.DROP)
+                .delay(NAT_LINK).delaySrv(SERVER_LINK).liberal().build();
+        StuntLab stunt = StuntLab.start(lab, SEED);
+        NatRouter listenerNat = lab.nat1();
+        NatRouter connectorNat = lab.nat2();
+        StuntClient listener = stunt.register(lab.h1(), "l1", StuntLab.clientConfig(PunchStrategy.FAST, LISTEN_TIMEOUT));
+        StuntClient connector = stunt.register(lab.h2(), "c1", PunchStrategy.FAST, connectTimeout);
+        List<Rendezvous> incoming = new ArrayList<>();
+        listener.onIncoming(incoming::add, e -> { });
+        lab.net().loseNextSyn(listenerNat.publicAddress(), connectorNat.publicAddress());
+        lab.net().loseNextSyn(connectorNat.publicAddress(), listenerNat.publicAddress());
+        lab.net().loseNextSyn(connectorNat.publicAddress(), listenerNat.publicAddress());
+
+        CompletableFuture<Rendezvous> call = connector.connect("l1", connectTimeout);
+        lab.net().runUntil("XConnect's outcome", call::isDone, connectTimeout.plus(SLACK));
+        lab.net().tryRunUntil(() -> incoming.size() >= 2, SLACK);
+        lab.net().tryRunUntil(() -> stunt.sessions().size() >= 2, StuntLab.SESSION_TIMEOUT.plus(SLACK));
+        String why = "connector " + outcome(call) + "\n  listener's incoming " + incoming.stream()
+                .map(r -> r.peerAddress() + " " + r.phases()).toList() + "\n  sessions " + stunt.sessions() + "\n"
+                + lab.net().trace().tail();
+        Rendezvous c = assertRace(call, "connector", why);
+        assertTrue(c.phases().containsKey("fast.request"), "the connector tried FAST and failed over: " + why);
+        assertEquals(2, incoming.size(), "FAST's connection, then RACE's: " + why);
+        assertTrue(incoming.get(0).phases().containsKey("connected"), "the listener counted FAST as won: " + why);
+        Rendezvous l = assertRace(CompletableFuture.completedFuture(incoming.get(1)), "listener's second", why);
+        StuntLab.Echoed echoed = StuntLab.echo(c.channel(), l.channel(), stunt.payload());
+        assertTrue(echoed.complete(), "the payload's round trip over the RACE connection: " + echoed + "; " + why);
+        assertEquals(List.of(SessionSummary.FAST, SessionSummary.NORMAL),
+                stunt.sessions().stream().map(SessionSummary::strategy).toList(),
+                "the FAST session ended by the listener's report, then the normal session: " + why);
+        c.closeQuietly();
+        incoming.forEach(Rendezvous::closeQuietly);
+    }
+
     private static String outcome(CompletableFuture<Rendezvous> f) {
         if (!f.isDone()) {
             return "no outcome";
