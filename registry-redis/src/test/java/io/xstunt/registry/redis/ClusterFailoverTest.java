@@ -103,8 +103,13 @@ class ClusterFailoverTest {
             XstuntClient carol = t.register(TwoServers.S2, carolId, 13);
             assertEquals("1", replica.command("EXISTS", PREFIX + ":id:" + carolId), "a new claim lands on the new primary");
             CrossServerTest.connectAndTalk(alice, bob, "bob");
-            Await.until("bob IDLE", BOUND, () -> t.s2.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
+            // both IDLE in the records, as the other server reads them: a session's end reaches the
+            // record a little after the calls return, and a connect to a BUSY peer is ERR_MATCH
+            Await.until("alice and bob IDLE, each as the other's server sees it", BOUND,
+                    () -> t.s1.stateOf("bob").equals(OptionalInt.of(Protocol.CSTATE_IDLE))
+                            && t.s2.stateOf(aliceId).equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
             CrossServerTest.connectAndTalk(bob, alice, aliceId);
+            Await.until("alice IDLE again", BOUND, () -> t.s2.stateOf(aliceId).equals(OptionalInt.of(Protocol.CSTATE_IDLE)));
             CrossServerTest.connectAndTalk(alice, carol, carolId);
             System.err.printf("cluster failover: primary killed; replica promoted after %d ms (cluster-node-timeout"
                     + " 2000 ms); lookups across servers after %d ms; the channels on the new primary after %d ms%n",
