@@ -201,6 +201,20 @@ public final class ServerOptions {
         return this;
     }
 
+    /**
+     * An xstunt extension (XSTUNT 1.0's server listens on IPv4 only): the log, comm and control
+     * services listen on this IPv6 address too, the same ports as on IP1, so that a client with
+     * IPv6 only can register. Such a client is known by a key of 240.0.0.0/4 where the original
+     * uses its public IPv4 (docs/PROTOCOL.md, "IPv6").
+     *
+     * @param address a unicast IPv6 address of this host; null (the default): IPv4 only. The any
+     *     address {@code ::} is refused by {@link #check()} (it would take the IPv4 ports too)
+     */
+    public ServerOptions listen6(java.net.Inet6Address address) {
+        b.listen6(address);
+        return this;
+    }
+
     /** @param strict whether MSG_CONNECT and MSG_DEREGISTER must carry the holder token */
     public ServerOptions requireTokens(boolean strict) {
         b.requireTokens(strict);

@@ -83,6 +83,14 @@ public final class XstuntServer implements AutoCloseable {
         return server.commAddress();
     }
 
+    /**
+     * @return where the log service listens on IPv6 ({@link ServerOptions#listen6}, the same port
+     *     as on IPv4), or null if the server listens on IPv4 only (as XSTUNT 1.0's)
+     */
+    public InetSocketAddress logAddress6() {
+        return server.logAddress6();
+    }
+
     /** @return the server's two IPv4 addresses, as the clients give them to XInit ({@code pchIP1}, {@code pchIP2}) */
     public String[] ips() {
         return new String[] {server.config().ip1().getHostAddress(), server.config().ip2().getHostAddress()};

@@ -6,6 +6,9 @@ import io.xstunt.api.PunchStrategy;
 
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -93,6 +96,36 @@ final class OptionTypes {
         @Override
         public Inet4Address convert(String value) {
             return ip(value);
+        }
+    }
+
+    /**
+     * @return the IPv6 literal {@code text} ({@code [..]} allowed), or null if it is none: a literal
+     *     only (hex digits, colons, an embedded IPv4's dots), a host name is never resolved; an
+     *     IPv4-mapped literal ({@code ::ffff:a.b.c.d}) is IPv4 and so none
+     */
+    static Inet6Address ipv6OrNull(String text) {
+        String literal = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+        try {
+            if (literal.indexOf(':') >= 0 && literal.matches("[0-9A-Fa-f:.]+")
+                    && InetAddress.getByName(literal) instanceof Inet6Address a) {
+                return a;
+            }
+        } catch (UnknownHostException e) {
+            // not a literal: the caller's error names the value
+        }
+        return null;
+    }
+
+    /** An IPv6 literal, with or without brackets; never a host name. */
+    static final class Ipv6Literal implements ITypeConverter<Inet6Address> {
+        @Override
+        public Inet6Address convert(String value) {
+            Inet6Address a = ipv6OrNull(value);
+            if (a == null) {
+                throw new TypeConversionException("not an IPv6 literal: '" + value + "'");
+            }
+            return a;
         }
     }
 

@@ -39,6 +39,11 @@ final class ServerCommand extends EventCommand {
             description = "Its second IP, for the NAT probe (default: ${DEFAULT-VALUE}).")
     private Inet4Address ip2;
 
+    @Option(names = "--listen6", paramLabel = "IPV6", converter = OptionTypes.Ipv6Literal.class,
+            description = "An IPv6 address of this host on which the log, comm and control services listen too"
+                    + " (the same ports), for clients with IPv6 only (default: none; never ::).")
+    private java.net.Inet6Address listen6;
+
     @Option(names = "--log-port", paramLabel = "N", defaultValue = "" + Xstunt.SERVER_LOG_PORT,
             converter = OptionTypes.PortOrAny.class,
             description = "The log (registration) port (default: ${DEFAULT-VALUE}).")
@@ -173,6 +178,7 @@ final class ServerCommand extends EventCommand {
             return ServerOptions.of(ip1, ip2)
                     .logPort(logPort)
                     .commPort(commPort)
+                    .listen6(listen6)
                     .echoPort1(echoPorts.first())
                     .echoPort2(echoPorts.second())
                     .serverVersion(serverVersion)
@@ -271,6 +277,9 @@ final class ServerCommand extends EventCommand {
         m.put("ip2", s.ips()[1]);
         m.put("logPort", s.logAddress().getPort());
         m.put("commPort", s.commAddress().getPort());
+        if (s.logAddress6() != null) {
+            m.put("listen6", s.logAddress6().getAddress().getHostAddress());
+        }
         m.put("echoPorts", List.of(s.echoPorts()[0], s.echoPorts()[1]));
         m.put("serverVersion", s.serverVersion());
         return m;

@@ -82,15 +82,9 @@ final class StrategyOption {
         if ("off".equals(ipv6)) {
             return b.ipv6(false);
         }
-        String literal = ipv6.startsWith("[") && ipv6.endsWith("]") ? ipv6.substring(1, ipv6.length() - 1) : ipv6;
-        // a literal only (hex digits, colons, an embedded IPv4's dots): a host name is never resolved
-        try {
-            if (literal.indexOf(':') >= 0 && literal.matches("[0-9A-Fa-f:.]+")
-                    && java.net.InetAddress.getByName(literal) instanceof java.net.Inet6Address a) {
-                return b.ipv6Address(a);
-            }
-        } catch (java.net.UnknownHostException e) {
-            // the usage error below names the value
+        java.net.Inet6Address a = OptionTypes.ipv6OrNull(ipv6);
+        if (a != null) {
+            return b.ipv6Address(a);
         }
         throw new IllegalArgumentException("--ipv6 takes auto, off or an IPv6 literal, not '" + ipv6 + "'");
     }

@@ -53,4 +53,19 @@ class ServerOptionsTest {
                 dir.resolve("missing").toString()));
         assertTrue(missing.text().contains("cannot read " + dir.resolve("missing") + ": no such file"), missing.text());
     }
+
+    @Test
+    void listensOnAnIpv6LiteralTooAndRefusesTheAnyAddressOrAName() {
+        io.xstunt.testkit.Prerequisite.ipv6Loopback();
+        Lines out = new Lines();
+        Lines err = new Lines();
+        assertEquals(0, server(out, err, "--listen6", "[::1]"), err.text());
+        assertTrue(out.text().contains("\"listen6\":\"0:0:0:0:0:0:0:1\""), out.text());
+        for (String bad : new String[] {"::", "localhost", "127.0.0.1", "2001:db8::zz"}) {
+            Lines e = new Lines();
+            assertEquals(XstuntCli.EXIT_USAGE, server(new Lines(), e, "--listen6", bad), bad);
+            assertTrue(e.text().contains(bad.equals("::") ? "listen6 must be a concrete unicast IPv6 address"
+                    : "not an IPv6 literal: '" + bad + "'"), e.text());
+        }
+    }
 }

@@ -165,7 +165,7 @@ class XstuntCliArgumentsTest {
                         "--session-timeout", "--duration", "--secret-file", "--require-tokens", "--max-clients",
                         "--max-per-source", "--max-sessions", "--idle-timeout", "--no-relay", "--relay-max-bytes",
                         "--relay-max-duration", "--relay-rate", "--relay-max", "--relay-max-per-client",
-                        "--registry", "--metrics-port", "--metrics-address", "--config"),
+                        "--registry", "--metrics-port", "--metrics-address", "--config", "--listen6"),
                 "listen", union(client, "--id", "--count", "--strategy", "--relay", "--lan-port", "--sha256",
                         "--sweep", "--sweep-budget", "--ipv6"),
                 "connect", union(client, "--id", "--peer", "--message", "--strategy", "--relay", "--lan-port",

@@ -37,4 +37,13 @@ public final class Prerequisite {
             missing("redis-server is not installed (apt-get install redis-server): this test needs a real one");
         }
     }
+
+    /** Ends the test ({@link #missing}) unless this machine has the IPv6 loopback {@code ::1}. */
+    public static void ipv6Loopback() {
+        try (java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open()) {
+            ch.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName("::1"), 0));
+        } catch (java.io.IOException e) {
+            missing("no ::1 on this machine (IPv6 disabled in the kernel?): " + e);
+        }
+    }
 }

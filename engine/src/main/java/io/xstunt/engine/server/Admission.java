@@ -2,8 +2,7 @@ package io.xstunt.engine.server;
 
 import io.xstunt.engine.net.Connection;
 import io.xstunt.engine.net.Incoming;
-import io.xstunt.engine.wire.Ipv4;
-import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -14,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Which connections the server takes on: every connection it holds (log, comm, echo, control),
- * counted per source IP, and the limit of {@link ServerConfig#maxConnectionsPerSource()}. Loop
+ * counted per source ({@link SourceKeys}: its IPv4, or a key standing for its IPv6), and the limit of {@link ServerConfig#maxConnectionsPerSource()}. Loop
  * thread only.
  */
 final class Admission {
@@ -24,6 +23,7 @@ final class Admission {
     private final ServerStats stats;
     private final Set<Connection> connections = new HashSet<>();
     private final Map<Integer, Integer> perSource = new HashMap<>();
+    private final SourceKeys keys = new SourceKeys();
 
     Admission(int maxPerSource, ServerStats stats) {
         this.maxPerSource = maxPerSource;
@@ -32,16 +32,16 @@ final class Admission {
 
     /**
      * @return the remote address of an arriving connection, or null if it is refused (and closed):
-     *     not IPv4, gone already, or one connection too many from its source IP (counted, logged)
+     *     gone already, or one connection too many from its source (counted, logged)
      */
     InetSocketAddress admit(Incoming in, String service) {
         InetSocketAddress remote = in.remoteAddress();
-        if (remote == null || !(remote.getAddress() instanceof Inet4Address)) {
-            LOG.debug("{}: dropping a connection from {} (not IPv4, or closed at once)", service, remote);
+        if (remote == null || remote.getAddress() == null) {
+            LOG.debug("{}: dropping a connection from {} (closed at once)", service, remote);
             in.refuse();
             return null;
         }
-        if (perSource.getOrDefault(Ipv4.toInt(remote.getAddress()), 0) >= maxPerSource) {
+        if (perSource.getOrDefault(keys.keyOf(remote.getAddress()), 0) >= maxPerSource) {
             in.refuse();
             stats.refused(Rejection.SOURCE_LIMIT, service, remote, maxPerSource + " connections from this address"
                     + " already");
@@ -53,7 +53,7 @@ final class Admission {
     /** The server holds {@code c} from now on. */
     void opened(Connection c) {
         if (connections.add(c) && c.remoteAddress() != null) {
-            perSource.merge(Ipv4.toInt(c.remoteAddress().getAddress()), 1, Integer::sum);
+            perSource.merge(keys.hold(c.remoteAddress().getAddress()), 1, Integer::sum);
         }
     }
 
@@ -72,8 +72,17 @@ final class Admission {
         }
         if (connections.remove(c) && c.remoteAddress() != null) {
             // merge removes the entry when the count reaches 0: no entry is left behind
-            perSource.merge(Ipv4.toInt(c.remoteAddress().getAddress()), -1, (a, b) -> a + b == 0 ? null : a + b);
+            perSource.merge(keys.keyOf(c.remoteAddress().getAddress()), -1, (a, b) -> a + b == 0 ? null : a + b);
+            keys.release(c.remoteAddress().getAddress());
         }
+    }
+
+    /**
+     * @return the key the server knows {@code source} by ({@link SourceKeys}): its IPv4, or for an
+     *     IPv6 source a value of 240.0.0.0/4, the same while a connection from it is held
+     */
+    int sourceKey(InetAddress source) {
+        return keys.keyOf(source);
     }
 
     /** @return the number of connections held */
@@ -81,9 +90,9 @@ final class Admission {
         return connections.size();
     }
 
-    /** @return the number of source IPs connections are held from (leak checks) */
+    /** @return the number of sources connections are held from (leak checks; IPv6 keys held count too) */
     int sources() {
-        return perSource.size();
+        return perSource.size() + keys.held();
     }
 
     /** Closes every connection held (the server closes). */

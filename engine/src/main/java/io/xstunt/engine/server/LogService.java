@@ -136,7 +136,7 @@ final class LogService {
             return;
         }
         Holder holder = new Holder(server, nextRegistration++);
-        Registrar registrar = new Registrar(config, infoTemplate, Ipv4.toInt(remote.getAddress()), sink, tokens);
+        Registrar registrar = new Registrar(config, infoTemplate, admission.sourceKey(remote.getAddress()), sink, tokens);
         Entry e = new Entry(holder, registrar, remote);
         ProcedureDriver<Registrar.Action> driver = new ProcedureDriver<>(network, registrar, e);
         e.driver = driver;
@@ -156,7 +156,7 @@ final class LogService {
     }
 
     private void carryOut(Entry e, Registrar.Action a) {
-        int clientIp = Ipv4.toInt(e.remote.getAddress());
+        int clientIp = admission.sourceKey(e.remote.getAddress());
         if (e.counted == null && (a instanceof Registrar.Action.Claim || a instanceof Registrar.Action.CheckClaim)) {
             count(e, clientIp); // the ID field is read: its variant is known
         }
@@ -221,11 +221,11 @@ final class LogService {
      */
     FastPlan.Client fastFacts(Holder holder, int punchPort) {
         Entry e = held(holder);
-        if (e == null || !e.registrar.idle()) {
-            return null;
+        if (e == null || !e.registrar.idle() || !(e.remote.getAddress() instanceof java.net.Inet4Address ip)) {
+            return null; // registered over IPv6: FAST predicts IPv4 mappings, which such a client has none of
         }
         FastLine.Capability c = e.registrar.fast();
-        return new FastPlan.Client((java.net.Inet4Address) e.remote.getAddress(),
+        return new FastPlan.Client(ip,
                 punchPort != 0 ? punchPort : c == null || c.punchPort() == 0 ? 1 : c.punchPort(),
                 c != null && c.punchPort() != 0,
                 c != null && c.portPreserving(), e.registrar.rttNs());
@@ -317,7 +317,7 @@ final class LogService {
         if (e.counted == null) {
             return;
         }
-        int ip = Ipv4.toInt(e.remote.getAddress());
+        int ip = admission.sourceKey(e.remote.getAddress());
         int[] n = variantsBySource.get(ip);
         n[e.counted.ordinal()]--;
         if (Arrays.stream(n).allMatch(c -> c == 0)) {

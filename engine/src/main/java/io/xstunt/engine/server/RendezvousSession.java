@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 final class RendezvousSession {
     private static final Logger LOG = LoggerFactory.getLogger(RendezvousSession.class);
     /** The clients time their clock sync by a round trip through this relay: no Nagle delay. */
+    /** Attempts to find a control port free on IP1 and on the IPv6 address both. */
+    private static final int CONTROL_BIND_ATTEMPTS = 8;
     private static final SocketSpec CONTROL_OPTIONS = SocketSpec.DEFAULTS.withNoDelay();
 
     private final SessionRef ref;
@@ -50,6 +52,8 @@ final class RendezvousSession {
     private final Consumer<RendezvousSession> onFinished;
     private final Network network;
     private Acceptor acceptor;
+    /** The control listener on {@link ServerConfig#listen6()}, the same port as {@link #acceptor}; null if none. */
+    private Acceptor acceptor6;
     /** Where the connection being decided comes from (for a refusal's log line), else null. */
     private InetSocketAddress arriving;
 
@@ -89,11 +93,37 @@ final class RendezvousSession {
                                   Consumer<RendezvousSession> onFinished) throws IOException {
         RendezvousSession s = new RendezvousSession(network, ref, initiator, listener, config, registry, admission,
                 stats, relays, onFinished);
-        s.acceptor = network.listen(SocketSpec.listener(new InetSocketAddress(config.ip1(), 0)), config.backlog(),
-                s::onAccept);
+        s.listen(config);
         s.driver.pump();
         LOG.debug("session {}: {} -> {} on control port {}", ref.id(), s.initiatorId, s.listenerId, s.controlPort());
         return s;
+    }
+
+    /**
+     * Binds the control listener on IP1 (a fresh port) and, with {@link ServerConfig#listen6()}, the
+     * same port on that IPv6 address: Echo's {@code wPort} names one port for both families. A port
+     * taken on the IPv6 address is given up for another, a few times.
+     */
+    private void listen(ServerConfig config) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            acceptor = network.listen(SocketSpec.listener(new InetSocketAddress(config.ip1(), 0)), config.backlog(),
+                    this::onAccept);
+            if (config.listen6() == null) {
+                return;
+            }
+            int port = acceptor.address().getPort();
+            try {
+                acceptor6 = network.listen(SocketSpec.listener(new InetSocketAddress(config.listen6(), port)),
+                        config.backlog(), this::onAccept);
+                return;
+            } catch (IOException e) {
+                acceptor.close();
+                if (attempt == CONTROL_BIND_ATTEMPTS) {
+                    throw new IOException("control port " + port + " on "
+                            + config.listen6().getHostAddress() + ": " + e.getMessage(), e);
+                }
+            }
+        }
     }
 
     /** @return the session's name in the registry */
@@ -175,7 +205,7 @@ final class RendezvousSession {
         }
         // decided first, its outputs carried out once the connection holds its number: what the
         // other side sent before this one arrived goes to this connection
-        ControlRelay.Side side = relay.handleArrival(Ipv4.toInt(remote.getAddress()), network.nowNs());
+        ControlRelay.Side side = relay.handleArrival(admission.sourceKey(remote.getAddress()), network.nowNs());
         if (side == null) {
             in.refuse();
             arriving = remote;
@@ -202,7 +232,12 @@ final class RendezvousSession {
 
     private void carryOut(ControlRelay.Action a) {
         switch (a) {
-            case ControlRelay.Action.StopListening s -> acceptor.close();
+            case ControlRelay.Action.StopListening s -> {
+                acceptor.close();
+                if (acceptor6 != null) {
+                    acceptor6.close();
+                }
+            }
             case ControlRelay.Action.Ended e -> {
                 registry.endSession(ref, initiatorId, listenerId);
                 LOG.debug("session {} ended: {}", ref.id(), e.reason());

@@ -2,6 +2,7 @@ package io.xstunt.engine.server;
 
 import io.xstunt.engine.wire.Protocol;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -51,6 +52,9 @@ import java.util.Objects;
  *     the 33rd byte of an ID field, the 69th of a Msg; without it the request is the published
  *     client's (docs/PROTOCOL.md, "Wire variants"). Only a 31-variant request waits; it is bounded
  *     by the handshake timeout too.
+ * @param listen6 an IPv6 address of the server on which the log, comm and control services listen
+ *     too (the same ports as on IP1), or null: IPv4 only. A client that registers over it is known
+ *     by a key of 240.0.0.0/4 ({@code SourceKeys}) and is not echo-probed (it has no NAT to learn)
  * @param relay whether and within which limits the server relays pairs that cannot punch (relay
  *     extension, between extension clients only)
  */
@@ -60,7 +64,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
                            int backlog, int maxClients, int maxConnectionsPerSource, int maxSessions,
                            int maxPendingAnnouncements, int maxAnnouncementsPerSecond, Duration idleTimeout,
                            Duration originalIdleTimeout, byte[] sharedSecret, boolean requireTokens,
-                           Duration variantWait, RelayLimits relay) {
+                           Duration variantWait, RelayLimits relay, Inet6Address listen6) {
     /** Default {@link #sessionTimeout()}. */
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
     /** Default {@link #handshakeTimeout()}. */
@@ -105,6 +109,10 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         if (ip1.equals(ip2)) {
             throw new IllegalArgumentException("ip1 and ip2 must differ (NAT probing compares mappings"
                     + " to both), got " + ip1.getHostAddress() + " twice");
+        }
+        if (listen6 != null && (listen6.isAnyLocalAddress() || listen6.isMulticastAddress())) {
+            throw new IllegalArgumentException("listen6 must be a concrete unicast IPv6 address of this host, not "
+                    + listen6.getHostAddress() + " (a [::] socket would take the IPv4 ports too)");
         }
         if (ip1.isAnyLocalAddress() || ip2.isAnyLocalAddress()) {
             throw new IllegalArgumentException("ip1 and ip2 must be concrete addresses, not 0.0.0.0:"
@@ -181,6 +189,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         return "ServerConfig[" + ip1.getHostAddress() + "/" + ip2.getHostAddress() + ", log " + logPort + ", comm "
                 + commPort + ", echo " + echoPort1 + "/" + echoPort2 + ", maxClients " + maxClients
                 + ", maxConnectionsPerSource " + maxConnectionsPerSource + ", maxSessions " + maxSessions
+                + (listen6 == null ? "" : ", listen6 " + listen6.getHostAddress())
                 + ", secret " + (sharedSecret == null ? "off" : "on") + ", requireTokens " + requireTokens + ", " + relay + "]";
     }
 
@@ -241,6 +250,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
         private boolean requireTokens;
         private Duration variantWait = DEFAULT_VARIANT_WAIT;
         private RelayLimits relay = RelayLimits.DEFAULTS;
+        private Inet6Address listen6;
 
         private Builder(Inet4Address ip1, Inet4Address ip2) {
             this.ip1 = ip1;
@@ -373,6 +383,15 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
             return this;
         }
 
+        /**
+         * @param address the IPv6 address on which the log, comm and control services listen too
+         *     (null: none, the default)
+         */
+        public Builder listen6(Inet6Address address) {
+            this.listen6 = address;
+            return this;
+        }
+
         /** @param limits whether and within which limits pairs that cannot punch are relayed */
         public Builder relay(RelayLimits limits) {
             this.relay = limits;
@@ -398,7 +417,7 @@ public record ServerConfig(Inet4Address ip1, Inet4Address ip2, int logPort, int 
                     requiredBuild, sessionTimeout, handshakeTimeout, probeTimeout, maxLogLine, maxRelayBacklog,
                     backlog, maxClients, maxConnectionsPerSource, maxSessions, maxPendingAnnouncements,
                     maxAnnouncementsPerSecond, idleTimeout, originalIdleTimeout, sharedSecret, requireTokens,
-                    variantWait, relay);
+                    variantWait, relay, listen6);
         }
     }
 }

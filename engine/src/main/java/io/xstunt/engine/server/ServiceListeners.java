@@ -5,13 +5,14 @@ import io.xstunt.engine.net.Acceptor;
 import io.xstunt.engine.net.Network;
 import io.xstunt.engine.net.SocketSpec;
 import java.io.IOException;
-import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The server's fixed listeners: the log and communication services on IP1, and the echo service on
+ * The server's fixed listeners: the log and communication services on IP1 (and on the IPv6
+ * address of {@link ServerConfig#listen6()}, the same ports), and the echo service on
  * two ports of both IPs (IP1:P1, IP1:P2, IP2:P1, IP2:P2). An echo port of 0 is bound ephemeral on
  * IP1 and the same number on IP2 (retried on a clash). Loop thread only.
  */
@@ -24,6 +25,8 @@ final class ServiceListeners {
     private final List<Acceptor> acceptors = new ArrayList<>();
     private InetSocketAddress logAddress;
     private InetSocketAddress commAddress;
+    private InetSocketAddress logAddress6;
+    private InetSocketAddress commAddress6;
     private int echoPort1;
     private int echoPort2;
 
@@ -40,6 +43,11 @@ final class ServiceListeners {
     void bind(AcceptHandler log, AcceptHandler comm, AcceptHandler echo) throws IOException {
         logAddress = listen("log", config.ip1(), config.logPort(), log);
         commAddress = listen("comm", config.ip1(), config.commPort(), comm);
+        if (config.listen6() != null) {
+            // the same ports as on IP1: a client reaches the server by either family with one port pair
+            logAddress6 = listen("log", config.listen6(), logAddress.getPort(), log);
+            commAddress6 = listen("comm", config.listen6(), commAddress.getPort(), comm);
+        }
         if (config.echoPort1() == 0 && config.echoPort2() != 0) {
             // the fixed port first, so that the ephemeral one cannot take it
             echoPort2 = bindEchoPair(config.echoPort2(), echo);
@@ -50,7 +58,7 @@ final class ServiceListeners {
         }
     }
 
-    private InetSocketAddress listen(String what, Inet4Address ip, int port, AcceptHandler h) throws IOException {
+    private InetSocketAddress listen(String what, InetAddress ip, int port, AcceptHandler h) throws IOException {
         Acceptor a;
         try {
             a = network.listen(SocketSpec.listener(new InetSocketAddress(ip, port)), config.backlog(), h);
@@ -83,6 +91,16 @@ final class ServiceListeners {
 
     InetSocketAddress commAddress() {
         return commAddress;
+    }
+
+    /** @return the log service's IPv6 address, or null if none */
+    InetSocketAddress logAddress6() {
+        return logAddress6;
+    }
+
+    /** @return the comm service's IPv6 address, or null if none */
+    InetSocketAddress commAddress6() {
+        return commAddress6;
     }
 
     int echoPort1() {

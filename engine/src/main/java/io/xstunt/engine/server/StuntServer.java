@@ -179,6 +179,10 @@ public final class StuntServer implements AutoCloseable {
         LOG.info("STUNT server up: log {}, comm {}, echo {}:{}/{} and {}:{}/{}", listeners.logAddress(),
                 listeners.commAddress(), config.ip1().getHostAddress(), listeners.echoPort1(), listeners.echoPort2(),
                 config.ip2().getHostAddress(), listeners.echoPort1(), listeners.echoPort2());
+        if (listeners.logAddress6() != null) {
+            LOG.info("STUNT server on IPv6 too: log {}, comm {} (no echo service there: an IPv6 client has no NAT)",
+                    listeners.logAddress6(), listeners.commAddress6());
+        }
     }
 
     private void acceptComm(Acceptor a, Incoming in) {
@@ -186,7 +190,7 @@ public final class StuntServer implements AutoCloseable {
         if (remote == null) {
             return;
         }
-        CommExchange exchange = new CommExchange(remote, log.variantFrom(Ipv4.toInt(remote.getAddress())));
+        CommExchange exchange = new CommExchange(remote, log.variantFrom(admission.sourceKey(remote.getAddress())));
         if (adopt(in, exchange.driver, "comm", 2 * WireVariant.ID32.msgSize())) {
             exchange.driver.feed(exchange.responder::start);
             // The client speaks first: its request is read at once (Connection.readNow), through
@@ -216,7 +220,7 @@ public final class StuntServer implements AutoCloseable {
         @Override
         public void accept(CommResponder.Action action) {
             switch (action) {
-                case CommResponder.Action.Decide d -> comm.handle(d.msg(), Ipv4.toInt(remote.getAddress()),
+                case CommResponder.Action.Decide d -> comm.handle(d.msg(), admission.sourceKey(remote.getAddress()),
                         answer -> {
                             if (d.msg().type() == Protocol.MSG_CONNECT) {
                                 stats.counters().connectAnswered(connectAnswer(answer.reply()));
@@ -242,7 +246,7 @@ public final class StuntServer implements AutoCloseable {
         if (remote == null) {
             return;
         }
-        EchoResponder responder = new EchoResponder(Ipv4.toInt(remote.getAddress()), remote.getPort(),
+        EchoResponder responder = new EchoResponder(admission.sourceKey(remote.getAddress()), remote.getPort(),
                 config.handshakeTimeout().toNanos());
         ProcedureDriver<Refused> driver = new ProcedureDriver<>(network, responder,
                 r -> stats.refused(r, "echo", remote));
@@ -280,6 +284,19 @@ public final class StuntServer implements AutoCloseable {
     /** @return where the communication service listens (the real port if 0 was configured) */
     public InetSocketAddress commAddress() {
         return listeners.commAddress();
+    }
+
+    /**
+     * @return where the log service listens on {@link ServerConfig#listen6()} (the same port as on
+     *     IP1), or null if the server listens on IPv4 only
+     */
+    public InetSocketAddress logAddress6() {
+        return listeners.logAddress6();
+    }
+
+    /** @return where the communication service listens on {@link ServerConfig#listen6()}, or null if none */
+    public InetSocketAddress commAddress6() {
+        return listeners.commAddress6();
     }
 
     /** @return the two echo ports bound on both IPs, as announced in ServerInfo (wPort1, wPort2) */
