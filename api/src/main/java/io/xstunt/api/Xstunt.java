@@ -92,8 +92,10 @@ public final class Xstunt {
      * file holds a valid one, and registers {@code id}.
      *
      * @param serverIp1 the server's first IPv4 literal ({@code pchIP1}); required, as there is
-     *     no default server (the reference's NULL = DEF_SERVER_IP1 is not supported)
-     * @param serverIp2 the server's second IPv4 literal ({@code pchIP2}); required
+     *     no default server (the reference's NULL = DEF_SERVER_IP1 is not supported). Or the
+     *     server's IPv6 literal, given as both IPs (an xstunt extension): the client registers
+     *     over IPv6 and does not probe its NAT
+     * @param serverIp2 the server's second IPv4 literal ({@code pchIP2}), or the same IPv6 literal; required
      * @param id 1 to {@link XstuntOptions#idLength()} (32 by default) bytes of UTF-8 without control
      *     characters ({@code pchID})
      * @param options ports, local address, fingerprint file, event loop, bounds

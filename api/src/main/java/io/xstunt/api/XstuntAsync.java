@@ -5,7 +5,9 @@ import io.xstunt.engine.client.StuntClient;
 import io.xstunt.engine.loop.EventLoop;
 import io.xstunt.engine.wire.ClientId;
 import io.xstunt.engine.wire.Ipv4;
-import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -42,8 +44,10 @@ public final class XstuntAsync {
      * not answer within the echo timeout), ERR_FAIL (the event loop is closed).
      *
      * @param serverIp1 the server's first IPv4 literal ({@code pchIP1}). There is no default
-     *     server: where the reference took NULL for its DEF_SERVER_IP1, this takes none
-     * @param serverIp2 the server's second IPv4 literal ({@code pchIP2})
+     *     server: where the reference took NULL for its DEF_SERVER_IP1, this takes none. Or the
+     *     server's IPv6 literal ({@code 2001:db8::1} or {@code [2001:db8::1]}), given as both IPs
+     *     (an xstunt extension): the client registers over IPv6 and does not probe its NAT
+     * @param serverIp2 the server's second IPv4 literal ({@code pchIP2}); the same IPv6 literal
      * @param id 1 to {@link XstuntOptions#idLength()} (32 by default) bytes of UTF-8, no control
      *     characters ({@code pchID}); where the reference answered an empty ID with
      *     ERR_DUPLICATE_ID, a bad ID is refused here before any traffic
@@ -178,20 +182,43 @@ public final class XstuntAsync {
 
     /** The engine configuration for a server's IPs and these options; checks the IPs. */
     static ClientConfig config(String serverIp1, String serverIp2, XstuntOptions options) {
-        Inet4Address ip1 = serverIp(serverIp1, "serverIp1");
-        Inet4Address ip2 = serverIp(serverIp2, "serverIp2");
+        InetAddress ip1 = serverIp(serverIp1, "serverIp1");
+        InetAddress ip2 = serverIp(serverIp2, "serverIp2");
         return Objects.requireNonNull(options, "options").clientConfig(ip1, ip2);
     }
 
-    private static Inet4Address serverIp(String ip, String what) {
+    static InetAddress serverIp(String ip, String what) {
         if (ip == null) {
             throw new IllegalArgumentException(what + " is required: XSTUNT 1.0's default server"
                     + " (DEF_SERVER_IP1/2) does not exist here; pass your server's two IPv4 addresses");
         }
+        if (ip.indexOf(':') >= 0) {
+            return ipv6Literal(ip, what);
+        }
         try {
             return Ipv4.parse(ip);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(what + ": " + e.getMessage() + " (an IPv4 literal such as 127.0.0.1)", e);
+            throw new IllegalArgumentException(what + ": " + e.getMessage() + " (an IPv4 literal such as 127.0.0.1,"
+                    + " or one IPv6 literal such as [2001:db8::1] given as both IPs)", e);
         }
+    }
+
+    /**
+     * An IPv6 literal, brackets allowed ({@code [2001:db8::1]}), never a host name or a zone; an
+     * IPv4-mapped one is refused (it is an IPv4 server: give the IPv4 literal).
+     */
+    private static Inet6Address ipv6Literal(String ip, String what) {
+        String literal = ip.startsWith("[") && ip.endsWith("]") ? ip.substring(1, ip.length() - 1) : ip;
+        if (literal.matches("[0-9A-Fa-f:.]+")) {
+            try {
+                if (InetAddress.getByName(literal) instanceof Inet6Address a) {
+                    return a;
+                }
+            } catch (UnknownHostException e) {
+                // said below
+            }
+        }
+        throw new IllegalArgumentException(what + ": not an IPv6 literal: '" + ip + "' (such as [2001:db8::1];"
+                + " no host name, zone or IPv4-mapped address)");
     }
 }

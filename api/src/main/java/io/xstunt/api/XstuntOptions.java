@@ -171,7 +171,7 @@ public final class XstuntOptions {
     }
 
     /** The engine's configuration for a server: these options. */
-    ClientConfig clientConfig(Inet4Address serverIp1, Inet4Address serverIp2) {
+    ClientConfig clientConfig(java.net.InetAddress serverIp1, java.net.InetAddress serverIp2) {
         return ClientConfig.builder(serverIp1, serverIp2)
                 .logPort(logPort)
                 .commPort(commPort)
@@ -470,12 +470,13 @@ public final class XstuntOptions {
          * dead server's record of it is taken over at once. The original XSTUNT client has no
          * such thing.
          *
-         * @param ip1 the server's first IPv4 literal ({@code pchIP1})
-         * @param ip2 its second ({@code pchIP2})
-         * @throws IllegalArgumentException if either is not an IPv4 literal
+         * @param ip1 the server's first IPv4 literal ({@code pchIP1}), or its one IPv6 literal
+         * @param ip2 its second ({@code pchIP2}), or the same IPv6 literal
+         * @throws IllegalArgumentException if either is not an IPv4 literal, or not the same IPv6 literal
          */
         public Builder failoverServer(String ip1, String ip2) {
-            failoverServers.add(new ClientConfig.ServerPair(Ipv4.parse(ip1), Ipv4.parse(ip2)));
+            failoverServers.add(new ClientConfig.ServerPair(XstuntAsync.serverIp(ip1, "ip1"),
+                    XstuntAsync.serverIp(ip2, "ip2")));
             autoReRegister = true;
             return this;
         }

@@ -54,10 +54,26 @@ class ArgumentValidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"localhost", "1.2.3", "1.2.3.256", "", "1..2.3", "::1"})
+    @ValueSource(strings = {"localhost", "1.2.3", "1.2.3.256", "", "1..2.3"})
     void malformedServerIpsAreRefused(String ip) {
         IllegalArgumentException e = initFails(ip, "127.0.0.2", "alice");
         assertTrue(e.getMessage().startsWith("serverIp1: not an IPv4 address"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[::1", "fe80::1%lo", "::ffff:127.0.0.1", "2001:db8::g", "[example.org]:1"})
+    void malformedIpv6ServerLiteralsAreRefused(String ip) {
+        IllegalArgumentException e = initFails(ip, ip, "alice");
+        assertTrue(e.getMessage().startsWith("serverIp1: not an IPv6 literal"), e.getMessage());
+    }
+
+    @Test
+    void anIpv6ServerIsOneAddressGivenAsBothIps() {
+        var config = XstuntAsync.config("[2001:db8::1]", "2001:db8::1", XstuntOptions.defaults());
+        assertTrue(config.overIpv6());
+        assertEquals(config.serverIp1(), config.serverIp2());
+        IllegalArgumentException e = initFails("::1", "127.0.0.2", "alice");
+        assertTrue(e.getMessage().contains("a server reached over IPv6 has one address"), e.getMessage());
     }
 
     @Test

@@ -18,9 +18,11 @@ import picocli.CommandLine.Option;
  * server is, how to reach it, which local address and fingerprint file to use.
  */
 final class ClientOptions {
-    @Option(names = "--server", paramLabel = "IP1[,IP2]", defaultValue = "127.0.0.1,127.0.0.2",
+    @Option(names = "--server", paramLabel = "IP1[,IP2]|[IPv6]", defaultValue = "127.0.0.1,127.0.0.2",
             converter = OptionTypes.ServerPair.class,
             description = "The STUNT server's two IPs; one IP serves as both (default: ${DEFAULT-VALUE})."
+                    + " Or its one IPv6 address, [2001:db8::1]: the client registers over IPv6 and does not"
+                    + " probe its NAT."
                     + " Repeat it for servers sharing one registry: the client registers on the first and,"
                     + " when it loses its server, registers again on the next (failover).")
     List<OptionTypes.ServerAddresses> servers;

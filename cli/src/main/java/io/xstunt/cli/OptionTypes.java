@@ -129,21 +129,25 @@ final class OptionTypes {
         }
     }
 
-    /** The STUNT server's two IPs. */
-    record ServerAddresses(Inet4Address ip1, Inet4Address ip2) {
+    /** The STUNT server's two IPs: two IPv4 addresses, or one IPv6 address as both. */
+    record ServerAddresses(InetAddress ip1, InetAddress ip2) {
     }
 
     /**
-     * {@code IP1[,IP2]}: one IP serves as both. IPv4 only: the rendezvous runs on the server's two
-     * IPv4 addresses (docs/PROTOCOL.md "IPv6", decisions), so an IPv6 literal is refused saying so
-     * rather than as a malformed IPv4 address.
+     * {@code IP1[,IP2]}: one IP serves as both. Or one IPv6 literal, {@code [2001:db8::1]} or
+     * {@code 2001:db8::1} (one address: the echo probing needs two IPv4 addresses and is skipped
+     * over IPv6, docs/PROTOCOL.md "IPv6"); never a port or a host name.
      */
     static final class ServerPair implements ITypeConverter<ServerAddresses> {
         @Override
         public ServerAddresses convert(String value) {
-            if (value.indexOf('[') >= 0 || value.indexOf(':') != value.lastIndexOf(':')) { // not "IPv4:port"
-                throw new TypeConversionException("'" + value + "' looks like an IPv6 address; the server is reached"
-                        + " on its two IPv4 addresses only (IPv6 is used between the peers: --ipv6)");
+            if (value.indexOf('[') >= 0 || value.indexOf(':') >= 0) {
+                Inet6Address a = ipv6OrNull(value);
+                if (a == null) {
+                    throw new TypeConversionException("'" + value + "' is not one IPv6 literal: over IPv6 the server"
+                            + " is one address, [2001:db8::1] or 2001:db8::1 (no port, no second IP, no host name)");
+                }
+                return new ServerAddresses(a, a);
             }
             String[] parts = value.split(",", -1);
             if (parts.length > 2) {

@@ -54,10 +54,13 @@ class XstuntCliArgumentsTest {
         "listen --id a --timeout -3 => Invalid value for option '--timeout': must be a number of seconds in (0, 86400], got '-3'",
         "listen --id a --timeout 86401 => must be a number of seconds in (0, 86400], got '86401'",
         "listen --id a --timeout soon => must be a number of seconds in (0, 86400], got 'soon'",
-        "listen --id a --server 127.0.0.1,127.0.0.2,127.0.0.3 => Invalid value for option '--server' (IP1[,IP2]): takes IP1[,IP2], got",
-        "listen --id a --server [2001:db8::1]:3478 => Invalid value for option '--server' (IP1[,IP2]): '[2001:db8::1]:3478' looks like an IPv6 address; the server is reached on its two IPv4 addresses only",
-        "listen --id a --server 2001:db8::1,2001:db8::2 => looks like an IPv6 address",
-        "listen --id a --server example.org => Invalid value for option '--server' (IP1[,IP2]): not an IPv4 address: 'example.org'",
+        "listen --id a --server 127.0.0.1,127.0.0.2,127.0.0.3 => Invalid value for option '--server' (IP1[,IP2]|[IPv6]): takes IP1[,IP2], got",
+        "listen --id a --server [2001:db8::1]:3478 => Invalid value for option '--server' (IP1[,IP2]|[IPv6]): '[2001:db8::1]:3478' is not one IPv6 literal: over IPv6 the server is one address, [2001:db8::1] or 2001:db8::1 (no port, no second IP, no host name)",
+        "listen --id a --server [fe80::1%lo] => Invalid value for option '--server' (IP1[,IP2]|[IPv6]): '[fe80::1%lo]' is not one IPv6 literal",
+        "listen --id a --server [example.org] => Invalid value for option '--server' (IP1[,IP2]|[IPv6]): '[example.org]' is not one IPv6 literal",
+        "listen --id a --server [2001:db8::g] => Invalid value for option '--server' (IP1[,IP2]|[IPv6]): '[2001:db8::g]' is not one IPv6 literal",
+        "listen --id a --server 2001:db8::1,2001:db8::2 => Invalid value for option '--server' (IP1[,IP2]|[IPv6]): '2001:db8::1,2001:db8::2' is not one IPv6 literal",
+        "listen --id a --server example.org => Invalid value for option '--server' (IP1[,IP2]|[IPv6]): not an IPv4 address: 'example.org'",
         "listen --id a --local 300.0.0.1 => Invalid value for option '--local': not an IPv4 address: '300.0.0.1'",
         "listen --id a --log-port 70000 => Invalid value for option '--log-port': must be an integer in [1, 65535], got '70000'",
         "listen --id a --comm-port 0 => Invalid value for option '--comm-port': must be an integer in [1, 65535], got '0'",
@@ -217,6 +220,21 @@ class XstuntCliArgumentsTest {
         assertEquals(PunchStrategy.ORIGINAL, parsed.subcommand().matchedOptionValue("--strategy", null));
         assertTrue(((EventCommand) listen.userObject()).json);
         assertTrue(options.failoverServers().isEmpty(), "one server: no failover");
+    }
+
+    @Test
+    void theServerMayBeOneIpv6LiteralWithOrWithoutBrackets() {
+        for (String form : List.of("[2001:db8::1]", "2001:db8::1", "[2001:DB8:0:0:0:0:0:1]")) {
+            ParseResult parsed = XstuntCli.commandLine(System.out, System.err).parseArgs("listen", "--id=bob",
+                    "--server", form, "--server", "10.0.0.1");
+            ClientOptions client = (ClientOptions) parsed.subcommand().commandSpec().mixins().get("client")
+                    .userObject();
+            assertEquals("2001:db8:0:0:0:0:0:1", client.servers.get(0).ip1().getHostAddress(), form);
+            assertEquals(client.servers.get(0).ip1(), client.servers.get(0).ip2(), "one address: " + form);
+            XstuntOptions options = client.sessionOptions(PunchStrategy.RACE);
+            assertEquals(List.of("10.0.0.1/10.0.0.1"),
+                    options.failoverServers().stream().map(p -> p[0] + "/" + p[1]).toList());
+        }
     }
 
     @Test

@@ -3,6 +3,8 @@ package io.xstunt.engine.client;
 import io.xstunt.engine.wire.Protocol;
 import io.xstunt.engine.wire.WireVariant;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,8 +14,9 @@ import java.util.Objects;
  * How a client reaches its STUNT server and behaves (the reference's XInit arguments and
  * client constants, made configurable). Build one with {@link #builder(Inet4Address, Inet4Address)}.
  *
- * @param serverIp1 the server's first IP ({@code pchIP1})
- * @param serverIp2 the server's second IP ({@code pchIP2})
+ * @param serverIp1 the server's first IP ({@code pchIP1}); or its one IPv6 address, where the client
+ *     registers over IPv6 (log, comm and control connections to it; no echo probing)
+ * @param serverIp2 the server's second IP ({@code pchIP2}); the same IPv6 address for a server over IPv6
  * @param logPort the log service's port ({@code SERVER_LOG_PORT})
  * @param commPort the communication service's port ({@code SERVER_COMM_PORT})
  * @param localAddress the local address every socket of this client binds to; null for any
@@ -46,7 +49,7 @@ import java.util.Objects;
  * @param sweep the birthday sweep's budget
  * @param ipv6 whether to offer and race a direct IPv6 path ({@link Ipv6Setting#AUTO} by default)
  */
-public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int logPort, int commPort,
+public record ClientConfig(InetAddress serverIp1, InetAddress serverIp2, int logPort, int commPort,
                            Inet4Address localAddress, Path fingerprintFile, PunchStrategy punchStrategy,
                            Duration commTimeout, Duration echoTimeout, Duration listenTimeout, int probeRetries,
                            byte[] sharedSecret, boolean extensions, boolean autoReRegister,
@@ -58,11 +61,15 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
      * @param ip1 its first IP: log, comm and control services
      * @param ip2 its second IP (echo)
      */
-    public record ServerPair(Inet4Address ip1, Inet4Address ip2) {
-        /** Checks both. */
+    public record ServerPair(InetAddress ip1, InetAddress ip2) {
+        /** Checks both: two IPv4 addresses, or one IPv6 address given twice. */
         public ServerPair {
-            Objects.requireNonNull(ip1, "ip1");
-            Objects.requireNonNull(ip2, "ip2");
+            checkServer(ip1, ip2);
+        }
+
+        /** @return whether the server is reached over IPv6 (its one IPv6 address, no echo probing) */
+        public boolean overIpv6() {
+            return ip1 instanceof Inet6Address;
         }
 
         @Override
@@ -80,8 +87,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
             }
             sharedSecret = sharedSecret.clone();
         }
-        Objects.requireNonNull(serverIp1, "serverIp1");
-        Objects.requireNonNull(serverIp2, "serverIp2");
+        checkServer(serverIp1, serverIp2);
         Objects.requireNonNull(punchStrategy, "punchStrategy");
         Objects.requireNonNull(wireVariant, "wireVariant");
         Objects.requireNonNull(relayMode, "relayMode");
@@ -138,6 +144,53 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         }
     }
 
+    /**
+     * A server is two IPv4 addresses (log, comm, control on the first; echo on both), or one IPv6
+     * address (given as both): the echo probing needs the server's two IPv4 addresses and over
+     * IPv6 there is no NAT to learn, so a client registered over IPv6 does not probe.
+     */
+    private static void checkServer(InetAddress ip1, InetAddress ip2) {
+        Objects.requireNonNull(ip1, "serverIp1");
+        Objects.requireNonNull(ip2, "serverIp2");
+        if (ip1 instanceof Inet6Address || ip2 instanceof Inet6Address) {
+            if (!ip1.equals(ip2)) {
+                throw new IllegalArgumentException("a server reached over IPv6 has one address (given as both IPs), got "
+                        + ip1.getHostAddress() + " and " + ip2.getHostAddress());
+            }
+            if (ip1.isAnyLocalAddress() || ip1.isMulticastAddress()) {
+                throw new IllegalArgumentException("the server's IPv6 address must be a unicast address, got "
+                        + ip1.getHostAddress());
+            }
+        }
+    }
+
+    /**
+     * @return the local address to bind the server's connections (log, comm, control) to: the
+     *     configured IPv4 one; over IPv6 the IPv6 endpoint's address if one is given
+     *     ({@link Ipv6Setting#address()}, so that the server keys the client by the address its
+     *     peers reach), else any (null)
+     */
+    public InetAddress serviceLocalAddress() {
+        if (!overIpv6()) {
+            return localAddress;
+        }
+        return ipv6.enabled() ? ipv6.address() : null;
+    }
+
+    /**
+     * @return the address of the server's control listener that an announcement names by its IPv4
+     *     {@code ip}: that one, or over IPv6 the server's IPv6 address (it listens on the same
+     *     port there, docs/PROTOCOL.md "IPv6")
+     */
+    public InetAddress controlAddress(int ip) {
+        return overIpv6() ? serverIp1 : io.xstunt.engine.wire.Ipv4.toAddress(ip);
+    }
+
+    /** @return whether this client registers over IPv6 (the server's one IPv6 address; no echo probing) */
+    public boolean overIpv6() {
+        return serverIp1 instanceof Inet6Address;
+    }
+
     private static void checkPositive(Duration d, String what) {
         if (d == null || d.isNegative() || d.isZero()) {
             throw new IllegalArgumentException(what + " must be a positive duration, got " + d);
@@ -145,7 +198,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
     }
 
     /** @return a builder with the reference's defaults */
-    public static Builder builder(Inet4Address serverIp1, Inet4Address serverIp2) {
+    public static Builder builder(InetAddress serverIp1, InetAddress serverIp2) {
         return new Builder(serverIp1, serverIp2);
     }
 
@@ -175,8 +228,8 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
     /** Builds a {@link ClientConfig}; defaults are the reference's. */
     public static final class Builder {
         private List<ServerPair> failoverServers = List.of();
-        private final Inet4Address serverIp1;
-        private final Inet4Address serverIp2;
+        private final InetAddress serverIp1;
+        private final InetAddress serverIp2;
         private int logPort = Protocol.SERVER_LOG_PORT;
         private int commPort = Protocol.SERVER_COMM_PORT;
         private Inet4Address localAddress;
@@ -194,7 +247,7 @@ public record ClientConfig(Inet4Address serverIp1, Inet4Address serverIp2, int l
         private SweepBudget sweep = SweepBudget.DEFAULT;
         private Ipv6Setting ipv6 = Ipv6Setting.AUTO;
 
-        private Builder(Inet4Address serverIp1, Inet4Address serverIp2) {
+        private Builder(InetAddress serverIp1, InetAddress serverIp2) {
             this.serverIp1 = serverIp1;
             this.serverIp2 = serverIp2;
         }

@@ -687,7 +687,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
         }
         long call = nextCall();
         incoming.add(call);
-        InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(e.ip()), e.port());
+        InetSocketAddress control = new InetSocketAddress(config.controlAddress(e.ip()), e.port());
         LOG.debug("client '{}': session {} from '{}', control {}", id, e.connId(), e.peerId(), control);
         emit(new Action.StartRendezvous(call, false, e.peerId(), control,
                 nowNs + config.listenTimeout().toNanos(), Map.of(), flags,
@@ -699,7 +699,7 @@ final class ClientEndpoint extends Procedure<ClientEndpoint.Action> {
             emit(new Action.AbortFast(call)); // declined or failed over: the normal session takes over
         }
         Echo a = c.startRendezvous(nowNs);
-        InetSocketAddress control = new InetSocketAddress(Ipv4.toAddress(a.ip()), a.port());
+        InetSocketAddress control = new InetSocketAddress(config.controlAddress(a.ip()), a.port());
         emit(new Action.StartRendezvous(call, true, c.peerId, control, c.deadlineNs, c.phases, c.announceFlags,
                 a.connId(), c.upgradeOf));
     }

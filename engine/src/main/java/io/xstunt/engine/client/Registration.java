@@ -129,6 +129,8 @@ public final class Registration extends Procedure<Registration.Action> {
     private long phaseStartNs;
     /** FAST's punch port to announce with the IDLE state, 0 for none. */
     private int punchPort;
+    /** Registering over IPv6: no echo probing, the fingerprint is {@link #openFingerprint}'s. */
+    private boolean overIpv6;
 
     /**
      * @param id the ID to register (already validated)
@@ -177,6 +179,16 @@ public final class Registration extends Procedure<Registration.Action> {
         this.punchPort = port;
     }
 
+    /**
+     * Registers over IPv6 (the server's one IPv6 address): the echo probing needs the server's two
+     * IPv4 addresses and there is no NAT to learn over IPv6, so the client does not probe; its
+     * fingerprint says "no NAT" (port-preserving, increment 0: the class of a host whose ports are
+     * its own) and is not stored. Before {@link #start}.
+     */
+    public void registerOverIpv6() {
+        this.overIpv6 = true;
+    }
+
     /** Starts: connect to the log service. */
     public void start(long nowNs) {
         startNs = nowNs;
@@ -196,7 +208,9 @@ public final class Registration extends Procedure<Registration.Action> {
         if (state != State.CONNECTING || connection != connection()) {
             return;
         }
-        this.localIp = Ipv4.toInt((java.net.Inet4Address) local.getAddress());
+        // LogState's local IP is IPv4; an IPv6 local address has none to give (0, "unknown"), and
+        // its peers reach it by its A6 endpoint, never by this field
+        this.localIp = local.getAddress() instanceof java.net.Inet4Address v4 ? Ipv4.toInt(v4) : 0;
         if (!probed) {
             phase("connect", nowNs);
         }
@@ -246,6 +260,9 @@ public final class Registration extends Procedure<Registration.Action> {
         hello = h;
         if (probed) {
             registeringState = Protocol.CSTATE_IDLE;
+        } else if (overIpv6) {
+            fingerprint = openFingerprint(h);
+            registeringState = Protocol.CSTATE_IDLE;
         } else if (FingerprintFile.reusable(cachedFingerprint, Protocol.BUILD_VERSION, h.serverVersion(),
                 h.clientPublicIp(), id)) {
             fingerprint = cachedFingerprint;
@@ -262,6 +279,12 @@ public final class Registration extends Procedure<Registration.Action> {
         outbound(connection()).send(b.flip());
         state = State.AWAIT_SERVER_INFO;
         deadline(nowNs + replyTimeoutNs);
+    }
+
+    /** The fingerprint of a client over IPv6: no NAT, keyed by the server's view of it (its source key). */
+    private Fingerprint openFingerprint(LogHello h) {
+        return new NatAnalysis.Nature(h.clientPublicIp(), 0, true, true)
+                .toFingerprint(Protocol.BUILD_VERSION, h.serverVersion(), id, h.clientPublicIp());
     }
 
     private void onServerInfo(ServerInfo info, long nowNs) {

@@ -56,6 +56,9 @@ final class RegistrationIo {
         this.registration = new Registration(id, config.wireVariant(), cached, config.echoTimeout(),
                 config.extensions(), config.sharedSecret());
         this.registration.offerFast(punchPort);
+        if (config.overIpv6()) {
+            registration.registerOverIpv6();
+        }
         this.driver = new ProcedureDriver<>(network, registration, this::carryOut);
     }
 
@@ -75,7 +78,7 @@ final class RegistrationIo {
     // three run once in every process on its way to being registered (docs/PERFORMANCE.md 7).
     private void carryOut(Registration.Action a) {
         if (a instanceof Registration.Action.ConnectLog c) {
-            driver.connect(c.connection(), SocketSpec.service(config.localAddress()),
+            driver.connect(c.connection(), SocketSpec.service(config.serviceLocalAddress()),
                     new InetSocketAddress(config.serverIp1(), config.logPort()));
         } else if (a instanceof Registration.Action.StartProbe s) {
             startProbe(s);

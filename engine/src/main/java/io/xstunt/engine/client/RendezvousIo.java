@@ -51,6 +51,13 @@ final class RendezvousIo {
     private BirthdaySweepRun sweep;
     /** The IPv6 endpoints of both sides when both registered one (null: IPv4 only), and its leg. */
     private final Ipv6Race.Plan ipv6Plan;
+    /** This client as its server sees it: its public IPv4, or over IPv6 its source key. */
+    private final int ownIp;
+    /**
+     * The port a client over IPv6 without an endpoint announces: any valid one, since no punch of
+     * any family runs from it (the rendezvous fails or is relayed at once, {@link #punchWithoutIpv4}).
+     */
+    private static final int NO_PREDICTED_PORT = 9;
     private Ipv6Race ipv6;
     /** The listener's IPv4 punch waiting out IPv6's head start; null when none waits. */
     private io.xstunt.engine.loop.DeadlineTimers.Timer ipv4Start;
@@ -61,7 +68,8 @@ final class RendezvousIo {
     private boolean finished;
 
     private RendezvousIo(Network network, ClientConfig config, String peerId, RendezvousProcedure procedure,
-                         Ipv6Race.Plan ipv6Plan, Outcome outcome) {
+                         Ipv6Race.Plan ipv6Plan, int ownIp, Outcome outcome) {
+        this.ownIp = ownIp;
         this.network = network;
         this.ipv6Plan = ipv6Plan;
         this.config = config;
@@ -79,8 +87,8 @@ final class RendezvousIo {
      * {@code ipv6Plan}: both sides' IPv6 endpoints, raced against the IPv4 punch; null: IPv4 only.
      */
     static RendezvousIo start(Network network, ClientConfig config, String peerId, RendezvousProcedure procedure,
-                              Ipv6Race.Plan ipv6Plan, Outcome outcome) {
-        RendezvousIo io = new RendezvousIo(network, config, peerId, procedure, ipv6Plan, outcome);
+                              Ipv6Race.Plan ipv6Plan, int ownIp, Outcome outcome) {
+        RendezvousIo io = new RendezvousIo(network, config, peerId, procedure, ipv6Plan, ownIp, outcome);
         io.driver.feed(procedure::start);
         return io;
     }
@@ -93,9 +101,14 @@ final class RendezvousIo {
     private void carryOut(RendezvousProcedure.Action a) {
         switch (a) {
             case RendezvousProcedure.Action.ConnectControl c -> driver.connect(0,
-                    SocketSpec.service(localAddress), c.address());
+                    SocketSpec.service(config.serviceLocalAddress()), c.address());
             case RendezvousProcedure.Action.Predict p -> predict(p.echoEndpoint());
             case RendezvousProcedure.Action.Punch p -> {
+                String noIpv4 = noIpv4Punch(p.peer());
+                if (noIpv4 != null) {
+                    punchWithoutIpv4(p.retryPeriod(), p.gridOriginNs(), noIpv4);
+                    return;
+                }
                 long headStartNs = startIpv6(p.retryPeriod(), p.gridOriginNs());
                 race = new PunchRace(config.punchStrategy(), procedure.initiator(), p.localPort(), p.peer(),
                         p.retryPeriod(), p.gridOriginNs() + headStartNs, MAX_PUNCH_ATTEMPTS);
@@ -114,8 +127,14 @@ final class RendezvousIo {
             }
             case RendezvousProcedure.Action.Sweep s -> {
                 // the sweep has no grid: IPv6 retries a RST once every 1.25 round trips, as a punch would
-                startIpv6(java.time.Duration.ofNanos(Math.max(10_000_000L, s.rtt().toNanos() * 5 / 4 + 2_000_000L)),
-                        network.nowNs());
+                java.time.Duration retry = java.time.Duration.ofNanos(
+                        Math.max(10_000_000L, s.rtt().toNanos() * 5 / 4 + 2_000_000L));
+                String noIpv4 = noIpv4Punch(s.peer());
+                if (noIpv4 != null) {
+                    punchWithoutIpv4(retry, network.nowNs(), noIpv4);
+                    return;
+                }
+                startIpv6(retry, network.nowNs());
                 startSweep(s);
             }
             case RendezvousProcedure.Action.SweepSignal g -> {
@@ -297,7 +316,53 @@ final class RendezvousIo {
         }
     }
 
+    /**
+     * @return why no IPv4 punch may run towards {@code peer}, or null if it may: this client is
+     *     registered over IPv6 (it has no IPv4 path the server saw), or the peer's announced IP is a
+     *     server's key of an IPv6 source (240.0.0.0/4: a SYN sent there reaches nobody)
+     */
+    private String noIpv4Punch(InetSocketAddress peer) {
+        if (config.overIpv6()) {
+            return "this client is registered over IPv6 and has no IPv4 path";
+        }
+        if (peer.getAddress() instanceof java.net.Inet4Address v4 && Ipv4.isSourceKey(Ipv4.toInt(v4))) {
+            return "the peer is registered over IPv6 (its announced IP " + v4.getHostAddress()
+                    + " is a server's key of 240.0.0.0/4, no IPv4 address)";
+        }
+        return null;
+    }
+
+    /**
+     * The punch without its IPv4 leg: IPv6 alone where both sides have an endpoint (the initiator
+     * says "ready" at once, as the race's IPv4 side would), else no common address family: the
+     * punch fails at once, so the procedure asks for the relay where it may and fails otherwise,
+     * with {@code why} in the error.
+     */
+    private void punchWithoutIpv4(java.time.Duration retryPeriod, long gridOriginNs, String why) {
+        if (ipv6Plan != null) {
+            LOG.info("rendezvous with '{}': IPv6 only, no IPv4 punch: {}", peerId, why);
+            startIpv6(retryPeriod, gridOriginNs);
+            if (procedure.initiator()) {
+                driver.feed(procedure::handlePunchArmed);
+            }
+            return;
+        }
+        String message = "no common address family with '" + peerId + "': " + why
+                + (config.overIpv6() ? "" : " and this client has no IPv6 endpoint");
+        LOG.info("rendezvous with '{}': {}", peerId, message);
+        Failure error = new Failure(procedure.initiator() ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, 0,
+                message);
+        driver.feed(now -> procedure.handlePunchFailed(error));
+    }
+
     private void predict(InetSocketAddress endpoint) {
+        if (config.overIpv6()) {
+            // the echo service is IPv4 and over IPv6 there is no NAT to predict: this side is where
+            // the server saw it (its key) at the port of its IPv6 endpoint; no IPv4 punch runs from it
+            int port = ipv6Plan != null ? ipv6Plan.local().getPort() : NO_PREDICTED_PORT;
+            driver.feed(now -> procedure.handlePredicted(port, ownIp, port, now));
+            return;
+        }
         query = EchoQueryRun.start(network, new EchoQuery(localAddress, 0, true, endpoint,
                 config.wireVariant()), o -> {
             query = null;

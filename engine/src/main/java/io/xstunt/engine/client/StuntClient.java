@@ -510,7 +510,7 @@ public final class StuntClient implements AutoCloseable {
         @Override
         public void accept(CommRequest.Action action) {
             switch (action) {
-                case CommRequest.Action.Connect c -> driver.connect(0, SocketSpec.service(config.localAddress()),
+                case CommRequest.Action.Connect c -> driver.connect(0, SocketSpec.service(config.serviceLocalAddress()),
                         new InetSocketAddress(config.serverIp1(), config.commPort()));
                 case CommRequest.Action.Answered r -> done(now -> endpoint.handleAnswered(call, r.value(), now));
                 case CommRequest.Action.Delivered r -> done(now -> endpoint.handleDelivered(call, now));
@@ -542,7 +542,8 @@ public final class StuntClient implements AutoCloseable {
                 EchoProbe.endpoints(o.serverInfo())[0], o.fingerprint().increment(), config.echoTimeout(),
                 s.deadlineNs(), s.priorPhases(), plan, offer);
         long call = s.call();
-        rendezvous.put(call, RendezvousIo.start(network, config, s.peerId(), p, ipv6, new RendezvousIo.Outcome() {
+        rendezvous.put(call, RendezvousIo.start(network, config, s.peerId(), p, ipv6, o.publicIp(),
+                new RendezvousIo.Outcome() {
             @Override
             public void connected(Rendezvous r) {
                 rendezvous.remove(call);
@@ -607,7 +608,7 @@ public final class StuntClient implements AutoCloseable {
         public void accept(CommRequest.Action a) {
             switch (a) {
                 case CommRequest.Action.Connect c -> takeOverDriver.connect(0,
-                        SocketSpec.service(there.localAddress()), new InetSocketAddress(target.ip1(), there.commPort()));
+                        SocketSpec.service(there.serviceLocalAddress()), new InetSocketAddress(target.ip1(), there.commPort()));
                 // freed or not (nothing to free there, or that server is down too): the registration tells
                 case CommRequest.Action.Answered r -> register(target);
                 case CommRequest.Action.Delivered r -> register(target);

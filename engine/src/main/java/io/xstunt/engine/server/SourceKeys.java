@@ -25,8 +25,8 @@ import java.util.Map;
  */
 final class SourceKeys {
     /** 240.0.0.0/4: the keys of IPv6 sources. */
-    static final int SYNTHETIC_PREFIX = 0xF000_0000;
-    private static final int SYNTHETIC_MASK = 0x0FFF_FFFF;
+    static final int SYNTHETIC_PREFIX = Ipv4.SOURCE_KEY_PREFIX;
+    private static final int SYNTHETIC_MASK = Ipv4.SOURCE_KEY_MASK;
 
     private final Map<Inet6Address, Held> byAddress = new HashMap<>();
     private final Map<Integer, Inet6Address> byKey = new HashMap<>();
@@ -42,7 +42,7 @@ final class SourceKeys {
 
     /** @return true if {@code key} stands for an IPv6 source (it is in 240.0.0.0/4) */
     static boolean isSynthetic(int key) {
-        return (key & ~SYNTHETIC_MASK) == SYNTHETIC_PREFIX;
+        return Ipv4.isSourceKey(key);
     }
 
     /**

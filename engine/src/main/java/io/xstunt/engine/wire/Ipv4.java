@@ -31,6 +31,19 @@ public final class Ipv4 {
         }
     }
 
+    /** 240.0.0.0/4: where an xstunt server keys a client that reached it over IPv6 (docs/PROTOCOL.md "IPv6"). */
+    public static final int SOURCE_KEY_PREFIX = 0xF000_0000;
+    /** The bits of a source key below {@link #SOURCE_KEY_PREFIX}. */
+    public static final int SOURCE_KEY_MASK = 0x0FFF_FFFF;
+
+    /**
+     * @return true if {@code ip} is in 240.0.0.0/4: reserved, never routed, so the server's key of
+     *     an IPv6 source; an IPv4 SYN sent to it reaches nobody
+     */
+    public static boolean isSourceKey(int ip) {
+        return (ip & ~SOURCE_KEY_MASK) == SOURCE_KEY_PREFIX;
+    }
+
     /** @return dotted-quad text of a big-endian int */
     public static String toString(int ip) {
         return (ip >>> 24) + "." + (ip >>> 16 & 0xff) + "." + (ip >>> 8 & 0xff) + "." + (ip & 0xff);

@@ -57,8 +57,12 @@ abstract class LoopbackFixture {
     void startServer() throws Exception {
         serverLoop = EventLoop.open("server").start();
         clientLoop = EventLoop.open("clients").start();
-        server = StuntServer.start(serverLoop, ServerConfig.builder(IP1, IP2).logPort(0).commPort(0).echoPort1(0)
-                .echoPort2(0).build()).get(WAIT_S, TimeUnit.SECONDS);
+        server = StuntServer.start(serverLoop, serverConfig().build()).get(WAIT_S, TimeUnit.SECONDS);
+    }
+
+    /** The server of every test: on IP1 and IP2, every port free; a subclass adds to it. */
+    ServerConfig.Builder serverConfig() {
+        return ServerConfig.builder(IP1, IP2).logPort(0).commPort(0).echoPort1(0).echoPort2(0);
     }
 
     @AfterEach
