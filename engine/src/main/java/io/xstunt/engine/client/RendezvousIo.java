@@ -352,7 +352,7 @@ final class RendezvousIo {
         LOG.info("rendezvous with '{}': {}", peerId, message);
         Failure error = new Failure(procedure.initiator() ? ErrorStat.ERR_ASYMCLIENT : ErrorStat.ERR_ASYMSERVER, 0,
                 message);
-        driver.feed(now -> procedure.handlePunchFailed(error));
+        driver.feed(now -> procedure.handleNoCommonFamily(error));
     }
 
     private void predict(InetSocketAddress endpoint) {

@@ -718,9 +718,21 @@ public final class RendezvousProcedure extends Procedure<RendezvousProcedure.Act
 
     /** The punch failed for good. */
     public void handlePunchFailed(Failure error) {
+        giveUpPunch(error, RelayFrame.Reason.PUNCH_FAILED);
+    }
+
+    /**
+     * No punch can run: the two sides have no address family in common (one is IPv6 only, the
+     * other has no IPv6 endpoint); the relay at once where possible, else {@code error}.
+     */
+    public void handleNoCommonFamily(Failure error) {
+        giveUpPunch(error, RelayFrame.Reason.NO_COMMON_FAMILY);
+    }
+
+    private void giveUpPunch(Failure error, RelayFrame.Reason reason) {
         if (state == State.PUNCHING) {
             if (relayPossible && controlOpen) {
-                askRelay(RelayFrame.Reason.PUNCH_FAILED);
+                askRelay(reason);
             } else {
                 failWith(inPhase(error));
             }

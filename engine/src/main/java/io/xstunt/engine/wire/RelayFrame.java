@@ -85,7 +85,12 @@ public record RelayFrame(int tag, byte[] payload) {
         /** The birthday sweep (one random NAT) found no pair of ports within its budget; attempts: the probes. */
         SWEEP_MISSED("birthday sweep missed"),
         /** Both NATs refuse unsolicited SYNs (RST or ICMP): a birthday sweep cannot meet, so none ran. */
-        SWEEP_BOTH_REFUSE("both NATs refuse unsolicited SYNs: no birthday sweep");
+        SWEEP_BOTH_REFUSE("both NATs refuse unsolicited SYNs: no birthday sweep"),
+        /**
+         * No address family both sides can punch on: one is registered over IPv6 only (its IP is a
+         * server's key of 240.0.0.0/4) and the other has no IPv6 endpoint, so no punch ran.
+         */
+        NO_COMMON_FAMILY("no common address family (one side IPv6 only, the other without IPv6)");
 
         private final String text;
 

@@ -92,6 +92,9 @@ class Ipv6ClientLoopbackTest extends LoopbackFixture {
 
         assertEquals(ConnectionPath.RELAYED, out.path(), "no common family: relayed");
         assertEquals(ConnectionPath.RELAYED, in.path());
+        String why = RelayFrame.Reason.NO_COMMON_FAMILY.describe(0);
+        assertEquals(why, out.relayReason(), "relayed at once, saying why");
+        assertEquals(why, in.relayReason());
         assertEquals("relayed", roundTrip(out.socketChannel(), in.socketChannel(), "relayed"));
     }
 
@@ -106,6 +109,7 @@ class Ipv6ClientLoopbackTest extends LoopbackFixture {
         channels.add(in.socketChannel());
 
         assertEquals(ConnectionPath.RELAYED, out.path(), "no common family: relayed");
+        assertEquals(RelayFrame.Reason.NO_COMMON_FAMILY.describe(0), in.relayReason());
         assertEquals("back", roundTrip(in.socketChannel(), out.socketChannel(), "back"));
     }
 
