@@ -54,7 +54,10 @@ class ServerStatusTest {
             assertTrue(commands.get() >= 1, "the query was a store command, heard by the listener");
             assertTrue(shared.registryStatus().commands() >= 1);
             redis.stop();
-            Await.until("unreachable said", BOUND, () -> !shared.registryStatus().reachable());
+            // the status and the listener hear it from the loop one after the other: wait for both
+            Await.until("unreachable said, by the status and to the listener", BOUND,
+                    () -> !shared.registryStatus().reachable() && !changes.isEmpty()
+                            && !changes.get(changes.size() - 1));
             assertEquals(1, shared.registryStatus().outages());
             assertEquals(false, changes.get(changes.size() - 1));
         }
