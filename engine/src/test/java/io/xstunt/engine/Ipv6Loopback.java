@@ -33,12 +33,26 @@ public final class Ipv6Loopback {
         try (ServerSocketChannel ch = ServerSocketChannel.open()) {
             ch.bind(new InetSocketAddress(ADDRESS, 0));
         } catch (Exception e) {
-            String why = "no ::1 on this machine (IPv6 disabled in the kernel?): " + e;
-            String ci = System.getenv("CI");
-            if (ci != null && !ci.isBlank() && !ci.strip().equalsIgnoreCase("false")) {
-                throw new AssertionError(why + " (CI is set: failing instead of skipping)");
-            }
-            Assumptions.abort(why);
+            missing("no ::1 on this machine (IPv6 disabled in the kernel?): " + e);
         }
+    }
+
+    /** @return true if a socket can be bound to {@code address} on this machine */
+    public static boolean bindable(Inet6Address address) {
+        try (ServerSocketChannel ch = ServerSocketChannel.open()) {
+            ch.bind(new InetSocketAddress(address, 0));
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Ends the test for want of {@code why}: skipped, saying so, or failed when CI is set. */
+    public static void missing(String why) {
+        String ci = System.getenv("CI");
+        if (ci != null && !ci.isBlank() && !ci.strip().equalsIgnoreCase("false")) {
+            throw new AssertionError(why + " (CI is set: failing instead of skipping)");
+        }
+        Assumptions.abort(why);
     }
 }
